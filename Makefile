@@ -1,0 +1,85 @@
+# kvmcheck: `make run` runs the bundled cases, `make check` runs every test.
+# Both install what is missing first (`make deps`).
+
+CC ?= cc
+PREFIX ?= /usr/local
+BUILD := build
+PKGS := yaml-0.1 libxml-2.0 unicorn
+CFLAGS_BASE := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -g -Iharness
+CFLAGS ?= -O2
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml -lxml2 -lunicorn)
+LIBS = $(PKG_LIBS) -lpthread
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer
+
+HARNESS_SRC := $(sort $(wildcard harness/*.c))
+LIB_SRC := $(filter-out harness/kvmcheck.c,$(HARNESS_SRC))
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+
+OBJ := $(patsubst harness/%.c,$(BUILD)/obj/%.o,$(HARNESS_SRC))
+ASAN_LIB_OBJ := $(patsubst harness/%.c,$(BUILD)/asan/%.o,$(LIB_SRC))
+UNIT_BIN := $(BUILD)/unit-tests
+UNIT_ASAN_BIN := $(BUILD)/unit-tests-asan
+
+# Debian packages: to build, to run the tests, to run KVM inside QEMU.
+DEPS_BUILD := gcc make pkg-config nasm libyaml-dev libxml2-dev libunicorn-dev
+DEPS_CHECK := libcriterion-dev libxml2-utils perl
+DEPS_KVM := qemu-system-x86 busybox-static cpio xz-utils kmod
+
+.PHONY: all run check check-unit check-e2e check-kvm bench deps deps-check deps-kvm install clean
+
+all: $(BUILD)/kvmcheck
+
+$(BUILD)/obj/%.o: harness/%.c harness/*.h | $(BUILD)/obj
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(BUILD)/asan/%.o: harness/%.c harness/*.h | $(BUILD)/asan
+	$(CC) $(CFLAGS_BASE) -O1 $(SANITIZE) $(PKG_CFLAGS) -c $< -o $@
+
+$(BUILD)/kvmcheck: $(OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
+
+$(UNIT_BIN): $(UNIT_SRC) $(filter-out $(BUILD)/obj/kvmcheck.o,$(OBJ)) tests/unit/*.h
+	$(CC) $(CFLAGS_BASE) -O1 -Itests/unit $(PKG_CFLAGS) $(UNIT_SRC) $(filter-out $(BUILD)/obj/kvmcheck.o,$(OBJ)) -o $@ $(LIBS) -lcriterion
+
+$(UNIT_ASAN_BIN): $(UNIT_SRC) $(ASAN_LIB_OBJ) tests/unit/*.h
+	$(CC) $(CFLAGS_BASE) -O1 $(SANITIZE) -Itests/unit $(PKG_CFLAGS) $(UNIT_SRC) $(ASAN_LIB_OBJ) -o $@ $(LIBS) -lcriterion
+
+$(BUILD)/obj $(BUILD)/asan:
+	mkdir -p $@
+
+run: deps all
+	./$(BUILD)/kvmcheck --tap reports/kvmcheck.tap --junit reports/junit.xml cases/*.yaml
+
+check: deps deps-check
+	$(MAKE) all
+	$(MAKE) check-unit
+	$(MAKE) check-e2e
+	tests/kvm-in-qemu/check-kvm-if-possible.sh
+
+check-unit: $(UNIT_BIN) $(UNIT_ASAN_BIN)
+	./$(UNIT_BIN) --jobs 2
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ./$(UNIT_ASAN_BIN) --jobs 2
+
+check-e2e: all
+	tests/e2e/run.sh ./$(BUILD)/kvmcheck
+
+check-kvm: deps deps-check deps-kvm all
+	tests/kvm-in-qemu/check-kvm.sh
+
+bench: deps all
+	bench/run.sh ./$(BUILD)/kvmcheck
+
+# Installs what is missing with apt-get; a no-op when all is there.
+deps:
+	@tests/deps.sh $(DEPS_BUILD)
+deps-check:
+	@tests/deps.sh $(DEPS_CHECK)
+deps-kvm:
+	@tests/deps.sh $(DEPS_KVM)
+
+install: all
+	install -D -m 0755 $(BUILD)/kvmcheck $(DESTDIR)$(PREFIX)/bin/kvmcheck
+
+clean:
+	rm -rf $(BUILD)

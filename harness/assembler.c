@@ -1,0 +1,246 @@
+#include "assembler.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+#define MESSAGES_MAX (64u << 10)
+
+struct workdir {
+	char dir[256];
+	char source[300];
+	char output[300];
+};
+
+static int workdir_create(struct workdir *w, char *err, size_t err_len)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(w->dir, sizeof(w->dir), "%s/kvmcheck.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(w->dir)) {
+		snprintf(err, err_len, "cannot create a temporary folder in %s: %s", tmp && *tmp ? tmp : "/tmp",
+			 strerror(errno));
+		return -1;
+	}
+	snprintf(w->source, sizeof(w->source), "%s/guest.asm", w->dir);
+	snprintf(w->output, sizeof(w->output), "%s/guest.bin", w->dir);
+	return 0;
+}
+
+static void workdir_remove(struct workdir *w)
+{
+	unlink(w->source);
+	unlink(w->output);
+	rmdir(w->dir);
+}
+
+static int file_write_all(const char *path, const char *text, char *err, size_t err_len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	size_t len = strlen(text), done = 0;
+	while (fd >= 0 && done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	int saved = errno;
+	if (fd >= 0)
+		close(fd);
+	if (done == len && fd >= 0)
+		return 0;
+	snprintf(err, err_len, "cannot write %s: %s", path, strerror(saved));
+	return -1;
+}
+
+/* Reads what nasm says until it closes its end or the deadline passes;
+ * false on the deadline. */
+static bool messages_collect(int fd, struct bytes *messages, uint64_t deadline_ns)
+{
+	for (;;) {
+		uint64_t now = clock_ns();
+		if (now >= deadline_ns)
+			return false;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int ready = poll(&p, 1, (int)((deadline_ns - now) / 1000000 + 1));
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0)
+			return ready == 0 ? false : true;
+		char buf[4096];
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return true;
+		if (messages->len < MESSAGES_MAX)
+			bytes_append(messages, buf, (size_t)n);
+	}
+}
+
+static int nasm_spawn(const struct asm_source *src, const char *source, const char *output, int out_fd,
+		      pid_t *pid, char *err, size_t err_len)
+{
+	char include[4200];
+	snprintf(include, sizeof(include), "-I%s/", src->include_dir && *src->include_dir ? src->include_dir : ".");
+	char *argv[] = { "nasm", "-f", "bin", include, "-o", (char *)output, (char *)source, NULL };
+	char *envp[] = { NULL }; /* the guest's source has no business with our environment */
+	posix_spawn_file_actions_t actions;
+	posix_spawn_file_actions_init(&actions);
+	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
+	posix_spawn_file_actions_adddup2(&actions, out_fd, 2);
+	int rc = posix_spawnp(pid, "nasm", &actions, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&actions);
+	if (rc != 0) {
+		snprintf(err, err_len, "cannot run nasm: %s", strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs nasm to completion or to its deadline; returns its wait status, or
+ * -1 when it had to be killed. */
+static int nasm_run(const struct asm_source *src, const char *source, const char *output,
+		    struct bytes *messages, char *err, size_t err_len)
+{
+	int pipe_fds[2];
+	if (pipe2(pipe_fds, O_CLOEXEC) < 0) {
+		snprintf(err, err_len, "pipe: %s", strerror(errno));
+		return -2;
+	}
+	pid_t pid;
+	int rc = nasm_spawn(src, source, output, pipe_fds[1], &pid, err, err_len);
+	close(pipe_fds[1]);
+	if (rc < 0) {
+		close(pipe_fds[0]);
+		return -2;
+	}
+	bool finished = messages_collect(pipe_fds[0], messages, clock_ns() + (uint64_t)src->timeout_ms * 1000000u);
+	close(pipe_fds[0]);
+	if (!finished)
+		kill(pid, SIGKILL);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return finished ? status : -1;
+}
+
+static int image_read(const char *path, uint32_t max, struct bytes *image, char *why, size_t why_len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(why, why_len, "nasm wrote no output");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	int rc = 0;
+	if ((uint64_t)st.st_size > max) {
+		snprintf(why, why_len, "the binary is %lld bytes, more than the %u bytes of guest RAM",
+			 (long long)st.st_size, max);
+		rc = -1;
+	}
+	char buf[65536];
+	ssize_t n;
+	while (rc == 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+		if (bytes_append(image, buf, (size_t)n) < 0)
+			rc = -1;
+	close(fd);
+	return rc;
+}
+
+/* nasm names inline source by its temporary file; name the case file and
+ * its real line instead. */
+static char *messages_map(const struct asm_source *src, const char *tmp_source, struct bytes *raw)
+{
+	struct bytes out = {0};
+	size_t prefix_len = strlen(tmp_source);
+	bytes_push(raw, '\0');
+	for (char *line = (char *)raw->data; line && *line;) {
+		char *next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		char *rest;
+		long n;
+		if (src->text && strncmp(line, tmp_source, prefix_len) == 0 && line[prefix_len] == ':' &&
+		    (n = strtol(line + prefix_len + 1, &rest, 10)) > 0 && *rest == ':') {
+			char head[400];
+			snprintf(head, sizeof(head), "%s:%ld", src->text_origin, n + src->text_first_line - 1);
+			bytes_append(&out, head, strlen(head));
+			line = rest;
+		}
+		bytes_append(&out, line, strlen(line));
+		bytes_push(&out, '\n');
+		line = next;
+	}
+	if (out.len && bytes_push(&out, '\0') == 0)
+		return (char *)out.data;
+	bytes_free(&out);
+	return NULL;
+}
+
+static void assembly_judge(const struct asm_source *src, int status, const struct workdir *w, struct assembly *out)
+{
+	char why[200] = "";
+	if (status == -1)
+		snprintf(why, sizeof(why), "nasm did not finish within %u ms", src->timeout_ms);
+	else if (WIFSIGNALED(status))
+		snprintf(why, sizeof(why), "nasm was killed by signal %d", WTERMSIG(status));
+	else if (WEXITSTATUS(status) != 0)
+		snprintf(why, sizeof(why), "nasm rejected the source (exit status %d)", WEXITSTATUS(status));
+	else if (image_read(w->output, src->max_output, &out->image, why, sizeof(why)) == 0)
+		out->ok = true;
+	if (!out->ok && why[0]) {
+		size_t len = (out->messages ? strlen(out->messages) : 0) + strlen(why) + 2;
+		char *joined = malloc(len);
+		if (joined) {
+			snprintf(joined, len, "%s%s", out->messages ? out->messages : "", why);
+			free(out->messages);
+			out->messages = joined;
+		}
+	}
+}
+
+int assemble(const struct asm_source *src, struct assembly *out, char *err, size_t err_len)
+{
+	struct workdir w;
+	*out = (struct assembly){0};
+	if (workdir_create(&w, err, err_len) < 0)
+		return -1;
+	if (src->text && file_write_all(w.source, src->text, err, err_len) < 0) {
+		workdir_remove(&w);
+		return -1;
+	}
+	struct bytes raw = {0};
+	int status = nasm_run(src, src->text ? w.source : src->path, w.output, &raw, err, err_len);
+	if (status == -2) {
+		bytes_free(&raw);
+		workdir_remove(&w);
+		return -1;
+	}
+	out->messages = messages_map(src, w.source, &raw);
+	bytes_free(&raw);
+	assembly_judge(src, status, &w, out);
+	workdir_remove(&w);
+	return 0;
+}
+
+void assembly_free(struct assembly *a)
+{
+	bytes_free(&a->image);
+	free(a->messages);
+	a->messages = NULL;
+}

@@ -1,0 +1,33 @@
+/* assembler: turns a guest's nasm source (a file, or text inline in a case)
+ * into a flat binary with `nasm -f bin`, in a private temporary folder. */
+#ifndef KVMCHECK_ASSEMBLER_H
+#define KVMCHECK_ASSEMBLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bytes.h"
+
+struct asm_source {
+	const char *path;          /* a source file, or NULL ... */
+	const char *text;          /* ... inline source */
+	const char *text_origin;   /* inline: the file its lines belong to, for messages */
+	int text_first_line;       /* inline: the line of text_origin holding its first line */
+	const char *include_dir;   /* %include and incbin look here */
+	uint32_t max_output;       /* a larger binary is an error */
+	uint32_t timeout_ms;
+};
+
+struct assembly {
+	bool ok;
+	struct bytes image;
+	char *messages;            /* what nasm said, with inline lines mapped to the case file */
+};
+
+/* Returns 0 when nasm ran (assembly.ok says whether it accepted the source),
+ * -1 when it could not be run (err says why). */
+int assemble(const struct asm_source *src, struct assembly *out, char *err, size_t err_len);
+
+void assembly_free(struct assembly *a);
+
+#endif

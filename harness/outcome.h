@@ -1,0 +1,23 @@
+/* outcome: how a case ended, one per case, with the names cases and reports use. */
+#ifndef KVMCHECK_OUTCOME_H
+#define KVMCHECK_OUTCOME_H
+
+#include <stdbool.h>
+
+enum outcome {
+	OUTCOME_HLT,            /* the guest executed hlt */
+	OUTCOME_SHUTDOWN,       /* triple fault */
+	OUTCOME_TIMEOUT,        /* still running at timeout_ms */
+	OUTCOME_MAX_EXITS,      /* the exit budget ran out */
+	OUTCOME_ERROR,          /* the VM could not go on: failed entry, unmapped memory, ... */
+	OUTCOME_ASSEMBLE_ERROR, /* nasm rejected the source */
+	OUTCOME_CASE_ERROR,     /* the case file is invalid; nothing ran */
+	OUTCOME_COUNT
+};
+
+const char *outcome_name(enum outcome outcome);
+
+/* Parses a name a case may expect (hlt, shutdown, timeout, max_exits). */
+bool outcome_parse_expectable(const char *name, enum outcome *out);
+
+#endif
