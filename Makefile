@@ -20,6 +20,7 @@ OBJ := $(patsubst harness/%.c,$(BUILD)/obj/%.o,$(HARNESS_SRC))
 ASAN_LIB_OBJ := $(patsubst harness/%.c,$(BUILD)/asan/%.o,$(LIB_SRC))
 UNIT_BIN := $(BUILD)/unit-tests
 UNIT_ASAN_BIN := $(BUILD)/unit-tests-asan
+KVM_UNIT_BIN := $(BUILD)/kvm-unit-tests
 
 # Debian packages: to build, to run the tests, to run KVM inside QEMU.
 DEPS_BUILD := gcc make pkg-config nasm libyaml-dev libxml2-dev libunicorn-dev
@@ -45,6 +46,11 @@ $(UNIT_BIN): $(UNIT_SRC) $(filter-out $(BUILD)/obj/kvmcheck.o,$(OBJ)) tests/unit
 $(UNIT_ASAN_BIN): $(UNIT_SRC) $(ASAN_LIB_OBJ) tests/unit/*.h
 	$(CC) $(CFLAGS_BASE) -O1 $(SANITIZE) -Itests/unit $(PKG_CFLAGS) $(UNIT_SRC) $(ASAN_LIB_OBJ) -o $@ $(LIBS) -lcriterion
 
+# The KVM backend's own tests: they skip where /dev/kvm does not work, and
+# make check-kvm runs them inside QEMU where it does.
+$(KVM_UNIT_BIN): tests/kvm/*.c $(BUILD)/obj/backend_kvm.o $(BUILD)/obj/regs.o
+	$(CC) $(CFLAGS_BASE) -O1 tests/kvm/*.c $(BUILD)/obj/backend_kvm.o $(BUILD)/obj/regs.o -o $@ -lcriterion -lpthread
+
 $(BUILD)/obj $(BUILD)/asan:
 	mkdir -p $@
 
@@ -57,18 +63,22 @@ check: deps deps-check
 	$(MAKE) check-e2e
 	tests/kvm-in-qemu/check-kvm-if-possible.sh
 
-check-unit: $(UNIT_BIN) $(UNIT_ASAN_BIN)
+check-unit: $(UNIT_BIN) $(UNIT_ASAN_BIN) $(KVM_UNIT_BIN)
 	./$(UNIT_BIN) --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ./$(UNIT_ASAN_BIN) --jobs 2
+	./$(KVM_UNIT_BIN)
 
 check-e2e: all
 	tests/e2e/run.sh ./$(BUILD)/kvmcheck
 
-check-kvm: deps deps-check deps-kvm all
+check-kvm: deps deps-check deps-kvm all $(KVM_UNIT_BIN)
 	tests/kvm-in-qemu/check-kvm.sh
 
-bench: deps all
-	bench/run.sh ./$(BUILD)/kvmcheck
+$(BUILD)/bench: bench/bench.c $(filter-out $(BUILD)/obj/kvmcheck.o,$(OBJ))
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $^ -o $@ $(LIBS)
+
+bench: deps all $(BUILD)/bench
+	bench/run.sh ./$(BUILD)/bench ./$(BUILD)/kvmcheck
 
 # Installs what is missing with apt-get; a no-op when all is there.
 deps:

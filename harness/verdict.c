@@ -54,9 +54,13 @@ static bool outcome_is_harness_fault(const struct run_result *r)
 
 static void verdict_explain(const struct run_result *r, struct verdict *v)
 {
-	if (!v->outcome_ok)
-		snprintf(v->reason, sizeof(v->reason), "outcome %s, expected %s%s%s", outcome_name(r->outcome),
-			 outcome_name(v->expected_exit), r->message ? ": " : "", r->message ? r->message : "");
+	if (!v->outcome_ok) {
+		/* The first line says enough; the whole message is reported beside. */
+		const char *msg = r->message ? r->message : "";
+		int first_line = (int)strcspn(msg, "\n");
+		snprintf(v->reason, sizeof(v->reason), "outcome %s, expected %s%s%.*s", outcome_name(r->outcome),
+			 outcome_name(v->expected_exit), *msg ? ": " : "", first_line, msg);
+	}
 	else if (!v->output_ok)
 		snprintf(v->reason, sizeof(v->reason), "serial output differs at byte %ld", v->output_diff_at);
 	else if (!v->regs_ok)

@@ -1,0 +1,95 @@
+#!/bin/bash
+# check-kvm.sh: proves the KVM backend on real KVM. Boots Debian's kernel in
+# QEMU with nested SVM (run.sh), runs the bundled and the deliberately
+# failing suites with --backend kvm and the KVM unit tests inside, brings
+# the reports back, runs the same suites with --backend emu here, and
+# compares the two case by case (tests/parity.sh).
+# Expects build/kvmcheck and build/kvm-unit-tests (make check-kvm builds them).
+set -eu
+
+PROG=check-kvm
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=$ROOT/build
+CACHE=$BUILD/kvm-in-qemu
+WORK=$BUILD/check-kvm
+TIMEOUT_S=${CHECK_KVM_TIMEOUT_S:-900}
+
+die() { echo "$PROG: FAIL: $*" >&2; exit 1; }
+
+# The guest gets the binaries, nasm and the suites at the same relative
+# paths as here, so the case names in both results files match.
+build_payload() {
+	local p=$WORK/payload
+	rm -rf "$p"
+	mkdir -p "$p/bin" "$p/tests"
+	cp "$BUILD/kvmcheck" "$BUILD/kvm-unit-tests" "$p/bin/"
+	cp "$(command -v nasm)" "$p/bin/" || die "nasm is not installed"
+	cp -r "$ROOT/cases" "$ROOT/guests" "$p/"
+	cp -r "$ROOT/tests/failing" "$p/tests/"
+	cat >"$p/run" <<-'PAYLOAD'
+	#!/bin/sh
+	# Runs inside the QEMU guest, where /dev/kvm is real.
+	export PATH=/payload/bin:$PATH
+	# nasm's work folders and Criterion's message server need /tmp and /dev/shm.
+	mkdir -p /tmp /dev/shm
+	mount -t tmpfs tmpfs /tmp
+	mount -t tmpfs tmpfs /dev/shm
+	suite() { # suite NAME FILES...
+		name=$1; shift
+		kvmcheck --backend kvm --tap "$OUT/$name.tap" --junit "$OUT/$name.xml" \
+			--results "$OUT/$name.results" "$@" >/dev/null 2>"$OUT/$name.err"
+		echo $? >"$OUT/$name.status"
+	}
+	suite cases cases/*.yaml
+	suite failing tests/failing/*.yaml
+	kvm-unit-tests >"$OUT/unit.log" 2>&1
+	echo $? >"$OUT/unit.status"
+	PAYLOAD
+	chmod +x "$p/run"
+}
+
+# Runs the same suites with the emu backend on the host.
+run_emu() {
+	cd "$ROOT"
+	local name
+	for name in cases failing; do
+		local files=cases/*.yaml
+		[ "$name" = failing ] && files=tests/failing/*.yaml
+		# shellcheck disable=SC2086
+		"$BUILD/kvmcheck" --backend emu --no-reports --results "$WORK/emu-$name.results" $files \
+			>/dev/null 2>&1 || true
+	done
+}
+
+expect_status() { # expect_status NAME WANT WHAT
+	local got
+	got=$(cat "$WORK/out/$1.status" 2>/dev/null || echo missing)
+	[ "$got" = "$2" ] || die "$3 (exit status $got, expected $2; see $WORK/out/$1.*)"
+}
+
+main() {
+	local start=$SECONDS
+	[ -x "$BUILD/kvmcheck" ] && [ -x "$BUILD/kvm-unit-tests" ] || die "build kvmcheck and kvm-unit-tests first (make check-kvm)"
+	"$HERE/prepare.sh" "$CACHE" || die "cannot prepare the kernel for QEMU"
+	build_payload
+	rm -rf "$WORK/out"
+	"$HERE/run.sh" "$CACHE" "$WORK/payload" "$WORK/out" "$TIMEOUT_S" || die "the KVM guest did not run the suites"
+
+	expect_status cases 0 "bundled cases failed on real KVM"
+	expect_status failing 1 "the failing examples did not fail as expected on real KVM"
+	expect_status unit 0 "KVM unit tests failed: $(tail -n 3 "$WORK/out/unit.log" 2>/dev/null)"
+	sed -n 's/^\[====\] /kvm unit tests in the guest: /p' "$WORK/out/unit.log"
+	grep -q 'backend kvm' "$WORK/out/cases.tap" || die "the guest did not run the kvm backend"
+
+	run_emu
+	local name ok=true
+	for name in cases failing; do
+		echo "parity of $name (kvm in QEMU vs emu):"
+		"$ROOT/tests/parity.sh" "$WORK/out/$name.results" "$WORK/emu-$name.results" || ok=false
+	done
+	$ok || die "the kvm and emu backends disagree (tables above)"
+	echo "$PROG: PASS in $((SECONDS - start)) s (boot, suites, unit tests and parity)"
+}
+
+main "$@"

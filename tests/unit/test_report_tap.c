@@ -1,0 +1,476 @@
+/* Unit tests for the text reports: TAP (report_tap.c), the summary
+ * (report_summary.c), the parity record (report_results.c) and the escape
+ * helper they share (text_escape.c). TAP is also read back by Perl's
+ * TAP::Parser, the parser prove uses, to prove that guest bytes cannot add
+ * or change test points. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report.h"
+#include "text_escape.h"
+
+#define MAX_CASES 4
+
+struct fixture {
+	struct run_result results[MAX_CASES];
+	struct verdict verdicts[MAX_CASES];
+	struct case_report cases[MAX_CASES];
+	struct bytes expected[MAX_CASES];
+	struct run_report rep;
+};
+
+static void fixture_init(struct fixture *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->rep = (struct run_report){ .version = "1.2.3", .backend = "emu", .cases = f->cases,
+				      .elapsed_ns = 310000000 };
+}
+
+/* Appends a case that ran to hlt on emu; the output is not copied. */
+static size_t fixture_add(struct fixture *f, const char *file, int index, const char *name,
+			  enum verdict_status status, const char *output, size_t output_len)
+{
+	size_t i = f->rep.count++;
+	cr_assert(i < MAX_CASES);
+	struct run_result *r = &f->results[i];
+	r->outcome = OUTCOME_HLT;
+	r->exits = 7 + i;
+	r->output = (struct bytes){ .data = (uint8_t *)output, .len = output_len, .cap = output_len };
+	r->backend = "emu";
+	r->times = (struct stage_times){ 1000 * (i + 1), 2000, 3000000, 4000 };
+	struct verdict *v = &f->verdicts[i];
+	v->status = status;
+	v->expected_exit = OUTCOME_HLT;
+	v->outcome_ok = true;
+	v->output_diff_at = -1;
+	v->output_ok = v->regs_ok = true;
+	if (status == VERDICT_FAIL)
+		snprintf(v->reason, sizeof(v->reason), "serial output differs at byte 1");
+	else if (status == VERDICT_ERROR)
+		snprintf(v->reason, sizeof(v->reason), "could not run");
+	f->cases[i] = (struct case_report){ file, index, name, r, v };
+	return i;
+}
+
+static void fixture_expect_output(struct fixture *f, size_t i, const char *expected, long diff_at)
+{
+	f->expected[i] = (struct bytes){ .data = (uint8_t *)expected, .len = strlen(expected) };
+	f->verdicts[i].output_checked = true;
+	f->verdicts[i].expected_output = &f->expected[i];
+	f->verdicts[i].output_diff_at = diff_at;
+	f->verdicts[i].output_ok = diff_at < 0;
+}
+
+static void fixture_expect_reg(struct fixture *f, size_t i, const char *name, uint32_t expected, uint32_t actual)
+{
+	struct verdict *v = &f->verdicts[i];
+	struct reg_check *rc = &v->regs[v->reg_count++];
+	snprintf(rc->expected.name, sizeof(rc->expected.name), "%s", name);
+	cr_assert(reg_lookup(name, &rc->expected.ref));
+	rc->expected.value = expected;
+	rc->actual = actual;
+	rc->ok = expected == actual;
+	v->regs_ok = v->regs_ok && rc->ok;
+}
+
+static char *file_slurp(FILE *f)
+{
+	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+	long len = ftell(f);
+	cr_assert_geq(len, 0);
+	rewind(f);
+	char *text = calloc(1, (size_t)len + 1);
+	cr_assert_not_null(text);
+	cr_assert_eq(fread(text, 1, (size_t)len, f), (size_t)len);
+	return text;
+}
+
+enum writer { WRITE_TAP, WRITE_SUMMARY, WRITE_RESULTS };
+
+static char *render(const struct fixture *f, enum writer which, const struct report_options *opt)
+{
+	FILE *tmp = tmpfile();
+	cr_assert_not_null(tmp);
+	if (which == WRITE_TAP)
+		cr_assert_eq(report_tap_write(tmp, &f->rep, opt), 0);
+	else if (which == WRITE_SUMMARY)
+		report_summary_write(tmp, &f->rep);
+	else
+		cr_assert_eq(report_results_write(tmp, &f->rep), 0);
+	char *text = file_slurp(tmp);
+	fclose(tmp);
+	return text;
+}
+
+static char *render_tap(const struct fixture *f, bool verbose)
+{
+	struct report_options opt = { .verbose = verbose };
+	return render(f, WRITE_TAP, &opt);
+}
+
+/* Lines of text that start with prefix. */
+static size_t count_lines_starting(const char *text, const char *prefix)
+{
+	size_t n = 0;
+	for (const char *line = text; *line;) {
+		n += strncmp(line, prefix, strlen(prefix)) == 0;
+		const char *nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	return n;
+}
+
+/* ---- TAP::Parser, run from Perl ---- */
+
+struct tap_parse {
+	int tests_run, parse_errors, passed, yaml_blocks;
+	char output[512]; /* the `output` field of the first YAML block */
+};
+
+static char *temp_path(void)
+{
+	char *path = strdup("/tmp/kvmcheck-unit-XXXXXX");
+	cr_assert_not_null(path);
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	return path;
+}
+
+static char *write_temp(const char *text)
+{
+	char *path = temp_path();
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0);
+	return path;
+}
+
+static const char tap_parse_script[] =
+	"use TAP::Parser;"
+	"local $/; open my $in, '<', $ARGV[0] or die; my $tap = <$in>;"
+	"my $p = TAP::Parser->new({ tap => $tap }); my ($y, $out) = (0, '');"
+	"while (my $r = $p->next) { next unless $r->is_yaml; $out = $r->data->{output} // '' unless $y++; }"
+	"printf \"%d %d %d %d\\n%s\", scalar $p->tests_run, scalar $p->parse_errors, scalar $p->passed, $y, $out;";
+
+static struct tap_parse tap_parse(const char *tap)
+{
+	char *tap_path = write_temp(tap);
+	char *script_path = write_temp(tap_parse_script);
+	char *out_path = temp_path();
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "perl %s %s > %s", script_path, tap_path, out_path);
+	cr_assert_eq(system(cmd), 0, "TAP::Parser failed on:\n%s", tap);
+	FILE *f = fopen(out_path, "r");
+	cr_assert_not_null(f);
+	char *text = file_slurp(f);
+	fclose(f);
+	struct tap_parse got = {0};
+	int used = 0;
+	cr_assert_eq(sscanf(text, "%d %d %d %d\n%n", &got.tests_run, &got.parse_errors, &got.passed,
+			    &got.yaml_blocks, &used), 4);
+	snprintf(got.output, sizeof(got.output), "%s", text + used);
+	unlink(tap_path);
+	unlink(script_path);
+	unlink(out_path);
+	free(text);
+	free(tap_path);
+	free(script_path);
+	free(out_path);
+	return got;
+}
+
+/* prove's own verdict: exit 0 only when every point passed and nothing
+ * failed to parse. */
+static int prove_status(const char *tap)
+{
+	char *path = write_temp(tap);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "prove -e cat %s > /dev/null 2>&1", path);
+	int status = system(cmd);
+	unlink(path);
+	free(path);
+	return status;
+}
+
+/* ---- text_escape ---- */
+
+Test(text_escape, c_style)
+{
+	static const char raw[] = "a\n\t\r\\\"\x00\x7f\xff\x1b~";
+	char *s = text_escape(raw, sizeof(raw) - 1, 0);
+	cr_assert_str_eq(s, "a\\n\\t\\r\\\\\\\"\\x00\\x7f\\xff\\x1b~");
+	free(s);
+}
+
+Test(text_escape, keeps_valid_printable_utf8_only)
+{
+	/* é, then a lone continuation byte, an overlong '/', a surrogate, a C1
+	 * control (U+0085, a line break to some readers) and U+2028. */
+	static const char raw[] = "\xc3\xa9|\x80|\xc0\xaf|\xed\xa0\x80|\xc2\x85|\xe2\x80\xa8";
+	char *s = text_escape(raw, sizeof(raw) - 1, TEXT_ESCAPE_KEEP_UTF8);
+	cr_assert_str_eq(s, "\xc3\xa9|\\x80|\\xc0\\xaf|\\xed\\xa0\\x80|\\xc2\\x85|\\xe2\\x80\\xa8");
+	free(s);
+}
+
+Test(text_escape, keep_newline_and_null_string)
+{
+	char *s = text_escape("a\nb\r", 4, TEXT_ESCAPE_KEEP_NEWLINE);
+	cr_assert_str_eq(s, "a\nb\\r");
+	free(s);
+	s = text_escape_str(NULL, 0);
+	cr_assert_str_eq(s, "");
+	free(s);
+}
+
+/* ---- TAP ---- */
+
+Test(report_tap, plan_comment_and_points)
+{
+	struct fixture f;
+	fixture_init(&f);
+	fixture_add(&f, "cases/a.yaml", 0, "first", VERDICT_PASS, "", 0);
+	fixture_add(&f, "cases/a.yaml", 1, "second", VERDICT_FAIL, "x", 1);
+	fixture_add(&f, "cases/b.yaml", 0, "third", VERDICT_ERROR, "", 0);
+	char *tap = render_tap(&f, false);
+	cr_assert(strncmp(tap, "TAP version 13\n# kvmcheck 1.2.3, backend emu\n1..3\nok 1 - first\nnot ok 2 - second\n  ---\n",
+			  strlen("TAP version 13\n# kvmcheck 1.2.3, backend emu\n1..3\nok 1 - first\nnot ok 2 - second\n  ---\n")) == 0,
+		  "got:\n%s", tap);
+	cr_assert_not_null(strstr(tap, "  ...\nnot ok 3 - third\n  ---\n"), "got:\n%s", tap);
+	cr_assert_eq(count_lines_starting(tap, "  ---"), 2, "a block per failing case only:\n%s", tap);
+	struct tap_parse p = tap_parse(tap);
+	cr_assert_eq(p.tests_run, 3);
+	cr_assert_eq(p.passed, 1);
+	cr_assert_eq(p.parse_errors, 0);
+	cr_assert_eq(p.yaml_blocks, 2);
+	free(tap);
+}
+
+Test(report_tap, empty_run)
+{
+	struct fixture f;
+	fixture_init(&f);
+	char *tap = render_tap(&f, false);
+	cr_assert_str_eq(tap, "TAP version 13\n# kvmcheck 1.2.3, backend emu\n1..0\n");
+	free(tap);
+}
+
+Test(report_tap, verbose_adds_blocks_for_passing_cases)
+{
+	struct fixture f;
+	fixture_init(&f);
+	fixture_add(&f, "cases/a.yaml", 0, "first", VERDICT_PASS, "hi\n", 3);
+	char *tap = render_tap(&f, true);
+	cr_assert_not_null(strstr(tap, "ok 1 - first\n  ---\n  file: 'cases/a.yaml'\n  index: 0\n  outcome: hlt\n"),
+			   "got:\n%s", tap);
+	cr_assert_not_null(strstr(tap, "  output: 'hi\\n'\n"), "got:\n%s", tap);
+	cr_assert_eq(prove_status(tap), 0, "prove rejected:\n%s", tap);
+	free(tap);
+}
+
+Test(report_tap, names_are_sanitized)
+{
+	struct fixture f;
+	fixture_init(&f);
+	fixture_add(&f, "cases/a.yaml", 0, "a # TODO later\nok 5 - b\\c\x1b[2J", VERDICT_FAIL, "", 0);
+	fixture_add(&f, "cases/a.yaml", 1, "caf\xc3\xa9 \xff", VERDICT_PASS, "", 0);
+	fixture_add(&f, "cases/a.yaml", 2, "# SKIP", VERDICT_FAIL, "", 0);
+	char *tap = render_tap(&f, false);
+	cr_assert_not_null(strstr(tap, "\nnot ok 1 - a \\# TODO later\\nok 5 - b\\\\c\\x1b[2J\n"), "got:\n%s", tap);
+	cr_assert_not_null(strstr(tap, "\nok 2 - caf\xc3\xa9 \\xff\n"), "got:\n%s", tap);
+	cr_assert_not_null(strstr(tap, "\nnot ok 3 - \\# SKIP\n"), "got:\n%s", tap);
+	struct tap_parse p = tap_parse(tap);
+	cr_assert_eq(p.tests_run, 3);
+	cr_assert_eq(p.passed, 1, "a directive in a name would have made a failure pass");
+	cr_assert_eq(p.parse_errors, 0);
+	free(tap);
+}
+
+static const char hostile[] = "\nok 99 - fake\n  ...\nnot ok 100\n---\n\x00\xff\x1b[31m'\"\\#\n  ---\n";
+
+Test(report_tap, hostile_output_cannot_add_points)
+{
+	struct fixture f;
+	fixture_init(&f);
+	fixture_add(&f, "cases/evil.yaml", 0, "evil", VERDICT_FAIL, hostile, sizeof(hostile) - 1);
+	fixture_expect_output(&f, 0, "\nok 1\n", 4);
+	fixture_add(&f, "cases/evil.yaml", 1, "evil too", VERDICT_PASS, hostile, sizeof(hostile) - 1);
+	f.results[0].message = (char *)"\nok 98 - fake from a message\n  ...\n";
+	char *tap = render_tap(&f, true);
+	cr_assert_eq(count_lines_starting(tap, "ok "), 1, "got:\n%s", tap);
+	cr_assert_eq(count_lines_starting(tap, "not ok "), 1, "got:\n%s", tap);
+	struct tap_parse p = tap_parse(tap);
+	cr_assert_eq(p.tests_run, 2);
+	cr_assert_eq(p.passed, 1);
+	cr_assert_eq(p.parse_errors, 0);
+	cr_assert_eq(p.yaml_blocks, 2);
+	/* The block carries the bytes, escaped, and the escape round-trips through a YAML reader. */
+	char *escaped = text_escape(hostile, sizeof(hostile) - 1, 0);
+	cr_assert_str_eq(p.output, escaped);
+	free(escaped);
+	free(tap);
+}
+
+Test(report_tap, hostile_output_in_passing_run_satisfies_prove)
+{
+	struct fixture f;
+	fixture_init(&f);
+	fixture_add(&f, "cases/evil.yaml", 0, "evil", VERDICT_PASS, hostile, sizeof(hostile) - 1);
+	fixture_add(&f, "cases/evil.yaml", 1, "plain", VERDICT_PASS, "", 0);
+	char *tap = render_tap(&f, true);
+	cr_assert_eq(prove_status(tap), 0, "prove rejected:\n%s", tap);
+	free(tap);
+}
+
+Test(report_tap, failure_block_contents)
+{
+	struct fixture f;
+	fixture_init(&f);
+	size_t i = fixture_add(&f, "cases/regs.yaml", 3, "regs", VERDICT_FAIL, "hellp", 5);
+	fixture_expect_output(&f, i, "hello", 4);
+	fixture_expect_reg(&f, i, "ax", 0x1234, 0x1233);
+	fixture_expect_reg(&f, i, "bl", 0x5, 0x5);
+	f.results[i].regs_valid = true;
+	f.results[i].regs.seg[SEG_CS] = 0x07c0;
+	f.results[i].regs.eip = 0x12;
+	char *tap = render_tap(&f, false);
+	static const char block[] =
+		"not ok 1 - regs\n"
+		"  ---\n"
+		"  file: 'cases/regs.yaml'\n"
+		"  index: 3\n"
+		"  outcome: hlt\n"
+		"  expected_exit: hlt\n"
+		"  reason: 'serial output differs at byte 1'\n"
+		"  exits: 7\n"
+		"  backend: emu\n"
+		"  output: 'hellp'\n"
+		"  expected_output: 'hello'\n"
+		"  first_difference: 4\n"
+		"  registers:\n"
+		"    ax:\n"
+		"      expected: 0x1234\n"
+		"      actual: 0x1233\n"
+		"      match: false\n"
+		"    bl:\n"
+		"      expected: 0x05\n"
+		"      actual: 0x05\n"
+		"      match: true\n"
+		"  cs_ip: '07c0:0012'\n"
+		"  ...\n";
+	cr_assert_not_null(strstr(tap, block), "got:\n%s", tap);
+	cr_assert_eq(tap_parse(tap).parse_errors, 0);
+	free(tap);
+}
+
+Test(report_tap, case_error_block_is_the_message)
+{
+	struct fixture f;
+	fixture_init(&f);
+	size_t i = fixture_add(&f, "cases/bad.yaml", 0, NULL, VERDICT_ERROR, "", 0);
+	f.results[i].outcome = OUTCOME_CASE_ERROR;
+	f.results[i].backend = NULL;
+	f.results[i].message = (char *)"cases/bad.yaml:3:5: unknown key 'x'";
+	char *tap = render_tap(&f, false);
+	cr_assert_not_null(strstr(tap, "\nnot ok 1\n  ---\n  message: 'cases/bad.yaml:3:5: unknown key ''x'''\n  ...\n"),
+			   "got:\n%s", tap);
+	cr_assert_eq(tap_parse(tap).parse_errors, 0);
+	free(tap);
+}
+
+Test(report_tap, deterministic_without_timing)
+{
+	struct fixture f;
+	fixture_init(&f);
+	fixture_add(&f, "cases/a.yaml", 0, "a", VERDICT_FAIL, "x", 1);
+	fixture_add(&f, "cases/a.yaml", 1, "b", VERDICT_PASS, "y", 1);
+	char *first = render_tap(&f, true);
+	f.rep.elapsed_ns *= 3;
+	for (size_t i = 0; i < f.rep.count; i++)
+		f.results[i].times.run_ns += 123456789;
+	char *second = render_tap(&f, true);
+	cr_assert_str_eq(first, second);
+	cr_assert_null(strstr(first, "duration"));
+	cr_assert_null(strstr(first, "elapsed"));
+	free(first);
+	free(second);
+}
+
+Test(report_tap, timing_when_asked)
+{
+	struct fixture f;
+	fixture_init(&f);
+	fixture_add(&f, "cases/a.yaml", 0, "a", VERDICT_FAIL, "x", 1);
+	struct report_options opt = { .tap_timing = true };
+	char *tap = render(&f, WRITE_TAP, &opt);
+	cr_assert_not_null(strstr(tap, "  duration_ms: 3.007\n"), "got:\n%s", tap);
+	cr_assert_not_null(strstr(tap, "\n# elapsed 0.310 s\n"), "got:\n%s", tap);
+	cr_assert_eq(tap_parse(tap).parse_errors, 0);
+	free(tap);
+}
+
+Test(report_tap, write_error_is_reported)
+{
+	struct fixture f;
+	fixture_init(&f);
+	fixture_add(&f, "cases/a.yaml", 0, "a", VERDICT_FAIL, "x", 1);
+	FILE *full = fopen("/dev/full", "w");
+	cr_assert_not_null(full);
+	cr_assert_eq(report_tap_write(full, &f.rep, NULL), -1);
+	cr_assert_eq(report_results_write(full, &f.rep), -1);
+	fclose(full);
+}
+
+/* ---- summary ---- */
+
+Test(report_summary, counts_and_failures)
+{
+	struct fixture f;
+	fixture_init(&f);
+	fixture_add(&f, "cases/foo.yaml", 0, "hello prints", VERDICT_FAIL, "", 0);
+	fixture_add(&f, "cases/foo.yaml", 1, "ok one", VERDICT_PASS, "", 0);
+	fixture_add(&f, "cases/bar.yaml", 0, "bad\x1b[2J", VERDICT_ERROR, "", 0);
+	snprintf(f.verdicts[0].reason, sizeof(f.verdicts[0].reason), "serial output differs at byte 5");
+	char *text = render(&f, WRITE_SUMMARY, NULL);
+	cr_assert_str_eq(text,
+			 "kvmcheck: 3 cases, 1 passed, 1 failed, 1 error (backend emu, 0.31 s)\n"
+			 "  FAIL cases/foo.yaml: hello prints - serial output differs at byte 5\n"
+			 "  ERROR cases/bar.yaml: bad\\x1b[2J - could not run\n");
+	free(text);
+}
+
+/* ---- parity record ---- */
+
+Test(report_results, line_format)
+{
+	struct fixture f;
+	fixture_init(&f);
+	size_t i = fixture_add(&f, "cases/a\tb.yaml", 2, "a", VERDICT_PASS, "Hi\n\x00", 4);
+	struct run_result *r = &f.results[i];
+	r->regs_valid = true;
+	cpu_state_reset(&r->regs);
+	r->regs.gpr[GPR_EAX] = 0xdeadbeef;
+	r->regs.gpr[GPR_EDI] = 7;
+	r->regs.eip = 0x7c05;
+	r->regs.seg[SEG_CS] = 0xf000;
+	r->regs.seg[SEG_GS] = 0x1;
+	i = fixture_add(&f, "cases/c.yaml", 0, "c", VERDICT_ERROR, "", 0);
+	f.results[i].outcome = OUTCOME_CASE_ERROR;
+	f.results[i].exits = 0;
+	char *text = render(&f, WRITE_RESULTS, NULL);
+	cr_assert_str_eq(text,
+			 "# kvmcheck results 1\n"
+			 "cases/a\\tb.yaml:2\thlt\t7\t48690a00\t"
+			 "eax=deadbeef ecx=00000000 edx=00000000 ebx=00000000 esp=00000000 ebp=00000000 "
+			 "esi=00000000 edi=00000007 eip=00007c05 eflags=00000002 "
+			 "es=0000 cs=f000 ss=0000 ds=0000 fs=0000 gs=0001\n"
+			 "cases/c.yaml:0\tcase_error\t0\t-\t-\n");
+	free(text);
+}

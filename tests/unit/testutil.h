@@ -1,0 +1,80 @@
+/* Small helpers shared by unit tests: a private temporary folder, files in
+ * it, and reading them back. Everything is static inline so that every test
+ * file can include this without clashing in the one unit-test binary. */
+#ifndef KVMCHECK_TESTUTIL_H
+#define KVMCHECK_TESTUTIL_H
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Makes a fresh folder under $TMPDIR (or /tmp) into buf. */
+static inline void tu_tmpdir_make(char *buf, size_t len)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(buf, len, "%s/kvmcheck-unit.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	cr_assert_not_null(mkdtemp(buf), "mkdtemp %s", buf);
+}
+
+static inline int tu_remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Removes the folder and all it holds; true when it is gone. */
+static inline bool tu_tmpdir_remove(const char *dir)
+{
+	if (!dir || !*dir)
+		return true;
+	nftw(dir, tu_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	return access(dir, F_OK) != 0;
+}
+
+/* dir/name into out. */
+static inline void tu_path(char *out, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(out, len, "%s/%s", dir, name);
+	cr_assert(n > 0 && (size_t)n < len, "path too long");
+}
+
+/* Writes len bytes of data to dir/name (a folder it names must exist). */
+static inline void tu_write(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[512];
+	tu_path(path, sizeof(path), dir, name);
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f, "cannot create %s", path);
+	cr_assert_eq(fwrite(data, 1, len, f), len);
+	cr_assert_eq(fclose(f), 0);
+}
+
+static inline void tu_write_str(const char *dir, const char *name, const char *text)
+{
+	tu_write(dir, name, text, strlen(text));
+}
+
+/* Number of entries (besides . and ..) in a folder, -1 when unreadable. */
+static inline int tu_dir_entries(const char *dir)
+{
+	int count = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return -1;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			count++;
+	closedir(d);
+	return count;
+}
+
+#endif
