@@ -29,7 +29,9 @@ static int bench_backend(const struct backend_ops *b, const struct test_case *c,
 {
 	for (int i = 0; i < runs; i++) {
 		struct run_result r;
-		runner_run_case(c, b, &r);
+		struct runner_options o;
+		runner_options_default(&o);
+		runner_run_case(c, b, &o, &r);
 		if (r.outcome != OUTCOME_HLT) {
 			fprintf(stderr, "bench: %s: outcome %s: %s\n", b->name, outcome_name(r.outcome),
 				r.message ? r.message : "");

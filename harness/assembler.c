@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "sandbox.h"
 
 #define MESSAGES_MAX (64u << 10)
 
@@ -89,30 +89,32 @@ static bool messages_collect(int fd, struct bytes *messages, uint64_t deadline_n
 	}
 }
 
-static int nasm_spawn(const struct asm_source *src, const char *source, const char *output, int out_fd,
+static int nasm_spawn(const struct asm_source *src, const char *source, const struct workdir *w, int out_fd,
 		      pid_t *pid, char *err, size_t err_len)
 {
 	char include[4200];
-	snprintf(include, sizeof(include), "-I%s/", src->include_dir && *src->include_dir ? src->include_dir : ".");
-	char *argv[] = { "nasm", "-f", "bin", include, "-o", (char *)output, (char *)source, NULL };
-	char *envp[] = { NULL }; /* the guest's source has no business with our environment */
-	posix_spawn_file_actions_t actions;
-	posix_spawn_file_actions_init(&actions);
-	posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
-	posix_spawn_file_actions_adddup2(&actions, out_fd, 2);
-	int rc = posix_spawnp(pid, "nasm", &actions, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&actions);
-	if (rc != 0) {
-		snprintf(err, err_len, "cannot run nasm: %s", strerror(rc));
-		return -1;
-	}
-	return 0;
+	const char *include_dir = src->include_dir && *src->include_dir ? src->include_dir : ".";
+	snprintf(include, sizeof(include), "-I%s/", include_dir);
+	char *argv[] = { "nasm", "-f", "bin", include, "-o", (char *)w->output, (char *)source, NULL };
+	const char *read_paths[ASM_MAX_READ_PATHS + 3] = { source, include_dir };
+	for (size_t i = 0; src->read_paths && src->read_paths[i] && i < ASM_MAX_READ_PATHS; i++)
+		read_paths[2 + i] = src->read_paths[i];
+	struct sandbox_policy policy = {
+		.read_paths = read_paths,
+		.write_dir = w->dir,
+		.cpu_seconds = src->cpu_seconds ? src->cpu_seconds : ASM_DEFAULT_CPU_SECONDS,
+		.address_space = src->memory ? src->memory : ASM_DEFAULT_MEMORY,
+		/* one byte over the largest binary that fits, so a too-large one is told apart */
+		.file_size = (uint64_t)src->max_output + 1,
+		.open_files = 64,
+		.unsafe = src->unsafe,
+	};
+	return sandbox_spawn(&policy, argv, out_fd, pid, err, err_len);
 }
 
 /* Runs nasm to completion or to its deadline; returns its wait status, or
  * -1 when it had to be killed. */
-static int nasm_run(const struct asm_source *src, const char *source, const char *output,
+static int nasm_run(const struct asm_source *src, const char *source, const struct workdir *w,
 		    struct bytes *messages, char *err, size_t err_len)
 {
 	int pipe_fds[2];
@@ -121,7 +123,7 @@ static int nasm_run(const struct asm_source *src, const char *source, const char
 		return -2;
 	}
 	pid_t pid;
-	int rc = nasm_spawn(src, source, output, pipe_fds[1], &pid, err, err_len);
+	int rc = nasm_spawn(src, source, w, pipe_fds[1], &pid, err, err_len);
 	close(pipe_fds[1]);
 	if (rc < 0) {
 		close(pipe_fds[0]);
@@ -198,7 +200,12 @@ static void assembly_judge(const struct asm_source *src, int status, const struc
 	if (status == -1)
 		snprintf(why, sizeof(why), "nasm did not finish within %u ms", src->timeout_ms);
 	else if (WIFSIGNALED(status))
-		snprintf(why, sizeof(why), "nasm was killed by signal %d", WTERMSIG(status));
+		snprintf(why, sizeof(why), "%s", sandbox_explain_status(status) ? sandbox_explain_status(status)
+					: "nasm was killed by a signal");
+	else if (WEXITSTATUS(status) != 0 && out->messages && strstr(out->messages, "unable to open"))
+		/* Say what may be read, never whether the file exists elsewhere. */
+		snprintf(why, sizeof(why), "nasm rejected the source: reads outside %s and the folders the case "
+			 "allows are not allowed", src->include_dir && *src->include_dir ? src->include_dir : ".");
 	else if (WEXITSTATUS(status) != 0)
 		snprintf(why, sizeof(why), "nasm rejected the source (exit status %d)", WEXITSTATUS(status));
 	else if (image_read(w->output, src->max_output, &out->image, why, sizeof(why)) == 0)
@@ -225,7 +232,7 @@ int assemble(const struct asm_source *src, struct assembly *out, char *err, size
 		return -1;
 	}
 	struct bytes raw = {0};
-	int status = nasm_run(src, src->text ? w.source : src->path, w.output, &raw, err, err_len);
+	int status = nasm_run(src, src->text ? w.source : src->path, &w, &raw, err, err_len);
 	if (status == -2) {
 		bytes_free(&raw);
 		workdir_remove(&w);

@@ -1,15 +1,24 @@
 /* backend_emu: runs the guest on the Unicorn engine, for hosts without
  * /dev/kvm. Everything here exists to make Unicorn look like KVM from the
  * run loop's side: same exits, same counts, same final registers. Unicorn
- * (2.0.1) differs from a real CPU in four ways this file papers over:
- *   - its reset state is not a real CPU's (CR0, IDTR);
+ * (2.0.1) differs from a real CPU in ways this file papers over:
+ *   - its reset state is not a real CPU's (CR0, IDTR, GDTR);
  *   - interrupts and faults never go through the guest's IVT: they reach a
  *     hook, and this file delivers them the way a real-mode CPU does;
  *   - HLT has no hook: uc_emu_start just returns UC_ERR_OK, so a halt is
  *     known by elimination;
  *   - uc_emu_stop() from an I/O hook only takes effect at the end of the
  *     translated block, so once the handler says stop, later I/O in that
- *     block is ignored rather than served. */
+ *     block is ignored rather than served.
+ * Every stop here comes from uc_emu_stop at a block boundary or from an
+ * exception, never from a code hook or an instruction count, so Unicorn's
+ * 16-bit bug of leaving a linear address in EIP after such stops does not
+ * arise and nothing corrects for it.
+ * Known differences that remain: after an access to unmapped memory EIP is
+ * the start of the translated block (Unicorn does not sync it before the
+ * access; KVM's points at or past the access), and a kick that lands in the
+ * few instructions of uc_emu_start's own set-up is only seen at the guest's
+ * next I/O or interrupt. */
 #include "backend.h"
 
 #include <inttypes.h>
@@ -21,7 +30,7 @@
 
 #include <unicorn/unicorn.h>
 
-#define PAGE_SIZE 4096u
+#define MAP_GRANULE 4096u  /* uc_mem_map_ptr wants whole pages */
 
 /* What KVM's vCPU reset leaves in CR0 (CD | NW | ET), and the real-mode
  * descriptor table limit; Unicorn's reset leaves both at 0. */
@@ -384,33 +393,41 @@ static void return_points(struct vm *vm, uint16_t cs, uint16_t *return_ip, uint1
 	*fault_ip = (uint16_t)(ip - software_int_length(vm, cs, ip, p->vector));
 }
 
-static enum step push_word(struct vm *vm, uint16_t ss, uint16_t *sp, uint16_t value)
+/* Where a push to unmapped memory went, if any. */
+struct frame_push {
+	uint16_t ss;
+	uint16_t sp;
+	bool failed;
+	uint64_t failed_at;
+};
+
+static void push_word(struct vm *vm, struct frame_push *f, uint16_t value)
 {
 	uint8_t bytes[2] = { (uint8_t)value, (uint8_t)(value >> 8) };
-	*sp = (uint16_t)(*sp - 2);
-	uint64_t at = linear(ss, *sp);
-	if (uc_mem_write(vm->uc, at, bytes, sizeof(bytes)) != UC_ERR_OK)
-		return finish_unmapped(vm, UC_MEM_WRITE_UNMAPPED, at);
-	return STEP_GO_ON;
+	f->sp = (uint16_t)(f->sp - 2);
+	uint64_t at = linear(f->ss, f->sp);
+	if (uc_mem_write(vm->uc, at, bytes, sizeof(bytes)) != UC_ERR_OK) {
+		f->failed = true;
+		f->failed_at = at;
+	}
 }
 
-/* Pushes FLAGS, CS, IP as a real-mode CPU does. */
-static enum step push_frame(struct vm *vm, uint16_t cs, uint16_t ip, uint32_t eflags)
+/* Pushes FLAGS, CS, IP as a real-mode CPU does. KVM emulates a delivery
+ * whose frame lands outside RAM to the end and reports only the last
+ * failed write, so a failed push does not stop the others here either. */
+static enum step push_frame(struct vm *vm, uint16_t cs, uint16_t ip, uint32_t eflags,
+			    struct frame_push *f)
 {
 	uint32_t ss = 0, esp = 0;
 	if (reg_read(vm->uc, UC_X86_REG_SS, &ss) != UC_ERR_OK ||
 	    reg_read(vm->uc, UC_X86_REG_ESP, &esp) != UC_ERR_OK)
 		return STEP_FAILED;
-	uint16_t sp = (uint16_t)esp;
-	enum step s = push_word(vm, (uint16_t)ss, &sp, (uint16_t)eflags);
-	if (s == STEP_GO_ON)
-		s = push_word(vm, (uint16_t)ss, &sp, cs);
-	if (s == STEP_GO_ON)
-		s = push_word(vm, (uint16_t)ss, &sp, ip);
-	if (s != STEP_GO_ON)
-		return s;
+	*f = (struct frame_push){ .ss = (uint16_t)ss, .sp = (uint16_t)esp };
+	push_word(vm, f, (uint16_t)eflags);
+	push_word(vm, f, cs);
+	push_word(vm, f, ip);
 	/* Real mode pushes through SP: the upper half of ESP is untouched. */
-	esp = (esp & 0xffff0000u) | sp;
+	esp = (esp & 0xffff0000u) | f->sp;
 	return reg_write(vm->uc, UC_X86_REG_ESP, esp) == UC_ERR_OK ? STEP_GO_ON : STEP_FAILED;
 }
 
@@ -424,9 +441,9 @@ static enum step enter_handler(struct vm *vm, uint8_t vector, uint64_t idt_base,
 	uint32_t eflags = 0;
 	if (reg_read(vm->uc, UC_X86_REG_EFLAGS, &eflags) != UC_ERR_OK)
 		return STEP_FAILED;
-	enum step s = push_frame(vm, cs, ip, eflags);
-	if (s != STEP_GO_ON)
-		return s;
+	struct frame_push f;
+	if (push_frame(vm, cs, ip, eflags, &f) != STEP_GO_ON)
+		return STEP_FAILED;
 	uint16_t new_ip = (uint16_t)(entry[0] | entry[1] << 8);
 	uint16_t new_cs = (uint16_t)(entry[2] | entry[3] << 8);
 	eflags &= ~(FLAG_IF | FLAG_TF | FLAG_AC);
@@ -434,6 +451,8 @@ static enum step enter_handler(struct vm *vm, uint8_t vector, uint64_t idt_base,
 	    reg_write(vm->uc, UC_X86_REG_CS, new_cs) != UC_ERR_OK ||
 	    reg_write(vm->uc, UC_X86_REG_EIP, new_ip) != UC_ERR_OK)
 		return STEP_FAILED;
+	if (f.failed)
+		return finish_unmapped(vm, UC_MEM_WRITE_UNMAPPED, f.failed_at);
 	return STEP_GO_ON;
 }
 
@@ -461,17 +480,14 @@ static enum step deliver_pending(struct vm *vm)
 
 /* ---- run -------------------------------------------------------------- */
 
-static uc_err emulate(struct vm *vm)
+static uc_err start_address(struct vm *vm, uint64_t *begin)
 {
 	uint32_t cs = 0, eip = 0;
 	uc_err e = reg_read(vm->uc, UC_X86_REG_CS, &cs);
 	if (e == UC_ERR_OK)
 		e = reg_read(vm->uc, UC_X86_REG_EIP, &eip);
-	if (e != UC_ERR_OK)
-		return e;
-	/* No `until` (exits are enabled with none set) and no count: either
-	 * would add checks or a per-instruction hook. */
-	return uc_emu_start(vm->uc, linear((uint16_t)cs, (uint16_t)eip), 0, 0, 0);
+	*begin = linear((uint16_t)cs, (uint16_t)eip);
+	return e;
 }
 
 /* Why uc_emu_start returned, in order of precedence; what is left after a
@@ -499,11 +515,21 @@ static int emu_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 	vm->unmapped.hit = false;
 	vm->pending.set = false;
 	for (;;) {
+		uint64_t begin;
+		uc_err e = start_address(vm, &begin);
+		if (e != UC_ERR_OK) {
+			set_err(err, err_len, "emu: reading cs:ip: %s", uc_strerror(e));
+			return -1;
+		}
+		/* Checked as late as possible: uc_emu_start forgets a stop
+		 * requested before it has set itself up. */
 		if (vm->kicked) {
 			finish_kicked(vm);
 			return 0;
 		}
-		enum step s = after_emulation(vm, emulate(vm));
+		/* No `until` (exits are enabled with none set) and no count:
+		 * either would cost a check or a hook per instruction. */
+		enum step s = after_emulation(vm, uc_emu_start(vm->uc, begin, 0, 0, 0));
 		if (s == STEP_DONE)
 			return 0;
 		if (s == STEP_FAILED) {
@@ -540,9 +566,9 @@ static uc_err set_up(struct vm *vm, uint8_t *mem, size_t mem_size)
 static int emu_create(struct vm **out, uint8_t *mem, size_t mem_size, char *err, size_t err_len)
 {
 	*out = NULL;
-	if (mem == NULL || mem_size == 0 || mem_size % PAGE_SIZE != 0) {
+	if (mem == NULL || mem_size == 0 || mem_size % MAP_GRANULE != 0) {
 		set_err(err, err_len, "emu: memory size %zu is not a positive multiple of %u",
-			mem_size, PAGE_SIZE);
+			mem_size, MAP_GRANULE);
 		return -1;
 	}
 	struct vm *vm = calloc(1, sizeof(*vm));

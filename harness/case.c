@@ -15,6 +15,8 @@
 #define CASE_MAX_INPUT (16u << 20)
 #define CASE_MAX_TIMEOUT_MS 3600000u
 #define CASE_MAX_EXITS_LIMIT 1000000000u
+#define CASE_MAX_OUTPUT_LIMIT (64u << 20)
+#define CASE_MAX_ASM_MEMORY (4ull << 30)
 
 struct loader {
 	const char *path;
@@ -139,7 +141,7 @@ static int parse_exit(struct loader *l, const struct ynode *n, enum outcome *out
 	if (expect_kind(l, n, YNODE_SCALAR, "exit") < 0)
 		return -1;
 	if (!outcome_parse_expectable(n->value, out))
-		return case_fail(l, n, "unknown exit '%.40s' (hlt, shutdown, timeout or max_exits)", n->value);
+		return case_fail(l, n, "unknown exit '%.40s' (hlt, shutdown, timeout, max_exits or output_limit)", n->value);
 	return 0;
 }
 
@@ -219,6 +221,52 @@ static int parse_guest(struct loader *l, const struct ynode *guest, const struct
 	return 0;
 }
 
+static int parse_read_paths(struct loader *l, const struct ynode *n)
+{
+	if (expect_kind(l, n, YNODE_SEQUENCE, "read") < 0)
+		return -1;
+	if (n->count > CASE_MAX_READ_PATHS)
+		return case_fail(l, n, "'read' lists more than %d folders", CASE_MAX_READ_PATHS);
+	for (size_t i = 0; i < n->count; i++) {
+		char *relative = NULL;
+		if (parse_string(l, n->items[i], "read", &relative) < 0)
+			return -1;
+		l->c->asm_read[i] = path_beside(l->path, relative);
+		free(relative);
+		if (!l->c->asm_read[i])
+			return case_fail(l, n->items[i], "out of memory");
+		if (access(l->c->asm_read[i], R_OK) < 0)
+			return case_fail(l, n->items[i], "cannot read '%s': %s", l->c->asm_read[i], strerror(errno));
+	}
+	return 0;
+}
+
+/* `assembler:` widens what nasm may read and sets its limits. */
+static int parse_assembler(struct loader *l, const struct ynode *n)
+{
+	static const char *const known[] = { "read", "timeout_ms", "cpu_seconds", "memory", NULL };
+	struct test_case *c = l->c;
+	const struct ynode *v;
+	uint64_t x;
+	if (expect_kind(l, n, YNODE_MAPPING, "assembler") < 0 || check_known_keys(l, n, known, "'assembler'") < 0)
+		return -1;
+	if ((v = ynode_get(n, "read")) && parse_read_paths(l, v) < 0)
+		return -1;
+	if ((v = ynode_get(n, "timeout_ms"))) {
+		if (parse_uint(l, v, "timeout_ms", CASE_MAX_TIMEOUT_MS, &x) < 0)
+			return -1;
+		c->asm_timeout_ms = (uint32_t)x;
+	}
+	if ((v = ynode_get(n, "cpu_seconds"))) {
+		if (parse_uint(l, v, "cpu_seconds", 3600, &x) < 0)
+			return -1;
+		c->asm_cpu_seconds = (uint32_t)x;
+	}
+	if ((v = ynode_get(n, "memory")) && parse_uint(l, v, "memory", CASE_MAX_ASM_MEMORY, &c->asm_memory) < 0)
+		return -1;
+	return 0;
+}
+
 static int parse_machine(struct loader *l, const struct ynode *root)
 {
 	struct test_case *c = l->c;
@@ -252,6 +300,13 @@ static int parse_machine(struct loader *l, const struct ynode *root)
 					 c->memory_size);
 		c->load_address = (uint32_t)n;
 	}
+	if ((v = ynode_get(root, "output_limit"))) {
+		if (parse_uint(l, v, "output_limit", CASE_MAX_OUTPUT_LIMIT, &n) < 0)
+			return -1;
+		c->output_limit = (uint32_t)n;
+	}
+	if ((v = ynode_get(root, "assembler")) && parse_assembler(l, v) < 0)
+		return -1;
 	if ((v = ynode_get(root, "registers")) && parse_registers(l, v, "registers", &c->initial_regs) < 0)
 		return -1;
 	if ((v = ynode_get(root, "input")) && parse_bytes(l, v, "input", &c->input) < 0)
@@ -262,7 +317,8 @@ static int parse_machine(struct loader *l, const struct ynode *root)
 static int case_parse(struct loader *l, const struct ynode *root)
 {
 	static const char *const known[] = { "name", "guest", "source", "input", "expect", "max_exits",
-					     "timeout_ms", "registers", "memory", "load_address", NULL };
+					     "timeout_ms", "registers", "memory", "load_address", "output_limit",
+					     "assembler", NULL };
 	const struct ynode *v;
 	if (!root)
 		return case_fail(l, NULL, "empty document: a case needs at least 'guest' or 'source'");
@@ -404,6 +460,8 @@ void case_list_free(struct case_list *list)
 		free(c->guest_path);
 		free(c->source);
 		free(c->error);
+		for (size_t j = 0; c->asm_read[j]; j++)
+			free(c->asm_read[j]);
 		bytes_free(&c->input);
 		bytes_free(&c->expect_serial);
 	}

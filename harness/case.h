@@ -17,6 +17,7 @@
 #define CASE_DEFAULT_MEMORY (1u << 20)
 #define CASE_MAX_MEMORY (16u << 20)
 #define CASE_MAX_REGS 64
+#define CASE_MAX_READ_PATHS 16
 
 struct reg_list {
 	struct reg_value items[CASE_MAX_REGS];
@@ -39,6 +40,13 @@ struct test_case {
 	uint32_t load_address;
 	uint64_t max_exits;
 	uint32_t timeout_ms;
+	uint32_t output_limit;          /* 0: the run's default */
+
+	/* `assembler:` settings; 0 and NULL leave the run's defaults */
+	char *asm_read[CASE_MAX_READ_PATHS + 1]; /* more folders nasm may read, NULL-terminated */
+	uint32_t asm_timeout_ms;
+	uint32_t asm_cpu_seconds;
+	uint64_t asm_memory;
 
 	enum outcome expect_exit;
 	bool expect_serial_set;

@@ -1,10 +1,15 @@
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-enum { OPT_TAP = 256, OPT_JUNIT, OPT_RESULTS, OPT_BACKEND, OPT_TIMING, OPT_NO_REPORTS, OPT_VERSION };
+enum {
+	OPT_TAP = 256, OPT_JUNIT, OPT_RESULTS, OPT_BACKEND, OPT_TIMING, OPT_NO_REPORTS, OPT_VERSION,
+	OPT_OUTPUT_LIMIT, OPT_ASM_TIMEOUT, OPT_ASM_CPU, OPT_ASM_MEMORY, OPT_UNSAFE_ASM, OPT_IN_PROCESS,
+};
 
 static const struct option cli_long_options[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
@@ -13,6 +18,12 @@ static const struct option cli_long_options[] = {
 	{ "results", required_argument, NULL, OPT_RESULTS },
 	{ "no-reports", no_argument, NULL, OPT_NO_REPORTS },
 	{ "timing", no_argument, NULL, OPT_TIMING },
+	{ "output-limit", required_argument, NULL, OPT_OUTPUT_LIMIT },
+	{ "assembler-timeout-ms", required_argument, NULL, OPT_ASM_TIMEOUT },
+	{ "assembler-cpu-seconds", required_argument, NULL, OPT_ASM_CPU },
+	{ "assembler-memory", required_argument, NULL, OPT_ASM_MEMORY },
+	{ "unsafe-assembler", no_argument, NULL, OPT_UNSAFE_ASM },
+	{ "in-process", no_argument, NULL, OPT_IN_PROCESS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -30,12 +41,42 @@ void cli_usage(FILE *out)
 	      "  --no-reports            write neither default report file\n"
 	      "  --results FILE          write one line per case for backend parity checks\n"
 	      "  --timing                put durations into TAP (it is then no longer repeatable)\n"
+	      "  --output-limit BYTES    serial output a case may write (default 1048576)\n"
+	      "  --assembler-timeout-ms N, --assembler-cpu-seconds N, --assembler-memory BYTES\n"
+	      "                          nasm's limits (defaults 10000, 5, 536870912)\n"
+	      "  --unsafe-assembler      run nasm unconfined where no sandbox can be set up\n"
+	      "  --in-process            run cases inside kvmcheck, not in a worker process each\n"
 	      "  -v, --verbose           diagnostics for passing cases too\n"
 	      "  -h, --help              this help\n"
 	      "      --version           the version\n"
 	      "\n"
 	      "Exit status: 0 all cases passed, 1 some failed, 2 usage or I/O error.\n",
 	      out);
+}
+
+/* A whole number from 1 to max; 0 when the text is not one. */
+static uint64_t cli_number(const char *text, uint64_t max)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 0);
+	return errno || *end || !*text || *text == '-' || v > max ? 0 : v;
+}
+
+static int cli_set_limit(int opt, const char *text, struct runner_options *run, char *err, size_t err_len)
+{
+	uint64_t v;
+	switch (opt) {
+	case OPT_OUTPUT_LIMIT: v = run->output_limit = (uint32_t)cli_number(text, 64u << 20); break;
+	case OPT_ASM_TIMEOUT: v = run->asm_timeout_ms = (uint32_t)cli_number(text, 3600000); break;
+	case OPT_ASM_CPU: v = run->asm_cpu_seconds = (uint32_t)cli_number(text, 3600); break;
+	default: v = run->asm_memory = cli_number(text, 4ull << 30); break;
+	}
+	if (v == 0) {
+		snprintf(err, err_len, "option '%s' needs a positive whole number within its range", text);
+		return -1;
+	}
+	return 0;
 }
 
 int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t err_len)
@@ -45,6 +86,7 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 		.tap_path = "reports/kvmcheck.tap",
 		.junit_path = "reports/junit.xml",
 	};
+	runner_options_default(&opt->run);
 	bool no_reports = false, tap_set = false, junit_set = false;
 	opterr = 0;
 	optind = 1;
@@ -57,6 +99,15 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 		case OPT_RESULTS: opt->results_path = optarg; break;
 		case OPT_NO_REPORTS: no_reports = true; break;
 		case OPT_TIMING: opt->tap_timing = true; break;
+		case OPT_OUTPUT_LIMIT:
+		case OPT_ASM_TIMEOUT:
+		case OPT_ASM_CPU:
+		case OPT_ASM_MEMORY:
+			if (cli_set_limit(c, optarg, &opt->run, err, err_len) < 0)
+				return -1;
+			break;
+		case OPT_UNSAFE_ASM: opt->run.unsafe_assembler = true; break;
+		case OPT_IN_PROCESS: opt->in_process = true; break;
 		case OPT_VERSION: opt->version = true; break;
 		case 'v': opt->verbose = true; break;
 		case 'h': opt->help = true; break;

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "runner.h"
+
 #define KVMCHECK_VERSION "0.1.0"
 
 struct cli_options {
@@ -12,6 +14,8 @@ struct cli_options {
 	const char *tap_path;    /* a copy of the TAP stream, or NULL */
 	const char *junit_path;  /* or NULL */
 	const char *results_path;
+	struct runner_options run; /* limits for cases that set none */
+	bool in_process;         /* run cases in kvmcheck's own process, not a worker each */
 	bool verbose;
 	bool tap_timing;
 	bool help;

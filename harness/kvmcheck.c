@@ -13,6 +13,7 @@
 #include "report.h"
 #include "runner.h"
 #include "verdict.h"
+#include "worker.h"
 
 enum { EXIT_ALL_PASSED = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE_OR_IO = 2 };
 
@@ -37,7 +38,7 @@ static int run_load_cases(struct run *run, char **files, int count)
 	return 0;
 }
 
-static int run_all(struct run *run, const struct backend_ops *backend)
+static int run_all(struct run *run, const struct backend_ops *backend, const struct cli_options *opt)
 {
 	size_t n = run->cases.count;
 	run->results = calloc(n ? n : 1, sizeof(*run->results));
@@ -48,7 +49,10 @@ static int run_all(struct run *run, const struct backend_ops *backend)
 	uint64_t start = clock_ns();
 	for (size_t i = 0; i < n; i++) {
 		const struct test_case *c = &run->cases.items[i];
-		runner_run_case(c, backend, &run->results[i]);
+		if (opt->in_process)
+			runner_run_case(c, backend, &opt->run, &run->results[i]);
+		else
+			worker_run_case(c, backend, &opt->run, &run->results[i]);
 		verdict_judge(c, &run->results[i], &run->verdicts[i]);
 		run->reports[i] = (struct case_report){
 			.file = c->file, .index = c->index, .name = c->name,
@@ -178,7 +182,7 @@ int main(int argc, char **argv)
 
 	struct run run = { .report = { .version = KVMCHECK_VERSION, .backend = backend->name } };
 	int status = EXIT_USAGE_OR_IO;
-	if (run_load_cases(&run, opt.files, opt.file_count) < 0 || run_all(&run, backend) < 0)
+	if (run_load_cases(&run, opt.files, opt.file_count) < 0 || run_all(&run, backend, &opt) < 0)
 		fprintf(stderr, "kvmcheck: out of memory\n");
 	else
 		status = run_exit_status(&run, reports_write(&run, &opt));

@@ -17,6 +17,8 @@
 
 struct machine_ctx {
 	struct serial serial;
+	struct bytes *output;
+	uint32_t output_limit;
 	uint64_t exits;
 	uint64_t max_exits;
 	bool finished;
@@ -52,13 +54,25 @@ static bool machine_take_exit(struct machine_ctx *m)
 	return true;
 }
 
+/* Returns 0, or -1 when the run must end (machine_finish says why). */
 static int machine_port_write(struct machine_ctx *m, uint16_t port, const uint8_t *data, uint8_t size)
 {
 	/* A wider access reaches consecutive ports, as on the ISA bus. */
 	for (uint8_t i = 0; i < size; i++) {
 		uint16_t p = (uint16_t)(port + i);
-		if (serial_owns_port(p) && serial_write(&m->serial, p, data[i]) < 0)
+		if (!serial_owns_port(p))
+			continue;
+		if (serial_write(&m->serial, p, data[i]) < 0) {
+			machine_finish(m, OUTCOME_ERROR, "out of memory storing serial output");
 			return -1;
+		}
+		if (m->output->len > m->output_limit) {
+			char why[80];
+			m->output->len = m->output_limit; /* what was written up to the cap is kept */
+			snprintf(why, sizeof(why), "serial output beyond its limit of %u bytes", m->output_limit);
+			machine_finish(m, OUTCOME_OUTPUT_LIMIT, why);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -80,7 +94,6 @@ static enum vm_action machine_on_io(struct machine_ctx *m, struct vm_io *io)
 		if (!io->is_write) {
 			machine_port_read(m, io->port, element, io->size);
 		} else if (machine_port_write(m, io->port, element, io->size) < 0) {
-			machine_finish(m, OUTCOME_ERROR, "out of memory storing serial output");
 			return VM_STOP;
 		}
 	}
@@ -124,8 +137,10 @@ static int timeout_arm(const struct backend_ops *ops, struct vm *vm, uint32_t ti
 		return -1;
 	timeout_ops = ops;
 	timeout_vm = vm;
-	struct itimerval it = { .it_value = { .tv_sec = timeout_ms / 1000,
-					      .tv_usec = (timeout_ms % 1000) * 1000 } };
+	/* The timer repeats: a kick that lands while a backend is between two
+	 * runs of its vCPU could be missed, the next one is not. */
+	struct itimerval it = { .it_value = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 },
+				.it_interval = { .tv_usec = 20000 } };
 	return setitimer(ITIMER_REAL, &it, NULL);
 }
 
@@ -201,7 +216,8 @@ static void machine_drive(const struct backend_ops *ops, struct vm *vm, const st
 void machine_run(const struct backend_ops *ops, const struct machine_config *cfg, struct run_result *result)
 {
 	char err[256] = "";
-	struct machine_ctx m = { .max_exits = cfg->max_exits };
+	struct machine_ctx m = { .max_exits = cfg->max_exits, .output = &result->output,
+				 .output_limit = cfg->output_limit };
 	struct vm *vm = NULL;
 	uint64_t start = clock_ns();
 

@@ -21,6 +21,7 @@ struct machine_config {
 	const struct bytes *input; /* what the guest reads from the serial port */
 	uint64_t max_exits;
 	uint32_t timeout_ms;
+	uint32_t output_limit;     /* bytes of serial output kept; one more ends the run */
 };
 
 /* Fills result (outcome, exits, output, registers, message, times.create/run/

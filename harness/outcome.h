@@ -9,6 +9,7 @@ enum outcome {
 	OUTCOME_SHUTDOWN,       /* triple fault */
 	OUTCOME_TIMEOUT,        /* still running at timeout_ms */
 	OUTCOME_MAX_EXITS,      /* the exit budget ran out */
+	OUTCOME_OUTPUT_LIMIT,   /* the guest wrote more serial output than allowed */
 	OUTCOME_ERROR,          /* the VM could not go on: failed entry, unmapped memory, ... */
 	OUTCOME_ASSEMBLE_ERROR, /* nasm rejected the source */
 	OUTCOME_CASE_ERROR,     /* the case file is invalid; nothing ran */
@@ -17,7 +18,7 @@ enum outcome {
 
 const char *outcome_name(enum outcome outcome);
 
-/* Parses a name a case may expect (hlt, shutdown, timeout, max_exits). */
+/* Parses a name a case may expect (hlt, shutdown, timeout, max_exits, output_limit). */
 bool outcome_parse_expectable(const char *name, enum outcome *out);
 
 #endif

@@ -26,7 +26,23 @@ static char *case_dir(const struct test_case *c)
 	return dir;
 }
 
-static int runner_assemble(const struct test_case *c, struct assembly *a, struct run_result *r)
+void runner_options_default(struct runner_options *o)
+{
+	*o = (struct runner_options){
+		.output_limit = RUNNER_DEFAULT_OUTPUT_LIMIT,
+		.asm_timeout_ms = RUNNER_DEFAULT_ASM_TIMEOUT_MS,
+		.asm_cpu_seconds = RUNNER_DEFAULT_ASM_CPU_SECONDS,
+		.asm_memory = RUNNER_DEFAULT_ASM_MEMORY,
+	};
+}
+
+static uint64_t either(uint64_t case_value, uint64_t run_value)
+{
+	return case_value ? case_value : run_value;
+}
+
+static int runner_assemble(const struct test_case *c, const struct runner_options *o, struct assembly *a,
+			   struct run_result *r)
 {
 	char err[300] = "";
 	char *dir = case_dir(c);
@@ -36,8 +52,12 @@ static int runner_assemble(const struct test_case *c, struct assembly *a, struct
 		.text_origin = c->file,
 		.text_first_line = c->source_line,
 		.include_dir = dir,
+		.read_paths = (const char *const *)c->asm_read,
 		.max_output = c->memory_size - c->load_address,
-		.timeout_ms = RUNNER_ASSEMBLE_TIMEOUT_MS,
+		.timeout_ms = (uint32_t)either(c->asm_timeout_ms, o->asm_timeout_ms),
+		.cpu_seconds = (uint32_t)either(c->asm_cpu_seconds, o->asm_cpu_seconds),
+		.memory = either(c->asm_memory, o->asm_memory),
+		.unsafe = o->unsafe_assembler,
 	};
 	uint64_t start = clock_ns();
 	int rc = assemble(&src, a, err, sizeof(err));
@@ -57,7 +77,8 @@ static int runner_assemble(const struct test_case *c, struct assembly *a, struct
 	return 0;
 }
 
-void runner_run_case(const struct test_case *c, const struct backend_ops *backend, struct run_result *r)
+void runner_run_case(const struct test_case *c, const struct backend_ops *backend, const struct runner_options *o,
+		     struct run_result *r)
 {
 	*r = (struct run_result){0};
 	if (c->error) {
@@ -66,7 +87,7 @@ void runner_run_case(const struct test_case *c, const struct backend_ops *backen
 		return;
 	}
 	struct assembly a;
-	if (runner_assemble(c, &a, r) == 0) {
+	if (runner_assemble(c, o, &a, r) == 0) {
 		struct machine_config cfg = {
 			.image = a.image.data,
 			.image_len = a.image.len,
@@ -75,6 +96,7 @@ void runner_run_case(const struct test_case *c, const struct backend_ops *backen
 			.input = &c->input,
 			.max_exits = c->max_exits,
 			.timeout_ms = c->timeout_ms,
+			.output_limit = (uint32_t)either(c->output_limit, o->output_limit),
 		};
 		case_initial_state(c, &cfg.initial);
 		machine_run(backend, &cfg, r);

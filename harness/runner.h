@@ -3,12 +3,30 @@
 #ifndef KVMCHECK_RUNNER_H
 #define KVMCHECK_RUNNER_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "backend.h"
 #include "case.h"
 #include "result.h"
 
-#define RUNNER_ASSEMBLE_TIMEOUT_MS 10000
+/* What holds for every case of a run unless the case says otherwise. */
+struct runner_options {
+	uint32_t output_limit;      /* bytes of serial output */
+	uint32_t asm_timeout_ms;    /* wall clock for nasm */
+	uint32_t asm_cpu_seconds;
+	uint64_t asm_memory;        /* nasm's address space */
+	bool unsafe_assembler;      /* run nasm unconfined where no sandbox can be set up */
+};
 
-void runner_run_case(const struct test_case *c, const struct backend_ops *backend, struct run_result *result);
+#define RUNNER_DEFAULT_OUTPUT_LIMIT (1u << 20)
+#define RUNNER_DEFAULT_ASM_TIMEOUT_MS 10000
+#define RUNNER_DEFAULT_ASM_CPU_SECONDS 5
+#define RUNNER_DEFAULT_ASM_MEMORY (512ull << 20)
+
+void runner_options_default(struct runner_options *o);
+
+void runner_run_case(const struct test_case *c, const struct backend_ops *backend, const struct runner_options *o,
+		     struct run_result *result);
 
 #endif

@@ -78,7 +78,7 @@ test_failing_cases() { # BACKEND
 	check "$b: missing guest is named" err_has "tests/failing/invalid_case.yaml:13:8: cannot read guest 'tests/failing/../../guests/missing.asm'"
 	check "$b: YAML syntax error keeps the good case" tap_has "ok 2 - the first case is fine"
 	check "$b: YAML syntax error names its line" tap_has "tests/failing/bad_yaml.yaml:7:"
-	check "$b: unmapped access is an error outcome" tap_has "unmapped memory read at 0x00100000 (guest at 0000:0005)"
+	check "$b: unmapped access is an error outcome" tap_has "unmapped memory read at 0x00100000 (guest at 0000:"
 	if [ "$b" = emu ]; then
 		if $update_golden; then cp "$WORK/out.tap" tests/failing/expected.tap; fi
 		check "emu: failing TAP matches tests/failing/expected.tap" diff -u tests/failing/expected.tap "$WORK/out.tap"

@@ -215,7 +215,7 @@ Test(assembler_nasm, missing_nasm_is_reported)
 		free(saved);
 	}
 	cr_assert_eq(rc, -1);
-	cr_assert_str_eq(err, "cannot run nasm: No such file or directory");
+	cr_assert_str_eq(err, "cannot run nasm: not found in PATH");
 	cr_assert_not(out.ok);
 	assert_work_folder_removed();
 }

@@ -1,0 +1,53 @@
+/* Runs an untrusted-input tool (nasm) confined: it may read only the paths
+ * it is given plus what its binary needs to load, write only in one folder,
+ * open no network socket, see no environment variable, and stay within CPU,
+ * memory, output size and open file limits.
+ *
+ * Mechanisms, best first: Landlock for the filesystem (a private mount
+ * namespace of read-only bind mounts where Landlock is missing), a seccomp
+ * filter for sockets and dangerous system calls (a network namespace where
+ * seccomp is missing), rlimits, no_new_privs and dropped capabilities. */
+#ifndef KVMCHECK_SANDBOX_H
+#define KVMCHECK_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Bits of sandbox_policy.pretend_missing: make sandbox_spawn behave as on a
+ * host that lacks a mechanism, so tests can reach every fallback. */
+enum {
+	SANDBOX_NO_LANDLOCK = 1u << 0,
+	SANDBOX_NO_USERNS = 1u << 1, /* so no mount or network namespace either */
+	SANDBOX_NO_SECCOMP = 1u << 2,
+};
+
+struct sandbox_policy {
+	const char *const *read_paths; /* NULL-terminated: files or folders the child may read */
+	const char *write_dir;         /* the only folder it may create, write or remove files in */
+	uint32_t cpu_seconds;          /* RLIMIT_CPU; 0 leaves the inherited limit (likewise below) */
+	uint64_t address_space;        /* RLIMIT_AS bytes */
+	uint64_t file_size;            /* RLIMIT_FSIZE bytes */
+	uint32_t open_files;           /* RLIMIT_NOFILE */
+	bool unsafe;                   /* allowed to run unconfined when no sandbox can be set up */
+	unsigned pretend_missing;      /* SANDBOX_NO_* bits, for tests; 0 in production */
+};
+
+/* Starts argv[0] (looked up in PATH as the parent sees it) confined by
+ * policy, with an empty environment, stdin /dev/null and stdout+stderr to
+ * out_fd. Returns 0 and the pid (the caller waits for it), or -1 with err
+ * saying why; when no confinement can be set up and !policy->unsafe, err
+ * starts with "no sandbox can be set up here: ". */
+int sandbox_spawn(const struct sandbox_policy *policy, char *const argv[], int out_fd, pid_t *pid, char *err,
+		  size_t err_len);
+
+/* What this host offers, e.g. "landlock ABI 7, no network (seccomp),
+ * rlimits"; computed once. */
+const char *sandbox_describe(void);
+
+/* Explains a child's death in terms of the policy (CPU or output limit,
+ * forbidden system call, crash); NULL when there is nothing to add. */
+const char *sandbox_explain_status(int wait_status);
+
+#endif

@@ -1,0 +1,574 @@
+/* Unit tests for sandbox.c: real nasm (and tests/sandbox/probe.c, built on
+ * the fly) run confined, against a case folder with a secret kept in a
+ * separate folder next to it. Every leak test also has an unconfined twin
+ * showing that the same source does leak without the sandbox. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+#include "testutil.h"
+
+#define SECRET "TOP-SECRET-7f3a9c"
+
+static char root[256];       /* holds case/, work/ and the probe */
+static char case_dir[300];   /* what the assembler may read */
+static char work_dir[300];   /* where it may write */
+static char secret_dir[256]; /* a separate folder it must not see */
+static char secret[300];     /* secret_dir/secret.asm */
+static const char *reads[2];
+
+struct run {
+	int status;
+	char messages[65536];
+	size_t len;
+};
+
+static struct run got;
+
+static void sb_init(void)
+{
+	tu_tmpdir_make(root, sizeof(root));
+	tu_tmpdir_make(secret_dir, sizeof(secret_dir));
+	tu_path(case_dir, sizeof(case_dir), root, "case");
+	tu_path(work_dir, sizeof(work_dir), root, "work");
+	tu_path(secret, sizeof(secret), secret_dir, "secret.asm");
+	cr_assert_eq(mkdir(case_dir, 0755), 0);
+	cr_assert_eq(mkdir(work_dir, 0755), 0);
+	/* Valid assembly, so an %include that got through would copy it out. */
+	tu_write_str(secret_dir, "secret.asm", "db \"" SECRET "\"\n");
+	reads[0] = case_dir;
+	reads[1] = NULL;
+	memset(&got, 0, sizeof(got));
+}
+
+static void sb_fini(void)
+{
+	tu_tmpdir_remove(root);
+	tu_tmpdir_remove(secret_dir);
+}
+
+static struct sandbox_policy policy_default(void)
+{
+	return (struct sandbox_policy){
+		.read_paths = reads,
+		.write_dir = work_dir,
+		.cpu_seconds = 10,
+		.address_space = 1ull << 30,
+		.file_size = 16u << 20,
+		.open_files = 32,
+	};
+}
+
+/* The unconfined twin: what nasm does when nothing stops it. */
+static struct sandbox_policy policy_unconfined(void)
+{
+	struct sandbox_policy p = policy_default();
+	p.unsafe = true;
+	p.pretend_missing = SANDBOX_NO_LANDLOCK | SANDBOX_NO_USERNS | SANDBOX_NO_SECCOMP;
+	return p;
+}
+
+/* Collects what the child says until it closes its end, killing it after
+ * 30 s so a broken limit fails the test instead of hanging it. */
+static void messages_collect(int fd, pid_t pid)
+{
+	time_t deadline = time(NULL) + 30;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 1000) < 0 && errno != EINTR)
+			break;
+		if (time(NULL) > deadline) {
+			kill(pid, SIGKILL);
+			cr_assert_fail("the child did not finish within 30 s");
+		}
+		if (!(p.revents & (POLLIN | POLLHUP)))
+			continue;
+		ssize_t n = read(fd, got.messages + got.len, sizeof(got.messages) - 1 - got.len);
+		if (n <= 0)
+			break;
+		got.len += (size_t)n;
+	}
+	got.messages[got.len] = '\0';
+}
+
+/* Runs argv confined; returns sandbox_spawn's result, err filled on -1. */
+static int spawn_run(const struct sandbox_policy *p, char *const argv[], char *err, size_t err_len)
+{
+	int fds[2];
+	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
+	pid_t pid = -1;
+	int rc = sandbox_spawn(p, argv, fds[1], &pid, err, err_len);
+	close(fds[1]);
+	if (rc == 0) {
+		messages_collect(fds[0], pid);
+		cr_assert_eq(waitpid(pid, &got.status, 0), pid);
+	}
+	close(fds[0]);
+	return rc;
+}
+
+static void spawn_ok(const struct sandbox_policy *p, char *const argv[])
+{
+	char err[512] = "";
+	cr_assert_eq(spawn_run(p, argv, err, sizeof(err)), 0, "sandbox_spawn: %s", err);
+}
+
+static void output_path(char *out, size_t len)
+{
+	tu_path(out, len, work_dir, "guest.bin");
+}
+
+/* Assembles text as case/guest.asm into work/guest.bin. */
+static void nasm_run(const struct sandbox_policy *p, const char *text)
+{
+	char source[400], output[400], include[400];
+	tu_write_str(case_dir, "guest.asm", text);
+	tu_path(source, sizeof(source), case_dir, "guest.asm");
+	output_path(output, sizeof(output));
+	snprintf(include, sizeof(include), "-I%s/", case_dir);
+	char *argv[] = { "nasm", "-f", "bin", include, "-o", output, source, NULL };
+	spawn_ok(p, argv);
+}
+
+static bool exited_zero(void)
+{
+	return WIFEXITED(got.status) && WEXITSTATUS(got.status) == 0;
+}
+
+static bool file_contains(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	static char buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	return memmem(buf, n, needle, strlen(needle)) != NULL;
+}
+
+/* The secret is nowhere the student could see it: not in what nasm said,
+ * not in any file it wrote. */
+static void assert_no_secret(void)
+{
+	cr_assert_null(strstr(got.messages, SECRET), "the secret leaked into the messages: %s", got.messages);
+	DIR *d = opendir(work_dir);
+	cr_assert_not_null(d);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char path[600];
+		snprintf(path, sizeof(path), "%s/%s", work_dir, e->d_name);
+		cr_assert_not(file_contains(path, SECRET), "the secret leaked into %s", path);
+	}
+	closedir(d);
+}
+
+static bool output_has_secret(void)
+{
+	char output[400];
+	output_path(output, sizeof(output));
+	return file_contains(output, SECRET);
+}
+
+/* Runs text confined (must fail without leaking) and unconfined (must
+ * leak), so each test proves its attack is real. */
+static void assert_leak_blocked(const char *text, unsigned pretend)
+{
+	struct sandbox_policy loose = policy_unconfined();
+	nasm_run(&loose, text);
+	cr_assert(exited_zero() && output_has_secret(), "the attack does not work even unconfined: %s", got.messages);
+	tu_tmpdir_remove(work_dir);
+	cr_assert_eq(mkdir(work_dir, 0755), 0);
+	memset(&got, 0, sizeof(got));
+
+	struct sandbox_policy p = policy_default();
+	p.pretend_missing = pretend;
+	nasm_run(&p, text);
+	cr_assert_not(exited_zero(), "nasm read the secret: %s", got.messages);
+	assert_no_secret();
+}
+
+TestSuite(sandbox, .init = sb_init, .fini = sb_fini);
+
+Test(sandbox, normal_source_assembles)
+{
+	struct sandbox_policy p = policy_default();
+	nasm_run(&p, "bits 16\nmov al, 1\nhlt\n");
+	cr_assert(exited_zero(), "nasm said: %s", got.messages);
+	char output[400];
+	output_path(output, sizeof(output));
+	FILE *f = fopen(output, "rb");
+	cr_assert_not_null(f);
+	unsigned char buf[16];
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(memcmp(buf, "\xb0\x01\xf4", 3), 0);
+}
+
+Test(sandbox, include_from_the_case_folder_works)
+{
+	tu_write_str(case_dir, "lib.inc", "%define VALUE 42\n");
+	struct sandbox_policy p = policy_default();
+	nasm_run(&p, "%include \"lib.inc\"\ndb VALUE\n");
+	cr_assert(exited_zero(), "nasm said: %s", got.messages);
+}
+
+/* assembler.c's layout: the source sits in the write folder, includes come
+ * from the case folder, both given as read paths. */
+static void assert_source_in_write_dir_works(unsigned pretend)
+{
+	char source[400], output[400], include[400];
+	tu_write_str(case_dir, "lib.inc", "db 7\n");
+	tu_write_str(work_dir, "guest.asm", "%include \"lib.inc\"\ndb 9\n");
+	tu_path(source, sizeof(source), work_dir, "guest.asm");
+	output_path(output, sizeof(output));
+	snprintf(include, sizeof(include), "-I%s/", case_dir);
+	const char *both[] = { case_dir, source, NULL };
+	struct sandbox_policy p = policy_default();
+	p.read_paths = both;
+	p.pretend_missing = pretend;
+	char *argv[] = { "nasm", "-f", "bin", include, "-o", output, source, NULL };
+	spawn_ok(&p, argv);
+	cr_assert(exited_zero(), "nasm said: %s", got.messages);
+	cr_assert(file_contains(output, "\x07\x09"));
+}
+
+Test(sandbox, source_in_write_dir_works)
+{
+	assert_source_in_write_dir_works(0);
+}
+
+Test(sandbox, source_in_write_dir_works_in_mount_namespace)
+{
+	assert_source_in_write_dir_works(SANDBOX_NO_LANDLOCK);
+}
+
+Test(sandbox, incbin_absolute_path_is_denied)
+{
+	char text[600];
+	snprintf(text, sizeof(text), "incbin \"%s\"\n", secret);
+	assert_leak_blocked(text, 0);
+}
+
+Test(sandbox, incbin_path_built_by_macros_is_denied)
+{
+	char text[800];
+	snprintf(text, sizeof(text),
+		 "%%define DIR '%s'\n%%strcat FILE DIR, '/sec', 'ret.asm'\nincbin FILE\n", secret_dir);
+	assert_leak_blocked(text, 0);
+}
+
+Test(sandbox, include_outside_is_denied)
+{
+	char text[600];
+	snprintf(text, sizeof(text), "%%include \"%s\"\n", secret);
+	assert_leak_blocked(text, 0);
+}
+
+Test(sandbox, dotdot_relative_path_is_denied)
+{
+	/* Relative to the -I folder: case/../../<secret folder>/secret.asm. */
+	char text[600];
+	snprintf(text, sizeof(text), "incbin \"../../%s/secret.asm\"\n", strrchr(secret_dir, '/') + 1);
+	assert_leak_blocked(text, 0);
+}
+
+Test(sandbox, symlink_in_the_case_folder_is_denied)
+{
+	char link[400];
+	tu_path(link, sizeof(link), case_dir, "innocent.bin");
+	cr_assert_eq(symlink(secret, link), 0);
+	assert_leak_blocked("incbin \"innocent.bin\"\n", 0);
+}
+
+Test(sandbox, system_files_are_denied)
+{
+	struct sandbox_policy p = policy_default();
+	nasm_run(&p, "incbin \"/etc/passwd\"\n");
+	cr_assert_not(exited_zero(), "nasm read /etc/passwd");
+}
+
+Test(sandbox, environment_is_empty)
+{
+	cr_assert_eq(setenv("KVMCHECK_TEST_SECRET", SECRET, 1), 0);
+	const char *text = "%defstr E %!KVMCHECK_TEST_SECRET\n%defstr P %!PATH\n%defstr H %!HOME\ndb E, P, H, 0\n";
+	struct sandbox_policy p = policy_default();
+	nasm_run(&p, text);
+	cr_assert(exited_zero(), "nasm said: %s", got.messages);
+	assert_no_secret();
+	char output[400];
+	output_path(output, sizeof(output));
+	FILE *f = fopen(output, "rb");
+	cr_assert_not_null(f);
+	char buf[64];
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	cr_assert_eq(n, 1, "environment variables reached the output");
+}
+
+Test(sandbox, map_file_outside_write_dir_is_denied)
+{
+	char inside[400], outside[400], text[1000];
+	tu_path(inside, sizeof(inside), work_dir, "ok.map");
+	tu_path(outside, sizeof(outside), secret_dir, "leak.map");
+	snprintf(text, sizeof(text), "[map all %s]\ndb 1\n", inside);
+	struct sandbox_policy p = policy_default();
+	nasm_run(&p, text);
+	cr_assert_eq(access(inside, F_OK), 0, "[map] does not write a file, so this test proves nothing");
+
+	snprintf(text, sizeof(text), "[map all %s]\ndb 1\n", outside);
+	nasm_run(&p, text);
+	cr_assert_neq(access(outside, F_OK), 0, "nasm wrote %s", outside);
+}
+
+Test(sandbox, output_size_limit_raises_sigxfsz)
+{
+	struct sandbox_policy p = policy_default();
+	p.file_size = 1u << 20;
+	/* nasm needs 8 s for times 100000000; 4 MB shows the same in 0.3 s. */
+	nasm_run(&p, "times 4000000 db 0\n");
+	cr_assert(WIFSIGNALED(got.status) && WTERMSIG(got.status) == SIGXFSZ, "status %#x: %s", got.status,
+		  got.messages);
+	cr_assert_str_eq(sandbox_explain_status(got.status), "assembler exceeded its output size limit");
+}
+
+Test(sandbox, huge_reservation_hits_the_output_limit)
+{
+	struct sandbox_policy p = policy_default();
+	p.file_size = 1u << 20;
+	nasm_run(&p, "resb 100000000\n");
+	cr_assert(WIFSIGNALED(got.status) && WTERMSIG(got.status) == SIGXFSZ, "status %#x", got.status);
+}
+
+Test(sandbox, cpu_limit_stops_an_endless_macro_loop)
+{
+	struct sandbox_policy p = policy_default();
+	p.cpu_seconds = 1;
+	time_t start = time(NULL);
+	nasm_run(&p, "%pragma limit rep unlimited\n%assign i 0\n%rep 1000000000\n%assign i i+1\n%endrep\n");
+	cr_assert(WIFSIGNALED(got.status) && WTERMSIG(got.status) == SIGXCPU, "status %#x", got.status);
+	cr_assert_str_eq(sandbox_explain_status(got.status), "assembler exceeded its CPU limit");
+	cr_assert_leq(time(NULL) - start, 10);
+}
+
+/* ---- tests/sandbox/probe.c ---- */
+
+static char probe[300];
+
+static void probe_build(void)
+{
+	char src[512], cmd[1200];
+	snprintf(src, sizeof(src), "%s", __FILE__);
+	char *slash = strrchr(src, '/');
+	snprintf(slash ? slash + 1 : src, sizeof(src) - (size_t)(slash ? slash + 1 - src : 0), "../sandbox/probe.c");
+	tu_path(probe, sizeof(probe), root, "probe");
+	snprintf(cmd, sizeof(cmd), "cc -O1 -o '%s' '%s'", probe, src);
+	cr_assert_eq(system(cmd), 0, "cannot build %s", src);
+}
+
+static void probe_run(const struct sandbox_policy *p, const char *what, const char *arg)
+{
+	char *argv[] = { probe, (char *)what, (char *)arg, NULL };
+	spawn_ok(p, argv);
+}
+
+static void assert_probe_passes(const struct sandbox_policy *p, const char *what, const char *arg)
+{
+	probe_run(p, what, arg);
+	cr_assert(exited_zero(), "probe %s: status %#x: %s", what, got.status, got.messages);
+}
+
+Test(sandbox, no_socket_can_be_opened)
+{
+	probe_build();
+	struct sandbox_policy p = policy_default();
+	assert_probe_passes(&p, "socket", NULL);
+	struct sandbox_policy loose = policy_unconfined();
+	probe_run(&loose, "socket", NULL);
+	cr_assert_not(exited_zero(), "sockets fail even unconfined");
+}
+
+/* A listener on loopback that the confined probe must not reach, with the
+ * seccomp filter (sockets fail) and without it (network namespace). */
+static int listener_open(char *port, size_t len)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(fd, 0);
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(addr);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	cr_assert_eq(listen(fd, 4), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&addr, &alen), 0);
+	snprintf(port, len, "%u", ntohs(addr.sin_port));
+	return fd;
+}
+
+Test(sandbox, loopback_is_unreachable_with_seccomp_or_netns)
+{
+	probe_build();
+	char port[16];
+	int fd = listener_open(port, sizeof(port));
+	struct sandbox_policy loose = policy_unconfined();
+	probe_run(&loose, "connect", port);
+	cr_assert_not(exited_zero(), "the listener cannot be reached even unconfined");
+
+	struct sandbox_policy p = policy_default();
+	assert_probe_passes(&p, "connect", port);
+	p.pretend_missing = SANDBOX_NO_SECCOMP;
+	assert_probe_passes(&p, "connect", port);
+	p.pretend_missing = SANDBOX_NO_SECCOMP | SANDBOX_NO_LANDLOCK;
+	assert_probe_passes(&p, "connect", port);
+	close(fd);
+}
+
+Test(sandbox, child_has_no_env_no_fds_no_caps_no_fork)
+{
+	probe_build();
+	cr_assert_eq(setenv("KVMCHECK_TEST_SECRET", SECRET, 1), 0);
+	int stray = open("/dev/null", O_RDONLY); /* not close-on-exec: must not reach the child */
+	struct sandbox_policy p = policy_default();
+	assert_probe_passes(&p, "env", NULL);
+	assert_probe_passes(&p, "fds", NULL);
+	assert_probe_passes(&p, "caps", NULL);
+	assert_probe_passes(&p, "fork", NULL);
+	close(stray);
+}
+
+Test(sandbox, probe_cannot_read_or_write_outside)
+{
+	probe_build();
+	char outside[400];
+	tu_path(outside, sizeof(outside), secret_dir, "new.txt");
+	struct sandbox_policy p = policy_default();
+	assert_probe_passes(&p, "read", secret);
+	assert_probe_passes(&p, "read", "/etc/passwd");
+	assert_probe_passes(&p, "write", outside);
+	cr_assert_neq(access(outside, F_OK), 0);
+}
+
+Test(sandbox, forbidden_system_call_kills_with_sigsys)
+{
+	probe_build();
+	struct sandbox_policy p = policy_default();
+	probe_run(&p, "ptrace", NULL);
+	cr_assert(WIFSIGNALED(got.status) && WTERMSIG(got.status) == SIGSYS, "status %#x", got.status);
+	cr_assert_str_eq(sandbox_explain_status(got.status), "assembler made a forbidden system call");
+}
+
+/* ---- fallbacks and refusal ---- */
+
+Test(sandbox, mount_namespace_stands_in_for_landlock)
+{
+	struct sandbox_policy p = policy_default();
+	p.pretend_missing = SANDBOX_NO_LANDLOCK;
+	nasm_run(&p, "bits 16\nmov al, 1\nhlt\n");
+	cr_assert(exited_zero(), "nasm said: %s", got.messages);
+
+	char text[600], link[400];
+	snprintf(text, sizeof(text), "incbin \"%s\"\n", secret);
+	assert_leak_blocked(text, SANDBOX_NO_LANDLOCK);
+	tu_path(link, sizeof(link), case_dir, "innocent.bin");
+	cr_assert_eq(symlink(secret, link), 0);
+	assert_leak_blocked("incbin \"innocent.bin\"\n", SANDBOX_NO_LANDLOCK);
+	nasm_run(&p, "incbin \"/etc/passwd\"\n");
+	cr_assert_not(exited_zero(), "nasm read /etc/passwd");
+}
+
+Test(sandbox, mount_namespace_blocks_writes_outside)
+{
+	probe_build();
+	char outside[400];
+	tu_path(outside, sizeof(outside), secret_dir, "new.txt");
+	struct sandbox_policy p = policy_default();
+	p.pretend_missing = SANDBOX_NO_LANDLOCK;
+	assert_probe_passes(&p, "write", outside);
+	assert_probe_passes(&p, "read", "/etc/passwd");
+	assert_probe_passes(&p, "caps", NULL);
+	assert_probe_passes(&p, "socket", NULL);
+}
+
+static int fds_open(void)
+{
+	return tu_dir_entries("/proc/self/fd");
+}
+
+Test(sandbox, refuses_without_any_filesystem_confinement)
+{
+	struct sandbox_policy p = policy_default();
+	p.pretend_missing = SANDBOX_NO_LANDLOCK | SANDBOX_NO_USERNS;
+	char *argv[] = { "nasm", "-v", NULL };
+	char err[512] = "";
+	int before = fds_open();
+	cr_assert_eq(spawn_run(&p, argv, err, sizeof(err)), -1);
+	cr_assert_eq(fds_open(), before, "sandbox_spawn leaked an fd");
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "sandbox_spawn left a child");
+	cr_assert(strstr(err, "no sandbox can be set up here: "), "%s", err);
+	cr_assert(strstr(err, "landlock: turned off"), "%s", err);
+	cr_assert(strstr(err, "pass --unsafe-assembler to assemble anyway"), "%s", err);
+
+	p.unsafe = true;
+	spawn_ok(&p, argv);
+	cr_assert(exited_zero());
+	cr_assert(strstr(got.messages, "NASM version"), "%s", got.messages);
+}
+
+Test(sandbox, refuses_without_any_network_confinement)
+{
+	struct sandbox_policy p = policy_default();
+	p.pretend_missing = SANDBOX_NO_SECCOMP | SANDBOX_NO_USERNS;
+	char *argv[] = { "nasm", "-v", NULL };
+	char err[512] = "";
+	cr_assert_eq(spawn_run(&p, argv, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "no sandbox can be set up here: "), "%s", err);
+	cr_assert(strstr(err, "seccomp: turned off"), "%s", err);
+	cr_assert(strstr(err, "--unsafe-assembler"), "%s", err);
+}
+
+Test(sandbox, bad_paths_are_errors_without_leaks)
+{
+	struct sandbox_policy p = policy_default();
+	char *argv[] = { "kvmcheck-no-such-tool", NULL };
+	char err[512] = "";
+	int before = fds_open();
+	cr_assert_eq(spawn_run(&p, argv, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "not found in PATH"), "%s", err);
+
+	const char *missing[] = { "/nonexistent/kvmcheck", NULL };
+	p.read_paths = missing;
+	char *nasm[] = { "nasm", "-v", NULL };
+	cr_assert_eq(spawn_run(&p, nasm, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "/nonexistent/kvmcheck"), "%s", err);
+	cr_assert_eq(fds_open(), before, "sandbox_spawn leaked an fd");
+}
+
+Test(sandbox, describe_names_the_mechanisms)
+{
+	const char *d = sandbox_describe();
+	cr_assert_not_null(d);
+	cr_assert(strstr(d, "rlimits"), "%s", d);
+	cr_assert(strstr(d, "landlock ABI") || strstr(d, "mount namespace"), "%s", d);
+	cr_assert_eq(d, sandbox_describe(), "computed more than once");
+}
+
+Test(sandbox, explain_status_names_the_limit)
+{
+	cr_assert_null(sandbox_explain_status(0));
+	cr_assert_null(sandbox_explain_status(1 << 8));
+	cr_assert_str_eq(sandbox_explain_status(SIGXCPU), "assembler exceeded its CPU limit");
+	cr_assert_str_eq(sandbox_explain_status(SIGXFSZ), "assembler exceeded its output size limit");
+	cr_assert_str_eq(sandbox_explain_status(SIGSYS), "assembler made a forbidden system call");
+	cr_assert_str_eq(sandbox_explain_status(SIGSEGV), "assembler crashed (signal 11)");
+	cr_assert_str_eq(sandbox_explain_status(SIGABRT), "assembler crashed (signal 6)");
+	cr_assert_null(sandbox_explain_status(SIGTERM));
+}
