@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fd_io.h"
 #include "sandbox.h"
 
 #define MESSAGES_MAX (64u << 10)
@@ -64,31 +64,6 @@ static int file_write_all(const char *path, const char *text, char *err, size_t 
 	return -1;
 }
 
-/* Reads what nasm says until it closes its end or the deadline passes;
- * false on the deadline. */
-static bool messages_collect(int fd, struct bytes *messages, uint64_t deadline_ns)
-{
-	for (;;) {
-		uint64_t now = clock_ns();
-		if (now >= deadline_ns)
-			return false;
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int ready = poll(&p, 1, (int)((deadline_ns - now) / 1000000 + 1));
-		if (ready < 0 && errno == EINTR)
-			continue;
-		if (ready <= 0)
-			return ready == 0 ? false : true;
-		char buf[4096];
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return true;
-		if (messages->len < MESSAGES_MAX)
-			bytes_append(messages, buf, (size_t)n);
-	}
-}
-
 static int nasm_spawn(const struct asm_source *src, const char *source, const struct workdir *w, int out_fd,
 		      pid_t *pid, char *err, size_t err_len)
 {
@@ -129,7 +104,7 @@ static int nasm_run(const struct asm_source *src, const char *source, const stru
 		close(pipe_fds[0]);
 		return -2;
 	}
-	bool finished = messages_collect(pipe_fds[0], messages, clock_ns() + (uint64_t)src->timeout_ms * 1000000u);
+	bool finished = fd_read_until(pipe_fds[0], messages, MESSAGES_MAX, clock_ns() + (uint64_t)src->timeout_ms * 1000000u);
 	close(pipe_fds[0]);
 	if (!finished)
 		kill(pid, SIGKILL);

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 
 #include "bytes.h"
 #include "clock.h"
+#include "fd_io.h"
 
 /* What crosses the pipe: this header, then the output, then the message. */
 struct worker_header {
@@ -26,21 +26,6 @@ struct worker_header {
 	uint64_t message_len;
 };
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void worker_child(int fd, const struct test_case *c, const struct backend_ops *backend,
 			 const struct runner_options *o)
 {
@@ -51,34 +36,11 @@ static void worker_child(int fd, const struct test_case *c, const struct backend
 		.backend_ran = r.backend != NULL, .regs = r.regs, .times = r.times,
 		.output_len = r.output.len, .message_len = r.message ? strlen(r.message) : 0,
 	};
-	int rc = write_all(fd, &h, sizeof(h));
-	rc |= write_all(fd, r.output.data, r.output.len);
-	rc |= write_all(fd, r.message, h.message_len);
+	int rc = fd_write_all(fd, &h, sizeof(h));
+	rc |= fd_write_all(fd, r.output.data, r.output.len);
+	rc |= fd_write_all(fd, r.message, h.message_len);
 	/* No exit handlers: they belong to the parent's libraries. */
 	_exit(rc == 0 ? 0 : 1);
-}
-
-/* Reads everything the worker sends until it closes the pipe or the
- * deadline passes; false on the deadline. */
-static bool worker_collect(int fd, struct bytes *data, uint64_t deadline_ns)
-{
-	for (;;) {
-		uint64_t now = clock_ns();
-		if (now >= deadline_ns)
-			return false;
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int ready = poll(&p, 1, (int)((deadline_ns - now) / 1000000 + 1));
-		if (ready < 0 && errno == EINTR)
-			continue;
-		if (ready == 0)
-			return false;
-		uint8_t buf[65536];
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0 || bytes_append(data, buf, (size_t)n) < 0)
-			return true;
-	}
 }
 
 static void worker_fail(struct run_result *r, const char *why)
@@ -149,7 +111,7 @@ void worker_run_case(const struct test_case *c, const struct backend_ops *backen
 	uint64_t limit_ms = (uint64_t)c->timeout_ms + (c->asm_timeout_ms ? c->asm_timeout_ms : o->asm_timeout_ms) +
 			    WORKER_GRACE_MS;
 	struct bytes data = {0};
-	bool finished = worker_collect(fds[0], &data, clock_ns() + limit_ms * 1000000u);
+	bool finished = fd_read_until(fds[0], &data, SIZE_MAX, clock_ns() + limit_ms * 1000000u);
 	close(fds[0]);
 	if (!finished)
 		kill(pid, SIGKILL);

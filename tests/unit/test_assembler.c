@@ -183,9 +183,12 @@ Test(assembler_nasm, empty_source_gives_empty_image)
 	cr_assert_eq(out.image.len, 0u);
 }
 
-Test(assembler_nasm, source_that_never_finishes_is_killed)
+/* The criterion timeout turns an assembler that never kills nasm into a
+ * failure rather than a hang; it is far above the 300 ms deadline. */
+Test(assembler_nasm, source_that_never_finishes_is_killed, .timeout = 60)
 {
-	/* A trillion preprocessor iterations: nasm spins far beyond the deadline. */
+	/* A trillion preprocessor iterations: nasm spins far beyond the deadline.
+	 * A CPU limit of an hour leaves the kill as the only way it ends soon. */
 	struct asm_source src = inline_source("%assign i 0\n"
 					      "%rep 1000000\n"
 					      "%rep 1000000\n"
@@ -194,6 +197,7 @@ Test(assembler_nasm, source_that_never_finishes_is_killed)
 					      "%endrep\n"
 					      "hlt\n");
 	src.timeout_ms = 300;
+	src.cpu_seconds = 3600;
 	char err[200] = "";
 	cr_assert_eq(assemble(&src, &out, err, sizeof(err)), 0, "%s", err);
 	cr_assert_not(out.ok);

@@ -730,6 +730,77 @@ Test(case_load_errors, too_many_registers)
 	assert_rejected(text, "t.yaml:67:3: too many registers in 'registers'");
 }
 
+/* --------------------------------------- output_limit and assembler: */
+
+Test(case_load, output_limit_and_assembler_settings)
+{
+	char sub[512], inc[600], path[700], want[800];
+	tu_path(sub, sizeof(sub), dir, "cases");
+	tu_path(inc, sizeof(inc), sub, "inc");
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	cr_assert_eq(mkdir(inc, 0700), 0);
+	tu_path(path, sizeof(path), sub, "a.yaml");
+	load_text(path,
+		  "source: hlt\n"
+		  "output_limit: 100\n"
+		  "assembler:\n"
+		  "  read: [inc, /]\n"
+		  "  timeout_ms: 50\n"
+		  "  cpu_seconds: 2\n"
+		  "  memory: 0x1000000\n"
+		  "expect: {exit: output_limit, serial: abc}\n",
+		  1);
+	const struct test_case *c = &list.items[0];
+	cr_assert_null(c->error, "%s", c->error);
+	cr_assert_eq(c->output_limit, 100u);
+	cr_assert_eq(c->expect_exit, OUTCOME_OUTPUT_LIMIT);
+	tu_path(want, sizeof(want), sub, "inc");
+	cr_assert_str_eq(c->asm_read[0], want, "read paths are beside the case file");
+	cr_assert_str_eq(c->asm_read[1], "/");
+	cr_assert_null(c->asm_read[2]);
+	cr_assert_eq(c->asm_timeout_ms, 50u);
+	cr_assert_eq(c->asm_cpu_seconds, 2u);
+	cr_assert_eq(c->asm_memory, 0x1000000u);
+}
+
+Test(case_load, assembler_defaults_are_zero)
+{
+	const struct test_case *c = load_one("source: hlt\n");
+	cr_assert_eq(c->output_limit, 0u);
+	cr_assert_null(c->asm_read[0]);
+	cr_assert_eq(c->asm_timeout_ms, 0u);
+	cr_assert_eq(c->asm_cpu_seconds, 0u);
+	cr_assert_eq(c->asm_memory, 0u);
+}
+
+Test(case_load_errors, assembler_settings)
+{
+	assert_rejected("source: hlt\nassembler: {foo: 1}\n",
+			"t.yaml:2:13: unknown key 'foo' in 'assembler' (known: read, timeout_ms, cpu_seconds, memory)");
+	assert_rejected("source: hlt\nassembler: [read]\n", "t.yaml:2:12: 'assembler' must be a mapping, not a list");
+	assert_rejected("source: hlt\nassembler: {read: inc}\n", "t.yaml:2:19: 'read' must be a list, not a scalar");
+	assert_rejected("source: hlt\nassembler:\n  read:\n    - /\n    - no/such/folder\n",
+			"t.yaml:5:7: cannot read 'no/such/folder': No such file or directory");
+	assert_rejected("source: hlt\nassembler: {timeout_ms: 3600001}\n",
+			"t.yaml:2:25: 'timeout_ms' is 3600001, more than its maximum 3600000");
+	assert_rejected("source: hlt\nassembler: {cpu_seconds: '2'}\n",
+			"t.yaml:2:26: 'cpu_seconds' must be an integer (decimal or 0x hex), not '2'");
+	assert_rejected("source: hlt\noutput_limit: 0x4000001\n",
+			"t.yaml:2:15: 'output_limit' is 0x4000001, more than its maximum 67108864");
+	assert_rejected("source: hlt\nexpect: {exit: output_limit, registers: {ax: 1}}\n",
+			"t.yaml:2:41: registers cannot be checked when the guest ends by output_limit: "
+			"only after hlt are they the guest's own");
+}
+
+Test(case_load_errors, too_many_read_paths)
+{
+	char text[400] = "source: hlt\nassembler:\n  read: [";
+	for (int i = 0; i <= CASE_MAX_READ_PATHS; i++)
+		strcat(text, i ? ", /" : "/");
+	strcat(text, "]\n");
+	assert_rejected(text, "t.yaml:3:9: 'read' lists more than 16 folders");
+}
+
 /* -------------------------------------- known defects, see the report */
 
 /* parse_uint hands the text after "0x" to strtoull, which skips blanks and

@@ -1,0 +1,26 @@
+/* Paths the sandbox grants beyond the policy's own: the executable, found
+ * the way execvp would find it, and the files the dynamic loader and libc
+ * open on the way to main(). */
+#ifndef KVMCHECK_SANDBOX_PATHS_H
+#define KVMCHECK_SANDBOX_PATHS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct sandbox_system_path {
+	const char *path;
+	bool libraries; /* a folder of shared libraries: read+execute, not listing; else a file: read */
+};
+
+/* Missing ones are skipped by both Landlock and the bind list. */
+enum { SANDBOX_SYSTEM_PATHS = 12 };
+extern const struct sandbox_system_path sandbox_system_paths[];
+
+/* path made absolute against cwd into out; -1 when it does not fit. */
+int sandbox_path_absolute(const char *cwd, const char *path, char *out, size_t len);
+
+/* Resolves name (looked up in PATH unless it holds a '/') to an absolute
+ * executable file, so the rule covers the very file run; -1 with err. */
+int sandbox_exe_resolve(const char *name, const char *cwd, char *out, size_t len, char *err, size_t err_len);
+
+#endif
