@@ -29,9 +29,10 @@ static int bench_backend(const struct backend_ops *b, const struct test_case *c,
 {
 	for (int i = 0; i < runs; i++) {
 		struct run_result r;
-		struct runner_options o;
-		runner_options_default(&o);
-		runner_run_case(c, b, &o, &r);
+		/* in this process and without a cache: every stage is measured each time */
+		struct runner rn = { .backend = b, .in_process = true };
+		runner_options_default(&rn.opt);
+		runner_run_case(&rn, c, &r);
 		if (r.outcome != OUTCOME_HLT) {
 			fprintf(stderr, "bench: %s: outcome %s: %s\n", b->name, outcome_name(r.outcome),
 				r.message ? r.message : "");

@@ -13,7 +13,6 @@
 #include "report.h"
 #include "runner.h"
 #include "verdict.h"
-#include "worker.h"
 
 enum { EXIT_ALL_PASSED = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE_OR_IO = 2 };
 
@@ -46,13 +45,14 @@ static int run_all(struct run *run, const struct backend_ops *backend, const str
 	run->reports = calloc(n ? n : 1, sizeof(*run->reports));
 	if (!run->results || !run->verdicts || !run->reports)
 		return -1;
+	struct runner rn = { .opt = opt->run, .backend = backend, .cache = assembly_cache_new(),
+			     .in_process = opt->in_process };
+	if (!rn.cache)
+		return -1;
 	uint64_t start = clock_ns();
 	for (size_t i = 0; i < n; i++) {
 		const struct test_case *c = &run->cases.items[i];
-		if (opt->in_process)
-			runner_run_case(c, backend, &opt->run, &run->results[i]);
-		else
-			worker_run_case(c, backend, &opt->run, &run->results[i]);
+		runner_run_case(&rn, c, &run->results[i]);
 		verdict_judge(c, &run->results[i], &run->verdicts[i]);
 		run->reports[i] = (struct case_report){
 			.file = c->file, .index = c->index, .name = c->name,
@@ -62,6 +62,7 @@ static int run_all(struct run *run, const struct backend_ops *backend, const str
 	run->report.cases = run->reports;
 	run->report.count = n;
 	run->report.elapsed_ns = clock_ns() - start;
+	assembly_cache_free(rn.cache);
 	return 0;
 }
 

@@ -1,11 +1,13 @@
-/* runner: one case from start to result: assemble its guest, run it on a
- * backend in a fresh machine, and fill in the run_result. */
+/* runner: one case from start to result: assemble its guest (once per
+ * distinct source in a run), run it on a backend in a fresh machine (in a
+ * worker process unless told otherwise), and fill in the run_result. */
 #ifndef KVMCHECK_RUNNER_H
 #define KVMCHECK_RUNNER_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "assembly_cache.h"
 #include "backend.h"
 #include "case.h"
 #include "result.h"
@@ -24,9 +26,15 @@ struct runner_options {
 #define RUNNER_DEFAULT_ASM_CPU_SECONDS 5
 #define RUNNER_DEFAULT_ASM_MEMORY (512ull << 20)
 
+struct runner {
+	struct runner_options opt;
+	const struct backend_ops *backend;
+	struct assembly_cache *cache; /* NULL: assemble every case afresh */
+	bool in_process;              /* run machines in this process, not a worker each */
+};
+
 void runner_options_default(struct runner_options *o);
 
-void runner_run_case(const struct test_case *c, const struct backend_ops *backend, const struct runner_options *o,
-		     struct run_result *result);
+void runner_run_case(struct runner *rn, const struct test_case *c, struct run_result *result);
 
 #endif

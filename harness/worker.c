@@ -26,11 +26,10 @@ struct worker_header {
 	uint64_t message_len;
 };
 
-static void worker_child(int fd, const struct test_case *c, const struct backend_ops *backend,
-			 const struct runner_options *o)
+static void worker_child(int fd, const struct backend_ops *backend, const struct machine_config *cfg)
 {
-	struct run_result r;
-	runner_run_case(c, backend, o, &r);
+	struct run_result r = {0};
+	machine_run(backend, cfg, &r);
 	struct worker_header h = {
 		.outcome = r.outcome, .exits = r.exits, .regs_valid = r.regs_valid, .host_fault = r.host_fault,
 		.backend_ran = r.backend != NULL, .regs = r.regs, .times = r.times,
@@ -87,8 +86,8 @@ static void worker_explain(int status, bool finished, uint64_t limit_ms, char *w
 		snprintf(why, len, "kvmcheck's worker for this case failed (exit status %d)", WEXITSTATUS(status));
 }
 
-void worker_run_case(const struct test_case *c, const struct backend_ops *backend, const struct runner_options *o,
-		     struct run_result *r)
+void worker_run_machine(const struct backend_ops *backend, const struct machine_config *cfg, uint32_t grace_ms,
+			struct run_result *r)
 {
 	*r = (struct run_result){0};
 	int fds[2];
@@ -100,7 +99,7 @@ void worker_run_case(const struct test_case *c, const struct backend_ops *backen
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
-		worker_child(fds[1], c, backend, o);
+		worker_child(fds[1], backend, cfg);
 	}
 	close(fds[1]);
 	if (pid < 0) {
@@ -108,8 +107,7 @@ void worker_run_case(const struct test_case *c, const struct backend_ops *backen
 		worker_fail(r, "cannot start a worker for the case");
 		return;
 	}
-	uint64_t limit_ms = (uint64_t)c->timeout_ms + (c->asm_timeout_ms ? c->asm_timeout_ms : o->asm_timeout_ms) +
-			    WORKER_GRACE_MS;
+	uint64_t limit_ms = (uint64_t)cfg->timeout_ms + grace_ms;
 	struct bytes data = {0};
 	bool finished = fd_read_until(fds[0], &data, SIZE_MAX, clock_ns() + limit_ms * 1000000u);
 	close(fds[0]);

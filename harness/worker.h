@@ -5,15 +5,16 @@
 #define KVMCHECK_WORKER_H
 
 #include "backend.h"
-#include "case.h"
+#include "machine.h"
 #include "result.h"
-#include "runner.h"
 
-/* Beyond the case's own timeouts, how long a worker may take before it is
+/* Beyond the case's timeout, how long a worker may take before it is
  * killed: room for VM creation and teardown. */
 #define WORKER_GRACE_MS 10000
 
-void worker_run_case(const struct test_case *c, const struct backend_ops *backend, const struct runner_options *o,
-		     struct run_result *result);
+/* machine_run(backend, cfg, result), in a child process that is killed
+ * when it takes grace_ms longer than the case's timeout. */
+void worker_run_machine(const struct backend_ops *backend, const struct machine_config *cfg, uint32_t grace_ms,
+			struct run_result *result);
 
 #endif

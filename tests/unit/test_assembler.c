@@ -1,6 +1,7 @@
 /* Unit tests for assembler.c: nasm in a private folder, with messages
- * mapped back to the case file and a deadline. Runs the real nasm. Each
- * test points TMPDIR at its own folder to check that nothing is left. */
+ * mapped back to the case file and a deadline. Runs the real nasm, confined
+ * where the host allows it (the confinement itself is test_sandbox.c's).
+ * Each test points TMPDIR at its own folder to check that nothing is left. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,7 @@ static struct asm_source inline_source(const char *text)
 		.include_dir = dir,
 		.max_output = 1u << 20,
 		.timeout_ms = 30000,
+		.unsafe = true, /* confined where the host allows; test_sandbox.c tests that */
 	};
 }
 
@@ -79,7 +81,8 @@ Test(assembler_nasm, source_file_gives_exact_bytes)
 	tu_write_str(dir, "guest.asm", "bits 16\norg 0x7c00\nstart: jmp start\ndb 'A', 0\n");
 	char path[512];
 	tu_path(path, sizeof(path), dir, "guest.asm");
-	struct asm_source src = { .path = path, .include_dir = dir, .max_output = 4096, .timeout_ms = 30000 };
+	struct asm_source src = { .path = path, .include_dir = dir, .max_output = 4096, .timeout_ms = 30000,
+				  .unsafe = true };
 	char err[200] = "";
 	cr_assert_eq(assemble(&src, &out, err, sizeof(err)), 0, "%s", err);
 	static const uint8_t want[] = { 0xeb, 0xfe, 'A', 0x00 };
@@ -120,7 +123,7 @@ Test(assembler_nasm, error_in_a_source_file_names_that_file)
 	char path[512];
 	tu_path(path, sizeof(path), dir, "bad.asm");
 	struct asm_source src = { .path = path, .text_origin = "ignored.yaml", .text_first_line = 50,
-				  .include_dir = dir, .max_output = 4096, .timeout_ms = 30000 };
+				  .include_dir = dir, .max_output = 4096, .timeout_ms = 30000, .unsafe = true };
 	char err[200] = "";
 	cr_assert_eq(assemble(&src, &out, err, sizeof(err)), 0, "%s", err);
 	cr_assert_not(out.ok);

@@ -641,7 +641,8 @@ Test(case_load_errors, syntax_error_after_a_good_document)
 
 Test(case_load_errors, syntax_error_in_the_only_document)
 {
-	assert_rejected("source: \"hlt\n", "t.yaml:2:1: invalid YAML: found unexpected end of stream while scanning a quoted scalar");
+	assert_rejected("source: \"hlt\n",
+			"t.yaml:2:1: invalid YAML: found unexpected end of stream while scanning a quoted scalar");
 	cr_assert_str_eq(list.items[0].name, "t", "no [N] for a lone document");
 }
 

@@ -1,0 +1,117 @@
+/* Unit tests of worker.c: a machine run in a child process comes back whole,
+ * and a backend that crashes or wedges costs only its own case. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "worker.h"
+
+static struct run_result result;
+
+static void worker_fini(void)
+{
+	run_result_free(&result);
+}
+
+TestSuite(worker, .fini = worker_fini);
+
+static bool always(char *why, size_t len)
+{
+	(void)why;
+	(void)len;
+	return true;
+}
+
+static int fake_create(struct vm **vm, uint8_t *mem, size_t size, char *err, size_t len)
+{
+	(void)mem, (void)size, (void)err, (void)len;
+	*vm = (struct vm *)1;
+	return 0;
+}
+
+static int fake_state(struct vm *vm, const struct cpu_state *s, char *err, size_t len)
+{
+	(void)vm, (void)s, (void)err, (void)len;
+	return 0;
+}
+
+static _Noreturn int crashing_run(struct vm *vm, vm_exit_handler h, void *ctx, char *err, size_t len)
+{
+	(void)vm, (void)h, (void)ctx, (void)err, (void)len;
+	abort();
+}
+
+static _Noreturn int wedged_run(struct vm *vm, vm_exit_handler h, void *ctx, char *err, size_t len)
+{
+	(void)vm, (void)h, (void)ctx, (void)err, (void)len;
+	for (;;)
+		pause(); /* deaf to kicks, as a stuck backend would be */
+}
+
+static void fake_kick(struct vm *vm)
+{
+	(void)vm;
+}
+
+static void fake_destroy(struct vm *vm)
+{
+	(void)vm;
+}
+
+static const struct backend_ops crashing = {
+	.name = "crashing", .available = always, .create = fake_create, .set_state = fake_state,
+	.get_state = (int (*)(struct vm *, struct cpu_state *, char *, size_t))fake_state,
+	.run = crashing_run, .kick = fake_kick, .destroy = fake_destroy,
+};
+
+static const struct backend_ops wedged = {
+	.name = "wedged", .available = always, .create = fake_create, .set_state = fake_state,
+	.get_state = (int (*)(struct vm *, struct cpu_state *, char *, size_t))fake_state,
+	.run = wedged_run, .kick = fake_kick, .destroy = fake_destroy,
+};
+
+/* mov dx,0x3f8; mov al,'A'; out dx,al; hlt */
+static const uint8_t hello[] = { 0xba, 0xf8, 0x03, 0xb0, 'A', 0xee, 0xf4 };
+
+static struct machine_config config(uint32_t timeout_ms)
+{
+	struct machine_config cfg = {
+		.image = hello, .image_len = sizeof(hello), .memory_size = 1u << 20,
+		.max_exits = 100, .timeout_ms = timeout_ms, .output_limit = 1024,
+	};
+	cpu_state_reset(&cfg.initial);
+	return cfg;
+}
+
+Test(worker, a_run_comes_back_whole)
+{
+	struct machine_config cfg = config(5000);
+	worker_run_machine(&backend_emu, &cfg, 10000, &result);
+	cr_assert_eq(result.outcome, OUTCOME_HLT);
+	cr_assert_eq(result.exits, 2);
+	cr_assert_eq(result.output.len, 1);
+	cr_assert_eq(result.output.data[0], 'A');
+	cr_assert(result.regs_valid);
+	cr_assert_eq(result.regs.eip, sizeof(hello));
+	cr_assert_str_eq(result.backend, "emu");
+	cr_assert_not(result.host_fault);
+}
+
+Test(worker, a_crashing_backend_is_an_error_of_its_case)
+{
+	struct machine_config cfg = config(5000);
+	worker_run_machine(&crashing, &cfg, 10000, &result);
+	cr_assert_eq(result.outcome, OUTCOME_ERROR);
+	cr_assert(result.host_fault);
+	cr_assert_not_null(strstr(result.message, "crashed (signal 6"), "%s", result.message);
+}
+
+Test(worker, a_wedged_backend_is_killed)
+{
+	struct machine_config cfg = config(10);
+	worker_run_machine(&wedged, &cfg, 100, &result);
+	cr_assert_eq(result.outcome, OUTCOME_ERROR);
+	cr_assert(result.host_fault);
+	cr_assert_not_null(strstr(result.message, "did not finish within 110 ms"), "%s", result.message);
+}
