@@ -1,11 +1,13 @@
 #include "case.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "yaml_tree.h"
@@ -55,24 +57,40 @@ static int expect_kind(struct loader *l, const struct ynode *n, enum ynode_kind 
 	return case_fail(l, n, "'%s' must be %s, not %s", key, want, node_kind_name(n));
 }
 
+/* Reads a plain scalar as decimal or 0x hex; false when it is not one. */
+static bool scalar_uint(const struct ynode *n, unsigned long long *v)
+{
+	const char *s = n->value;
+	int base = (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10;
+	const char *digits = base == 16 ? s + 2 : s;
+	/* strtoull alone would also take blanks and a sign */
+	if (n->quoted || !(base == 16 ? isxdigit((unsigned char)*digits) : isdigit((unsigned char)*digits)))
+		return false;
+	char *end;
+	errno = 0;
+	*v = strtoull(digits, &end, base);
+	return *end == '\0' && strlen(s) == n->len && errno == 0;
+}
+
 static int parse_uint(struct loader *l, const struct ynode *n, const char *key, uint64_t max, uint64_t *out)
 {
 	if (expect_kind(l, n, YNODE_SCALAR, key) < 0)
 		return -1;
 	const char *s = n->value;
-	int base = (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10;
-	const char *digits = base == 16 ? s + 2 : s;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(digits, &end, base);
-	bool is_number = !n->quoted && *digits && *digits != '-' && *digits != '+' && *end == '\0' &&
-			 strlen(s) == n->len && errno == 0;
-	if (!is_number)
+	unsigned long long v;
+	if (!scalar_uint(n, &v))
 		return case_fail(l, n, "'%s' must be an integer (decimal or 0x hex), not '%.40s'", key, s);
 	if (v > max)
 		return case_fail(l, n, "'%s' is %s, more than its maximum %" PRIu64, key, s, max);
 	*out = v;
 	return 0;
+}
+
+static int parse_positive(struct loader *l, const struct ynode *n, const char *key, uint64_t max, uint64_t *out)
+{
+	if (parse_uint(l, n, key, max, out) < 0)
+		return -1;
+	return *out ? 0 : case_fail(l, n, "'%s' must be at least 1", key);
 }
 
 static int parse_string(struct loader *l, const struct ynode *n, const char *key, char **out)
@@ -103,9 +121,11 @@ static int parse_bytes(struct loader *l, const struct ynode *n, const char *key,
 		if (part->kind == YNODE_SCALAR && (part->quoted || n->kind == YNODE_SCALAR)) {
 			rc = bytes_append(out, part->value, part->len);
 		} else {
-			uint64_t byte;
-			if (parse_uint(l, part, key, 255, &byte) < 0)
+			unsigned long long byte;
+			if (part->kind != YNODE_SCALAR || !scalar_uint(part, &byte))
 				return case_fail(l, part, "'%s' must be a string, or a list of strings and bytes 0..255", key);
+			if (byte > 255)
+				return case_fail(l, part, "'%s' is %s, more than its maximum 255", key, part->value);
 			rc = bytes_push(out, (uint8_t)byte);
 		}
 		if (rc < 0 || out->len > CASE_MAX_INPUT)
@@ -216,8 +236,11 @@ static int parse_guest(struct loader *l, const struct ynode *guest, const struct
 	free(relative);
 	if (!c->guest_path)
 		return case_fail(l, guest, "out of memory");
-	if (access(c->guest_path, R_OK) < 0)
+	struct stat st;
+	if (access(c->guest_path, R_OK) < 0 || stat(c->guest_path, &st) < 0)
 		return case_fail(l, guest, "cannot read guest '%s': %s", c->guest_path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return case_fail(l, guest, "guest '%s' is not a file", c->guest_path);
 	return 0;
 }
 
@@ -253,16 +276,16 @@ static int parse_assembler(struct loader *l, const struct ynode *n)
 	if ((v = ynode_get(n, "read")) && parse_read_paths(l, v) < 0)
 		return -1;
 	if ((v = ynode_get(n, "timeout_ms"))) {
-		if (parse_uint(l, v, "timeout_ms", CASE_MAX_TIMEOUT_MS, &x) < 0)
+		if (parse_positive(l, v, "timeout_ms", CASE_MAX_TIMEOUT_MS, &x) < 0)
 			return -1;
 		c->asm_timeout_ms = (uint32_t)x;
 	}
 	if ((v = ynode_get(n, "cpu_seconds"))) {
-		if (parse_uint(l, v, "cpu_seconds", 3600, &x) < 0)
+		if (parse_positive(l, v, "cpu_seconds", 3600, &x) < 0)
 			return -1;
 		c->asm_cpu_seconds = (uint32_t)x;
 	}
-	if ((v = ynode_get(n, "memory")) && parse_uint(l, v, "memory", CASE_MAX_ASM_MEMORY, &c->asm_memory) < 0)
+	if ((v = ynode_get(n, "memory")) && parse_positive(l, v, "memory", CASE_MAX_ASM_MEMORY, &c->asm_memory) < 0)
 		return -1;
 	return 0;
 }
@@ -272,17 +295,11 @@ static int parse_machine(struct loader *l, const struct ynode *root)
 	struct test_case *c = l->c;
 	const struct ynode *v;
 	uint64_t n;
-	if ((v = ynode_get(root, "max_exits"))) {
-		if (parse_uint(l, v, "max_exits", CASE_MAX_EXITS_LIMIT, &c->max_exits) < 0)
-			return -1;
-		if (c->max_exits == 0)
-			return case_fail(l, v, "'max_exits' must be at least 1");
-	}
+	if ((v = ynode_get(root, "max_exits")) && parse_positive(l, v, "max_exits", CASE_MAX_EXITS_LIMIT, &c->max_exits) < 0)
+		return -1;
 	if ((v = ynode_get(root, "timeout_ms"))) {
-		if (parse_uint(l, v, "timeout_ms", CASE_MAX_TIMEOUT_MS, &n) < 0)
+		if (parse_positive(l, v, "timeout_ms", CASE_MAX_TIMEOUT_MS, &n) < 0)
 			return -1;
-		if (n == 0)
-			return case_fail(l, v, "'timeout_ms' must be at least 1");
 		c->timeout_ms = (uint32_t)n;
 	}
 	if ((v = ynode_get(root, "memory"))) {
@@ -301,7 +318,7 @@ static int parse_machine(struct loader *l, const struct ynode *root)
 		c->load_address = (uint32_t)n;
 	}
 	if ((v = ynode_get(root, "output_limit"))) {
-		if (parse_uint(l, v, "output_limit", CASE_MAX_OUTPUT_LIMIT, &n) < 0)
+		if (parse_positive(l, v, "output_limit", CASE_MAX_OUTPUT_LIMIT, &n) < 0)
 			return -1;
 		c->output_limit = (uint32_t)n;
 	}
@@ -320,7 +337,8 @@ static int case_parse(struct loader *l, const struct ynode *root)
 					     "timeout_ms", "registers", "memory", "load_address", "output_limit",
 					     "assembler", NULL };
 	const struct ynode *v;
-	if (!root)
+	/* libyaml reads an empty document as an empty plain scalar */
+	if (!root || (root->kind == YNODE_SCALAR && !root->quoted && root->len == 0))
 		return case_fail(l, NULL, "empty document: a case needs at least 'guest' or 'source'");
 	if (root->kind != YNODE_MAPPING)
 		return case_fail(l, root, "a case must be a mapping of keys, not %s", node_kind_name(root));
@@ -446,7 +464,13 @@ int case_file_load(const char *path, struct case_list *list)
 void case_initial_state(const struct test_case *c, struct cpu_state *state)
 {
 	cpu_state_reset(state);
-	state->eip = c->load_address; /* cs is 0, so ip is where the code was put */
+	/* cs:ip points at the code: cs 0 up to 64 KiB, beyond it cs takes the rest */
+	if (c->load_address > 0xffff) {
+		state->seg[SEG_CS] = (uint16_t)(c->load_address >> 4);
+		state->eip = c->load_address & 0xf;
+	} else {
+		state->eip = c->load_address;
+	}
 	for (size_t i = 0; i < c->initial_regs.count; i++)
 		reg_set(state, c->initial_regs.items[i].ref, c->initial_regs.items[i].value);
 }

@@ -58,7 +58,7 @@ static int builder_next(struct builder *b, yaml_event_t *event)
 static struct ynode *node_new(struct builder *b, enum ynode_kind kind, yaml_mark_t mark)
 {
 	if (++b->nodes > YAML_TREE_MAX_NODES) {
-		builder_fail_at(b, mark, "document too large (more than 100000 nodes)");
+		builder_fail_at(b, mark, "file too large (more than 100000 YAML nodes)");
 		return NULL;
 	}
 	struct ynode *node = calloc(1, sizeof(*node));

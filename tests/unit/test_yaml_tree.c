@@ -325,7 +325,7 @@ Test(yaml_tree, node_count_is_bounded)
 	rc = parse(text);
 	free(text);
 	cr_assert_eq(rc, -1);
-	cr_assert_str_eq(docs.error, "document too large (more than 100000 nodes)");
+	cr_assert_str_eq(docs.error, "file too large (more than 100000 YAML nodes)");
 	cr_assert_eq(docs.count, 0u);
 }
 
