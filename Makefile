@@ -74,6 +74,7 @@ check-unit: $(UNIT_BIN) $(UNIT_ASAN_BIN) $(KVM_UNIT_BIN)
 
 check-e2e: all
 	tests/e2e/run.sh ./$(BUILD)/kvmcheck
+	tests/hostile/run.sh ./$(BUILD)/kvmcheck
 
 check-kvm: deps deps-check deps-kvm all $(KVM_UNIT_BIN)
 	tests/kvm-in-qemu/check-kvm.sh

@@ -1,0 +1,3 @@
+; includes itself, forever
+%include "self_include.asm"
+hlt
