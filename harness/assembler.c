@@ -1,5 +1,6 @@
 #include "assembler.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -36,10 +37,17 @@ static int workdir_create(struct workdir *w, char *err, size_t err_len)
 	return 0;
 }
 
+/* Removes the folder with whatever nasm left in it ([map] files, ...). */
 static void workdir_remove(struct workdir *w)
 {
-	unlink(w->source);
-	unlink(w->output);
+	DIR *d = opendir(w->dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	if (d)
+		closedir(d);
 	rmdir(w->dir);
 }
 
@@ -126,7 +134,7 @@ static int image_read(const char *path, uint32_t max, struct bytes *image, char 
 	}
 	int rc = 0;
 	if ((uint64_t)st.st_size > max) {
-		snprintf(why, why_len, "the binary is %lld bytes, more than the %u bytes of guest RAM",
+		snprintf(why, why_len, "the binary is %lld bytes, more than the %u bytes of guest RAM from its load address on",
 			 (long long)st.st_size, max);
 		rc = -1;
 	}
@@ -141,8 +149,22 @@ static int image_read(const char *path, uint32_t max, struct bytes *image, char 
 
 /* nasm names inline source by its temporary file; name the case file and
  * its real line instead. */
-static char *messages_map(const struct asm_source *src, const char *tmp_source, struct bytes *raw)
+/* Appends line with every mention of the work folder replaced, so that no
+ * report names it (it differs from run to run). */
+static void line_append_without(struct bytes *out, const char *line, const char *folder, const char *instead)
 {
+	size_t folder_len = strlen(folder);
+	for (const char *hit; (hit = strstr(line, folder));) {
+		bytes_append(out, line, (size_t)(hit - line));
+		bytes_append(out, instead, strlen(instead));
+		line = hit + folder_len;
+	}
+	bytes_append(out, line, strlen(line));
+}
+
+static char *messages_map(const struct asm_source *src, const struct workdir *w, struct bytes *raw)
+{
+	const char *tmp_source = w->source;
 	struct bytes out = {0};
 	size_t prefix_len = strlen(tmp_source);
 	bytes_push(raw, '\0');
@@ -159,7 +181,7 @@ static char *messages_map(const struct asm_source *src, const char *tmp_source, 
 			bytes_append(&out, head, strlen(head));
 			line = rest;
 		}
-		bytes_append(&out, line, strlen(line));
+		line_append_without(&out, line, src->text ? tmp_source : w->dir, src->text ? src->text_origin : ".");
 		bytes_push(&out, '\n');
 		line = next;
 	}
@@ -179,8 +201,9 @@ static void assembly_judge(const struct asm_source *src, int status, const struc
 					: "nasm was killed by a signal");
 	else if (WEXITSTATUS(status) != 0 && out->messages && strstr(out->messages, "unable to open"))
 		/* Say what may be read, never whether the file exists elsewhere. */
-		snprintf(why, sizeof(why), "nasm rejected the source: reads outside %s and the folders the case "
-			 "allows are not allowed", src->include_dir && *src->include_dir ? src->include_dir : ".");
+		snprintf(why, sizeof(why), "nasm could not open a file: it may read only in %s and the folders the "
+			 "case allows; reads outside are not allowed", src->include_dir && *src->include_dir ?
+			 src->include_dir : ".");
 	else if (WEXITSTATUS(status) != 0)
 		snprintf(why, sizeof(why), "nasm rejected the source (exit status %d)", WEXITSTATUS(status));
 	else if (image_read(w->output, src->max_output, &out->image, why, sizeof(why)) == 0)
@@ -213,7 +236,7 @@ int assemble(const struct asm_source *src, struct assembly *out, char *err, size
 		workdir_remove(&w);
 		return -1;
 	}
-	out->messages = messages_map(src, w.source, &raw);
+	out->messages = messages_map(src, &w, &raw);
 	bytes_free(&raw);
 	assembly_judge(src, status, &w, out);
 	workdir_remove(&w);

@@ -2,6 +2,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +20,10 @@
 #define CASE_MAX_TIMEOUT_MS 3600000u
 #define CASE_MAX_EXITS_LIMIT 1000000000u
 #define CASE_MAX_OUTPUT_LIMIT (64u << 20)
+/* CF, PF, AF, ZF, SF, TF, IF, DF, OF, IOPL, NT, AC, VIF, VIP, ID and the always-set bit 1 */
+#define REAL_MODE_FLAGS 0x003c7fd7u
+/* ffff:ffff, the last byte real mode addresses; cs:ip must start at or below ffff:000f */
+#define CASE_MAX_LOAD_ADDRESS 0xfffffu
 #define CASE_MAX_ASM_MEMORY (4ull << 30)
 
 struct loader {
@@ -63,8 +69,9 @@ static bool scalar_uint(const struct ynode *n, unsigned long long *v)
 	const char *s = n->value;
 	int base = (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10;
 	const char *digits = base == 16 ? s + 2 : s;
-	/* strtoull alone would also take blanks and a sign */
-	if (n->quoted || !(base == 16 ? isxdigit((unsigned char)*digits) : isdigit((unsigned char)*digits)))
+	/* strtoull alone would also take blanks, a sign and a second 0x */
+	size_t count = strspn(digits, base == 16 ? "0123456789abcdefABCDEF" : "0123456789");
+	if (n->quoted || count == 0 || digits[count] != '\0')
 		return false;
 	char *end;
 	errno = 0;
@@ -156,6 +163,24 @@ static int parse_registers(struct loader *l, const struct ynode *n, const char *
 	return 0;
 }
 
+/* Real mode cannot start with ip beyond its segment or with flags it
+ * cannot hold (VM, RF, reserved bits): refuse rather than let backends
+ * differ on what happens. */
+static int check_initial_registers(struct loader *l, const struct ynode *n)
+{
+	const struct reg_list *regs = &l->c->initial_regs;
+	for (size_t i = 0; i < regs->count; i++) {
+		const struct reg_value *r = &regs->items[i];
+		const struct ynode *at = n->items[2 * i + 1];
+		if (r->ref.kind == REG_EIP && r->value > 0xffff)
+			return case_fail(l, at, "'%s' 0x%x is beyond the 64 KiB of a real-mode segment", r->name, r->value);
+		if (r->ref.kind == REG_EFLAGS && (r->value & ~REAL_MODE_FLAGS))
+			return case_fail(l, at, "'%s' 0x%x sets bits real mode cannot start with (0x%x)", r->name,
+					 r->value, r->value & ~REAL_MODE_FLAGS);
+	}
+	return 0;
+}
+
 static int parse_exit(struct loader *l, const struct ynode *n, enum outcome *out)
 {
 	if (expect_kind(l, n, YNODE_SCALAR, "exit") < 0)
@@ -218,6 +243,21 @@ static char *path_beside(const char *case_path, const char *relative)
 	return path;
 }
 
+/* nasm may read the guest's folder and the guest itself; a guest that is a
+ * link out of that folder would let a submission name any file. */
+static bool path_stays_in_folder(const char *path)
+{
+	char *copy = strdup(path);
+	char *real = realpath(path, NULL);
+	char *folder = copy ? realpath(dirname(copy), NULL) : NULL;
+	size_t n = folder ? strlen(folder) : 0;
+	bool inside = real && folder && strncmp(real, folder, n) == 0 && real[n] == '/' && !strchr(real + n + 1, '/');
+	free(copy);
+	free(real);
+	free(folder);
+	return inside;
+}
+
 static int parse_guest(struct loader *l, const struct ynode *guest, const struct ynode *source)
 {
 	struct test_case *c = l->c;
@@ -241,6 +281,8 @@ static int parse_guest(struct loader *l, const struct ynode *guest, const struct
 		return case_fail(l, guest, "cannot read guest '%s': %s", c->guest_path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return case_fail(l, guest, "guest '%s' is not a file", c->guest_path);
+	if (!path_stays_in_folder(c->guest_path))
+		return case_fail(l, guest, "guest '%s' is a link to a file outside its folder", c->guest_path);
 	return 0;
 }
 
@@ -315,6 +357,9 @@ static int parse_machine(struct loader *l, const struct ynode *root)
 		if (n >= c->memory_size)
 			return case_fail(l, v, "'load_address' 0x%" PRIx64 " is outside the guest's %u bytes of RAM", n,
 					 c->memory_size);
+		if (n > CASE_MAX_LOAD_ADDRESS)
+			return case_fail(l, v, "'load_address' 0x%" PRIx64 " is beyond 0x%x, where real mode reaches no "
+					 "further", n, CASE_MAX_LOAD_ADDRESS);
 		c->load_address = (uint32_t)n;
 	}
 	if ((v = ynode_get(root, "output_limit"))) {
@@ -324,7 +369,8 @@ static int parse_machine(struct loader *l, const struct ynode *root)
 	}
 	if ((v = ynode_get(root, "assembler")) && parse_assembler(l, v) < 0)
 		return -1;
-	if ((v = ynode_get(root, "registers")) && parse_registers(l, v, "registers", &c->initial_regs) < 0)
+	if ((v = ynode_get(root, "registers")) &&
+	    (parse_registers(l, v, "registers", &c->initial_regs) < 0 || check_initial_registers(l, v) < 0))
 		return -1;
 	if ((v = ynode_get(root, "input")) && parse_bytes(l, v, "input", &c->input) < 0)
 		return -1;
@@ -416,7 +462,13 @@ int case_text_load(const char *path, const char *text, size_t len, struct case_l
 			break;
 		}
 		struct loader l = { .path = path, .c = c };
-		case_parse(&l, docs.docs[i].root);
+		const struct ydoc *doc = &docs.docs[i];
+		if (doc->error[0]) {
+			struct ynode where = { .line = doc->error_line, .column = doc->error_column };
+			case_fail(&l, &where, "%s", doc->error);
+		} else {
+			case_parse(&l, doc->root);
+		}
 		if (!c->name && case_default_name(c, several) < 0)
 			rc = -1;
 	}
@@ -430,9 +482,24 @@ int case_text_load(const char *path, const char *text, size_t len, struct case_l
 
 static char *file_read(const char *path, size_t *len, char *err, size_t err_len)
 {
-	FILE *f = fopen(path, "rb");
+	/* Non-blocking, so that a FIFO or a device cannot make us wait. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, err_len, "cannot read: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, err_len, "cannot read: not a regular file");
+		close(fd);
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "rb");
 	if (!f) {
 		snprintf(err, err_len, "cannot read: %s", strerror(errno));
+		close(fd);
 		return NULL;
 	}
 	char *text = malloc(CASE_FILE_MAX_BYTES + 1);

@@ -261,7 +261,7 @@ const char *sandbox_describe(void)
 
 const char *sandbox_explain_status(int wait_status)
 {
-	static _Thread_local char crashed[48];
+	static _Thread_local char crashed[96];
 	if (!WIFSIGNALED(wait_status))
 		return NULL;
 	int sig = WTERMSIG(wait_status);
@@ -275,7 +275,8 @@ const char *sandbox_explain_status(int wait_status)
 	case SIGBUS:
 	case SIGILL:
 	case SIGFPE:
-		snprintf(crashed, sizeof(crashed), "assembler crashed (signal %d)", sig);
+		/* nasm also dies this way when its memory limit is too small to start */
+		snprintf(crashed, sizeof(crashed), "assembler crashed (signal %d), or its memory limit is too small", sig);
 		return crashed;
 	default: return NULL;
 	}

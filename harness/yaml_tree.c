@@ -9,6 +9,11 @@ struct builder {
 	yaml_parser_t parser;
 	struct ydoc_list *list;
 	size_t nodes;
+	/* the first problem of the current document */
+	char error[256];
+	int error_line;
+	int error_column;
+	bool fatal;           /* a syntax error, or a document too deep or large to read on */
 };
 
 static void tree_free(struct ynode *node)
@@ -24,11 +29,10 @@ static void tree_free(struct ynode *node)
 
 static int builder_fail(struct builder *b, int line, int column, const char *cause)
 {
-	struct ydoc_list *list = b->list;
-	if (!list->error[0]) {
-		snprintf(list->error, sizeof(list->error), "%s", cause);
-		list->error_line = line;
-		list->error_column = column;
+	if (!b->error[0]) {
+		snprintf(b->error, sizeof(b->error), "%s", cause);
+		b->error_line = line;
+		b->error_column = column;
 	}
 	return -1;
 }
@@ -45,6 +49,8 @@ static int builder_parser_error(struct builder *b)
 	char cause[200];
 	snprintf(cause, sizeof(cause), "invalid YAML: %s%s%s", p->problem ? p->problem : "syntax error",
 		 p->context ? " " : "", p->context ? p->context : "");
+	b->fatal = true;
+	b->error[0] = '\0'; /* the syntax error is what the user must see */
 	return builder_fail_at(b, mark, cause);
 }
 
@@ -58,6 +64,7 @@ static int builder_next(struct builder *b, yaml_event_t *event)
 static struct ynode *node_new(struct builder *b, enum ynode_kind kind, yaml_mark_t mark)
 {
 	if (++b->nodes > YAML_TREE_MAX_NODES) {
+		b->fatal = true;
 		builder_fail_at(b, mark, "file too large (more than 100000 YAML nodes)");
 		return NULL;
 	}
@@ -153,6 +160,8 @@ static int node_parse_children(struct builder *b, struct ynode *parent, int dept
 static struct ynode *node_parse(struct builder *b, yaml_event_t *event, int depth)
 {
 	if (depth > YAML_TREE_MAX_DEPTH) {
+		/* libyaml takes time quadratic in the depth to read on: stop here */
+		b->fatal = true;
 		builder_fail_at(b, event->start_mark, "nesting deeper than 32 levels");
 		return NULL;
 	}
@@ -184,11 +193,34 @@ static int docs_add(struct builder *b, struct ynode *root, int line)
 	struct ydoc *docs = realloc(list->docs, (list->count + 1) * sizeof(*docs));
 	if (!docs) {
 		tree_free(root);
+		b->fatal = true; /* nothing more can be kept either */
 		return builder_fail(b, line, 1, "out of memory");
 	}
 	list->docs = docs;
-	docs[list->count++] = (struct ydoc){ .root = root, .line = line };
+	struct ydoc *doc = &docs[list->count++];
+	*doc = (struct ydoc){ .root = root, .line = line };
+	if (b->error[0]) {
+		snprintf(doc->error, sizeof(doc->error), "%s", b->error);
+		doc->error_line = b->error_line;
+		doc->error_column = b->error_column;
+		b->error[0] = '\0';
+	}
 	return 0;
+}
+
+/* After a refused node, the rest of its document is read and dropped: only
+ * a document end is certain to stand at the top level. */
+static int document_skip(struct builder *b)
+{
+	for (;;) {
+		yaml_event_t event;
+		if (builder_next(b, &event) < 0)
+			return -1;
+		yaml_event_type_t type = event.type;
+		yaml_event_delete(&event);
+		if (type == YAML_DOCUMENT_END_EVENT)
+			return 0;
+	}
 }
 
 /* Reads one document after its start event, up to and including its end. */
@@ -208,7 +240,7 @@ static int document_parse(struct builder *b, int line)
 		root = node_parse(b, &event, 1);
 		yaml_event_delete(&event);
 		if (!root)
-			return -1;
+			return b->fatal || document_skip(b) < 0 ? -1 : docs_add(b, NULL, line);
 	}
 }
 
@@ -232,11 +264,19 @@ int yaml_tree_parse(const char *text, size_t len, struct ydoc_list *list)
 {
 	struct builder b = { .list = list };
 	memset(list, 0, sizeof(*list));
-	if (!yaml_parser_initialize(&b.parser))
-		return builder_fail(&b, 1, 1, "out of memory");
+	if (!yaml_parser_initialize(&b.parser)) {
+		snprintf(list->error, sizeof(list->error), "out of memory");
+		list->error_line = list->error_column = 1;
+		return -1;
+	}
 	yaml_parser_set_input_string(&b.parser, (const unsigned char *)text, len);
 	int rc = stream_parse(&b);
 	yaml_parser_delete(&b.parser);
+	if (rc < 0) {
+		snprintf(list->error, sizeof(list->error), "%s", b.error);
+		list->error_line = b.error_line;
+		list->error_column = b.error_column;
+	}
 	return rc;
 }
 

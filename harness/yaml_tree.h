@@ -1,7 +1,9 @@
 /* yaml_tree: reads YAML text into small trees of scalars, sequences and
  * mappings, one per document, each node knowing its line and column.
  * Bounded for untrusted input: depth, node count, no aliases, no duplicate
- * keys; an error names line and column. */
+ * keys; an error names line and column. A document refused for these
+ * reasons is kept with its error and the next ones are still read; only a
+ * YAML syntax error ends the reading. */
 #ifndef KVMCHECK_YAML_TREE_H
 #define KVMCHECK_YAML_TREE_H
 
@@ -28,8 +30,11 @@ struct ynode {
 };
 
 struct ydoc {
-	struct ynode *root;   /* NULL for an empty document */
+	struct ynode *root;   /* NULL for an empty document, or one refused */
 	int line;             /* where the document starts */
+	char error[256];      /* set when the document was refused: the cause */
+	int error_line;
+	int error_column;
 };
 
 struct ydoc_list {
@@ -40,9 +45,9 @@ struct ydoc_list {
 	int error_column;
 };
 
-/* Reads every document of text into list. Documents before an error are
- * kept. Returns 0 when the whole text was read, -1 when list->error says why
- * not. */
+/* Reads every document of text into list. Documents before a syntax
+ * error are kept. Returns 0 when the whole text was read, -1 when
+ * list->error says why not. */
 int yaml_tree_parse(const char *text, size_t len, struct ydoc_list *list);
 
 void ydoc_list_free(struct ydoc_list *list);

@@ -357,12 +357,12 @@ Test(case_load, limits_at_their_maximum)
 {
 	const struct test_case *c = load_one("source: hlt\n"
 					     "memory: 16777216\n"
-					     "load_address: 0xFFFFFF\n"
+					     "load_address: 0xFFFFF\n"
 					     "max_exits: 1000000000\n"
 					     "timeout_ms: 3600000\n"
 					     "registers: {eax: 0xffffffff, ax: 65535, al: 255}\n");
 	cr_assert_eq(c->memory_size, CASE_MAX_MEMORY);
-	cr_assert_eq(c->load_address, 0xffffffu);
+	cr_assert_eq(c->load_address, 0xfffffu);
 	cr_assert_eq(c->max_exits, 1000000000u);
 	cr_assert_eq(c->timeout_ms, 3600000u);
 	cr_assert_eq(c->initial_regs.items[0].value, 0xffffffffu);
@@ -690,7 +690,7 @@ Test(case_load_errors, folder_is_not_a_case_file)
 	cr_assert_eq(case_file_load(path, &list), 1);
 	cr_assert_eq(list.count, 1u);
 	char want[700];
-	snprintf(want, sizeof(want), "%s:1:1: cannot read: Is a directory", path);
+	snprintf(want, sizeof(want), "%s:1:1: cannot read: not a regular file", path);
 	cr_assert_str_eq(list.items[0].error, want);
 }
 
@@ -806,6 +806,27 @@ Test(case_load_errors, too_many_read_paths)
 
 /* parse_uint hands the text after "0x" to strtoull, which skips blanks and
  * takes a sign: "0x 5" (a plain YAML scalar) is read as 5. */
+Test(case_load_errors, hex_with_two_prefixes)
+{
+	assert_rejected("source: hlt\nmax_exits: 0x0x10\n",
+			"t.yaml:2:12: 'max_exits' must be an integer (decimal or 0x hex), not '0x0x10'");
+}
+
+Test(case_load_errors, load_address_beyond_real_mode)
+{
+	assert_rejected("source: hlt\nmemory: 0x200000\nload_address: 0x100000\n",
+			"t.yaml:3:15: 'load_address' 0x100000 is beyond 0xfffff, where real mode reaches no further");
+}
+
+Test(case_load_errors, initial_registers_real_mode_cannot_hold)
+{
+	assert_rejected("source: hlt\nregisters: {eip: 0x10000}\n",
+			"t.yaml:2:18: 'eip' 0x10000 is beyond the 64 KiB of a real-mode segment");
+	case_list_free(&list);
+	assert_rejected("source: hlt\nregisters: {eflags: 0x20002}\n",
+			"t.yaml:2:21: 'eflags' 0x20002 sets bits real mode cannot start with (0x20000)");
+}
+
 Test(case_load_errors, hex_with_blank_after_prefix)
 {
 	assert_rejected("source: hlt\nmax_exits: 0x 5\n",

@@ -207,18 +207,18 @@ Test(yaml_tree, mapping_value_error_position)
 
 Test(yaml_tree, duplicate_keys_are_refused)
 {
-	cr_assert_eq(parse("a: 1\nb: 2\n  # x\na: 3\n"), -1);
-	cr_assert_str_eq(docs.error, "duplicate key 'a' (first at line 1)");
-	cr_assert_eq(docs.error_line, 4);
-	cr_assert_eq(docs.error_column, 1);
+	cr_assert_eq(parse("a: 1\nb: 2\n  # x\na: 3\n"), 0, "refused documents are kept with their error");
+	cr_assert_str_eq(docs.docs[0].error, "duplicate key 'a' (first at line 1)");
+	cr_assert_eq(docs.docs[0].error_line, 4);
+	cr_assert_eq(docs.docs[0].error_column, 1);
 }
 
 Test(yaml_tree, duplicate_keys_in_nested_flow_mapping)
 {
-	cr_assert_eq(parse("x:\n  y: {p: 1, q: 2, p: 3}\n"), -1);
-	cr_assert_str_eq(docs.error, "duplicate key 'p' (first at line 2)");
-	cr_assert_eq(docs.error_line, 2);
-	cr_assert_eq(docs.error_column, 19);
+	cr_assert_eq(parse("x:\n  y: {p: 1, q: 2, p: 3}\n"), 0, "refused documents are kept with their error");
+	cr_assert_str_eq(docs.docs[0].error, "duplicate key 'p' (first at line 2)");
+	cr_assert_eq(docs.docs[0].error_line, 2);
+	cr_assert_eq(docs.docs[0].error_column, 19);
 }
 
 Test(yaml_tree, same_key_in_different_mappings_is_fine)
@@ -228,16 +228,16 @@ Test(yaml_tree, same_key_in_different_mappings_is_fine)
 
 Test(yaml_tree, quoted_key_equals_plain_key)
 {
-	cr_assert_eq(parse("a: 1\n'a': 2\n"), -1);
-	cr_assert_eq(strncmp(docs.error, "duplicate key 'a'", 17), 0);
+	cr_assert_eq(parse("a: 1\n'a': 2\n"), 0, "refused documents are kept with their error");
+	cr_assert_eq(strncmp(docs.docs[0].error, "duplicate key 'a'", 17), 0);
 }
 
 Test(yaml_tree, aliases_are_refused)
 {
-	cr_assert_eq(parse("a: &x 1\nb: *x\n"), -1);
-	cr_assert_str_eq(docs.error, "aliases (*name) are not supported in case files");
-	cr_assert_eq(docs.error_line, 2);
-	cr_assert_eq(docs.error_column, 4);
+	cr_assert_eq(parse("a: &x 1\nb: *x\n"), 0, "refused documents are kept with their error");
+	cr_assert_str_eq(docs.docs[0].error, "aliases (*name) are not supported in case files");
+	cr_assert_eq(docs.docs[0].error_line, 2);
+	cr_assert_eq(docs.docs[0].error_column, 4);
 }
 
 Test(yaml_tree, alias_bomb_is_refused)
@@ -245,17 +245,17 @@ Test(yaml_tree, alias_bomb_is_refused)
 	cr_assert_eq(parse("a: &a [x, x, x, x, x, x, x, x, x]\n"
 			   "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
 			   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"),
-		     -1);
-	cr_assert_eq(docs.error_line, 2);
-	cr_assert_eq(docs.error_column, 8);
+		     0, "refused documents are kept with their error");
+	cr_assert_eq(docs.docs[0].error_line, 2);
+	cr_assert_eq(docs.docs[0].error_column, 8);
 }
 
 Test(yaml_tree, complex_keys_are_refused)
 {
-	cr_assert_eq(parse("? [a, b]\n: 1\n"), -1);
-	cr_assert_str_eq(docs.error, "mapping keys must be plain names");
-	cr_assert_eq(docs.error_line, 1);
-	cr_assert_eq(docs.error_column, 3);
+	cr_assert_eq(parse("? [a, b]\n: 1\n"), 0, "refused documents are kept with their error");
+	cr_assert_str_eq(docs.docs[0].error, "mapping keys must be plain names");
+	cr_assert_eq(docs.docs[0].error_line, 1);
+	cr_assert_eq(docs.docs[0].error_column, 3);
 }
 
 Test(yaml_tree, nesting_up_to_the_limit_is_read)
@@ -363,4 +363,15 @@ Test(yaml_tree, text_is_read_up_to_len_only)
 	cr_assert_eq(yaml_tree_parse(text, 5, &docs), 0);
 	cr_assert_eq(docs.count, 1u);
 	cr_assert_eq(docs.docs[0].root->count, 2u);
+}
+
+Test(yaml_tree, documents_after_a_refused_one_are_read)
+{
+	cr_assert_eq(parse("a: 1\n---\nb: *x\n---\nc: 3\n"), 0);
+	cr_assert_eq(docs.count, 3);
+	cr_assert_eq(docs.docs[0].error[0], '\0');
+	cr_assert_str_eq(docs.docs[1].error, "aliases (*name) are not supported in case files");
+	cr_assert_null(docs.docs[1].root);
+	cr_assert_eq(docs.docs[2].error[0], '\0');
+	cr_assert_not_null(ynode_get(docs.docs[2].root, "c"));
 }
