@@ -27,7 +27,7 @@ DEPS_BUILD := gcc libc6-dev make pkg-config nasm libyaml-dev libxml2-dev libunic
 DEPS_CHECK := libcriterion-dev libxml2-utils perl
 DEPS_KVM := qemu-system-x86 busybox-static cpio xz-utils kmod
 
-.PHONY: all run check check-unit check-e2e check-kvm bench deps deps-check deps-kvm install clean
+.PHONY: all run check check-unit check-e2e check-kvm check-fuzz fuzz bench deps deps-check deps-kvm install clean
 
 all: $(BUILD)/kvmcheck
 
@@ -61,6 +61,7 @@ check: deps deps-check
 	$(MAKE) all
 	$(MAKE) check-unit
 	$(MAKE) check-e2e
+	$(MAKE) check-fuzz
 	tests/kvm-in-qemu/check-kvm-if-possible.sh
 
 check-unit: $(UNIT_BIN) $(UNIT_ASAN_BIN) $(KVM_UNIT_BIN)
@@ -81,6 +82,13 @@ check-kvm: deps deps-check deps-kvm all $(KVM_UNIT_BIN)
 
 $(BUILD)/bench: bench/bench.c $(filter-out $(BUILD)/obj/kvmcheck.o,$(OBJ))
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) $^ -o $@ $(LIBS)
+
+# libFuzzer targets (fuzz/): a minute each in make check, ten in make fuzz.
+check-fuzz: deps
+	fuzz/run.sh 60
+
+fuzz: deps
+	fuzz/run.sh 600
 
 bench: deps all $(BUILD)/bench
 	bench/run.sh ./$(BUILD)/bench ./$(BUILD)/kvmcheck

@@ -150,6 +150,29 @@ static void names_free(struct junit_name *names, size_t count)
 	free(names);
 }
 
+/* The same file named twice, or a name that spells out another's suffix,
+ * can still clash: number what is left, the first of a clash keeping its name. */
+static int names_settle(struct junit_name *names, size_t count)
+{
+	for (size_t i = count; i-- > 0;) {
+		if (!name_taken(names, count, i))
+			continue;
+		char *stem = strdup(junit_name_of(&names[i]));
+		for (size_t k = 2; stem && name_taken(names, count, i); k++) {
+			char *unique = str_printf("%s #%zu", stem, k);
+			if (!unique)
+				break;
+			free(names[i].unique);
+			names[i].unique = unique;
+		}
+		bool settled = stem && !name_taken(names, count, i);
+		free(stem);
+		if (!settled)
+			return -1;
+	}
+	return 0;
+}
+
 static struct junit_name *names_build(const struct run_report *rep)
 {
 	struct junit_name *names = calloc(rep->count ? rep->count : 1, sizeof(*names));
@@ -165,7 +188,8 @@ static struct junit_name *names_build(const struct run_report *rep)
 			return NULL;
 		}
 	}
-	if (names_make_unique(names, rep, false) < 0 || names_make_unique(names, rep, true) < 0) {
+	if (names_make_unique(names, rep, false) < 0 || names_make_unique(names, rep, true) < 0 ||
+	    names_settle(names, rep->count) < 0) {
 		names_free(names, rep->count);
 		return NULL;
 	}

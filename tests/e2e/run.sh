@@ -101,6 +101,9 @@ test_cli() {
 	check "a missing case file exits 2" status_is 2
 	check "a missing case file is a failing point" tap_has "not ok 2 - file"
 	check "the other cases still run" tap_has "ok 1 - hello prints its greeting"
+	kvmcheck --backend emu --junit "$WORK/twice.xml" --no-reports cases/hello.yaml cases/hello.yaml
+	check "a file named twice still gives unique JUnit names" \
+		[ "$(xml_count "$WORK/twice.xml" 'count(//testcase[@name="hello prints its greeting [cases/hello.yaml:0] #2"])')" = 1 ]
 	kvmcheck --backend emu --junit /proc/nonexistent/junit.xml --no-reports cases/hello.yaml
 	check "an unwritable report exits 2" status_is 2
 	check "TAP is still written when JUnit cannot be" tap_has "ok 1 - hello"
