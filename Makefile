@@ -83,12 +83,12 @@ check-kvm: deps deps-check deps-kvm all $(KVM_UNIT_BIN)
 $(BUILD)/bench: bench/bench.c $(filter-out $(BUILD)/obj/kvmcheck.o,$(OBJ))
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) $^ -o $@ $(LIBS)
 
-# libFuzzer targets (fuzz/): a minute each in make check, ten in make fuzz.
+# libFuzzer targets (tests/fuzz/): a minute each in make check, ten in make fuzz.
 check-fuzz: deps
-	fuzz/run.sh 60
+	tests/fuzz/run.sh 60
 
 fuzz: deps
-	fuzz/run.sh 600
+	tests/fuzz/run.sh 600
 
 bench: deps all $(BUILD)/bench
 	bench/run.sh ./$(BUILD)/bench ./$(BUILD)/kvmcheck

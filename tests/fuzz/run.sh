@@ -1,25 +1,25 @@
 #!/bin/sh
-# fuzz/run.sh SECONDS: builds the libFuzzer targets into build/fuzz/ and runs
+# tests/fuzz/run.sh SECONDS: builds the libFuzzer targets into build/fuzz/ and runs
 # each for SECONDS seconds on a copy of its committed seed corpus, both at
 # once (each is single-threaded). Prints one line per target and exits
 # non-zero when any of them found a crash, a leak, a hang or a broken
 # invariant; the input that did it is kept in build/fuzz/artifacts-TARGET/.
 #
-# The seed corpora (fuzz/corpus/TARGET/) are committed and only read: what a
+# The seed corpora (tests/fuzz/corpus/TARGET/) are committed and only read: what a
 # run discovers goes to build/fuzz/corpus-TARGET/. To grow the committed
 # corpus on purpose, merge by hand:
-#   build/fuzz/fuzz_TARGET -merge=1 fuzz/corpus/TARGET build/fuzz/corpus-TARGET
+#   build/fuzz/fuzz_TARGET -merge=1 tests/fuzz/corpus/TARGET build/fuzz/corpus-TARGET
 set -eu
 
 usage() {
-	echo "usage: fuzz/run.sh SECONDS" >&2
+	echo "usage: tests/fuzz/run.sh SECONDS" >&2
 	exit 2
 }
 [ $# -eq 1 ] || usage
 case "$1" in '' | *[!0-9]*) usage ;; esac
 SECONDS_EACH=$1
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 OUT=build/fuzz
 TARGETS="case_load guest"
 
@@ -57,7 +57,7 @@ build() {
 	done
 	pkgs=$(packages_for "$target")
 	# shellcheck disable=SC2046,SC2086 # the lists are meant to be split
-	$CC $CFLAGS $(pkg-config --cflags $pkgs) "fuzz/fuzz_$target.c" $srcs \
+	$CC $CFLAGS $(pkg-config --cflags $pkgs) "tests/fuzz/fuzz_$target.c" $srcs \
 		-o "$OUT/fuzz_$target" $(pkg-config --libs $pkgs)
 }
 
@@ -69,7 +69,7 @@ build() {
 #     still checks everything once at exit, with Unicorn's leaks suppressed.
 flags_for() {
 	case "$1" in
-	case_load) echo "-dict=fuzz/case_load.dict" ;;
+	case_load) echo "-dict=tests/fuzz/case_load.dict" ;;
 	guest) echo "-detect_leaks=0" ;;
 	esac
 }
@@ -82,7 +82,7 @@ fuzz_once() {
 	# process catches a hang outside an input: the outer timeout does.
 	# shellcheck disable=SC2046
 	ASAN_OPTIONS=detect_leaks=1 \
-	LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0" \
+	LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0" \
 	UBSAN_OPTIONS=print_stacktrace=1 \
 	timeout --kill-after=10 $((left + 60 + left / 4)) \
 		"$OUT/fuzz_$target" -max_total_time="$left" -max_len=4096 -timeout=10 \
@@ -123,7 +123,7 @@ run() {
 	target=$1
 	rm -rf "$OUT/corpus-$target" "$OUT/artifacts-$target"
 	mkdir -p "$OUT/artifacts-$target"
-	cp -R "fuzz/corpus/$target" "$OUT/corpus-$target"
+	cp -R "tests/fuzz/corpus/$target" "$OUT/corpus-$target"
 	: >"$OUT/$target.log"
 	deadline=$(($(date +%s) + SECONDS_EACH))
 	execs=0 aborts=0 rc=0
