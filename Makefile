@@ -88,7 +88,7 @@ check-fuzz: deps
 	tests/fuzz/run.sh 60
 
 fuzz: deps
-	tests/fuzz/run.sh 600
+	KVMCHECK_FUZZ_REPEAT=1 tests/fuzz/run.sh 600
 
 bench: deps all $(BUILD)/bench
 	bench/run.sh ./$(BUILD)/bench ./$(BUILD)/kvmcheck
