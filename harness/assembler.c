@@ -54,19 +54,13 @@ static void workdir_remove(struct workdir *w)
 static int file_write_all(const char *path, const char *text, char *err, size_t err_len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	size_t len = strlen(text), done = 0;
-	while (fd >= 0 && done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
+	int rc = fd < 0 ? -1 : fd_write_all(fd, text, strlen(text));
 	int saved = errno;
-	if (fd >= 0)
-		close(fd);
-	if (done == len && fd >= 0)
+	if (fd >= 0 && close(fd) < 0 && rc == 0) {
+		rc = -1;
+		saved = errno;
+	}
+	if (rc == 0)
 		return 0;
 	snprintf(err, err_len, "cannot write %s: %s", path, strerror(saved));
 	return -1;

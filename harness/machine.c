@@ -168,19 +168,6 @@ static uint8_t *guest_memory_create(const struct machine_config *cfg, char *err,
 	return mem;
 }
 
-static void result_set_message(struct run_result *result, const char *text)
-{
-	free(result->message);
-	result->message = text && *text ? strdup(text) : NULL;
-}
-
-static void result_fail(struct run_result *result, const char *why)
-{
-	result->outcome = OUTCOME_ERROR;
-	result->host_fault = true;
-	result_set_message(result, why);
-}
-
 /* Runs the vCPU to its outcome and reads the registers back. */
 static void machine_drive(const struct backend_ops *ops, struct vm *vm, const struct machine_config *cfg,
 			  struct machine_ctx *m, struct run_result *result)
@@ -189,14 +176,14 @@ static void machine_drive(const struct backend_ops *ops, struct vm *vm, const st
 	uint64_t start = clock_ns();
 
 	if (timeout_arm(ops, vm, cfg->timeout_ms) < 0) {
-		result_fail(result, "cannot arm the timeout timer");
+		run_result_host_fault(result, "cannot arm the timeout timer");
 		return;
 	}
 	int rc = ops->run(vm, machine_on_exit, m, err, sizeof(err));
 	timeout_disarm();
 	result->times.run_ns = clock_ns() - start;
 	if (rc < 0 || !m->finished) {
-		result_fail(result, rc < 0 ? err : "backend stopped without an exit");
+		run_result_host_fault(result, rc < 0 ? err : "backend stopped without an exit");
 		return;
 	}
 	result->outcome = m->outcome;
@@ -210,7 +197,7 @@ static void machine_drive(const struct backend_ops *ops, struct vm *vm, const st
 			 result->regs.seg[SEG_CS], result->regs.eip);
 	else
 		snprintf(message, sizeof(message), "%s", m->reason);
-	result_set_message(result, message);
+	run_result_set_message(result, message);
 }
 
 void machine_run(const struct backend_ops *ops, const struct machine_config *cfg, struct run_result *result)
@@ -226,12 +213,12 @@ void machine_run(const struct backend_ops *ops, const struct machine_config *cfg
 		    &result->output);
 	uint8_t *mem = guest_memory_create(cfg, err, sizeof(err));
 	if (!mem) {
-		result_fail(result, err);
+		run_result_host_fault(result, err);
 		return;
 	}
 	if (ops->create(&vm, mem, cfg->memory_size, err, sizeof(err)) < 0 ||
 	    ops->set_state(vm, &cfg->initial, err, sizeof(err)) < 0) {
-		result_fail(result, err);
+		run_result_host_fault(result, err);
 	} else {
 		result->times.create_ns = clock_ns() - start;
 		machine_drive(ops, vm, cfg, &m, result);

@@ -28,6 +28,12 @@ struct run_result {
 	struct stage_times times;
 };
 
+/* Replaces the message with a copy of text (NULL or "" leave none). */
+void run_result_set_message(struct run_result *r, const char *text);
+
+/* The host, not the guest, ended the run: outcome error, with why. */
+void run_result_host_fault(struct run_result *r, const char *why);
+
 void run_result_free(struct run_result *r);
 
 #endif

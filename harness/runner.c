@@ -20,12 +20,6 @@ void runner_options_default(struct runner_options *o)
 	};
 }
 
-static void result_message(struct run_result *r, const char *text)
-{
-	free(r->message);
-	r->message = text ? strdup(text) : NULL;
-}
-
 static uint64_t either(uint64_t case_value, uint64_t run_value)
 {
 	return case_value ? case_value : run_value;
@@ -98,7 +92,7 @@ void runner_run_case(struct runner *rn, const struct test_case *c, struct run_re
 	*r = (struct run_result){0};
 	if (c->error) {
 		r->outcome = OUTCOME_CASE_ERROR;
-		result_message(r, c->error);
+		run_result_set_message(r, c->error);
 		return;
 	}
 	char err[300] = "";
@@ -110,12 +104,10 @@ void runner_run_case(struct runner *rn, const struct test_case *c, struct run_re
 	int rc = runner_assembly(rn, &src, &own, &a, err, sizeof(err));
 	uint64_t assemble_ns = clock_ns() - start;
 	if (rc < 0) {
-		r->outcome = OUTCOME_ERROR;
-		r->host_fault = true;
-		result_message(r, err);
+		run_result_host_fault(r, err);
 	} else if (!a->ok) {
 		r->outcome = OUTCOME_ASSEMBLE_ERROR;
-		result_message(r, a->messages);
+		run_result_set_message(r, a->messages);
 	} else {
 		runner_machine(rn, c, &a->image, r);
 	}

@@ -42,11 +42,12 @@ static void worker_child(int fd, const struct backend_ops *backend, const struct
 	_exit(rc == 0 ? 0 : 1);
 }
 
+/* Whatever the worker sent is dropped: only the host's fault is reported. */
 static void worker_fail(struct run_result *r, const char *why)
 {
-	bytes_free(&r->output);
-	free(r->message);
-	*r = (struct run_result){ .outcome = OUTCOME_ERROR, .host_fault = true, .message = strdup(why) };
+	run_result_free(r);
+	*r = (struct run_result){0};
+	run_result_host_fault(r, why);
 }
 
 /* Rebuilds the result from what the worker sent; false when it is incomplete. */
