@@ -12,11 +12,14 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml -lxml2 -
 LIBS = $(PKG_LIBS) -lpthread
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer
 
-HARNESS_SRC := $(sort $(wildcard harness/*.c))
-LIB_SRC := $(filter-out harness/kvmcheck.c,$(HARNESS_SRC))
+# One folder per pipeline stage (README "Layout"); every .c below harness/ is built.
+HARNESS_SRC := $(sort $(shell find harness -name '*.c'))
+MAIN_SRC := harness/cli/main.c
+LIB_SRC := $(filter-out $(MAIN_SRC),$(HARNESS_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 
 OBJ := $(patsubst harness/%.c,$(BUILD)/obj/%.o,$(HARNESS_SRC))
+LIB_OBJ := $(patsubst harness/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 ASAN_LIB_OBJ := $(patsubst harness/%.c,$(BUILD)/asan/%.o,$(LIB_SRC))
 UNIT_BIN := $(BUILD)/unit-tests
 UNIT_ASAN_BIN := $(BUILD)/unit-tests-asan
@@ -31,28 +34,31 @@ DEPS_KVM := qemu-system-x86 busybox-static cpio xz-utils kmod
 
 all: $(BUILD)/kvmcheck
 
-$(BUILD)/obj/%.o: harness/%.c harness/*.h | $(BUILD)/obj
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+# -MMD -MP: each object depends on the headers it includes, and no more.
+$(BUILD)/obj/%.o: harness/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/asan/%.o: harness/%.c harness/*.h | $(BUILD)/asan
-	$(CC) $(CFLAGS_BASE) -O1 $(SANITIZE) $(PKG_CFLAGS) -c $< -o $@
+$(BUILD)/asan/%.o: harness/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -O1 $(SANITIZE) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(OBJ:.o=.d) $(ASAN_LIB_OBJ:.o=.d)
 
 $(BUILD)/kvmcheck: $(OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
 
-$(UNIT_BIN): $(UNIT_SRC) $(filter-out $(BUILD)/obj/kvmcheck.o,$(OBJ)) tests/unit/*.h
-	$(CC) $(CFLAGS_BASE) -O1 -Itests/unit $(PKG_CFLAGS) $(UNIT_SRC) $(filter-out $(BUILD)/obj/kvmcheck.o,$(OBJ)) -o $@ $(LIBS) -lcriterion
+$(UNIT_BIN): $(UNIT_SRC) $(LIB_OBJ) tests/unit/*.h
+	$(CC) $(CFLAGS_BASE) -O1 -Itests/unit $(PKG_CFLAGS) $(UNIT_SRC) $(LIB_OBJ) -o $@ $(LIBS) -lcriterion
 
 $(UNIT_ASAN_BIN): $(UNIT_SRC) $(ASAN_LIB_OBJ) tests/unit/*.h
 	$(CC) $(CFLAGS_BASE) -O1 $(SANITIZE) -Itests/unit $(PKG_CFLAGS) $(UNIT_SRC) $(ASAN_LIB_OBJ) -o $@ $(LIBS) -lcriterion
 
 # The KVM backend's own tests: they skip where /dev/kvm does not work, and
 # make check-kvm runs them inside QEMU where it does.
-$(KVM_UNIT_BIN): tests/kvm/*.c $(BUILD)/obj/backend_kvm.o $(BUILD)/obj/regs.o
-	$(CC) $(CFLAGS_BASE) -O1 tests/kvm/*.c $(BUILD)/obj/backend_kvm.o $(BUILD)/obj/regs.o -o $@ -lcriterion -lpthread
-
-$(BUILD)/obj $(BUILD)/asan:
-	mkdir -p $@
+KVM_UNIT_OBJ := $(BUILD)/obj/machine/backend/kvm.o $(BUILD)/obj/x86/regs.o
+$(KVM_UNIT_BIN): tests/kvm/*.c $(KVM_UNIT_OBJ)
+	$(CC) $(CFLAGS_BASE) -O1 tests/kvm/*.c $(KVM_UNIT_OBJ) -o $@ -lcriterion -lpthread
 
 run: deps all
 	./$(BUILD)/kvmcheck --tap reports/kvmcheck.tap --junit reports/junit.xml cases/*.yaml
@@ -80,7 +86,7 @@ check-e2e: all
 check-kvm: deps deps-check deps-kvm all $(KVM_UNIT_BIN)
 	tests/kvm-in-qemu/check-kvm.sh
 
-$(BUILD)/bench: bench/bench.c $(filter-out $(BUILD)/obj/kvmcheck.o,$(OBJ))
+$(BUILD)/bench: bench/bench.c $(LIB_OBJ)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) $^ -o $@ $(LIBS)
 
 # libFuzzer targets (tests/fuzz/): a minute each in make check, ten in make fuzz.

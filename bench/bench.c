@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
-#include "case.h"
-#include "runner.h"
+#include "machine/backend.h"
+#include "case/case.h"
+#include "run/runner.h"
 
 struct stage_samples {
 	double assemble[10000], create[10000], run[10000], teardown[10000], total[10000];

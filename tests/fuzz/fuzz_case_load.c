@@ -19,11 +19,11 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "case.h"
-#include "report.h"
-#include "result.h"
-#include "verdict.h"
-#include "yaml_tree.h"
+#include "case/case.h"
+#include "report/report.h"
+#include "machine/result.h"
+#include "judge/verdict.h"
+#include "case/yaml_tree.h"
 
 /* Inside cases/, so that `guest: ../guests/hello.asm` in a seed resolves
  * when run.sh starts the fuzzer from the repository root. */

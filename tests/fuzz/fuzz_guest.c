@@ -14,11 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "machine.h"
-#include "outcome.h"
-#include "regs.h"
-#include "result.h"
+#include "machine/backend.h"
+#include "machine/machine.h"
+#include "core/outcome.h"
+#include "x86/regs.h"
+#include "machine/result.h"
 
 #define GUEST_MEMORY (64u << 10)
 /* The image goes in the last 4 KiB (run.sh's -max_len), with every segment

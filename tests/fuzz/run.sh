@@ -32,13 +32,14 @@ CC=clang
 CFLAGS="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 	-g -O1 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Iharness"
 
-# The harness sources each target needs (kvmcheck.c has main; libFuzzer
+# The harness sources each target needs (cli/main.c has main; libFuzzer
 # brings its own), then the pkg-config packages.
 sources_for() {
 	case "$1" in
-	case_load) echo "case yaml_tree bytes outcome regs verdict result text_escape
-		report_tap report_junit report_summary report_results" ;;
-	guest) echo "machine backend_emu serial bytes regs outcome result" ;;
+	case_load) echo "case/case case/yaml_tree core/bytes core/outcome x86/regs judge/verdict
+		machine/result core/text_escape report/tap report/junit report/summary report/results" ;;
+	guest) echo "machine/machine machine/backend/emu machine/dev/serial core/bytes x86/regs
+		core/outcome machine/result" ;;
 	esac
 }
 

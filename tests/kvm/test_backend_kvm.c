@@ -9,7 +9,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "machine/backend.h"
 
 #define RAM_SIZE (1u << 20)
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "assembler.h"
+#include "assemble/assembler.h"
 #include "testutil.h"
 
 static char dir[256];     /* sources and includes */

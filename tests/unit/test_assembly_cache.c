@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "assembly_cache.h"
+#include "assemble/assembly_cache.h"
 
 static struct assembly fake_assembly(uint8_t byte)
 {

@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "regs.h"
+#include "machine/backend.h"
+#include "x86/regs.h"
 
 #define MEM_SIZE (1u << 20)
 #define LOAD 0x1000u

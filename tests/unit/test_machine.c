@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "machine.h"
+#include "machine/machine.h"
 
 static struct run_result result;
 

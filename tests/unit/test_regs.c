@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "regs.h"
+#include "x86/regs.h"
 
 static struct reg_ref ref_of(const char *name)
 {

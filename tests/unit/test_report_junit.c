@@ -1,4 +1,4 @@
-/* Unit tests for the JUnit report (report_junit.c): structure and counts,
+/* Unit tests for the JUnit report (report/junit.c): structure and counts,
  * read back with libxml2, and well-formedness checked by xmllint whatever
  * bytes the names, messages and guest output hold. */
 #define _POSIX_C_SOURCE 200809L
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "report.h"
+#include "report/report.h"
 
 #define MAX_CASES 6
 

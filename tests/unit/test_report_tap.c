@@ -1,5 +1,5 @@
-/* Unit tests for the text reports: TAP (report_tap.c), the summary
- * (report_summary.c), the parity record (report_results.c) and the escape
+/* Unit tests for the text reports: TAP (report/tap.c), the summary
+ * (report/summary.c), the parity record (report/results.c) and the escape
  * helper they share (text_escape.c). TAP is also read back by Perl's
  * TAP::Parser, the parser prove uses, to prove that guest bytes cannot add
  * or change test points. */
@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "report.h"
-#include "text_escape.h"
+#include "report/report.h"
+#include "core/text_escape.h"
 
 #define MAX_CASES 4
 

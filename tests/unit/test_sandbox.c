@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sandbox.h"
+#include "assemble/sandbox/sandbox.h"
 #include "testutil.h"
 
 #define SECRET "TOP-SECRET-7f3a9c"

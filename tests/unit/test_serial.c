@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "serial.h"
+#include "machine/dev/serial.h"
 
 #define DATA (SERIAL_BASE + 0)
 #define IER (SERIAL_BASE + 1)

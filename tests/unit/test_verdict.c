@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "verdict.h"
+#include "judge/verdict.h"
 
 /* A valid case expecting hlt and nothing else; no heap memory. */
 static void case_init(struct test_case *c)

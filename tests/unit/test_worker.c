@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "worker.h"
+#include "run/worker.h"
 
 static struct run_result result;
 

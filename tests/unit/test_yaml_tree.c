@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "yaml_tree.h"
+#include "case/yaml_tree.h"
 
 static struct ydoc_list docs;
 

@@ -1,0 +1,43 @@
+/* assembler: turns a guest's nasm source (a file, or text inline in a case)
+ * into a flat binary with `nasm -f bin`, in a private temporary folder.
+ * nasm runs confined (sandbox.h): it reads only the source and the folders
+ * it is allowed, writes only its output, within CPU, memory and size limits. */
+#ifndef KVMCHECK_ASSEMBLER_H
+#define KVMCHECK_ASSEMBLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/bytes.h"
+
+struct asm_source {
+	const char *path;          /* a source file, or NULL ... */
+	const char *text;          /* ... inline source */
+	const char *text_origin;   /* inline: the file its lines belong to, for messages */
+	int text_first_line;       /* inline: the line of text_origin holding its first line */
+	const char *include_dir;   /* %include and incbin look here; nasm may read it */
+	const char *const *read_paths; /* NULL-terminated: more that nasm may read, or NULL */
+	uint32_t max_output;       /* a larger binary is an error */
+	uint32_t timeout_ms;       /* wall clock, then nasm is killed */
+	uint32_t cpu_seconds;      /* 0: ASM_DEFAULT_CPU_SECONDS */
+	uint64_t memory;           /* address space bytes; 0: ASM_DEFAULT_MEMORY */
+	bool unsafe;               /* run nasm unconfined where no sandbox can be set up */
+};
+
+#define ASM_DEFAULT_CPU_SECONDS 10
+#define ASM_DEFAULT_MEMORY (512ull << 20)
+#define ASM_MAX_READ_PATHS 16
+
+struct assembly {
+	bool ok;
+	struct bytes image;
+	char *messages;            /* what nasm said, with inline lines mapped to the case file */
+};
+
+/* Returns 0 when nasm ran (assembly.ok says whether it accepted the source),
+ * -1 when it could not be run (err says why). */
+int assemble(const struct asm_source *src, struct assembly *out, char *err, size_t err_len);
+
+void assembly_free(struct assembly *a);
+
+#endif

@@ -1,0 +1,283 @@
+/* Confinement for the assembler. The parent prepares everything that can
+ * fail with a readable reason (paths, the Landlock ruleset, the seccomp
+ * program, the bind list) so that the forked child (child.c) only
+ * makes system calls and reports failures as numbers through a
+ * close-on-exec pipe, which this file turns into words.
+ *
+ * Filesystem: Landlock (landlock.c), else a user+mount namespace
+ * (mountns.c). Network: a seccomp filter (seccomp.c), else
+ * a network namespace. Always: rlimits, no_new_privs, no capabilities, only
+ * fds 0-2, no env. */
+#include "assemble/sandbox/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "assemble/sandbox/child.h"
+#include "assemble/sandbox/landlock.h"
+#include "assemble/sandbox/paths.h"
+
+/* ---- the plan ---- */
+
+static void limit_plan(struct sandbox_plan *plan, int resource, uint64_t soft, uint64_t hard)
+{
+	struct rlimit old;
+	if (getrlimit(resource, &old) < 0)
+		return;
+	/* An unprivileged process may only lower its hard limit. */
+	rlim_t s = (rlim_t)soft, h = (rlim_t)hard;
+	if (old.rlim_max != RLIM_INFINITY && h > old.rlim_max)
+		h = old.rlim_max;
+	if (s > h)
+		s = h;
+	plan->limits[resource] = (struct rlimit){ .rlim_cur = s, .rlim_max = h };
+	plan->limit_set[resource] = true;
+}
+
+static void plan_limits(struct sandbox_plan *plan, const struct sandbox_policy *policy)
+{
+	/* The hard CPU limit is a second later, so SIGXCPU says why before SIGKILL. */
+	if (policy->cpu_seconds)
+		limit_plan(plan, RLIMIT_CPU, policy->cpu_seconds, (uint64_t)policy->cpu_seconds + 1);
+	if (policy->address_space)
+		limit_plan(plan, RLIMIT_AS, policy->address_space, policy->address_space);
+	if (policy->file_size)
+		limit_plan(plan, RLIMIT_FSIZE, policy->file_size, policy->file_size);
+	if (policy->open_files)
+		limit_plan(plan, RLIMIT_NOFILE, policy->open_files, policy->open_files);
+	limit_plan(plan, RLIMIT_CORE, 0, 0); /* a crashing assembler must not fill the disk */
+}
+
+static void plan_free(struct sandbox_plan *plan)
+{
+	if (!plan)
+		return;
+	if (plan->ruleset_fd >= 0)
+		close(plan->ruleset_fd);
+	sandbox_binds_free(&plan->binds);
+	free(plan);
+}
+
+/* Decided in the parent, where the reason can be kept for the error
+ * message when no other confinement works either. */
+static int plan_landlock(struct sandbox_plan *plan, const struct sandbox_policy *policy, char *err, size_t err_len)
+{
+	if (policy->pretend_missing & SANDBOX_NO_LANDLOCK) {
+		snprintf(plan->landlock_why, sizeof(plan->landlock_why), "turned off by the policy");
+		return 0;
+	}
+	return sandbox_landlock_ruleset(policy, plan->exe, &plan->ruleset_fd, plan->landlock_why,
+					sizeof(plan->landlock_why), err, err_len);
+}
+
+static struct sandbox_plan *plan_make(const struct sandbox_policy *policy, const char *name, char *err,
+				      size_t err_len)
+{
+	struct sandbox_plan *plan = calloc(1, sizeof(*plan));
+	if (!plan) {
+		snprintf(err, err_len, "out of memory");
+		return NULL;
+	}
+	plan->ruleset_fd = -1;
+	plan->unsafe = policy->unsafe;
+	plan->pretend = policy->pretend_missing;
+	plan->uid = getuid();
+	plan->gid = getgid();
+	if (!getcwd(plan->cwd, sizeof(plan->cwd)))
+		snprintf(plan->cwd, sizeof(plan->cwd), "/");
+	plan_limits(plan, policy);
+	if (!(policy->pretend_missing & SANDBOX_NO_SECCOMP))
+		sandbox_seccomp_build(&plan->filter);
+	/* The bind list only serves hosts without Landlock; elsewhere it would
+	 * cost every spawn a dozen stat calls for nothing. */
+	if (sandbox_exe_resolve(name, plan->cwd, plan->exe, sizeof(plan->exe), err, err_len) < 0 ||
+	    plan_landlock(plan, policy, err, err_len) < 0 ||
+	    (plan->ruleset_fd < 0 && sandbox_binds_plan(&plan->binds, policy, plan->cwd, plan->exe, err, err_len) < 0)) {
+		plan_free(plan);
+		return NULL;
+	}
+	return plan;
+}
+
+/* ---- the child's failure records, in words ---- */
+
+static const char *stage_name(int stage)
+{
+	switch (stage) {
+	case ST_STDIO: return "standard streams";
+	case ST_NNP: return "no_new_privs";
+	case ST_LANDLOCK: return "landlock";
+	case ST_USERNS: return "user namespace";
+	case ST_IDMAP: return "user namespace id map";
+	case ST_MOUNT: return "mount namespace";
+	case ST_SECCOMP: return "seccomp";
+	case ST_NETNS: return "network namespace";
+	case ST_CAPS: return "dropping capabilities";
+	case ST_FDS: return "closing file descriptors";
+	case ST_RLIMIT: return "rlimits";
+	case ST_EXEC: return "exec";
+	default: return "setup";
+	}
+}
+
+static void records_describe(const struct sandbox_plan *plan, const struct sandbox_record *rec, size_t n, char *err,
+			     size_t err_len)
+{
+	bool refused = n > 0 && rec[n - 1].stage == ST_REFUSED;
+	size_t len = 0;
+	int w = refused ? snprintf(err, err_len, "no sandbox can be set up here: ")
+			: snprintf(err, err_len, "cannot start %s: ", plan->exe);
+	len = w > 0 ? (size_t)w : 0;
+	if (refused && plan->ruleset_fd < 0 && len < err_len) {
+		w = snprintf(err + len, err_len - len, "landlock: %s; ", plan->landlock_why);
+		len += w > 0 ? (size_t)w : 0;
+	}
+	for (size_t i = 0; i < n && len < err_len; i++) {
+		if (rec[i].stage == ST_REFUSED)
+			continue;
+		w = snprintf(err + len, err_len - len, "%s%s: %s", i ? "; " : "", stage_name(rec[i].stage),
+			     rec[i].err < 0 ? "turned off by the policy" : strerror(rec[i].err));
+		len += w > 0 ? (size_t)w : 0;
+	}
+	if (refused && len < err_len)
+		snprintf(err + len, err_len - len, "; pass --unsafe-assembler to assemble anyway");
+}
+
+/* Reads the child's failure records; 0 bytes means exec succeeded. */
+static size_t records_read(int fd, struct sandbox_record *rec)
+{
+	size_t got = 0, cap = SANDBOX_RECORDS_MAX * sizeof(*rec);
+	char *buf = (char *)rec;
+	for (;;) {
+		ssize_t n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == cap)
+			break;
+	}
+	return got / sizeof(*rec);
+}
+
+/* ---- spawn ---- */
+
+static void child_reap(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+}
+
+int sandbox_spawn(const struct sandbox_policy *policy, char *const argv[], int out_fd, pid_t *pid, char *err,
+		  size_t err_len)
+{
+	if (!argv || !argv[0]) {
+		snprintf(err, err_len, "nothing to run");
+		return -1;
+	}
+	struct sandbox_plan *plan = plan_make(policy, argv[0], err, err_len);
+	if (!plan)
+		return -1;
+	int report[2];
+	if (pipe2(report, O_CLOEXEC) < 0) {
+		snprintf(err, err_len, "pipe: %s", strerror(errno));
+		plan_free(plan);
+		return -1;
+	}
+	pid_t child = fork();
+	if (child == 0)
+		sandbox_child_run(plan, argv, out_fd, report[1]);
+	int fork_errno = errno;
+	close(report[1]);
+	int rc = 0;
+	if (child < 0) {
+		snprintf(err, err_len, "fork: %s", strerror(fork_errno));
+		rc = -1;
+	} else {
+		struct sandbox_record rec[SANDBOX_RECORDS_MAX];
+		size_t n = records_read(report[0], rec);
+		if (n > 0) {
+			records_describe(plan, rec, n, err, err_len);
+			child_reap(child);
+			rc = -1;
+		} else {
+			*pid = child;
+		}
+	}
+	close(report[0]);
+	plan_free(plan);
+	return rc;
+}
+
+/* ---- what the host offers ---- */
+
+/* Both namespace fallbacks start with a user namespace. */
+static bool userns_works(void)
+{
+	pid_t child = fork();
+	if (child == 0)
+		_exit(unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0 ? 0 : 1);
+	if (child < 0)
+		return false;
+	int status;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static char description[200];
+static pthread_once_t description_once = PTHREAD_ONCE_INIT;
+
+static void describe_once(void)
+{
+	int abi = sandbox_landlock_abi();
+	bool seccomp = sandbox_seccomp_works();
+	bool userns = (abi <= 0 || !seccomp) && userns_works();
+	char fs[64];
+	if (abi > 0)
+		snprintf(fs, sizeof(fs), "landlock ABI %d", abi);
+	else
+		snprintf(fs, sizeof(fs), "%s", userns ? "mount namespace (no landlock)" : "NO filesystem confinement");
+	snprintf(description, sizeof(description), "%s, %s, rlimits", fs,
+		 seccomp ? "no network (seccomp)" : userns ? "no network (netns)" : "NETWORK NOT CUT");
+}
+
+const char *sandbox_describe(void)
+{
+	pthread_once(&description_once, describe_once);
+	return description;
+}
+
+const char *sandbox_explain_status(int wait_status)
+{
+	static _Thread_local char crashed[96];
+	if (!WIFSIGNALED(wait_status))
+		return NULL;
+	int sig = WTERMSIG(wait_status);
+	switch (sig) {
+	case SIGXCPU: return "assembler exceeded its CPU limit";
+	case SIGXFSZ: return "assembler exceeded its output size limit";
+	case SIGSYS: return "assembler made a forbidden system call";
+	case SIGKILL: return "assembler was killed (signal 9), perhaps at its hard CPU limit or out of memory";
+	case SIGSEGV:
+	case SIGABRT:
+	case SIGBUS:
+	case SIGILL:
+	case SIGFPE:
+		/* nasm also dies this way when its memory limit is too small to start */
+		snprintf(crashed, sizeof(crashed), "assembler crashed (signal %d), or its memory limit is too small", sig);
+		return crashed;
+	default: return NULL;
+	}
+}

@@ -1,0 +1,562 @@
+#include "case/case.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "case/yaml_tree.h"
+
+/* Case files are small; a larger one is a mistake or an attack. */
+#define CASE_FILE_MAX_BYTES (4u << 20)
+#define CASE_MAX_INPUT (16u << 20)
+#define CASE_MAX_TIMEOUT_MS 3600000u
+#define CASE_MAX_EXITS_LIMIT 1000000000u
+#define CASE_MAX_OUTPUT_LIMIT (64u << 20)
+/* CF, PF, AF, ZF, SF, TF, IF, DF, OF, IOPL, NT, AC, VIF, VIP, ID and the always-set bit 1 */
+#define REAL_MODE_FLAGS 0x003c7fd7u
+/* ffff:ffff, the last byte real mode addresses; cs:ip must start at or below ffff:000f */
+#define CASE_MAX_LOAD_ADDRESS 0xfffffu
+#define CASE_MAX_ASM_MEMORY (4ull << 30)
+
+struct loader {
+	const char *path;
+	struct test_case *c;
+};
+
+/* Records the first problem of a case as "file:line:column: cause". */
+static int case_fail(struct loader *l, const struct ynode *at, const char *fmt, ...)
+{
+	if (l->c->error)
+		return -1;
+	char cause[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cause, sizeof(cause), fmt, ap);
+	va_end(ap);
+	int line = at ? at->line : l->c->line;
+	int column = at ? at->column : 1;
+	size_t len = strlen(l->path) + strlen(cause) + 32;
+	l->c->error = malloc(len);
+	if (l->c->error)
+		snprintf(l->c->error, len, "%s:%d:%d: %s", l->path, line, column, cause);
+	return -1;
+}
+
+static const char *node_kind_name(const struct ynode *n)
+{
+	return n->kind == YNODE_MAPPING ? "a mapping" : n->kind == YNODE_SEQUENCE ? "a list" : "a scalar";
+}
+
+static int expect_kind(struct loader *l, const struct ynode *n, enum ynode_kind kind, const char *key)
+{
+	if (n->kind == kind)
+		return 0;
+	const char *want = kind == YNODE_MAPPING ? "a mapping" : kind == YNODE_SEQUENCE ? "a list" : "a scalar";
+	return case_fail(l, n, "'%s' must be %s, not %s", key, want, node_kind_name(n));
+}
+
+/* Reads a plain scalar as decimal or 0x hex; false when it is not one. */
+static bool scalar_uint(const struct ynode *n, unsigned long long *v)
+{
+	const char *s = n->value;
+	int base = (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10;
+	const char *digits = base == 16 ? s + 2 : s;
+	/* strtoull alone would also take blanks, a sign and a second 0x */
+	size_t count = strspn(digits, base == 16 ? "0123456789abcdefABCDEF" : "0123456789");
+	if (n->quoted || count == 0 || digits[count] != '\0')
+		return false;
+	char *end;
+	errno = 0;
+	*v = strtoull(digits, &end, base);
+	return *end == '\0' && strlen(s) == n->len && errno == 0;
+}
+
+static int parse_uint(struct loader *l, const struct ynode *n, const char *key, uint64_t max, uint64_t *out)
+{
+	if (expect_kind(l, n, YNODE_SCALAR, key) < 0)
+		return -1;
+	const char *s = n->value;
+	unsigned long long v;
+	if (!scalar_uint(n, &v))
+		return case_fail(l, n, "'%s' must be an integer (decimal or 0x hex), not '%.40s'", key, s);
+	if (v > max)
+		return case_fail(l, n, "'%s' is %s, more than its maximum %" PRIu64, key, s, max);
+	*out = v;
+	return 0;
+}
+
+static int parse_positive(struct loader *l, const struct ynode *n, const char *key, uint64_t max, uint64_t *out)
+{
+	if (parse_uint(l, n, key, max, out) < 0)
+		return -1;
+	return *out ? 0 : case_fail(l, n, "'%s' must be at least 1", key);
+}
+
+static int parse_string(struct loader *l, const struct ynode *n, const char *key, char **out)
+{
+	if (expect_kind(l, n, YNODE_SCALAR, key) < 0)
+		return -1;
+	if (memchr(n->value, '\0', n->len))
+		return case_fail(l, n, "'%s' must not contain NUL", key);
+	free(*out);
+	*out = strdup(n->value);
+	return *out ? 0 : case_fail(l, n, "out of memory");
+}
+
+/* Bytes are a string (its UTF-8 bytes) or a list of strings and integers
+ * 0..255, for bytes a YAML string cannot carry on their own. */
+static int parse_bytes(struct loader *l, const struct ynode *n, const char *key, struct bytes *out)
+{
+	out->len = 0;
+	const struct ynode *const *parts = (const struct ynode *const *)&n;
+	size_t count = 1;
+	if (n->kind == YNODE_SEQUENCE) {
+		parts = (const struct ynode *const *)n->items;
+		count = n->count;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const struct ynode *part = parts[i];
+		int rc;
+		if (part->kind == YNODE_SCALAR && (part->quoted || n->kind == YNODE_SCALAR)) {
+			rc = bytes_append(out, part->value, part->len);
+		} else {
+			unsigned long long byte;
+			if (part->kind != YNODE_SCALAR || !scalar_uint(part, &byte))
+				return case_fail(l, part, "'%s' must be a string, or a list of strings and bytes 0..255", key);
+			if (byte > 255)
+				return case_fail(l, part, "'%s' is %s, more than its maximum 255", key, part->value);
+			rc = bytes_push(out, (uint8_t)byte);
+		}
+		if (rc < 0 || out->len > CASE_MAX_INPUT)
+			return case_fail(l, part, "'%s' is too long (limit %u bytes)", key, CASE_MAX_INPUT);
+	}
+	return 0;
+}
+
+static int parse_registers(struct loader *l, const struct ynode *n, const char *key, struct reg_list *out)
+{
+	if (expect_kind(l, n, YNODE_MAPPING, key) < 0)
+		return -1;
+	out->count = 0;
+	for (size_t i = 0; i + 1 < n->count; i += 2) {
+		const struct ynode *name = n->items[i], *value = n->items[i + 1];
+		struct reg_value *reg = &out->items[out->count];
+		if (out->count == CASE_MAX_REGS)
+			return case_fail(l, name, "too many registers in '%s'", key);
+		if (name->len >= sizeof(reg->name) || !reg_lookup(name->value, &reg->ref))
+			return case_fail(l, name, "unknown register '%.20s' (known: %s)", name->value, reg_names_help());
+		snprintf(reg->name, sizeof(reg->name), "%s", name->value);
+		uint64_t v;
+		if (parse_uint(l, value, reg->name, reg_max(reg->ref), &v) < 0)
+			return -1;
+		reg->value = (uint32_t)v;
+		out->count++;
+	}
+	return 0;
+}
+
+/* Real mode cannot start with ip beyond its segment or with flags it
+ * cannot hold (VM, RF, reserved bits): refuse rather than let backends
+ * differ on what happens. */
+static int check_initial_registers(struct loader *l, const struct ynode *n)
+{
+	const struct reg_list *regs = &l->c->initial_regs;
+	for (size_t i = 0; i < regs->count; i++) {
+		const struct reg_value *r = &regs->items[i];
+		const struct ynode *at = n->items[2 * i + 1];
+		if (r->ref.kind == REG_EIP && r->value > 0xffff)
+			return case_fail(l, at, "'%s' 0x%x is beyond the 64 KiB of a real-mode segment", r->name, r->value);
+		if (r->ref.kind == REG_EFLAGS && (r->value & ~REAL_MODE_FLAGS))
+			return case_fail(l, at, "'%s' 0x%x sets bits real mode cannot start with (0x%x)", r->name,
+					 r->value, r->value & ~REAL_MODE_FLAGS);
+	}
+	return 0;
+}
+
+static int parse_exit(struct loader *l, const struct ynode *n, enum outcome *out)
+{
+	if (expect_kind(l, n, YNODE_SCALAR, "exit") < 0)
+		return -1;
+	if (!outcome_parse_expectable(n->value, out))
+		return case_fail(l, n, "unknown exit '%.40s' (hlt, shutdown, timeout, max_exits or output_limit)", n->value);
+	return 0;
+}
+
+static int check_known_keys(struct loader *l, const struct ynode *map, const char *const *known, const char *where)
+{
+	for (size_t i = 0; i < map->count; i += 2) {
+		const struct ynode *key = map->items[i];
+		bool ok = false;
+		for (const char *const *k = known; *k && !ok; k++)
+			ok = strlen(*k) == key->len && memcmp(*k, key->value, key->len) == 0;
+		if (!ok) {
+			char list[200] = "";
+			for (const char *const *k = known; *k; k++)
+				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", k == known ? "" : ", ", *k);
+			return case_fail(l, key, "unknown key '%.40s' in %s (known: %s)", key->value, where, list);
+		}
+	}
+	return 0;
+}
+
+static int parse_expect(struct loader *l, const struct ynode *n)
+{
+	static const char *const known[] = { "serial", "registers", "exit", NULL };
+	struct test_case *c = l->c;
+	const struct ynode *v;
+	if (expect_kind(l, n, YNODE_MAPPING, "expect") < 0 || check_known_keys(l, n, known, "'expect'") < 0)
+		return -1;
+	if ((v = ynode_get(n, "exit")) && parse_exit(l, v, &c->expect_exit) < 0)
+		return -1;
+	if ((v = ynode_get(n, "serial"))) {
+		if (parse_bytes(l, v, "serial", &c->expect_serial) < 0)
+			return -1;
+		c->expect_serial_set = true;
+	}
+	if ((v = ynode_get(n, "registers"))) {
+		if (parse_registers(l, v, "registers", &c->expect_regs) < 0)
+			return -1;
+		/* Registers are only where the guest put them when it chose to stop. */
+		if (c->expect_regs.count && c->expect_exit != OUTCOME_HLT)
+			return case_fail(l, v, "registers cannot be checked when the guest ends by %s: "
+					 "only after hlt are they the guest's own", outcome_name(c->expect_exit));
+	}
+	return 0;
+}
+
+static char *path_beside(const char *case_path, const char *relative)
+{
+	const char *slash = strrchr(case_path, '/');
+	size_t dir_len = (relative[0] == '/' || !slash) ? 0 : (size_t)(slash - case_path) + 1;
+	size_t len = dir_len + strlen(relative) + 1;
+	char *path = malloc(len);
+	if (path)
+		snprintf(path, len, "%.*s%s", (int)dir_len, case_path, relative);
+	return path;
+}
+
+/* nasm may read the guest's folder and the guest itself; a guest that is a
+ * link out of that folder would let a submission name any file. */
+static bool path_stays_in_folder(const char *path)
+{
+	char *copy = strdup(path);
+	char *real = realpath(path, NULL);
+	char *folder = copy ? realpath(dirname(copy), NULL) : NULL;
+	size_t n = folder ? strlen(folder) : 0;
+	bool inside = real && folder && strncmp(real, folder, n) == 0 && real[n] == '/' && !strchr(real + n + 1, '/');
+	free(copy);
+	free(real);
+	free(folder);
+	return inside;
+}
+
+static int parse_guest(struct loader *l, const struct ynode *guest, const struct ynode *source)
+{
+	struct test_case *c = l->c;
+	if (!guest == !source)
+		return case_fail(l, guest ? source : NULL, "a case needs exactly one of 'guest' (a file) or 'source' (inline nasm)");
+	if (source) {
+		if (parse_string(l, source, "source", &c->source) < 0)
+			return -1;
+		c->source_line = source->line + (source->block ? 1 : 0);
+		return 0;
+	}
+	char *relative = NULL;
+	if (parse_string(l, guest, "guest", &relative) < 0)
+		return -1;
+	c->guest_path = path_beside(l->path, relative);
+	free(relative);
+	if (!c->guest_path)
+		return case_fail(l, guest, "out of memory");
+	struct stat st;
+	if (access(c->guest_path, R_OK) < 0 || stat(c->guest_path, &st) < 0)
+		return case_fail(l, guest, "cannot read guest '%s': %s", c->guest_path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return case_fail(l, guest, "guest '%s' is not a file", c->guest_path);
+	if (!path_stays_in_folder(c->guest_path))
+		return case_fail(l, guest, "guest '%s' is a link to a file outside its folder", c->guest_path);
+	return 0;
+}
+
+static int parse_read_paths(struct loader *l, const struct ynode *n)
+{
+	if (expect_kind(l, n, YNODE_SEQUENCE, "read") < 0)
+		return -1;
+	if (n->count > CASE_MAX_READ_PATHS)
+		return case_fail(l, n, "'read' lists more than %d folders", CASE_MAX_READ_PATHS);
+	for (size_t i = 0; i < n->count; i++) {
+		char *relative = NULL;
+		if (parse_string(l, n->items[i], "read", &relative) < 0)
+			return -1;
+		l->c->asm_read[i] = path_beside(l->path, relative);
+		free(relative);
+		if (!l->c->asm_read[i])
+			return case_fail(l, n->items[i], "out of memory");
+		if (access(l->c->asm_read[i], R_OK) < 0)
+			return case_fail(l, n->items[i], "cannot read '%s': %s", l->c->asm_read[i], strerror(errno));
+	}
+	return 0;
+}
+
+/* `assembler:` widens what nasm may read and sets its limits. */
+static int parse_assembler(struct loader *l, const struct ynode *n)
+{
+	static const char *const known[] = { "read", "timeout_ms", "cpu_seconds", "memory", NULL };
+	struct test_case *c = l->c;
+	const struct ynode *v;
+	uint64_t x;
+	if (expect_kind(l, n, YNODE_MAPPING, "assembler") < 0 || check_known_keys(l, n, known, "'assembler'") < 0)
+		return -1;
+	if ((v = ynode_get(n, "read")) && parse_read_paths(l, v) < 0)
+		return -1;
+	if ((v = ynode_get(n, "timeout_ms"))) {
+		if (parse_positive(l, v, "timeout_ms", CASE_MAX_TIMEOUT_MS, &x) < 0)
+			return -1;
+		c->asm_timeout_ms = (uint32_t)x;
+	}
+	if ((v = ynode_get(n, "cpu_seconds"))) {
+		if (parse_positive(l, v, "cpu_seconds", 3600, &x) < 0)
+			return -1;
+		c->asm_cpu_seconds = (uint32_t)x;
+	}
+	if ((v = ynode_get(n, "memory")) && parse_positive(l, v, "memory", CASE_MAX_ASM_MEMORY, &c->asm_memory) < 0)
+		return -1;
+	return 0;
+}
+
+static int parse_machine(struct loader *l, const struct ynode *root)
+{
+	struct test_case *c = l->c;
+	const struct ynode *v;
+	uint64_t n;
+	if ((v = ynode_get(root, "max_exits")) && parse_positive(l, v, "max_exits", CASE_MAX_EXITS_LIMIT, &c->max_exits) < 0)
+		return -1;
+	if ((v = ynode_get(root, "timeout_ms"))) {
+		if (parse_positive(l, v, "timeout_ms", CASE_MAX_TIMEOUT_MS, &n) < 0)
+			return -1;
+		c->timeout_ms = (uint32_t)n;
+	}
+	if ((v = ynode_get(root, "memory"))) {
+		if (parse_uint(l, v, "memory", CASE_MAX_MEMORY, &n) < 0)
+			return -1;
+		if (n < 4096 || n % 4096)
+			return case_fail(l, v, "'memory' must be a multiple of 4096 bytes, at least 4096");
+		c->memory_size = (uint32_t)n;
+	}
+	if ((v = ynode_get(root, "load_address"))) {
+		if (parse_uint(l, v, "load_address", CASE_MAX_MEMORY, &n) < 0)
+			return -1;
+		if (n >= c->memory_size)
+			return case_fail(l, v, "'load_address' 0x%" PRIx64 " is outside the guest's %u bytes of RAM", n,
+					 c->memory_size);
+		if (n > CASE_MAX_LOAD_ADDRESS)
+			return case_fail(l, v, "'load_address' 0x%" PRIx64 " is beyond 0x%x, where real mode reaches no "
+					 "further", n, CASE_MAX_LOAD_ADDRESS);
+		c->load_address = (uint32_t)n;
+	}
+	if ((v = ynode_get(root, "output_limit"))) {
+		if (parse_positive(l, v, "output_limit", CASE_MAX_OUTPUT_LIMIT, &n) < 0)
+			return -1;
+		c->output_limit = (uint32_t)n;
+	}
+	if ((v = ynode_get(root, "assembler")) && parse_assembler(l, v) < 0)
+		return -1;
+	if ((v = ynode_get(root, "registers")) &&
+	    (parse_registers(l, v, "registers", &c->initial_regs) < 0 || check_initial_registers(l, v) < 0))
+		return -1;
+	if ((v = ynode_get(root, "input")) && parse_bytes(l, v, "input", &c->input) < 0)
+		return -1;
+	return 0;
+}
+
+static int case_parse(struct loader *l, const struct ynode *root)
+{
+	static const char *const known[] = { "name", "guest", "source", "input", "expect", "max_exits",
+					     "timeout_ms", "registers", "memory", "load_address", "output_limit",
+					     "assembler", NULL };
+	const struct ynode *v;
+	/* libyaml reads an empty document as an empty plain scalar */
+	if (!root || (root->kind == YNODE_SCALAR && !root->quoted && root->len == 0))
+		return case_fail(l, NULL, "empty document: a case needs at least 'guest' or 'source'");
+	if (root->kind != YNODE_MAPPING)
+		return case_fail(l, root, "a case must be a mapping of keys, not %s", node_kind_name(root));
+	if (check_known_keys(l, root, known, "a case") < 0)
+		return -1;
+	if ((v = ynode_get(root, "name")) && parse_string(l, v, "name", &l->c->name) < 0)
+		return -1;
+	if (parse_guest(l, ynode_get(root, "guest"), ynode_get(root, "source")) < 0 || parse_machine(l, root) < 0)
+		return -1;
+	if ((v = ynode_get(root, "expect")) && parse_expect(l, v) < 0)
+		return -1;
+	return 0;
+}
+
+static struct test_case *case_list_add(struct case_list *list, const char *path, int index, int line)
+{
+	struct test_case *items = realloc(list->items, (list->count + 1) * sizeof(*items));
+	if (!items)
+		return NULL;
+	list->items = items;
+	struct test_case *c = &items[list->count];
+	*c = (struct test_case){
+		.file = strdup(path),
+		.index = index,
+		.line = line,
+		.memory_size = CASE_DEFAULT_MEMORY,
+		.max_exits = CASE_DEFAULT_MAX_EXITS,
+		.timeout_ms = CASE_DEFAULT_TIMEOUT_MS,
+		.expect_exit = OUTCOME_HLT,
+	};
+	if (!c->file)
+		return NULL;
+	list->count++;
+	return c;
+}
+
+/* "cases/hello.yaml" → "hello"; with several documents, "hello [2]". */
+static int case_default_name(struct test_case *c, bool several)
+{
+	const char *slash = strrchr(c->file, '/');
+	const char *base = slash ? slash + 1 : c->file;
+	const char *dot = strrchr(base, '.');
+	int len = dot && dot != base ? (int)(dot - base) : (int)strlen(base);
+	char name[300];
+	if (several)
+		snprintf(name, sizeof(name), "%.*s [%d]", len, base, c->index + 1);
+	else
+		snprintf(name, sizeof(name), "%.*s", len, base);
+	c->name = strdup(name);
+	return c->name ? 0 : -1;
+}
+
+static int case_add_error(struct case_list *list, const char *path, int index, int line, int column,
+			  const char *cause)
+{
+	struct test_case *c = case_list_add(list, path, index, line);
+	if (!c)
+		return -1;
+	struct loader l = { .path = path, .c = c };
+	struct ynode where = { .line = line, .column = column };
+	case_fail(&l, &where, "%s", cause);
+	return c->error && case_default_name(c, index > 0) == 0 ? 0 : -1;
+}
+
+int case_text_load(const char *path, const char *text, size_t len, struct case_list *list)
+{
+	struct ydoc_list docs;
+	int parsed = yaml_tree_parse(text, len, &docs);
+	bool several = docs.count + (parsed < 0) > 1;
+	int rc = 0;
+	for (size_t i = 0; i < docs.count && rc == 0; i++) {
+		struct test_case *c = case_list_add(list, path, (int)i, docs.docs[i].line);
+		if (!c) {
+			rc = -1;
+			break;
+		}
+		struct loader l = { .path = path, .c = c };
+		const struct ydoc *doc = &docs.docs[i];
+		if (doc->error[0]) {
+			struct ynode where = { .line = doc->error_line, .column = doc->error_column };
+			case_fail(&l, &where, "%s", doc->error);
+		} else {
+			case_parse(&l, doc->root);
+		}
+		if (!c->name && case_default_name(c, several) < 0)
+			rc = -1;
+	}
+	if (rc == 0 && parsed < 0)
+		rc = case_add_error(list, path, (int)docs.count, docs.error_line, docs.error_column, docs.error);
+	if (rc == 0 && docs.count == 0 && parsed == 0)
+		rc = case_add_error(list, path, 0, 1, 1, "no cases in this file");
+	ydoc_list_free(&docs);
+	return rc;
+}
+
+static char *file_read(const char *path, size_t *len, char *err, size_t err_len)
+{
+	/* Non-blocking, so that a FIFO or a device cannot make us wait. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, err_len, "cannot read: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, err_len, "cannot read: not a regular file");
+		close(fd);
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "rb");
+	if (!f) {
+		snprintf(err, err_len, "cannot read: %s", strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	char *text = malloc(CASE_FILE_MAX_BYTES + 1);
+	size_t n = text ? fread(text, 1, CASE_FILE_MAX_BYTES + 1, f) : 0;
+	bool failed = !text || ferror(f);
+	fclose(f);
+	if (failed || n > CASE_FILE_MAX_BYTES) {
+		snprintf(err, err_len, failed ? "cannot read: %s" : "larger than the %s limit of case files",
+			 failed ? strerror(errno) : "4 MiB");
+		free(text);
+		return NULL;
+	}
+	*len = n;
+	return text;
+}
+
+int case_file_load(const char *path, struct case_list *list)
+{
+	char err[200];
+	size_t len;
+	char *text = file_read(path, &len, err, sizeof(err));
+	if (!text)
+		return case_add_error(list, path, 0, 1, 1, err) < 0 ? -1 : 1;
+	int rc = case_text_load(path, text, len, list);
+	free(text);
+	return rc;
+}
+
+void case_initial_state(const struct test_case *c, struct cpu_state *state)
+{
+	cpu_state_reset(state);
+	/* cs:ip points at the code: cs 0 up to 64 KiB, beyond it cs takes the rest */
+	if (c->load_address > 0xffff) {
+		state->seg[SEG_CS] = (uint16_t)(c->load_address >> 4);
+		state->eip = c->load_address & 0xf;
+	} else {
+		state->eip = c->load_address;
+	}
+	for (size_t i = 0; i < c->initial_regs.count; i++)
+		reg_set(state, c->initial_regs.items[i].ref, c->initial_regs.items[i].value);
+}
+
+void case_list_free(struct case_list *list)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		struct test_case *c = &list->items[i];
+		free(c->file);
+		free(c->name);
+		free(c->guest_path);
+		free(c->source);
+		free(c->error);
+		for (size_t j = 0; c->asm_read[j]; j++)
+			free(c->asm_read[j]);
+		bytes_free(&c->input);
+		bytes_free(&c->expect_serial);
+	}
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}

@@ -1,0 +1,77 @@
+/* case: one test case as read from a YAML case file, validated, with every
+ * default filled in. A case that could not be read keeps `error` set
+ * ("file:line:column: cause") and is reported as a failing test point. */
+#ifndef KVMCHECK_CASE_H
+#define KVMCHECK_CASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "core/bytes.h"
+#include "core/outcome.h"
+#include "x86/regs.h"
+
+#define CASE_DEFAULT_MAX_EXITS 10000
+#define CASE_DEFAULT_TIMEOUT_MS 5000
+#define CASE_DEFAULT_MEMORY (1u << 20)
+#define CASE_MAX_MEMORY (16u << 20)
+#define CASE_MAX_REGS 64
+#define CASE_MAX_READ_PATHS 16
+
+struct reg_list {
+	struct reg_value items[CASE_MAX_REGS];
+	size_t count;
+};
+
+struct test_case {
+	char *file;           /* the case file, as named on the command line */
+	int index;            /* 0-based position of the document in the file */
+	int line;             /* line where the document starts, 1-based */
+	char *name;
+
+	char *guest_path;     /* `guest:` resolved against the case file's folder */
+	char *source;         /* `source:` inline nasm, when guest_path is NULL */
+	int source_line;      /* line of the case file where inline source starts */
+
+	struct bytes input;
+	struct reg_list initial_regs;
+	uint32_t memory_size;
+	uint32_t load_address;
+	uint64_t max_exits;
+	uint32_t timeout_ms;
+	uint32_t output_limit;          /* 0: the run's default */
+
+	/* `assembler:` settings; 0 and NULL leave the run's defaults */
+	char *asm_read[CASE_MAX_READ_PATHS + 1]; /* more folders nasm may read, NULL-terminated */
+	uint32_t asm_timeout_ms;
+	uint32_t asm_cpu_seconds;
+	uint64_t asm_memory;
+
+	enum outcome expect_exit;
+	bool expect_serial_set;
+	struct bytes expect_serial;
+	struct reg_list expect_regs;
+
+	char *error;          /* set: the case is invalid and does not run */
+};
+
+struct case_list {
+	struct test_case *items;
+	size_t count;
+};
+
+/* Appends every case of the YAML file at path to list. A file that cannot be
+ * read or parsed still adds one case, carrying the error. Returns 0, 1 when
+ * the file could not be read, or -1 when memory runs out. */
+int case_file_load(const char *path, struct case_list *list);
+
+/* Same, from text in memory (named `path` in messages and for relative guests). */
+int case_text_load(const char *path, const char *text, size_t len, struct case_list *list);
+
+/* The initial CPU state the case asks for: the defaults plus `registers:`. */
+void case_initial_state(const struct test_case *c, struct cpu_state *state);
+
+void case_list_free(struct case_list *list);
+
+#endif

@@ -1,0 +1,134 @@
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OPT_TAP = 256, OPT_JUNIT, OPT_RESULTS, OPT_BACKEND, OPT_TIMING, OPT_NO_REPORTS, OPT_VERSION,
+	OPT_OUTPUT_LIMIT, OPT_ASM_TIMEOUT, OPT_ASM_CPU, OPT_ASM_MEMORY, OPT_UNSAFE_ASM, OPT_IN_PROCESS,
+};
+
+static const struct option cli_long_options[] = {
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "tap", required_argument, NULL, OPT_TAP },
+	{ "junit", required_argument, NULL, OPT_JUNIT },
+	{ "results", required_argument, NULL, OPT_RESULTS },
+	{ "no-reports", no_argument, NULL, OPT_NO_REPORTS },
+	{ "timing", no_argument, NULL, OPT_TIMING },
+	{ "output-limit", required_argument, NULL, OPT_OUTPUT_LIMIT },
+	{ "assembler-timeout-ms", required_argument, NULL, OPT_ASM_TIMEOUT },
+	{ "assembler-cpu-seconds", required_argument, NULL, OPT_ASM_CPU },
+	{ "assembler-memory", required_argument, NULL, OPT_ASM_MEMORY },
+	{ "unsafe-assembler", no_argument, NULL, OPT_UNSAFE_ASM },
+	{ "in-process", no_argument, NULL, OPT_IN_PROCESS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ 0 },
+};
+
+void cli_usage(FILE *out)
+{
+	fputs("usage: kvmcheck [options] CASE.yaml...\n"
+	      "Runs each case's guest in a fresh VM and reports TAP on stdout.\n"
+	      "\n"
+	      "  --backend auto|kvm|emu  how guests run (auto: kvm when /dev/kvm works, else emu)\n"
+	      "  --tap FILE              also write the TAP stream to FILE (default reports/kvmcheck.tap)\n"
+	      "  --junit FILE            write JUnit XML to FILE (default reports/junit.xml)\n"
+	      "  --no-reports            write neither default report file\n"
+	      "  --results FILE          write one line per case for backend parity checks\n"
+	      "  --timing                put durations into TAP (it is then no longer repeatable)\n"
+	      "  --output-limit BYTES    serial output a case may write (default 1048576)\n"
+	      "  --assembler-timeout-ms N, --assembler-cpu-seconds N, --assembler-memory BYTES\n"
+	      "                          nasm's limits (defaults 10000, 5, 536870912)\n"
+	      "  --unsafe-assembler      run nasm unconfined where no sandbox can be set up\n"
+	      "  --in-process            run cases inside kvmcheck, not in a worker process each\n"
+	      "  -v, --verbose           diagnostics for passing cases too\n"
+	      "  -h, --help              this help\n"
+	      "      --version           the version\n"
+	      "\n"
+	      "Exit status: 0 all cases passed, 1 some failed, 2 usage or I/O error.\n",
+	      out);
+}
+
+/* A whole number from 1 to max; 0 when the text is not one. */
+static uint64_t cli_number(const char *text, uint64_t max)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 0);
+	return errno || *end || !*text || *text == '-' || v > max ? 0 : v;
+}
+
+static int cli_set_limit(int opt, const char *text, struct runner_options *run, char *err, size_t err_len)
+{
+	uint64_t v;
+	switch (opt) {
+	case OPT_OUTPUT_LIMIT: v = run->output_limit = (uint32_t)cli_number(text, 64u << 20); break;
+	case OPT_ASM_TIMEOUT: v = run->asm_timeout_ms = (uint32_t)cli_number(text, 3600000); break;
+	case OPT_ASM_CPU: v = run->asm_cpu_seconds = (uint32_t)cli_number(text, 3600); break;
+	default: v = run->asm_memory = cli_number(text, 4ull << 30); break;
+	}
+	if (v == 0) {
+		snprintf(err, err_len, "option '%s' needs a positive whole number within its range", text);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t err_len)
+{
+	*opt = (struct cli_options){
+		.backend = "auto",
+		.tap_path = "reports/kvmcheck.tap",
+		.junit_path = "reports/junit.xml",
+	};
+	runner_options_default(&opt->run);
+	bool no_reports = false, tap_set = false, junit_set = false;
+	opterr = 0;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "vh", cli_long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_BACKEND: opt->backend = optarg; break;
+		case OPT_TAP: opt->tap_path = optarg; tap_set = true; break;
+		case OPT_JUNIT: opt->junit_path = optarg; junit_set = true; break;
+		case OPT_RESULTS: opt->results_path = optarg; break;
+		case OPT_NO_REPORTS: no_reports = true; break;
+		case OPT_TIMING: opt->tap_timing = true; break;
+		case OPT_OUTPUT_LIMIT:
+		case OPT_ASM_TIMEOUT:
+		case OPT_ASM_CPU:
+		case OPT_ASM_MEMORY:
+			if (cli_set_limit(c, optarg, &opt->run, err, err_len) < 0)
+				return -1;
+			break;
+		case OPT_UNSAFE_ASM: opt->run.unsafe_assembler = true; break;
+		case OPT_IN_PROCESS: opt->in_process = true; break;
+		case OPT_VERSION: opt->version = true; break;
+		case 'v': opt->verbose = true; break;
+		case 'h': opt->help = true; break;
+		default:
+			snprintf(err, err_len, "unknown or incomplete option '%s'", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (no_reports) {
+		opt->tap_path = tap_set ? opt->tap_path : NULL;
+		opt->junit_path = junit_set ? opt->junit_path : NULL;
+	}
+	if (strcmp(opt->backend, "auto") && strcmp(opt->backend, "kvm") && strcmp(opt->backend, "emu")) {
+		snprintf(err, err_len, "unknown backend '%s' (auto, kvm or emu)", opt->backend);
+		return -1;
+	}
+	opt->files = argv + optind;
+	opt->file_count = argc - optind;
+	if (opt->file_count == 0 && !opt->help && !opt->version) {
+		snprintf(err, err_len, "no case files given");
+		return -1;
+	}
+	return 0;
+}

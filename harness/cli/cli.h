@@ -1,0 +1,32 @@
+/* cli: kvmcheck's command line. */
+#ifndef KVMCHECK_CLI_H
+#define KVMCHECK_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "run/runner.h"
+
+#define KVMCHECK_VERSION "0.1.0"
+
+struct cli_options {
+	const char *backend;     /* auto, kvm or emu */
+	const char *tap_path;    /* a copy of the TAP stream, or NULL */
+	const char *junit_path;  /* or NULL */
+	const char *results_path;
+	struct runner_options run; /* limits for cases that set none */
+	bool in_process;         /* run cases in kvmcheck's own process, not a worker each */
+	bool verbose;
+	bool tap_timing;
+	bool help;
+	bool version;
+	char **files;
+	int file_count;
+};
+
+/* Returns 0, or -1 with err saying what is wrong with the command line. */
+int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t err_len);
+
+void cli_usage(FILE *out);
+
+#endif

@@ -1,0 +1,78 @@
+/* backend: the one seam between the shared run loop (machine.c) and a way of
+ * running a guest: KVM (backend/kvm.c) or the Unicorn engine (backend/emu.c).
+ * A backend knows nothing of cases, devices or budgets: it runs the vCPU and
+ * hands every exit to the loop's handler, which serves it and says whether to
+ * go on. */
+#ifndef KVMCHECK_BACKEND_H
+#define KVMCHECK_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "x86/regs.h"
+
+enum vm_exit_kind {
+	VM_EXIT_IO,        /* port I/O: serve io, then the guest goes on */
+	VM_EXIT_HLT,
+	VM_EXIT_SHUTDOWN,  /* triple fault */
+	VM_EXIT_KICKED,    /* backend_ops.kick was called: not a guest exit */
+	VM_EXIT_ERROR,     /* anything else; reason says what */
+};
+
+struct vm_io {
+	uint16_t port;
+	uint8_t size;      /* bytes per element: 1, 2 or 4 */
+	bool is_write;
+	uint32_t count;    /* elements; > 1 when KVM batched string I/O */
+	uint8_t *data;     /* count * size bytes: the guest's for writes, the handler fills reads */
+};
+
+struct vm_exit {
+	enum vm_exit_kind kind;
+	struct vm_io io;
+	char reason[160]; /* VM_EXIT_ERROR: e.g. "unmapped memory read at 0x100000" */
+};
+
+enum vm_action { VM_CONTINUE, VM_STOP };
+
+/* Called for every exit. For VM_EXIT_IO the handler serves io.data; it returns
+ * VM_STOP to end the run (terminal exits end it whatever it returns). */
+typedef enum vm_action (*vm_exit_handler)(void *ctx, struct vm_exit *exit);
+
+struct vm;
+
+struct backend_ops {
+	const char *name;
+
+	/* Whether this backend can run here; when not, why says so. */
+	bool (*available)(char *why, size_t why_len);
+
+	/* A new VM whose RAM is `mem` (mem_size bytes, page-aligned, at physical
+	 * 0), with one vCPU in real mode. Returns 0 or -1 with err filled in. */
+	int (*create)(struct vm **vm, uint8_t *mem, size_t mem_size, char *err, size_t err_len);
+
+	int (*set_state)(struct vm *vm, const struct cpu_state *state, char *err, size_t err_len);
+
+	/* Registers as the guest left them; pending I/O is completed first. */
+	int (*get_state)(struct vm *vm, struct cpu_state *state, char *err, size_t err_len);
+
+	/* Runs the vCPU, calling handler for each exit, until an exit is terminal
+	 * or the handler says stop. Returns 0, or -1 when the backend itself
+	 * failed (err filled in). */
+	int (*run)(struct vm *vm, vm_exit_handler handler, void *ctx, char *err, size_t err_len);
+
+	/* Async-signal-safe: makes run deliver VM_EXIT_KICKED soon. */
+	void (*kick)(struct vm *vm);
+
+	void (*destroy)(struct vm *vm);
+};
+
+extern const struct backend_ops backend_kvm;
+extern const struct backend_ops backend_emu;
+
+/* "auto" picks kvm when it is available, else emu. NULL for unknown names;
+ * why explains a choice or a refusal. */
+const struct backend_ops *backend_choose(const char *name, char *why, size_t why_len);
+
+#endif

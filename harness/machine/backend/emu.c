@@ -1,0 +1,640 @@
+/* backend_emu: runs the guest on the Unicorn engine, for hosts without
+ * /dev/kvm. Everything here exists to make Unicorn look like KVM from the
+ * run loop's side: same exits, same counts, same final registers. Unicorn
+ * (2.0.1) differs from a real CPU in ways this file papers over:
+ *   - its reset state is not a real CPU's (CR0, IDTR, GDTR);
+ *   - interrupts and faults never go through the guest's IVT: they reach a
+ *     hook, and this file delivers them the way a real-mode CPU does;
+ *   - HLT has no hook: uc_emu_start just returns UC_ERR_OK, so a halt is
+ *     known by elimination;
+ *   - uc_emu_stop() from an I/O hook only takes effect at the end of the
+ *     translated block, so once the handler says stop, later I/O in that
+ *     block is ignored rather than served.
+ * Every stop here comes from uc_emu_stop at a block boundary or from an
+ * exception, never from a code hook or an instruction count, so Unicorn's
+ * 16-bit bug of leaving a linear address in EIP after such stops does not
+ * arise and nothing corrects for it.
+ * Known differences that remain: after an access to unmapped memory EIP is
+ * the start of the translated block (Unicorn does not sync it before the
+ * access; KVM's points at or past the access), and a kick that lands in the
+ * few instructions of uc_emu_start's own set-up is only seen at the guest's
+ * next I/O or interrupt. */
+#include "machine/backend.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicorn/unicorn.h>
+
+#define MAP_GRANULE 4096u  /* uc_mem_map_ptr wants whole pages */
+
+/* What KVM's vCPU reset leaves in CR0 (CD | NW | ET), and the real-mode
+ * descriptor table limit; Unicorn's reset leaves both at 0. */
+#define RESET_CR0 0x60000010u
+#define REAL_MODE_TABLE_LIMIT 0xffffu
+
+#define FLAG_FIXED (1u << 1)  /* reserved, always reads as 1 on a real CPU */
+#define FLAG_TF (1u << 8)
+#define FLAG_IF (1u << 9)
+#define FLAG_AC (1u << 18)
+
+#define VECTOR_DF 8
+#define VECTOR_UD 6
+#define VECTOR_GP 13
+
+#define OPCODE_INT3 0xcc
+#define OPCODE_INT 0xcd
+#define OPCODE_INTO 0xce
+
+/* An interrupt or fault Unicorn reported, waiting for delivery through the
+ * IVT once emulation has stopped (registers are only consistent then). */
+struct pending_interrupt {
+	bool set;
+	bool from_ud_hook;   /* #UD arrives with eip at the instruction, even for `int 6` */
+	uint8_t vector;
+	uint32_t eip;        /* Unicorn's eip when it reported the interrupt */
+};
+
+struct unmapped_access {
+	bool hit;
+	uc_mem_type type;
+	uint64_t address;
+};
+
+struct vm {
+	uc_engine *uc;
+	vm_exit_handler handler;
+	void *ctx;
+	/* Set by kick() from a signal handler or another thread. */
+	volatile sig_atomic_t kicked;
+	/* The handler said stop: whatever the rest of the translated block does,
+	 * no more I/O is served and no more exits are delivered. */
+	bool stop_requested;
+	struct pending_interrupt pending;
+	struct unmapped_access unmapped;
+};
+
+/* How a step of run() ended: go on emulating, run is over (return 0), or
+ * the backend itself failed (return -1). */
+enum step { STEP_GO_ON, STEP_DONE, STEP_FAILED };
+
+static const int gpr_ids[GPR_COUNT] = {
+	[GPR_EAX] = UC_X86_REG_EAX, [GPR_ECX] = UC_X86_REG_ECX,
+	[GPR_EDX] = UC_X86_REG_EDX, [GPR_EBX] = UC_X86_REG_EBX,
+	[GPR_ESP] = UC_X86_REG_ESP, [GPR_EBP] = UC_X86_REG_EBP,
+	[GPR_ESI] = UC_X86_REG_ESI, [GPR_EDI] = UC_X86_REG_EDI,
+};
+
+static const int seg_ids[SEG_COUNT] = {
+	[SEG_ES] = UC_X86_REG_ES, [SEG_CS] = UC_X86_REG_CS, [SEG_SS] = UC_X86_REG_SS,
+	[SEG_DS] = UC_X86_REG_DS, [SEG_FS] = UC_X86_REG_FS, [SEG_GS] = UC_X86_REG_GS,
+};
+
+static void set_err(char *err, size_t err_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t err_len, const char *fmt, ...)
+{
+	if (err == NULL || err_len == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
+}
+
+/* Unicorn writes 2, 4 or 8 bytes depending on the register and the mode;
+ * a zeroed 64-bit slot takes any of them and reads back right on a
+ * little-endian host. */
+static uc_err reg_read(uc_engine *uc, int id, uint32_t *value)
+{
+	uint64_t slot = 0;
+	uc_err e = uc_reg_read(uc, id, &slot);
+	*value = (uint32_t)slot;
+	return e;
+}
+
+static uc_err reg_write(uc_engine *uc, int id, uint32_t value)
+{
+	uint64_t slot = value;
+	return uc_reg_write(uc, id, &slot);
+}
+
+/* ---- state ---------------------------------------------------------- */
+
+static uc_err reset_like_kvm(uc_engine *uc)
+{
+	uc_x86_mmr table = { .base = 0, .limit = REAL_MODE_TABLE_LIMIT };
+	uc_err e = reg_write(uc, UC_X86_REG_CR0, RESET_CR0);
+	if (e == UC_ERR_OK)
+		e = uc_reg_write(uc, UC_X86_REG_IDTR, &table);
+	if (e == UC_ERR_OK)
+		e = uc_reg_write(uc, UC_X86_REG_GDTR, &table);
+	return e;
+}
+
+/* In real mode Unicorn's segment writes load base = selector * 16 (and
+ * uc_emu_start computes the start address from cs * 16 as well), so
+ * writing selectors is enough to keep bases consistent. */
+static uc_err write_segments(uc_engine *uc, const uint16_t seg[SEG_COUNT])
+{
+	for (int i = 0; i < SEG_COUNT; i++) {
+		uc_err e = reg_write(uc, seg_ids[i], seg[i]);
+		if (e != UC_ERR_OK)
+			return e;
+	}
+	return UC_ERR_OK;
+}
+
+static uc_err write_state(uc_engine *uc, const struct cpu_state *state)
+{
+	uc_err e = write_segments(uc, state->seg);
+	for (int i = 0; i < GPR_COUNT && e == UC_ERR_OK; i++)
+		e = reg_write(uc, gpr_ids[i], state->gpr[i]);
+	if (e == UC_ERR_OK)
+		e = reg_write(uc, UC_X86_REG_EFLAGS, state->eflags | FLAG_FIXED);
+	if (e == UC_ERR_OK)
+		e = reg_write(uc, UC_X86_REG_EIP, state->eip);
+	return e;
+}
+
+static uc_err read_state(uc_engine *uc, struct cpu_state *state)
+{
+	uc_err e = UC_ERR_OK;
+	for (int i = 0; i < GPR_COUNT && e == UC_ERR_OK; i++)
+		e = reg_read(uc, gpr_ids[i], &state->gpr[i]);
+	for (int i = 0; i < SEG_COUNT && e == UC_ERR_OK; i++) {
+		uint32_t selector = 0;
+		e = reg_read(uc, seg_ids[i], &selector);
+		state->seg[i] = (uint16_t)selector;
+	}
+	if (e == UC_ERR_OK)
+		e = reg_read(uc, UC_X86_REG_EFLAGS, &state->eflags);
+	if (e == UC_ERR_OK)
+		e = reg_read(uc, UC_X86_REG_EIP, &state->eip);
+	return e;
+}
+
+static uint64_t linear(uint16_t segment, uint16_t offset)
+{
+	return (uint64_t)segment * 16 + offset;
+}
+
+/* ---- exits ------------------------------------------------------------ */
+
+static enum vm_action deliver(struct vm *vm, struct vm_exit *exit)
+{
+	return vm->handler(vm->ctx, exit);
+}
+
+static enum step finish(struct vm *vm, enum vm_exit_kind kind, const char *reason)
+{
+	struct vm_exit exit = { .kind = kind };
+	snprintf(exit.reason, sizeof(exit.reason), "%s", reason);
+	deliver(vm, &exit);
+	return STEP_DONE;
+}
+
+static const char *access_name(uc_mem_type type)
+{
+	switch (type) {
+	case UC_MEM_WRITE_UNMAPPED: return "write";
+	case UC_MEM_FETCH_UNMAPPED: return "fetch";
+	default: return "read";
+	}
+}
+
+static enum step finish_unmapped(struct vm *vm, uc_mem_type type, uint64_t address)
+{
+	char reason[sizeof(((struct vm_exit *)0)->reason)];
+	snprintf(reason, sizeof(reason), "unmapped memory %s at 0x%08" PRIx64,
+		 access_name(type), address);
+	return finish(vm, VM_EXIT_ERROR, reason);
+}
+
+static enum step finish_uc_error(struct vm *vm, uc_err e)
+{
+	uint32_t cs = 0, eip = 0;
+	char reason[sizeof(((struct vm_exit *)0)->reason)];
+	/* Best effort: the error is what matters, cs:ip only locates it. */
+	reg_read(vm->uc, UC_X86_REG_CS, &cs);
+	reg_read(vm->uc, UC_X86_REG_EIP, &eip);
+	snprintf(reason, sizeof(reason), "%s at %04x:%04x", uc_strerror(e),
+		 (unsigned)cs, (unsigned)eip);
+	return finish(vm, VM_EXIT_ERROR, reason);
+}
+
+static enum step finish_kicked(struct vm *vm)
+{
+	vm->kicked = 0;
+	return finish(vm, VM_EXIT_KICKED, "");
+}
+
+/* ---- hooks (called by Unicorn in the middle of emulation) ------------- */
+
+/* Only I/O is seen by the handler, so ignoring it after a stop is what
+ * makes a stop precise without a per-instruction hook. */
+static bool muted(const struct vm *vm)
+{
+	return vm->stop_requested || vm->unmapped.hit;
+}
+
+/* A kick that lands while uc_emu_start is still setting up is cleared by
+ * it; asking again whenever the guest comes back to us recovers it. */
+static void renew_kick(struct vm *vm)
+{
+	if (vm->kicked)
+		uc_emu_stop(vm->uc);
+}
+
+static void serve_io(struct vm *vm, uint32_t port, int size, bool is_write, uint8_t *data)
+{
+	struct vm_exit exit = {
+		.kind = VM_EXIT_IO,
+		.io = { .port = (uint16_t)port, .size = (uint8_t)size,
+			.is_write = is_write, .count = 1, .data = data },
+	};
+	if (deliver(vm, &exit) == VM_STOP) {
+		vm->stop_requested = true;
+		uc_emu_stop(vm->uc);
+	}
+	renew_kick(vm);
+}
+
+static void on_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *user)
+{
+	(void)uc;
+	struct vm *vm = user;
+	if (muted(vm))
+		return;
+	uint8_t data[4];
+	for (int i = 0; i < size && i < 4; i++)
+		data[i] = (uint8_t)(value >> (8 * i));
+	serve_io(vm, port, size, true, data);
+}
+
+static uint32_t on_in(uc_engine *uc, uint32_t port, int size, void *user)
+{
+	(void)uc;
+	struct vm *vm = user;
+	uint8_t data[4] = { 0 };
+	if (!muted(vm))
+		serve_io(vm, port, size, false, data);
+	uint32_t value = 0;
+	for (int i = 0; i < size && i < 4; i++)
+		value |= (uint32_t)data[i] << (8 * i);
+	return value;
+}
+
+static void note_interrupt(struct vm *vm, uint8_t vector, bool from_ud_hook)
+{
+	uint32_t eip = 0;
+	reg_read(vm->uc, UC_X86_REG_EIP, &eip);
+	vm->pending = (struct pending_interrupt){
+		.set = true, .from_ud_hook = from_ud_hook, .vector = vector, .eip = eip,
+	};
+}
+
+/* Unicorn has already moved eip past a software interrupt and left it on a
+ * faulting instruction; stopping here keeps the next instruction from
+ * running before the IVT is consulted. */
+static void on_interrupt(uc_engine *uc, uint32_t vector, void *user)
+{
+	struct vm *vm = user;
+	if (muted(vm))
+		return;
+	note_interrupt(vm, (uint8_t)vector, false);
+	uc_emu_stop(uc);
+}
+
+/* Returning true makes Unicorn stop with UC_ERR_OK instead of failing. */
+static bool on_invalid(uc_engine *uc, void *user)
+{
+	(void)uc;
+	struct vm *vm = user;
+	if (!muted(vm))
+		note_interrupt(vm, VECTOR_UD, true);
+	return true;
+}
+
+static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int size,
+			int64_t value, void *user)
+{
+	(void)uc, (void)size, (void)value;
+	struct vm *vm = user;
+	if (!muted(vm))
+		vm->unmapped = (struct unmapped_access){ .hit = true, .type = type, .address = address };
+	return false;
+}
+
+static uc_err add_hooks(struct vm *vm)
+{
+	uc_hook h;
+	uc_err e = uc_hook_add(vm->uc, &h, UC_HOOK_INSN, (void *)on_out, vm, 1, 0, UC_X86_INS_OUT);
+	if (e == UC_ERR_OK)
+		e = uc_hook_add(vm->uc, &h, UC_HOOK_INSN, (void *)on_in, vm, 1, 0, UC_X86_INS_IN);
+	if (e == UC_ERR_OK)
+		e = uc_hook_add(vm->uc, &h, UC_HOOK_INTR, (void *)on_interrupt, vm, 1, 0);
+	if (e == UC_ERR_OK)
+		e = uc_hook_add(vm->uc, &h, UC_HOOK_INSN_INVALID, (void *)on_invalid, vm, 1, 0);
+	if (e == UC_ERR_OK)
+		e = uc_hook_add(vm->uc, &h, UC_HOOK_MEM_UNMAPPED, (void *)on_unmapped, vm, 1, 0);
+	return e;
+}
+
+/* ---- interrupt delivery through the IVT ------------------------------- */
+
+static bool code_byte(struct vm *vm, uint16_t cs, uint16_t ip, uint8_t *byte)
+{
+	return uc_mem_read(vm->uc, linear(cs, ip), byte, 1) == UC_ERR_OK;
+}
+
+/* Length of the INT n / INT3 / INTO that raised `vector` and ends at ip,
+ * or 0 when the vector came from a fault or a trap. */
+static uint16_t software_int_length(struct vm *vm, uint16_t cs, uint16_t ip, uint8_t vector)
+{
+	uint8_t last = 0, before = 0;
+	if (!code_byte(vm, cs, (uint16_t)(ip - 1), &last))
+		return 0;
+	if ((vector == 3 && last == OPCODE_INT3) || (vector == 4 && last == OPCODE_INTO))
+		return 1;
+	if (last == vector && code_byte(vm, cs, (uint16_t)(ip - 2), &before) && before == OPCODE_INT)
+		return 2;
+	return 0;
+}
+
+/* `int 6` shares its vector with #UD, so Unicorn reports it through the
+ * invalid-instruction hook with eip still on the instruction. */
+static bool is_int6_at(struct vm *vm, uint16_t cs, uint16_t ip)
+{
+	uint8_t op = 0, imm = 0;
+	return code_byte(vm, cs, ip, &op) && op == OPCODE_INT &&
+	       code_byte(vm, cs, (uint16_t)(ip + 1), &imm) && imm == VECTOR_UD;
+}
+
+/* Where the guest resumes after the handler (return_ip), and what a fault
+ * raised while delivering it reports instead (fault_ip): the INT
+ * instruction itself for software interrupts, else the same place. */
+static void return_points(struct vm *vm, uint16_t cs, uint16_t *return_ip, uint16_t *fault_ip)
+{
+	const struct pending_interrupt *p = &vm->pending;
+	uint16_t ip = (uint16_t)p->eip;
+	*return_ip = ip;
+	*fault_ip = ip;
+	if (p->from_ud_hook) {
+		if (is_int6_at(vm, cs, ip))
+			*return_ip = (uint16_t)(ip + 2);
+		return;
+	}
+	*fault_ip = (uint16_t)(ip - software_int_length(vm, cs, ip, p->vector));
+}
+
+/* Where a push to unmapped memory went, if any. */
+struct frame_push {
+	uint16_t ss;
+	uint16_t sp;
+	bool failed;
+	uint64_t failed_at;
+};
+
+static void push_word(struct vm *vm, struct frame_push *f, uint16_t value)
+{
+	uint8_t bytes[2] = { (uint8_t)value, (uint8_t)(value >> 8) };
+	f->sp = (uint16_t)(f->sp - 2);
+	uint64_t at = linear(f->ss, f->sp);
+	if (uc_mem_write(vm->uc, at, bytes, sizeof(bytes)) != UC_ERR_OK) {
+		f->failed = true;
+		f->failed_at = at;
+	}
+}
+
+/* Pushes FLAGS, CS, IP as a real-mode CPU does. KVM emulates a delivery
+ * whose frame lands outside RAM to the end and reports only the last
+ * failed write, so a failed push does not stop the others here either. */
+static enum step push_frame(struct vm *vm, uint16_t cs, uint16_t ip, uint32_t eflags,
+			    struct frame_push *f)
+{
+	uint32_t ss = 0, esp = 0;
+	if (reg_read(vm->uc, UC_X86_REG_SS, &ss) != UC_ERR_OK ||
+	    reg_read(vm->uc, UC_X86_REG_ESP, &esp) != UC_ERR_OK)
+		return STEP_FAILED;
+	*f = (struct frame_push){ .ss = (uint16_t)ss, .sp = (uint16_t)esp };
+	push_word(vm, f, (uint16_t)eflags);
+	push_word(vm, f, cs);
+	push_word(vm, f, ip);
+	/* Real mode pushes through SP: the upper half of ESP is untouched. */
+	esp = (esp & 0xffff0000u) | f->sp;
+	return reg_write(vm->uc, UC_X86_REG_ESP, esp) == UC_ERR_OK ? STEP_GO_ON : STEP_FAILED;
+}
+
+static enum step enter_handler(struct vm *vm, uint8_t vector, uint64_t idt_base,
+			       uint16_t cs, uint16_t ip)
+{
+	uint8_t entry[4];
+	uint64_t at = idt_base + (uint64_t)vector * 4;
+	if (uc_mem_read(vm->uc, at, entry, sizeof(entry)) != UC_ERR_OK)
+		return finish_unmapped(vm, UC_MEM_READ_UNMAPPED, at);
+	uint32_t eflags = 0;
+	if (reg_read(vm->uc, UC_X86_REG_EFLAGS, &eflags) != UC_ERR_OK)
+		return STEP_FAILED;
+	struct frame_push f;
+	if (push_frame(vm, cs, ip, eflags, &f) != STEP_GO_ON)
+		return STEP_FAILED;
+	uint16_t new_ip = (uint16_t)(entry[0] | entry[1] << 8);
+	uint16_t new_cs = (uint16_t)(entry[2] | entry[3] << 8);
+	eflags &= ~(FLAG_IF | FLAG_TF | FLAG_AC);
+	if (reg_write(vm->uc, UC_X86_REG_EFLAGS, eflags) != UC_ERR_OK ||
+	    reg_write(vm->uc, UC_X86_REG_CS, new_cs) != UC_ERR_OK ||
+	    reg_write(vm->uc, UC_X86_REG_EIP, new_ip) != UC_ERR_OK)
+		return STEP_FAILED;
+	if (f.failed)
+		return finish_unmapped(vm, UC_MEM_WRITE_UNMAPPED, f.failed_at);
+	return STEP_GO_ON;
+}
+
+/* A vector whose IVT entry lies past the IDTR limit raises #GP; a #GP that
+ * does not fit either becomes #DF, and a #DF that does not fit shuts the
+ * CPU down (triple fault). */
+static enum step deliver_pending(struct vm *vm)
+{
+	uint32_t cs = 0;
+	uc_x86_mmr idtr = { 0 };
+	if (reg_read(vm->uc, UC_X86_REG_CS, &cs) != UC_ERR_OK ||
+	    uc_reg_read(vm->uc, UC_X86_REG_IDTR, &idtr) != UC_ERR_OK)
+		return STEP_FAILED;
+	uint16_t return_ip, fault_ip;
+	return_points(vm, (uint16_t)cs, &return_ip, &fault_ip);
+	const uint8_t vectors[] = { vm->pending.vector, VECTOR_GP, VECTOR_DF };
+	const uint16_t ips[] = { return_ip, fault_ip, fault_ip };
+	vm->pending.set = false;
+	for (size_t i = 0; i < sizeof(vectors); i++) {
+		if ((uint32_t)vectors[i] * 4 + 3 <= idtr.limit)
+			return enter_handler(vm, vectors[i], idtr.base, (uint16_t)cs, ips[i]);
+	}
+	return finish(vm, VM_EXIT_SHUTDOWN, "");
+}
+
+/* ---- run -------------------------------------------------------------- */
+
+static uc_err start_address(struct vm *vm, uint64_t *begin)
+{
+	uint32_t cs = 0, eip = 0;
+	uc_err e = reg_read(vm->uc, UC_X86_REG_CS, &cs);
+	if (e == UC_ERR_OK)
+		e = reg_read(vm->uc, UC_X86_REG_EIP, &eip);
+	*begin = linear((uint16_t)cs, (uint16_t)eip);
+	return e;
+}
+
+/* Why uc_emu_start returned, in order of precedence; what is left after a
+ * clean return with nothing noted is HLT. */
+static enum step after_emulation(struct vm *vm, uc_err e)
+{
+	if (vm->stop_requested)
+		return STEP_DONE;
+	if (vm->unmapped.hit)
+		return finish_unmapped(vm, vm->unmapped.type, vm->unmapped.address);
+	if (e != UC_ERR_OK)
+		return finish_uc_error(vm, e);
+	if (vm->pending.set)
+		return deliver_pending(vm);
+	if (vm->kicked)
+		return finish_kicked(vm);
+	return finish(vm, VM_EXIT_HLT, "");
+}
+
+static int emu_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err, size_t err_len)
+{
+	vm->handler = handler;
+	vm->ctx = ctx;
+	vm->stop_requested = false;
+	vm->unmapped.hit = false;
+	vm->pending.set = false;
+	for (;;) {
+		uint64_t begin;
+		uc_err e = start_address(vm, &begin);
+		if (e != UC_ERR_OK) {
+			set_err(err, err_len, "emu: reading cs:ip: %s", uc_strerror(e));
+			return -1;
+		}
+		/* Checked as late as possible: uc_emu_start forgets a stop
+		 * requested before it has set itself up. */
+		if (vm->kicked) {
+			finish_kicked(vm);
+			return 0;
+		}
+		/* No `until` (exits are enabled with none set) and no count:
+		 * either would cost a check or a hook per instruction. */
+		enum step s = after_emulation(vm, uc_emu_start(vm->uc, begin, 0, 0, 0));
+		if (s == STEP_DONE)
+			return 0;
+		if (s == STEP_FAILED) {
+			set_err(err, err_len, "emu: cannot read or write the vCPU's registers");
+			return -1;
+		}
+	}
+}
+
+/* ---- the rest of the interface ---------------------------------------- */
+
+static bool emu_available(char *why, size_t why_len)
+{
+	unsigned major = 0, minor = 0;
+	uc_version(&major, &minor);
+	set_err(why, why_len, "the Unicorn engine %u.%u is linked in", major, minor);
+	return true;
+}
+
+static uc_err set_up(struct vm *vm, uint8_t *mem, size_t mem_size)
+{
+	uc_err e = uc_mem_map_ptr(vm->uc, 0, mem_size, UC_PROT_ALL, mem);
+	if (e == UC_ERR_OK)
+		e = reset_like_kvm(vm->uc);
+	if (e == UC_ERR_OK)
+		e = add_hooks(vm);
+	/* Without this, uc_emu_start's `until` of 0 makes a jump to 0:0
+	 * look like a halt. */
+	if (e == UC_ERR_OK)
+		e = uc_ctl_exits_enable(vm->uc);
+	return e;
+}
+
+static int emu_create(struct vm **out, uint8_t *mem, size_t mem_size, char *err, size_t err_len)
+{
+	*out = NULL;
+	if (mem == NULL || mem_size == 0 || mem_size % MAP_GRANULE != 0) {
+		set_err(err, err_len, "emu: memory size %zu is not a positive multiple of %u",
+			mem_size, MAP_GRANULE);
+		return -1;
+	}
+	struct vm *vm = calloc(1, sizeof(*vm));
+	if (vm == NULL) {
+		set_err(err, err_len, "emu: out of memory");
+		return -1;
+	}
+	uc_err e = uc_open(UC_ARCH_X86, UC_MODE_16, &vm->uc);
+	if (e != UC_ERR_OK) {
+		set_err(err, err_len, "emu: uc_open: %s", uc_strerror(e));
+		free(vm);
+		return -1;
+	}
+	e = set_up(vm, mem, mem_size);
+	if (e != UC_ERR_OK) {
+		set_err(err, err_len, "emu: setting up the VM: %s", uc_strerror(e));
+		uc_close(vm->uc);
+		free(vm);
+		return -1;
+	}
+	*out = vm;
+	return 0;
+}
+
+static int emu_set_state(struct vm *vm, const struct cpu_state *state, char *err, size_t err_len)
+{
+	uc_err e = write_state(vm->uc, state);
+	if (e != UC_ERR_OK) {
+		set_err(err, err_len, "emu: setting registers: %s", uc_strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+static int emu_get_state(struct vm *vm, struct cpu_state *state, char *err, size_t err_len)
+{
+	uc_err e = read_state(vm->uc, state);
+	if (e != UC_ERR_OK) {
+		set_err(err, err_len, "emu: reading registers: %s", uc_strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+/* Async-signal-safe: a flag store, and uc_emu_stop only stores flags. */
+static void emu_kick(struct vm *vm)
+{
+	vm->kicked = 1;
+	uc_emu_stop(vm->uc);
+}
+
+static void emu_destroy(struct vm *vm)
+{
+	if (vm == NULL)
+		return;
+	uc_close(vm->uc);
+	free(vm);
+}
+
+const struct backend_ops backend_emu = {
+	.name = "emu",
+	.available = emu_available,
+	.create = emu_create,
+	.set_state = emu_set_state,
+	.get_state = emu_get_state,
+	.run = emu_run,
+	.kick = emu_kick,
+	.destroy = emu_destroy,
+};

@@ -1,0 +1,314 @@
+/* The KVM backend: the classic flow of /dev/kvm, one VM with one vCPU and
+ * one memory slot per case, and no in-kernel irqchip so HLT reaches us. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "machine/backend.h"
+
+/* Intel without unrestricted guest needs three pages for real mode's TSS;
+ * put them where no case's RAM reaches. */
+#define KVM_TSS_ADDRESS 0xfffbd000
+
+struct vm {
+	int vm_fd;
+	int vcpu_fd;
+	struct kvm_run *run;
+	size_t run_size;
+	bool io_pending;            /* the last exit still needs KVM_RUN to complete */
+	volatile sig_atomic_t kicked;
+};
+
+/* /dev/kvm is a handle on the host's KVM, not per VM: open it once. */
+static int kvm_fd = -1;
+static int kvm_run_size;
+
+static int kvm_ioctl(int fd, unsigned long request, unsigned long arg)
+{
+	int rc;
+	do
+		rc = ioctl(fd, request, arg);
+	while (rc < 0 && errno == EINTR);
+	return rc;
+}
+
+/* Creating the first VM and destroying the last one make the kernel switch
+ * virtualisation on and off and repatch its code; an idle VM with a vCPU,
+ * held for the life of the process, spares every case that cost. Best
+ * effort: without it, VMs are only slower. */
+static int idle_vm_fd = -1, idle_vcpu_fd = -1;
+
+static void kvm_hold_idle_vm(void)
+{
+	idle_vm_fd = kvm_ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	if (idle_vm_fd >= 0)
+		idle_vcpu_fd = kvm_ioctl(idle_vm_fd, KVM_CREATE_VCPU, 0);
+}
+
+static int kvm_open(char *err, size_t err_len)
+{
+	if (kvm_fd >= 0)
+		return 0;
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, err_len, "cannot open /dev/kvm: %s", strerror(errno));
+		return -1;
+	}
+	int version = ioctl(fd, KVM_GET_API_VERSION, 0);
+	const char *missing = NULL;
+	if (version != KVM_API_VERSION)
+		missing = "API version 12";
+	else if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0)
+		missing = "KVM_CAP_IMMEDIATE_EXIT";
+	else if ((kvm_run_size = ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0)) <= 0)
+		missing = "KVM_GET_VCPU_MMAP_SIZE";
+	if (missing) {
+		snprintf(err, err_len, "/dev/kvm lacks %s", missing);
+		close(fd);
+		return -1;
+	}
+	kvm_fd = fd;
+	kvm_hold_idle_vm();
+	return 0;
+}
+
+static void kvm_destroy(struct vm *vm)
+{
+	if (vm->run)
+		munmap(vm->run, vm->run_size);
+	if (vm->vcpu_fd >= 0)
+		close(vm->vcpu_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	free(vm);
+}
+
+static int kvm_fail(struct vm *vm, const char *what, char *err, size_t err_len)
+{
+	snprintf(err, err_len, "%s: %s", what, strerror(errno));
+	kvm_destroy(vm);
+	return -1;
+}
+
+static int kvm_create(struct vm **out, uint8_t *mem, size_t mem_size, char *err, size_t err_len)
+{
+	*out = NULL;
+	if (kvm_open(err, err_len) < 0)
+		return -1;
+	struct vm *vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		snprintf(err, err_len, "out of memory");
+		return -1;
+	}
+	vm->vcpu_fd = -1;
+	vm->vm_fd = kvm_ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return kvm_fail(vm, "KVM_CREATE_VM", err, err_len);
+	if (kvm_ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDRESS) < 0)
+		return kvm_fail(vm, "KVM_SET_TSS_ADDR", err, err_len);
+	struct kvm_userspace_memory_region region = {
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = mem_size,
+		.userspace_addr = (uintptr_t)mem,
+	};
+	if (kvm_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, (unsigned long)&region) < 0)
+		return kvm_fail(vm, "KVM_SET_USER_MEMORY_REGION", err, err_len);
+	vm->vcpu_fd = kvm_ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
+	if (vm->vcpu_fd < 0)
+		return kvm_fail(vm, "KVM_CREATE_VCPU", err, err_len);
+	vm->run_size = (size_t)kvm_run_size;
+	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
+	if (vm->run == MAP_FAILED) {
+		vm->run = NULL;
+		return kvm_fail(vm, "mmap of kvm_run", err, err_len);
+	}
+	*out = vm;
+	return 0;
+}
+
+static struct kvm_segment *kvm_segment(struct kvm_sregs *sregs, enum seg seg)
+{
+	switch (seg) {
+	case SEG_ES: return &sregs->es;
+	case SEG_CS: return &sregs->cs;
+	case SEG_SS: return &sregs->ss;
+	case SEG_DS: return &sregs->ds;
+	case SEG_FS: return &sregs->fs;
+	default: return &sregs->gs;
+	}
+}
+
+static int kvm_set_state(struct vm *vm, const struct cpu_state *state, char *err, size_t err_len)
+{
+	struct kvm_sregs sregs;
+	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0) {
+		snprintf(err, err_len, "KVM_GET_SREGS: %s", strerror(errno));
+		return -1;
+	}
+	/* The reset state is real mode already; only the segments move, and in
+	 * real mode a segment's base is its selector times 16. */
+	for (enum seg s = 0; s < SEG_COUNT; s++) {
+		struct kvm_segment *segment = kvm_segment(&sregs, s);
+		segment->selector = state->seg[s];
+		segment->base = (uint64_t)state->seg[s] << 4;
+	}
+	struct kvm_regs regs = {
+		.rax = state->gpr[GPR_EAX], .rcx = state->gpr[GPR_ECX],
+		.rdx = state->gpr[GPR_EDX], .rbx = state->gpr[GPR_EBX],
+		.rsp = state->gpr[GPR_ESP], .rbp = state->gpr[GPR_EBP],
+		.rsi = state->gpr[GPR_ESI], .rdi = state->gpr[GPR_EDI],
+		.rip = state->eip, .rflags = state->eflags,
+	};
+	if (kvm_ioctl(vm->vcpu_fd, KVM_SET_SREGS, (unsigned long)&sregs) < 0 ||
+	    kvm_ioctl(vm->vcpu_fd, KVM_SET_REGS, (unsigned long)&regs) < 0) {
+		snprintf(err, err_len, "cannot set the vCPU's registers: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* An exit that KVM must finish (an IN's value, the rest of a batch) is only
+ * done when KVM_RUN is entered again; immediate_exit lets that happen
+ * without running any further guest instruction. */
+static int kvm_complete_pending(struct vm *vm)
+{
+	if (!vm->io_pending)
+		return 0;
+	vm->run->immediate_exit = 1;
+	int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+	vm->io_pending = false;
+	return rc < 0 && errno != EINTR ? -1 : 0;
+}
+
+static int kvm_get_state(struct vm *vm, struct cpu_state *state, char *err, size_t err_len)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	if (kvm_complete_pending(vm) < 0 ||
+	    kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
+	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0) {
+		snprintf(err, err_len, "cannot read the vCPU's registers: %s", strerror(errno));
+		return -1;
+	}
+	const uint64_t gprs[GPR_COUNT] = { regs.rax, regs.rcx, regs.rdx, regs.rbx,
+					   regs.rsp, regs.rbp, regs.rsi, regs.rdi };
+	for (int i = 0; i < GPR_COUNT; i++)
+		state->gpr[i] = (uint32_t)gprs[i];
+	state->eip = (uint32_t)regs.rip;
+	state->eflags = (uint32_t)regs.rflags;
+	for (enum seg s = 0; s < SEG_COUNT; s++)
+		state->seg[s] = kvm_segment(&sregs, s)->selector;
+	return 0;
+}
+
+static void kvm_exit_error(struct vm_exit *exit, const struct kvm_run *run)
+{
+	exit->kind = VM_EXIT_ERROR;
+	switch (run->exit_reason) {
+	case KVM_EXIT_MMIO:
+		snprintf(exit->reason, sizeof(exit->reason), "unmapped memory %s at 0x%08llx",
+			 run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.phys_addr);
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(exit->reason, sizeof(exit->reason), "VM entry failed (hardware reason 0x%llx)",
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(exit->reason, sizeof(exit->reason), "KVM internal error (suberror %u)",
+			 run->internal.suberror);
+		break;
+	default:
+		snprintf(exit->reason, sizeof(exit->reason), "unexpected KVM exit reason %u", run->exit_reason);
+		break;
+	}
+}
+
+/* Turns the exit KVM_RUN left in kvm_run into a vm_exit; false for exits
+ * that are nobody's business (a stray signal). */
+static bool kvm_decode_exit(struct vm *vm, struct vm_exit *exit)
+{
+	struct kvm_run *run = vm->run;
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		vm->io_pending = true;
+		exit->kind = VM_EXIT_IO;
+		exit->io = (struct vm_io){
+			.port = run->io.port,
+			.size = run->io.size,
+			.is_write = run->io.direction == KVM_EXIT_IO_OUT,
+			.count = run->io.count,
+			.data = (uint8_t *)run + run->io.data_offset,
+		};
+		return true;
+	case KVM_EXIT_HLT: exit->kind = VM_EXIT_HLT; return true;
+	case KVM_EXIT_SHUTDOWN: exit->kind = VM_EXIT_SHUTDOWN; return true;
+	case KVM_EXIT_INTR: return false;
+	default:
+		/* An MMIO exit is left pending on purpose: the registers then show
+		 * the instruction that touched unmapped memory. */
+		kvm_exit_error(exit, run);
+		return true;
+	}
+}
+
+static int kvm_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err, size_t err_len)
+{
+	for (;;) {
+		struct vm_exit exit = {0};
+		int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+		vm->io_pending = false;
+		if (rc < 0 && errno != EINTR && errno != EAGAIN) {
+			snprintf(err, err_len, "KVM_RUN: %s", strerror(errno));
+			return -1;
+		}
+		bool relevant = rc == 0 && kvm_decode_exit(vm, &exit);
+		if (vm->kicked) {
+			/* Whatever exit came with the kick stays pending and is
+			 * completed before the registers are read. */
+			exit = (struct vm_exit){ .kind = VM_EXIT_KICKED };
+			handler(ctx, &exit);
+			return 0;
+		}
+		if (!relevant)
+			continue;
+		if (handler(ctx, &exit) == VM_STOP || exit.kind != VM_EXIT_IO)
+			return 0;
+	}
+}
+
+/* Runs in a signal handler: a store to kvm_run is all it may do. The flag
+ * makes KVM_RUN return EINTR at once if the signal beat it to the kernel. */
+static void kvm_kick(struct vm *vm)
+{
+	vm->kicked = 1;
+	vm->run->immediate_exit = 1;
+}
+
+static bool kvm_available(char *why, size_t why_len)
+{
+	struct vm *vm;
+	static uint8_t probe_page[4096] __attribute__((aligned(4096)));
+	if (kvm_create(&vm, probe_page, sizeof(probe_page), why, why_len) < 0)
+		return false;
+	kvm_destroy(vm);
+	return true;
+}
+
+const struct backend_ops backend_kvm = {
+	.name = "kvm",
+	.available = kvm_available,
+	.create = kvm_create,
+	.set_state = kvm_set_state,
+	.get_state = kvm_get_state,
+	.run = kvm_run,
+	.kick = kvm_kick,
+	.destroy = kvm_destroy,
+};

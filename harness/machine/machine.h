@@ -1,0 +1,32 @@
+/* machine: runs one assembled guest in a fresh VM on a backend, with the
+ * serial port and other ports served, the exit budget and the timeout
+ * enforced, and turns what happened into a run_result. */
+#ifndef KVMCHECK_MACHINE_H
+#define KVMCHECK_MACHINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "machine/backend.h"
+#include "core/bytes.h"
+#include "x86/regs.h"
+#include "machine/result.h"
+
+struct machine_config {
+	const uint8_t *image;      /* the flat binary */
+	size_t image_len;
+	uint32_t load_address;     /* physical address of the image's first byte */
+	uint32_t memory_size;      /* bytes of RAM at physical 0 */
+	struct cpu_state initial;
+	const struct bytes *input; /* what the guest reads from the serial port */
+	uint64_t max_exits;
+	uint32_t timeout_ms;
+	uint32_t output_limit;     /* bytes of serial output kept; one more ends the run */
+};
+
+/* Fills result (outcome, exits, output, registers, message, times.create/run/
+ * teardown). Never fails as a function: every problem is an outcome. */
+void machine_run(const struct backend_ops *backend, const struct machine_config *cfg,
+		 struct run_result *result);
+
+#endif

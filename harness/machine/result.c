@@ -1,0 +1,24 @@
+#include "machine/result.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void run_result_set_message(struct run_result *r, const char *text)
+{
+	free(r->message);
+	r->message = text && *text ? strdup(text) : NULL;
+}
+
+void run_result_host_fault(struct run_result *r, const char *why)
+{
+	r->outcome = OUTCOME_ERROR;
+	r->host_fault = true;
+	run_result_set_message(r, why);
+}
+
+void run_result_free(struct run_result *r)
+{
+	bytes_free(&r->output);
+	free(r->message);
+	r->message = NULL;
+}

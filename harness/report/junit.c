@@ -1,0 +1,535 @@
+#include "report/report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/xmlwriter.h>
+
+#include "core/text_escape.h"
+
+/* What a testcase is called in the report. CI tools key results by
+ * classname + name, so the pair must be unique across the report. */
+struct junit_name {
+	char *classname;
+	char *base;   /* the case's name, escaped */
+	char *unique; /* base with a suffix when base alone is taken; NULL when not */
+};
+
+struct junit {
+	xmlTextWriterPtr w;
+	const struct run_report *rep;
+	struct junit_name *names;
+};
+
+struct junit_counts {
+	size_t tests, failures, errors;
+	uint64_t ns;
+};
+
+static void set_err(char *err, size_t err_len, const char *fmt, ...)
+{
+	if (!err || err_len == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
+}
+
+static char *str_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return NULL;
+	char *s = malloc((size_t)len + 1);
+	if (!s)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)len + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+static const char *file_of(const struct case_report *c)
+{
+	return c->file ? c->file : "";
+}
+
+static uint64_t case_ns(const struct case_report *c)
+{
+	const struct stage_times *t = &c->result->times;
+	return t->assemble_ns + t->create_ns + t->run_ns + t->teardown_ns;
+}
+
+/* ---- names ---- */
+
+static bool has_suffix(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+	return len > n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+/* "cases/foo.yaml" becomes "cases.foo": the dotted form JUnit viewers group
+ * into packages. */
+static char *classname_of(const char *file)
+{
+	while (strncmp(file, "./", 2) == 0 || file[0] == '/')
+		file += file[0] == '/' ? 1 : 2;
+	size_t len = strlen(file);
+	if (has_suffix(file, len, ".yaml"))
+		len -= 5;
+	else if (has_suffix(file, len, ".yml"))
+		len -= 4;
+	if (len == 0)
+		return text_escape_str("kvmcheck", 0);
+	char *dotted = malloc(len);
+	if (!dotted)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		dotted[i] = file[i] == '/' ? '.' : file[i];
+	char *escaped = text_escape(dotted, len, TEXT_ESCAPE_KEEP_UTF8);
+	free(dotted);
+	return escaped;
+}
+
+static const char *junit_name_of(const struct junit_name *n)
+{
+	return n->unique ? n->unique : n->base;
+}
+
+static bool name_taken(const struct junit_name *names, size_t count, size_t i)
+{
+	for (size_t j = 0; j < count; j++) {
+		if (j != i && strcmp(names[j].classname, names[i].classname) == 0 &&
+		    strcmp(junit_name_of(&names[j]), junit_name_of(&names[i])) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Suffixes every name that is not unique. The first round adds the index,
+ * which settles cases of one file; the second adds the file too, for files
+ * whose classnames collide ("a/b.yaml" and "a.b.yml"). */
+static int names_make_unique(struct junit_name *names, const struct run_report *rep, bool with_file)
+{
+	bool *taken = calloc(rep->count ? rep->count : 1, sizeof(*taken));
+	if (!taken)
+		return -1;
+	for (size_t i = 0; i < rep->count; i++)
+		taken[i] = name_taken(names, rep->count, i);
+	int rc = 0;
+	for (size_t i = 0; i < rep->count && rc == 0; i++) {
+		if (!taken[i])
+			continue;
+		const struct case_report *c = &rep->cases[i];
+		char *file = with_file ? text_escape_str(file_of(c), TEXT_ESCAPE_KEEP_UTF8) : NULL;
+		char *unique = !with_file ? str_printf("%s [%d]", names[i].base, c->index)
+			     : file ? str_printf("%s [%s:%d]", names[i].base, file, c->index) : NULL;
+		free(file);
+		free(names[i].unique);
+		names[i].unique = unique;
+		rc = unique ? 0 : -1;
+	}
+	free(taken);
+	return rc;
+}
+
+static void names_free(struct junit_name *names, size_t count)
+{
+	for (size_t i = 0; names && i < count; i++) {
+		free(names[i].classname);
+		free(names[i].base);
+		free(names[i].unique);
+	}
+	free(names);
+}
+
+/* The same file named twice, or a name that spells out another's suffix,
+ * can still clash: number what is left, the first of a clash keeping its name. */
+static int names_settle(struct junit_name *names, size_t count)
+{
+	for (size_t i = count; i-- > 0;) {
+		if (!name_taken(names, count, i))
+			continue;
+		char *stem = strdup(junit_name_of(&names[i]));
+		for (size_t k = 2; stem && name_taken(names, count, i); k++) {
+			char *unique = str_printf("%s #%zu", stem, k);
+			if (!unique)
+				break;
+			free(names[i].unique);
+			names[i].unique = unique;
+		}
+		bool settled = stem && !name_taken(names, count, i);
+		free(stem);
+		if (!settled)
+			return -1;
+	}
+	return 0;
+}
+
+static struct junit_name *names_build(const struct run_report *rep)
+{
+	struct junit_name *names = calloc(rep->count ? rep->count : 1, sizeof(*names));
+	if (!names)
+		return NULL;
+	for (size_t i = 0; i < rep->count; i++) {
+		const struct case_report *c = &rep->cases[i];
+		names[i].classname = classname_of(file_of(c));
+		names[i].base = text_escape_str(c->name && c->name[0] ? c->name : "(unnamed)",
+						TEXT_ESCAPE_KEEP_UTF8);
+		if (!names[i].classname || !names[i].base) {
+			names_free(names, rep->count);
+			return NULL;
+		}
+	}
+	if (names_make_unique(names, rep, false) < 0 || names_make_unique(names, rep, true) < 0 ||
+	    names_settle(names, rep->count) < 0) {
+		names_free(names, rep->count);
+		return NULL;
+	}
+	return names;
+}
+
+/* ---- counting ---- */
+
+static void counts_add(struct junit_counts *n, const struct case_report *c)
+{
+	n->tests++;
+	n->failures += c->verdict->status == VERDICT_FAIL;
+	n->errors += c->verdict->status == VERDICT_ERROR;
+	n->ns += case_ns(c);
+}
+
+/* Counts the cases of file, or of the whole run when file is NULL. */
+static struct junit_counts counts_of(const struct run_report *rep, const char *file)
+{
+	struct junit_counts n = {0};
+	for (size_t i = 0; i < rep->count; i++) {
+		if (!file || strcmp(file_of(&rep->cases[i]), file) == 0)
+			counts_add(&n, &rep->cases[i]);
+	}
+	return n;
+}
+
+static bool file_seen_before(const struct run_report *rep, size_t i)
+{
+	for (size_t j = 0; j < i; j++) {
+		if (strcmp(file_of(&rep->cases[j]), file_of(&rep->cases[i])) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* ---- writing ---- */
+
+/* Seconds with six decimals, by integer arithmetic so that the locale cannot
+ * turn the point into a comma. */
+static void seconds_format(char *buf, size_t len, uint64_t ns)
+{
+	uint64_t us = ns / 1000 + (ns % 1000 >= 500);
+	snprintf(buf, len, "%" PRIu64 ".%06" PRIu64, us / 1000000, us % 1000000);
+}
+
+static int xml_ok(int rc)
+{
+	return rc < 0 ? -1 : 0;
+}
+
+static int attr(struct junit *j, const char *name, const char *value)
+{
+	return xml_ok(xmlTextWriterWriteAttribute(j->w, BAD_CAST name, BAD_CAST value));
+}
+
+/* An attribute whose value came from outside: names, paths, reasons. */
+static int attr_text(struct junit *j, const char *name, const char *value)
+{
+	char *escaped = text_escape_str(value, TEXT_ESCAPE_KEEP_UTF8);
+	if (!escaped)
+		return -1;
+	int rc = attr(j, name, escaped);
+	free(escaped);
+	return rc;
+}
+
+static int attr_size(struct junit *j, const char *name, size_t value)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%zu", value);
+	return attr(j, name, buf);
+}
+
+static int attr_seconds(struct junit *j, const char *name, uint64_t ns)
+{
+	char buf[32];
+	seconds_format(buf, sizeof(buf), ns);
+	return attr(j, name, buf);
+}
+
+static int attr_counts(struct junit *j, const struct junit_counts *n)
+{
+	if (attr_size(j, "tests", n->tests) < 0 || attr_size(j, "failures", n->failures) < 0 ||
+	    attr_size(j, "errors", n->errors) < 0)
+		return -1;
+	return 0;
+}
+
+static int start(struct junit *j, const char *element)
+{
+	return xml_ok(xmlTextWriterStartElement(j->w, BAD_CAST element));
+}
+
+static int end(struct junit *j)
+{
+	return xml_ok(xmlTextWriterEndElement(j->w));
+}
+
+static int property(struct junit *j, const char *name, const char *value)
+{
+	if (start(j, "property") < 0 || attr(j, "name", name) < 0 || attr_text(j, "value", value) < 0)
+		return -1;
+	return end(j);
+}
+
+static int text(struct junit *j, const char *s)
+{
+	return xml_ok(xmlTextWriterWriteString(j->w, BAD_CAST s));
+}
+
+/* A labelled line of details whose value came from outside, escaped. */
+static int detail_bytes(struct junit *j, const char *label, const void *data, size_t len)
+{
+	char *escaped = text_escape(data, len, 0);
+	if (!escaped)
+		return -1;
+	int rc = xml_ok(xmlTextWriterWriteFormatString(j->w, "%s: \"%s\"\n", label, escaped));
+	free(escaped);
+	return rc;
+}
+
+static int detail_registers(struct junit *j, const struct verdict *v, bool regs_valid)
+{
+	for (size_t i = 0; i < v->reg_count && i < CASE_MAX_REGS; i++) {
+		const struct reg_check *rc = &v->regs[i];
+		int digits = rc->expected.ref.width / 4;
+		char name[sizeof(rc->expected.name) + 1] = {0};
+		memcpy(name, rc->expected.name, sizeof(rc->expected.name));
+		char *escaped = text_escape_str(name, 0);
+		if (!escaped)
+			return -1;
+		int ok = regs_valid
+			? xmlTextWriterWriteFormatString(j->w, "register %s: expected 0x%0*" PRIx32 ", actual 0x%0*" PRIx32 "%s\n",
+							 escaped, digits, rc->expected.value, digits, rc->actual,
+							 rc->ok ? "" : " (mismatch)")
+			: xmlTextWriterWriteFormatString(j->w, "register %s: expected 0x%0*" PRIx32 ", no registers read back\n",
+							 escaped, digits, rc->expected.value);
+		free(escaped);
+		if (ok < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int detail_output(struct junit *j, const struct run_result *r, const struct verdict *v)
+{
+	if (!v->output_checked)
+		return 0;
+	if (detail_bytes(j, "output", r->output.data, r->output.len) < 0)
+		return -1;
+	if (v->expected_output &&
+	    detail_bytes(j, "expected output", v->expected_output->data, v->expected_output->len) < 0)
+		return -1;
+	if (v->output_diff_at >= 0 &&
+	    xml_ok(xmlTextWriterWriteFormatString(j->w, "first difference at byte %ld\n", v->output_diff_at)) < 0)
+		return -1;
+	return 0;
+}
+
+/* Messages (nasm's, above all) run over several lines and read best as such. */
+static int detail_message(struct junit *j, const char *label, const char *message)
+{
+	char *escaped = text_escape_str(message, TEXT_ESCAPE_KEEP_NEWLINE | TEXT_ESCAPE_KEEP_UTF8);
+	if (!escaped)
+		return -1;
+	int rc = xml_ok(xmlTextWriterWriteFormatString(j->w, "%s%s\n", label, escaped));
+	free(escaped);
+	return rc;
+}
+
+/* The text of <failure> or <error>: what was expected against what happened. */
+static int details(struct junit *j, const struct case_report *c)
+{
+	const struct run_result *r = c->result;
+	const struct verdict *v = c->verdict;
+	if (r->outcome == OUTCOME_CASE_ERROR)
+		return detail_message(j, "", r->message ? r->message : v->reason);
+	if (xml_ok(xmlTextWriterWriteFormatString(j->w, "outcome: %s, expected %s\n", outcome_name(r->outcome),
+						  outcome_name(v->expected_exit))) < 0)
+		return -1;
+	if (detail_output(j, r, v) < 0 || detail_registers(j, v, r->regs_valid) < 0)
+		return -1;
+	if (r->regs_valid &&
+	    xml_ok(xmlTextWriterWriteFormatString(j->w, "cs:ip: %04" PRIx16 ":%04" PRIx32 "\n",
+						  r->regs.seg[SEG_CS], r->regs.eip)) < 0)
+		return -1;
+	return r->message ? detail_message(j, "message: ", r->message) : 0;
+}
+
+static int testcase_problem(struct junit *j, const struct case_report *c)
+{
+	const struct verdict *v = c->verdict;
+	if (v->status == VERDICT_PASS)
+		return 0;
+	const char *message = v->reason[0] ? v->reason : v->status == VERDICT_FAIL ? "failed" : "error";
+	if (start(j, v->status == VERDICT_FAIL ? "failure" : "error") < 0 || attr_text(j, "message", message) < 0 ||
+	    attr(j, "type", outcome_name(c->result->outcome)) < 0 || details(j, c) < 0)
+		return -1;
+	return end(j);
+}
+
+static int testcase_properties(struct junit *j, const struct run_result *r)
+{
+	char exits[24];
+	snprintf(exits, sizeof(exits), "%" PRIu64, r->exits);
+	if (start(j, "properties") < 0 || property(j, "outcome", outcome_name(r->outcome)) < 0 ||
+	    property(j, "exits", exits) < 0)
+		return -1;
+	if (r->backend && property(j, "backend", r->backend) < 0)
+		return -1;
+	return end(j);
+}
+
+/* XML 1.0 cannot carry NUL or most control characters even as character
+ * references, so the guest's bytes go in escaped; line breaks stay so the
+ * output reads as it would on a terminal. */
+static int testcase_output(struct junit *j, const struct bytes *output)
+{
+	if (output->len == 0)
+		return 0;
+	char *escaped = text_escape(output->data, output->len, TEXT_ESCAPE_KEEP_NEWLINE);
+	if (!escaped)
+		return -1;
+	int rc = start(j, "system-out");
+	if (rc == 0)
+		rc = text(j, escaped);
+	free(escaped);
+	return rc == 0 ? end(j) : -1;
+}
+
+static int testcase(struct junit *j, size_t i)
+{
+	const struct case_report *c = &j->rep->cases[i];
+	if (start(j, "testcase") < 0 || attr(j, "classname", j->names[i].classname) < 0 ||
+	    attr(j, "name", junit_name_of(&j->names[i])) < 0 || attr_seconds(j, "time", case_ns(c)) < 0)
+		return -1;
+	if (testcase_properties(j, c->result) < 0 || testcase_problem(j, c) < 0 ||
+	    testcase_output(j, &c->result->output) < 0)
+		return -1;
+	return end(j);
+}
+
+/* One suite per case file, holding that file's cases wherever they appear. */
+static int testsuite(struct junit *j, size_t first)
+{
+	const char *file = file_of(&j->rep->cases[first]);
+	struct junit_counts n = counts_of(j->rep, file);
+	if (start(j, "testsuite") < 0 || attr_text(j, "name", file) < 0 || attr_counts(j, &n) < 0 ||
+	    attr_seconds(j, "time", n.ns) < 0)
+		return -1;
+	for (size_t i = first; i < j->rep->count; i++) {
+		if (strcmp(file_of(&j->rep->cases[i]), file) == 0 && testcase(j, i) < 0)
+			return -1;
+	}
+	return end(j);
+}
+
+static int run_properties(struct junit *j)
+{
+	const struct run_report *rep = j->rep;
+	if (start(j, "properties") < 0 || property(j, "backend", rep->backend ? rep->backend : "unknown") < 0 ||
+	    property(j, "version", rep->version ? rep->version : "unknown") < 0)
+		return -1;
+	return end(j);
+}
+
+static int document(struct junit *j)
+{
+	struct junit_counts n = counts_of(j->rep, NULL);
+	if (xml_ok(xmlTextWriterStartDocument(j->w, NULL, "UTF-8", NULL)) < 0 || start(j, "testsuites") < 0 ||
+	    attr(j, "name", "kvmcheck") < 0 || attr_counts(j, &n) < 0 ||
+	    attr_seconds(j, "time", j->rep->elapsed_ns) < 0 || run_properties(j) < 0)
+		return -1;
+	for (size_t i = 0; i < j->rep->count; i++) {
+		if (!file_seen_before(j->rep, i) && testsuite(j, i) < 0)
+			return -1;
+	}
+	if (end(j) < 0 || xml_ok(xmlTextWriterEndDocument(j->w)) < 0)
+		return -1;
+	return xml_ok(xmlTextWriterFlush(j->w));
+}
+
+/* The whole document goes to memory first: no half-written file is left
+ * behind when something fails midway, and libxml2 reports nothing itself. */
+static int render(const struct run_report *rep, struct junit_name *names, xmlBufferPtr buf)
+{
+	struct junit j = { .rep = rep, .names = names };
+	j.w = xmlNewTextWriterMemory(buf, 0);
+	if (!j.w)
+		return -1;
+	int rc = xml_ok(xmlTextWriterSetIndent(j.w, 1));
+	if (rc == 0)
+		rc = xml_ok(xmlTextWriterSetIndentString(j.w, BAD_CAST "  "));
+	if (rc == 0)
+		rc = document(&j);
+	xmlFreeTextWriter(j.w);
+	return rc;
+}
+
+static int file_write(const char *path, const void *data, size_t len, char *err, size_t err_len)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		set_err(err, err_len, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	size_t written = fwrite(data, 1, len, f);
+	int saved = errno;
+	if (fclose(f) != 0 || written != len) {
+		set_err(err, err_len, "cannot write %s: %s", path, strerror(written != len ? saved : errno));
+		return -1;
+	}
+	return 0;
+}
+
+static bool cases_complete(const struct run_report *rep)
+{
+	for (size_t i = 0; i < rep->count; i++) {
+		if (!rep->cases[i].result || !rep->cases[i].verdict)
+			return false;
+	}
+	return true;
+}
+
+int report_junit_write(const char *path, const struct run_report *rep, char *err, size_t err_len)
+{
+	if (!cases_complete(rep)) {
+		set_err(err, err_len, "JUnit report: a case has no result or verdict");
+		return -1;
+	}
+	struct junit_name *names = names_build(rep);
+	xmlBufferPtr buf = names ? xmlBufferCreate() : NULL;
+	int rc = buf ? render(rep, names, buf) : -1;
+	if (rc < 0)
+		set_err(err, err_len, "JUnit report: cannot build the XML (out of memory?)");
+	else
+		rc = file_write(path, xmlBufferContent(buf), (size_t)xmlBufferLength(buf), err, err_len);
+	if (buf)
+		xmlBufferFree(buf);
+	names_free(names, rep->count);
+	return rc;
+}

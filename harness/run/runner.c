@@ -1,0 +1,117 @@
+#include "run/runner.h"
+
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assemble/assembler.h"
+#include "core/clock.h"
+#include "machine/machine.h"
+#include "run/worker.h"
+
+void runner_options_default(struct runner_options *o)
+{
+	*o = (struct runner_options){
+		.output_limit = RUNNER_DEFAULT_OUTPUT_LIMIT,
+		.asm_timeout_ms = RUNNER_DEFAULT_ASM_TIMEOUT_MS,
+		.asm_cpu_seconds = RUNNER_DEFAULT_ASM_CPU_SECONDS,
+		.asm_memory = RUNNER_DEFAULT_ASM_MEMORY,
+	};
+}
+
+static uint64_t either(uint64_t case_value, uint64_t run_value)
+{
+	return case_value ? case_value : run_value;
+}
+
+/* The folder nasm searches for %include and incbin: the guest's own. */
+static char *guest_dir(const struct test_case *c)
+{
+	char *copy = strdup(c->guest_path ? c->guest_path : c->file);
+	char *dir = copy ? strdup(dirname(copy)) : NULL;
+	free(copy);
+	return dir;
+}
+
+static struct asm_source runner_asm_source(const struct runner *rn, const struct test_case *c, const char *dir)
+{
+	return (struct asm_source){
+		.path = c->guest_path,
+		.text = c->source,
+		.text_origin = c->file,
+		.text_first_line = c->source_line,
+		.include_dir = dir,
+		.read_paths = (const char *const *)c->asm_read,
+		.max_output = c->memory_size - c->load_address,
+		.timeout_ms = (uint32_t)either(c->asm_timeout_ms, rn->opt.asm_timeout_ms),
+		.cpu_seconds = (uint32_t)either(c->asm_cpu_seconds, rn->opt.asm_cpu_seconds),
+		.memory = either(c->asm_memory, rn->opt.asm_memory),
+		.unsafe = rn->opt.unsafe_assembler,
+	};
+}
+
+/* Assembles into own, or finds an earlier assembly of the same source.
+ * Sets *out to the one to use; -1 when there is none (nasm could not run). */
+static int runner_assembly(struct runner *rn, const struct asm_source *src, struct assembly *own,
+			   const struct assembly **out, char *err, size_t err_len)
+{
+	*out = rn->cache ? assembly_cache_find(rn->cache, src) : NULL;
+	if (*out)
+		return 0;
+	if (assemble(src, own, err, err_len) < 0)
+		return -1;
+	*out = rn->cache ? assembly_cache_store(rn->cache, src, own) : NULL;
+	if (!*out)
+		*out = own;
+	return 0;
+}
+
+static void runner_machine(struct runner *rn, const struct test_case *c, const struct bytes *image,
+			   struct run_result *r)
+{
+	struct machine_config cfg = {
+		.image = image->data,
+		.image_len = image->len,
+		.load_address = c->load_address,
+		.memory_size = c->memory_size,
+		.input = &c->input,
+		.max_exits = c->max_exits,
+		.timeout_ms = c->timeout_ms,
+		.output_limit = (uint32_t)either(c->output_limit, rn->opt.output_limit),
+	};
+	case_initial_state(c, &cfg.initial);
+	if (rn->in_process)
+		machine_run(rn->backend, &cfg, r);
+	else
+		worker_run_machine(rn->backend, &cfg, WORKER_GRACE_MS, r);
+}
+
+void runner_run_case(struct runner *rn, const struct test_case *c, struct run_result *r)
+{
+	*r = (struct run_result){0};
+	if (c->error) {
+		r->outcome = OUTCOME_CASE_ERROR;
+		run_result_set_message(r, c->error);
+		return;
+	}
+	char err[300] = "";
+	char *dir = guest_dir(c);
+	struct asm_source src = runner_asm_source(rn, c, dir);
+	struct assembly own = {0};
+	const struct assembly *a;
+	uint64_t start = clock_ns();
+	int rc = runner_assembly(rn, &src, &own, &a, err, sizeof(err));
+	uint64_t assemble_ns = clock_ns() - start;
+	if (rc < 0) {
+		run_result_host_fault(r, err);
+	} else if (!a->ok) {
+		r->outcome = OUTCOME_ASSEMBLE_ERROR;
+		run_result_set_message(r, a->messages);
+	} else {
+		runner_machine(rn, c, &a->image, r);
+	}
+	r->times.assemble_ns = assemble_ns;
+	assembly_free(&own);
+	free(dir);
+}

@@ -1,0 +1,40 @@
+/* runner: one case from start to result: assemble its guest (once per
+ * distinct source in a run), run it on a backend in a fresh machine (in a
+ * worker process unless told otherwise), and fill in the run_result. */
+#ifndef KVMCHECK_RUNNER_H
+#define KVMCHECK_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "assemble/assembly_cache.h"
+#include "machine/backend.h"
+#include "case/case.h"
+#include "machine/result.h"
+
+/* What holds for every case of a run unless the case says otherwise. */
+struct runner_options {
+	uint32_t output_limit;      /* bytes of serial output */
+	uint32_t asm_timeout_ms;    /* wall clock for nasm */
+	uint32_t asm_cpu_seconds;
+	uint64_t asm_memory;        /* nasm's address space */
+	bool unsafe_assembler;      /* run nasm unconfined where no sandbox can be set up */
+};
+
+#define RUNNER_DEFAULT_OUTPUT_LIMIT (1u << 20)
+#define RUNNER_DEFAULT_ASM_TIMEOUT_MS 10000
+#define RUNNER_DEFAULT_ASM_CPU_SECONDS 5
+#define RUNNER_DEFAULT_ASM_MEMORY (512ull << 20)
+
+struct runner {
+	struct runner_options opt;
+	const struct backend_ops *backend;
+	struct assembly_cache *cache; /* NULL: assemble every case afresh */
+	bool in_process;              /* run machines in this process, not a worker each */
+};
+
+void runner_options_default(struct runner_options *o);
+
+void runner_run_case(struct runner *rn, const struct test_case *c, struct run_result *result);
+
+#endif

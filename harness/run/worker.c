@@ -1,0 +1,127 @@
+#include "run/worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/bytes.h"
+#include "core/clock.h"
+#include "core/fd_io.h"
+
+/* What crosses the pipe: this header, then the output, then the message. */
+struct worker_header {
+	enum outcome outcome;
+	uint64_t exits;
+	bool regs_valid;
+	bool host_fault;
+	bool backend_ran;
+	struct cpu_state regs;
+	struct stage_times times;
+	uint64_t output_len;
+	uint64_t message_len;
+};
+
+static void worker_child(int fd, const struct backend_ops *backend, const struct machine_config *cfg)
+{
+	struct run_result r = {0};
+	machine_run(backend, cfg, &r);
+	struct worker_header h = {
+		.outcome = r.outcome, .exits = r.exits, .regs_valid = r.regs_valid, .host_fault = r.host_fault,
+		.backend_ran = r.backend != NULL, .regs = r.regs, .times = r.times,
+		.output_len = r.output.len, .message_len = r.message ? strlen(r.message) : 0,
+	};
+	int rc = fd_write_all(fd, &h, sizeof(h));
+	rc |= fd_write_all(fd, r.output.data, r.output.len);
+	rc |= fd_write_all(fd, r.message, h.message_len);
+	/* No exit handlers: they belong to the parent's libraries. */
+	_exit(rc == 0 ? 0 : 1);
+}
+
+/* Whatever the worker sent is dropped: only the host's fault is reported. */
+static void worker_fail(struct run_result *r, const char *why)
+{
+	run_result_free(r);
+	*r = (struct run_result){0};
+	run_result_host_fault(r, why);
+}
+
+/* Rebuilds the result from what the worker sent; false when it is incomplete. */
+static bool worker_decode(const struct bytes *data, const struct backend_ops *backend, struct run_result *r)
+{
+	struct worker_header h;
+	if (data->len < sizeof(h))
+		return false;
+	memcpy(&h, data->data, sizeof(h));
+	if (h.output_len > data->len || h.message_len > data->len ||
+	    sizeof(h) + h.output_len + h.message_len != data->len)
+		return false;
+	*r = (struct run_result){
+		.outcome = h.outcome, .exits = h.exits, .regs_valid = h.regs_valid, .host_fault = h.host_fault,
+		.regs = h.regs, .times = h.times, .backend = h.backend_ran ? backend->name : NULL,
+	};
+	const uint8_t *p = data->data + sizeof(h);
+	if (bytes_append(&r->output, p, h.output_len) < 0)
+		return false;
+	if (h.message_len) {
+		r->message = strndup((const char *)p + h.output_len, h.message_len);
+		if (!r->message)
+			return false;
+	}
+	return true;
+}
+
+static void worker_explain(int status, bool finished, uint64_t limit_ms, char *why, size_t len)
+{
+	if (!finished)
+		snprintf(why, len, "kvmcheck's worker for this case did not finish within %llu ms and was killed",
+			 (unsigned long long)limit_ms);
+	else if (WIFSIGNALED(status))
+		snprintf(why, len, "kvmcheck's worker for this case crashed (signal %d: %s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(why, len, "kvmcheck's worker for this case failed (exit status %d)", WEXITSTATUS(status));
+}
+
+void worker_run_machine(const struct backend_ops *backend, const struct machine_config *cfg, uint32_t grace_ms,
+			struct run_result *r)
+{
+	*r = (struct run_result){0};
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		worker_fail(r, "cannot create a pipe for the case's worker");
+		return;
+	}
+	fflush(NULL); /* nothing buffered may be written twice */
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		worker_child(fds[1], backend, cfg);
+	}
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		worker_fail(r, "cannot start a worker for the case");
+		return;
+	}
+	uint64_t limit_ms = (uint64_t)cfg->timeout_ms + grace_ms;
+	struct bytes data = {0};
+	bool finished = fd_read_until(fds[0], &data, SIZE_MAX, clock_ns() + limit_ms * 1000000u);
+	close(fds[0]);
+	if (!finished)
+		kill(pid, SIGKILL);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	bool clean = finished && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (!clean || !worker_decode(&data, backend, r)) {
+		char why[200];
+		worker_explain(status, finished, limit_ms, why, sizeof(why));
+		worker_fail(r, why);
+	}
+	bytes_free(&data);
+}
