@@ -64,11 +64,11 @@ run: deps all
 	./$(BUILD)/kvmcheck --tap reports/kvmcheck.tap --junit reports/junit.xml cases/*.yaml
 
 check: deps deps-check
-	$(MAKE) all
-	$(MAKE) check-unit
-	$(MAKE) check-e2e
-	$(MAKE) check-fuzz
-	tests/kvm-in-qemu/check-kvm-if-possible.sh
+	tests/timed.sh build $(MAKE) all
+	tests/timed.sh unit $(MAKE) check-unit
+	tests/timed.sh e2e $(MAKE) check-e2e
+	tests/timed.sh fuzz $(MAKE) check-fuzz
+	tests/timed.sh kvm-in-qemu tests/kvm-in-qemu/check-kvm-if-possible.sh
 
 check-unit: $(UNIT_BIN) $(UNIT_ASAN_BIN) $(KVM_UNIT_BIN)
 	./$(UNIT_BIN) --jobs 2
