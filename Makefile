@@ -80,6 +80,7 @@ check-unit: $(UNIT_BIN) $(UNIT_ASAN_BIN) $(KVM_UNIT_BIN)
 	./$(KVM_UNIT_BIN)
 
 check-e2e: all
+	tests/layering.sh
 	tests/e2e/run.sh ./$(BUILD)/kvmcheck
 	tests/hostile/run.sh ./$(BUILD)/kvmcheck
 
