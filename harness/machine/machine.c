@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "machine/dev/device.h"
+#include "machine/dev/doorbell.h"
 #include "machine/dev/pio.h"
 #include "machine/dev/serial.h"
 #include "machine/dev/sink.h"
@@ -18,6 +19,7 @@
 /* The machine's devices. A new device is a file in dev/ and a line here. */
 static const struct device_type *const machine_devices[] = {
 	&serial_device,
+	&doorbell_device,
 };
 #define MACHINE_DEVICES (sizeof(machine_devices) / sizeof(machine_devices[0]))
 
@@ -224,7 +226,7 @@ static void machine_boot(const struct backend_ops *ops, const struct machine_con
 	struct vm *vm = NULL;
 	struct device_env env = {
 		.bus = &m->bus, .input = cfg->input, .output = &m->output,
-		.ram = { .base = mem, .size = cfg->memory_size },
+		.ram = { .base = mem, .size = cfg->memory_size }, .services = cfg->doorbell,
 	};
 
 	if (machine_attach_devices(m, &env, err, sizeof(err)) < 0 ||
