@@ -10,16 +10,25 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "machine/dev/device.h"
+#include "machine/dev/doorbell.h"
+#include "machine/dev/pio.h"
 #include "machine/dev/serial.h"
+#include "machine/dev/sink.h"
 
-/* Ports nobody serves read as a floating bus. */
-#define UNSERVED_PORT_VALUE 0xff
+/* The machine's devices. A new device is a file in dev/ and a line here. */
+static const struct device_type *const machine_devices[] = {
+	&serial_device,
+	&doorbell_device,
+};
+#define MACHINE_DEVICES (sizeof(machine_devices) / sizeof(machine_devices[0]))
 
 struct machine_ctx {
-	struct serial serial;
-	struct bytes *output;
-	uint32_t output_limit;
+	struct pio_bus bus;
+	struct output_sink output;
+	void *device_state[MACHINE_DEVICES];
 	uint64_t exits;
+	uint64_t firmware_exits;
 	uint64_t max_exits;
 	bool finished;
 	enum outcome outcome;
@@ -54,46 +63,29 @@ static bool machine_take_exit(struct machine_ctx *m)
 	return true;
 }
 
-/* Returns 0, or -1 when the run must end (machine_finish says why). */
-static int machine_port_write(struct machine_ctx *m, uint16_t port, const uint8_t *data, uint8_t size)
+/* Exits into a firmware device (the doorbell) are counted apart and cost the
+ * guest's budget nothing: the firmware's work is not the student's. Only the
+ * timeout bounds them. */
+static bool machine_take_io_exit(struct machine_ctx *m, uint16_t port)
 {
-	/* A wider access reaches consecutive ports, as on the ISA bus. */
-	for (uint8_t i = 0; i < size; i++) {
-		uint16_t p = (uint16_t)(port + i);
-		if (!serial_owns_port(p))
-			continue;
-		if (serial_write(&m->serial, p, data[i]) < 0) {
-			machine_finish(m, OUTCOME_ERROR, "out of memory storing serial output");
-			return -1;
-		}
-		if (m->output->len > m->output_limit) {
-			char why[80];
-			m->output->len = m->output_limit; /* what was written up to the cap is kept */
-			snprintf(why, sizeof(why), "serial output beyond its limit of %u bytes", m->output_limit);
-			machine_finish(m, OUTCOME_OUTPUT_LIMIT, why);
-			return -1;
-		}
+	if (pio_is_firmware(&m->bus, port)) {
+		m->firmware_exits++;
+		return true;
 	}
-	return 0;
-}
-
-static void machine_port_read(struct machine_ctx *m, uint16_t port, uint8_t *data, uint8_t size)
-{
-	for (uint8_t i = 0; i < size; i++) {
-		uint16_t p = (uint16_t)(port + i);
-		data[i] = serial_owns_port(p) ? serial_read(&m->serial, p) : UNSERVED_PORT_VALUE;
-	}
+	return machine_take_exit(m);
 }
 
 static enum vm_action machine_on_io(struct machine_ctx *m, struct vm_io *io)
 {
 	for (uint32_t i = 0; i < io->count; i++) {
-		if (!machine_take_exit(m))
+		if (!machine_take_io_exit(m, io->port))
 			return VM_STOP;
 		uint8_t *element = io->data + (size_t)i * io->size;
-		if (!io->is_write) {
-			machine_port_read(m, io->port, element, io->size);
-		} else if (machine_port_write(m, io->port, element, io->size) < 0) {
+		struct dev_stop stop;
+		int rc = io->is_write ? pio_write(&m->bus, io->port, element, io->size, &stop)
+				      : pio_read(&m->bus, io->port, element, io->size, &stop);
+		if (rc < 0) {
+			machine_finish(m, stop.outcome, stop.reason);
 			return VM_STOP;
 		}
 	}
@@ -188,6 +180,7 @@ static void machine_drive(const struct backend_ops *ops, struct vm *vm, const st
 	}
 	result->outcome = m->outcome;
 	result->exits = m->exits;
+	result->firmware_exits = m->firmware_exits;
 	if (ops->get_state(vm, &result->regs, err, sizeof(err)) == 0)
 		/* kvm-amd resets the vCPU on a triple fault: nothing is left to read. */
 		result->regs_valid = m->outcome != OUTCOME_SHUTDOWN;
@@ -200,32 +193,73 @@ static void machine_drive(const struct backend_ops *ops, struct vm *vm, const st
 	run_result_set_message(result, message);
 }
 
+/* Gives every device its state and lets it claim its ports. Returns 0, or -1
+ * with err filled; machine_detach_devices frees what was given either way. */
+static int machine_attach_devices(struct machine_ctx *m, const struct device_env *env, char *err, size_t err_len)
+{
+	for (size_t i = 0; i < MACHINE_DEVICES; i++) {
+		const struct device_type *type = machine_devices[i];
+		m->device_state[i] = calloc(1, type->state_size);
+		if (!m->device_state[i]) {
+			snprintf(err, err_len, "cannot allocate the %s device", type->name);
+			return -1;
+		}
+		if (type->attach(m->device_state[i], env, err, err_len) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void machine_detach_devices(struct machine_ctx *m)
+{
+	for (size_t i = 0; i < MACHINE_DEVICES; i++) {
+		free(m->device_state[i]);
+		m->device_state[i] = NULL;
+	}
+}
+
+/* Plugs the devices in and runs the guest in a VM over mem. */
+static void machine_boot(const struct backend_ops *ops, const struct machine_config *cfg, uint8_t *mem,
+			 uint64_t start, struct machine_ctx *m, struct run_result *result)
+{
+	char err[256] = "";
+	struct vm *vm = NULL;
+	struct device_env env = {
+		.bus = &m->bus, .input = cfg->input, .output = &m->output,
+		.ram = { .base = mem, .size = cfg->memory_size }, .services = cfg->doorbell,
+	};
+
+	if (machine_attach_devices(m, &env, err, sizeof(err)) < 0 ||
+	    ops->create(&vm, mem, cfg->memory_size, err, sizeof(err)) < 0 ||
+	    ops->set_state(vm, &cfg->initial, err, sizeof(err)) < 0) {
+		run_result_host_fault(result, err);
+	} else {
+		result->times.create_ns = clock_ns() - start;
+		machine_drive(ops, vm, cfg, m, result);
+	}
+	start = clock_ns();
+	if (vm)
+		ops->destroy(vm);
+	machine_detach_devices(m);
+	result->times.teardown_ns = clock_ns() - start;
+}
+
 void machine_run(const struct backend_ops *ops, const struct machine_config *cfg, struct run_result *result)
 {
 	char err[256] = "";
-	struct machine_ctx m = { .max_exits = cfg->max_exits, .output = &result->output,
-				 .output_limit = cfg->output_limit };
-	struct vm *vm = NULL;
+	struct machine_ctx m = { .max_exits = cfg->max_exits };
 	uint64_t start = clock_ns();
 
 	result->backend = ops->name;
-	serial_init(&m.serial, cfg->input ? cfg->input->data : NULL, cfg->input ? cfg->input->len : 0,
-		    &result->output);
+	pio_bus_init(&m.bus);
+	output_sink_init(&m.output, &result->output, cfg->output_limit, "serial output");
 	uint8_t *mem = guest_memory_create(cfg, err, sizeof(err));
 	if (!mem) {
 		run_result_host_fault(result, err);
 		return;
 	}
-	if (ops->create(&vm, mem, cfg->memory_size, err, sizeof(err)) < 0 ||
-	    ops->set_state(vm, &cfg->initial, err, sizeof(err)) < 0) {
-		run_result_host_fault(result, err);
-	} else {
-		result->times.create_ns = clock_ns() - start;
-		machine_drive(ops, vm, cfg, &m, result);
-	}
+	machine_boot(ops, cfg, mem, start, &m, result);
 	start = clock_ns();
-	if (vm)
-		ops->destroy(vm);
 	munmap(mem, cfg->memory_size);
-	result->times.teardown_ns = clock_ns() - start;
+	result->times.teardown_ns += clock_ns() - start;
 }

@@ -1,6 +1,7 @@
-/* machine: runs one assembled guest in a fresh VM on a backend, with the
- * serial port and other ports served, the exit budget and the timeout
- * enforced, and turns what happened into a run_result. */
+/* machine: runs one assembled guest in a fresh VM on a backend, with its
+ * devices on the port bus (the serial port; the doorbell when the run has
+ * firmware), the exit budget and the timeout enforced, and turns what
+ * happened into a run_result. */
 #ifndef KVMCHECK_MACHINE_H
 #define KVMCHECK_MACHINE_H
 
@@ -12,6 +13,8 @@
 #include "x86/regs.h"
 #include "machine/result.h"
 
+struct doorbell_table;
+
 struct machine_config {
 	const uint8_t *image;      /* the flat binary */
 	size_t image_len;
@@ -22,6 +25,9 @@ struct machine_config {
 	uint64_t max_exits;
 	uint32_t timeout_ms;
 	uint32_t output_limit;     /* bytes of serial output kept; one more ends the run */
+	/* Services the guest's firmware may call through the doorbell
+	 * (dev/doorbell.h); NULL, the default: no doorbell, its port unclaimed. */
+	const struct doorbell_table *doorbell;
 };
 
 /* Fills result (outcome, exits, output, registers, message, times.create/run/

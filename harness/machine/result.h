@@ -19,6 +19,7 @@ struct stage_times {
 struct run_result {
 	enum outcome outcome;
 	uint64_t exits;          /* exits served; string I/O counts once per element */
+	uint64_t firmware_exits; /* exits into the firmware's devices (the doorbell): apart, not charged to max_exits */
 	struct bytes output;     /* bytes written to the serial port */
 	bool regs_valid;
 	struct cpu_state regs;

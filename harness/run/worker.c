@@ -17,6 +17,7 @@
 struct worker_header {
 	enum outcome outcome;
 	uint64_t exits;
+	uint64_t firmware_exits;
 	bool regs_valid;
 	bool host_fault;
 	bool backend_ran;
@@ -31,7 +32,7 @@ static void worker_child(int fd, const struct backend_ops *backend, const struct
 	struct run_result r = {0};
 	machine_run(backend, cfg, &r);
 	struct worker_header h = {
-		.outcome = r.outcome, .exits = r.exits, .regs_valid = r.regs_valid, .host_fault = r.host_fault,
+		.outcome = r.outcome, .exits = r.exits, .firmware_exits = r.firmware_exits, .regs_valid = r.regs_valid, .host_fault = r.host_fault,
 		.backend_ran = r.backend != NULL, .regs = r.regs, .times = r.times,
 		.output_len = r.output.len, .message_len = r.message ? strlen(r.message) : 0,
 	};
@@ -61,7 +62,7 @@ static bool worker_decode(const struct bytes *data, const struct backend_ops *ba
 	    sizeof(h) + h.output_len + h.message_len != data->len)
 		return false;
 	*r = (struct run_result){
-		.outcome = h.outcome, .exits = h.exits, .regs_valid = h.regs_valid, .host_fault = h.host_fault,
+		.outcome = h.outcome, .exits = h.exits, .firmware_exits = h.firmware_exits, .regs_valid = h.regs_valid, .host_fault = h.host_fault,
 		.regs = h.regs, .times = h.times, .backend = h.backend_ran ? backend->name : NULL,
 	};
 	const uint8_t *p = data->data + sizeof(h);

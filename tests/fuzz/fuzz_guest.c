@@ -167,6 +167,9 @@ static void check_budgets(const struct run_result *r)
 	/* Each output byte is one write to 0x3f8, which costs an exit. */
 	if (r->output.len > r->exits)
 		fail("more output bytes than exits", r);
+	/* No firmware is plugged in: every exit is the guest's. */
+	if (r->firmware_exits != 0)
+		fail("firmware exits without firmware", r);
 }
 
 static void check_result(const struct run_result *r)

@@ -38,7 +38,8 @@ sources_for() {
 	case "$1" in
 	case_load) echo "case/case case/yaml_tree core/bytes core/outcome x86/regs judge/verdict
 		machine/result core/text_escape report/tap report/junit report/summary report/results" ;;
-	guest) echo "machine/machine machine/backend/emu machine/dev/serial core/bytes x86/regs
+	guest) echo "machine/machine machine/backend/emu machine/dev/serial machine/dev/pio machine/dev/sink
+		machine/dev/stop machine/dev/doorbell machine/guest_ram core/bytes x86/regs
 		core/outcome machine/result" ;;
 	esac
 }

@@ -87,6 +87,18 @@ Test(machine, unserved_ports_read_all_ones)
 	cr_assert_eq(result.regs.gpr[GPR_EAX] & 0xff, 0xff);
 }
 
+Test(machine, a_wide_out_reaches_the_serial_port_from_the_port_below)
+{
+	/* mov dx,0x3f7; mov ax,0x4142; out dx,ax; hlt: 0x42 is dropped at 0x3f7, 0x41 reaches 0x3f8 */
+	static const uint8_t code[] = { 0xba, 0xf7, 0x03, 0xb8, 0x42, 0x41, 0xef, 0xf4 };
+	run_guest(code, sizeof(code), 100, 1024);
+	cr_assert_eq(result.outcome, OUTCOME_HLT);
+	cr_assert_eq(result.exits, 2);
+	cr_assert_eq(result.firmware_exits, 0);
+	cr_assert_eq(result.output.len, 1);
+	cr_assert_eq(result.output.data[0], 'A');
+}
+
 Test(machine, a_spinning_guest_times_out)
 {
 	static const uint8_t code[] = { 0xeb, 0xfe }; /* jmp $ */

@@ -4,6 +4,27 @@
 
 #include "machine/dev/serial.h"
 
+/* The sink every test's output goes to: no limit that a test reaches. */
+static struct output_sink sink;
+
+static void serial_start(struct serial *s, const uint8_t *input, size_t input_len, struct bytes *out)
+{
+	output_sink_init(&sink, out, UINT32_MAX, "serial output");
+	serial_init(s, input, input_len, &sink);
+}
+
+/* Whether the serial port, attached to a bus, is what answers at port. */
+static bool serial_owns_port(uint16_t port)
+{
+	struct serial s;
+	struct pio_bus bus;
+	char err[200];
+	pio_bus_init(&bus);
+	cr_assert_eq(serial_attach(&s, &bus, err, sizeof(err)), 0, "%s", err);
+	const struct pio_device *dev = pio_device_at(&bus, port);
+	return dev && dev->ctx == &s;
+}
+
 #define DATA (SERIAL_BASE + 0)
 #define IER (SERIAL_BASE + 1)
 #define IIR (SERIAL_BASE + 2)
@@ -27,7 +48,7 @@ Test(serial_uart, data_writes_are_the_output)
 {
 	struct bytes out = {0};
 	struct serial s;
-	serial_init(&s, NULL, 0, &out);
+	serial_start(&s, NULL, 0, &out);
 	const char *msg = "hi\n\0\xff";
 	for (size_t i = 0; i < 5; i++)
 		cr_assert_eq(serial_write(&s, DATA, (uint8_t)msg[i]), 0);
@@ -40,7 +61,7 @@ Test(serial_uart, writes_to_other_registers_are_not_output)
 {
 	struct bytes out = {0};
 	struct serial s;
-	serial_init(&s, NULL, 0, &out);
+	serial_start(&s, NULL, 0, &out);
 	for (uint16_t p = SERIAL_BASE + 1; p < SERIAL_BASE + 8; p++)
 		cr_assert_eq(serial_write(&s, p, 'x'), 0, "port 0x%x", p);
 	cr_assert_eq(out.len, 0u);
@@ -52,7 +73,7 @@ Test(serial_uart, reads_return_input_in_order_then_zero)
 	struct bytes out = {0};
 	struct serial s;
 	const uint8_t input[] = { 'a', 0x00, 0xff, 'z' };
-	serial_init(&s, input, sizeof(input), &out);
+	serial_start(&s, input, sizeof(input), &out);
 	for (size_t i = 0; i < sizeof(input); i++)
 		cr_assert_eq(serial_read(&s, DATA), input[i], "byte %zu", i);
 	cr_assert_eq(serial_read(&s, DATA), 0);
@@ -65,7 +86,7 @@ Test(serial_uart, data_ready_follows_the_input)
 	struct serial s;
 	struct bytes out = {0};
 	const uint8_t input[] = { 'q', 'r' };
-	serial_init(&s, input, sizeof(input), &out);
+	serial_start(&s, input, sizeof(input), &out);
 	uint8_t lsr = serial_read(&s, LSR);
 	cr_assert(lsr & SERIAL_LSR_DATA_READY);
 	cr_assert(lsr & SERIAL_LSR_THR_EMPTY);
@@ -83,7 +104,7 @@ Test(serial_uart, no_input_means_never_data_ready_and_thr_always_empty)
 {
 	struct serial s;
 	struct bytes out = {0};
-	serial_init(&s, NULL, 0, &out);
+	serial_start(&s, NULL, 0, &out);
 	for (int i = 0; i < 3; i++) {
 		uint8_t lsr = serial_read(&s, LSR);
 		cr_assert_not(lsr & SERIAL_LSR_DATA_READY);
@@ -99,7 +120,7 @@ Test(serial_uart, dlab_selects_the_divisor_latch)
 	struct serial s;
 	struct bytes out = {0};
 	const uint8_t input[] = { 'k' };
-	serial_init(&s, input, sizeof(input), &out);
+	serial_start(&s, input, sizeof(input), &out);
 	cr_assert_eq(serial_write(&s, LCR, 0x83), 0); /* DLAB, 8N1 */
 	cr_assert_eq(serial_read(&s, LCR), 0x83);
 	cr_assert_eq(serial_write(&s, DATA, 0x0c), 0); /* 9600 baud */
@@ -124,7 +145,7 @@ Test(serial_uart, scratch_register_round_trips)
 {
 	struct serial s;
 	struct bytes out = {0};
-	serial_init(&s, NULL, 0, &out);
+	serial_start(&s, NULL, 0, &out);
 	cr_assert_eq(serial_read(&s, SCRATCH), 0);
 	cr_assert_eq(serial_write(&s, SCRATCH, 0x5a), 0);
 	cr_assert_eq(serial_read(&s, SCRATCH), 0x5a);
@@ -137,7 +158,7 @@ Test(serial_uart, ier_and_mcr_keep_their_defined_bits)
 {
 	struct serial s;
 	struct bytes out = {0};
-	serial_init(&s, NULL, 0, &out);
+	serial_start(&s, NULL, 0, &out);
 	cr_assert_eq(serial_write(&s, IER, 0xff), 0);
 	cr_assert_eq(serial_read(&s, IER), 0x0f);
 	cr_assert_eq(serial_write(&s, MCR, 0xff), 0);
@@ -150,7 +171,7 @@ Test(serial_uart, init_clears_previous_state)
 	struct serial s;
 	memset(&s, 0xff, sizeof(s));
 	struct bytes out = {0};
-	serial_init(&s, NULL, 0, &out);
+	serial_start(&s, NULL, 0, &out);
 	cr_assert_eq(s.lcr, 0);
 	cr_assert_eq(s.scratch, 0);
 	cr_assert_eq(s.input_pos, 0u);
