@@ -49,7 +49,7 @@ static void describe(const char *label, const struct run_result *r)
 {
 	fprintf(stderr, "  %s: outcome %s, exits %llu, output %zu bytes, regs_valid %d, host_fault %d, "
 		"cs:ip %04x:%04x, message: %s\n", label, outcome_name(r->outcome), (unsigned long long)r->exits,
-		r->output.len, r->regs_valid, r->host_fault, r->regs.seg[SEG_CS], r->regs.eip,
+		r->output.len, r->regs_valid, r->host_fault, r->regs.seg[SEG_CS].selector, (unsigned)r->regs.rip,
 		r->message ? r->message : "(none)");
 }
 
