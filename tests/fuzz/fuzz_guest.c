@@ -201,7 +201,7 @@ static void guest_run(const uint8_t *image, size_t len, struct run_result *r)
 	};
 	cpu_state_reset(&cfg.initial);
 	for (int i = 0; i < SEG_COUNT; i++)
-		cfg.initial.seg[i] = GUEST_SEGMENT;
+		cpu_state_set_real_segment(&cfg.initial, i, GUEST_SEGMENT);
 	struct alarm_state saved;
 	alarm_save(&saved);
 	watchdog_set(WATCHDOG_SECONDS);

@@ -36,10 +36,10 @@ CFLAGS="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-
 # brings its own), then the pkg-config packages.
 sources_for() {
 	case "$1" in
-	case_load) echo "case/case case/yaml_tree core/bytes core/outcome x86/regs judge/verdict
+	case_load) echo "case/case case/yaml_tree core/bytes core/outcome x86/regs x86/cpu_state judge/verdict
 		machine/result core/text_escape report/tap report/junit report/summary report/results" ;;
 	guest) echo "machine/machine machine/backend/emu machine/dev/serial core/bytes x86/regs
-		core/outcome machine/result" ;;
+		x86/cpu_state x86/mode core/outcome machine/result" ;;
 	esac
 }
 
