@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "machine/backend.h"
+#include "testutil.h"
 #include "x86/regs.h"
 
 #define MEM_SIZE (1u << 20)
@@ -101,32 +102,6 @@ static enum vm_action record_exit(void *ctx, struct vm_exit *exit)
 	return rec->count == rec->stop_after ? VM_STOP : VM_CONTINUE;
 }
 
-/* Assembles `source` (16-bit, org LOAD) with nasm into *len bytes. */
-static uint8_t *assemble(const char *source, size_t *len)
-{
-	char dir[] = "/tmp/test_backends.XXXXXX";
-	cr_assert_not_null(mkdtemp(dir));
-	char src[64], bin[64], cmd[256];
-	snprintf(src, sizeof(src), "%s/g.asm", dir);
-	snprintf(bin, sizeof(bin), "%s/g.bin", dir);
-	FILE *f = fopen(src, "w");
-	cr_assert_not_null(f);
-	fprintf(f, "bits 16\norg 0x%x\n%s\n", LOAD, source);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "nasm -f bin -o %s %s", bin, src);
-	cr_assert_eq(system(cmd), 0, "nasm failed on:\n%s", source);
-	f = fopen(bin, "rb");
-	cr_assert_not_null(f);
-	uint8_t *bytes = malloc(MEM_SIZE);
-	cr_assert_not_null(bytes);
-	*len = fread(bytes, 1, MEM_SIZE, f);
-	fclose(f);
-	unlink(src);
-	unlink(bin);
-	rmdir(dir);
-	return bytes;
-}
-
 static void initial_state(struct cpu_state *s)
 {
 	cpu_state_reset(s);
@@ -136,8 +111,10 @@ static void initial_state(struct cpu_state *s)
 
 static void place(struct guest *g, const char *source)
 {
+	char header[40];
+	snprintf(header, sizeof(header), "bits 16\norg 0x%x\n", LOAD);
 	size_t len = 0;
-	uint8_t *bytes = assemble(source, &len);
+	uint8_t *bytes = tu_nasm(header, source, MEM_SIZE, &len);
 	g->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	cr_assert(g->mem != MAP_FAILED);
 	memcpy(g->mem + LOAD, bytes, len);
@@ -792,6 +769,7 @@ ParameterizedTest(struct row_on_backend *p, backends, guest, .timeout = 20)
 	g.ops = backends[p->backend];
 	current = &g;
 	skip_unless_available(g.ops);
+	/* With --verbose, says which row ran on which backend. */
 	cr_log_info("%s on %s", row->name, g.ops->name);
 	struct cpu_state s;
 	initial_state(&s);

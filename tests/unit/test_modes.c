@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "machine/machine.h"
+#include "testutil.h"
 #include "x86/mode.h"
 
 #define RAM (1u << 20)
@@ -158,36 +159,12 @@ static void result_fini(void)
 	run_result_free(&result);
 }
 
-/* Assembles `source` (org LOAD; the source says its bits) into *len bytes. */
-static uint8_t *assemble(const char *source, size_t *len)
-{
-	char dir[] = "/tmp/test_modes.XXXXXX";
-	cr_assert_not_null(mkdtemp(dir));
-	char src[64], bin[64], cmd[256];
-	snprintf(src, sizeof(src), "%s/g.asm", dir);
-	snprintf(bin, sizeof(bin), "%s/g.bin", dir);
-	FILE *f = fopen(src, "w");
-	cr_assert_not_null(f);
-	fprintf(f, "org 0x%x\n%s\n", LOAD, source);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd), "nasm -f bin -o %s %s", bin, src);
-	cr_assert_eq(system(cmd), 0, "nasm failed on:\n%s", source);
-	f = fopen(bin, "rb");
-	cr_assert_not_null(f);
-	uint8_t *bytes = malloc(RAM);
-	cr_assert_not_null(bytes);
-	*len = fread(bytes, 1, RAM, f);
-	fclose(f);
-	unlink(src);
-	unlink(bin);
-	rmdir(dir);
-	return bytes;
-}
-
 static void run_in_mode(const struct backend_ops *ops, enum x86_mode mode, const char *source)
 {
+	char header[24];
+	snprintf(header, sizeof(header), "org 0x%x\n", LOAD); /* the source says its bits */
 	size_t len = 0;
-	uint8_t *image = assemble(source, &len);
+	uint8_t *image = tu_nasm(header, source, RAM, &len);
 	struct machine_config cfg = {
 		.image = image, .image_len = len, .load_address = LOAD, .memory_size = RAM,
 		.mode = mode, .max_exits = 1000, .timeout_ms = 5000, .output_limit = 1024,
