@@ -157,6 +157,8 @@ static const struct exit_record *last_exit(const struct guest *g)
 static void skip_unless_available(const struct backend_ops *ops)
 {
 	char why[200] = "";
+	if (!tu_backend_wanted(ops->name))
+		cr_skip_test("%s not in KVMCHECK_TEST_BACKENDS", ops->name);
 	if (!ops->available(why, sizeof(why)))
 		cr_skip_test("no %s here: %s", ops->name, why);
 }

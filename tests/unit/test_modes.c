@@ -298,6 +298,8 @@ ParameterizedTest(struct row_on_backend *p, x86_mode, guest, .fini = result_fini
 	const struct mode_row *row = &rows[p->row];
 	const struct backend_ops *ops = backends[p->backend];
 	char why[200] = "";
+	if (!tu_backend_wanted(ops->name))
+		cr_skip_test("%s not in KVMCHECK_TEST_BACKENDS", ops->name);
 	if (!ops->available(why, sizeof(why)))
 		cr_skip_test("no %s here: %s", ops->name, why);
 	cr_log_info("%s on %s", row->name, ops->name);
@@ -308,6 +310,8 @@ ParameterizedTest(struct row_on_backend *p, x86_mode, guest, .fini = result_fini
 
 Test(x86_mode, an_image_reaching_into_the_tables_is_refused, .fini = result_fini)
 {
+	if (!tu_backend_wanted("emu"))
+		cr_skip_test("emu not in KVMCHECK_TEST_BACKENDS");
 	static const uint8_t hlt = 0xf4;
 	struct machine_config cfg = {
 		.image = &hlt, .image_len = 1, .load_address = TABLES, .memory_size = RAM,

@@ -78,6 +78,25 @@ static inline int tu_dir_entries(const char *dir)
 	return count;
 }
 
+/* Whether tests of backend `name` should run: all, unless
+ * KVMCHECK_TEST_BACKENDS names some (e.g. "kvm", "kvm,emu"). Inside QEMU's
+ * small guest Unicorn cannot allocate its translation buffer, so make
+ * check-kvm asks for kvm alone there. */
+static inline bool tu_backend_wanted(const char *name)
+{
+	const char *only = getenv("KVMCHECK_TEST_BACKENDS");
+	if (!only || !*only)
+		return true;
+	size_t len = strlen(name);
+	for (const char *at = only; (at = strstr(at, name)) != NULL; at += len) {
+		bool starts = at == only || at[-1] == ',';
+		bool ends = at[len] == '\0' || at[len] == ',';
+		if (starts && ends)
+			return true;
+	}
+	return false;
+}
+
 /* Assembles `source` with nasm (a flat binary, `header` first, e.g.
  * "bits 16\norg 0x1000\n") into at most max bytes, returned in a malloc'd
  * buffer the caller frees; *len is how many. */
