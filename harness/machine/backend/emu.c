@@ -270,11 +270,13 @@ static uc_err write_state(struct vm *vm, const struct cpu_state *state)
 	if (e == UC_ERR_OK)
 		e = write_segments(uc, state->seg);
 	for (int i = 0; i < (wide ? GPR_COUNT : GPR_R8) && e == UC_ERR_OK; i++)
-		e = wide ? write_u64(uc, gpr64_ids[i], state->gpr[i]) : reg_write(uc, gpr_ids[i], (uint32_t)state->gpr[i]);
+		e = wide ? write_u64(uc, gpr64_ids[i], state->gpr[i])
+			 : reg_write(uc, gpr_ids[i], (uint32_t)state->gpr[i]);
 	if (e == UC_ERR_OK)
 		e = reg_write(uc, UC_X86_REG_EFLAGS, (uint32_t)state->rflags | FLAG_FIXED);
 	if (e == UC_ERR_OK)
-		e = wide ? write_u64(uc, UC_X86_REG_RIP, state->rip) : reg_write(uc, UC_X86_REG_EIP, (uint32_t)state->rip);
+		e = wide ? write_u64(uc, UC_X86_REG_RIP, state->rip)
+			 : reg_write(uc, UC_X86_REG_EIP, (uint32_t)state->rip);
 	if (e == UC_ERR_OK)
 		memcpy(vm->segments, state->seg, sizeof(vm->segments));
 	return e;
