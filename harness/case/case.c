@@ -533,10 +533,10 @@ void case_initial_state(const struct test_case *c, struct cpu_state *state)
 	cpu_state_reset(state);
 	/* cs:ip points at the code: cs 0 up to 64 KiB, beyond it cs takes the rest */
 	if (c->load_address > 0xffff) {
-		state->seg[SEG_CS] = (uint16_t)(c->load_address >> 4);
-		state->eip = c->load_address & 0xf;
+		cpu_state_set_real_segment(state, SEG_CS, (uint16_t)(c->load_address >> 4));
+		state->rip = c->load_address & 0xf;
 	} else {
-		state->eip = c->load_address;
+		state->rip = c->load_address;
 	}
 	for (size_t i = 0; i < c->initial_regs.count; i++)
 		reg_set(state, c->initial_regs.items[i].ref, c->initial_regs.items[i].value);

@@ -375,7 +375,7 @@ static int details(struct junit *j, const struct case_report *c)
 		return -1;
 	if (r->regs_valid &&
 	    xml_ok(xmlTextWriterWriteFormatString(j->w, "cs:ip: %04" PRIx16 ":%04" PRIx32 "\n",
-						  r->regs.seg[SEG_CS], r->regs.eip)) < 0)
+						  r->regs.seg[SEG_CS].selector, (uint32_t)r->regs.rip)) < 0)
 		return -1;
 	return r->message ? detail_message(j, "message: ", r->message) : 0;
 }

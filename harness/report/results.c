@@ -31,9 +31,9 @@ static void results_regs(FILE *out, bool valid, const struct cpu_state *s)
 		"eip=%08x eflags=%08x es=%04x cs=%04x ss=%04x ds=%04x fs=%04x gs=%04x",
 		(unsigned)s->gpr[GPR_EAX], (unsigned)s->gpr[GPR_ECX], (unsigned)s->gpr[GPR_EDX],
 		(unsigned)s->gpr[GPR_EBX], (unsigned)s->gpr[GPR_ESP], (unsigned)s->gpr[GPR_EBP],
-		(unsigned)s->gpr[GPR_ESI], (unsigned)s->gpr[GPR_EDI], (unsigned)s->eip, (unsigned)s->eflags,
-		(unsigned)s->seg[SEG_ES], (unsigned)s->seg[SEG_CS], (unsigned)s->seg[SEG_SS],
-		(unsigned)s->seg[SEG_DS], (unsigned)s->seg[SEG_FS], (unsigned)s->seg[SEG_GS]);
+		(unsigned)s->gpr[GPR_ESI], (unsigned)s->gpr[GPR_EDI], (unsigned)s->rip, (unsigned)s->rflags,
+		(unsigned)s->seg[SEG_ES].selector, (unsigned)s->seg[SEG_CS].selector, (unsigned)s->seg[SEG_SS].selector,
+		(unsigned)s->seg[SEG_DS].selector, (unsigned)s->seg[SEG_FS].selector, (unsigned)s->seg[SEG_GS].selector);
 }
 
 /* The file name is escaped so that a tab or newline in it cannot add fields

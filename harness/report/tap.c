@@ -194,7 +194,7 @@ static int diag_output(struct diag *d, const struct run_result *r, const struct 
 static int diag_cs_ip(struct diag *d, const struct cpu_state *regs)
 {
 	char buf[24];
-	snprintf(buf, sizeof(buf), "%04" PRIx16 ":%04" PRIx32, regs->seg[SEG_CS], regs->eip);
+	snprintf(buf, sizeof(buf), "%04" PRIx16 ":%04" PRIx32, regs->seg[SEG_CS].selector, (uint32_t)regs->rip);
 	if (diag_scalar(d, "cs_ip", YAML_PLAIN_SCALAR_STYLE) < 0)
 		return -1;
 	/* Quoted: YAML 1.1 would read 0000:0100 as a base-60 number. */

@@ -338,8 +338,8 @@ Test(report_tap, failure_block_contents)
 	fixture_expect_reg(&f, i, "ax", 0x1234, 0x1233);
 	fixture_expect_reg(&f, i, "bl", 0x5, 0x5);
 	f.results[i].regs_valid = true;
-	f.results[i].regs.seg[SEG_CS] = 0x07c0;
-	f.results[i].regs.eip = 0x12;
+	f.results[i].regs.seg[SEG_CS].selector = 0x07c0;
+	f.results[i].regs.rip = 0x12;
 	char *tap = render_tap(&f, false);
 	static const char block[] =
 		"not ok 1 - regs\n"
@@ -458,9 +458,9 @@ Test(report_results, line_format)
 	cpu_state_reset(&r->regs);
 	r->regs.gpr[GPR_EAX] = 0xdeadbeef;
 	r->regs.gpr[GPR_EDI] = 7;
-	r->regs.eip = 0x7c05;
-	r->regs.seg[SEG_CS] = 0xf000;
-	r->regs.seg[SEG_GS] = 0x1;
+	r->regs.rip = 0x7c05;
+	r->regs.seg[SEG_CS].selector = 0xf000;
+	r->regs.seg[SEG_GS].selector = 0x1;
 	i = fixture_add(&f, "cases/c.yaml", 0, "c", VERDICT_ERROR, "", 0);
 	f.results[i].outcome = OUTCOME_CASE_ERROR;
 	f.results[i].exits = 0;

@@ -188,7 +188,7 @@ Test(verdict_judge, register_mismatch_names_the_register)
 	result_init(&r, OUTCOME_HLT, "");
 	r.regs.gpr[GPR_EBX] = 0x10;
 	r.regs.gpr[GPR_ECX] = 0x0305;
-	r.regs.seg[SEG_DS] = 0x2000;
+	r.regs.seg[SEG_DS].selector = 0x2000;
 	verdict_judge(&c, &r, &v);
 	cr_assert_eq(v.status, VERDICT_FAIL);
 	cr_assert_not(v.regs_ok);
