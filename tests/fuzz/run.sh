@@ -24,7 +24,7 @@ OUT=build/fuzz
 TARGETS="case_load guest"
 
 # The sanitizer runtimes (libclang-rt) carry libFuzzer itself.
-tests/deps.sh clang libclang-rt-14-dev pkg-config libyaml-dev libxml2-dev libunicorn-dev
+tests/deps.sh clang libclang-rt-14-dev pkg-config libyaml-dev libxml2-dev libunicorn-dev libjansson-dev
 
 CC=clang
 # -fno-sanitize-recover: a UBSan report must stop the run, or libFuzzer
@@ -36,8 +36,9 @@ CFLAGS="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-
 # brings its own), then the pkg-config packages.
 sources_for() {
 	case "$1" in
-	case_load) echo "case/case case/yaml_tree core/bytes core/outcome x86/regs judge/verdict
-		machine/result core/text_escape report/tap report/junit report/summary report/results" ;;
+	case_load) echo "case/case case/yaml_tree core/bytes core/outcome x86/regs judge/check judge/verdict
+		machine/result core/text_escape record/record record/json report/renderers report/atomic_file
+		report/tap report/junit report/summary report/results" ;;
 	guest) echo "machine/machine machine/backend/emu machine/dev/serial core/bytes x86/regs
 		core/outcome machine/result" ;;
 	esac
@@ -45,7 +46,7 @@ sources_for() {
 
 packages_for() {
 	case "$1" in
-	case_load) echo "yaml-0.1 libxml-2.0" ;;
+	case_load) echo "yaml-0.1 libxml-2.0 jansson" ;;
 	guest) echo "unicorn" ;;
 	esac
 }
