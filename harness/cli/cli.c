@@ -112,10 +112,11 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 	argv += command == CLI_REPORT;
 	opterr = 0;
 	optind = 0; /* 0, not 1: glibc then forgets any earlier parse entirely */
-	int c;
-	while ((c = getopt_long(argc, argv, "vh", cli_long_options, NULL)) != -1) {
+	int c, long_index = 0;
+	while ((c = getopt_long(argc, argv, "vh", cli_long_options, &long_index)) != -1) {
 		if (command == CLI_REPORT && c != '?' && c != ':' && !cli_report_option(c)) {
-			snprintf(err, err_len, "option '%s' does not apply to report", argv[optind - 1]);
+			/* Only long options are refused; the index names the one given. */
+			snprintf(err, err_len, "option '--%s' does not apply to report", cli_long_options[long_index].name);
 			return -1;
 		}
 		switch (c) {
