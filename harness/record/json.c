@@ -5,24 +5,14 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "core/strfmt.h"
 #define RECORD_FORMAT "kvmcheck-results"
 #define RECORD_FORMAT_VERSION 1
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-	if (!err || err_len == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- base64 (RFC 4648, padded) ---- */
 
@@ -213,14 +203,14 @@ int record_json_write(const struct record *rec, FILE *out, char *err, size_t err
 {
 	json_t *root = record_to_json(rec);
 	if (!root) {
-		set_err(err, err_len, "results record: cannot build the JSON (out of memory?)");
+		strfmt_err(err, err_len, "results record: cannot build the JSON (out of memory?)");
 		return -1;
 	}
 	int rc = json_dumpf(root, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	if (rc == 0 && fputc('\n', out) != EOF && fflush(out) == 0 && !ferror(out))
 		return 0;
-	set_err(err, err_len, "results record: cannot write: %s", strerror(errno));
+	strfmt_err(err, err_len, "results record: cannot write: %s", strerror(errno));
 	return -1;
 }
 
@@ -237,9 +227,9 @@ struct reader {
 static int bad(struct reader *r, const char *key, const char *what)
 {
 	if (r->case_no)
-		set_err(r->err, r->err_len, "%s: case %zu: '%s' %s", r->path, r->case_no, key, what);
+		strfmt_err(r->err, r->err_len, "%s: case %zu: '%s' %s", r->path, r->case_no, key, what);
 	else
-		set_err(r->err, r->err_len, "%s: '%s' %s", r->path, key, what);
+		strfmt_err(r->err, r->err_len, "%s: '%s' %s", r->path, key, what);
 	return -1;
 }
 
@@ -475,9 +465,9 @@ int record_json_load(const char *path, struct record *rec, char *err, size_t err
 	json_t *root = json_load_file(path, JSON_ALLOW_NUL, &jerr);
 	if (!root) {
 		if (jerr.line <= 0)
-			set_err(err, err_len, "cannot read %s: %s", path, jerr.text);
+			strfmt_err(err, err_len, "cannot read %s: %s", path, jerr.text);
 		else
-			set_err(err, err_len, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+			strfmt_err(err, err_len, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
 		return -1;
 	}
 	struct reader r = { .path = path, .err = err, .err_len = err_len };

@@ -2,20 +2,10 @@
  * into the record an unsharded run would have made. */
 #include "record/record.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-	if (!err || err_len == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-}
-
+#include "core/strfmt.h"
 /* By file (bytes, as the C locale sorts), then by index in the file. */
 static int case_order(const void *a, const void *b)
 {
@@ -52,7 +42,7 @@ static int versions_agree(const struct record *parts, size_t count, char *err, s
 {
 	for (size_t i = 1; i < count; i++) {
 		if (strcmp(parts[i].version ? parts[i].version : "", parts[0].version ? parts[0].version : "") != 0) {
-			set_err(err, err_len, "records from different kvmcheck versions (%s and %s) do not merge",
+			strfmt_err(err, err_len, "records from different kvmcheck versions (%s and %s) do not merge",
 				parts[0].version, parts[i].version);
 			return -1;
 		}
@@ -88,14 +78,14 @@ int record_merge(const struct record *parts, size_t count, struct record *out, c
 	out->backend = backends_join(parts, count);
 	int rc = all && out->version && out->backend ? 0 : -1;
 	if (rc < 0)
-		set_err(err, err_len, "out of memory merging records");
+		strfmt_err(err, err_len, "out of memory merging records");
 	for (size_t i = 0; rc == 0 && i < total; i++) {
 		if (i > 0 && case_order(&all[i - 1], &all[i]) == 0) {
-			set_err(err, err_len, "case %s:%d is in more than one record", all[i]->file, all[i]->index);
+			strfmt_err(err, err_len, "case %s:%d is in more than one record", all[i]->file, all[i]->index);
 			rc = -1;
 		}
 		else if (record_case_append(out, all[i]) < 0) {
-			set_err(err, err_len, "out of memory merging records");
+			strfmt_err(err, err_len, "out of memory merging records");
 			rc = -1;
 		}
 	}

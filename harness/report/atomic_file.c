@@ -2,23 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-	if (!err || err_len == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-}
-
+#include "core/strfmt.h"
 /* As `mkdir -p $(dirname path)`: what cannot be made shows when the file is created. */
 static void parents_create(const char *path)
 {
@@ -60,14 +50,14 @@ static int fill_and_close(FILE *f, const char *path, atomic_fill_fn *fill, void 
 	int rc = fill(f, ctx, why, sizeof(why));
 	int saved = errno;
 	if (!stream_close(f) && rc == 0) {
-		set_err(err, err_len, "cannot write %s: %s", path, strerror(errno ? errno : EIO));
+		strfmt_err(err, err_len, "cannot write %s: %s", path, strerror(errno ? errno : EIO));
 		return -1;
 	}
 	if (rc < 0) {
 		if (why[0])
-			set_err(err, err_len, "cannot write %s: %s", path, why);
+			strfmt_err(err, err_len, "cannot write %s: %s", path, why);
 		else
-			set_err(err, err_len, "cannot write %s: %s", path, strerror(saved ? saved : EIO));
+			strfmt_err(err, err_len, "cannot write %s: %s", path, strerror(saved ? saved : EIO));
 		return -1;
 	}
 	return 0;
@@ -77,7 +67,7 @@ static int write_in_place(const char *path, atomic_fill_fn *fill, void *ctx, cha
 {
 	FILE *f = fopen(path, "w");
 	if (!f) {
-		set_err(err, err_len, "cannot create %s: %s", path, strerror(errno));
+		strfmt_err(err, err_len, "cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return fill_and_close(f, path, fill, ctx, err, err_len);
@@ -123,12 +113,12 @@ int atomic_file_write(const char *path, atomic_fill_fn *fill, void *ctx, char *e
 	char *temp = NULL;
 	FILE *f = temp_open(path, &temp);
 	if (!f) {
-		set_err(err, err_len, "cannot create %s: %s", path, strerror(errno));
+		strfmt_err(err, err_len, "cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}
 	int rc = fill_and_close(f, path, fill, ctx, err, err_len);
 	if (rc == 0 && rename(temp, path) != 0) {
-		set_err(err, err_len, "cannot write %s: %s", path, strerror(errno));
+		strfmt_err(err, err_len, "cannot write %s: %s", path, strerror(errno));
 		rc = -1;
 	}
 	if (rc < 0)

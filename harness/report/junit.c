@@ -8,6 +8,7 @@
 
 #include <libxml/xmlwriter.h>
 
+#include "core/strfmt.h"
 #include "core/text_escape.h"
 
 /* What a testcase is called in the report. CI tools key results by
@@ -28,33 +29,6 @@ struct junit_counts {
 	size_t tests, failures, errors;
 	uint64_t ns;
 };
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-	if (!err || err_len == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-}
-
-static char *str_printf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int len = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (len < 0)
-		return NULL;
-	char *s = malloc((size_t)len + 1);
-	if (!s)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)len + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
 
 static const char *file_of(const struct record_case *c)
 {
@@ -129,8 +103,8 @@ static int names_make_unique(struct junit_name *names, const struct record *rep,
 			continue;
 		const struct record_case *c = &rep->cases[i];
 		char *file = with_file ? text_escape_str(file_of(c), TEXT_ESCAPE_KEEP_UTF8) : NULL;
-		char *unique = !with_file ? str_printf("%s [%d]", names[i].base, c->index)
-			     : file ? str_printf("%s [%s:%d]", names[i].base, file, c->index) : NULL;
+		char *unique = !with_file ? strfmt_alloc("%s [%d]", names[i].base, c->index)
+			     : file ? strfmt_alloc("%s [%s:%d]", names[i].base, file, c->index) : NULL;
 		free(file);
 		free(names[i].unique);
 		names[i].unique = unique;
@@ -159,7 +133,7 @@ static int names_settle(struct junit_name *names, size_t count)
 			continue;
 		char *stem = strdup(junit_name_of(&names[i]));
 		for (size_t k = 2; stem && name_taken(names, count, i); k++) {
-			char *unique = str_printf("%s #%zu", stem, k);
+			char *unique = strfmt_alloc("%s #%zu", stem, k);
 			if (!unique)
 				break;
 			free(names[i].unique);
@@ -357,7 +331,7 @@ static char *word_of(const struct bytes *value)
 static int detail_field_check(struct junit *j, const struct check *k, const struct check_kind_info *info)
 {
 	if (info->bytes) {
-		char *expected_label = str_printf("expected %s", k->label);
+		char *expected_label = strfmt_alloc("expected %s", k->label);
 		int rc = expected_label && detail_bytes(j, info->field, &k->actual) == 0 &&
 			 detail_bytes(j, expected_label, &k->expected) == 0 ? 0 : -1;
 		free(expected_label);
@@ -381,7 +355,7 @@ static int detail_group_check(struct junit *j, const struct check *k, const stru
 {
 	char *label = text_escape_str(k->label, 0);
 	char *expected = word_of(&k->expected), *actual = word_of(&k->actual);
-	char *none = str_printf(", no %s read back\n", info->group);
+	char *none = strfmt_alloc(", no %s read back\n", info->group);
 	int rc = -1;
 	if (label && expected && actual && none)
 		rc = k->actual_known
@@ -575,6 +549,6 @@ int report_junit_render(const struct record *rep, FILE *out, const struct render
 	names_free(names, rep->count);
 	if (rc == 0 && fflush(out) == 0 && !ferror(out))
 		return 0;
-	set_err(err, err_len, "JUnit report: %s", ferror(out) ? strerror(errno) : "cannot build the XML (out of memory?)");
+	strfmt_err(err, err_len, "JUnit report: %s", ferror(out) ? strerror(errno) : "cannot build the XML (out of memory?)");
 	return -1;
 }

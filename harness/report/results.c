@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strfmt.h"
 #include "core/text_escape.h"
 
 /* The parity record: every field is something two backends must agree on,
@@ -59,12 +60,12 @@ int report_results_render(const struct record *rec, FILE *out, const struct rend
 	fputs("# kvmcheck results 1\n", out);
 	for (size_t i = 0; i < rec->count; i++) {
 		if (results_line(out, &rec->cases[i]) < 0) {
-			snprintf(err, err_len, "parity record: out of memory");
+			strfmt_err(err, err_len, "parity record: out of memory");
 			return -1;
 		}
 	}
 	if (fflush(out) == 0 && !ferror(out))
 		return 0;
-	snprintf(err, err_len, "parity record: %s", strerror(errno));
+	strfmt_err(err, err_len, "parity record: %s", strerror(errno));
 	return -1;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strfmt.h"
 #include "core/text_escape.h"
 
 struct summary_counts {
@@ -69,6 +70,6 @@ int report_summary_render(const struct record *rec, FILE *out, const struct rend
 	}
 	if (fflush(out) == 0 && !ferror(out))
 		return 0;
-	snprintf(err, err_len, "summary: %s", strerror(errno));
+	strfmt_err(err, err_len, "summary: %s", strerror(errno));
 	return -1;
 }

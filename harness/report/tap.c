@@ -2,12 +2,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
+#include "core/strfmt.h"
 #include "core/text_escape.h"
 
 /* The diagnostics block is built by libyaml's emitter rather than by hand so
@@ -81,16 +81,6 @@ static int diag_bytes_plain(struct diag *d, const char *key, const struct bytes 
 	return rc;
 }
 
-static char *str_printf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = NULL;
-	int rc = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return rc < 0 ? NULL : s;
-}
-
 static int diag_u64(struct diag *d, const char *key, uint64_t value)
 {
 	char buf[24];
@@ -154,8 +144,10 @@ static int diag_field_checks(struct diag *d, const struct record_case *c, const 
 		const struct check_kind_info *info = check_kind_info(k->kind);
 		if (!info || !info->field || strcmp(info->field, field) != 0)
 			continue;
-		char *key = str_printf("expected_%s", k->label);
+		char *label = text_escape_str(k->label, 0);
+		char *key = label ? strfmt_alloc("expected_%s", label) : NULL;
 		int rc = key ? diag_check_value(d, key, k, &k->expected) : -1;
+		free(label);
 		free(key);
 		if (rc < 0)
 			return -1;
@@ -187,7 +179,7 @@ static int diag_check_key(struct diag *d, const struct record_case *c, size_t i)
 	char *escaped = text_escape_str(label, 0);
 	if (!escaped)
 		return -1;
-	char *key = repeats ? str_printf("%s_%zu", escaped, repeats + 1) : str_printf("%s", escaped);
+	char *key = repeats ? strfmt_alloc("%s_%zu", escaped, repeats + 1) : strfmt_alloc("%s", escaped);
 	free(escaped);
 	int rc = key ? diag_scalar(d, key, YAML_PLAIN_SCALAR_STYLE) : -1;
 	free(key);
@@ -416,6 +408,6 @@ int report_tap_render(const struct record *rec, FILE *out, const struct render_o
 	static const struct render_options defaults = {0};
 	if (tap_write(rec, out, opt ? opt : &defaults) == 0)
 		return 0;
-	snprintf(err, err_len, "TAP report: %s", ferror(out) ? strerror(errno) : "cannot build it (out of memory?)");
+	strfmt_err(err, err_len, "TAP report: %s", ferror(out) ? strerror(errno) : "cannot build it (out of memory?)");
 	return -1;
 }

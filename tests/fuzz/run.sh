@@ -37,7 +37,7 @@ CFLAGS="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-
 sources_for() {
 	case "$1" in
 	case_load) echo "case/case case/yaml_tree core/bytes core/outcome x86/regs judge/check judge/verdict
-		machine/result core/text_escape record/record record/json report/renderers report/atomic_file
+		machine/result core/strfmt core/text_escape record/record record/json report/renderers report/atomic_file
 		report/tap report/junit report/summary report/results" ;;
 	guest) echo "machine/machine machine/backend/emu machine/dev/serial core/bytes x86/regs
 		core/outcome machine/result" ;;
