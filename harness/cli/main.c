@@ -1,9 +1,7 @@
 /* kvmcheck: reads the case files, runs every case, judges it and writes the
  * reports. The stages themselves live in their own modules. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "machine/backend.h"
 #include "case/case.h"
