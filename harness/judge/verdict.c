@@ -1,6 +1,8 @@
 #include "judge/verdict.h"
 
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *verdict_status_name(enum verdict_status status)
@@ -12,38 +14,112 @@ const char *verdict_status_name(enum verdict_status status)
 	}
 }
 
-static long bytes_first_difference(const struct bytes *a, const struct bytes *b)
+bool verdict_status_parse(const char *name, enum verdict_status *out)
+{
+	static const enum verdict_status all[] = { VERDICT_PASS, VERDICT_FAIL, VERDICT_ERROR };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(verdict_status_name(all[i]), name) == 0) {
+			*out = all[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+int verdict_add_check(struct verdict *v, const struct check *check)
+{
+	struct check *grown = realloc(v->checks, (v->check_count + 1) * sizeof(*grown));
+	if (!grown)
+		return -1;
+	v->checks = grown;
+	if (check_copy(&v->checks[v->check_count], check) < 0)
+		return -1;
+	v->check_count++;
+	return 0;
+}
+
+const struct check *verdict_find(const struct verdict *v, enum check_kind kind, size_t nth)
+{
+	for (size_t i = 0; i < v->check_count; i++) {
+		if (v->checks[i].kind == kind && nth-- == 0)
+			return &v->checks[i];
+	}
+	return NULL;
+}
+
+void verdict_free(struct verdict *v)
+{
+	for (size_t i = 0; i < v->check_count; i++)
+		check_free(&v->checks[i]);
+	free(v->checks);
+	v->checks = NULL;
+	v->check_count = 0;
+}
+
+/* Builds a check on the stack and appends it; the copy made is the verdict's. */
+static int verdict_add(struct verdict *v, enum check_kind kind, const char *label, const void *expected,
+		       size_t expected_len, const void *actual, size_t actual_len, bool actual_known, bool passed,
+		       int64_t first_difference)
+{
+	struct check c;
+	if (check_set(&c, kind, label, expected, expected_len, actual, actual_len, actual_known, passed,
+		      first_difference) < 0)
+		return -1;
+	int rc = verdict_add_check(v, &c);
+	check_free(&c);
+	return rc;
+}
+
+static int64_t bytes_first_difference(const struct bytes *a, const struct bytes *b)
 {
 	size_t n = a->len < b->len ? a->len : b->len;
 	for (size_t i = 0; i < n; i++)
 		if (a->data[i] != b->data[i])
-			return (long)i;
-	return a->len == b->len ? -1 : (long)n;
+			return (int64_t)i;
+	return a->len == b->len ? -1 : (int64_t)n;
 }
 
-static void verdict_check_output(const struct test_case *c, const struct run_result *r, struct verdict *v)
+static int judge_outcome(const struct test_case *c, const struct run_result *r, struct verdict *v)
 {
-	v->output_ok = true;
-	v->output_diff_at = -1;
+	const char *expected = outcome_name(c->expect_exit), *actual = outcome_name(r->outcome);
+	return verdict_add(v, CHECK_OUTCOME, "exit", expected, strlen(expected), actual, strlen(actual), true,
+			   r->outcome == c->expect_exit, -1);
+}
+
+static int judge_serial(const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
 	if (!c->expect_serial_set)
-		return;
-	v->output_checked = true;
-	v->expected_output = &c->expect_serial;
-	v->output_diff_at = bytes_first_difference(&c->expect_serial, &r->output);
-	v->output_ok = v->output_diff_at < 0;
+		return 0;
+	int64_t diff = bytes_first_difference(&c->expect_serial, &r->output);
+	return verdict_add(v, CHECK_SERIAL, "output", c->expect_serial.data, c->expect_serial.len, r->output.data,
+			   r->output.len, true, diff < 0, diff);
 }
 
-static void verdict_check_registers(const struct test_case *c, const struct run_result *r, struct verdict *v)
+/* "0x" and as many digits as the register is wide. */
+static int reg_hex(char *buf, size_t len, uint32_t value, int width)
 {
-	v->regs_ok = true;
-	v->reg_count = c->expect_regs.count;
+	return snprintf(buf, len, "0x%0*" PRIx32, width / 4, value);
+}
+
+static int judge_register(const struct reg_value *want, const struct run_result *r, struct verdict *v)
+{
+	char label[sizeof(want->name) + 1] = {0};
+	memcpy(label, want->name, sizeof(want->name));
+	uint32_t actual = r->regs_valid ? reg_get(&r->regs, want->ref) : 0;
+	char expected_text[16], actual_text[16] = "";
+	int elen = reg_hex(expected_text, sizeof(expected_text), want->value, want->ref.width);
+	int alen = r->regs_valid ? reg_hex(actual_text, sizeof(actual_text), actual, want->ref.width) : 0;
+	return verdict_add(v, CHECK_REGISTER, label, expected_text, (size_t)elen, actual_text, (size_t)alen,
+			   r->regs_valid, r->regs_valid && actual == want->value, -1);
+}
+
+static int judge_registers(const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
 	for (size_t i = 0; i < c->expect_regs.count; i++) {
-		struct reg_check *check = &v->regs[i];
-		check->expected = c->expect_regs.items[i];
-		check->actual = r->regs_valid ? reg_get(&r->regs, check->expected.ref) : 0;
-		check->ok = r->regs_valid && check->actual == check->expected.value;
-		v->regs_ok &= check->ok;
+		if (judge_register(&c->expect_regs.items[i], r, v) < 0)
+			return -1;
 	}
+	return 0;
 }
 
 /* Outcomes that mean the host, not the guest, let the case down. */
@@ -52,44 +128,63 @@ static bool outcome_is_harness_fault(const struct run_result *r)
 	return r->outcome == OUTCOME_CASE_ERROR || r->host_fault;
 }
 
-static void verdict_explain(const struct run_result *r, struct verdict *v)
+/* Why the first failing check failed, in the order the checks were made. */
+static void verdict_explain(const struct test_case *c, const struct run_result *r, struct verdict *v)
 {
-	if (!v->outcome_ok) {
+	const struct check *outcome = verdict_find(v, CHECK_OUTCOME, 0);
+	const struct check *serial = verdict_find(v, CHECK_SERIAL, 0);
+	if (outcome && !outcome->passed) {
 		/* The first line says enough; the whole message is reported beside. */
 		const char *msg = r->message ? r->message : "";
 		int first_line = (int)strcspn(msg, "\n");
 		snprintf(v->reason, sizeof(v->reason), "outcome %s, expected %s%s%.*s", outcome_name(r->outcome),
-			 outcome_name(v->expected_exit), *msg ? ": " : "", first_line, msg);
+			 outcome_name(c->expect_exit), *msg ? ": " : "", first_line, msg);
+		return;
 	}
-	else if (!v->output_ok)
-		snprintf(v->reason, sizeof(v->reason), "serial output differs at byte %ld", v->output_diff_at);
-	else if (!v->regs_ok)
-		for (size_t i = 0; i < v->reg_count; i++) {
-			const struct reg_check *check = &v->regs[i];
-			if (check->ok)
-				continue;
-			snprintf(v->reason, sizeof(v->reason), "register %s is 0x%x, expected 0x%x",
-				 check->expected.name, check->actual, check->expected.value);
-			break;
-		}
+	if (serial && !serial->passed) {
+		snprintf(v->reason, sizeof(v->reason), "serial output differs at byte %" PRId64,
+			 serial->first_difference);
+		return;
+	}
+	for (size_t i = 0; i < c->expect_regs.count; i++) {
+		const struct reg_value *want = &c->expect_regs.items[i];
+		const struct check *got = verdict_find(v, CHECK_REGISTER, i);
+		if (!got || got->passed)
+			continue;
+		uint32_t actual = r->regs_valid ? reg_get(&r->regs, want->ref) : 0;
+		snprintf(v->reason, sizeof(v->reason), "register %s is 0x%x, expected 0x%x", got->label, actual,
+			 want->value);
+		return;
+	}
 }
 
-void verdict_judge(const struct test_case *c, const struct run_result *r, struct verdict *v)
+static bool verdict_all_passed(const struct verdict *v)
 {
-	memset(v, 0, sizeof(*v));
-	v->expected_exit = c->expect_exit;
+	for (size_t i = 0; i < v->check_count; i++) {
+		if (!v->checks[i].passed)
+			return false;
+	}
+	return true;
+}
+
+int verdict_judge(const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
+	*v = (struct verdict){0};
 	if (c->error) {
 		v->status = VERDICT_ERROR;
 		snprintf(v->reason, sizeof(v->reason), "%s", c->error);
-		return;
+		return 0;
 	}
-	v->outcome_ok = r->outcome == c->expect_exit;
-	verdict_check_output(c, r, v);
-	verdict_check_registers(c, r, v);
-	if (v->outcome_ok && v->output_ok && v->regs_ok) {
+	if (judge_outcome(c, r, v) < 0 || judge_serial(c, r, v) < 0 || judge_registers(c, r, v) < 0) {
+		v->status = VERDICT_ERROR;
+		snprintf(v->reason, sizeof(v->reason), "out of memory judging the case");
+		return -1;
+	}
+	if (verdict_all_passed(v)) {
 		v->status = VERDICT_PASS;
-		return;
+		return 0;
 	}
 	v->status = outcome_is_harness_fault(r) ? VERDICT_ERROR : VERDICT_FAIL;
-	verdict_explain(r, v);
+	verdict_explain(c, r, v);
+	return 0;
 }
