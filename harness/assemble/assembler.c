@@ -11,11 +11,10 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/defaults.h"
 #include "core/fd_io.h"
 #include "core/proc.h"
 #include "assemble/sandbox/sandbox.h"
-
-#define MESSAGES_MAX (64u << 10)
 
 struct workdir {
 	char dir[256];
@@ -73,21 +72,21 @@ static int nasm_spawn(const struct asm_source *src, const char *source, const st
 	const char *include_dir = src->include_dir && *src->include_dir ? src->include_dir : ".";
 	snprintf(include, sizeof(include), "-I%s/", include_dir);
 	char *argv[] = { "nasm", "-f", "bin", include, "-o", (char *)w->output, (char *)source, NULL };
-	const char *read_paths[ASM_MAX_READ_PATHS + 3] = { source, include_dir };
-	for (size_t i = 0; src->read_paths && src->read_paths[i] && i < ASM_MAX_READ_PATHS; i++)
+	const char *read_paths[CASE_MAX_READ_PATHS + 3] = { source, include_dir };
+	for (size_t i = 0; src->read_paths && src->read_paths[i] && i < CASE_MAX_READ_PATHS; i++)
 		read_paths[2 + i] = src->read_paths[i];
 	struct sandbox_policy policy = {
 		.read_paths = read_paths,
 		.write_dir = w->dir,
-		.cpu_seconds = src->cpu_seconds ? src->cpu_seconds : ASM_DEFAULT_CPU_SECONDS,
-		.address_space = src->memory ? src->memory : ASM_DEFAULT_MEMORY,
+		.cpu_seconds = src->cpu_seconds ? src->cpu_seconds : DEFAULT_ASM_CPU_SECONDS,
+		.address_space = src->memory ? src->memory : DEFAULT_ASM_MEMORY,
 		/* one byte over the largest binary that fits, so a too-large one is told apart */
 		.file_size = (uint64_t)src->max_output + 1,
-		.open_files = 64,
+		.open_files = ASM_MAX_OPEN_FILES,
 		.unsafe = src->unsafe,
 	};
 	uint64_t deadline = clock_ns() + (uint64_t)src->timeout_ms * 1000000u;
-	return sandbox_spawn(&policy, argv, nasm, MESSAGES_MAX, deadline, err, err_len);
+	return sandbox_spawn(&policy, argv, nasm, ASM_MAX_MESSAGES, deadline, err, err_len);
 }
 
 /* Runs nasm to completion or to its deadline; returns its wait status, -1
