@@ -33,20 +33,10 @@ static const struct option cli_long_options[] = {
 	{ 0 },
 };
 
-/* "auto|kvm|emu", padded to the column of the options' meanings */
-static void cli_backend_choices(char *out, size_t len)
-{
-	size_t used = 0;
-	for (size_t i = 0; backend_name(i) && used < len; i++) {
-		int n = snprintf(out + used, len - used, "%s%s", i ? "|" : "", backend_name(i));
-		used += n > 0 ? (size_t)n : 0;
-	}
-}
-
 void cli_usage(FILE *out)
 {
-	char backends[64];
-	cli_backend_choices(backends, sizeof(backends));
+	char backends[64]; /* padded below to the column of the options' meanings */
+	backend_names_join(backends, sizeof(backends), "|", "|");
 	fprintf(out,
 	      "usage: kvmcheck [options] CASE.yaml...\n"
 	      "Runs each case's guest in a fresh VM and reports TAP on stdout.\n"

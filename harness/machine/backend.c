@@ -16,14 +16,13 @@ const char *backend_name(size_t i)
 	return i <= BACKEND_COUNT ? backends[i - 1]->name : NULL;
 }
 
-/* "auto, kvm or emu" */
-static void names_list(char *out, size_t len)
+void backend_names_join(char *out, size_t len, const char *sep, const char *last_sep)
 {
 	size_t used = 0;
 	out[0] = '\0';
 	for (size_t i = 0; backend_name(i) && used < len; i++) {
-		const char *sep = i == 0 ? "" : backend_name(i + 1) ? ", " : " or ";
-		int n = snprintf(out + used, len - used, "%s%s", sep, backend_name(i));
+		const char *before = i == 0 ? "" : backend_name(i + 1) ? sep : last_sep;
+		int n = snprintf(out + used, len - used, "%s%s", before, backend_name(i));
 		used += n > 0 ? (size_t)n : 0;
 	}
 }
@@ -34,7 +33,7 @@ int backend_name_check(const char *name, char *why, size_t why_len)
 		if (strcmp(name, backend_name(i)) == 0)
 			return 0;
 	char names[100];
-	names_list(names, sizeof(names));
+	backend_names_join(names, sizeof(names), ", ", " or ");
 	snprintf(why, why_len, "unknown backend '%s' (%s)", name, names);
 	return -1;
 }

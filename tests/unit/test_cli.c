@@ -110,3 +110,14 @@ Test(cli, usage_names_the_defaults_and_backends)
 	cr_assert_not_null(strstr(text, want), "%s", text);
 	free(text);
 }
+
+Test(backend_names, joined_with_separators)
+{
+	char out[64];
+	backend_names_join(out, sizeof(out), "|", "|");
+	cr_assert_str_eq(out, "auto|kvm|emu");
+	backend_names_join(out, sizeof(out), ", ", " or ");
+	cr_assert_str_eq(out, "auto, kvm or emu");
+	backend_names_join(out, 6, ", ", " or ");
+	cr_assert_str_eq(out, "auto,", "cut at the buffer, still a string");
+}
