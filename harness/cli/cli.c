@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/defaults.h"
+#include "machine/backend.h"
+
 enum {
 	OPT_TAP = 256, OPT_JUNIT, OPT_RESULTS, OPT_JSON, OPT_BACKEND, OPT_TIMING, OPT_NO_REPORTS, OPT_VERSION,
 	OPT_OUTPUT_LIMIT, OPT_ASM_TIMEOUT, OPT_ASM_CPU, OPT_ASM_MEMORY, OPT_UNSAFE_ASM, OPT_IN_PROCESS,
@@ -33,21 +36,24 @@ static const struct option cli_long_options[] = {
 
 void cli_usage(FILE *out)
 {
-	fputs("usage: kvmcheck [options] CASE.yaml...\n"
+	char backends[64]; /* padded below to the column of the options' meanings */
+	backend_names_join(backends, sizeof(backends), "|", "|");
+	fprintf(out,
+	      "usage: kvmcheck [options] CASE.yaml...\n"
 	      "       kvmcheck report [--tap F] [--junit F] [--results F] [--json F] RESULTS.json...\n"
 	      "Runs each case's guest in a fresh VM and reports TAP on stdout. `report` renders\n"
 	      "the reports of saved results records instead, merging several into one.\n"
 	      "\n"
-	      "  --backend auto|kvm|emu  how guests run (auto: kvm when /dev/kvm works, else emu)\n"
+	      "  --backend %-13s how guests run (auto: kvm when /dev/kvm works, else emu)\n"
 	      "  --tap FILE              also write the TAP stream to FILE (default reports/kvmcheck.tap)\n"
 	      "  --junit FILE            write JUnit XML to FILE (default reports/junit.xml)\n"
 	      "  --json FILE             write the results record to FILE (default reports/results.json)\n"
 	      "  --no-reports            write none of the default report files\n"
 	      "  --results FILE          write one line per case for backend parity checks\n"
 	      "  --timing                put durations into TAP (it is then no longer repeatable)\n"
-	      "  --output-limit BYTES    serial output a case may write (default 1048576)\n"
+	      "  --output-limit BYTES    serial output a case may write (default %u)\n"
 	      "  --assembler-timeout-ms N, --assembler-cpu-seconds N, --assembler-memory BYTES\n"
-	      "                          nasm's limits (defaults 10000, 5, 536870912)\n"
+	      "                          nasm's limits (defaults %u, %u, %llu)\n"
 	      "  --unsafe-assembler      run nasm unconfined where no sandbox can be set up\n"
 	      "  --in-process            run cases inside kvmcheck, not in a worker process each\n"
 	      "  -v, --verbose           diagnostics for passing cases too\n"
@@ -55,7 +61,8 @@ void cli_usage(FILE *out)
 	      "      --version           the version\n"
 	      "\n"
 	      "Exit status: 0 all cases passed, 1 some failed, 2 usage or I/O error.\n",
-	      out);
+	      backends, DEFAULT_OUTPUT_LIMIT, DEFAULT_ASM_TIMEOUT_MS, DEFAULT_ASM_CPU_SECONDS,
+	      (unsigned long long)DEFAULT_ASM_MEMORY);
 }
 
 /* A whole number from 1 to max; 0 when the text is not one. */
@@ -71,10 +78,10 @@ static int cli_set_limit(int opt, const char *text, struct runner_options *run, 
 {
 	uint64_t v;
 	switch (opt) {
-	case OPT_OUTPUT_LIMIT: v = run->output_limit = (uint32_t)cli_number(text, 64u << 20); break;
-	case OPT_ASM_TIMEOUT: v = run->asm_timeout_ms = (uint32_t)cli_number(text, 3600000); break;
-	case OPT_ASM_CPU: v = run->asm_cpu_seconds = (uint32_t)cli_number(text, 3600); break;
-	default: v = run->asm_memory = cli_number(text, 4ull << 30); break;
+	case OPT_OUTPUT_LIMIT: v = run->output_limit = (uint32_t)cli_number(text, CASE_MAX_OUTPUT_LIMIT); break;
+	case OPT_ASM_TIMEOUT: v = run->asm_timeout_ms = (uint32_t)cli_number(text, CASE_MAX_TIMEOUT_MS); break;
+	case OPT_ASM_CPU: v = run->asm_cpu_seconds = (uint32_t)cli_number(text, CASE_MAX_ASM_CPU_SECONDS); break;
+	default: v = run->asm_memory = cli_number(text, CASE_MAX_ASM_MEMORY); break;
 	}
 	if (v == 0) {
 		snprintf(err, err_len, "option '%s' needs a positive whole number within its range", text);
@@ -149,10 +156,8 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 		opt->junit_path = junit_set ? opt->junit_path : NULL;
 		opt->json_path = json_set ? opt->json_path : NULL;
 	}
-	if (strcmp(opt->backend, "auto") && strcmp(opt->backend, "kvm") && strcmp(opt->backend, "emu")) {
-		snprintf(err, err_len, "unknown backend '%s' (auto, kvm or emu)", opt->backend);
+	if (backend_name_check(opt->backend, err, err_len) < 0)
 		return -1;
-	}
 	opt->files = argv + optind;
 	opt->file_count = argc - optind;
 	if (opt->file_count == 0 && !opt->help && !opt->version) {

@@ -80,4 +80,16 @@ extern const struct backend_ops backend_emu;
  * why explains a choice or a refusal. */
 const struct backend_ops *backend_choose(const char *name, char *why, size_t why_len);
 
+/* The names backend_choose takes: "auto" at 0, then one per backend; NULL
+ * past the last. */
+const char *backend_name(size_t i);
+
+/* The names in one line: ("|", "|") gives "auto|kvm|emu", (", ", " or ")
+ * "auto, kvm or emu". */
+void backend_names_join(char *out, size_t len, const char *sep, const char *last_sep);
+
+/* 0 when backend_choose knows name, else -1 with why "unknown backend 'x'
+ * (auto, kvm or emu)". */
+int backend_name_check(const char *name, char *why, size_t why_len);
+
 #endif
