@@ -35,6 +35,17 @@ struct verdict {
 	long output_diff_at;          /* first differing byte offset, -1 when equal */
 	bool output_ok;
 
+	bool exit_code_checked;       /* expect.exit_code */
+	bool exit_code_ok;
+
+	bool console_checked;         /* expect.console: the firmware's character output */
+	long console_diff_at;
+	bool console_ok;
+
+	bool screen_checked;          /* expect.screen */
+	int screen_diff_row;          /* first row that differs, -1 when none */
+	bool screen_ok;
+
 	struct reg_check regs[CASE_MAX_REGS];
 	size_t reg_count;
 	bool regs_ok;
@@ -45,5 +56,10 @@ struct verdict {
 void verdict_judge(const struct test_case *c, const struct run_result *result, struct verdict *v);
 
 const char *verdict_status_name(enum verdict_status status);
+
+/* Row `row` of a screen (80x25 character and attribute bytes) as text into
+ * line (at least 81 bytes): NUL characters as blanks, trailing blanks cut.
+ * An empty or short screen reads as blank. */
+void verdict_screen_row(const struct bytes *screen, int row, char *line);
 
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "machine/dev/debug_exit.h"
 #include "machine/dev/device.h"
 #include "machine/dev/doorbell.h"
 #include "machine/dev/pio.h"
@@ -20,18 +21,22 @@
 static const struct device_type *const machine_devices[] = {
 	&serial_device,
 	&doorbell_device,
+	&debug_exit_device,
+	&firmware_device,
 };
 #define MACHINE_DEVICES (sizeof(machine_devices) / sizeof(machine_devices[0]))
 
 struct machine_ctx {
 	struct pio_bus bus;
 	struct output_sink output;
+	struct output_sink console;
 	void *device_state[MACHINE_DEVICES];
 	uint64_t exits;
 	uint64_t firmware_exits;
 	uint64_t max_exits;
 	bool finished;
 	enum outcome outcome;
+	uint32_t exit_code;
 	char reason[200];
 };
 
@@ -86,6 +91,7 @@ static enum vm_action machine_on_io(struct machine_ctx *m, struct vm_io *io)
 				      : pio_read(&m->bus, io->port, element, io->size, &stop);
 		if (rc < 0) {
 			machine_finish(m, stop.outcome, stop.reason);
+			m->exit_code = stop.exit_code;
 			return VM_STOP;
 		}
 	}
@@ -179,6 +185,7 @@ static void machine_drive(const struct backend_ops *ops, struct vm *vm, const st
 		return;
 	}
 	result->outcome = m->outcome;
+	result->exit_code = m->outcome == OUTCOME_EXIT ? m->exit_code : 0;
 	result->exits = m->exits;
 	result->firmware_exits = m->firmware_exits;
 	if (ops->get_state(vm, &result->regs, err, sizeof(err)) == 0)
@@ -218,6 +225,15 @@ static void machine_detach_devices(struct machine_ctx *m)
 	}
 }
 
+/* The text screen as the run left it, whoever wrote it (the firmware or the
+ * guest itself), when RAM reaches that far. */
+static void machine_keep_screen(const struct machine_config *cfg, const uint8_t *mem, struct run_result *result)
+{
+	if (cfg->keep_screen && (uint64_t)SCREEN_BASE + SCREEN_BYTES <= cfg->memory_size && !result->host_fault &&
+	    bytes_append(&result->screen, mem + SCREEN_BASE, SCREEN_BYTES) < 0)
+		run_result_host_fault(result, "cannot keep the screen: out of memory");
+}
+
 /* Plugs the devices in and runs the guest in a VM over mem. */
 static void machine_boot(const struct backend_ops *ops, const struct machine_config *cfg, uint8_t *mem,
 			 uint64_t start, struct machine_ctx *m, struct run_result *result)
@@ -227,6 +243,7 @@ static void machine_boot(const struct backend_ops *ops, const struct machine_con
 	struct device_env env = {
 		.bus = &m->bus, .input = cfg->input, .output = &m->output,
 		.ram = { .base = mem, .size = cfg->memory_size }, .services = cfg->doorbell,
+		.console = &m->console, .firmware = &cfg->firmware,
 	};
 
 	if (machine_attach_devices(m, &env, err, sizeof(err)) < 0 ||
@@ -237,6 +254,7 @@ static void machine_boot(const struct backend_ops *ops, const struct machine_con
 		result->times.create_ns = clock_ns() - start;
 		machine_drive(ops, vm, cfg, m, result);
 	}
+	machine_keep_screen(cfg, mem, result);
 	start = clock_ns();
 	if (vm)
 		ops->destroy(vm);
@@ -253,6 +271,7 @@ void machine_run(const struct backend_ops *ops, const struct machine_config *cfg
 	result->backend = ops->name;
 	pio_bus_init(&m.bus);
 	output_sink_init(&m.output, &result->output, cfg->output_limit, "serial output");
+	output_sink_init(&m.console, &result->console, cfg->output_limit, "console output");
 	uint8_t *mem = guest_memory_create(cfg, err, sizeof(err));
 	if (!mem) {
 		run_result_host_fault(result, err);

@@ -36,6 +36,15 @@ static void results_regs(FILE *out, bool valid, const struct cpu_state *s)
 		(unsigned)s->seg[SEG_DS], (unsigned)s->seg[SEG_FS], (unsigned)s->seg[SEG_GS]);
 }
 
+/* FNV-1a of the final screen: the whole screen in a few characters. */
+static uint32_t results_screen_hash(const struct bytes *screen)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < screen->len; i++)
+		h = (h ^ screen->data[i]) * 16777619u;
+	return h;
+}
+
 /* The file name is escaped so that a tab or newline in it cannot add fields
  * or lines to the record. */
 static int results_line(FILE *out, const struct case_report *c)
@@ -44,11 +53,20 @@ static int results_line(FILE *out, const struct case_report *c)
 	char *file = text_escape_str(c->file, 0);
 	if (!file)
 		return -1;
-	fprintf(out, "%s:%d\t%s\t%" PRIu64 "\t", file, c->index, outcome_name(r->outcome), r->exits);
+	fprintf(out, "%s:%d\t%s", file, c->index, outcome_name(r->outcome));
+	if (r->outcome == OUTCOME_EXIT)
+		fprintf(out, "=%" PRIu32, r->exit_code);
+	fprintf(out, "\t%" PRIu64 "\t", r->exits);
 	free(file);
 	results_hex(out, &r->output);
 	fputc('\t', out);
 	results_regs(out, r->regs_valid, &r->regs);
+	/* Only runs with firmware or a screen to check have these two fields. */
+	if (r->console.len || r->screen.len) {
+		fputc('\t', out);
+		results_hex(out, &r->console);
+		fprintf(out, "\t%08" PRIx32, results_screen_hash(&r->screen));
+	}
 	fputc('\n', out);
 	return 0;
 }

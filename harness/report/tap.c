@@ -191,6 +191,39 @@ static int diag_output(struct diag *d, const struct run_result *r, const struct 
 	return 0;
 }
 
+/* What the firmware leaves: the exit code, the console output, and the
+ * screen when a check of it failed. Nothing for cases without firmware. */
+static int diag_firmware(struct diag *d, const struct case_report *c)
+{
+	const struct run_result *r = c->result;
+	const struct verdict *v = c->verdict;
+	if (r->outcome == OUTCOME_EXIT && diag_u64(d, "exit_code", r->exit_code) < 0)
+		return -1;
+	if ((r->console.len || v->console_checked) && diag_bytes(d, "console", r->console.data, r->console.len) < 0)
+		return -1;
+	if (v->console_checked && v->console_diff_at >= 0 &&
+	    diag_u64(d, "console_first_difference", (uint64_t)v->console_diff_at) < 0)
+		return -1;
+	if (!v->screen_checked || v->screen_ok)
+		return 0;
+	struct bytes text = {0};
+	size_t used = 0; /* up to the last row with text on it */
+	int rc = 0;
+	for (int row = 0; row < CASE_SCREEN_ROWS && rc == 0; row++) {
+		char line[CASE_SCREEN_COLUMNS + 2];
+		verdict_screen_row(&r->screen, row, line);
+		strcat(line, "\n");
+		rc = bytes_append(&text, line, strlen(line));
+		if (line[1] || line[0] != '\n')
+			used = text.len;
+	}
+	text.len = used;
+	if (rc == 0)
+		rc = diag_bytes(d, "screen", text.data, text.len);
+	bytes_free(&text);
+	return rc;
+}
+
 static int diag_cs_ip(struct diag *d, const struct cpu_state *regs)
 {
 	char buf[24];
@@ -227,7 +260,8 @@ static int diag_case(struct diag *d, const struct case_report *c, const struct r
 		return -1;
 	if (r->backend && diag_word(d, "backend", r->backend) < 0)
 		return -1;
-	if (diag_output(d, r, c->verdict) < 0 || diag_regs(d, c->verdict, r->regs_valid) < 0)
+	if (diag_output(d, r, c->verdict) < 0 || diag_firmware(d, c) < 0 ||
+	    diag_regs(d, c->verdict, r->regs_valid) < 0)
 		return -1;
 	if (r->regs_valid && diag_cs_ip(d, &r->regs) < 0)
 		return -1;

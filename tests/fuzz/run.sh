@@ -39,8 +39,10 @@ sources_for() {
 	case_load) echo "case/case case/yaml_tree core/bytes core/outcome x86/regs judge/verdict
 		machine/result core/text_escape report/tap report/junit report/summary report/results" ;;
 	guest) echo "machine/machine machine/backend/emu machine/dev/serial machine/dev/pio machine/dev/sink
-		machine/dev/stop machine/dev/doorbell machine/guest_ram core/bytes x86/regs
-		core/outcome machine/result" ;;
+		machine/dev/stop machine/dev/doorbell machine/dev/debug_exit machine/guest_ram core/bytes x86/regs
+		core/outcome machine/result machine/firmware/firmware machine/firmware/bios_video
+		machine/firmware/bios_keyboard machine/firmware/bios_disk machine/firmware/bios_system
+		machine/firmware/dos" ;;
 	esac
 }
 
@@ -58,6 +60,8 @@ build() {
 		srcs="$srcs harness/$name.c"
 	done
 	pkgs=$(packages_for "$target")
+	# The machine carries the firmware, assembled by the Makefile.
+	[ "$target" != guest ] || srcs="$srcs build/gen/firmware_image.c"
 	# shellcheck disable=SC2046,SC2086 # the lists are meant to be split
 	$CC $CFLAGS $(pkg-config --cflags $pkgs) "tests/fuzz/fuzz_$target.c" $srcs \
 		-o "$OUT/fuzz_$target" $(pkg-config --libs $pkgs)
@@ -173,6 +177,7 @@ report() {
 }
 
 mkdir -p "$OUT"
+make --no-print-directory build/gen/firmware_image.c >/dev/null
 for target in $TARGETS; do
 	if ! build "$target"; then
 		echo "fuzz: cannot build fuzz_$target (clang -fsanitize=fuzzer needs libclang-rt-14-dev)" >&2
