@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +11,10 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/defaults.h"
 #include "core/fd_io.h"
+#include "core/proc.h"
 #include "assemble/sandbox/sandbox.h"
-
-#define MESSAGES_MAX (64u << 10)
 
 struct workdir {
 	char dir[256];
@@ -66,54 +65,44 @@ static int file_write_all(const char *path, const char *text, char *err, size_t 
 	return -1;
 }
 
-static int nasm_spawn(const struct asm_source *src, const char *source, const struct workdir *w, int out_fd,
-		      pid_t *pid, char *err, size_t err_len)
+static int nasm_spawn(const struct asm_source *src, const char *source, const struct workdir *w,
+		      struct proc *nasm, char *err, size_t err_len)
 {
 	char include[4200];
 	const char *include_dir = src->include_dir && *src->include_dir ? src->include_dir : ".";
 	snprintf(include, sizeof(include), "-I%s/", include_dir);
 	char *argv[] = { "nasm", "-f", "bin", include, "-o", (char *)w->output, (char *)source, NULL };
-	const char *read_paths[ASM_MAX_READ_PATHS + 3] = { source, include_dir };
-	for (size_t i = 0; src->read_paths && src->read_paths[i] && i < ASM_MAX_READ_PATHS; i++)
+	const char *read_paths[CASE_MAX_READ_PATHS + 3] = { source, include_dir };
+	for (size_t i = 0; src->read_paths && src->read_paths[i] && i < CASE_MAX_READ_PATHS; i++)
 		read_paths[2 + i] = src->read_paths[i];
 	struct sandbox_policy policy = {
 		.read_paths = read_paths,
 		.write_dir = w->dir,
-		.cpu_seconds = src->cpu_seconds ? src->cpu_seconds : ASM_DEFAULT_CPU_SECONDS,
-		.address_space = src->memory ? src->memory : ASM_DEFAULT_MEMORY,
+		.cpu_seconds = src->cpu_seconds ? src->cpu_seconds : DEFAULT_ASM_CPU_SECONDS,
+		.address_space = src->memory ? src->memory : DEFAULT_ASM_MEMORY,
 		/* one byte over the largest binary that fits, so a too-large one is told apart */
 		.file_size = (uint64_t)src->max_output + 1,
-		.open_files = 64,
+		.open_files = ASM_MAX_OPEN_FILES,
 		.unsafe = src->unsafe,
 	};
-	return sandbox_spawn(&policy, argv, out_fd, pid, err, err_len);
+	uint64_t deadline = clock_ns() + (uint64_t)src->timeout_ms * 1000000u;
+	return sandbox_spawn(&policy, argv, nasm, ASM_MAX_MESSAGES, deadline, err, err_len);
 }
 
-/* Runs nasm to completion or to its deadline; returns its wait status, or
- * -1 when it had to be killed. */
+/* Runs nasm to completion or to its deadline; returns its wait status, -1
+ * when it had to be killed, or -2 when it could not be started. */
 static int nasm_run(const struct asm_source *src, const char *source, const struct workdir *w,
 		    struct bytes *messages, char *err, size_t err_len)
 {
-	int pipe_fds[2];
-	if (pipe2(pipe_fds, O_CLOEXEC) < 0) {
-		snprintf(err, err_len, "pipe: %s", strerror(errno));
+	struct proc nasm;
+	if (nasm_spawn(src, source, w, &nasm, err, err_len) < 0)
 		return -2;
-	}
-	pid_t pid;
-	int rc = nasm_spawn(src, source, w, pipe_fds[1], &pid, err, err_len);
-	close(pipe_fds[1]);
-	if (rc < 0) {
-		close(pipe_fds[0]);
-		return -2;
-	}
-	bool finished = fd_read_until(pipe_fds[0], messages, MESSAGES_MAX, clock_ns() + (uint64_t)src->timeout_ms * 1000000u);
-	close(pipe_fds[0]);
-	if (!finished)
-		kill(pid, SIGKILL);
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return finished ? status : -1;
+	proc_wait(&nasm);
+	int status = nasm.killed ? -1 : nasm.status;
+	*messages = nasm.out;
+	nasm.out = (struct bytes){0};
+	proc_free(&nasm);
+	return status;
 }
 
 static int image_read(const char *path, uint32_t max, struct bytes *image, char *why, size_t why_len)

@@ -16,17 +16,13 @@ struct asm_source {
 	const char *text_origin;   /* inline: the file its lines belong to, for messages */
 	int text_first_line;       /* inline: the line of text_origin holding its first line */
 	const char *include_dir;   /* %include and incbin look here; nasm may read it */
-	const char *const *read_paths; /* NULL-terminated: more that nasm may read, or NULL */
+	const char *const *read_paths; /* NULL-terminated: at most CASE_MAX_READ_PATHS more to read, or NULL */
 	uint32_t max_output;       /* a larger binary is an error */
 	uint32_t timeout_ms;       /* wall clock, then nasm is killed */
-	uint32_t cpu_seconds;      /* 0: ASM_DEFAULT_CPU_SECONDS */
-	uint64_t memory;           /* address space bytes; 0: ASM_DEFAULT_MEMORY */
+	uint32_t cpu_seconds;      /* 0: DEFAULT_ASM_CPU_SECONDS */
+	uint64_t memory;           /* address space bytes; 0: DEFAULT_ASM_MEMORY */
 	bool unsafe;               /* run nasm unconfined where no sandbox can be set up */
 };
-
-#define ASM_DEFAULT_CPU_SECONDS 10
-#define ASM_DEFAULT_MEMORY (512ull << 20)
-#define ASM_MAX_READ_PATHS 16
 
 struct assembly {
 	bool ok;

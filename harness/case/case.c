@@ -17,14 +17,10 @@
 /* Case files are small; a larger one is a mistake or an attack. */
 #define CASE_FILE_MAX_BYTES (4u << 20)
 #define CASE_MAX_INPUT (16u << 20)
-#define CASE_MAX_TIMEOUT_MS 3600000u
-#define CASE_MAX_EXITS_LIMIT 1000000000u
-#define CASE_MAX_OUTPUT_LIMIT (64u << 20)
 /* CF, PF, AF, ZF, SF, TF, IF, DF, OF, IOPL, NT, AC, VIF, VIP, ID and the always-set bit 1 */
 #define REAL_MODE_FLAGS 0x003c7fd7u
 /* ffff:ffff, the last byte real mode addresses; cs:ip must start at or below ffff:000f */
 #define CASE_MAX_LOAD_ADDRESS 0xfffffu
-#define CASE_MAX_ASM_MEMORY (4ull << 30)
 
 struct loader {
 	const char *path;
@@ -404,7 +400,7 @@ static int parse_assembler(struct loader *l, const struct ynode *n)
 		c->asm_timeout_ms = (uint32_t)x;
 	}
 	if ((v = ynode_get(n, "cpu_seconds"))) {
-		if (parse_positive(l, v, "cpu_seconds", 3600, &x) < 0)
+		if (parse_positive(l, v, "cpu_seconds", CASE_MAX_ASM_CPU_SECONDS, &x) < 0)
 			return -1;
 		c->asm_cpu_seconds = (uint32_t)x;
 	}
@@ -723,10 +719,10 @@ void case_initial_state(const struct test_case *c, struct cpu_state *state)
 	cpu_state_reset(state);
 	/* cs:ip points at the code: cs 0 up to 64 KiB, beyond it cs takes the rest */
 	if (c->load_address > 0xffff) {
-		state->seg[SEG_CS] = (uint16_t)(c->load_address >> 4);
-		state->eip = c->load_address & 0xf;
+		cpu_state_set_real_segment(state, SEG_CS, (uint16_t)(c->load_address >> 4));
+		state->rip = c->load_address & 0xf;
 	} else {
-		state->eip = c->load_address;
+		state->rip = c->load_address;
 	}
 	case_preset_state(c, state);
 	for (size_t i = 0; i < c->initial_regs.count; i++)

@@ -9,15 +9,11 @@
 #include <stdbool.h>
 
 #include "core/bytes.h"
+#include "core/defaults.h"
 #include "core/outcome.h"
 #include "x86/regs.h"
 
-#define CASE_DEFAULT_MAX_EXITS 10000
-#define CASE_DEFAULT_TIMEOUT_MS 5000
-#define CASE_DEFAULT_MEMORY (1u << 20)
-#define CASE_MAX_MEMORY (16u << 20)
 #define CASE_MAX_REGS 64
-#define CASE_MAX_READ_PATHS 16
 
 /* How the binary is loaded and started (README "Presets"). */
 enum case_preset {

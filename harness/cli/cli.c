@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/defaults.h"
+#include "machine/backend.h"
+
 enum {
-	OPT_TAP = 256, OPT_JUNIT, OPT_RESULTS, OPT_BACKEND, OPT_TIMING, OPT_NO_REPORTS, OPT_VERSION,
+	OPT_TAP = 256, OPT_JUNIT, OPT_RESULTS, OPT_JSON, OPT_BACKEND, OPT_TIMING, OPT_NO_REPORTS, OPT_VERSION,
 	OPT_OUTPUT_LIMIT, OPT_ASM_TIMEOUT, OPT_ASM_CPU, OPT_ASM_MEMORY, OPT_UNSAFE_ASM, OPT_IN_PROCESS,
 };
 
@@ -16,6 +19,7 @@ static const struct option cli_long_options[] = {
 	{ "tap", required_argument, NULL, OPT_TAP },
 	{ "junit", required_argument, NULL, OPT_JUNIT },
 	{ "results", required_argument, NULL, OPT_RESULTS },
+	{ "json", required_argument, NULL, OPT_JSON },
 	{ "no-reports", no_argument, NULL, OPT_NO_REPORTS },
 	{ "timing", no_argument, NULL, OPT_TIMING },
 	{ "output-limit", required_argument, NULL, OPT_OUTPUT_LIMIT },
@@ -32,18 +36,24 @@ static const struct option cli_long_options[] = {
 
 void cli_usage(FILE *out)
 {
-	fputs("usage: kvmcheck [options] CASE.yaml...\n"
-	      "Runs each case's guest in a fresh VM and reports TAP on stdout.\n"
+	char backends[64]; /* padded below to the column of the options' meanings */
+	backend_names_join(backends, sizeof(backends), "|", "|");
+	fprintf(out,
+	      "usage: kvmcheck [options] CASE.yaml...\n"
+	      "       kvmcheck report [--tap F] [--junit F] [--results F] [--json F] RESULTS.json...\n"
+	      "Runs each case's guest in a fresh VM and reports TAP on stdout. `report` renders\n"
+	      "the reports of saved results records instead, merging several into one.\n"
 	      "\n"
-	      "  --backend auto|kvm|emu  how guests run (auto: kvm when /dev/kvm works, else emu)\n"
+	      "  --backend %-13s how guests run (auto: kvm when /dev/kvm works, else emu)\n"
 	      "  --tap FILE              also write the TAP stream to FILE (default reports/kvmcheck.tap)\n"
 	      "  --junit FILE            write JUnit XML to FILE (default reports/junit.xml)\n"
-	      "  --no-reports            write neither default report file\n"
+	      "  --json FILE             write the results record to FILE (default reports/results.json)\n"
+	      "  --no-reports            write none of the default report files\n"
 	      "  --results FILE          write one line per case for backend parity checks\n"
 	      "  --timing                put durations into TAP (it is then no longer repeatable)\n"
-	      "  --output-limit BYTES    serial output a case may write (default 1048576)\n"
+	      "  --output-limit BYTES    serial output a case may write (default %u)\n"
 	      "  --assembler-timeout-ms N, --assembler-cpu-seconds N, --assembler-memory BYTES\n"
-	      "                          nasm's limits (defaults 10000, 5, 536870912)\n"
+	      "                          nasm's limits (defaults %u, %u, %llu)\n"
 	      "  --unsafe-assembler      run nasm unconfined where no sandbox can be set up\n"
 	      "  --in-process            run cases inside kvmcheck, not in a worker process each\n"
 	      "  -v, --verbose           diagnostics for passing cases too\n"
@@ -51,7 +61,8 @@ void cli_usage(FILE *out)
 	      "      --version           the version\n"
 	      "\n"
 	      "Exit status: 0 all cases passed, 1 some failed, 2 usage or I/O error.\n",
-	      out);
+	      backends, DEFAULT_OUTPUT_LIMIT, DEFAULT_ASM_TIMEOUT_MS, DEFAULT_ASM_CPU_SECONDS,
+	      (unsigned long long)DEFAULT_ASM_MEMORY);
 }
 
 /* A whole number from 1 to max; 0 when the text is not one. */
@@ -67,10 +78,10 @@ static int cli_set_limit(int opt, const char *text, struct runner_options *run, 
 {
 	uint64_t v;
 	switch (opt) {
-	case OPT_OUTPUT_LIMIT: v = run->output_limit = (uint32_t)cli_number(text, 64u << 20); break;
-	case OPT_ASM_TIMEOUT: v = run->asm_timeout_ms = (uint32_t)cli_number(text, 3600000); break;
-	case OPT_ASM_CPU: v = run->asm_cpu_seconds = (uint32_t)cli_number(text, 3600); break;
-	default: v = run->asm_memory = cli_number(text, 4ull << 30); break;
+	case OPT_OUTPUT_LIMIT: v = run->output_limit = (uint32_t)cli_number(text, CASE_MAX_OUTPUT_LIMIT); break;
+	case OPT_ASM_TIMEOUT: v = run->asm_timeout_ms = (uint32_t)cli_number(text, CASE_MAX_TIMEOUT_MS); break;
+	case OPT_ASM_CPU: v = run->asm_cpu_seconds = (uint32_t)cli_number(text, CASE_MAX_ASM_CPU_SECONDS); break;
+	default: v = run->asm_memory = cli_number(text, CASE_MAX_ASM_MEMORY); break;
 	}
 	if (v == 0) {
 		snprintf(err, err_len, "option '%s' needs a positive whole number within its range", text);
@@ -79,24 +90,48 @@ static int cli_set_limit(int opt, const char *text, struct runner_options *run, 
 	return 0;
 }
 
+/* What `report` accepts besides the report files: nothing that runs a case. */
+static bool cli_report_option(int opt)
+{
+	return opt == OPT_TAP || opt == OPT_JUNIT || opt == OPT_RESULTS || opt == OPT_JSON || opt == OPT_TIMING ||
+	       opt == OPT_VERSION || opt == 'v' || opt == 'h';
+}
+
+/* The defaults of a run; `report` writes only the files it is asked for. */
+static void cli_defaults(struct cli_options *opt, enum cli_command command)
+{
+	*opt = (struct cli_options){ .command = command, .backend = "auto" };
+	if (command == CLI_RUN) {
+		opt->tap_path = "reports/kvmcheck.tap";
+		opt->junit_path = "reports/junit.xml";
+		opt->json_path = "reports/results.json";
+	}
+	runner_options_default(&opt->run);
+}
+
 int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t err_len)
 {
-	*opt = (struct cli_options){
-		.backend = "auto",
-		.tap_path = "reports/kvmcheck.tap",
-		.junit_path = "reports/junit.xml",
-	};
-	runner_options_default(&opt->run);
-	bool no_reports = false, tap_set = false, junit_set = false;
+	enum cli_command command = argc > 1 && strcmp(argv[1], "report") == 0 ? CLI_REPORT : CLI_RUN;
+	cli_defaults(opt, command);
+	bool no_reports = false, tap_set = false, junit_set = false, json_set = false;
+	/* For report, getopt sees the word "report" where it expects the program name. */
+	argc -= command == CLI_REPORT;
+	argv += command == CLI_REPORT;
 	opterr = 0;
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, "vh", cli_long_options, NULL)) != -1) {
+	optind = 0; /* 0, not 1: glibc then forgets any earlier parse entirely */
+	int c, long_index = 0;
+	while ((c = getopt_long(argc, argv, "vh", cli_long_options, &long_index)) != -1) {
+		if (command == CLI_REPORT && c != '?' && c != ':' && !cli_report_option(c)) {
+			/* Only long options are refused; the index names the one given. */
+			snprintf(err, err_len, "option '--%s' does not apply to report", cli_long_options[long_index].name);
+			return -1;
+		}
 		switch (c) {
 		case OPT_BACKEND: opt->backend = optarg; break;
 		case OPT_TAP: opt->tap_path = optarg; tap_set = true; break;
 		case OPT_JUNIT: opt->junit_path = optarg; junit_set = true; break;
 		case OPT_RESULTS: opt->results_path = optarg; break;
+		case OPT_JSON: opt->json_path = optarg; json_set = true; break;
 		case OPT_NO_REPORTS: no_reports = true; break;
 		case OPT_TIMING: opt->tap_timing = true; break;
 		case OPT_OUTPUT_LIMIT:
@@ -119,15 +154,14 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 	if (no_reports) {
 		opt->tap_path = tap_set ? opt->tap_path : NULL;
 		opt->junit_path = junit_set ? opt->junit_path : NULL;
+		opt->json_path = json_set ? opt->json_path : NULL;
 	}
-	if (strcmp(opt->backend, "auto") && strcmp(opt->backend, "kvm") && strcmp(opt->backend, "emu")) {
-		snprintf(err, err_len, "unknown backend '%s' (auto, kvm or emu)", opt->backend);
+	if (backend_name_check(opt->backend, err, err_len) < 0)
 		return -1;
-	}
 	opt->files = argv + optind;
 	opt->file_count = argc - optind;
 	if (opt->file_count == 0 && !opt->help && !opt->version) {
-		snprintf(err, err_len, "no case files given");
+		snprintf(err, err_len, command == CLI_REPORT ? "no results records given" : "no case files given");
 		return -1;
 	}
 	return 0;

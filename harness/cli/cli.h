@@ -9,18 +9,25 @@
 
 #define KVMCHECK_VERSION "0.1.0"
 
+enum cli_command {
+	CLI_RUN,       /* kvmcheck [options] CASE.yaml...: run cases */
+	CLI_REPORT,    /* kvmcheck report RESULTS.json...: render saved records */
+};
+
 struct cli_options {
+	enum cli_command command;
 	const char *backend;     /* auto, kvm or emu */
 	const char *tap_path;    /* a copy of the TAP stream, or NULL */
 	const char *junit_path;  /* or NULL */
 	const char *results_path;
+	const char *json_path;   /* the results record, or NULL */
 	struct runner_options run; /* limits for cases that set none */
 	bool in_process;         /* run cases in kvmcheck's own process, not a worker each */
 	bool verbose;
 	bool tap_timing;
 	bool help;
 	bool version;
-	char **files;
+	char **files;            /* case files, or for report the records */
 	int file_count;
 };
 

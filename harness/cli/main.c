@@ -1,15 +1,14 @@
 /* kvmcheck: reads the case files, runs every case, judges it and writes the
  * reports. The stages themselves live in their own modules. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 
 #include "machine/backend.h"
 #include "case/case.h"
 #include "cli/cli.h"
 #include "core/clock.h"
+#include "record/record.h"
+#include "report/atomic_file.h"
 #include "report/report.h"
 #include "run/runner.h"
 #include "judge/verdict.h"
@@ -22,7 +21,7 @@ struct run {
 	struct verdict *verdicts;
 	struct case_report *reports;
 	struct run_report report;
-	bool io_error;
+	bool io_error;            /* a case file could not be read, or memory ran out judging */
 };
 
 static int run_load_cases(struct run *run, char **files, int count)
@@ -53,9 +52,10 @@ static int run_all(struct run *run, const struct backend_ops *backend, const str
 	for (size_t i = 0; i < n; i++) {
 		const struct test_case *c = &run->cases.items[i];
 		runner_run_case(&rn, c, &run->results[i]);
-		verdict_judge(c, &run->results[i], &run->verdicts[i]);
+		if (verdict_judge(c, &run->results[i], &run->verdicts[i]) < 0)
+			run->io_error = true;
 		run->reports[i] = (struct case_report){
-			.file = c->file, .index = c->index, .name = c->name,
+			.file = c->file, .index = c->index, .name = c->name, .line = c->line,
 			.result = &run->results[i], .verdict = &run->verdicts[i],
 		};
 	}
@@ -70,93 +70,139 @@ static void run_free(struct run *run)
 {
 	for (size_t i = 0; run->results && i < run->cases.count; i++)
 		run_result_free(&run->results[i]);
+	for (size_t i = 0; run->verdicts && i < run->cases.count; i++)
+		verdict_free(&run->verdicts[i]);
 	free(run->results);
 	free(run->verdicts);
 	free(run->reports);
 	case_list_free(&run->cases);
 }
 
-/* Makes the folders above path, as `mkdir -p $(dirname path)` would. */
-static void parents_create(const char *path)
+static int bytes_fill(FILE *out, void *ctx, char *err, size_t err_len)
 {
-	char buf[4096];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		mkdir(buf, 0777);
-		*p = '/';
-	}
+	(void)err, (void)err_len;
+	const struct bytes *text = ctx;
+	return fwrite(text->data, 1, text->len, out) == text->len ? 0 : -1;
 }
 
-static FILE *report_file_open(const char *path)
+static bool report_failed(const char *err)
 {
-	parents_create(path);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		fprintf(stderr, "kvmcheck: cannot write %s: %s\n", path, strerror(errno));
-	return f;
-}
-
-static bool report_file_close(FILE *f, const char *path)
-{
-	bool ok = !ferror(f);
-	ok &= fclose(f) == 0;
-	if (!ok)
-		fprintf(stderr, "kvmcheck: cannot write %s\n", path);
-	return ok;
+	fprintf(stderr, "kvmcheck: %s\n", err);
+	return false;
 }
 
 /* The TAP goes to stdout and, byte for byte the same, to the --tap file. */
-static bool reports_write_tap(const struct run *run, const struct cli_options *opt)
+static bool reports_write_tap(const struct record *rec, const struct cli_options *opt,
+			      const struct render_options *ropt)
 {
-	struct report_options ropt = { .tap_timing = opt->tap_timing, .verbose = opt->verbose };
+	char err[600] = "";
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
 	if (!mem)
-		return false;
-	bool ok = report_tap_write(mem, &run->report, &ropt) == 0;
+		return report_failed("out of memory");
+	bool ok = report_tap_render(rec, mem, ropt, err, sizeof(err)) == 0;
 	ok &= fclose(mem) == 0;
-	ok &= fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0;
-	if (opt->tap_path) {
-		FILE *f = report_file_open(opt->tap_path);
-		ok &= f && fwrite(text, 1, len, f) == len;
-		ok &= f && report_file_close(f, opt->tap_path);
+	if (!ok) {
+		free(text);
+		return report_failed(err[0] ? err : "TAP report: out of memory");
 	}
+	ok &= fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0;
+	struct bytes tap = { .data = (uint8_t *)text, .len = len };
+	if (opt->tap_path && atomic_file_write(opt->tap_path, bytes_fill, &tap, err, sizeof(err)) < 0)
+		ok = report_failed(err);
 	free(text);
 	return ok;
 }
 
-static bool reports_write(const struct run *run, const struct cli_options *opt)
+/* Every report file asked for, each whole or not at all, then the summary. */
+static bool reports_write(const struct record *rec, const struct cli_options *opt)
 {
-	bool ok = reports_write_tap(run, opt);
-	if (opt->junit_path) {
-		char err[300];
-		parents_create(opt->junit_path);
-		if (report_junit_write(opt->junit_path, &run->report, err, sizeof(err)) < 0) {
-			fprintf(stderr, "kvmcheck: %s\n", err);
-			ok = false;
-		}
+	struct render_options ropt = { .tap_timing = opt->tap_timing, .verbose = opt->verbose };
+	const struct { const char *path; const char *renderer; } files[] = {
+		{ opt->junit_path, "junit" },
+		{ opt->results_path, "results" },
+		{ opt->json_path, "json" },
+	};
+	bool ok = reports_write_tap(rec, opt, &ropt);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char err[600] = "";
+		if (files[i].path && report_file_render(files[i].path, renderer_find(files[i].renderer), rec, &ropt, err,
+							sizeof(err)) < 0)
+			ok = report_failed(err);
 	}
-	if (opt->results_path) {
-		FILE *f = report_file_open(opt->results_path);
-		ok &= f && report_results_write(f, &run->report) == 0;
-		ok &= f && report_file_close(f, opt->results_path);
-	}
-	report_summary_write(stderr, &run->report);
+	char err[600] = "";
+	report_summary_render(rec, stderr, &ropt, err, sizeof(err));
 	return ok;
 }
 
-static int run_exit_status(const struct run *run, bool reports_ok)
+static int exit_status(const struct record *rec, bool ok)
 {
-	if (!reports_ok || run->io_error)
+	if (!ok)
 		return EXIT_USAGE_OR_IO;
-	for (size_t i = 0; i < run->report.count; i++)
-		if (run->verdicts[i].status != VERDICT_PASS)
-			return EXIT_SOME_FAILED;
-	return EXIT_ALL_PASSED;
+	return record_any_failed(rec) ? EXIT_SOME_FAILED : EXIT_ALL_PASSED;
+}
+
+static int command_run(const struct cli_options *opt)
+{
+	char why[300] = "";
+	const struct backend_ops *backend = backend_choose(opt->backend, why, sizeof(why));
+	if (!backend) {
+		fprintf(stderr, "kvmcheck: backend %s cannot run here: %s\n", opt->backend, why);
+		return EXIT_USAGE_OR_IO;
+	}
+	if (why[0] && opt->verbose)
+		fprintf(stderr, "kvmcheck: %s\n", why);
+
+	struct run run = { .report = { .version = KVMCHECK_VERSION, .backend = backend->name } };
+	struct record rec = {0};
+	int status = EXIT_USAGE_OR_IO;
+	if (run_load_cases(&run, opt->files, opt->file_count) < 0 || run_all(&run, backend, opt) < 0 ||
+	    record_build(&run.report, &rec) < 0)
+		fprintf(stderr, "kvmcheck: out of memory\n");
+	else
+		status = exit_status(&rec, reports_write(&rec, opt) && !run.io_error);
+	record_free(&rec);
+	run_free(&run);
+	return status;
+}
+
+/* One record, or the merge of several (shards of one suite). */
+static int records_load(const struct cli_options *opt, struct record *rec)
+{
+	size_t n = (size_t)opt->file_count;
+	struct record *parts = calloc(n, sizeof(*parts));
+	if (!parts) {
+		fprintf(stderr, "kvmcheck: out of memory\n");
+		return -1;
+	}
+	char err[600] = "";
+	size_t loaded = 0;
+	int rc = 0;
+	for (; loaded < n && rc == 0; loaded++)
+		rc = record_json_load(opt->files[loaded], &parts[loaded], err, sizeof(err));
+	if (rc == 0 && n == 1) {
+		*rec = parts[0];
+		parts[0] = (struct record){0};
+	}
+	else if (rc == 0)
+		rc = record_merge(parts, n, rec, err, sizeof(err));
+	if (rc < 0)
+		fprintf(stderr, "kvmcheck: %s\n", err);
+	for (size_t i = 0; i < loaded; i++)
+		record_free(&parts[i]);
+	free(parts);
+	return rc;
+}
+
+static int command_report(const struct cli_options *opt)
+{
+	struct record rec = {0};
+	if (records_load(opt, &rec) < 0)
+		return EXIT_USAGE_OR_IO;
+	int status = exit_status(&rec, reports_write(&rec, opt));
+	record_free(&rec);
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -172,21 +218,5 @@ int main(int argc, char **argv)
 		opt.help ? cli_usage(stdout) : (void)printf("kvmcheck %s\n", KVMCHECK_VERSION);
 		return EXIT_ALL_PASSED;
 	}
-	char why[300] = "";
-	const struct backend_ops *backend = backend_choose(opt.backend, why, sizeof(why));
-	if (!backend) {
-		fprintf(stderr, "kvmcheck: backend %s cannot run here: %s\n", opt.backend, why);
-		return EXIT_USAGE_OR_IO;
-	}
-	if (why[0] && opt.verbose)
-		fprintf(stderr, "kvmcheck: %s\n", why);
-
-	struct run run = { .report = { .version = KVMCHECK_VERSION, .backend = backend->name } };
-	int status = EXIT_USAGE_OR_IO;
-	if (run_load_cases(&run, opt.files, opt.file_count) < 0 || run_all(&run, backend, &opt) < 0)
-		fprintf(stderr, "kvmcheck: out of memory\n");
-	else
-		status = run_exit_status(&run, reports_write(&run, &opt));
-	run_free(&run);
-	return status;
+	return opt.command == CLI_REPORT ? command_report(&opt) : command_run(&opt);
 }

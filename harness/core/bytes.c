@@ -42,3 +42,16 @@ void bytes_free(struct bytes *b)
 	free(b->data);
 	*b = (struct bytes){0};
 }
+
+int bytes_assign(struct bytes *b, const void *data, size_t len)
+{
+	uint8_t *copy = malloc(len + 1);
+	if (!copy)
+		return -1;
+	if (len)
+		memcpy(copy, data, len);
+	copy[len] = '\0';
+	free(b->data);
+	*b = (struct bytes){ .data = copy, .len = len, .cap = len + 1 };
+	return 0;
+}

@@ -1,5 +1,5 @@
-/* fd_io: whole reads and writes on file descriptors, retried on EINTR,
- * for the pipes to nasm and to case workers. */
+/* fd_io: whole writes on file descriptors, retried on EINTR (reading a
+ * child's pipe is proc.h's). */
 #ifndef KVMCHECK_FD_IO_H
 #define KVMCHECK_FD_IO_H
 
@@ -11,10 +11,5 @@
 
 /* Writes all of data; 0, or -1 with errno set. */
 int fd_write_all(int fd, const void *data, size_t len);
-
-/* Reads until end of file or until deadline_ns (clock_ns()), keeping at most
- * cap bytes in out (the rest is read and dropped, so the writer never
- * blocks). False when the deadline passed first. */
-bool fd_read_until(int fd, struct bytes *out, size_t cap, uint64_t deadline_ns);
 
 #endif

@@ -1,6 +1,6 @@
-/* verdict: compares a run_result with what its case expects. The verdict
- * carries the expectations it checked, so reports need nothing but it and
- * the result. */
+/* verdict: compares a run_result with what its case expects. A verdict is a
+ * list of checks (judge/check.h), one per expectation, so reports need
+ * nothing but it and the result, and know no kind of check by name. */
 #ifndef KVMCHECK_VERDICT_H
 #define KVMCHECK_VERDICT_H
 
@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "case/case.h"
+#include "judge/check.h"
 #include "machine/result.h"
 
 enum verdict_status {
@@ -17,43 +18,25 @@ enum verdict_status {
 	VERDICT_ERROR,  /* the case could not be judged: invalid case, harness or host failure */
 };
 
-struct reg_check {
-	struct reg_value expected;
-	uint32_t actual;
-	bool ok;
-};
-
 struct verdict {
 	enum verdict_status status;
 	char reason[256];             /* one line, e.g. "serial output differs at byte 5" */
-
-	enum outcome expected_exit;
-	bool outcome_ok;
-
-	bool output_checked;
-	const struct bytes *expected_output; /* the case's, when output_checked */
-	long output_diff_at;          /* first differing byte offset, -1 when equal */
-	bool output_ok;
-
-	bool exit_code_checked;       /* expect.exit_code */
-	bool exit_code_ok;
-
-	bool console_checked;         /* expect.console: the firmware's character output */
-	long console_diff_at;
-	bool console_ok;
-
-	bool screen_checked;          /* expect.screen */
-	int screen_diff_row;          /* first row that differs, -1 when none */
-	bool screen_ok;
-
-	struct reg_check regs[CASE_MAX_REGS];
-	size_t reg_count;
-	bool regs_ok;
+	struct check *checks;         /* in this order: outcome, serial, each register, exit code, console, screen */
+	size_t check_count;
 };
 
-/* The verdict on result for case c; c->error makes it VERDICT_ERROR. The
- * verdict points into c, which must outlive it. */
-void verdict_judge(const struct test_case *c, const struct run_result *result, struct verdict *v);
+/* The verdict on result for case c; c->error makes it VERDICT_ERROR with no
+ * checks. Returns 0, or -1 when memory runs out (the verdict is then an
+ * error saying so). verdict_free it either way. */
+int verdict_judge(const struct test_case *c, const struct run_result *result, struct verdict *v);
+
+/* Appends a copy of check. 0, or -1 when memory runs out. */
+int verdict_add_check(struct verdict *v, const struct check *check);
+
+/* The nth check of kind (0 for the first), or NULL. */
+const struct check *verdict_find(const struct verdict *v, enum check_kind kind, size_t nth);
+
+void verdict_free(struct verdict *v);
 
 const char *verdict_status_name(enum verdict_status status);
 
@@ -61,5 +44,8 @@ const char *verdict_status_name(enum verdict_status status);
  * line (at least 81 bytes): NUL characters as blanks, trailing blanks cut.
  * An empty or short screen reads as blank. */
 void verdict_screen_row(const struct bytes *screen, int row, char *line);
+
+/* The status named name ("pass", "fail", "error"); false when there is none. */
+bool verdict_status_parse(const char *name, enum verdict_status *out);
 
 #endif

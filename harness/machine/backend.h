@@ -10,7 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "x86/regs.h"
+#include "x86/cpu_state.h"
+#include "x86/mode.h"
 
 enum vm_exit_kind {
 	VM_EXIT_IO,        /* port I/O: serve io, then the guest goes on */
@@ -49,9 +50,13 @@ struct backend_ops {
 	bool (*available)(char *why, size_t why_len);
 
 	/* A new VM whose RAM is `mem` (mem_size bytes, page-aligned, at physical
-	 * 0), with one vCPU in real mode. Returns 0 or -1 with err filled in. */
-	int (*create)(struct vm **vm, uint8_t *mem, size_t mem_size, char *err, size_t err_len);
+	 * 0), with one vCPU that will run in `mode` (Unicorn fixes it when the
+	 * engine is opened; KVM needs CPUID for long mode). Returns 0 or -1 with
+	 * err filled in. */
+	int (*create)(struct vm **vm, uint8_t *mem, size_t mem_size, enum x86_mode mode,
+		      char *err, size_t err_len);
 
+	/* Loads the whole state (x86/mode.c made it for the create's mode). */
 	int (*set_state)(struct vm *vm, const struct cpu_state *state, char *err, size_t err_len);
 
 	/* Registers as the guest left them; pending I/O is completed first. */
@@ -74,5 +79,17 @@ extern const struct backend_ops backend_emu;
 /* "auto" picks kvm when it is available, else emu. NULL for unknown names;
  * why explains a choice or a refusal. */
 const struct backend_ops *backend_choose(const char *name, char *why, size_t why_len);
+
+/* The names backend_choose takes: "auto" at 0, then one per backend; NULL
+ * past the last. */
+const char *backend_name(size_t i);
+
+/* The names in one line: ("|", "|") gives "auto|kvm|emu", (", ", " or ")
+ * "auto, kvm or emu". */
+void backend_names_join(char *out, size_t len, const char *sep, const char *last_sep);
+
+/* 0 when backend_choose knows name, else -1 with why "unknown backend 'x'
+ * (auto, kvm or emu)". */
+int backend_name_check(const char *name, char *why, size_t why_len);
 
 #endif

@@ -16,6 +16,7 @@
 #include "machine/dev/pio.h"
 #include "machine/dev/serial.h"
 #include "machine/dev/sink.h"
+#include "x86/mode.h"
 
 /* The machine's devices. A new device is a file in dev/ and a line here. */
 static const struct device_type *const machine_devices[] = {
@@ -151,9 +152,10 @@ static void timeout_disarm(void)
 
 static uint8_t *guest_memory_create(const struct machine_config *cfg, char *err, size_t err_len)
 {
-	if ((uint64_t)cfg->load_address + cfg->image_len > cfg->memory_size) {
-		snprintf(err, err_len, "guest image of %zu bytes at 0x%x does not fit in %u bytes of RAM",
-			 cfg->image_len, cfg->load_address, cfg->memory_size);
+	if ((uint64_t)cfg->load_address + cfg->image_len > x86_mode_tables_base(cfg->mode, cfg->memory_size)) {
+		snprintf(err, err_len, "guest image of %zu bytes at 0x%x does not fit in %u bytes of RAM%s",
+			 cfg->image_len, cfg->load_address, cfg->memory_size,
+			 cfg->mode == X86_MODE_REAL ? "" : " below the mode's tables");
 		return NULL;
 	}
 	uint8_t *mem = mmap(NULL, cfg->memory_size, PROT_READ | PROT_WRITE,
@@ -167,8 +169,23 @@ static uint8_t *guest_memory_create(const struct machine_config *cfg, char *err,
 }
 
 /* Runs the vCPU to its outcome and reads the registers back. */
+/* Where the guest stood when the run ended with an error: inside the
+ * firmware, the interrupt it called and where from. */
+static void machine_error_message(const struct machine_config *cfg, uint8_t *mem, const struct machine_ctx *m,
+				  const struct run_result *result, char *message, size_t len)
+{
+	const struct guest_ram ram = { .base = mem, .size = cfg->memory_size };
+	uint8_t vector;
+	uint16_t cs, ip;
+	if (cfg->firmware.kind != FIRMWARE_NONE && firmware_caller(&ram, &result->regs, &vector, &cs, &ip))
+		snprintf(message, len, "%s (int %02Xh called at %04x:%04x)", m->reason, vector, cs, ip);
+	else
+		snprintf(message, len, "%s (guest at %04x:%04x)", m->reason, result->regs.seg[SEG_CS].selector,
+			 (uint32_t)result->regs.rip);
+}
+
 static void machine_drive(const struct backend_ops *ops, struct vm *vm, const struct machine_config *cfg,
-			  struct machine_ctx *m, struct run_result *result)
+			  uint8_t *mem, struct machine_ctx *m, struct run_result *result)
 {
 	char err[256] = "";
 	uint64_t start = clock_ns();
@@ -193,8 +210,7 @@ static void machine_drive(const struct backend_ops *ops, struct vm *vm, const st
 		result->regs_valid = m->outcome != OUTCOME_SHUTDOWN;
 	char message[400];
 	if (m->outcome == OUTCOME_ERROR && result->regs_valid)
-		snprintf(message, sizeof(message), "%s (guest at %04x:%04x)", m->reason,
-			 result->regs.seg[SEG_CS], result->regs.eip);
+		machine_error_message(cfg, mem, m, result, message, sizeof(message));
 	else
 		snprintf(message, sizeof(message), "%s", m->reason);
 	run_result_set_message(result, message);
@@ -246,13 +262,15 @@ static void machine_boot(const struct backend_ops *ops, const struct machine_con
 		.console = &m->console, .firmware = &cfg->firmware,
 	};
 
+	struct cpu_state initial = cfg->initial;
 	if (machine_attach_devices(m, &env, err, sizeof(err)) < 0 ||
-	    ops->create(&vm, mem, cfg->memory_size, err, sizeof(err)) < 0 ||
-	    ops->set_state(vm, &cfg->initial, err, sizeof(err)) < 0) {
+	    x86_mode_setup(cfg->mode, mem, cfg->memory_size, &initial, err, sizeof(err)) < 0 ||
+	    ops->create(&vm, mem, cfg->memory_size, cfg->mode, err, sizeof(err)) < 0 ||
+	    ops->set_state(vm, &initial, err, sizeof(err)) < 0) {
 		run_result_host_fault(result, err);
 	} else {
 		result->times.create_ns = clock_ns() - start;
-		machine_drive(ops, vm, cfg, m, result);
+		machine_drive(ops, vm, cfg, mem, m, result);
 	}
 	machine_keep_screen(cfg, mem, result);
 	start = clock_ns();

@@ -21,7 +21,8 @@ struct machine_config {
 	size_t image_len;
 	uint32_t load_address;     /* physical address of the image's first byte */
 	uint32_t memory_size;      /* bytes of RAM at physical 0 */
-	struct cpu_state initial;
+	enum x86_mode mode;        /* real (0, the default), protected or long */
+	struct cpu_state initial;  /* x86_mode_setup adds the mode's part to it */
 	const struct bytes *input; /* what the guest reads from the serial port */
 	uint64_t max_exits;
 	uint32_t timeout_ms;

@@ -8,6 +8,7 @@
 
 #include <libxml/xmlwriter.h>
 
+#include "core/strfmt.h"
 #include "core/text_escape.h"
 
 /* What a testcase is called in the report. CI tools key results by
@@ -20,7 +21,7 @@ struct junit_name {
 
 struct junit {
 	xmlTextWriterPtr w;
-	const struct run_report *rep;
+	const struct record *rep;
 	struct junit_name *names;
 };
 
@@ -29,41 +30,14 @@ struct junit_counts {
 	uint64_t ns;
 };
 
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-	if (!err || err_len == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-}
-
-static char *str_printf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int len = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (len < 0)
-		return NULL;
-	char *s = malloc((size_t)len + 1);
-	if (!s)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)len + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
-
-static const char *file_of(const struct case_report *c)
+static const char *file_of(const struct record_case *c)
 {
 	return c->file ? c->file : "";
 }
 
-static uint64_t case_ns(const struct case_report *c)
+static uint64_t case_ns(const struct record_case *c)
 {
-	const struct stage_times *t = &c->result->times;
+	const struct stage_times *t = &c->times;
 	return t->assemble_ns + t->create_ns + t->run_ns + t->teardown_ns;
 }
 
@@ -116,7 +90,7 @@ static bool name_taken(const struct junit_name *names, size_t count, size_t i)
 /* Suffixes every name that is not unique. The first round adds the index,
  * which settles cases of one file; the second adds the file too, for files
  * whose classnames collide ("a/b.yaml" and "a.b.yml"). */
-static int names_make_unique(struct junit_name *names, const struct run_report *rep, bool with_file)
+static int names_make_unique(struct junit_name *names, const struct record *rep, bool with_file)
 {
 	bool *taken = calloc(rep->count ? rep->count : 1, sizeof(*taken));
 	if (!taken)
@@ -127,10 +101,10 @@ static int names_make_unique(struct junit_name *names, const struct run_report *
 	for (size_t i = 0; i < rep->count && rc == 0; i++) {
 		if (!taken[i])
 			continue;
-		const struct case_report *c = &rep->cases[i];
+		const struct record_case *c = &rep->cases[i];
 		char *file = with_file ? text_escape_str(file_of(c), TEXT_ESCAPE_KEEP_UTF8) : NULL;
-		char *unique = !with_file ? str_printf("%s [%d]", names[i].base, c->index)
-			     : file ? str_printf("%s [%s:%d]", names[i].base, file, c->index) : NULL;
+		char *unique = !with_file ? strfmt_alloc("%s [%d]", names[i].base, c->index)
+			     : file ? strfmt_alloc("%s [%s:%d]", names[i].base, file, c->index) : NULL;
 		free(file);
 		free(names[i].unique);
 		names[i].unique = unique;
@@ -159,7 +133,7 @@ static int names_settle(struct junit_name *names, size_t count)
 			continue;
 		char *stem = strdup(junit_name_of(&names[i]));
 		for (size_t k = 2; stem && name_taken(names, count, i); k++) {
-			char *unique = str_printf("%s #%zu", stem, k);
+			char *unique = strfmt_alloc("%s #%zu", stem, k);
 			if (!unique)
 				break;
 			free(names[i].unique);
@@ -173,13 +147,13 @@ static int names_settle(struct junit_name *names, size_t count)
 	return 0;
 }
 
-static struct junit_name *names_build(const struct run_report *rep)
+static struct junit_name *names_build(const struct record *rep)
 {
 	struct junit_name *names = calloc(rep->count ? rep->count : 1, sizeof(*names));
 	if (!names)
 		return NULL;
 	for (size_t i = 0; i < rep->count; i++) {
-		const struct case_report *c = &rep->cases[i];
+		const struct record_case *c = &rep->cases[i];
 		names[i].classname = classname_of(file_of(c));
 		names[i].base = text_escape_str(c->name && c->name[0] ? c->name : "(unnamed)",
 						TEXT_ESCAPE_KEEP_UTF8);
@@ -198,16 +172,16 @@ static struct junit_name *names_build(const struct run_report *rep)
 
 /* ---- counting ---- */
 
-static void counts_add(struct junit_counts *n, const struct case_report *c)
+static void counts_add(struct junit_counts *n, const struct record_case *c)
 {
 	n->tests++;
-	n->failures += c->verdict->status == VERDICT_FAIL;
-	n->errors += c->verdict->status == VERDICT_ERROR;
+	n->failures += c->status == VERDICT_FAIL;
+	n->errors += c->status == VERDICT_ERROR;
 	n->ns += case_ns(c);
 }
 
 /* Counts the cases of file, or of the whole run when file is NULL. */
-static struct junit_counts counts_of(const struct run_report *rep, const char *file)
+static struct junit_counts counts_of(const struct record *rep, const char *file)
 {
 	struct junit_counts n = {0};
 	for (size_t i = 0; i < rep->count; i++) {
@@ -217,7 +191,7 @@ static struct junit_counts counts_of(const struct run_report *rep, const char *f
 	return n;
 }
 
-static bool file_seen_before(const struct run_report *rep, size_t i)
+static bool file_seen_before(const struct record *rep, size_t i)
 {
 	for (size_t j = 0; j < i; j++) {
 		if (strcmp(file_of(&rep->cases[j]), file_of(&rep->cases[i])) == 0)
@@ -296,57 +270,117 @@ static int property(struct junit *j, const char *name, const char *value)
 	return end(j);
 }
 
-static int text(struct junit *j, const char *s)
+/* Text in pieces: libxml2's formatted writes grow their buffer by a fixed
+ * step, which is quadratic in the size of guest output, and one piece per
+ * call keeps the escaping buffer small. A piece never ends inside a UTF-8
+ * sequence. */
+static int text_len(struct junit *j, const char *s, size_t len)
 {
-	return xml_ok(xmlTextWriterWriteString(j->w, BAD_CAST s));
-}
-
-/* A labelled line of details whose value came from outside, escaped. */
-static int detail_bytes(struct junit *j, const char *label, const void *data, size_t len)
-{
-	char *escaped = text_escape(data, len, 0);
-	if (!escaped)
-		return -1;
-	int rc = xml_ok(xmlTextWriterWriteFormatString(j->w, "%s: \"%s\"\n", label, escaped));
-	free(escaped);
-	return rc;
-}
-
-static int detail_registers(struct junit *j, const struct verdict *v, bool regs_valid)
-{
-	for (size_t i = 0; i < v->reg_count && i < CASE_MAX_REGS; i++) {
-		const struct reg_check *rc = &v->regs[i];
-		int digits = rc->expected.ref.width / 4;
-		char name[sizeof(rc->expected.name) + 1] = {0};
-		memcpy(name, rc->expected.name, sizeof(rc->expected.name));
-		char *escaped = text_escape_str(name, 0);
-		if (!escaped)
+	enum { PIECE = 64 * 1024 };
+	char piece[PIECE + 1];
+	while (len > 0) {
+		size_t n = len < PIECE ? len : PIECE;
+		while (n < len && n > 1 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(piece, s, n);
+		piece[n] = '\0';
+		if (xml_ok(xmlTextWriterWriteString(j->w, BAD_CAST piece)) < 0)
 			return -1;
-		int ok = regs_valid
-			? xmlTextWriterWriteFormatString(j->w, "register %s: expected 0x%0*" PRIx32 ", actual 0x%0*" PRIx32 "%s\n",
-							 escaped, digits, rc->expected.value, digits, rc->actual,
-							 rc->ok ? "" : " (mismatch)")
-			: xmlTextWriterWriteFormatString(j->w, "register %s: expected 0x%0*" PRIx32 ", no registers read back\n",
-							 escaped, digits, rc->expected.value);
-		free(escaped);
-		if (ok < 0)
-			return -1;
+		s += n;
+		len -= n;
 	}
 	return 0;
 }
 
-static int detail_output(struct junit *j, const struct run_result *r, const struct verdict *v)
+static int text(struct junit *j, const char *s)
 {
-	if (!v->output_checked)
-		return 0;
-	if (detail_bytes(j, "output", r->output.data, r->output.len) < 0)
+	return text_len(j, s, strlen(s));
+}
+
+/* Pieces of text, NULL-terminated, one after another. */
+static int texts(struct junit *j, ...)
+{
+	va_list ap;
+	va_start(ap, j);
+	int rc = 0;
+	for (const char *s; rc == 0 && (s = va_arg(ap, const char *));)
+		rc = text(j, s);
+	va_end(ap);
+	return rc;
+}
+
+/* A labelled line of details whose value came from outside, escaped. */
+static int detail_bytes(struct junit *j, const char *label, const struct bytes *value)
+{
+	char *escaped = text_escape(value->data, value->len, 0);
+	if (!escaped)
 		return -1;
-	if (v->expected_output &&
-	    detail_bytes(j, "expected output", v->expected_output->data, v->expected_output->len) < 0)
-		return -1;
-	if (v->output_diff_at >= 0 &&
-	    xml_ok(xmlTextWriterWriteFormatString(j->w, "first difference at byte %ld\n", v->output_diff_at)) < 0)
-		return -1;
+	int rc = texts(j, label, ": \"", escaped, "\"\n", (char *)NULL);
+	free(escaped);
+	return rc;
+}
+
+/* A word of ours held as bytes (a check's value), escaped all the same. */
+static char *word_of(const struct bytes *value)
+{
+	return text_escape(value->data, value->len, TEXT_ESCAPE_KEEP_UTF8);
+}
+
+/* A check of a field: "outcome: shutdown, expected hlt" for words; for
+ * outside bytes each value on a line of its own, and where they part. */
+static int detail_field_check(struct junit *j, const struct check *k, const struct check_kind_info *info)
+{
+	if (info->bytes) {
+		char *expected_label = strfmt_alloc("expected %s", k->label);
+		int rc = expected_label && detail_bytes(j, info->field, &k->actual) == 0 &&
+			 detail_bytes(j, expected_label, &k->expected) == 0 ? 0 : -1;
+		free(expected_label);
+		if (rc < 0)
+			return -1;
+		if (k->first_difference < 0)
+			return 0;
+		char at[64];
+		snprintf(at, sizeof(at), "first difference at byte %" PRId64 "\n", k->first_difference);
+		return text(j, at);
+	}
+	char *actual = word_of(&k->actual), *expected = word_of(&k->expected);
+	int rc = actual && expected ? texts(j, info->field, ": ", actual, ", expected ", expected, "\n", (char *)NULL) : -1;
+	free(actual);
+	free(expected);
+	return rc;
+}
+
+/* A check with its own actual value: "register ax: expected 0x1, actual 0x2 (mismatch)". */
+static int detail_group_check(struct junit *j, const struct check *k, const struct check_kind_info *info)
+{
+	char *label = text_escape_str(k->label, 0);
+	char *expected = word_of(&k->expected), *actual = word_of(&k->actual);
+	char *none = strfmt_alloc(", no %s read back\n", info->group);
+	int rc = -1;
+	if (label && expected && actual && none)
+		rc = k->actual_known
+			? texts(j, info->noun ? info->noun : info->group, " ", label, ": expected ", expected, ", actual ",
+				actual, k->passed ? "\n" : " (mismatch)\n", (char *)NULL)
+			: texts(j, info->noun ? info->noun : info->group, " ", label, ": expected ", expected, none,
+				(char *)NULL);
+	free(label);
+	free(expected);
+	free(actual);
+	free(none);
+	return rc;
+}
+
+static int detail_checks(struct junit *j, const struct record_case *c)
+{
+	for (size_t i = 0; i < c->check_count; i++) {
+		const struct check *k = &c->checks[i];
+		const struct check_kind_info *info = check_kind_info(k->kind);
+		if (!info)
+			continue;
+		int rc = info->field ? detail_field_check(j, k, info) : detail_group_check(j, k, info);
+		if (rc < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -356,43 +390,45 @@ static int detail_message(struct junit *j, const char *label, const char *messag
 	char *escaped = text_escape_str(message, TEXT_ESCAPE_KEEP_NEWLINE | TEXT_ESCAPE_KEEP_UTF8);
 	if (!escaped)
 		return -1;
-	int rc = xml_ok(xmlTextWriterWriteFormatString(j->w, "%s%s\n", label, escaped));
+	int rc = texts(j, label, escaped, "\n", (char *)NULL);
 	free(escaped);
 	return rc;
 }
 
-/* The text of <failure> or <error>: what was expected against what happened. */
-static int details(struct junit *j, const struct case_report *c)
+static int detail_cs_ip(struct junit *j, const struct record_case *c)
 {
-	const struct run_result *r = c->result;
-	const struct verdict *v = c->verdict;
-	if (r->outcome == OUTCOME_CASE_ERROR)
-		return detail_message(j, "", r->message ? r->message : v->reason);
-	if (xml_ok(xmlTextWriterWriteFormatString(j->w, "outcome: %s, expected %s\n", outcome_name(r->outcome),
-						  outcome_name(v->expected_exit))) < 0)
-		return -1;
-	if (detail_output(j, r, v) < 0 || detail_registers(j, v, r->regs_valid) < 0)
-		return -1;
-	if (r->regs_valid &&
-	    xml_ok(xmlTextWriterWriteFormatString(j->w, "cs:ip: %04" PRIx16 ":%04" PRIx32 "\n",
-						  r->regs.seg[SEG_CS], r->regs.eip)) < 0)
-		return -1;
-	return r->message ? detail_message(j, "message: ", r->message) : 0;
+	const struct record_reg *cs = record_reg_find(c, "cs"), *ip = record_reg_find(c, "eip");
+	if (!cs || !ip)
+		return 0;
+	char line[64];
+	snprintf(line, sizeof(line), "cs:ip: %04" PRIx64 ":%04" PRIx64 "\n", cs->value, ip->value);
+	return text(j, line);
 }
 
-static int testcase_problem(struct junit *j, const struct case_report *c)
+/* The text of <failure> or <error>: what was expected against what happened. */
+static int details(struct junit *j, const struct record_case *c)
 {
-	const struct verdict *v = c->verdict;
-	if (v->status == VERDICT_PASS)
+	if (c->outcome == OUTCOME_CASE_ERROR)
+		return detail_message(j, "", c->message ? c->message : c->reason);
+	if (detail_checks(j, c) < 0)
+		return -1;
+	if (c->regs_valid && detail_cs_ip(j, c) < 0)
+		return -1;
+	return c->message ? detail_message(j, "message: ", c->message) : 0;
+}
+
+static int testcase_problem(struct junit *j, const struct record_case *c)
+{
+	if (c->status == VERDICT_PASS)
 		return 0;
-	const char *message = v->reason[0] ? v->reason : v->status == VERDICT_FAIL ? "failed" : "error";
-	if (start(j, v->status == VERDICT_FAIL ? "failure" : "error") < 0 || attr_text(j, "message", message) < 0 ||
-	    attr(j, "type", outcome_name(c->result->outcome)) < 0 || details(j, c) < 0)
+	const char *message = c->reason && c->reason[0] ? c->reason : c->status == VERDICT_FAIL ? "failed" : "error";
+	if (start(j, c->status == VERDICT_FAIL ? "failure" : "error") < 0 || attr_text(j, "message", message) < 0 ||
+	    attr(j, "type", outcome_name(c->outcome)) < 0 || details(j, c) < 0)
 		return -1;
 	return end(j);
 }
 
-static int testcase_properties(struct junit *j, const struct run_result *r)
+static int testcase_properties(struct junit *j, const struct record_case *r)
 {
 	char exits[24];
 	snprintf(exits, sizeof(exits), "%" PRIu64, r->exits);
@@ -423,12 +459,11 @@ static int testcase_output(struct junit *j, const struct bytes *output)
 
 static int testcase(struct junit *j, size_t i)
 {
-	const struct case_report *c = &j->rep->cases[i];
+	const struct record_case *c = &j->rep->cases[i];
 	if (start(j, "testcase") < 0 || attr(j, "classname", j->names[i].classname) < 0 ||
 	    attr(j, "name", junit_name_of(&j->names[i])) < 0 || attr_seconds(j, "time", case_ns(c)) < 0)
 		return -1;
-	if (testcase_properties(j, c->result) < 0 || testcase_problem(j, c) < 0 ||
-	    testcase_output(j, &c->result->output) < 0)
+	if (testcase_properties(j, c) < 0 || testcase_problem(j, c) < 0 || testcase_output(j, &c->output) < 0)
 		return -1;
 	return end(j);
 }
@@ -450,7 +485,7 @@ static int testsuite(struct junit *j, size_t first)
 
 static int run_properties(struct junit *j)
 {
-	const struct run_report *rep = j->rep;
+	const struct record *rep = j->rep;
 	if (start(j, "properties") < 0 || property(j, "backend", rep->backend ? rep->backend : "unknown") < 0 ||
 	    property(j, "version", rep->version ? rep->version : "unknown") < 0)
 		return -1;
@@ -473,14 +508,29 @@ static int document(struct junit *j)
 	return xml_ok(xmlTextWriterFlush(j->w));
 }
 
-/* The whole document goes to memory first: no half-written file is left
- * behind when something fails midway, and libxml2 reports nothing itself. */
-static int render(const struct run_report *rep, struct junit_name *names, xmlBufferPtr buf)
+static int file_sink(void *context, const char *buffer, int len)
+{
+	return fwrite(buffer, 1, (size_t)len, context) == (size_t)len ? len : -1;
+}
+
+/* The stream belongs to the caller: closing the writer must not close it. */
+static int file_sink_close(void *context)
+{
+	(void)context;
+	return 0;
+}
+
+/* libxml2 writes through its own buffer into out; it reports nothing itself. */
+static int render(const struct record *rep, struct junit_name *names, FILE *out)
 {
 	struct junit j = { .rep = rep, .names = names };
-	j.w = xmlNewTextWriterMemory(buf, 0);
-	if (!j.w)
+	xmlOutputBufferPtr sink = xmlOutputBufferCreateIO(file_sink, file_sink_close, out, NULL);
+	j.w = sink ? xmlNewTextWriter(sink) : NULL;
+	if (!j.w) {
+		if (sink)
+			xmlOutputBufferClose(sink);
 		return -1;
+	}
 	int rc = xml_ok(xmlTextWriterSetIndent(j.w, 1));
 	if (rc == 0)
 		rc = xml_ok(xmlTextWriterSetIndentString(j.w, BAD_CAST "  "));
@@ -490,46 +540,15 @@ static int render(const struct run_report *rep, struct junit_name *names, xmlBuf
 	return rc;
 }
 
-static int file_write(const char *path, const void *data, size_t len, char *err, size_t err_len)
+int report_junit_render(const struct record *rep, FILE *out, const struct render_options *opt, char *err,
+			size_t err_len)
 {
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		set_err(err, err_len, "cannot create %s: %s", path, strerror(errno));
-		return -1;
-	}
-	size_t written = fwrite(data, 1, len, f);
-	int saved = errno;
-	if (fclose(f) != 0 || written != len) {
-		set_err(err, err_len, "cannot write %s: %s", path, strerror(written != len ? saved : errno));
-		return -1;
-	}
-	return 0;
-}
-
-static bool cases_complete(const struct run_report *rep)
-{
-	for (size_t i = 0; i < rep->count; i++) {
-		if (!rep->cases[i].result || !rep->cases[i].verdict)
-			return false;
-	}
-	return true;
-}
-
-int report_junit_write(const char *path, const struct run_report *rep, char *err, size_t err_len)
-{
-	if (!cases_complete(rep)) {
-		set_err(err, err_len, "JUnit report: a case has no result or verdict");
-		return -1;
-	}
+	(void)opt;
 	struct junit_name *names = names_build(rep);
-	xmlBufferPtr buf = names ? xmlBufferCreate() : NULL;
-	int rc = buf ? render(rep, names, buf) : -1;
-	if (rc < 0)
-		set_err(err, err_len, "JUnit report: cannot build the XML (out of memory?)");
-	else
-		rc = file_write(path, xmlBufferContent(buf), (size_t)xmlBufferLength(buf), err, err_len);
-	if (buf)
-		xmlBufferFree(buf);
+	int rc = names ? render(rep, names, out) : -1;
 	names_free(names, rep->count);
-	return rc;
+	if (rc == 0 && fflush(out) == 0 && !ferror(out))
+		return 0;
+	strfmt_err(err, err_len, "JUnit report: %s", ferror(out) ? strerror(errno) : "cannot build the XML (out of memory?)");
+	return -1;
 }

@@ -1,49 +1,53 @@
-/* report: what the report writers read: per case its identity, result and
- * verdict, plus what holds for the whole run. The writers themselves are
- * tap.c, junit.c, summary.c and results.c beside this header. */
+/* report: every report is a renderer of the results record
+ * (record/record.h) behind one interface; the renderers are tap.c, junit.c,
+ * summary.c, results.c and json.c beside this header, listed in
+ * renderers.c. */
 #ifndef KVMCHECK_REPORT_H
 #define KVMCHECK_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 
-#include "machine/result.h"
-#include "judge/verdict.h"
+#include "record/record.h"
 
-struct case_report {
-	const char *file;       /* the case file as named on the command line */
-	int index;              /* document index inside it */
-	const char *name;
-	const struct run_result *result;
-	const struct verdict *verdict;
-};
-
-struct run_report {
-	const char *version;
-	const char *backend;     /* the backend chosen for the run */
-	const struct case_report *cases;
-	size_t count;
-	uint64_t elapsed_ns;
-};
-
-struct report_options {
+struct render_options {
 	bool tap_timing;         /* put durations into TAP (off: TAP is byte-identical run to run) */
 	bool verbose;            /* diagnostics for passing cases too */
 };
 
-/* TAP version 13: plan, one test point per case, a YAML block per failure. */
-int report_tap_write(FILE *out, const struct run_report *rep, const struct report_options *opt);
+/* Writes rec to out in the renderer's format. 0, or -1 with err filled in. */
+typedef int render_fn(const struct record *rec, FILE *out, const struct render_options *opt, char *err,
+		      size_t err_len);
 
-/* JUnit XML: a testsuite per case file, a testcase per case. Returns 0, or
- * -1 with err filled in. */
-int report_junit_write(const char *path, const struct run_report *rep, char *err, size_t err_len);
+struct renderer {
+	const char *name;
+	render_fn *render;
+};
+
+/* The renderer called name (tap, junit, summary, results, json), or NULL. */
+const struct renderer *renderer_find(const char *name);
+
+/* Renders into the file at path, atomically: readers see the old file or
+ * the whole new one, never a part (report/atomic_file.h). Folders above
+ * path are made as needed. 0, or -1 with err naming path and the cause. */
+int report_file_render(const char *path, const struct renderer *r, const struct record *rec,
+		       const struct render_options *opt, char *err, size_t err_len);
+
+/* TAP version 13: plan, one test point per case, a YAML block per failure. */
+render_fn report_tap_render;
+
+/* JUnit XML: a testsuite per case file, a testcase per case. */
+render_fn report_junit_render;
 
 /* The human summary for stderr: counts, failing cases with reasons, backend, time. */
-void report_summary_write(FILE *out, const struct run_report *rep);
+render_fn report_summary_render;
 
 /* One line per case with everything two backends must agree on, for parity
  * checks: see README "Parity". */
-int report_results_write(FILE *out, const struct run_report *rep);
+render_fn report_results_render;
+
+/* The record itself, as JSON (record_json_write). */
+render_fn report_json_render;
 
 #endif

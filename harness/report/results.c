@@ -1,8 +1,11 @@
 #include "report/report.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "core/strfmt.h"
 #include "core/text_escape.h"
 
 /* The parity record: every field is something two backends must agree on,
@@ -21,19 +24,17 @@ static void results_hex(FILE *out, const struct bytes *b)
 	}
 }
 
-static void results_regs(FILE *out, bool valid, const struct cpu_state *s)
+/* Every register the record holds, in its order, as name=hex of its width. */
+static void results_regs(FILE *out, const struct record_case *c)
 {
-	if (!valid) {
+	if (!c->regs_valid) {
 		fputc('-', out);
 		return;
 	}
-	fprintf(out, "eax=%08x ecx=%08x edx=%08x ebx=%08x esp=%08x ebp=%08x esi=%08x edi=%08x "
-		"eip=%08x eflags=%08x es=%04x cs=%04x ss=%04x ds=%04x fs=%04x gs=%04x",
-		(unsigned)s->gpr[GPR_EAX], (unsigned)s->gpr[GPR_ECX], (unsigned)s->gpr[GPR_EDX],
-		(unsigned)s->gpr[GPR_EBX], (unsigned)s->gpr[GPR_ESP], (unsigned)s->gpr[GPR_EBP],
-		(unsigned)s->gpr[GPR_ESI], (unsigned)s->gpr[GPR_EDI], (unsigned)s->eip, (unsigned)s->eflags,
-		(unsigned)s->seg[SEG_ES], (unsigned)s->seg[SEG_CS], (unsigned)s->seg[SEG_SS],
-		(unsigned)s->seg[SEG_DS], (unsigned)s->seg[SEG_FS], (unsigned)s->seg[SEG_GS]);
+	for (size_t i = 0; i < c->reg_count; i++) {
+		const struct record_reg *r = &c->regs[i];
+		fprintf(out, "%s%s=%0*" PRIx64, i ? " " : "", r->name, r->width / 4, r->value);
+	}
 }
 
 /* FNV-1a of the final screen: the whole screen in a few characters. */
@@ -47,40 +48,42 @@ static uint32_t results_screen_hash(const struct bytes *screen)
 
 /* The file name is escaped so that a tab or newline in it cannot add fields
  * or lines to the record. */
-static int results_line(FILE *out, const struct case_report *c)
+static int results_line(FILE *out, const struct record_case *c)
 {
-	const struct run_result *r = c->result;
 	char *file = text_escape_str(c->file, 0);
 	if (!file)
 		return -1;
-	fprintf(out, "%s:%d\t%s", file, c->index, outcome_name(r->outcome));
-	if (r->outcome == OUTCOME_EXIT)
-		fprintf(out, "=%" PRIu32, r->exit_code);
-	fprintf(out, "\t%" PRIu64 "\t", r->exits);
+	fprintf(out, "%s:%d\t%s", file, c->index, outcome_name(c->outcome));
+	if (c->outcome == OUTCOME_EXIT)
+		fprintf(out, "=%" PRIu32, c->exit_code);
+	fprintf(out, "\t%" PRIu64 "\t", c->exits);
 	free(file);
-	results_hex(out, &r->output);
+	results_hex(out, &c->output);
 	fputc('\t', out);
-	results_regs(out, r->regs_valid, &r->regs);
+	results_regs(out, c);
 	/* Only runs with firmware or a screen to check have these two fields. */
-	if (r->console.len || r->screen.len) {
+	if (c->console.len || c->screen.len) {
 		fputc('\t', out);
-		results_hex(out, &r->console);
-		fprintf(out, "\t%08" PRIx32, results_screen_hash(&r->screen));
+		results_hex(out, &c->console);
+		fprintf(out, "\t%08" PRIx32, results_screen_hash(&c->screen));
 	}
 	fputc('\n', out);
 	return 0;
 }
 
-int report_results_write(FILE *out, const struct run_report *rep)
+int report_results_render(const struct record *rec, FILE *out, const struct render_options *opt, char *err,
+			  size_t err_len)
 {
-	for (size_t i = 0; i < rep->count; i++) {
-		if (!rep->cases[i].result)
-			return -1;
-	}
+	(void)opt;
 	fputs("# kvmcheck results 1\n", out);
-	for (size_t i = 0; i < rep->count; i++) {
-		if (results_line(out, &rep->cases[i]) < 0)
+	for (size_t i = 0; i < rec->count; i++) {
+		if (results_line(out, &rec->cases[i]) < 0) {
+			strfmt_err(err, err_len, "parity record: out of memory");
 			return -1;
+		}
 	}
-	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
+	if (fflush(out) == 0 && !ferror(out))
+		return 0;
+	strfmt_err(err, err_len, "parity record: %s", strerror(errno));
+	return -1;
 }

@@ -1,21 +1,22 @@
 #include "report/report.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strfmt.h"
 #include "core/text_escape.h"
 
 struct summary_counts {
 	size_t passed, failed, errors;
 };
 
-static struct summary_counts summary_count(const struct run_report *rep)
+static struct summary_counts summary_count(const struct record *rec)
 {
 	struct summary_counts n = {0};
-	for (size_t i = 0; i < rep->count; i++) {
-		const struct verdict *v = rep->cases[i].verdict;
-		enum verdict_status status = v ? v->status : VERDICT_ERROR;
+	for (size_t i = 0; i < rec->count; i++) {
+		enum verdict_status status = rec->cases[i].status;
 		n.passed += status == VERDICT_PASS;
 		n.failed += status == VERDICT_FAIL;
 		n.errors += status == VERDICT_ERROR;
@@ -25,24 +26,23 @@ static struct summary_counts summary_count(const struct run_report *rep)
 
 /* Why a case did not pass, for one line: the verdict's reason, else the
  * first line of the result's message. */
-static const char *summary_reason(const struct case_report *c, size_t *len)
+static const char *summary_reason(const struct record_case *c, size_t *len)
 {
-	const char *reason = c->verdict && c->verdict->reason[0] ? c->verdict->reason
-			     : c->result && c->result->message ? c->result->message : "no verdict";
+	const char *reason = c->reason && c->reason[0] ? c->reason : c->message ? c->message : "no verdict";
 	*len = strcspn(reason, "\n");
 	return reason;
 }
 
 /* Names, paths and reasons go to a terminal: escaping keeps a hostile name
  * from moving the cursor or recolouring the screen. */
-static void summary_case(FILE *out, const struct case_report *c)
+static void summary_case(FILE *out, const struct record_case *c)
 {
 	size_t reason_len;
 	const char *reason = summary_reason(c, &reason_len);
 	char *file = text_escape_str(c->file, TEXT_ESCAPE_KEEP_UTF8);
 	char *name = text_escape_str(c->name && c->name[0] ? c->name : "(unnamed)", TEXT_ESCAPE_KEEP_UTF8);
 	char *why = text_escape(reason, reason_len, TEXT_ESCAPE_KEEP_UTF8);
-	bool failed = c->verdict && c->verdict->status == VERDICT_FAIL;
+	bool failed = c->status == VERDICT_FAIL;
 	if (file && name && why)
 		fprintf(out, "  %s %s: %s - %s\n", failed ? "FAIL" : "ERROR", file, name, why);
 	else
@@ -52,19 +52,24 @@ static void summary_case(FILE *out, const struct case_report *c)
 	free(why);
 }
 
-void report_summary_write(FILE *out, const struct run_report *rep)
+int report_summary_render(const struct record *rec, FILE *out, const struct render_options *opt, char *err,
+			  size_t err_len)
 {
-	struct summary_counts n = summary_count(rep);
-	char *backend = text_escape_str(rep->backend ? rep->backend : "unknown", TEXT_ESCAPE_KEEP_UTF8);
+	(void)opt;
+	struct summary_counts n = summary_count(rec);
+	char *backend = text_escape_str(rec->backend ? rec->backend : "unknown", TEXT_ESCAPE_KEEP_UTF8);
 	/* Hundredths, by integer arithmetic: the locale cannot change the point. */
-	uint64_t cs = (rep->elapsed_ns + 5000000) / 10000000;
+	uint64_t cs = (rec->elapsed_ns + 5000000) / 10000000;
 	fprintf(out, "kvmcheck: %zu case%s, %zu passed, %zu failed, %zu error%s (backend %s, %" PRIu64 ".%02" PRIu64 " s)\n",
-		rep->count, rep->count == 1 ? "" : "s", n.passed, n.failed, n.errors, n.errors == 1 ? "" : "s",
+		rec->count, rec->count == 1 ? "" : "s", n.passed, n.failed, n.errors, n.errors == 1 ? "" : "s",
 		backend ? backend : "?", cs / 100, cs % 100);
 	free(backend);
-	for (size_t i = 0; i < rep->count; i++) {
-		const struct case_report *c = &rep->cases[i];
-		if (!c->verdict || c->verdict->status != VERDICT_PASS)
-			summary_case(out, c);
+	for (size_t i = 0; i < rec->count; i++) {
+		if (rec->cases[i].status != VERDICT_PASS)
+			summary_case(out, &rec->cases[i]);
 	}
+	if (fflush(out) == 0 && !ferror(out))
+		return 0;
+	strfmt_err(err, err_len, "summary: %s", strerror(errno));
+	return -1;
 }

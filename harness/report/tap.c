@@ -1,11 +1,13 @@
 #include "report/report.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
+#include "core/strfmt.h"
 #include "core/text_escape.h"
 
 /* The diagnostics block is built by libyaml's emitter rather than by hand so
@@ -68,6 +70,17 @@ static int diag_text(struct diag *d, const char *key, const char *value)
 	return diag_bytes(d, key, value, strlen(value));
 }
 
+/* A word of ours held as bytes (a check's value): plain. */
+static int diag_bytes_plain(struct diag *d, const char *key, const struct bytes *value)
+{
+	char *word = strndup(value->len ? (const char *)value->data : "", value->len);
+	if (!word)
+		return -1;
+	int rc = diag_word(d, key, word);
+	free(word);
+	return rc;
+}
+
 static int diag_u64(struct diag *d, const char *key, uint64_t value)
 {
 	char buf[24];
@@ -113,164 +126,178 @@ static int diag_times(struct diag *d, const struct stage_times *t)
 	return diag_mapping_end(d);
 }
 
-static int diag_hex(struct diag *d, const char *key, uint32_t value, int width)
+/* A value in a check: outside bytes escaped and quoted, our own words plain. */
+static int diag_check_value(struct diag *d, const char *key, const struct check *c, const struct bytes *value)
 {
-	char buf[16];
-	snprintf(buf, sizeof(buf), "0x%0*" PRIx32, width / 4, value);
-	return diag_word(d, key, buf);
+	const struct check_kind_info *info = check_kind_info(c->kind);
+	if (info && info->bytes)
+		return diag_bytes(d, key, value->data, value->len);
+	return diag_bytes_plain(d, key, value);
 }
 
-/* The name array is fixed-size and need not be terminated. */
-static size_t reg_name_len(const struct reg_value *r)
+/* Checks that compare a field of the case come right after that field:
+ * "expected_<label>", and where the values part. */
+static int diag_field_checks(struct diag *d, const struct record_case *c, const char *field)
 {
-	const char *nul = memchr(r->name, '\0', sizeof(r->name));
-	return nul ? (size_t)(nul - r->name) : sizeof(r->name);
-}
-
-/* A repeated name gets a suffix, since YAML keys must be unique. */
-static int diag_reg_key(struct diag *d, const struct verdict *v, size_t i)
-{
-	const char *name = v->regs[i].expected.name;
-	size_t len = reg_name_len(&v->regs[i].expected);
-	size_t repeats = 0;
-	for (size_t j = 0; j < i; j++) {
-		if (reg_name_len(&v->regs[j].expected) == len && memcmp(v->regs[j].expected.name, name, len) == 0)
-			repeats++;
-	}
-	char *escaped = text_escape(name, len, 0);
-	if (!escaped)
-		return -1;
-	char key[64];
-	if (repeats)
-		snprintf(key, sizeof(key), "%s_%zu", escaped, repeats + 1);
-	else
-		snprintf(key, sizeof(key), "%s", escaped);
-	free(escaped);
-	return diag_scalar(d, key, YAML_PLAIN_SCALAR_STYLE);
-}
-
-static int diag_reg(struct diag *d, const struct verdict *v, size_t i, bool regs_valid)
-{
-	const struct reg_check *rc = &v->regs[i];
-	int width = rc->expected.ref.width;
-	if (diag_reg_key(d, v, i) < 0 || diag_mapping_start(d) < 0 ||
-	    diag_hex(d, "expected", rc->expected.value, width) < 0)
-		return -1;
-	/* Registers the guest never handed back have no actual value to show. */
-	if (regs_valid && diag_hex(d, "actual", rc->actual, width) < 0)
-		return -1;
-	if (diag_word(d, "match", rc->ok ? "true" : "false") < 0)
-		return -1;
-	return diag_mapping_end(d);
-}
-
-static int diag_regs(struct diag *d, const struct verdict *v, bool regs_valid)
-{
-	if (v->reg_count == 0)
-		return 0;
-	if (diag_scalar(d, "registers", YAML_PLAIN_SCALAR_STYLE) < 0 || diag_mapping_start(d) < 0)
-		return -1;
-	for (size_t i = 0; i < v->reg_count && i < CASE_MAX_REGS; i++) {
-		if (diag_reg(d, v, i, regs_valid) < 0)
+	for (size_t i = 0; i < c->check_count; i++) {
+		const struct check *k = &c->checks[i];
+		const struct check_kind_info *info = check_kind_info(k->kind);
+		if (!info || !info->field || strcmp(info->field, field) != 0)
+			continue;
+		char *label = text_escape_str(k->label, 0);
+		char *key = label ? strfmt_alloc("expected_%s", label) : NULL;
+		int rc = key ? diag_check_value(d, key, k, &k->expected) : -1;
+		free(label);
+		free(key);
+		if (rc < 0)
+			return -1;
+		if (k->first_difference >= 0 && diag_u64(d, "first_difference", (uint64_t)k->first_difference) < 0)
 			return -1;
 	}
-	return diag_mapping_end(d);
-}
-
-static int diag_output(struct diag *d, const struct run_result *r, const struct verdict *v)
-{
-	if (diag_bytes(d, "output", r->output.data, r->output.len) < 0)
-		return -1;
-	if (!v->output_checked)
-		return 0;
-	if (v->expected_output &&
-	    diag_bytes(d, "expected_output", v->expected_output->data, v->expected_output->len) < 0)
-		return -1;
-	if (v->output_diff_at >= 0 && diag_u64(d, "first_difference", (uint64_t)v->output_diff_at) < 0)
-		return -1;
 	return 0;
 }
 
-/* What the firmware leaves: the exit code, the console output, and the
- * screen when a check of it failed. Nothing for cases without firmware. */
-static int diag_firmware(struct diag *d, const struct case_report *c)
+static const char *group_of(const struct check *k)
 {
-	const struct run_result *r = c->result;
-	const struct verdict *v = c->verdict;
-	if (r->outcome == OUTCOME_EXIT && diag_u64(d, "exit_code", r->exit_code) < 0)
+	const struct check_kind_info *info = check_kind_info(k->kind);
+	return info ? info->group : NULL;
+}
+
+static bool in_group(const struct check *k, const char *group)
+{
+	const char *g = group_of(k);
+	return g && strcmp(g, group) == 0;
+}
+
+/* A repeated label gets a suffix, since YAML keys must be unique. */
+static int diag_check_key(struct diag *d, const struct record_case *c, size_t i)
+{
+	const char *label = c->checks[i].label, *group = group_of(&c->checks[i]);
+	size_t repeats = 0;
+	for (size_t j = 0; j < i; j++)
+		repeats += in_group(&c->checks[j], group) && strcmp(c->checks[j].label, label) == 0;
+	char *escaped = text_escape_str(label, 0);
+	if (!escaped)
 		return -1;
-	if ((r->console.len || v->console_checked) && diag_bytes(d, "console", r->console.data, r->console.len) < 0)
-		return -1;
-	if (v->console_checked && v->console_diff_at >= 0 &&
-	    diag_u64(d, "console_first_difference", (uint64_t)v->console_diff_at) < 0)
-		return -1;
-	if (!v->screen_checked || v->screen_ok)
-		return 0;
-	struct bytes text = {0};
-	size_t used = 0; /* up to the last row with text on it */
-	int rc = 0;
-	for (int row = 0; row < CASE_SCREEN_ROWS && rc == 0; row++) {
-		char line[CASE_SCREEN_COLUMNS + 2];
-		verdict_screen_row(&r->screen, row, line);
-		strcat(line, "\n");
-		rc = bytes_append(&text, line, strlen(line));
-		if (line[1] || line[0] != '\n')
-			used = text.len;
-	}
-	text.len = used;
-	if (rc == 0)
-		rc = diag_bytes(d, "screen", text.data, text.len);
-	bytes_free(&text);
+	char *key = repeats ? strfmt_alloc("%s_%zu", escaped, repeats + 1) : strfmt_alloc("%s", escaped);
+	free(escaped);
+	int rc = key ? diag_scalar(d, key, YAML_PLAIN_SCALAR_STYLE) : -1;
+	free(key);
 	return rc;
 }
 
-static int diag_cs_ip(struct diag *d, const struct cpu_state *regs)
+static int diag_group_check(struct diag *d, const struct record_case *c, size_t i)
 {
-	char buf[24];
-	snprintf(buf, sizeof(buf), "%04" PRIx16 ":%04" PRIx32, regs->seg[SEG_CS], regs->eip);
+	const struct check *k = &c->checks[i];
+	if (diag_check_key(d, c, i) < 0 || diag_mapping_start(d) < 0 ||
+	    diag_check_value(d, "expected", k, &k->expected) < 0)
+		return -1;
+	/* Nothing came back to compare with: no actual value to show. */
+	if (k->actual_known && diag_check_value(d, "actual", k, &k->actual) < 0)
+		return -1;
+	if (diag_word(d, "match", k->passed ? "true" : "false") < 0)
+		return -1;
+	return diag_mapping_end(d);
+}
+
+static bool group_seen_before(const struct record_case *c, size_t i)
+{
+	for (size_t j = 0; j < i; j++) {
+		if (in_group(&c->checks[j], group_of(&c->checks[i])))
+			return true;
+	}
+	return false;
+}
+
+/* Checks with actual values of their own, a mapping per group, in the order
+ * the groups first appear. */
+static int diag_groups(struct diag *d, const struct record_case *c)
+{
+	for (size_t i = 0; i < c->check_count; i++) {
+		const char *group = group_of(&c->checks[i]);
+		if (!group || group_seen_before(c, i))
+			continue;
+		if (diag_scalar(d, group, YAML_PLAIN_SCALAR_STYLE) < 0 || diag_mapping_start(d) < 0)
+			return -1;
+		for (size_t j = i; j < c->check_count; j++) {
+			if (in_group(&c->checks[j], group) && diag_group_check(d, c, j) < 0)
+				return -1;
+		}
+		if (diag_mapping_end(d) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int diag_output(struct diag *d, const struct record_case *c)
+{
+	if (diag_bytes(d, "output", c->output.data, c->output.len) < 0)
+		return -1;
+	return diag_field_checks(d, c, "output");
+}
+
+/* What a program under the firmware left: its exit code and the console
+ * output, each followed by its check. Nothing for cases that have neither. */
+static int diag_program(struct diag *d, const struct record_case *c)
+{
+	if (c->outcome == OUTCOME_EXIT &&
+	    (diag_u64(d, "exit_code", c->exit_code) < 0 || diag_field_checks(d, c, "exit_code") < 0))
+		return -1;
+	bool console_checked = false;
+	for (size_t i = 0; i < c->check_count; i++)
+		console_checked |= c->checks[i].kind == CHECK_CONSOLE;
+	if (!c->console.len && !console_checked)
+		return 0;
+	if (diag_bytes(d, "console", c->console.data, c->console.len) < 0)
+		return -1;
+	return diag_field_checks(d, c, "console");
+}
+
+static int diag_cs_ip(struct diag *d, const struct record_case *c)
+{
+	const struct record_reg *cs = record_reg_find(c, "cs"), *ip = record_reg_find(c, "eip");
+	if (!cs || !ip)
+		return 0;
+	char buf[48];
+	snprintf(buf, sizeof(buf), "%04" PRIx64 ":%04" PRIx64, cs->value, ip->value);
 	if (diag_scalar(d, "cs_ip", YAML_PLAIN_SCALAR_STYLE) < 0)
 		return -1;
 	/* Quoted: YAML 1.1 would read 0000:0100 as a base-60 number. */
 	return diag_scalar(d, buf, YAML_SINGLE_QUOTED_SCALAR_STYLE);
 }
 
-static int diag_identity(struct diag *d, const struct case_report *c)
+static int diag_identity(struct diag *d, const struct record_case *c)
 {
-	const struct run_result *r = c->result;
-	const struct verdict *v = c->verdict;
 	if (diag_text(d, "file", c->file ? c->file : "") < 0 ||
 	    diag_u64(d, "index", (uint64_t)(c->index < 0 ? 0 : c->index)) < 0 ||
-	    diag_word(d, "outcome", outcome_name(r->outcome)) < 0 ||
-	    diag_word(d, "expected_exit", outcome_name(v->expected_exit)) < 0)
+	    diag_word(d, "outcome", outcome_name(c->outcome)) < 0 || diag_field_checks(d, c, "outcome") < 0)
 		return -1;
-	if (v->reason[0] && diag_text(d, "reason", v->reason) < 0)
+	if (c->reason && c->reason[0] && diag_text(d, "reason", c->reason) < 0)
 		return -1;
-	if (r->message && diag_text(d, "message", r->message) < 0)
+	if (c->message && diag_text(d, "message", c->message) < 0)
 		return -1;
 	return 0;
 }
 
-static int diag_case(struct diag *d, const struct case_report *c, const struct report_options *opt)
+static int diag_case(struct diag *d, const struct record_case *c, const struct render_options *opt)
 {
-	const struct run_result *r = c->result;
 	/* Nothing ran: the message (file:line:col: cause) is all there is to say. */
-	if (r->outcome == OUTCOME_CASE_ERROR)
-		return diag_text(d, "message", r->message ? r->message : c->verdict->reason);
-	if (diag_identity(d, c) < 0 || diag_u64(d, "exits", r->exits) < 0)
+	if (c->outcome == OUTCOME_CASE_ERROR)
+		return diag_text(d, "message", c->message ? c->message : c->reason ? c->reason : "");
+	if (diag_identity(d, c) < 0 || diag_u64(d, "exits", c->exits) < 0)
 		return -1;
-	if (r->backend && diag_word(d, "backend", r->backend) < 0)
+	if (c->backend && diag_word(d, "backend", c->backend) < 0)
 		return -1;
-	if (diag_output(d, r, c->verdict) < 0 || diag_firmware(d, c) < 0 ||
-	    diag_regs(d, c->verdict, r->regs_valid) < 0)
+	if (diag_output(d, c) < 0 || diag_program(d, c) < 0 || diag_groups(d, c) < 0)
 		return -1;
-	if (r->regs_valid && diag_cs_ip(d, &r->regs) < 0)
+	if (c->regs_valid && diag_cs_ip(d, c) < 0)
 		return -1;
-	if (opt->tap_timing && diag_times(d, &r->times) < 0)
+	if (opt->tap_timing && diag_times(d, &c->times) < 0)
 		return -1;
 	return 0;
 }
 
-static int diag_document(struct diag *d, const struct case_report *c, const struct report_options *opt)
+static int diag_document(struct diag *d, const struct record_case *c, const struct render_options *opt)
 {
 	yaml_event_t event;
 	if (!yaml_stream_start_event_initialize(&event, YAML_UTF8_ENCODING) || diag_emit(d, &event) < 0)
@@ -288,7 +315,7 @@ static int diag_document(struct diag *d, const struct case_report *c, const stru
 }
 
 /* The block as YAML text, unindented, into yaml (to bytes_free). */
-static int diag_render(const struct case_report *c, const struct report_options *opt, struct bytes *yaml)
+static int diag_render(const struct record_case *c, const struct render_options *opt, struct bytes *yaml)
 {
 	struct diag d = { .text = {0} };
 	if (!yaml_emitter_initialize(&d.emitter))
@@ -325,7 +352,7 @@ static void tap_block_write(FILE *out, const struct bytes *yaml)
 	fputs("  ...\n", out);
 }
 
-static int tap_diagnostics(FILE *out, const struct case_report *c, const struct report_options *opt)
+static int tap_diagnostics(FILE *out, const struct record_case *c, const struct render_options *opt)
 {
 	struct bytes yaml = {0};
 	if (diag_render(c, opt, &yaml) < 0)
@@ -353,53 +380,51 @@ static int tap_description_write(FILE *out, const char *name)
 	return 0;
 }
 
-static int tap_point_write(FILE *out, size_t number, const struct case_report *c)
+static int tap_point_write(FILE *out, size_t number, const struct record_case *c)
 {
-	fprintf(out, "%s %zu", c->verdict->status == VERDICT_PASS ? "ok" : "not ok", number);
+	fprintf(out, "%s %zu", c->status == VERDICT_PASS ? "ok" : "not ok", number);
 	if (tap_description_write(out, c->name) < 0)
 		return -1;
 	fputc('\n', out);
 	return 0;
 }
 
-static int tap_header_write(FILE *out, const struct run_report *rep)
+static int tap_header_write(FILE *out, const struct record *rec)
 {
-	char *version = text_escape_str(rep->version ? rep->version : "unknown", TEXT_ESCAPE_KEEP_UTF8);
-	char *backend = text_escape_str(rep->backend ? rep->backend : "unknown", TEXT_ESCAPE_KEEP_UTF8);
+	char *version = text_escape_str(rec->version ? rec->version : "unknown", TEXT_ESCAPE_KEEP_UTF8);
+	char *backend = text_escape_str(rec->backend ? rec->backend : "unknown", TEXT_ESCAPE_KEEP_UTF8);
 	int rc = version && backend ? 0 : -1;
 	if (rc == 0)
-		fprintf(out, "TAP version 13\n# kvmcheck %s, backend %s\n1..%zu\n", version, backend, rep->count);
+		fprintf(out, "TAP version 13\n# kvmcheck %s, backend %s\n1..%zu\n", version, backend, rec->count);
 	free(version);
 	free(backend);
 	return rc;
 }
 
-static bool cases_complete(const struct run_report *rep)
+static int tap_write(const struct record *rec, FILE *out, const struct render_options *opt)
 {
-	for (size_t i = 0; i < rep->count; i++) {
-		if (!rep->cases[i].result || !rep->cases[i].verdict)
-			return false;
-	}
-	return true;
-}
-
-int report_tap_write(FILE *out, const struct run_report *rep, const struct report_options *opt)
-{
-	static const struct report_options defaults = {0};
-	if (!opt)
-		opt = &defaults;
-	if (!cases_complete(rep) || tap_header_write(out, rep) < 0)
+	if (tap_header_write(out, rec) < 0)
 		return -1;
-	for (size_t i = 0; i < rep->count; i++) {
-		const struct case_report *c = &rep->cases[i];
+	for (size_t i = 0; i < rec->count; i++) {
+		const struct record_case *c = &rec->cases[i];
 		if (tap_point_write(out, i + 1, c) < 0)
 			return -1;
-		if ((c->verdict->status != VERDICT_PASS || opt->verbose) && tap_diagnostics(out, c, opt) < 0)
+		if ((c->status != VERDICT_PASS || opt->verbose) && tap_diagnostics(out, c, opt) < 0)
 			return -1;
 	}
 	if (opt->tap_timing) {
-		uint64_t ms = (rep->elapsed_ns + 500000) / 1000000;
+		uint64_t ms = (rec->elapsed_ns + 500000) / 1000000;
 		fprintf(out, "# elapsed %" PRIu64 ".%03" PRIu64 " s\n", ms / 1000, ms % 1000);
 	}
 	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
+}
+
+int report_tap_render(const struct record *rec, FILE *out, const struct render_options *opt, char *err,
+		      size_t err_len)
+{
+	static const struct render_options defaults = {0};
+	if (tap_write(rec, out, opt ? opt : &defaults) == 0)
+		return 0;
+	strfmt_err(err, err_len, "TAP report: %s", ferror(out) ? strerror(errno) : "cannot build it (out of memory?)");
+	return -1;
 }

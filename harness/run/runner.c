@@ -7,16 +7,17 @@
 
 #include "assemble/assembler.h"
 #include "core/clock.h"
+#include "core/defaults.h"
 #include "machine/machine.h"
 #include "run/worker.h"
 
 void runner_options_default(struct runner_options *o)
 {
 	*o = (struct runner_options){
-		.output_limit = RUNNER_DEFAULT_OUTPUT_LIMIT,
-		.asm_timeout_ms = RUNNER_DEFAULT_ASM_TIMEOUT_MS,
-		.asm_cpu_seconds = RUNNER_DEFAULT_ASM_CPU_SECONDS,
-		.asm_memory = RUNNER_DEFAULT_ASM_MEMORY,
+		.output_limit = DEFAULT_OUTPUT_LIMIT,
+		.asm_timeout_ms = DEFAULT_ASM_TIMEOUT_MS,
+		.asm_cpu_seconds = DEFAULT_ASM_CPU_SECONDS,
+		.asm_memory = DEFAULT_ASM_MEMORY,
 	};
 }
 

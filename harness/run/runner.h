@@ -12,7 +12,8 @@
 #include "case/case.h"
 #include "machine/result.h"
 
-/* What holds for every case of a run unless the case says otherwise. */
+/* What holds for every case of a run unless the case says otherwise;
+ * runner_options_default fills in core/defaults.h's DEFAULT_*. */
 struct runner_options {
 	uint32_t output_limit;      /* bytes of serial output */
 	uint32_t asm_timeout_ms;    /* wall clock for nasm */
@@ -20,11 +21,6 @@ struct runner_options {
 	uint64_t asm_memory;        /* nasm's address space */
 	bool unsafe_assembler;      /* run nasm unconfined where no sandbox can be set up */
 };
-
-#define RUNNER_DEFAULT_OUTPUT_LIMIT (1u << 20)
-#define RUNNER_DEFAULT_ASM_TIMEOUT_MS 10000
-#define RUNNER_DEFAULT_ASM_CPU_SECONDS 5
-#define RUNNER_DEFAULT_ASM_MEMORY (512ull << 20)
 
 struct runner {
 	struct runner_options opt;

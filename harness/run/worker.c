@@ -1,8 +1,5 @@
 #include "run/worker.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +9,7 @@
 #include "core/bytes.h"
 #include "core/clock.h"
 #include "core/fd_io.h"
+#include "core/proc.h"
 
 /* What crosses the pipe: this header, then the output, the console output,
  * the screen and the message. */
@@ -31,10 +29,17 @@ struct worker_header {
 	uint64_t message_len;
 };
 
-static void worker_child(int fd, const struct backend_ops *backend, const struct machine_config *cfg)
+struct worker_job {
+	const struct backend_ops *backend;
+	const struct machine_config *cfg;
+};
+
+/* The child's side: runs the machine and sends the result. */
+static void worker_child(void *ctx, int fd)
 {
+	const struct worker_job *job = ctx;
 	struct run_result r = {0};
-	machine_run(backend, cfg, &r);
+	machine_run(job->backend, job->cfg, &r);
 	struct worker_header h = {
 		.outcome = r.outcome, .exit_code = r.exit_code, .exits = r.exits, .firmware_exits = r.firmware_exits, .regs_valid = r.regs_valid, .host_fault = r.host_fault,
 		.backend_ran = r.backend != NULL, .regs = r.regs, .times = r.times,
@@ -107,37 +112,23 @@ void worker_run_machine(const struct backend_ops *backend, const struct machine_
 			struct run_result *r)
 {
 	*r = (struct run_result){0};
-	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) < 0) {
-		worker_fail(r, "cannot create a pipe for the case's worker");
-		return;
-	}
-	fflush(NULL); /* nothing buffered may be written twice */
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(fds[0]);
-		worker_child(fds[1], backend, cfg);
-	}
-	close(fds[1]);
-	if (pid < 0) {
-		close(fds[0]);
-		worker_fail(r, "cannot start a worker for the case");
-		return;
-	}
 	uint64_t limit_ms = (uint64_t)cfg->timeout_ms + grace_ms;
-	struct bytes data = {0};
-	bool finished = fd_read_until(fds[0], &data, SIZE_MAX, clock_ns() + limit_ms * 1000000u);
-	close(fds[0]);
-	if (!finished)
-		kill(pid, SIGKILL);
-	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	bool clean = finished && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-	if (!clean || !worker_decode(&data, backend, r)) {
+	struct worker_job job = { backend, cfg };
+	struct proc child;
+	char err[200];
+	int rc = proc_start(&child, worker_child, &job, SIZE_MAX, clock_ns() + limit_ms * 1000000u, err, sizeof(err));
+	if (rc < 0) {
+		worker_fail(r, rc == PROC_ERR_PIPE ? "cannot create a pipe for the case's worker"
+						   : "cannot start a worker for the case");
+		proc_free(&child);
+		return;
+	}
+	proc_wait(&child);
+	bool clean = !child.killed && WIFEXITED(child.status) && WEXITSTATUS(child.status) == 0;
+	if (!clean || !worker_decode(&child.out, backend, r)) {
 		char why[200];
-		worker_explain(status, finished, limit_ms, why, sizeof(why));
+		worker_explain(child.status, !child.killed, limit_ms, why, sizeof(why));
 		worker_fail(r, why);
 	}
-	bytes_free(&data);
+	proc_free(&child);
 }

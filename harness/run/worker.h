@@ -8,12 +8,9 @@
 #include "machine/machine.h"
 #include "machine/result.h"
 
-/* Beyond the case's timeout, how long a worker may take before it is
- * killed: room for VM creation and teardown. */
-#define WORKER_GRACE_MS 10000
-
 /* machine_run(backend, cfg, result), in a child process that is killed
- * when it takes grace_ms longer than the case's timeout. */
+ * when it takes grace_ms (WORKER_GRACE_MS, core/defaults.h) longer than
+ * the case's timeout. */
 void worker_run_machine(const struct backend_ops *backend, const struct machine_config *cfg, uint32_t grace_ms,
 			struct run_result *result);
 

@@ -27,12 +27,6 @@ static const struct reg_name reg_names[] = {
 	SEG("ds", SEG_DS), SEG("fs", SEG_FS), SEG("gs", SEG_GS),
 };
 
-void cpu_state_reset(struct cpu_state *state)
-{
-	memset(state, 0, sizeof(*state));
-	state->eflags = 0x2; /* bit 1 is reserved and always reads as 1 */
-}
-
 bool reg_lookup(const char *name, struct reg_ref *out)
 {
 	for (size_t i = 0; i < sizeof(reg_names) / sizeof(reg_names[0]); i++) {
@@ -49,12 +43,12 @@ uint32_t reg_max(struct reg_ref ref)
 	return ref.width == 32 ? 0xffffffffu : (1u << ref.width) - 1;
 }
 
-static uint32_t *reg_slot32(struct cpu_state *state, struct reg_ref ref)
+static uint64_t *reg_slot(struct cpu_state *state, struct reg_ref ref)
 {
 	switch (ref.kind) {
 	case REG_GPR: return &state->gpr[ref.index];
-	case REG_EIP: return &state->eip;
-	case REG_EFLAGS: return &state->eflags;
+	case REG_EIP: return &state->rip;
+	case REG_EFLAGS: return &state->rflags;
 	default: return NULL;
 	}
 }
@@ -62,20 +56,23 @@ static uint32_t *reg_slot32(struct cpu_state *state, struct reg_ref ref)
 uint32_t reg_get(const struct cpu_state *state, struct reg_ref ref)
 {
 	if (ref.kind == REG_SEG)
-		return state->seg[ref.index];
-	uint32_t *slot = reg_slot32((struct cpu_state *)state, ref);
-	return (*slot >> ref.shift) & reg_max(ref);
+		return state->seg[ref.index].selector;
+	const uint64_t *slot = reg_slot((struct cpu_state *)state, ref);
+	return (uint32_t)(*slot >> ref.shift) & reg_max(ref);
 }
 
 void reg_set(struct cpu_state *state, struct reg_ref ref, uint32_t value)
 {
 	if (ref.kind == REG_SEG) {
-		state->seg[ref.index] = (uint16_t)value;
+		if (state->cr0 & CR0_PE)
+			state->seg[ref.index].selector = (uint16_t)value;
+		else
+			cpu_state_set_real_segment(state, ref.index, (uint16_t)value);
 		return;
 	}
-	uint32_t *slot = reg_slot32(state, ref);
-	uint32_t mask = reg_max(ref) << ref.shift;
-	*slot = (*slot & ~mask) | ((value << ref.shift) & mask);
+	uint64_t *slot = reg_slot(state, ref);
+	uint64_t mask = (uint64_t)reg_max(ref) << ref.shift;
+	*slot = (*slot & ~mask) | (((uint64_t)value << ref.shift) & mask);
 }
 
 const char *reg_names_help(void)

@@ -115,6 +115,52 @@ test_cli() {
 	check "TAP is still written when JUnit cannot be" tap_has "ok 1 - hello"
 	(cd "$WORK" && "$KVMCHECK" --backend emu "$ROOT/cases/hello.yaml" >/dev/null 2>&1)
 	check "reports go to reports/ by default" test -s "$WORK/reports/junit.xml" -a -s "$WORK/reports/kvmcheck.tap"
+	check "the results record goes to reports/ by default" test -s "$WORK/reports/results.json"
+	kvmcheck report --backend emu "$WORK/reports/results.json"
+	check "report refuses an option that runs cases" status_is 2
+	check "report names the option it refuses" err_has "option '--backend' does not apply to report"
+	kvmcheck report
+	check "report without records exits 2" status_is 2
+	kvmcheck report "$WORK/no-such.json"
+	check "an unreadable record exits 2" status_is 2
+	check "an unreadable record is named" err_has "$WORK/no-such.json"
+	kvmcheck report "$WORK/reports/junit.xml"
+	check "a file that is not a record exits 2" status_is 2
+}
+
+no_times() { sed -E 's/ time="[0-9.]+"//g' "$1"; }
+
+# Reports rendered from saved records are the live run's, and records of
+# shards merge into the reports of the whole run.
+test_report_command() { # BACKEND SUITE-FOLDER EXPECTED-STATUS
+	local b=$1 dir=$2 want=$3 files half n
+	files=$(LC_ALL=C; printf '%s\n' "$dir"/*.yaml)
+	n=$(echo "$files" | wc -l)
+	half=$((n / 2))
+	kvmcheck --backend "$b" --no-reports --tap "$WORK/whole.tap" --junit "$WORK/whole.xml" \
+		--results "$WORK/whole.results" --json "$WORK/whole.json" $files
+	check "$b $dir: the run exits $want" status_is "$want"
+	kvmcheck report "$WORK/whole.json" --tap "$WORK/again.tap" --junit "$WORK/again.xml" \
+		--results "$WORK/again.results" --json "$WORK/again.json"
+	check "$b $dir: report exits as the run did" status_is "$want"
+	check "$b $dir: TAP from the record is the run's" cmp -s "$WORK/again.tap" "$WORK/whole.tap"
+	check "$b $dir: report writes TAP on stdout too" cmp -s "$WORK/out.tap" "$WORK/whole.tap"
+	check "$b $dir: JUnit from the record is the run's" cmp -s "$WORK/again.xml" "$WORK/whole.xml"
+	check "$b $dir: the parity file from the record is the run's" cmp -s "$WORK/again.results" "$WORK/whole.results"
+	check "$b $dir: the record rewritten is the record" cmp -s "$WORK/again.json" "$WORK/whole.json"
+
+	kvmcheck --backend "$b" --no-reports --json "$WORK/shard1.json" $(echo "$files" | head -n "$half")
+	kvmcheck --backend "$b" --no-reports --json "$WORK/shard2.json" $(echo "$files" | tail -n +"$((half + 1))")
+	kvmcheck report "$WORK/shard2.json" "$WORK/shard1.json" --tap "$WORK/merged.tap" --junit "$WORK/merged.xml" \
+		--results "$WORK/merged.results"
+	check "$b $dir: merged shards exit as the whole run did" status_is "$want"
+	check "$b $dir: merged shards give the whole run's TAP" cmp -s "$WORK/merged.tap" "$WORK/whole.tap"
+	check "$b $dir: merged shards give the whole run's JUnit (times aside)" \
+		cmp -s <(no_times "$WORK/merged.xml") <(no_times "$WORK/whole.xml")
+	check "$b $dir: merged shards give the whole run's parity file" cmp -s "$WORK/merged.results" "$WORK/whole.results"
+	kvmcheck report "$WORK/shard1.json" "$WORK/whole.json"
+	check "$b $dir: a case in two records exits 2" status_is 2
+	check "$b $dir: a case in two records is named" err_has "is in more than one record"
 }
 
 kvm_works() {
@@ -128,6 +174,8 @@ test_parity() {
 test_cli
 test_bundled_cases emu
 test_failing_cases emu
+test_report_command emu cases 0
+test_report_command emu tests/failing 1
 if kvm_works; then
 	test_bundled_cases kvm
 	test_failing_cases kvm

@@ -6,7 +6,8 @@
  * holds can add or change a TAP test point, every TAP diagnostics block is
  * one well-formed YAML mapping, the JUnit XML is well-formed with one
  * testcase per case and no two alike in classname and name, and the
- * line-based reports keep one line per case. A broken promise aborts, which
+ * line-based reports keep one line per case, and the results record reads
+ * back from its JSON exactly as it was. A broken promise aborts, which
  * libFuzzer reports like a crash. */
 #include <stdbool.h>
 #include <stdint.h>
@@ -227,8 +228,9 @@ static void tap_check(const char *tap, size_t len, size_t count)
 
 /* ---- writing the reports ----------------------------------------------------- */
 
-/* report_junit_write wants a path. An unlinked temporary file, reopened by
- * its /proc/self/fd name, leaves nothing behind however the process ends. */
+/* The JUnit and JSON writers are checked through a file. An unlinked
+ * temporary file, reopened by its /proc/self/fd name, leaves nothing behind
+ * however the process ends. */
 static int junit_fd = -1;
 static char junit_path[64];
 
@@ -311,10 +313,11 @@ static void junit_names_check(xmlNodePtr root, size_t count, const char *xml, si
 	free(cases);
 }
 
-static void junit_check(const struct run_report *rep)
+static void junit_check(const struct record *rep)
 {
-	char err[300];
-	if (report_junit_write(junit_path, rep, err, sizeof(err)) < 0)
+	char err[600];
+	if (ftruncate(junit_fd, 0) < 0 ||
+	    report_file_render(junit_path, renderer_find("junit"), rep, NULL, err, sizeof(err)) < 0)
 		fail("JUnit report failed", err, strlen(err));
 	size_t len;
 	char *xml = junit_file_read(&len);
@@ -351,12 +354,13 @@ static void memfile_close(struct memfile *m)
 		abort();
 }
 
-static void tap_write_check(const struct run_report *rep, bool timing)
+static void tap_write_check(const struct record *rep, bool timing)
 {
-	struct report_options opt = { .tap_timing = timing, .verbose = true };
+	struct render_options opt = { .tap_timing = timing, .verbose = true };
 	struct memfile m;
 	memfile_open(&m);
-	int rc = report_tap_write(m.f, rep, &opt);
+	char err[600];
+	int rc = report_tap_render(rep, m.f, &opt, err, sizeof(err));
 	memfile_close(&m);
 	if (rc < 0)
 		fail("TAP report failed", m.text, m.len);
@@ -366,21 +370,22 @@ static void tap_write_check(const struct run_report *rep, bool timing)
 
 /* The summary is one line plus one per case that did not pass; the parity
  * record one line plus one per case, with five tab-separated fields. */
-static void line_reports_check(const struct run_report *rep)
+static void line_reports_check(const struct record *rep)
 {
 	size_t not_passed = 0;
 	for (size_t i = 0; i < rep->count; i++)
-		not_passed += rep->cases[i].verdict->status != VERDICT_PASS;
+		not_passed += rep->cases[i].status != VERDICT_PASS;
 	struct memfile m;
+	char err[600];
 	memfile_open(&m);
-	report_summary_write(m.f, rep);
+	report_summary_render(rep, m.f, NULL, err, sizeof(err));
 	memfile_close(&m);
 	if (count_lines(m.text, m.len) != 1 + not_passed)
 		fail("summary has the wrong number of lines", m.text, m.len);
 	free(m.text);
 
 	memfile_open(&m);
-	int rc = report_results_write(m.f, rep);
+	int rc = report_results_render(rep, m.f, NULL, err, sizeof(err));
 	memfile_close(&m);
 	size_t tabs = 0;
 	for (size_t i = 0; i < m.len; i++)
@@ -388,6 +393,24 @@ static void line_reports_check(const struct run_report *rep)
 	if (rc < 0 || count_lines(m.text, m.len) != 1 + rep->count || tabs != 4 * rep->count)
 		fail("parity record has the wrong shape", m.text, m.len);
 	free(m.text);
+}
+
+/* The record saved as JSON and read back is the record, byte for byte. */
+static void json_round_trip_check(const struct record *rec)
+{
+	char err[600] = "";
+	if (ftruncate(junit_fd, 0) < 0 ||
+	    report_file_render(junit_path, renderer_find("json"), rec, NULL, err, sizeof(err)) < 0)
+		fail("results record could not be written", err, strlen(err));
+	struct record back;
+	if (record_json_load(junit_path, &back, err, sizeof(err)) < 0)
+		fail("results record could not be read back", err, strlen(err));
+	if (!record_equal(rec, &back)) {
+		size_t len;
+		char *json = junit_file_read(&len);
+		fail("results record changed through JSON", json, len);
+	}
+	record_free(&back);
 }
 
 /* The case file as the reports name it. Paths come from the command line
@@ -416,11 +439,18 @@ static void reports_check(struct case_list *list, size_t salt)
 	/* A hostile version string as well: it is escaped like anything else. */
 	struct run_report rep = { .version = n ? list->items[0].name : "0.1.0", .backend = "emu",
 				  .cases = cases, .count = n, .elapsed_ns = salt };
-	tap_write_check(&rep, salt % 2);
-	junit_check(&rep);
-	line_reports_check(&rep);
-	for (size_t i = 0; i < n; i++)
+	struct record rec;
+	if (record_build(&rep, &rec) < 0)
+		abort();
+	tap_write_check(&rec, salt % 2);
+	junit_check(&rec);
+	line_reports_check(&rec);
+	json_round_trip_check(&rec);
+	record_free(&rec);
+	for (size_t i = 0; i < n; i++) {
 		run_result_free(&results[i]);
+		verdict_free(&verdicts[i]);
+	}
 	free(results);
 	free(verdicts);
 	free(cases);

@@ -49,7 +49,7 @@ static void describe(const char *label, const struct run_result *r)
 {
 	fprintf(stderr, "  %s: outcome %s, exits %llu, output %zu bytes, regs_valid %d, host_fault %d, "
 		"cs:ip %04x:%04x, message: %s\n", label, outcome_name(r->outcome), (unsigned long long)r->exits,
-		r->output.len, r->regs_valid, r->host_fault, r->regs.seg[SEG_CS], r->regs.eip,
+		r->output.len, r->regs_valid, r->host_fault, r->regs.seg[SEG_CS].selector, (unsigned)r->regs.rip,
 		r->message ? r->message : "(none)");
 }
 
@@ -204,7 +204,7 @@ static void guest_run(const uint8_t *image, size_t len, struct run_result *r)
 	};
 	cpu_state_reset(&cfg.initial);
 	for (int i = 0; i < SEG_COUNT; i++)
-		cfg.initial.seg[i] = GUEST_SEGMENT;
+		cpu_state_set_real_segment(&cfg.initial, i, GUEST_SEGMENT);
 	struct alarm_state saved;
 	alarm_save(&saved);
 	watchdog_set(WATCHDOG_SECONDS);

@@ -32,36 +32,18 @@ CC=clang
 CFLAGS="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 	-g -O1 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Iharness"
 
-# The harness sources each target needs (cli/main.c has main; libFuzzer
-# brings its own), then the pkg-config packages.
-sources_for() {
-	case "$1" in
-	case_load) echo "case/case case/yaml_tree core/bytes core/outcome x86/regs judge/verdict
-		machine/result core/text_escape report/tap report/junit report/summary report/results" ;;
-	guest) echo "machine/machine machine/backend/emu machine/dev/serial machine/dev/pio machine/dev/sink
-		machine/dev/stop machine/dev/doorbell machine/dev/debug_exit machine/guest_ram core/bytes x86/regs
-		core/outcome machine/result machine/firmware/firmware machine/firmware/bios_video
-		machine/firmware/bios_keyboard machine/firmware/bios_disk machine/firmware/bios_system
-		machine/firmware/dos" ;;
-	esac
-}
-
-packages_for() {
-	case "$1" in
-	case_load) echo "yaml-0.1 libxml-2.0" ;;
-	guest) echo "unicorn" ;;
-	esac
+# Every harness source but cli/main.c (libFuzzer brings its own main), and
+# every package the Makefile links (it passes PKGS), so that a new file in
+# harness/ needs no line here.
+harness_sources() {
+	find harness -name '*.c' ! -path harness/cli/main.c | sort
 }
 
 build() {
 	target=$1
-	srcs=""
-	for name in $(sources_for "$target"); do
-		srcs="$srcs harness/$name.c"
-	done
-	pkgs=$(packages_for "$target")
-	# The machine carries the firmware, assembled by the Makefile.
-	[ "$target" != guest ] || srcs="$srcs build/gen/firmware_image.c"
+	# and the firmware's image, which the Makefile assembles and generates
+	srcs="$(harness_sources) build/gen/firmware_image.c"
+	pkgs=${PKGS:-yaml-0.1 libxml-2.0 unicorn}
 	# shellcheck disable=SC2046,SC2086 # the lists are meant to be split
 	$CC $CFLAGS $(pkg-config --cflags $pkgs) "tests/fuzz/fuzz_$target.c" $srcs \
 		-o "$OUT/fuzz_$target" $(pkg-config --libs $pkgs)

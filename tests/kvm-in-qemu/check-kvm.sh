@@ -1,7 +1,7 @@
 #!/bin/bash
 # check-kvm.sh: proves the KVM backend on real KVM. Boots Debian's kernel in
 # QEMU with nested SVM (run.sh), runs the bundled and the deliberately
-# failing suites with --backend kvm and the KVM unit tests inside, brings
+# failing suites with --backend kvm and the backend tests' kvm rows inside, brings
 # the reports back, runs the same suites with --backend emu here, and
 # compares the two case by case (tests/parity.sh).
 # Expects build/kvmcheck and build/kvm-unit-tests (make check-kvm builds them).
@@ -43,7 +43,9 @@ build_payload() {
 	}
 	suite cases cases/*.yaml
 	suite failing tests/failing/*.yaml
-	kvm-unit-tests >"$OUT/unit.log" 2>&1
+	# Unicorn cannot allocate its translation buffer in this small guest;
+	# the emu rows of the backend tests run on the host (make check-unit).
+	KVMCHECK_TEST_BACKENDS=kvm kvm-unit-tests >"$OUT/unit.log" 2>&1
 	echo $? >"$OUT/unit.status"
 	PAYLOAD
 	chmod +x "$p/run"

@@ -127,11 +127,12 @@ Test(case_load, every_key_from_a_file)
 
 	struct cpu_state s;
 	case_initial_state(c, &s);
-	cr_assert_eq(s.eip, 32u, "ip from registers beats load_address");
+	cr_assert_eq(s.rip, 32u, "ip from registers beats load_address");
 	cr_assert_eq(s.gpr[GPR_EAX], 0x1234u);
-	cr_assert_eq(s.seg[SEG_DS], 0x100);
-	cr_assert_eq(s.seg[SEG_CS], 0);
-	cr_assert_eq(s.eflags, 0x2u);
+	cr_assert_eq(s.seg[SEG_DS].selector, 0x100);
+	cr_assert_eq(s.seg[SEG_DS].base, 0x1000, "a real-mode segment's base follows its selector");
+	cr_assert_eq(s.seg[SEG_CS].selector, 0);
+	cr_assert_eq(s.rflags, 0x2u);
 }
 
 Test(case_load, guest_is_relative_to_the_case_file)
@@ -223,12 +224,12 @@ Test(case_load, defaults)
 	struct cpu_state s;
 	memset(&s, 0xee, sizeof(s));
 	case_initial_state(c, &s);
-	cr_assert_eq(s.eip, 0u);
-	cr_assert_eq(s.eflags, 0x2u);
+	cr_assert_eq(s.rip, 0u);
+	cr_assert_eq(s.rflags, 0x2u);
 	for (int i = 0; i < GPR_COUNT; i++)
 		cr_assert_eq(s.gpr[i], 0u);
 	for (int i = 0; i < SEG_COUNT; i++)
-		cr_assert_eq(s.seg[i], 0u);
+		cr_assert_eq(s.seg[i].selector, 0u);
 }
 
 Test(case_load, ip_defaults_to_load_address)
@@ -237,9 +238,9 @@ Test(case_load, ip_defaults_to_load_address)
 	cr_assert_eq(c->load_address, 0x7c00u);
 	struct cpu_state s;
 	case_initial_state(c, &s);
-	cr_assert_eq(s.eip, 0x7c00u);
+	cr_assert_eq(s.rip, 0x7c00u);
 	cr_assert_eq(s.gpr[GPR_ESP], 0x7c00u);
-	cr_assert_eq(s.seg[SEG_CS], 0);
+	cr_assert_eq(s.seg[SEG_CS].selector, 0);
 }
 
 Test(case_load, default_names)

@@ -200,9 +200,10 @@ Test(case_presets, exit_code_console_and_screen_are_judged)
 		screen_put(&r.screen, 1, 2, "HI");
 		screen_put(&r.screen, 3, 2, "low");
 		struct verdict v;
-		verdict_judge(c, &r, &v);
+		cr_assert_eq(verdict_judge(c, &r, &v), 0);
 		cr_assert_eq(v.status, checks[i].status, "case %zu: %s", i, v.reason);
 		cr_assert_str_eq(v.reason, checks[i].reason, "case %zu", i);
+		verdict_free(&v);
 		run_result_free(&r);
 	}
 }

@@ -706,7 +706,8 @@ static void missing_service_on(const char *backend)
 	struct run_result r;
 	run_com(backend, "org 0x100\n\tmov ah, 0x3d\n\tint 0x21\n\thlt\n", "", &r);
 	cr_assert_eq(r.outcome, OUTCOME_ERROR);
-	cr_assert_not_null(strstr(r.message, "int 21h AH=3Dh (open file) is not provided"), "%s", r.message);
+	cr_assert_not_null(strstr(r.message, "int 21h AH=3Dh (open file) is not provided (int 21h called at 1000:0102)"),
+			   "%s", r.message);
 	run_result_free(&r);
 	run_com(backend, "org 0x100\n\tmov ah, 0\n\tint 0x16\n\thlt\n", "", &r);
 	cr_assert_eq(r.outcome, OUTCOME_ERROR);

@@ -19,10 +19,21 @@ Test(regs_view, reset_state_is_zero_with_reserved_flag_bit)
 	cpu_state_reset(&s);
 	for (int i = 0; i < GPR_COUNT; i++)
 		cr_assert_eq(s.gpr[i], 0u, "gpr %d", i);
-	for (int i = 0; i < SEG_COUNT; i++)
-		cr_assert_eq(s.seg[i], 0u, "seg %d", i);
-	cr_assert_eq(s.eip, 0u);
-	cr_assert_eq(s.eflags, 0x2u);
+	for (int i = 0; i < SEG_COUNT; i++) {
+		cr_assert_eq(s.seg[i].selector, 0u, "seg %d", i);
+		cr_assert_eq(s.seg[i].base, 0u, "seg %d", i);
+		cr_assert_eq(s.seg[i].limit, 0xffffu, "seg %d", i);
+		cr_assert(s.seg[i].present && s.seg[i].s, "seg %d is a usable code or data segment", i);
+	}
+	cr_assert_eq(s.seg[SEG_CS].type, SEG_TYPE_CODE_RX_ACCESSED);
+	cr_assert_eq(s.seg[SEG_DS].type, SEG_TYPE_DATA_RW_ACCESSED);
+	cr_assert_eq(s.rip, 0u);
+	cr_assert_eq(s.rflags, 0x2u);
+	cr_assert_eq(s.cr0, 0x60000010u, "CD | NW | ET, as a CPU resets");
+	cr_assert_eq(s.cr3 | s.cr4 | s.efer, 0u);
+	cr_assert_eq(s.gdt.limit, 0xffffu);
+	cr_assert_eq(s.idt.limit, 0xffffu);
+	cr_assert_eq(s.tr.type, SEG_TYPE_TSS_BUSY);
 }
 
 Test(regs_view, every_name_maps_to_its_register_part)
@@ -111,7 +122,7 @@ Test(regs_view, set_truncates_to_the_register_width)
 	reg_set(&s, ref_of("cx"), 0x12345678);
 	cr_assert_eq(s.gpr[GPR_ECX], 0x5678u);
 	reg_set(&s, ref_of("ds"), 0x12345);
-	cr_assert_eq(s.seg[SEG_DS], 0x2345u);
+	cr_assert_eq(s.seg[SEG_DS].selector, 0x2345u);
 }
 
 Test(regs_view, ip_flags_and_segments)
@@ -121,17 +132,43 @@ Test(regs_view, ip_flags_and_segments)
 	reg_set(&s, ref_of("eip"), 0x12345678);
 	cr_assert_eq(reg_get(&s, ref_of("ip")), 0x5678u);
 	reg_set(&s, ref_of("ip"), 0x7c00);
-	cr_assert_eq(s.eip, 0x12347c00u);
+	cr_assert_eq(s.rip, 0x12347c00u);
 	cr_assert_eq(reg_get(&s, ref_of("flags")), 0x2u);
 	reg_set(&s, ref_of("eflags"), 0x00240046);
 	cr_assert_eq(reg_get(&s, ref_of("flags")), 0x0046u);
 	cr_assert_eq(reg_get(&s, ref_of("eflags")), 0x00240046u);
 	reg_set(&s, ref_of("cs"), 0xf000);
 	reg_set(&s, ref_of("gs"), 0x1234);
-	cr_assert_eq(s.seg[SEG_CS], 0xf000);
-	cr_assert_eq(s.seg[SEG_GS], 0x1234);
+	cr_assert_eq(s.seg[SEG_CS].selector, 0xf000);
+	cr_assert_eq(s.seg[SEG_GS].selector, 0x1234);
 	cr_assert_eq(reg_get(&s, ref_of("cs")), 0xf000u);
-	cr_assert_eq(s.seg[SEG_ES] | s.seg[SEG_SS] | s.seg[SEG_DS] | s.seg[SEG_FS], 0);
+	cr_assert_eq(s.seg[SEG_ES].selector | s.seg[SEG_SS].selector | s.seg[SEG_DS].selector |
+		     s.seg[SEG_FS].selector, 0);
+}
+
+Test(regs_view, a_real_mode_segment_base_follows_its_selector)
+{
+	struct cpu_state s;
+	cpu_state_reset(&s);
+	reg_set(&s, ref_of("ds"), 0x1234);
+	cr_assert_eq(s.seg[SEG_DS].base, 0x12340u);
+	cr_assert_eq(s.seg[SEG_DS].limit, 0xffffu, "the limit stays");
+	s.cr0 |= CR0_PE;
+	reg_set(&s, ref_of("ds"), 0x10);
+	cr_assert_eq(s.seg[SEG_DS].selector, 0x10u);
+	cr_assert_eq(s.seg[SEG_DS].base, 0x12340u, "outside real mode a selector does not give a base");
+}
+
+Test(regs_view, sixty_four_bit_registers_keep_their_upper_half)
+{
+	struct cpu_state s;
+	cpu_state_reset(&s);
+	s.gpr[GPR_EAX] = 0x1122334455667788ull;
+	cr_assert_eq(reg_get(&s, ref_of("eax")), 0x55667788u);
+	reg_set(&s, ref_of("ax"), 0xabcd);
+	cr_assert_eq(s.gpr[GPR_EAX], 0x112233445566abcdull);
+	reg_set(&s, ref_of("eax"), 0x01020304);
+	cr_assert_eq(s.gpr[GPR_EAX], 0x1122334401020304ull);
 }
 
 Test(regs_view, reg_max_follows_width)

@@ -13,10 +13,12 @@
 #include "report/report.h"
 
 #define MAX_CASES 6
+#define MAX_CHECKS 4
 
 struct fixture {
 	struct run_result results[MAX_CASES];
 	struct verdict verdicts[MAX_CASES];
+	struct check checks[MAX_CASES][MAX_CHECKS]; /* texts point at literals: nothing to free */
 	struct case_report cases[MAX_CASES];
 	struct run_report rep;
 	char path[64];
@@ -48,6 +50,19 @@ static void teardown(void)
 
 TestSuite(report_junit, .init = setup, .fini = teardown);
 
+static void add_check(size_t i, enum check_kind kind, const char *label, const void *expected, size_t expected_len,
+		      const void *actual, size_t actual_len, bool passed, int64_t first_difference)
+{
+	struct verdict *v = &f.verdicts[i];
+	cr_assert(v->check_count < MAX_CHECKS);
+	f.checks[i][v->check_count++] = (struct check){
+		.kind = kind, .label = (char *)label, .expected = { (uint8_t *)expected, expected_len, expected_len },
+		.actual = { (uint8_t *)actual, actual_len, actual_len }, .actual_known = true, .passed = passed,
+		.first_difference = first_difference,
+	};
+	v->checks = f.checks[i];
+}
+
 static size_t add_case(const char *file, int index, const char *name, enum verdict_status status)
 {
 	size_t i = f.rep.count++;
@@ -59,13 +74,13 @@ static size_t add_case(const char *file, int index, const char *name, enum verdi
 	r->times = (struct stage_times){ 1000000, 200000, 30000, 4567 };
 	struct verdict *v = &f.verdicts[i];
 	v->status = status;
-	v->expected_exit = OUTCOME_HLT;
-	v->output_diff_at = -1;
+	const char *outcome = outcome_name(r->outcome);
+	add_check(i, CHECK_OUTCOME, "exit", "hlt", 3, outcome, strlen(outcome), r->outcome == OUTCOME_HLT, -1);
 	if (status == VERDICT_FAIL)
 		snprintf(v->reason, sizeof(v->reason), "serial output differs at byte 2");
 	else if (status == VERDICT_ERROR)
 		snprintf(v->reason, sizeof(v->reason), "unmapped memory read");
-	f.cases[i] = (struct case_report){ file, index, name, r, v };
+	f.cases[i] = (struct case_report){ file, index, name, r, v, 0 };
 	return i;
 }
 
@@ -74,11 +89,28 @@ static void set_output(size_t i, const char *data, size_t len)
 	f.results[i].output = (struct bytes){ .data = (uint8_t *)data, .len = len, .cap = len };
 }
 
+/* The case's output is the actual value: set it first. */
+static void expect_output(size_t i, const char *expected, long diff_at)
+{
+	const struct bytes *out = &f.results[i].output;
+	add_check(i, CHECK_SERIAL, "output", expected, strlen(expected), out->data, out->len, diff_at < 0, diff_at);
+}
+
+/* The fixture's run, through its results record, into the file at path. */
+static int junit_write(const char *path, char *err, size_t err_len)
+{
+	struct record rec;
+	cr_assert_eq(record_build(&f.rep, &rec), 0);
+	int rc = report_file_render(path, renderer_find("junit"), &rec, NULL, err, err_len);
+	record_free(&rec);
+	return rc;
+}
+
 /* Writes the report, checks it with xmllint and parses it back. */
 static void write_and_load(void)
 {
 	char err[256] = "";
-	cr_assert_eq(report_junit_write(f.path, &f.rep, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(junit_write(f.path, err, sizeof(err)), 0, "%s", err);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "xmllint --noout %s", f.path);
 	cr_assert_eq(system(cmd), 0, "xmllint rejected %s", f.path);
@@ -152,10 +184,7 @@ Test(report_junit, failure_and_error)
 	add_case("cases/a.yaml", 1, "errs", VERDICT_ERROR);
 	add_case("cases/a.yaml", 2, "passes", VERDICT_PASS);
 	set_output(fail, "hellp", 5);
-	static const struct bytes expected = { (uint8_t *)"hello", 5, 5 };
-	f.verdicts[fail].output_checked = true;
-	f.verdicts[fail].expected_output = &expected;
-	f.verdicts[fail].output_diff_at = 4;
+	expect_output(fail, "hello", 4);
 	f.results[1].message = (char *)"unmapped memory read at 0x100000, cs:ip 0000:7c10";
 	write_and_load();
 	cr_assert_eq(xpath_number("count(//testcase[@name='fails']/failure)"), 1);
@@ -250,13 +279,13 @@ Test(report_junit, deterministic)
 	add_case("cases/a.yaml", 0, "a", VERDICT_FAIL);
 	add_case("cases/a.yaml", 1, "a", VERDICT_PASS);
 	char err[256] = "";
-	cr_assert_eq(report_junit_write(f.path, &f.rep, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(junit_write(f.path, err, sizeof(err)), 0, "%s", err);
 	FILE *first = fopen(f.path, "r");
 	cr_assert_not_null(first);
 	char a[8192] = "", b[8192] = "";
 	size_t alen = fread(a, 1, sizeof(a) - 1, first);
 	fclose(first);
-	cr_assert_eq(report_junit_write(f.path, &f.rep, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(junit_write(f.path, err, sizeof(err)), 0, "%s", err);
 	FILE *second = fopen(f.path, "r");
 	cr_assert_not_null(second);
 	size_t blen = fread(b, 1, sizeof(b) - 1, second);
@@ -276,8 +305,8 @@ Test(report_junit, unwritable_path_is_an_error)
 {
 	add_case("cases/a.yaml", 0, "a", VERDICT_PASS);
 	char err[256] = "";
-	cr_assert_eq(report_junit_write("/nonexistent-dir/report.xml", &f.rep, err, sizeof(err)), -1);
-	cr_assert_not_null(strstr(err, "/nonexistent-dir/report.xml"), "err: %s", err);
-	cr_assert_eq(report_junit_write("/dev/full", &f.rep, err, sizeof(err)), -1);
+	cr_assert_eq(junit_write("/proc/nonexistent-dir/report.xml", err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "/proc/nonexistent-dir/report.xml"), "err: %s", err);
+	cr_assert_eq(junit_write("/dev/full", err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, "/dev/full"), "err: %s", err);
 }

@@ -14,14 +14,33 @@
 #include "core/text_escape.h"
 
 #define MAX_CASES 4
+#define MAX_CHECKS 8
 
+/* Runs, verdicts and their checks, all in the fixture: nothing to free. */
 struct fixture {
 	struct run_result results[MAX_CASES];
 	struct verdict verdicts[MAX_CASES];
+	struct check checks[MAX_CASES][MAX_CHECKS];
+	char values[MAX_CASES][MAX_CHECKS][2][16]; /* register values as text */
 	struct case_report cases[MAX_CASES];
-	struct bytes expected[MAX_CASES];
 	struct run_report rep;
 };
+
+/* Appends a check to case i's verdict; its texts must outlive the fixture. */
+static struct check *fixture_check(struct fixture *f, size_t i, enum check_kind kind, const char *label,
+				   const void *expected, size_t expected_len, const void *actual, size_t actual_len,
+				   bool passed, int64_t first_difference)
+{
+	struct verdict *v = &f->verdicts[i];
+	cr_assert(v->check_count < MAX_CHECKS);
+	struct check *c = &f->checks[i][v->check_count++];
+	*c = (struct check){ .kind = kind, .label = (char *)label,
+			     .expected = { (uint8_t *)expected, expected_len, expected_len },
+			     .actual = { (uint8_t *)actual, actual_len, actual_len },
+			     .actual_known = true, .passed = passed, .first_difference = first_difference };
+	v->checks = f->checks[i];
+	return c;
+}
 
 static void fixture_init(struct fixture *f)
 {
@@ -44,37 +63,34 @@ static size_t fixture_add(struct fixture *f, const char *file, int index, const 
 	r->times = (struct stage_times){ 1000 * (i + 1), 2000, 3000000, 4000 };
 	struct verdict *v = &f->verdicts[i];
 	v->status = status;
-	v->expected_exit = OUTCOME_HLT;
-	v->outcome_ok = true;
-	v->output_diff_at = -1;
-	v->output_ok = v->regs_ok = true;
+	fixture_check(f, i, CHECK_OUTCOME, "exit", "hlt", 3, "hlt", 3, true, -1);
 	if (status == VERDICT_FAIL)
 		snprintf(v->reason, sizeof(v->reason), "serial output differs at byte 1");
 	else if (status == VERDICT_ERROR)
 		snprintf(v->reason, sizeof(v->reason), "could not run");
-	f->cases[i] = (struct case_report){ file, index, name, r, v };
+	f->cases[i] = (struct case_report){ file, index, name, r, v, 0 };
 	return i;
 }
 
+/* The case's output is the actual value: set it first. */
 static void fixture_expect_output(struct fixture *f, size_t i, const char *expected, long diff_at)
 {
-	f->expected[i] = (struct bytes){ .data = (uint8_t *)expected, .len = strlen(expected) };
-	f->verdicts[i].output_checked = true;
-	f->verdicts[i].expected_output = &f->expected[i];
-	f->verdicts[i].output_diff_at = diff_at;
-	f->verdicts[i].output_ok = diff_at < 0;
+	const struct bytes *out = &f->results[i].output;
+	fixture_check(f, i, CHECK_SERIAL, "output", expected, strlen(expected), out->data, out->len, diff_at < 0,
+		      diff_at);
 }
 
+/* As the judge writes them: "0x" and as many digits as the register is wide. */
 static void fixture_expect_reg(struct fixture *f, size_t i, const char *name, uint32_t expected, uint32_t actual)
 {
-	struct verdict *v = &f->verdicts[i];
-	struct reg_check *rc = &v->regs[v->reg_count++];
-	snprintf(rc->expected.name, sizeof(rc->expected.name), "%s", name);
-	cr_assert(reg_lookup(name, &rc->expected.ref));
-	rc->expected.value = expected;
-	rc->actual = actual;
-	rc->ok = expected == actual;
-	v->regs_ok = v->regs_ok && rc->ok;
+	struct reg_ref ref;
+	cr_assert(reg_lookup(name, &ref));
+	size_t n = f->verdicts[i].check_count;
+	cr_assert(n < MAX_CHECKS);
+	char *e = f->values[i][n][0], *a = f->values[i][n][1];
+	snprintf(e, 16, "0x%0*x", ref.width / 4, expected);
+	snprintf(a, 16, "0x%0*x", ref.width / 4, actual);
+	fixture_check(f, i, CHECK_REGISTER, name, e, strlen(e), a, strlen(a), expected == actual, -1);
 }
 
 static char *file_slurp(FILE *f)
@@ -91,16 +107,18 @@ static char *file_slurp(FILE *f)
 
 enum writer { WRITE_TAP, WRITE_SUMMARY, WRITE_RESULTS };
 
-static char *render(const struct fixture *f, enum writer which, const struct report_options *opt)
+/* Renders the fixture's run through its results record. */
+static char *render(const struct fixture *f, enum writer which, const struct render_options *opt)
 {
+	static const char *const names[] = { [WRITE_TAP] = "tap", [WRITE_SUMMARY] = "summary",
+					     [WRITE_RESULTS] = "results" };
+	struct record rec;
+	cr_assert_eq(record_build(&f->rep, &rec), 0);
 	FILE *tmp = tmpfile();
 	cr_assert_not_null(tmp);
-	if (which == WRITE_TAP)
-		cr_assert_eq(report_tap_write(tmp, &f->rep, opt), 0);
-	else if (which == WRITE_SUMMARY)
-		report_summary_write(tmp, &f->rep);
-	else
-		cr_assert_eq(report_results_write(tmp, &f->rep), 0);
+	char err[256] = "";
+	cr_assert_eq(renderer_find(names[which])->render(&rec, tmp, opt, err, sizeof(err)), 0, "%s", err);
+	record_free(&rec);
 	char *text = file_slurp(tmp);
 	fclose(tmp);
 	return text;
@@ -108,7 +126,7 @@ static char *render(const struct fixture *f, enum writer which, const struct rep
 
 static char *render_tap(const struct fixture *f, bool verbose)
 {
-	struct report_options opt = { .verbose = verbose };
+	struct render_options opt = { .verbose = verbose };
 	return render(f, WRITE_TAP, &opt);
 }
 
@@ -338,8 +356,8 @@ Test(report_tap, failure_block_contents)
 	fixture_expect_reg(&f, i, "ax", 0x1234, 0x1233);
 	fixture_expect_reg(&f, i, "bl", 0x5, 0x5);
 	f.results[i].regs_valid = true;
-	f.results[i].regs.seg[SEG_CS] = 0x07c0;
-	f.results[i].regs.eip = 0x12;
+	f.results[i].regs.seg[SEG_CS].selector = 0x07c0;
+	f.results[i].regs.rip = 0x12;
 	char *tap = render_tap(&f, false);
 	static const char block[] =
 		"not ok 1 - regs\n"
@@ -408,7 +426,7 @@ Test(report_tap, timing_when_asked)
 	struct fixture f;
 	fixture_init(&f);
 	fixture_add(&f, "cases/a.yaml", 0, "a", VERDICT_FAIL, "x", 1);
-	struct report_options opt = { .tap_timing = true };
+	struct render_options opt = { .tap_timing = true };
 	char *tap = render(&f, WRITE_TAP, &opt);
 	cr_assert_not_null(strstr(tap, "  duration_ms: 3.007\n"), "got:\n%s", tap);
 	cr_assert_not_null(strstr(tap, "\n# elapsed 0.310 s\n"), "got:\n%s", tap);
@@ -421,11 +439,15 @@ Test(report_tap, write_error_is_reported)
 	struct fixture f;
 	fixture_init(&f);
 	fixture_add(&f, "cases/a.yaml", 0, "a", VERDICT_FAIL, "x", 1);
+	struct record rec;
+	cr_assert_eq(record_build(&f.rep, &rec), 0);
 	FILE *full = fopen("/dev/full", "w");
 	cr_assert_not_null(full);
-	cr_assert_eq(report_tap_write(full, &f.rep, NULL), -1);
-	cr_assert_eq(report_results_write(full, &f.rep), -1);
+	char err[256] = "";
+	cr_assert_eq(report_tap_render(&rec, full, NULL, err, sizeof(err)), -1);
+	cr_assert_eq(report_results_render(&rec, full, NULL, err, sizeof(err)), -1);
 	fclose(full);
+	record_free(&rec);
 }
 
 /* ---- summary ---- */
@@ -458,9 +480,9 @@ Test(report_results, line_format)
 	cpu_state_reset(&r->regs);
 	r->regs.gpr[GPR_EAX] = 0xdeadbeef;
 	r->regs.gpr[GPR_EDI] = 7;
-	r->regs.eip = 0x7c05;
-	r->regs.seg[SEG_CS] = 0xf000;
-	r->regs.seg[SEG_GS] = 0x1;
+	r->regs.rip = 0x7c05;
+	r->regs.seg[SEG_CS].selector = 0xf000;
+	r->regs.seg[SEG_GS].selector = 0x1;
 	i = fixture_add(&f, "cases/c.yaml", 0, "c", VERDICT_ERROR, "", 0);
 	f.results[i].outcome = OUTCOME_CASE_ERROR;
 	f.results[i].exits = 0;

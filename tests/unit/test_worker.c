@@ -23,9 +23,9 @@ static bool always(char *why, size_t len)
 	return true;
 }
 
-static int fake_create(struct vm **vm, uint8_t *mem, size_t size, char *err, size_t len)
+static int fake_create(struct vm **vm, uint8_t *mem, size_t size, enum x86_mode mode, char *err, size_t len)
 {
-	(void)mem, (void)size, (void)err, (void)len;
+	(void)mem, (void)size, (void)mode, (void)err, (void)len;
 	*vm = (struct vm *)1;
 	return 0;
 }
@@ -93,7 +93,7 @@ Test(worker, a_run_comes_back_whole)
 	cr_assert_eq(result.output.len, 1);
 	cr_assert_eq(result.output.data[0], 'A');
 	cr_assert(result.regs_valid);
-	cr_assert_eq(result.regs.eip, sizeof(hello));
+	cr_assert_eq(result.regs.rip, sizeof(hello));
 	cr_assert_str_eq(result.backend, "emu");
 	cr_assert_not(result.host_fault);
 }

@@ -6,6 +6,7 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <stdint.h>
 #include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -75,6 +76,51 @@ static inline int tu_dir_entries(const char *dir)
 			count++;
 	closedir(d);
 	return count;
+}
+
+/* Whether tests of backend `name` should run: all, unless
+ * KVMCHECK_TEST_BACKENDS names some (e.g. "kvm", "kvm,emu"). Inside QEMU's
+ * small guest Unicorn cannot allocate its translation buffer, so make
+ * check-kvm asks for kvm alone there. */
+static inline bool tu_backend_wanted(const char *name)
+{
+	const char *only = getenv("KVMCHECK_TEST_BACKENDS");
+	if (!only || !*only)
+		return true;
+	size_t len = strlen(name);
+	for (const char *at = only; (at = strstr(at, name)) != NULL; at += len) {
+		bool starts = at == only || at[-1] == ',';
+		bool ends = at[len] == '\0' || at[len] == ',';
+		if (starts && ends)
+			return true;
+	}
+	return false;
+}
+
+/* Assembles `source` with nasm (a flat binary, `header` first, e.g.
+ * "bits 16\norg 0x1000\n") into at most max bytes, returned in a malloc'd
+ * buffer the caller frees; *len is how many. */
+static inline uint8_t *tu_nasm(const char *header, const char *source, size_t max, size_t *len)
+{
+	char dir[512];
+	tu_tmpdir_make(dir, sizeof(dir));
+	char src[600], bin[600], cmd[1300];
+	tu_path(src, sizeof(src), dir, "g.asm");
+	tu_path(bin, sizeof(bin), dir, "g.bin");
+	FILE *f = fopen(src, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "%s%s\n", header, source);
+	cr_assert_eq(fclose(f), 0);
+	snprintf(cmd, sizeof(cmd), "nasm -f bin -o '%s' '%s'", bin, src);
+	cr_assert_eq(system(cmd), 0, "nasm failed on:\n%s", source);
+	f = fopen(bin, "rb");
+	cr_assert_not_null(f);
+	uint8_t *bytes = malloc(max);
+	cr_assert_not_null(bytes);
+	*len = fread(bytes, 1, max, f);
+	fclose(f);
+	cr_assert(tu_tmpdir_remove(dir), "cannot remove %s", dir);
+	return bytes;
 }
 
 #endif

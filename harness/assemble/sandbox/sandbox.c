@@ -53,7 +53,7 @@ static void plan_limits(struct sandbox_plan *plan, const struct sandbox_policy *
 		limit_plan(plan, RLIMIT_FSIZE, policy->file_size, policy->file_size);
 	if (policy->open_files)
 		limit_plan(plan, RLIMIT_NOFILE, policy->open_files, policy->open_files);
-	limit_plan(plan, RLIMIT_CORE, 0, 0); /* a crashing assembler must not fill the disk */
+	/* RLIMIT_CORE is 0 in every child proc_start makes. */
 }
 
 static void plan_free(struct sandbox_plan *plan)
@@ -171,16 +171,22 @@ static size_t records_read(int fd, struct sandbox_record *rec)
 
 /* ---- spawn ---- */
 
-static void child_reap(pid_t pid)
+struct spawn_job {
+	const struct sandbox_plan *plan;
+	char *const *argv;
+	int report_fd;
+};
+
+static void spawn_child(void *ctx, int out_fd)
 {
-	int status;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	const struct spawn_job *job = ctx;
+	sandbox_child_run(job->plan, job->argv, out_fd, job->report_fd);
 }
 
-int sandbox_spawn(const struct sandbox_policy *policy, char *const argv[], int out_fd, pid_t *pid, char *err,
-		  size_t err_len)
+int sandbox_spawn(const struct sandbox_policy *policy, char *const argv[], struct proc *child, size_t out_cap,
+		  uint64_t deadline_ns, char *err, size_t err_len)
 {
+	*child = (struct proc){0};
 	if (!argv || !argv[0]) {
 		snprintf(err, err_len, "nothing to run");
 		return -1;
@@ -194,26 +200,20 @@ int sandbox_spawn(const struct sandbox_policy *policy, char *const argv[], int o
 		plan_free(plan);
 		return -1;
 	}
-	pid_t child = fork();
-	if (child == 0)
-		sandbox_child_run(plan, argv, out_fd, report[1]);
-	int fork_errno = errno;
+	struct spawn_job job = { plan, argv, report[1] };
+	int rc = proc_start(child, spawn_child, &job, out_cap, deadline_ns, err, err_len) < 0 ? -1 : 0;
 	close(report[1]);
-	int rc = 0;
-	if (child < 0) {
-		snprintf(err, err_len, "fork: %s", strerror(fork_errno));
-		rc = -1;
-	} else {
+	if (rc == 0) {
+		/* Nothing comes through before the exec closes the pipe, unless setup failed. */
 		struct sandbox_record rec[SANDBOX_RECORDS_MAX];
 		size_t n = records_read(report[0], rec);
 		if (n > 0) {
 			records_describe(plan, rec, n, err, err_len);
-			child_reap(child);
 			rc = -1;
-		} else {
-			*pid = child;
 		}
 	}
+	if (rc < 0)
+		proc_free(child);
 	close(report[0]);
 	plan_free(plan);
 	return rc;
@@ -221,19 +221,24 @@ int sandbox_spawn(const struct sandbox_policy *policy, char *const argv[], int o
 
 /* ---- what the host offers ---- */
 
+static void userns_probe(void *ctx, int out_fd)
+{
+	(void)ctx, (void)out_fd;
+	_exit(unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0 ? 0 : 1);
+}
+
 /* Both namespace fallbacks start with a user namespace. */
 static bool userns_works(void)
 {
-	pid_t child = fork();
-	if (child == 0)
-		_exit(unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0 ? 0 : 1);
-	if (child < 0)
-		return false;
-	int status;
-	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR)
-			return false;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	struct proc probe;
+	char err[100];
+	bool works = proc_start(&probe, userns_probe, NULL, 0, 0, err, sizeof(err)) == 0;
+	if (works) {
+		proc_wait(&probe);
+		works = WIFEXITED(probe.status) && WEXITSTATUS(probe.status) == 0;
+	}
+	proc_free(&probe);
+	return works;
 }
 
 static char description[200];

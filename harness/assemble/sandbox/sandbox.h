@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/proc.h"
+
 /* Bits of sandbox_policy.pretend_missing: make sandbox_spawn behave as on a
  * host that lacks a mechanism, so tests can reach every fallback. */
 enum {
@@ -35,12 +37,14 @@ struct sandbox_policy {
 };
 
 /* Starts argv[0] (looked up in PATH as the parent sees it) confined by
- * policy, with an empty environment, stdin /dev/null and stdout+stderr to
- * out_fd. Returns 0 and the pid (the caller waits for it), or -1 with err
- * saying why; when no confinement can be set up and !policy->unsafe, err
- * starts with "no sandbox can be set up here: ". */
-int sandbox_spawn(const struct sandbox_policy *policy, char *const argv[], int out_fd, pid_t *pid, char *err,
-		  size_t err_len);
+ * policy, with an empty environment, stdin /dev/null and stdout+stderr
+ * into child->out (at most out_cap bytes kept), killed at deadline_ns.
+ * Returns 0 with the child running (the caller proc_polls or proc_waits
+ * it, then proc_frees it), or -1 with err saying why and nothing left to
+ * free; when no confinement can be set up and !policy->unsafe, err starts
+ * with "no sandbox can be set up here: ". */
+int sandbox_spawn(const struct sandbox_policy *policy, char *const argv[], struct proc *child, size_t out_cap,
+		  uint64_t deadline_ns, char *err, size_t err_len);
 
 /* What this host offers, e.g. "landlock ABI 7, no network (seccomp),
  * rlimits"; computed once. */

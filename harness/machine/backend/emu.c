@@ -2,9 +2,12 @@
  * /dev/kvm. Everything here exists to make Unicorn look like KVM from the
  * run loop's side: same exits, same counts, same final registers. Unicorn
  * (2.0.1) differs from a real CPU in ways this file papers over:
- *   - its reset state is not a real CPU's (CR0, IDTR, GDTR);
+ *   - its reset state is not a real CPU's (CR0, IDTR, GDTR): set_state
+ *     writes every register x86/ describes;
+ *   - its mode (16, 32 or 64-bit) is fixed when the engine is opened;
  *   - interrupts and faults never go through the guest's IVT: they reach a
- *     hook, and this file delivers them the way a real-mode CPU does;
+ *     hook, and this file delivers them the way a real-mode CPU does (only
+ *     in real mode: see refuse_pending);
  *   - HLT has no hook: uc_emu_start just returns UC_ERR_OK, so a halt is
  *     known by elimination;
  *   - uc_emu_stop() from an I/O hook only takes effect at the end of the
@@ -32,12 +35,7 @@
 
 #define MAP_GRANULE 4096u  /* uc_mem_map_ptr wants whole pages */
 
-/* What KVM's vCPU reset leaves in CR0 (CD | NW | ET), and the real-mode
- * descriptor table limit; Unicorn's reset leaves both at 0. */
-#define RESET_CR0 0x60000010u
-#define REAL_MODE_TABLE_LIMIT 0xffffu
-
-#define FLAG_FIXED (1u << 1)  /* reserved, always reads as 1 on a real CPU */
+#define FLAG_FIXED RFLAGS_FIXED
 #define FLAG_TF (1u << 8)
 #define FLAG_IF (1u << 9)
 #define FLAG_AC (1u << 18)
@@ -76,13 +74,15 @@ struct vm {
 	bool stop_requested;
 	struct pending_interrupt pending;
 	struct unmapped_access unmapped;
+	enum x86_mode mode;   /* fixed by uc_open */
+	struct x86_segment segments[SEG_COUNT];  /* as set_state loaded them */
 };
 
 /* How a step of run() ended: go on emulating, run is over (return 0), or
  * the backend itself failed (return -1). */
 enum step { STEP_GO_ON, STEP_DONE, STEP_FAILED };
 
-static const int gpr_ids[GPR_COUNT] = {
+static const int gpr_ids[GPR_R8] = {
 	[GPR_EAX] = UC_X86_REG_EAX, [GPR_ECX] = UC_X86_REG_ECX,
 	[GPR_EDX] = UC_X86_REG_EDX, [GPR_EBX] = UC_X86_REG_EBX,
 	[GPR_ESP] = UC_X86_REG_ESP, [GPR_EBP] = UC_X86_REG_EBP,
@@ -124,58 +124,206 @@ static uc_err reg_write(uc_engine *uc, int id, uint32_t value)
 	return uc_reg_write(uc, id, &slot);
 }
 
-/* ---- state ---------------------------------------------------------- */
+/* ---- state ----------------------------------------------------------- */
 
-static uc_err reset_like_kvm(uc_engine *uc)
+/* Unicorn answers only in its own mode: the 64-bit names read and write
+ * nothing outside UC_MODE_64, so the names used follow the VM's mode. */
+static const int gpr64_ids[GPR_COUNT] = {
+	UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
+	UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
+	UC_X86_REG_R8, UC_X86_REG_R9, UC_X86_REG_R10, UC_X86_REG_R11,
+	UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15,
+};
+
+#define MSR_EFER 0xc0000080u
+
+/* QEMU's segment flags are the descriptor's upper dword, base and limit
+ * bits masked off. */
+static uint32_t segment_flags(const struct x86_segment *s)
 {
-	uc_x86_mmr table = { .base = 0, .limit = REAL_MODE_TABLE_LIMIT };
-	uc_err e = reg_write(uc, UC_X86_REG_CR0, RESET_CR0);
-	if (e == UC_ERR_OK)
-		e = uc_reg_write(uc, UC_X86_REG_IDTR, &table);
-	if (e == UC_ERR_OK)
-		e = uc_reg_write(uc, UC_X86_REG_GDTR, &table);
+	return (uint32_t)(s->type & 0xf) << 8 | (uint32_t)(s->s & 1) << 12 | (uint32_t)(s->dpl & 3) << 13 |
+	       (uint32_t)(s->present & 1) << 15 | (uint32_t)(s->avl & 1) << 20 | (uint32_t)(s->l & 1) << 21 |
+	       (uint32_t)(s->db & 1) << 22 | (uint32_t)(s->g & 1) << 23;
+}
+
+static void segment_from_flags(struct x86_segment *s, uint32_t flags)
+{
+	s->type = (flags >> 8) & 0xf;
+	s->s = (flags >> 12) & 1;
+	s->dpl = (flags >> 13) & 3;
+	s->present = (flags >> 15) & 1;
+	s->avl = (flags >> 20) & 1;
+	s->l = (flags >> 21) & 1;
+	s->db = (flags >> 22) & 1;
+	s->g = (flags >> 23) & 1;
+}
+
+static uc_err write_system_segment(uc_engine *uc, int id, const struct x86_segment *s)
+{
+	uc_x86_mmr mmr = { .selector = s->selector, .base = s->base, .limit = s->limit,
+			   .flags = segment_flags(s) };
+	return uc_reg_write(uc, id, &mmr);
+}
+
+static uc_err read_system_segment(uc_engine *uc, int id, struct x86_segment *s)
+{
+	uc_x86_mmr mmr = { 0 };
+	uc_err e = uc_reg_read(uc, id, &mmr);
+	*s = (struct x86_segment){ .selector = mmr.selector, .base = mmr.base, .limit = mmr.limit };
+	segment_from_flags(s, mmr.flags);
 	return e;
 }
 
-/* In real mode Unicorn's segment writes load base = selector * 16 (and
- * uc_emu_start computes the start address from cs * 16 as well), so
- * writing selectors is enough to keep bases consistent. */
-static uc_err write_segments(uc_engine *uc, const uint16_t seg[SEG_COUNT])
+static uc_err write_table(uc_engine *uc, int id, const struct x86_table *t)
+{
+	uc_x86_mmr mmr = { .base = t->base, .limit = t->limit };
+	return uc_reg_write(uc, id, &mmr);
+}
+
+static uc_err read_table(uc_engine *uc, int id, struct x86_table *t)
+{
+	uc_x86_mmr mmr = { 0 };
+	uc_err e = uc_reg_read(uc, id, &mmr);
+	*t = (struct x86_table){ .base = mmr.base, .limit = (uint16_t)mmr.limit };
+	return e;
+}
+
+static uc_err write_u64(uc_engine *uc, int id, uint64_t value)
+{
+	return uc_reg_write(uc, id, &value);
+}
+
+static uc_err read_u64(uc_engine *uc, int id, uint64_t *value)
+{
+	*value = 0;
+	return uc_reg_read(uc, id, value);
+}
+
+/* The order matters: paging needs CR4.PAE, CR3 and EFER.LME in place when
+ * CR0.PG turns it on (Unicorn then sets EFER.LMA itself). */
+static uc_err write_control(uc_engine *uc, const struct cpu_state *state)
+{
+	uc_x86_msr efer = { .rid = MSR_EFER, .value = state->efer };
+	uc_err e = write_u64(uc, UC_X86_REG_CR4, state->cr4);
+	if (e == UC_ERR_OK)
+		e = write_u64(uc, UC_X86_REG_CR3, state->cr3);
+	if (e == UC_ERR_OK)
+		e = write_u64(uc, UC_X86_REG_CR2, state->cr2);
+	if (e == UC_ERR_OK)
+		e = uc_reg_write(uc, UC_X86_REG_MSR, &efer);
+	if (e == UC_ERR_OK)
+		e = write_u64(uc, UC_X86_REG_CR0, state->cr0);
+	if (e == UC_ERR_OK)
+		e = write_table(uc, UC_X86_REG_GDTR, &state->gdt);
+	if (e == UC_ERR_OK)
+		e = write_table(uc, UC_X86_REG_IDTR, &state->idt);
+	if (e == UC_ERR_OK)
+		e = write_system_segment(uc, UC_X86_REG_TR, &state->tr);
+	if (e == UC_ERR_OK)
+		e = write_system_segment(uc, UC_X86_REG_LDTR, &state->ldtr);
+	return e;
+}
+
+static uc_err read_control(uc_engine *uc, struct cpu_state *state)
+{
+	uc_x86_msr efer = { .rid = MSR_EFER };
+	uc_err e = read_u64(uc, UC_X86_REG_CR0, &state->cr0);
+	if (e == UC_ERR_OK)
+		e = read_u64(uc, UC_X86_REG_CR2, &state->cr2);
+	if (e == UC_ERR_OK)
+		e = read_u64(uc, UC_X86_REG_CR3, &state->cr3);
+	if (e == UC_ERR_OK)
+		e = read_u64(uc, UC_X86_REG_CR4, &state->cr4);
+	if (e == UC_ERR_OK)
+		e = uc_reg_read(uc, UC_X86_REG_MSR, &efer);
+	state->efer = efer.value;
+	if (e == UC_ERR_OK)
+		e = read_table(uc, UC_X86_REG_GDTR, &state->gdt);
+	if (e == UC_ERR_OK)
+		e = read_table(uc, UC_X86_REG_IDTR, &state->idt);
+	if (e == UC_ERR_OK)
+		e = read_system_segment(uc, UC_X86_REG_TR, &state->tr);
+	if (e == UC_ERR_OK)
+		e = read_system_segment(uc, UC_X86_REG_LDTR, &state->ldtr);
+	return e;
+}
+
+/* A selector write is a segment load for Unicorn: in real mode the base
+ * becomes selector * 16 (uc_emu_start computes the start address from
+ * cs * 16 as well); with CR0.PE set the descriptor is read from the GDT,
+ * so the control registers and GDTR go first. */
+static uc_err write_segments(uc_engine *uc, const struct x86_segment seg[SEG_COUNT])
 {
 	for (int i = 0; i < SEG_COUNT; i++) {
-		uc_err e = reg_write(uc, seg_ids[i], seg[i]);
+		uc_err e = reg_write(uc, seg_ids[i], seg[i].selector);
 		if (e != UC_ERR_OK)
 			return e;
 	}
 	return UC_ERR_OK;
 }
 
-static uc_err write_state(uc_engine *uc, const struct cpu_state *state)
+static uc_err write_state(struct vm *vm, const struct cpu_state *state)
 {
-	uc_err e = write_segments(uc, state->seg);
-	for (int i = 0; i < GPR_COUNT && e == UC_ERR_OK; i++)
-		e = reg_write(uc, gpr_ids[i], state->gpr[i]);
+	uc_engine *uc = vm->uc;
+	bool wide = vm->mode == X86_MODE_LONG;
+	uc_err e = write_control(uc, state);
 	if (e == UC_ERR_OK)
-		e = reg_write(uc, UC_X86_REG_EFLAGS, state->eflags | FLAG_FIXED);
+		e = write_segments(uc, state->seg);
+	for (int i = 0; i < (wide ? GPR_COUNT : GPR_R8) && e == UC_ERR_OK; i++)
+		e = wide ? write_u64(uc, gpr64_ids[i], state->gpr[i])
+			 : reg_write(uc, gpr_ids[i], (uint32_t)state->gpr[i]);
 	if (e == UC_ERR_OK)
-		e = reg_write(uc, UC_X86_REG_EIP, state->eip);
+		e = reg_write(uc, UC_X86_REG_EFLAGS, (uint32_t)state->rflags | FLAG_FIXED);
+	if (e == UC_ERR_OK)
+		e = wide ? write_u64(uc, UC_X86_REG_RIP, state->rip)
+			 : reg_write(uc, UC_X86_REG_EIP, (uint32_t)state->rip);
+	if (e == UC_ERR_OK)
+		memcpy(vm->segments, state->seg, sizeof(vm->segments));
 	return e;
 }
 
-static uc_err read_state(uc_engine *uc, struct cpu_state *state)
+/* Unicorn shows a segment's selector only: the rest is what set_state
+ * loaded, with the base following the selector in real mode. */
+static void read_segment_caches(const struct vm *vm, struct cpu_state *state)
 {
+	for (int i = 0; i < SEG_COUNT; i++) {
+		uint16_t selector = state->seg[i].selector;
+		state->seg[i] = vm->segments[i];
+		state->seg[i].selector = selector;
+		if (vm->mode == X86_MODE_REAL)
+			state->seg[i].base = (uint64_t)selector << 4;
+	}
+}
+
+static uc_err read_state(struct vm *vm, struct cpu_state *state)
+{
+	uc_engine *uc = vm->uc;
+	bool wide = vm->mode == X86_MODE_LONG;
 	uc_err e = UC_ERR_OK;
-	for (int i = 0; i < GPR_COUNT && e == UC_ERR_OK; i++)
-		e = reg_read(uc, gpr_ids[i], &state->gpr[i]);
+	memset(state, 0, sizeof(*state));
+	for (int i = 0; i < GPR_R8 && e == UC_ERR_OK; i++) {
+		uint32_t value = 0;
+		e = reg_read(uc, gpr_ids[i], &value);
+		state->gpr[i] = value;
+	}
+	for (int i = 0; i < GPR_COUNT && wide && e == UC_ERR_OK; i++)
+		e = read_u64(uc, gpr64_ids[i], &state->gpr[i]);
 	for (int i = 0; i < SEG_COUNT && e == UC_ERR_OK; i++) {
 		uint32_t selector = 0;
 		e = reg_read(uc, seg_ids[i], &selector);
-		state->seg[i] = (uint16_t)selector;
+		state->seg[i].selector = (uint16_t)selector;
 	}
+	read_segment_caches(vm, state);
+	uint32_t eflags = 0, eip = 0;
 	if (e == UC_ERR_OK)
-		e = reg_read(uc, UC_X86_REG_EFLAGS, &state->eflags);
+		e = reg_read(uc, UC_X86_REG_EFLAGS, &eflags);
+	state->rflags = eflags;
 	if (e == UC_ERR_OK)
-		e = reg_read(uc, UC_X86_REG_EIP, &state->eip);
+		e = wide ? read_u64(uc, UC_X86_REG_RIP, &state->rip) : reg_read(uc, UC_X86_REG_EIP, &eip);
+	if (!wide)
+		state->rip = eip;
+	if (e == UC_ERR_OK)
+		e = read_control(uc, state);
 	return e;
 }
 
@@ -480,14 +628,42 @@ static enum step deliver_pending(struct vm *vm)
 
 /* ---- run -------------------------------------------------------------- */
 
+/* What uc_emu_start takes: cs * 16 + ip in UC_MODE_16 (it derives ip
+ * from it), the flat eip or rip otherwise. */
 static uc_err start_address(struct vm *vm, uint64_t *begin)
 {
+	if (vm->mode == X86_MODE_LONG)
+		return read_u64(vm->uc, UC_X86_REG_RIP, begin);
 	uint32_t cs = 0, eip = 0;
 	uc_err e = reg_read(vm->uc, UC_X86_REG_CS, &cs);
 	if (e == UC_ERR_OK)
 		e = reg_read(vm->uc, UC_X86_REG_EIP, &eip);
-	*begin = linear((uint16_t)cs, (uint16_t)eip);
+	*begin = vm->mode == X86_MODE_REAL ? linear((uint16_t)cs, (uint16_t)eip) : eip;
 	return e;
+}
+
+/* Outside real mode interrupts are not delivered: a vector the IDT cannot
+ * hold escalates as on a CPU (#GP, #DF, then shutdown, which is what KVM
+ * does with the empty IDT x86/mode.c sets up), and one it can hold ends
+ * the run with an error naming the vector. Delivery through a protected-
+ * or long-mode IDT is for when a guest needs it. */
+static enum step refuse_pending(struct vm *vm)
+{
+	uc_x86_mmr idtr = { 0 };
+	if (uc_reg_read(vm->uc, UC_X86_REG_IDTR, &idtr) != UC_ERR_OK)
+		return STEP_FAILED;
+	uint32_t entry_size = vm->mode == X86_MODE_LONG ? 16 : 8;
+	const uint8_t vectors[] = { vm->pending.vector, VECTOR_GP, VECTOR_DF };
+	vm->pending.set = false;
+	for (size_t i = 0; i < sizeof(vectors); i++) {
+		if ((uint32_t)vectors[i] * entry_size + entry_size - 1 <= idtr.limit) {
+			char reason[sizeof(((struct vm_exit *)0)->reason)];
+			snprintf(reason, sizeof(reason), "emu: interrupt %u in %s mode is not delivered",
+				 vectors[i], x86_mode_name(vm->mode));
+			return finish(vm, VM_EXIT_ERROR, reason);
+		}
+	}
+	return finish(vm, VM_EXIT_SHUTDOWN, "");
 }
 
 /* Why uc_emu_start returned, in order of precedence; what is left after a
@@ -501,7 +677,7 @@ static enum step after_emulation(struct vm *vm, uc_err e)
 	if (e != UC_ERR_OK)
 		return finish_uc_error(vm, e);
 	if (vm->pending.set)
-		return deliver_pending(vm);
+		return vm->mode == X86_MODE_REAL ? deliver_pending(vm) : refuse_pending(vm);
 	if (vm->kicked)
 		return finish_kicked(vm);
 	return finish(vm, VM_EXIT_HLT, "");
@@ -553,8 +729,6 @@ static uc_err set_up(struct vm *vm, uint8_t *mem, size_t mem_size)
 {
 	uc_err e = uc_mem_map_ptr(vm->uc, 0, mem_size, UC_PROT_ALL, mem);
 	if (e == UC_ERR_OK)
-		e = reset_like_kvm(vm->uc);
-	if (e == UC_ERR_OK)
 		e = add_hooks(vm);
 	/* Without this, uc_emu_start's `until` of 0 makes a jump to 0:0
 	 * look like a halt. */
@@ -563,7 +737,17 @@ static uc_err set_up(struct vm *vm, uint8_t *mem, size_t mem_size)
 	return e;
 }
 
-static int emu_create(struct vm **out, uint8_t *mem, size_t mem_size, char *err, size_t err_len)
+static uc_mode unicorn_mode(enum x86_mode mode)
+{
+	switch (mode) {
+	case X86_MODE_PROTECTED: return UC_MODE_32;
+	case X86_MODE_LONG: return UC_MODE_64;
+	default: return UC_MODE_16;
+	}
+}
+
+static int emu_create(struct vm **out, uint8_t *mem, size_t mem_size, enum x86_mode mode,
+		      char *err, size_t err_len)
 {
 	*out = NULL;
 	if (mem == NULL || mem_size == 0 || mem_size % MAP_GRANULE != 0) {
@@ -576,7 +760,8 @@ static int emu_create(struct vm **out, uint8_t *mem, size_t mem_size, char *err,
 		set_err(err, err_len, "emu: out of memory");
 		return -1;
 	}
-	uc_err e = uc_open(UC_ARCH_X86, UC_MODE_16, &vm->uc);
+	vm->mode = mode;
+	uc_err e = uc_open(UC_ARCH_X86, unicorn_mode(mode), &vm->uc);
 	if (e != UC_ERR_OK) {
 		set_err(err, err_len, "emu: uc_open: %s", uc_strerror(e));
 		free(vm);
@@ -595,7 +780,7 @@ static int emu_create(struct vm **out, uint8_t *mem, size_t mem_size, char *err,
 
 static int emu_set_state(struct vm *vm, const struct cpu_state *state, char *err, size_t err_len)
 {
-	uc_err e = write_state(vm->uc, state);
+	uc_err e = write_state(vm, state);
 	if (e != UC_ERR_OK) {
 		set_err(err, err_len, "emu: setting registers: %s", uc_strerror(e));
 		return -1;
@@ -605,7 +790,7 @@ static int emu_set_state(struct vm *vm, const struct cpu_state *state, char *err
 
 static int emu_get_state(struct vm *vm, struct cpu_state *state, char *err, size_t err_len)
 {
-	uc_err e = read_state(vm->uc, state);
+	uc_err e = read_state(vm, state);
 	if (e != UC_ERR_OK) {
 		set_err(err, err_len, "emu: reading registers: %s", uc_strerror(e));
 		return -1;

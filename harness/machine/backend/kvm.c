@@ -97,7 +97,30 @@ static int kvm_fail(struct vm *vm, const char *what, char *err, size_t err_len)
 	return -1;
 }
 
-static int kvm_create(struct vm **out, uint8_t *mem, size_t mem_size, char *err, size_t err_len)
+/* What the host's KVM can offer a guest, asked once per process. */
+#define CPUID_MAX_ENTRIES 256
+static struct {
+	struct kvm_cpuid2 header;
+	struct kvm_cpuid_entry2 entries[CPUID_MAX_ENTRIES];
+} supported_cpuid;
+static bool supported_cpuid_known;
+
+/* KVM refuses EFER.LME unless the vCPU's CPUID has long mode: give it the
+ * host's. Only long mode asks, so what CPUID returns to a real-mode guest
+ * stays as it always was. */
+static int kvm_set_cpuid(struct vm *vm)
+{
+	if (!supported_cpuid_known) {
+		supported_cpuid.header.nent = CPUID_MAX_ENTRIES;
+		if (kvm_ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, (unsigned long)&supported_cpuid) < 0)
+			return -1;
+		supported_cpuid_known = true;
+	}
+	return kvm_ioctl(vm->vcpu_fd, KVM_SET_CPUID2, (unsigned long)&supported_cpuid);
+}
+
+static int kvm_create(struct vm **out, uint8_t *mem, size_t mem_size, enum x86_mode mode,
+		      char *err, size_t err_len)
 {
 	*out = NULL;
 	if (kvm_open(err, err_len) < 0)
@@ -124,6 +147,8 @@ static int kvm_create(struct vm **out, uint8_t *mem, size_t mem_size, char *err,
 	vm->vcpu_fd = kvm_ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
 	if (vm->vcpu_fd < 0)
 		return kvm_fail(vm, "KVM_CREATE_VCPU", err, err_len);
+	if (mode == X86_MODE_LONG && kvm_set_cpuid(vm) < 0)
+		return kvm_fail(vm, "KVM_SET_CPUID2", err, err_len);
 	vm->run_size = (size_t)kvm_run_size;
 	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
 	if (vm->run == MAP_FAILED) {
@@ -146,27 +171,91 @@ static struct kvm_segment *kvm_segment(struct kvm_sregs *sregs, enum seg seg)
 	}
 }
 
+static struct kvm_segment segment_to_kvm(const struct x86_segment *s)
+{
+	return (struct kvm_segment){
+		.base = s->base, .limit = s->limit, .selector = s->selector,
+		.type = s->type, .present = s->present, .dpl = s->dpl, .db = s->db,
+		.s = s->s, .l = s->l, .g = s->g, .avl = s->avl,
+		/* VMX wants a segment that is not present marked unusable. */
+		.unusable = !s->present,
+	};
+}
+
+static struct x86_segment segment_from_kvm(const struct kvm_segment *k)
+{
+	return (struct x86_segment){
+		.base = k->base, .limit = k->limit, .selector = k->selector,
+		.type = k->type, .present = k->present, .dpl = k->dpl, .db = k->db,
+		.s = k->s, .l = k->l, .g = k->g, .avl = k->avl,
+	};
+}
+
+static void sregs_from_state(struct kvm_sregs *sregs, const struct cpu_state *state)
+{
+	for (enum seg s = 0; s < SEG_COUNT; s++)
+		*kvm_segment(sregs, s) = segment_to_kvm(&state->seg[s]);
+	sregs->tr = segment_to_kvm(&state->tr);
+	sregs->ldt = segment_to_kvm(&state->ldtr);
+	sregs->gdt = (struct kvm_dtable){ .base = state->gdt.base, .limit = state->gdt.limit };
+	sregs->idt = (struct kvm_dtable){ .base = state->idt.base, .limit = state->idt.limit };
+	sregs->cr0 = state->cr0;
+	sregs->cr2 = state->cr2;
+	sregs->cr3 = state->cr3;
+	sregs->cr4 = state->cr4;
+	sregs->efer = state->efer;
+}
+
+static void state_from_sregs(struct cpu_state *state, const struct kvm_sregs *sregs)
+{
+	for (enum seg s = 0; s < SEG_COUNT; s++)
+		state->seg[s] = segment_from_kvm(kvm_segment((struct kvm_sregs *)sregs, s));
+	state->tr = segment_from_kvm(&sregs->tr);
+	state->ldtr = segment_from_kvm(&sregs->ldt);
+	state->gdt = (struct x86_table){ .base = sregs->gdt.base, .limit = sregs->gdt.limit };
+	state->idt = (struct x86_table){ .base = sregs->idt.base, .limit = sregs->idt.limit };
+	state->cr0 = sregs->cr0;
+	state->cr2 = sregs->cr2;
+	state->cr3 = sregs->cr3;
+	state->cr4 = sregs->cr4;
+	state->efer = sregs->efer;
+}
+
+static void regs_from_state(struct kvm_regs *regs, const struct cpu_state *state)
+{
+	const uint64_t *g = state->gpr;
+	*regs = (struct kvm_regs){
+		.rax = g[GPR_EAX], .rcx = g[GPR_ECX], .rdx = g[GPR_EDX], .rbx = g[GPR_EBX],
+		.rsp = g[GPR_ESP], .rbp = g[GPR_EBP], .rsi = g[GPR_ESI], .rdi = g[GPR_EDI],
+		.r8 = g[GPR_R8], .r9 = g[GPR_R9], .r10 = g[GPR_R10], .r11 = g[GPR_R11],
+		.r12 = g[GPR_R12], .r13 = g[GPR_R13], .r14 = g[GPR_R14], .r15 = g[GPR_R15],
+		.rip = state->rip, .rflags = state->rflags,
+	};
+}
+
+static void state_from_regs(struct cpu_state *state, const struct kvm_regs *regs)
+{
+	const uint64_t gprs[GPR_COUNT] = {
+		regs->rax, regs->rcx, regs->rdx, regs->rbx, regs->rsp, regs->rbp, regs->rsi, regs->rdi,
+		regs->r8, regs->r9, regs->r10, regs->r11, regs->r12, regs->r13, regs->r14, regs->r15,
+	};
+	memcpy(state->gpr, gprs, sizeof(gprs));
+	state->rip = regs->rip;
+	state->rflags = regs->rflags;
+}
+
 static int kvm_set_state(struct vm *vm, const struct cpu_state *state, char *err, size_t err_len)
 {
+	/* Fields cpu_state does not carry (the APIC base, the interrupt
+	 * bitmap) keep their reset values. */
 	struct kvm_sregs sregs;
 	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0) {
 		snprintf(err, err_len, "KVM_GET_SREGS: %s", strerror(errno));
 		return -1;
 	}
-	/* The reset state is real mode already; only the segments move, and in
-	 * real mode a segment's base is its selector times 16. */
-	for (enum seg s = 0; s < SEG_COUNT; s++) {
-		struct kvm_segment *segment = kvm_segment(&sregs, s);
-		segment->selector = state->seg[s];
-		segment->base = (uint64_t)state->seg[s] << 4;
-	}
-	struct kvm_regs regs = {
-		.rax = state->gpr[GPR_EAX], .rcx = state->gpr[GPR_ECX],
-		.rdx = state->gpr[GPR_EDX], .rbx = state->gpr[GPR_EBX],
-		.rsp = state->gpr[GPR_ESP], .rbp = state->gpr[GPR_EBP],
-		.rsi = state->gpr[GPR_ESI], .rdi = state->gpr[GPR_EDI],
-		.rip = state->eip, .rflags = state->eflags,
-	};
+	sregs_from_state(&sregs, state);
+	struct kvm_regs regs;
+	regs_from_state(&regs, state);
 	if (kvm_ioctl(vm->vcpu_fd, KVM_SET_SREGS, (unsigned long)&sregs) < 0 ||
 	    kvm_ioctl(vm->vcpu_fd, KVM_SET_REGS, (unsigned long)&regs) < 0) {
 		snprintf(err, err_len, "cannot set the vCPU's registers: %s", strerror(errno));
@@ -198,14 +287,8 @@ static int kvm_get_state(struct vm *vm, struct cpu_state *state, char *err, size
 		snprintf(err, err_len, "cannot read the vCPU's registers: %s", strerror(errno));
 		return -1;
 	}
-	const uint64_t gprs[GPR_COUNT] = { regs.rax, regs.rcx, regs.rdx, regs.rbx,
-					   regs.rsp, regs.rbp, regs.rsi, regs.rdi };
-	for (int i = 0; i < GPR_COUNT; i++)
-		state->gpr[i] = (uint32_t)gprs[i];
-	state->eip = (uint32_t)regs.rip;
-	state->eflags = (uint32_t)regs.rflags;
-	for (enum seg s = 0; s < SEG_COUNT; s++)
-		state->seg[s] = kvm_segment(&sregs, s)->selector;
+	state_from_regs(state, &regs);
+	state_from_sregs(state, &sregs);
 	return 0;
 }
 
@@ -296,7 +379,7 @@ static bool kvm_available(char *why, size_t why_len)
 {
 	struct vm *vm;
 	static uint8_t probe_page[4096] __attribute__((aligned(4096)));
-	if (kvm_create(&vm, probe_page, sizeof(probe_page), why, why_len) < 0)
+	if (kvm_create(&vm, probe_page, sizeof(probe_page), X86_MODE_REAL, why, why_len) < 0)
 		return false;
 	kvm_destroy(vm);
 	return true;

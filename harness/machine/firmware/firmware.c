@@ -133,6 +133,22 @@ int firmware_console_put(struct firmware *fw, uint8_t ch, struct dev_stop *stop)
 	return 0;
 }
 
+bool firmware_caller(const struct guest_ram *ram, const struct cpu_state *regs, uint8_t *vector, uint16_t *cs,
+		     uint16_t *ip)
+{
+	if (regs->seg[SEG_CS].selector != FIRMWARE_SEGMENT || regs->rip < FIRMWARE_IRET_OFFSET)
+		return false;
+	/* the stub's stack: the vector it pushed, then the int's ip, cs and flags */
+	uint8_t frame[6];
+	uint64_t sp = real_mode_address(regs->seg[SEG_SS].selector, (uint16_t)regs->gpr[GPR_ESP]);
+	if (guest_ram_read(ram, sp, frame, sizeof(frame)) < 0)
+		return false;
+	*vector = frame[0];
+	*ip = (uint16_t)((frame[2] | frame[3] << 8) - 2);
+	*cs = (uint16_t)(frame[4] | frame[5] << 8);
+	return true;
+}
+
 static void firmware_write_vectors(struct firmware *fw)
 {
 	for (unsigned v = 0; v < 256; v++) {

@@ -25,6 +25,7 @@
 #include "machine/dev/sink.h"
 #include "machine/dev/stop.h"
 #include "machine/guest_ram.h"
+#include "x86/cpu_state.h"
 
 #define FIRMWARE_SEGMENT 0xf000
 #define FIRMWARE_BASE 0xf0000u
@@ -125,6 +126,12 @@ bool keyboard_read(struct firmware *fw, uint16_t *key);
 /* Ends the run when a call must wait for a key and none will come: outcome
  * error, "int 16h AH=00h waits for a key, and the case's input is used up". */
 int keyboard_used_up(struct dev_stop *stop, uint8_t vector, uint8_t ah);
+
+/* When regs stand in the firmware (a service ended the run there), the
+ * interrupt the guest called and where: the `int n` before the return
+ * address the CPU pushed. False when regs are elsewhere. */
+bool firmware_caller(const struct guest_ram *ram, const struct cpu_state *regs, uint8_t *vector, uint16_t *cs,
+		     uint16_t *ip);
 
 /* Little helpers on guest RAM; outside RAM reads as 0 and writes are dropped
  * (the firmware's own areas are inside RAM: the loader makes sure). */

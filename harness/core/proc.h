@@ -1,0 +1,69 @@
+/* proc: one child process (nasm, a case's worker) from fork to reaping,
+ * without ever blocking on it: a pipe carries what it writes, a deadline
+ * ends it, and proc_poll advances it by whatever has happened. A scheduler
+ * running several children at once polls their proc_pollfds together and
+ * calls proc_poll(p, 0) on each.
+ *
+ * The child leads a process group of its own, so that a deadline kills
+ * whatever it started too, and it never writes a core file. */
+#ifndef KVMCHECK_PROC_H
+#define KVMCHECK_PROC_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/bytes.h"
+
+/* Runs in the child with the write end of its output pipe; should not
+ * return (returning exits with status 127). After fork in a possibly
+ * threaded parent: async-signal-safe calls only, unless it ends in exec. */
+typedef void (*proc_body)(void *ctx, int out_fd);
+
+struct proc {
+	bool started;         /* proc_start ran: the fields below are set */
+	pid_t pid;            /* the child, also its process group; 0 before start */
+	int out_fd;           /* the parent's end of the output pipe; -1 after end of file */
+	int exit_fd;          /* readable once the child exits (pidfd); -1 where the kernel has none */
+	size_t out_cap;       /* output kept; more is read and dropped, so the child never blocks */
+	uint64_t deadline_ns; /* clock_ns() at which the group is killed; 0: none */
+	struct bytes out;     /* what the child wrote (stdout and stderr, for an exec) */
+	bool exited;          /* it ended (a zombie until reaped, which keeps its group id taken) */
+	bool reaped;          /* waited for: status is valid and the proc is done */
+	bool killed;          /* the deadline passed first and the group was killed */
+	int status;           /* the wait status, once reaped */
+};
+
+/* Why proc_start failed: no pipe, or no fork. */
+enum { PROC_ERR_PIPE = -1, PROC_ERR_FORK = -2 };
+
+/* Forks a child running body(ctx, out_fd). Returns 0, or PROC_ERR_* with
+ * errno set and err saying "pipe: ..." or "fork: ...". Afterwards (even on
+ * failure) proc_free must be called. */
+int proc_start(struct proc *p, proc_body body, void *ctx, size_t out_cap, uint64_t deadline_ns, char *err,
+	       size_t err_len);
+
+/* Waits up to timeout_ms (-1: without limit; never past the deadline) for
+ * output or the child's end, takes what is there, kills the group at the
+ * deadline, and reaps the child once it has ended and its output is
+ * complete. True when the proc is done (reaped). */
+bool proc_poll(struct proc *p, int timeout_ms);
+
+/* proc_poll until done: the child ends, or is killed at the deadline. */
+void proc_wait(struct proc *p);
+
+/* The descriptors to poll() for this proc's next event (at most 2); 0 once
+ * nothing more is to come from them. */
+size_t proc_pollfds(const struct proc *p, struct pollfd fds[2]);
+
+/* Kills the group now (when not yet reaped); proc_poll then reaps it. */
+void proc_kill(struct proc *p);
+
+/* Kills and reaps a child still there, closes every descriptor, frees the
+ * output. Safe to call twice, on a proc whose start failed, and on a
+ * zeroed proc never started. */
+void proc_free(struct proc *p);
+
+#endif

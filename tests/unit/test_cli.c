@@ -1,0 +1,67 @@
+/* Unit tests for cli.c: the report files a run writes by default, and the
+ * `report` subcommand's own command line. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+struct cli_row {
+	const char *what;
+	const char *args[12];      /* after the program name, NULL-terminated */
+	enum cli_command command;
+	const char *tap, *junit, *json, *results;
+	int file_count;
+	const char *error;         /* a part of the message, or NULL when it parses */
+};
+
+static const struct cli_row cli_rows[] = {
+	{ "a run writes its reports to reports/", { "a.yaml", NULL }, CLI_RUN,
+	  "reports/kvmcheck.tap", "reports/junit.xml", "reports/results.json", NULL, 1, NULL },
+	{ "--no-reports writes none of them", { "--no-reports", "a.yaml", NULL }, CLI_RUN, NULL, NULL, NULL, NULL, 1,
+	  NULL },
+	{ "--json is kept with --no-reports", { "--no-reports", "--json", "r.json", "a.yaml", NULL }, CLI_RUN, NULL,
+	  NULL, "r.json", NULL, 1, NULL },
+	{ "report writes only what it is asked for", { "report", "a.json", "b.json", NULL }, CLI_REPORT, NULL, NULL,
+	  NULL, NULL, 2, NULL },
+	{ "report takes every report file", { "report", "--tap", "t", "a.json", "--junit", "j", "--results", "r",
+	  "--json", "m", NULL }, CLI_REPORT, "t", "j", "m", "r", 1, NULL },
+	{ "report runs nothing", { "report", "--in-process", "a.json", NULL }, CLI_REPORT, NULL, NULL, NULL, NULL, 0,
+	  "option '--in-process' does not apply to report" },
+	{ "report needs a record", { "report", "--tap", "t", NULL }, CLI_REPORT, NULL, NULL, NULL, NULL, 0,
+	  "no results records given" },
+	{ "a run needs a case", { "--json", "x", NULL }, CLI_RUN, NULL, NULL, NULL, NULL, 0, "no case files given" },
+};
+
+static void assert_path(const char *got, const char *want, const char *what, const char *which)
+{
+	if (!want)
+		cr_assert_null(got, "%s: %s is %s", what, which, got);
+	else
+		cr_assert(got && strcmp(got, want) == 0, "%s: %s is %s, not %s", what, which, got ? got : "NULL", want);
+}
+
+Test(cli, report_files_and_the_report_command)
+{
+	for (size_t t = 0; t < sizeof(cli_rows) / sizeof(cli_rows[0]); t++) {
+		const struct cli_row *row = &cli_rows[t];
+		char *argv[13] = { "kvmcheck" };
+		int argc = 1;
+		for (; row->args[argc - 1]; argc++)
+			argv[argc] = (char *)row->args[argc - 1];
+		struct cli_options opt;
+		char err[300] = "";
+		int rc = cli_parse(argc, argv, &opt, err, sizeof(err));
+		if (row->error) {
+			cr_assert_eq(rc, -1, "%s: parsed", row->what);
+			cr_assert_not_null(strstr(err, row->error), "%s: %s", row->what, err);
+			continue;
+		}
+		cr_assert_eq(rc, 0, "%s: %s", row->what, err);
+		cr_assert_eq(opt.command, row->command, "%s", row->what);
+		assert_path(opt.tap_path, row->tap, row->what, "tap");
+		assert_path(opt.junit_path, row->junit, row->what, "junit");
+		assert_path(opt.json_path, row->json, row->what, "json");
+		assert_path(opt.results_path, row->results, row->what, "results");
+		cr_assert_eq(opt.file_count, row->file_count, "%s", row->what);
+	}
+}
