@@ -33,7 +33,7 @@ UNIT_ASAN_BIN := $(BUILD)/unit-tests-asan
 KVM_UNIT_BIN := $(BUILD)/kvm-unit-tests
 
 # Debian packages: to build, to run the tests, to run KVM inside QEMU.
-DEPS_BUILD := gcc libc6-dev make pkg-config nasm libyaml-dev libxml2-dev libunicorn-dev libjansson-dev
+DEPS_BUILD := gcc libc6-dev make pkg-config nasm libyaml-dev libxml2-dev libunicorn-dev libjansson-dev time
 DEPS_CHECK := libcriterion-dev libxml2-utils perl
 DEPS_KVM := qemu-system-x86 busybox-static cpio xz-utils kmod
 

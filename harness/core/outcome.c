@@ -12,6 +12,7 @@ static const char *const outcome_names[OUTCOME_COUNT] = {
 	[OUTCOME_ERROR] = "error",
 	[OUTCOME_ASSEMBLE_ERROR] = "assemble_error",
 	[OUTCOME_CASE_ERROR] = "case_error",
+	[OUTCOME_NOT_RUN] = "not_run",
 };
 
 const char *outcome_name(enum outcome outcome)

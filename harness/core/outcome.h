@@ -14,6 +14,7 @@ enum outcome {
 	OUTCOME_ERROR,          /* the VM could not go on: failed entry, unmapped memory, ... */
 	OUTCOME_ASSEMBLE_ERROR, /* nasm rejected the source */
 	OUTCOME_CASE_ERROR,     /* the case file is invalid; nothing ran */
+	OUTCOME_NOT_RUN,        /* the run was interrupted before the case ended */
 	OUTCOME_COUNT
 };
 

@@ -10,13 +10,14 @@ const char *verdict_status_name(enum verdict_status status)
 	switch (status) {
 	case VERDICT_PASS: return "pass";
 	case VERDICT_FAIL: return "fail";
+	case VERDICT_SKIP: return "skip";
 	default: return "error";
 	}
 }
 
 bool verdict_status_parse(const char *name, enum verdict_status *out)
 {
-	static const enum verdict_status all[] = { VERDICT_PASS, VERDICT_FAIL, VERDICT_ERROR };
+	static const enum verdict_status all[] = { VERDICT_PASS, VERDICT_FAIL, VERDICT_ERROR, VERDICT_SKIP };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (strcmp(verdict_status_name(all[i]), name) == 0) {
 			*out = all[i];

@@ -16,6 +16,7 @@ enum verdict_status {
 	VERDICT_PASS,
 	VERDICT_FAIL,   /* the guest did not do what the case expects */
 	VERDICT_ERROR,  /* the case could not be judged: invalid case, harness or host failure */
+	VERDICT_SKIP,   /* the case did not run: the run was interrupted first */
 };
 
 struct verdict {

@@ -160,3 +160,25 @@ void runner_run_case(struct runner *rn, const struct test_case *c, struct run_re
 	assembly_free(&own);
 	free(dir);
 }
+
+const struct assembly *runner_case_assembly(const struct runner *rn, const struct test_case *c)
+{
+	if (!rn->cache || c->error)
+		return NULL;
+	char *dir = guest_dir(c);
+	struct asm_source src = runner_asm_source(rn, c, dir);
+	const struct assembly *a = dir ? assembly_cache_find(rn->cache, &src) : NULL;
+	free(dir);
+	return a;
+}
+
+void runner_keep_assembly(struct runner *rn, const struct test_case *c, struct assembly *a)
+{
+	if (!rn->cache || c->error || runner_case_assembly(rn, c))
+		return;
+	char *dir = guest_dir(c);
+	struct asm_source src = runner_asm_source(rn, c, dir);
+	if (dir)
+		assembly_cache_store(rn->cache, &src, a);
+	free(dir);
+}
