@@ -23,6 +23,8 @@ struct vm {
 	struct kvm_run *run;
 	size_t run_size;
 	bool io_pending;            /* the last exit still needs KVM_RUN to complete */
+	const uint8_t *mem;         /* guest RAM, to show an instruction KVM could not run */
+	size_t mem_size;
 	volatile sig_atomic_t kicked;
 };
 
@@ -131,6 +133,8 @@ static int kvm_create(struct vm **out, uint8_t *mem, size_t mem_size, enum x86_m
 		return -1;
 	}
 	vm->vcpu_fd = -1;
+	vm->mem = mem;
+	vm->mem_size = mem_size;
 	vm->vm_fd = kvm_ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
 		return kvm_fail(vm, "KVM_CREATE_VM", err, err_len);
@@ -292,7 +296,35 @@ static int kvm_get_state(struct vm *vm, struct cpu_state *state, char *err, size
 	return 0;
 }
 
-static void kvm_exit_error(struct vm_exit *exit, const struct kvm_run *run)
+#define INSN_BYTES_SHOWN 6
+
+/* KVM's instruction emulator (used for real mode on hosts without
+ * unrestricted guest, and for MMIO) gives up on instructions it does not
+ * know: name the place and the bytes, and say what to do, rather than
+ * hand the student a bare suberror. */
+static void kvm_emulation_failure(const struct vm *vm, struct vm_exit *exit)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0) {
+		snprintf(exit->reason, sizeof(exit->reason), "this host's KVM cannot execute the guest's next "
+			 "instruction (KVM internal error, suberror 1); try --backend emu");
+		return;
+	}
+	struct cpu_state state = {0};
+	state.cr0 = sregs.cr0;
+	state.efer = sregs.efer;
+	uint64_t at = sregs.cs.base + regs.rip;
+	char bytes[INSN_BYTES_SHOWN * 3 + 1] = "";
+	size_t len = 0;
+	for (int i = 0; i < INSN_BYTES_SHOWN && at + (uint64_t)i < vm->mem_size; i++)
+		len += (size_t)snprintf(bytes + len, sizeof(bytes) - len, "%s%02x", i ? " " : "", vm->mem[at + i]);
+	snprintf(exit->reason, sizeof(exit->reason), "this host's KVM cannot execute the instruction at %04x:%04llx "
+		 "in %s mode (bytes %s); try --backend emu", sregs.cs.selector, (unsigned long long)regs.rip,
+		 x86_mode_name(x86_mode_of(&state)), bytes[0] ? bytes : "outside RAM");
+}
+
+static void kvm_exit_error(const struct vm *vm, struct vm_exit *exit, const struct kvm_run *run)
 {
 	exit->kind = VM_EXIT_ERROR;
 	switch (run->exit_reason) {
@@ -305,6 +337,10 @@ static void kvm_exit_error(struct vm_exit *exit, const struct kvm_run *run)
 			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
+		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
+			kvm_emulation_failure(vm, exit);
+			break;
+		}
 		snprintf(exit->reason, sizeof(exit->reason), "KVM internal error (suberror %u)",
 			 run->internal.suberror);
 		break;
@@ -337,7 +373,7 @@ static bool kvm_decode_exit(struct vm *vm, struct vm_exit *exit)
 	default:
 		/* An MMIO exit is left pending on purpose: the registers then show
 		 * the instruction that touched unmapped memory. */
-		kvm_exit_error(exit, run);
+		kvm_exit_error(vm, exit, run);
 		return true;
 	}
 }
