@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "machine/backend.h"
+#include "x86/cpuid.h"
 
 /* Intel without unrestricted guest needs three pages for real mode's TSS;
  * put them where no case's RAM reaches. */
@@ -107,9 +108,23 @@ static struct {
 } supported_cpuid;
 static bool supported_cpuid_known;
 
-/* KVM refuses EFER.LME unless the vCPU's CPUID has long mode: give it the
- * host's. Only long mode asks, so what CPUID returns to a real-mode guest
- * stays as it always was. */
+static const struct cpuid_leaf *supported_leaf(void *ctx, uint32_t function, uint32_t index)
+{
+	static struct cpuid_leaf found;
+	(void)ctx;
+	for (uint32_t i = 0; i < supported_cpuid.header.nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &supported_cpuid.entries[i];
+		if (e->function == function && e->index == index) {
+			found = (struct cpuid_leaf){ function, index, e->eax, e->ebx, e->ecx, e->edx };
+			return &found;
+		}
+	}
+	return NULL;
+}
+
+/* Every vCPU gets kvmcheck's CPU model (x86/cpuid.h), so that CPUID says
+ * on kvm what it says on emu; without any CPUID, KVM would also refuse
+ * EFER.LME, and a guest could not switch to long mode. */
 static int kvm_set_cpuid(struct vm *vm)
 {
 	if (!supported_cpuid_known) {
@@ -118,7 +133,21 @@ static int kvm_set_cpuid(struct vm *vm)
 			return -1;
 		supported_cpuid_known = true;
 	}
-	return kvm_ioctl(vm->vcpu_fd, KVM_SET_CPUID2, (unsigned long)&supported_cpuid);
+	struct cpuid_leaf leaves[CPUID_MAX_ENTRIES];
+	size_t count = cpuid_model_filter(supported_leaf, NULL, leaves, CPUID_MAX_ENTRIES);
+	static struct {
+		struct kvm_cpuid2 header;
+		struct kvm_cpuid_entry2 entries[CPUID_MAX_ENTRIES];
+	} model;
+	memset(&model, 0, sizeof(model));
+	model.header.nent = (uint32_t)count;
+	for (size_t i = 0; i < count; i++)
+		model.entries[i] = (struct kvm_cpuid_entry2){
+			.function = leaves[i].function, .index = leaves[i].index,
+			.eax = leaves[i].eax, .ebx = leaves[i].ebx, .ecx = leaves[i].ecx, .edx = leaves[i].edx,
+			.flags = leaves[i].function == 7 ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0,
+		};
+	return kvm_ioctl(vm->vcpu_fd, KVM_SET_CPUID2, (unsigned long)&model);
 }
 
 static int kvm_create(struct vm **out, uint8_t *mem, size_t mem_size, enum x86_mode mode,
@@ -151,7 +180,8 @@ static int kvm_create(struct vm **out, uint8_t *mem, size_t mem_size, enum x86_m
 	vm->vcpu_fd = kvm_ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
 	if (vm->vcpu_fd < 0)
 		return kvm_fail(vm, "KVM_CREATE_VCPU", err, err_len);
-	if (mode == X86_MODE_LONG && kvm_set_cpuid(vm) < 0)
+	(void)mode;
+	if (kvm_set_cpuid(vm) < 0)
 		return kvm_fail(vm, "KVM_SET_CPUID2", err, err_len);
 	vm->run_size = (size_t)kvm_run_size;
 	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
