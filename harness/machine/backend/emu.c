@@ -84,6 +84,9 @@ struct vm {
 	enum x86_mode mode;   /* fixed by uc_open */
 	uc_hook limit_hook;   /* the code segment's last bytes, real mode only */
 	bool limit_hook_set;
+	bool limit_wanted;    /* set_state loaded real mode: hook at the first run */
+	uint16_t limit_cs;
+	bool firmware;        /* no limit hook: see emu_firmware_present */
 	struct x86_segment segments[SEG_COUNT];  /* as set_state loaded them */
 };
 
@@ -491,8 +494,9 @@ static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int s
 /* Real mode's code segment ends at offset 0xffff: an instruction that
  * starts beyond it or runs past it raises #GP, where Unicorn would fetch
  * on into the next 64 KiB. A hook on the last bytes of the segment (and the
- * first beyond it) costs nothing elsewhere; the stop it asks for comes
- * before the instruction runs. */
+ * first beyond it) runs only there, though its presence slows translated
+ * code somewhat (README, Parity); the stop it asks for comes before the
+ * instruction runs. */
 static void on_limit_code(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
 	struct vm *vm = user;
@@ -736,6 +740,10 @@ static int emu_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 	vm->stop_requested = false;
 	vm->unmapped.hit = false;
 	vm->pending.set = false;
+	if (vm->limit_wanted && !vm->firmware && !vm->limit_hook_set && hook_code_limit(vm, vm->limit_cs) != UC_ERR_OK) {
+		set_err(err, err_len, "emu: cannot hook the end of the code segment");
+		return -1;
+	}
 	for (;;) {
 		uint64_t begin;
 		uc_err e = start_address(vm, &begin);
@@ -827,8 +835,8 @@ static int emu_create(struct vm **out, uint8_t *mem, size_t mem_size, enum x86_m
 static int emu_set_state(struct vm *vm, const struct cpu_state *state, char *err, size_t err_len)
 {
 	uc_err e = write_state(vm, state);
-	if (e == UC_ERR_OK && vm->mode == X86_MODE_REAL)
-		e = hook_code_limit(vm, state->seg[SEG_CS].selector);
+	vm->limit_wanted = vm->mode == X86_MODE_REAL;
+	vm->limit_cs = state->seg[SEG_CS].selector;
 	if (e != UC_ERR_OK) {
 		set_err(err, err_len, "emu: setting registers: %s", uc_strerror(e));
 		return -1;
@@ -853,6 +861,14 @@ static void emu_kick(struct vm *vm)
 	uc_emu_stop(vm->uc);
 }
 
+/* A code hook, once added, changes where Unicorn leaves eip after an I/O
+ * stop, which the firmware's reports rely on: with firmware the hook is
+ * never added. */
+static void emu_firmware_present(struct vm *vm)
+{
+	vm->firmware = true;
+}
+
 static void emu_destroy(struct vm *vm)
 {
 	if (vm == NULL)
@@ -870,4 +886,5 @@ const struct backend_ops backend_emu = {
 	.run = emu_run,
 	.kick = emu_kick,
 	.destroy = emu_destroy,
+	.firmware_present = emu_firmware_present,
 };
