@@ -153,9 +153,25 @@ static int parse_registers(struct loader *l, const struct ynode *n, const char *
 		uint64_t v;
 		if (parse_uint(l, value, reg->name, reg_max(reg->ref), &v) < 0)
 			return -1;
-		reg->value = (uint32_t)v;
+		reg->value = v;
 		out->count++;
 	}
+	return 0;
+}
+
+/* What the mode leaves to a case: outside real mode the segments come
+ * from the mode's GDT, the control registers always from the mode, and
+ * only long mode has registers wider than 32 bits. */
+static int check_register_for_mode(struct loader *l, const struct reg_value *r, const struct ynode *at)
+{
+	enum x86_mode mode = l->c->mode;
+	if (reg_is_control(r->ref))
+		return case_fail(l, at, "'%s' is set by 'mode' (%s), not by the case", r->name, x86_mode_name(mode));
+	if (r->ref.kind == REG_SEG && mode != X86_MODE_REAL)
+		return case_fail(l, at, "'%s' is loaded from the GDT %s mode sets up, not by the case", r->name,
+				 x86_mode_name(mode));
+	if (mode != X86_MODE_LONG && r->value > 0xffffffffu)
+		return case_fail(l, at, "'%s' 0x%" PRIx64 " needs 64 bits, which only long mode has", r->name, r->value);
 	return 0;
 }
 
@@ -168,13 +184,42 @@ static int check_initial_registers(struct loader *l, const struct ynode *n)
 	for (size_t i = 0; i < regs->count; i++) {
 		const struct reg_value *r = &regs->items[i];
 		const struct ynode *at = n->items[2 * i + 1];
-		if (r->ref.kind == REG_EIP && r->value > 0xffff)
-			return case_fail(l, at, "'%s' 0x%x is beyond the 64 KiB of a real-mode segment", r->name, r->value);
-		if (r->ref.kind == REG_EFLAGS && (r->value & ~REAL_MODE_FLAGS))
-			return case_fail(l, at, "'%s' 0x%x sets bits real mode cannot start with (0x%x)", r->name,
-					 r->value, r->value & ~REAL_MODE_FLAGS);
+		if (check_register_for_mode(l, r, n->items[2 * i]) < 0)
+			return -1;
+		if (l->c->mode == X86_MODE_REAL && r->ref.kind == REG_EIP && r->value > 0xffff)
+			return case_fail(l, at, "'%s' 0x%" PRIx64 " is beyond the 64 KiB of a real-mode segment", r->name,
+					 r->value);
+		if (r->ref.kind == REG_EFLAGS && (r->value & ~(uint64_t)REAL_MODE_FLAGS))
+			return case_fail(l, at, "'%s' 0x%" PRIx64 " sets bits real mode cannot start with (0x%" PRIx64 ")",
+					 r->name, r->value, r->value & ~(uint64_t)REAL_MODE_FLAGS);
 	}
 	return 0;
+}
+
+/* `mode:` real | protected | long. */
+static int parse_mode(struct loader *l, const struct ynode *n)
+{
+	static const enum x86_mode modes[] = { X86_MODE_REAL, X86_MODE_PROTECTED, X86_MODE_LONG };
+	if (expect_kind(l, n, YNODE_SCALAR, "mode") < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (strcmp(n->value, x86_mode_name(modes[i])) == 0 && strlen(n->value) == n->len) {
+			l->c->mode = modes[i];
+			return 0;
+		}
+	}
+	return case_fail(l, n, "unknown mode '%.40s' (real, protected or long)", n->value);
+}
+
+/* Protected and long mode keep their tables in the top of RAM. */
+static int check_mode_memory(struct loader *l, const struct ynode *root)
+{
+	const struct test_case *c = l->c;
+	if (c->mode == X86_MODE_REAL || c->memory_size >= X86_MODE_MIN_RAM)
+		return 0;
+	const struct ynode *at = ynode_get(root, "memory");
+	return case_fail(l, at ? at : ynode_get(root, "mode"), "%s mode needs at least %u bytes of 'memory' for its tables",
+			 x86_mode_name(c->mode), X86_MODE_MIN_RAM);
 }
 
 static int parse_exit(struct loader *l, const struct ynode *n, enum outcome *out)
@@ -414,6 +459,8 @@ static int parse_machine(struct loader *l, const struct ynode *root)
 	struct test_case *c = l->c;
 	const struct ynode *v;
 	uint64_t n;
+	if ((v = ynode_get(root, "mode")) && parse_mode(l, v) < 0)
+		return -1;
 	if ((v = ynode_get(root, "max_exits")) && parse_positive(l, v, "max_exits", CASE_MAX_EXITS_LIMIT, &c->max_exits) < 0)
 		return -1;
 	if ((v = ynode_get(root, "timeout_ms"))) {
@@ -428,13 +475,15 @@ static int parse_machine(struct loader *l, const struct ynode *root)
 			return case_fail(l, v, "'memory' must be a multiple of 4096 bytes, at least 4096");
 		c->memory_size = (uint32_t)n;
 	}
+	if (check_mode_memory(l, root) < 0)
+		return -1;
 	if ((v = ynode_get(root, "load_address"))) {
 		if (parse_uint(l, v, "load_address", CASE_MAX_MEMORY, &n) < 0)
 			return -1;
 		if (n >= c->memory_size)
 			return case_fail(l, v, "'load_address' 0x%" PRIx64 " is outside the guest's %u bytes of RAM", n,
 					 c->memory_size);
-		if (n > CASE_MAX_LOAD_ADDRESS)
+		if (c->mode == X86_MODE_REAL && n > CASE_MAX_LOAD_ADDRESS)
 			return case_fail(l, v, "'load_address' 0x%" PRIx64 " is beyond 0x%x, where real mode reaches no "
 					 "further", n, CASE_MAX_LOAD_ADDRESS);
 		c->load_address = (uint32_t)n;
@@ -541,7 +590,7 @@ static int case_parse(struct loader *l, const struct ynode *root)
 {
 	static const char *const known[] = { "name", "guest", "source", "input", "expect", "max_exits",
 					     "timeout_ms", "registers", "memory", "load_address", "output_limit",
-					     "assembler", "preset", "firmware", "drive", "args", NULL };
+					     "assembler", "preset", "firmware", "drive", "args", "mode", NULL };
 	const struct ynode *v;
 	/* libyaml reads an empty document as an empty plain scalar */
 	if (!root || (root->kind == YNODE_SCALAR && !root->quoted && root->len == 0))
@@ -717,8 +766,9 @@ static void case_preset_state(const struct test_case *c, struct cpu_state *state
 void case_initial_state(const struct test_case *c, struct cpu_state *state)
 {
 	cpu_state_reset(state);
-	/* cs:ip points at the code: cs 0 up to 64 KiB, beyond it cs takes the rest */
-	if (c->load_address > 0xffff) {
+	/* cs:ip points at the code: cs 0 up to 64 KiB, beyond it cs takes the
+	 * rest; outside real mode segments are flat and rip is linear */
+	if (c->mode == X86_MODE_REAL && c->load_address > 0xffff) {
 		cpu_state_set_real_segment(state, SEG_CS, (uint16_t)(c->load_address >> 4));
 		state->rip = c->load_address & 0xf;
 	} else {

@@ -11,6 +11,7 @@
 #include "core/bytes.h"
 #include "core/defaults.h"
 #include "core/outcome.h"
+#include "x86/mode.h"
 #include "x86/regs.h"
 
 #define CASE_MAX_REGS 64
@@ -57,6 +58,7 @@ struct test_case {
 	char *source;         /* `source:` inline nasm, when guest_path is NULL */
 	int source_line;      /* line of the case file where inline source starts */
 
+	enum x86_mode mode;   /* `mode:` real (default), protected or long */
 	struct bytes input;
 	struct reg_list initial_regs;
 	uint32_t memory_size;

@@ -97,17 +97,17 @@ static int judge_serial(const struct test_case *c, const struct run_result *r, s
 }
 
 /* "0x" and as many digits as the register is wide. */
-static int reg_hex(char *buf, size_t len, uint32_t value, int width)
+static int reg_hex(char *buf, size_t len, uint64_t value, int width)
 {
-	return snprintf(buf, len, "0x%0*" PRIx32, width / 4, value);
+	return snprintf(buf, len, "0x%0*" PRIx64, width / 4, value);
 }
 
 static int judge_register(const struct reg_value *want, const struct run_result *r, struct verdict *v)
 {
 	char label[sizeof(want->name) + 1] = {0};
 	memcpy(label, want->name, sizeof(want->name));
-	uint32_t actual = r->regs_valid ? reg_get(&r->regs, want->ref) : 0;
-	char expected_text[16], actual_text[16] = "";
+	uint64_t actual = r->regs_valid ? reg_get(&r->regs, want->ref) : 0;
+	char expected_text[24], actual_text[24] = "";
 	int elen = reg_hex(expected_text, sizeof(expected_text), want->value, want->ref.width);
 	int alen = r->regs_valid ? reg_hex(actual_text, sizeof(actual_text), actual, want->ref.width) : 0;
 	return verdict_add(v, CHECK_REGISTER, label, expected_text, (size_t)elen, actual_text, (size_t)alen,
@@ -291,9 +291,9 @@ static void verdict_explain(const struct test_case *c, const struct run_result *
 		const struct check *got = verdict_find(v, CHECK_REGISTER, i);
 		if (!got || got->passed)
 			continue;
-		uint32_t actual = r->regs_valid ? reg_get(&r->regs, want->ref) : 0;
-		snprintf(v->reason, sizeof(v->reason), "register %s is 0x%x, expected 0x%x", got->label, actual,
-			 want->value);
+		uint64_t actual = r->regs_valid ? reg_get(&r->regs, want->ref) : 0;
+		snprintf(v->reason, sizeof(v->reason), "register %s is 0x%" PRIx64 ", expected 0x%" PRIx64, got->label,
+			 actual, want->value);
 		return;
 	}
 	verdict_explain_program(r, v);

@@ -269,6 +269,8 @@ static void machine_boot(const struct backend_ops *ops, const struct machine_con
 	    ops->set_state(vm, &initial, err, sizeof(err)) < 0) {
 		run_result_host_fault(result, err);
 	} else {
+		if ((cfg->doorbell || cfg->firmware.kind != FIRMWARE_NONE) && ops->firmware_present)
+			ops->firmware_present(vm);
 		result->times.create_ns = clock_ns() - start;
 		machine_drive(ops, vm, cfg, mem, m, result);
 	}

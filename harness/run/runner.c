@@ -116,6 +116,7 @@ static void runner_machine(struct runner *rn, const struct test_case *c, const s
 		.image_len = image->len,
 		.load_address = c->load_address,
 		.memory_size = c->memory_size,
+		.mode = c->mode,
 		.input = &c->input,
 		.max_exits = c->max_exits,
 		.timeout_ms = c->timeout_ms,
