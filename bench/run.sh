@@ -64,7 +64,7 @@ for backend in kvm emu; do
 	fi
 	for suite in suite shared; do
 		start=$(date +%s.%N)
-		"$KVMCHECK" --backend "$backend" --no-reports "$WORK/$suite.yaml" >"$WORK/out.tap" 2>/dev/null ||
+		"$KVMCHECK" --backend "$backend" --allow-read "$ROOT/guests" --no-reports "$WORK/$suite.yaml" >"$WORK/out.tap" 2>/dev/null ||
 			{ echo "bench: the $suite suite failed on $backend" >&2; exit 1; }
 		end=$(date +%s.%N)
 		label="200 distinct guests"

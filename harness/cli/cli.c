@@ -5,13 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/defaults.h"
 #include "machine/backend.h"
 
 enum {
 	OPT_TAP = 256, OPT_JUNIT, OPT_RESULTS, OPT_JSON, OPT_BACKEND, OPT_TIMING, OPT_NO_REPORTS, OPT_VERSION,
-	OPT_OUTPUT_LIMIT, OPT_ASM_TIMEOUT, OPT_ASM_CPU, OPT_ASM_MEMORY, OPT_UNSAFE_ASM, OPT_IN_PROCESS,
+	OPT_OUTPUT_LIMIT, OPT_ASM_TIMEOUT, OPT_ASM_CPU, OPT_ASM_MEMORY, OPT_UNSAFE_ASM, OPT_IN_PROCESS, OPT_ALLOW_READ,
 };
 
 static const struct option cli_long_options[] = {
@@ -28,6 +29,7 @@ static const struct option cli_long_options[] = {
 	{ "assembler-memory", required_argument, NULL, OPT_ASM_MEMORY },
 	{ "unsafe-assembler", no_argument, NULL, OPT_UNSAFE_ASM },
 	{ "in-process", no_argument, NULL, OPT_IN_PROCESS },
+	{ "allow-read", required_argument, NULL, OPT_ALLOW_READ },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -55,6 +57,7 @@ void cli_usage(FILE *out)
 	      "  --assembler-timeout-ms N, --assembler-cpu-seconds N, --assembler-memory BYTES\n"
 	      "                          nasm's limits (defaults %u, %u, %llu)\n"
 	      "  --unsafe-assembler      run nasm unconfined where no sandbox can be set up\n"
+	      "  --allow-read DIR        case files may name files in DIR too (repeatable)\n"
 	      "  --in-process            run cases inside kvmcheck, not in a worker process each\n"
 	      "  -v, --verbose           diagnostics for passing cases too\n"
 	      "  -h, --help              this help\n"
@@ -74,7 +77,8 @@ static uint64_t cli_number(const char *text, uint64_t max)
 	return errno || *end || !*text || *text == '-' || v > max ? 0 : v;
 }
 
-static int cli_set_limit(int opt, const char *text, struct runner_options *run, char *err, size_t err_len)
+static int cli_set_limit(int opt, const char *name, const char *text, struct runner_options *run, char *err,
+			 size_t err_len)
 {
 	uint64_t v;
 	switch (opt) {
@@ -84,9 +88,29 @@ static int cli_set_limit(int opt, const char *text, struct runner_options *run, 
 	default: v = run->asm_memory = cli_number(text, CASE_MAX_ASM_MEMORY); break;
 	}
 	if (v == 0) {
-		snprintf(err, err_len, "option '%s' needs a positive whole number within its range", text);
+		snprintf(err, err_len, "option '--%s' needs a positive whole number within its range, not '%s'", name,
+			 text);
 		return -1;
 	}
+	return 0;
+}
+
+/* A folder case files may reach besides their own (case.h). */
+static int cli_allow_read(struct cli_options *opt, const char *dir, char *err, size_t err_len)
+{
+	struct stat st;
+	if (opt->allow_read_count >= CLI_MAX_ALLOW_READ) {
+		snprintf(err, err_len, "option '--allow-read' given more than %d times", CLI_MAX_ALLOW_READ);
+		return -1;
+	}
+	errno = 0;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, err_len, "option '--allow-read': '%s' is not a folder%s%s", dir, errno ? ": " : "",
+			 errno ? strerror(errno) : "");
+		return -1;
+	}
+	opt->allow_read[opt->allow_read_count++] = dir;
+	opt->allow_read[opt->allow_read_count] = NULL;
 	return 0;
 }
 
@@ -138,11 +162,15 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 		case OPT_ASM_TIMEOUT:
 		case OPT_ASM_CPU:
 		case OPT_ASM_MEMORY:
-			if (cli_set_limit(c, optarg, &opt->run, err, err_len) < 0)
+			if (cli_set_limit(c, cli_long_options[long_index].name, optarg, &opt->run, err, err_len) < 0)
 				return -1;
 			break;
 		case OPT_UNSAFE_ASM: opt->run.unsafe_assembler = true; break;
 		case OPT_IN_PROCESS: opt->in_process = true; break;
+		case OPT_ALLOW_READ:
+			if (cli_allow_read(opt, optarg, err, err_len) < 0)
+				return -1;
+			break;
 		case OPT_VERSION: opt->version = true; break;
 		case 'v': opt->verbose = true; break;
 		case 'h': opt->help = true; break;

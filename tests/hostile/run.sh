@@ -68,6 +68,8 @@ for tpl in "$S"/*/*.yaml.in; do render "$tpl"; done
 ln -s "$MARKER" "$S/assembler/link-to-marker.inc"
 ln -s "$SECRETS" "$S/assembler/link-to-secret-dir"
 ln -s "$SECRETS/linked-guest.asm" "$S/assembler/linked-guest.asm"
+# A hard link inside a case folder to a file outside (both in /tmp's filesystem).
+ln "$SECRETS/linked-guest.asm" "$S/assembler/hard-linked-guest.asm"
 
 # Guest files nobody would commit.
 printf 'mov al, 1\0\0garbage\0\nhlt\n' >"$S/assembler/nul.asm"
@@ -116,7 +118,7 @@ KVM_MAIN_FILES=()
 for f in "${MAIN_FILES[@]}"; do [ "$f" = guest/output_default_cap.yaml ] || KVM_MAIN_FILES+=("$f"); done
 
 # Everything needs nasm to run in its sandbox; check.pl says so once if it cannot.
-(cd "$HERE/../.." && "$KVMCHECK" --backend emu --no-reports cases/hello.yaml >"$OUT/probe.tap" 2>&1)
+(cd "$HERE/../.." && "$KVMCHECK" --backend emu --allow-read guests --no-reports cases/hello.yaml >"$OUT/probe.tap" 2>&1)
 echo $? >"$OUT/probe.status"
 
 kvmcheck_run emu-main emu "${MAIN_FILES[@]}"
@@ -127,9 +129,9 @@ kvmcheck_run emu-io emu io/too_big.yaml io/a_folder.yaml
 mkfifo "$IO/fifo.yaml"
 RUN_TIMEOUT=10 kvmcheck_run emu-fifo emu io/fifo.yaml
 # The positive control: the leak checks must find a secret that got out.
-kvmcheck_run emu-control emu control/leak_control.yaml
+kvmcheck_run emu-control emu --allow-read "$SECRETS" control/leak_control.yaml
 
-if (cd "$HERE/../.." && "$KVMCHECK" --backend kvm --no-reports cases/hello.yaml >/dev/null 2>&1); then
+if (cd "$HERE/../.." && "$KVMCHECK" --backend kvm --allow-read guests --no-reports cases/hello.yaml >/dev/null 2>&1); then
 	kvmcheck_run kvm-main kvm "${KVM_MAIN_FILES[@]}"
 	kvmcheck_run kvm-yaml kvm "${YAML_FILES[@]}"
 fi
