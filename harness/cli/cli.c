@@ -58,7 +58,8 @@ void cli_usage(FILE *out)
 	      "                          nasm's limits (defaults %u, %u, %llu)\n"
 	      "  --unsafe-assembler      run nasm unconfined where no sandbox can be set up\n"
 	      "  --allow-read DIR        case files may name files in DIR too (repeatable)\n"
-	      "  --in-process            run cases inside kvmcheck, not in a worker process each\n"
+	      "  --in-process            debugging: run cases inside kvmcheck, not in a worker each\n"
+	      "                          (with --no-reports only: a crash there ends kvmcheck)\n"
 	      "  -v, --verbose           diagnostics for passing cases too\n"
 	      "  -h, --help              this help\n"
 	      "      --version           the version\n"
@@ -183,6 +184,13 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 		opt->tap_path = tap_set ? opt->tap_path : NULL;
 		opt->junit_path = junit_set ? opt->junit_path : NULL;
 		opt->json_path = json_set ? opt->json_path : NULL;
+	}
+	/* A crash inside the engine (Unicorn's exit(1)) ends kvmcheck itself:
+	 * no report could be promised, so none may be asked for. */
+	if (opt->in_process && (opt->tap_path || opt->junit_path || opt->json_path || opt->results_path)) {
+		snprintf(err, err_len, "option '--in-process' is a debugging aid that cannot promise reports (a crash of "
+			 "the engine ends kvmcheck): give it with --no-reports and no report file");
+		return -1;
 	}
 	if (backend_name_check(opt->backend, err, err_len) < 0)
 		return -1;

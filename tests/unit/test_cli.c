@@ -40,6 +40,12 @@ static const struct cli_row cli_rows[] = {
 	  NULL, NULL, NULL, NULL, 0, "option '--allow-read': '/no/such/folder' is not a folder: No such file" },
 	{ "--allow-read refuses a file", { "--allow-read", "/etc/hostname", "a.yaml", NULL }, CLI_RUN, NULL, NULL,
 	  NULL, NULL, 0, "option '--allow-read': '/etc/hostname' is not a folder" },
+	{ "--in-process promises no reports", { "--in-process", "a.yaml", NULL }, CLI_RUN, NULL, NULL, NULL, NULL, 0,
+	  "option '--in-process' is a debugging aid that cannot promise reports" },
+	{ "--in-process refuses a report file", { "--in-process", "--no-reports", "--results", "r", "a.yaml", NULL },
+	  CLI_RUN, NULL, NULL, NULL, NULL, 0, "give it with --no-reports and no report file" },
+	{ "--in-process with --no-reports", { "--in-process", "--no-reports", "a.yaml", NULL }, CLI_RUN, NULL, NULL,
+	  NULL, NULL, 1, NULL },
 	{ "report allows no reading", { "report", "--allow-read", "/", "a.json", NULL }, CLI_REPORT, NULL, NULL, NULL,
 	  NULL, 0, "option '--allow-read' does not apply to report" },
 };
