@@ -7,6 +7,9 @@ static const struct check_kind_info kinds[CHECK_KIND_COUNT] = {
 	[CHECK_OUTCOME] = { .name = "outcome", .field = "outcome" },
 	[CHECK_SERIAL] = { .name = "serial", .field = "output", .bytes = true },
 	[CHECK_REGISTER] = { .name = "register", .group = "registers", .noun = "register" },
+	[CHECK_EXIT_CODE] = { .name = "exit_code", .field = "exit_code" },
+	[CHECK_CONSOLE] = { .name = "console", .field = "console", .bytes = true },
+	[CHECK_SCREEN] = { .name = "screen", .group = "screen", .noun = "screen", .bytes = true },
 };
 
 const struct check_kind_info *check_kind_info(enum check_kind kind)

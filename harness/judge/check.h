@@ -11,7 +11,15 @@
 
 #include "core/bytes.h"
 
-enum check_kind { CHECK_OUTCOME, CHECK_SERIAL, CHECK_REGISTER, CHECK_KIND_COUNT };
+enum check_kind {
+	CHECK_OUTCOME,
+	CHECK_SERIAL,
+	CHECK_REGISTER,
+	CHECK_EXIT_CODE, /* expect.exit_code */
+	CHECK_CONSOLE,   /* expect.console: the firmware's character output */
+	CHECK_SCREEN,    /* expect.screen: the whole text screen, or one row */
+	CHECK_KIND_COUNT
+};
 
 /* How reports present a kind. A check either compares a value the case
  * record already holds (`field`: reports write "expected_<label>" beside

@@ -122,10 +122,149 @@ static int judge_registers(const struct test_case *c, const struct run_result *r
 	return 0;
 }
 
+static int judge_exit_code(const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
+	if (!c->expect_exit_code_set)
+		return 0;
+	char expected[16], actual[16];
+	int elen = snprintf(expected, sizeof(expected), "%" PRIu32, c->expect_exit_code);
+	int alen = snprintf(actual, sizeof(actual), "%" PRIu32, r->exit_code);
+	bool known = r->outcome == OUTCOME_EXIT;
+	return verdict_add(v, CHECK_EXIT_CODE, "exit_code", expected, (size_t)elen, actual, known ? (size_t)alen : 0,
+			   known, known && r->exit_code == c->expect_exit_code, -1);
+}
+
+static int judge_console(const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
+	if (!c->expect_console_set)
+		return 0;
+	int64_t diff = bytes_first_difference(&c->expect_console, &r->console);
+	return verdict_add(v, CHECK_CONSOLE, "console", c->expect_console.data, c->expect_console.len,
+			   r->console.data, r->console.len, true, diff < 0, diff);
+}
+
+void verdict_screen_row(const struct bytes *screen, int row, char *line)
+{
+	int len = 0;
+	for (int col = 0; col < CASE_SCREEN_COLUMNS; col++) {
+		size_t at = 2 * ((size_t)row * CASE_SCREEN_COLUMNS + (size_t)col);
+		char ch = at < screen->len ? (char)screen->data[at] : ' ';
+		line[col] = ch ? ch : ' ';
+		if (line[col] != ' ')
+			len = col + 1;
+	}
+	line[len] = '\0';
+}
+
+/* The first `rows` rows of the screen as text, one line each. */
+static int screen_text(const struct bytes *screen, int rows, struct bytes *text)
+{
+	for (int row = 0; row < rows; row++) {
+		char line[CASE_SCREEN_COLUMNS + 2];
+		verdict_screen_row(screen, row, line);
+		strcat(line, "\n");
+		if (bytes_append(text, line, strlen(line)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* How many rows show everything written or expected: both texts end there,
+ * so the first byte where they part is on the row that differs. */
+static int screen_rows_used(const struct test_case *c, const struct bytes *screen)
+{
+	int rows = 0;
+	for (int row = 0; row < CASE_SCREEN_ROWS; row++) {
+		char line[CASE_SCREEN_COLUMNS + 1];
+		verdict_screen_row(screen, row, line);
+		if (line[0] || (c->expect_screen.rows[row] && c->expect_screen.rows[row][0]))
+			rows = row + 1;
+	}
+	return rows;
+}
+
+/* expect.screen as a block: one check of the whole screen's text. */
+static int judge_whole_screen(const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
+	struct bytes want = {0}, got = {0};
+	int rows = screen_rows_used(c, &r->screen);
+	int rc = screen_text(&r->screen, rows, &got);
+	for (int row = 0; row < rows && rc == 0; row++) {
+		const char *text = c->expect_screen.rows[row] ? c->expect_screen.rows[row] : "";
+		rc = bytes_append(&want, text, strlen(text)) < 0 || bytes_push(&want, '\n') < 0 ? -1 : 0;
+	}
+	int64_t diff = bytes_first_difference(&want, &got);
+	if (rc == 0)
+		rc = verdict_add(v, CHECK_SCREEN, "all", want.data, want.len, got.data, got.len, true, diff < 0, diff);
+	bytes_free(&want);
+	bytes_free(&got);
+	return rc;
+}
+
+/* expect.screen as a mapping: one check per row it names. */
+static int judge_screen_rows(const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
+	for (int row = 0; row < CASE_SCREEN_ROWS; row++) {
+		const char *want = c->expect_screen.rows[row];
+		if (!want)
+			continue;
+		char got[CASE_SCREEN_COLUMNS + 1], label[16];
+		verdict_screen_row(&r->screen, row, got);
+		snprintf(label, sizeof(label), "row_%d", row);
+		size_t n = strlen(want) < strlen(got) ? strlen(want) : strlen(got), at = 0;
+		while (at < n && want[at] == got[at])
+			at++;
+		bool same = strcmp(want, got) == 0;
+		if (verdict_add(v, CHECK_SCREEN, label, want, strlen(want), got, strlen(got), true, same,
+				same ? -1 : (int64_t)at) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int judge_screen(const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
+	if (!c->expect_screen.set)
+		return 0;
+	return c->expect_screen.whole ? judge_whole_screen(c, r, v) : judge_screen_rows(c, r, v);
+}
+
+/* The row where the screen's text first differs, from a failed screen check. */
+static int screen_diff_row(const struct check *k)
+{
+	if (strncmp(k->label, "row_", 4) == 0)
+		return atoi(k->label + 4);
+	int row = 0;
+	for (int64_t i = 0; i < k->first_difference && (size_t)i < k->expected.len; i++)
+		row += k->expected.data[i] == '\n';
+	return row;
+}
+
 /* Outcomes that mean the host, not the guest, let the case down. */
 static bool outcome_is_harness_fault(const struct run_result *r)
 {
 	return r->outcome == OUTCOME_CASE_ERROR || r->host_fault;
+}
+
+/* Why the first failing check of the firmware's kinds failed. */
+static void verdict_explain_program(const struct run_result *r, struct verdict *v)
+{
+	for (size_t i = 0; i < v->check_count; i++) {
+		const struct check *k = &v->checks[i];
+		if (k->passed)
+			continue;
+		if (k->kind == CHECK_EXIT_CODE)
+			snprintf(v->reason, sizeof(v->reason), "exit code %" PRIu32 ", expected %s", r->exit_code,
+				 (const char *)k->expected.data);
+		else if (k->kind == CHECK_CONSOLE)
+			snprintf(v->reason, sizeof(v->reason), "console output differs at byte %" PRId64,
+				 k->first_difference);
+		else if (k->kind == CHECK_SCREEN)
+			snprintf(v->reason, sizeof(v->reason), "screen row %d differs", screen_diff_row(k));
+		else
+			continue;
+		return;
+	}
 }
 
 /* Why the first failing check failed, in the order the checks were made. */
@@ -156,6 +295,7 @@ static void verdict_explain(const struct test_case *c, const struct run_result *
 			 want->value);
 		return;
 	}
+	verdict_explain_program(r, v);
 }
 
 static bool verdict_all_passed(const struct verdict *v)
@@ -175,7 +315,8 @@ int verdict_judge(const struct test_case *c, const struct run_result *r, struct 
 		snprintf(v->reason, sizeof(v->reason), "%s", c->error);
 		return 0;
 	}
-	if (judge_outcome(c, r, v) < 0 || judge_serial(c, r, v) < 0 || judge_registers(c, r, v) < 0) {
+	if (judge_outcome(c, r, v) < 0 || judge_serial(c, r, v) < 0 || judge_registers(c, r, v) < 0 ||
+	    judge_exit_code(c, r, v) < 0 || judge_console(c, r, v) < 0 || judge_screen(c, r, v) < 0) {
 		v->status = VERDICT_ERROR;
 		snprintf(v->reason, sizeof(v->reason), "out of memory judging the case");
 		return -1;

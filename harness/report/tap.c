@@ -236,6 +236,23 @@ static int diag_output(struct diag *d, const struct record_case *c)
 	return diag_field_checks(d, c, "output");
 }
 
+/* What a program under the firmware left: its exit code and the console
+ * output, each followed by its check. Nothing for cases that have neither. */
+static int diag_program(struct diag *d, const struct record_case *c)
+{
+	if (c->outcome == OUTCOME_EXIT &&
+	    (diag_u64(d, "exit_code", c->exit_code) < 0 || diag_field_checks(d, c, "exit_code") < 0))
+		return -1;
+	bool console_checked = false;
+	for (size_t i = 0; i < c->check_count; i++)
+		console_checked |= c->checks[i].kind == CHECK_CONSOLE;
+	if (!c->console.len && !console_checked)
+		return 0;
+	if (diag_bytes(d, "console", c->console.data, c->console.len) < 0)
+		return -1;
+	return diag_field_checks(d, c, "console");
+}
+
 static int diag_cs_ip(struct diag *d, const struct record_case *c)
 {
 	const struct record_reg *cs = record_reg_find(c, "cs"), *ip = record_reg_find(c, "eip");
@@ -271,7 +288,7 @@ static int diag_case(struct diag *d, const struct record_case *c, const struct r
 		return -1;
 	if (c->backend && diag_word(d, "backend", c->backend) < 0)
 		return -1;
-	if (diag_output(d, c) < 0 || diag_groups(d, c) < 0)
+	if (diag_output(d, c) < 0 || diag_program(d, c) < 0 || diag_groups(d, c) < 0)
 		return -1;
 	if (c->regs_valid && diag_cs_ip(d, c) < 0)
 		return -1;

@@ -13,9 +13,11 @@
 #include "core/fd_io.h"
 #include "core/proc.h"
 
-/* What crosses the pipe: this header, then the output, then the message. */
+/* What crosses the pipe: this header, then the output, the console output,
+ * the screen and the message. */
 struct worker_header {
 	enum outcome outcome;
+	uint32_t exit_code;
 	uint64_t exits;
 	uint64_t firmware_exits;
 	bool regs_valid;
@@ -24,6 +26,8 @@ struct worker_header {
 	struct cpu_state regs;
 	struct stage_times times;
 	uint64_t output_len;
+	uint64_t console_len;
+	uint64_t screen_len;
 	uint64_t message_len;
 };
 
@@ -47,12 +51,15 @@ static void worker_child(void *ctx, int fd)
 	struct run_result r = {0};
 	machine_run(job->backend, job->cfg, &r);
 	struct worker_header h = {
-		.outcome = r.outcome, .exits = r.exits, .firmware_exits = r.firmware_exits, .regs_valid = r.regs_valid, .host_fault = r.host_fault,
+		.outcome = r.outcome, .exit_code = r.exit_code, .exits = r.exits, .firmware_exits = r.firmware_exits, .regs_valid = r.regs_valid, .host_fault = r.host_fault,
 		.backend_ran = r.backend != NULL, .regs = r.regs, .times = r.times,
-		.output_len = r.output.len, .message_len = r.message ? strlen(r.message) : 0,
+		.output_len = r.output.len, .console_len = r.console.len, .screen_len = r.screen.len,
+		.message_len = r.message ? strlen(r.message) : 0,
 	};
 	int rc = fd_write_all(fd, &h, sizeof(h));
 	rc |= fd_write_all(fd, r.output.data, r.output.len);
+	rc |= fd_write_all(fd, r.console.data, r.console.len);
+	rc |= fd_write_all(fd, r.screen.data, r.screen.len);
 	rc |= fd_write_all(fd, r.message, h.message_len);
 	/* No exit handlers: they belong to the parent's libraries. */
 	_exit(rc == 0 ? 0 : 1);
@@ -73,18 +80,26 @@ static bool worker_decode(const struct bytes *data, const struct backend_ops *ba
 	if (data->len < sizeof(h))
 		return false;
 	memcpy(&h, data->data, sizeof(h));
-	if (h.output_len > data->len || h.message_len > data->len ||
-	    sizeof(h) + h.output_len + h.message_len != data->len)
+	if (h.output_len > data->len || h.console_len > data->len || h.screen_len > data->len ||
+	    h.message_len > data->len ||
+	    sizeof(h) + h.output_len + h.console_len + h.screen_len + h.message_len != data->len)
 		return false;
 	*r = (struct run_result){
-		.outcome = h.outcome, .exits = h.exits, .firmware_exits = h.firmware_exits, .regs_valid = h.regs_valid, .host_fault = h.host_fault,
+		.outcome = h.outcome, .exit_code = h.exit_code, .exits = h.exits, .firmware_exits = h.firmware_exits, .regs_valid = h.regs_valid, .host_fault = h.host_fault,
 		.regs = h.regs, .times = h.times, .backend = h.backend_ran ? backend->name : NULL,
 	};
 	const uint8_t *p = data->data + sizeof(h);
 	if (bytes_append(&r->output, p, h.output_len) < 0)
 		return false;
+	p += h.output_len;
+	if (bytes_append(&r->console, p, h.console_len) < 0)
+		return false;
+	p += h.console_len;
+	if (bytes_append(&r->screen, p, h.screen_len) < 0)
+		return false;
+	p += h.screen_len;
 	if (h.message_len) {
-		r->message = strndup((const char *)p + h.output_len, h.message_len);
+		r->message = strndup((const char *)p, h.message_len);
 		if (!r->message)
 			return false;
 	}

@@ -66,7 +66,7 @@ test_failing_cases() { # BACKEND
 	check "$b: every failing example fails ($n points)" [ "$(grep -c '^not ok' "$WORK/out.tap")" = $((n - 1)) ]
 	check "$b: prove sees exactly the $n points despite the guest's fake TAP" [ "$(prove_count "$WORK/out.tap")" = "$n" ]
 	check "$b: failing JUnit is well-formed" xmllint --noout "$WORK/fail.xml"
-	check "$b: failures and errors are told apart" [ "$(xml_count "$WORK/fail.xml" 'count(//error)')" = 4 ]
+	check "$b: failures and errors are told apart" [ "$(xml_count "$WORK/fail.xml" 'count(//error)')" = 5 ]
 	check "$b: output diff names the first differing byte" tap_has "serial output differs at byte 7"
 	check "$b: register mismatch is named" tap_has "register ax is 0x1234, expected 0x4321"
 	check "$b: timeout is reported" tap_has "outcome timeout, expected hlt"
@@ -79,6 +79,12 @@ test_failing_cases() { # BACKEND
 	check "$b: YAML syntax error keeps the good case" tap_has "ok 2 - the first case is fine"
 	check "$b: YAML syntax error names its line" tap_has "tests/failing/bad_yaml.yaml:7:"
 	check "$b: unmapped access is an error outcome" tap_has "unmapped memory read at 0x00100000 (guest at 0000:"
+	check "$b: a boot sector needs its signature" tap_has "preset boot: the boot sector does not end with the signature 0xAA55"
+	check "$b: a missing service is named" tap_has "int 21h AH=3Dh (open file) is not provided"
+	check "$b: a key read past the input ends the case" tap_has "int 16h AH=00h waits for a key, and the case''s input is used up"
+	check "$b: the exit code is checked" tap_has "exit code 1, expected 0"
+	check "$b: the console output is checked" tap_has "console output differs at byte 3"
+	check "$b: the screen is checked and shown" tap_has "screen row 1 differs"
 	if [ "$b" = emu ]; then
 		if $update_golden; then cp "$WORK/out.tap" tests/failing/expected.tap; fi
 		check "emu: failing TAP matches tests/failing/expected.tap" diff -u tests/failing/expected.tap "$WORK/out.tap"

@@ -407,10 +407,10 @@ Test(case_load_errors, unknown_key)
 {
 	assert_rejected("source: hlt\nbogus: 1\n",
 			"t.yaml:2:1: unknown key 'bogus' in a case (known: name, guest, source, input, expect, "
-			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler)");
+			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler, preset, firmware, drive, args)");
 	assert_rejected("source: hlt\nName: x\n",
 			"t.yaml:2:1: unknown key 'Name' in a case (known: name, guest, source, input, expect, "
-			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler)");
+			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler, preset, firmware, drive, args)");
 }
 
 Test(case_load_errors, unknown_key_in_expect)
@@ -419,7 +419,7 @@ Test(case_load_errors, unknown_key_in_expect)
 			"expect:\n"
 			"  exit: hlt\n"
 			"  output: x\n",
-			"t.yaml:4:3: unknown key 'output' in 'expect' (known: serial, registers, exit)");
+			"t.yaml:4:3: unknown key 'output' in 'expect' (known: serial, registers, exit, exit_code, console, screen)");
 }
 
 Test(case_load_errors, wrong_kinds)
@@ -496,16 +496,16 @@ Test(case_load_errors, unknown_register)
 Test(case_load_errors, unknown_exit)
 {
 	assert_rejected("source: hlt\nexpect: {exit: halt}\n",
-			"t.yaml:2:16: unknown exit 'halt' (hlt, shutdown, timeout, max_exits or output_limit)");
+			"t.yaml:2:16: unknown exit 'halt' (hlt, shutdown, timeout, max_exits, output_limit or exit)");
 	/* Outcomes the harness reports, but that no case may expect. */
 	assert_rejected("source: hlt\nexpect: {exit: error}\n",
-			"t.yaml:2:16: unknown exit 'error' (hlt, shutdown, timeout, max_exits or output_limit)");
+			"t.yaml:2:16: unknown exit 'error' (hlt, shutdown, timeout, max_exits, output_limit or exit)");
 	assert_rejected("source: hlt\nexpect: {exit: assemble_error}\n",
-			"t.yaml:2:16: unknown exit 'assemble_error' (hlt, shutdown, timeout, max_exits or output_limit)");
+			"t.yaml:2:16: unknown exit 'assemble_error' (hlt, shutdown, timeout, max_exits, output_limit or exit)");
 	assert_rejected("source: hlt\nexpect: {exit: case_error}\n",
-			"t.yaml:2:16: unknown exit 'case_error' (hlt, shutdown, timeout, max_exits or output_limit)");
+			"t.yaml:2:16: unknown exit 'case_error' (hlt, shutdown, timeout, max_exits, output_limit or exit)");
 	assert_rejected("source: hlt\nexpect: {exit: HLT}\n",
-			"t.yaml:2:16: unknown exit 'HLT' (hlt, shutdown, timeout, max_exits or output_limit)");
+			"t.yaml:2:16: unknown exit 'HLT' (hlt, shutdown, timeout, max_exits, output_limit or exit)");
 }
 
 Test(case_load_errors, both_guest_and_source)
@@ -662,7 +662,7 @@ Test(case_load_errors, first_problem_wins)
 {
 	assert_rejected("max_exits: 0\nbogus: 1\nsource: hlt\n",
 			"t.yaml:2:1: unknown key 'bogus' in a case (known: name, guest, source, input, expect, "
-			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler)");
+			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler, preset, firmware, drive, args)");
 }
 
 Test(case_load_errors, bad_documents_do_not_stop_later_ones)
