@@ -83,7 +83,7 @@ $(KVM_UNIT_BIN): $(KVM_UNIT_SRC) $(LIB_OBJ) tests/unit/*.h
 	$(CC) $(CFLAGS_BASE) -O1 -Itests/unit $(PKG_CFLAGS) $(KVM_UNIT_SRC) $(LIB_OBJ) -o $@ $(LIBS) -lcriterion
 
 run: deps all
-	./$(BUILD)/kvmcheck --tap reports/kvmcheck.tap --junit reports/junit.xml cases/*.yaml
+	./$(BUILD)/kvmcheck --allow-read guests --tap reports/kvmcheck.tap --junit reports/junit.xml cases/*.yaml
 
 check: deps deps-check
 	tests/timed.sh build $(MAKE) all

@@ -66,7 +66,7 @@ for backend in kvm emu; do
 	for suite in suite shared; do
 		for jobs in 1 2; do
 			start=$(date +%s.%N)
-			/usr/bin/time -f %M -o "$WORK/rss" "$KVMCHECK" --backend "$backend" -j "$jobs" --no-reports \
+			/usr/bin/time -f %M -o "$WORK/rss" "$KVMCHECK" --backend "$backend" -j "$jobs" --allow-read "$ROOT/guests" --no-reports \
 				"$WORK/$suite.yaml" >"$WORK/out.tap" 2>/dev/null ||
 				{ echo "bench: the $suite suite failed on $backend with -j $jobs" >&2; exit 1; }
 			end=$(date +%s.%N)

@@ -1,6 +1,7 @@
 #include "assemble/assembler.h"
 
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,11 +16,18 @@
 #include "core/defaults.h"
 #include "core/fd_io.h"
 #include "core/proc.h"
+#include "assemble/snapshot.h"
 #include "assemble/sandbox/sandbox.h"
+
+/* Names inside the work folder, as nasm sees them from there. */
+#define COPY_SOURCE "guest.asm"
+#define COPY_INCLUDE "include"
+#define COPY_OUTPUT "guest.bin"
 
 struct workdir {
 	char dir[256];
-	char source[300];
+	char source[300];   /* the guest's source, a copy: nasm never reads the original */
+	char include[300];  /* a copy of the folder %include and incbin look in */
 	char output[300];
 };
 
@@ -39,23 +47,28 @@ static int workdir_create(struct workdir *w, char *err, size_t err_len)
 		snprintf(err, err_len, "cannot create a temporary folder in %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	snprintf(w->source, sizeof(w->source), "%s/guest.asm", w->dir);
-	snprintf(w->output, sizeof(w->output), "%s/guest.bin", w->dir);
+	/* nasm starts there (a relative TMPDIR would not do) */
+	char *real = realpath(w->dir, NULL);
+	if (real && strlen(real) < sizeof(w->dir))
+		snprintf(w->dir, sizeof(w->dir), "%s", real);
+	free(real);
+	snprintf(w->source, sizeof(w->source), "%s/" COPY_SOURCE, w->dir);
+	snprintf(w->include, sizeof(w->include), "%s/" COPY_INCLUDE, w->dir);
+	snprintf(w->output, sizeof(w->output), "%s/" COPY_OUTPUT, w->dir);
 	return 0;
 }
 
-/* Removes the folder with whatever nasm left in it ([map] files, ...). */
+static int tree_remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Removes the folder with the copies and whatever nasm left in it ([map]
+ * files, ...), never following a link out of it. */
 static void workdir_remove(struct workdir *w)
 {
-	DIR *d = opendir(w->dir);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			unlinkat(dirfd(d), e->d_name, 0);
-	}
-	if (d)
-		closedir(d);
-	rmdir(w->dir);
+	nftw(w->dir, tree_remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 static int file_write_all(const char *path, const char *text, char *err, size_t err_len)
@@ -76,13 +89,15 @@ static int file_write_all(const char *path, const char *text, char *err, size_t 
 static int nasm_spawn(const struct asm_source *src, const char *source, const struct workdir *w,
 		      struct proc *nasm, char *err, size_t err_len)
 {
-	char include[4200];
-	const char *include_dir = src->include_dir && *src->include_dir ? src->include_dir : ".";
-	snprintf(include, sizeof(include), "-I%s/", include_dir);
-	char *argv[] = { "nasm", "-f", "bin", include, "-o", (char *)w->output, (char *)source, NULL };
-	const char *read_paths[CASE_MAX_READ_PATHS + 3] = { source, include_dir };
+	(void)source;
+	/* nasm starts in the work folder and names its copies relatively, so no
+	 * run's random folder name reaches the guest (%pathsearch, __?FILE?__)
+	 * or a report. */
+	char *argv[] = { "nasm", "-f", "bin", "-I" COPY_INCLUDE "/", "-o", COPY_OUTPUT, COPY_SOURCE, NULL };
+	/* The source and its folder are copies in the work folder, which nasm may read anyway. */
+	const char *read_paths[CASE_MAX_READ_PATHS + 1] = { NULL };
 	for (size_t i = 0; src->read_paths && src->read_paths[i] && i < CASE_MAX_READ_PATHS; i++)
-		read_paths[2 + i] = src->read_paths[i];
+		read_paths[i] = src->read_paths[i];
 	struct sandbox_policy policy = {
 		.read_paths = read_paths,
 		.write_dir = w->dir,
@@ -90,6 +105,7 @@ static int nasm_spawn(const struct asm_source *src, const char *source, const st
 		.address_space = src->memory ? src->memory : DEFAULT_ASM_MEMORY,
 		/* one byte over the largest binary that fits, so a too-large one is told apart */
 		.file_size = (uint64_t)src->max_output + 1,
+		.workdir = w->dir,
 		.open_files = ASM_MAX_OPEN_FILES,
 		.unsafe = src->unsafe,
 	};
@@ -138,24 +154,64 @@ static int image_read(const char *path, uint32_t max, struct bytes *image, char 
 	return rc;
 }
 
-/* nasm names inline source by its temporary file; name the case file and
- * its real line instead. */
-/* Appends line with every mention of the work folder replaced, so that no
- * report names it (it differs from run to run). */
-static void line_append_without(struct bytes *out, const char *line, const char *folder, const char *instead)
+struct rename {
+	const char *from, *to;
+};
+
+/* The first mention of name in text from `from` on that starts a word of a
+ * message (the line's start, or after a blank, quote or parenthesis), so
+ * that "include/" inside some other path is left alone. */
+static const char *name_find(const char *line_start, const char *from, const char *name)
 {
-	size_t folder_len = strlen(folder);
-	for (const char *hit; (hit = strstr(line, folder));) {
-		bytes_append(out, line, (size_t)(hit - line));
-		bytes_append(out, instead, strlen(instead));
-		line = hit + folder_len;
+	for (const char *hit = strstr(from, name); hit; hit = strstr(hit + 1, name))
+		if (hit == line_start || strchr(" `'\"(", hit[-1]))
+			return hit;
+	return NULL;
+}
+
+/* Appends line with every mention of the work folder's copies replaced by
+ * the names of their originals, and of the work folder itself by ".", so
+ * that no report names it (it differs from run to run). At one place the
+ * longest name wins: the source's copy lies inside the work folder. */
+static void line_append_renamed(struct bytes *out, const char *line, const struct rename *r, size_t n)
+{
+	const char *start = line;
+	for (;;) {
+		const char *best = NULL;
+		size_t best_i = 0;
+		for (size_t i = 0; i < n; i++) {
+			const char *hit = name_find(start, line, r[i].from);
+			if (hit && (!best || hit < best || (hit == best && strlen(r[i].from) > strlen(r[best_i].from)))) {
+				best = hit;
+				best_i = i;
+			}
+		}
+		if (!best)
+			break;
+		bytes_append(out, line, (size_t)(best - line));
+		bytes_append(out, r[best_i].to, strlen(r[best_i].to));
+		line = best + strlen(r[best_i].from);
 	}
 	bytes_append(out, line, strlen(line));
 }
 
+/* nasm names the source by its copy; name the guest file, or for inline
+ * source the case file and its real line, instead. */
 static char *messages_map(const struct asm_source *src, const struct workdir *w, struct bytes *raw)
 {
-	const char *tmp_source = w->source;
+	const char *tmp_source = COPY_SOURCE;
+	char include_copy[310], include_orig[4200];
+	snprintf(include_copy, sizeof(include_copy), "%s/", w->include);
+	snprintf(include_orig, sizeof(include_orig), "%s/",
+		 src->include_dir && *src->include_dir ? src->include_dir : ".");
+	const char *origin = src->text ? src->text_origin : src->path;
+	const struct rename renames[] = {
+		{ w->source, origin },
+		{ include_copy, include_orig },
+		{ w->dir, "." },
+		{ COPY_SOURCE, origin },
+		{ COPY_INCLUDE "/", include_orig },
+	};
 	struct bytes out = {0};
 	size_t prefix_len = strlen(tmp_source);
 	bytes_push(raw, '\0');
@@ -172,7 +228,7 @@ static char *messages_map(const struct asm_source *src, const struct workdir *w,
 			bytes_append(&out, head, strlen(head));
 			line = rest;
 		}
-		line_append_without(&out, line, src->text ? tmp_source : w->dir, src->text ? src->text_origin : ".");
+		line_append_renamed(&out, line, renames, sizeof(renames) / sizeof(*renames));
 		bytes_push(&out, '\n');
 		line = next;
 	}
@@ -190,7 +246,8 @@ static void assembly_judge(const struct asm_source *src, int status, const struc
 	else if (WIFSIGNALED(status))
 		snprintf(why, sizeof(why), "%s", sandbox_explain_status(status) ? sandbox_explain_status(status)
 					: "nasm was killed by a signal");
-	else if (WEXITSTATUS(status) != 0 && out->messages && strstr(out->messages, "unable to open"))
+	else if (WEXITSTATUS(status) != 0 && out->messages &&
+		 (strstr(out->messages, "unable to open") || strstr(out->messages, "unable to get length")))
 		/* Say what may be read, never whether the file exists elsewhere. */
 		snprintf(why, sizeof(why), "nasm could not open a file: it may read only in %s and the folders the "
 			 "case allows; reads outside are not allowed", src->include_dir && *src->include_dir ?
@@ -210,18 +267,43 @@ static void assembly_judge(const struct asm_source *src, int status, const struc
 	}
 }
 
+/* The copies nasm reads: the source and the folder it may include from.
+ * Returns 0, -1 when kvmcheck could not make them (err), or 1 when the
+ * source's files cannot be given to nasm (why: the student's to fix). */
+static int copies_make(const struct asm_source *src, const struct workdir *w, char *why, size_t why_len, char *err,
+		       size_t err_len)
+{
+	if (src->text && file_write_all(w->source, src->text, err, err_len) < 0)
+		return -1;
+	if (!src->text && snapshot_file(src->path, w->source, why, why_len) < 0)
+		return 1;
+	struct snapshot_stats stats;
+	if (src->include_dir && *src->include_dir)
+		return snapshot_folder(src->include_dir, w->include, &stats, why, why_len) < 0 ? 1 : 0;
+	if (mkdir(w->include, 0700) < 0) {
+		snprintf(err, err_len, "cannot create %s: %s", w->include, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int assemble(const struct asm_source *src, struct assembly *out, char *err, size_t err_len)
 {
 	struct workdir w;
 	*out = (struct assembly){0};
 	if (workdir_create(&w, err, err_len) < 0)
 		return -1;
-	if (src->text && file_write_all(w.source, src->text, err, err_len) < 0) {
+	char why[600] = "";
+	int made = copies_make(src, &w, why, sizeof(why), err, err_len);
+	if (made != 0) {
 		workdir_remove(&w);
-		return -1;
+		out->messages = made > 0 ? strdup(why) : NULL;
+		return made > 0 ? 0 : -1;
 	}
+	if (snapshot_after_hook)
+		snapshot_after_hook();
 	struct bytes raw = {0};
-	int status = nasm_run(src, src->text ? w.source : src->path, &w, &raw, err, err_len);
+	int status = nasm_run(src, w.source, &w, &raw, err, err_len);
 	if (status == -2) {
 		bytes_free(&raw);
 		workdir_remove(&w);

@@ -25,6 +25,7 @@
 struct loader {
 	const char *path;
 	struct test_case *c;
+	const char *const *allow_read; /* folders beyond the case file's own, NULL-terminated, or NULL */
 };
 
 /* Records the first problem of a case as "file:line:column: cause". */
@@ -380,6 +381,43 @@ static bool path_stays_in_folder(const char *path)
 	return inside;
 }
 
+/* Whether real (a resolved path) is root itself or inside it. */
+static bool path_under(const char *real, const char *root)
+{
+	size_t n = strlen(root);
+	if (n == 1 && root[0] == '/')
+		return real[0] == '/';
+	return strncmp(real, root, n) == 0 && (real[n] == '/' || real[n] == '\0');
+}
+
+static bool path_under_folder(const char *real, const char *folder)
+{
+	char *root = realpath(folder, NULL);
+	bool inside = root && path_under(real, root);
+	free(root);
+	return inside;
+}
+
+/* Case files are written by students too: a path in one may reach only the
+ * case file's own folder and the folders the command line allows, whatever
+ * `..` or symlinks it goes through. */
+static int confine(struct loader *l, const struct ynode *at, const char *key, const char *path)
+{
+	char *real = realpath(path, NULL);
+	if (!real)
+		return case_fail(l, at, "cannot read '%s' (%s): %s", path, key, strerror(errno));
+	char *copy = strdup(l->path);
+	bool inside = copy && path_under_folder(real, dirname(copy));
+	free(copy);
+	for (const char *const *a = l->allow_read; !inside && a && *a; a++)
+		inside = path_under_folder(real, *a);
+	free(real);
+	if (inside)
+		return 0;
+	return case_fail(l, at, "'%s' names '%s', outside the case file's folder: a case may reach only its own "
+			 "folder and the folders --allow-read gives", key, path);
+}
+
 static int parse_guest(struct loader *l, const struct ynode *guest, const struct ynode *source)
 {
 	struct test_case *c = l->c;
@@ -405,6 +443,11 @@ static int parse_guest(struct loader *l, const struct ynode *guest, const struct
 		return case_fail(l, guest, "guest '%s' is not a file", c->guest_path);
 	if (!path_stays_in_folder(c->guest_path))
 		return case_fail(l, guest, "guest '%s' is a link to a file outside its folder", c->guest_path);
+	if (confine(l, guest, "guest", c->guest_path) < 0)
+		return -1;
+	if (st.st_nlink > 1)
+		return case_fail(l, guest, "guest '%s' has %ju hard links: a link may stand for any file elsewhere",
+				 c->guest_path, (uintmax_t)st.st_nlink);
 	return 0;
 }
 
@@ -424,6 +467,8 @@ static int parse_read_paths(struct loader *l, const struct ynode *n)
 			return case_fail(l, n->items[i], "out of memory");
 		if (access(l->c->asm_read[i], R_OK) < 0)
 			return case_fail(l, n->items[i], "cannot read '%s': %s", l->c->asm_read[i], strerror(errno));
+		if (confine(l, n->items[i], "assembler.read", l->c->asm_read[i]) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -662,6 +707,12 @@ static int case_add_error(struct case_list *list, const char *path, int index, i
 
 int case_text_load(const char *path, const char *text, size_t len, struct case_list *list)
 {
+	return case_text_load_with(path, text, len, NULL, list);
+}
+
+int case_text_load_with(const char *path, const char *text, size_t len, const struct case_load_options *opt,
+			struct case_list *list)
+{
 	struct ydoc_list docs;
 	int parsed = yaml_tree_parse(text, len, &docs);
 	bool several = docs.count + (parsed < 0) > 1;
@@ -672,7 +723,7 @@ int case_text_load(const char *path, const char *text, size_t len, struct case_l
 			rc = -1;
 			break;
 		}
-		struct loader l = { .path = path, .c = c };
+		struct loader l = { .path = path, .c = c, .allow_read = opt ? opt->allow_read : NULL };
 		const struct ydoc *doc = &docs.docs[i];
 		if (doc->error[0]) {
 			struct ynode where = { .line = doc->error_line, .column = doc->error_column };
@@ -729,12 +780,17 @@ static char *file_read(const char *path, size_t *len, char *err, size_t err_len)
 
 int case_file_load(const char *path, struct case_list *list)
 {
+	return case_file_load_with(path, NULL, list);
+}
+
+int case_file_load_with(const char *path, const struct case_load_options *opt, struct case_list *list)
+{
 	char err[200];
 	size_t len;
 	char *text = file_read(path, &len, err, sizeof(err));
 	if (!text)
 		return case_add_error(list, path, 0, 1, 1, err) < 0 ? -1 : 1;
-	int rc = case_text_load(path, text, len, list);
+	int rc = case_text_load_with(path, text, len, opt, list);
 	free(text);
 	return rc;
 }

@@ -103,6 +103,19 @@ int case_file_load(const char *path, struct case_list *list);
 /* Same, from text in memory (named `path` in messages and for relative guests). */
 int case_text_load(const char *path, const char *text, size_t len, struct case_list *list);
 
+/* What a case file may reach beyond its own folder. Every path in a case
+ * (`guest`, `assembler.read`) must resolve, through any `..` and symlinks,
+ * inside the case file's folder or one of allow_read; else it is an error
+ * naming the key. */
+struct case_load_options {
+	const char *const *allow_read; /* NULL-terminated folders, or NULL */
+};
+
+/* case_file_load and case_text_load with options; NULL: the defaults. */
+int case_file_load_with(const char *path, const struct case_load_options *opt, struct case_list *list);
+int case_text_load_with(const char *path, const char *text, size_t len, const struct case_load_options *opt,
+			struct case_list *list);
+
 /* The initial CPU state the case asks for: the defaults plus `registers:`. */
 void case_initial_state(const struct test_case *c, struct cpu_state *state);
 

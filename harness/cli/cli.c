@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "core/defaults.h"
 #include "machine/backend.h"
@@ -17,7 +18,7 @@
 enum {
 	OPT_TAP = 256, OPT_JUNIT, OPT_RESULTS, OPT_JSON, OPT_BACKEND, OPT_TIMING, OPT_NO_REPORTS, OPT_VERSION,
 	OPT_OUTPUT_LIMIT, OPT_ASM_TIMEOUT, OPT_ASM_CPU, OPT_ASM_MEMORY, OPT_UNSAFE_ASM, OPT_IN_PROCESS,
-	OPT_SHARD, OPT_FILTER, OPT_LIST, OPT_FAIL_FAST,
+	OPT_SHARD, OPT_FILTER, OPT_LIST, OPT_FAIL_FAST, OPT_ALLOW_READ,
 };
 
 static const struct option cli_long_options[] = {
@@ -39,6 +40,7 @@ static const struct option cli_long_options[] = {
 	{ "filter", required_argument, NULL, OPT_FILTER },
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "fail-fast", no_argument, NULL, OPT_FAIL_FAST },
+	{ "allow-read", required_argument, NULL, OPT_ALLOW_READ },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -66,13 +68,15 @@ void cli_usage(FILE *out)
 	      "  --assembler-timeout-ms N, --assembler-cpu-seconds N, --assembler-memory BYTES\n"
 	      "                          nasm's limits (defaults %u, %u, %llu)\n"
 	      "  --unsafe-assembler      run nasm unconfined where no sandbox can be set up\n"
-	      "  --in-process            run cases inside kvmcheck, not in a worker process each (implies -j 1)\n"
 	      "  -j, --jobs N            cases assembled and run at once (default: the number of CPUs)\n"
 	      "  --shard K/N             run the K-th of N disjoint parts of the suite (default: GitLab's\n"
 	      "                          CI_NODE_INDEX/CI_NODE_TOTAL when set)\n"
 	      "  --filter PATTERN        only the cases whose name or FILE:INDEX matches the glob (repeatable)\n"
 	      "  --list                  print the cases that would run, one per line, and run none\n"
 	      "  --fail-fast             stop at the first case that does not pass (the rest: not run)\n"
+	      "  --allow-read DIR        case files may name files in DIR too (repeatable)\n"
+	      "  --in-process            debugging: run cases inside kvmcheck, not in a worker each\n"
+	      "                          (implies -j 1; with --no-reports only: a crash there ends kvmcheck)\n"
 	      "  -v, --verbose           diagnostics for passing cases too\n"
 	      "  -h, --help              this help\n"
 	      "      --version           the version\n"
@@ -91,7 +95,8 @@ static uint64_t cli_number(const char *text, uint64_t max)
 	return errno || *end || !*text || *text == '-' || v > max ? 0 : v;
 }
 
-static int cli_set_limit(int opt, const char *text, struct runner_options *run, char *err, size_t err_len)
+static int cli_set_limit(int opt, const char *name, const char *text, struct runner_options *run, char *err,
+			 size_t err_len)
 {
 	uint64_t v;
 	switch (opt) {
@@ -101,7 +106,8 @@ static int cli_set_limit(int opt, const char *text, struct runner_options *run, 
 	default: v = run->asm_memory = cli_number(text, CASE_MAX_ASM_MEMORY); break;
 	}
 	if (v == 0) {
-		snprintf(err, err_len, "option '%s' needs a positive whole number within its range", text);
+		snprintf(err, err_len, "option '--%s' needs a positive whole number within its range, not '%s'", name,
+			 text);
 		return -1;
 	}
 	return 0;
@@ -115,6 +121,25 @@ static unsigned cli_cpus(void)
 		return (unsigned)CPU_COUNT(&set);
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (unsigned)n : 1;
+}
+
+/* A folder case files may reach besides their own (case.h). */
+static int cli_allow_read(struct cli_options *opt, const char *dir, char *err, size_t err_len)
+{
+	struct stat st;
+	if (opt->allow_read_count >= CLI_MAX_ALLOW_READ) {
+		snprintf(err, err_len, "option '--allow-read' given more than %d times", CLI_MAX_ALLOW_READ);
+		return -1;
+	}
+	errno = 0;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, err_len, "option '--allow-read': '%s' is not a folder%s%s", dir, errno ? ": " : "",
+			 errno ? strerror(errno) : "");
+		return -1;
+	}
+	opt->allow_read[opt->allow_read_count++] = dir;
+	opt->allow_read[opt->allow_read_count] = NULL;
+	return 0;
 }
 
 /* What `report` accepts besides the report files: nothing that runs a case. */
@@ -166,7 +191,7 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 		case OPT_ASM_TIMEOUT:
 		case OPT_ASM_CPU:
 		case OPT_ASM_MEMORY:
-			if (cli_set_limit(c, optarg, &opt->run, err, err_len) < 0)
+			if (cli_set_limit(c, cli_long_options[long_index].name, optarg, &opt->run, err, err_len) < 0)
 				return -1;
 			break;
 		case OPT_UNSAFE_ASM: opt->run.unsafe_assembler = true; break;
@@ -190,6 +215,10 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 				return -1;
 			}
 			break;
+		case OPT_ALLOW_READ:
+			if (cli_allow_read(opt, optarg, err, err_len) < 0)
+				return -1;
+			break;
 		case OPT_VERSION: opt->version = true; break;
 		case 'v': opt->verbose = true; break;
 		case 'h': opt->help = true; break;
@@ -202,6 +231,13 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 		opt->tap_path = tap_set ? opt->tap_path : NULL;
 		opt->junit_path = junit_set ? opt->junit_path : NULL;
 		opt->json_path = json_set ? opt->json_path : NULL;
+	}
+	/* A crash inside the engine (Unicorn's exit(1)) ends kvmcheck itself:
+	 * no report could be promised, so none may be asked for. */
+	if (opt->in_process && (opt->tap_path || opt->junit_path || opt->json_path || opt->results_path)) {
+		snprintf(err, err_len, "option '--in-process' is a debugging aid that cannot promise reports (a crash of "
+			 "the engine ends kvmcheck): give it with --no-reports and no report file");
+		return -1;
 	}
 	if (backend_name_check(opt->backend, err, err_len) < 0)
 		return -1;

@@ -11,6 +11,7 @@
 #define CLI_MAX_FILTERS 64
 
 #define KVMCHECK_VERSION "0.1.0"
+#define CLI_MAX_ALLOW_READ 32
 
 enum cli_command {
 	CLI_RUN,       /* kvmcheck [options] CASE.yaml...: run cases */
@@ -25,6 +26,8 @@ struct cli_options {
 	const char *results_path;
 	const char *json_path;   /* the results record, or NULL */
 	struct runner_options run; /* limits for cases that set none */
+	const char *allow_read[CLI_MAX_ALLOW_READ + 1]; /* --allow-read folders, NULL-terminated */
+	size_t allow_read_count;
 	bool in_process;         /* run cases in kvmcheck's own process, not a worker each */
 	unsigned jobs;
 	struct shard shard;      /* --shard, or GitLab's CI_NODE_*; total 0: the whole suite */

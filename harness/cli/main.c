@@ -95,10 +95,11 @@ struct run {
 	bool io_error;            /* a case file could not be read, or memory ran out judging */
 };
 
-static int run_load_cases(struct run *run, char **files, int count)
+static int run_load_cases(struct run *run, const struct cli_options *opt)
 {
-	for (int i = 0; i < count; i++) {
-		int rc = case_file_load(files[i], &run->cases);
+	struct case_load_options load = { .allow_read = opt->allow_read };
+	for (int i = 0; i < opt->file_count; i++) {
+		int rc = case_file_load_with(opt->files[i], &load, &run->cases);
 		if (rc < 0)
 			return -1;
 		/* An unreadable file is still a failing test point, and an I/O error. */
@@ -402,7 +403,7 @@ static int command_run(const struct cli_options *opt)
 	struct run run = { .report = { .version = KVMCHECK_VERSION, .backend = backend->name }, .ropt = &ropt,
 			   .fail_fast = opt->fail_fast };
 	int status = EXIT_USAGE_OR_IO;
-	if (run_load_cases(&run, opt->files, opt->file_count) < 0)
+	if (run_load_cases(&run, opt) < 0)
 		fprintf(stderr, "kvmcheck: out of memory\n");
 	else {
 		run_select(&run, opt);

@@ -3,24 +3,33 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/strfmt.h"
-/* As `mkdir -p $(dirname path)`: what cannot be made shows when the file is created. */
-static void parents_create(const char *path)
+/* As `mkdir -p $(dirname path)`. Returns 0, or the errno of the first
+ * folder that is not there and could not be made (its name in failed), so
+ * that a read-only or forbidden folder is named for what it is rather than
+ * as the "No such file or directory" the file's creation then meets. */
+static int parents_create(const char *path, char *failed, size_t failed_len)
 {
 	char *buf = strdup(path);
+	int first = 0;
 	for (char *p = buf ? buf + 1 : NULL; p && *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		mkdir(buf, 0777);
+		if (mkdir(buf, 0777) < 0 && errno != EEXIST && !first) {
+			first = errno;
+			snprintf(failed, failed_len, "%s", buf);
+		}
 		*p = '/';
 	}
 	free(buf);
+	return first;
 }
 
 /* A new file or a regular one is replaced; anything else is written
@@ -107,7 +116,8 @@ static FILE *temp_open(const char *path, char **temp_path)
 
 int atomic_file_check(const char *path, char *err, size_t err_len)
 {
-	parents_create(path);
+	char folder[4096] = "";
+	int folder_errno = parents_create(path, folder, sizeof(folder));
 	struct stat st;
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		strfmt_err(err, err_len, "cannot write %s: %s", path, strerror(EISDIR));
@@ -121,6 +131,11 @@ int atomic_file_check(const char *path, char *err, size_t err_len)
 	}
 	char *temp = NULL;
 	FILE *f = temp_open(path, &temp);
+	if (!f && errno == ENOENT && folder_errno) {
+		strfmt_err(err, err_len, "cannot create %s: cannot create its folder %s: %s", path, folder,
+			   strerror(folder_errno));
+		return -1;
+	}
 	if (!f) {
 		strfmt_err(err, err_len, "cannot create %s: %s", path, strerror(errno));
 		return -1;
@@ -133,11 +148,17 @@ int atomic_file_check(const char *path, char *err, size_t err_len)
 
 int atomic_file_write(const char *path, atomic_fill_fn *fill, void *ctx, char *err, size_t err_len)
 {
-	parents_create(path);
+	char folder[4096] = "";
+	int folder_errno = parents_create(path, folder, sizeof(folder));
 	if (!is_replaceable(path))
 		return write_in_place(path, fill, ctx, err, err_len);
 	char *temp = NULL;
 	FILE *f = temp_open(path, &temp);
+	if (!f && errno == ENOENT && folder_errno) {
+		strfmt_err(err, err_len, "cannot create %s: cannot create its folder %s: %s", path, folder,
+			   strerror(folder_errno));
+		return -1;
+	}
 	if (!f) {
 		strfmt_err(err, err_len, "cannot create %s: %s", path, strerror(errno));
 		return -1;

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,7 +34,11 @@ struct worker_header {
 struct worker_job {
 	const struct backend_ops *backend;
 	const struct machine_config *cfg;
+	int stderr_fd; /* the worker's stderr, kept for its case's message; -1: inherited */
 };
+
+/* At most this much of a failed worker's stderr goes into its case's message. */
+#define WORKER_STDERR_KEPT 1024
 
 int worker_result_write(int fd, const struct run_result *r)
 {
@@ -54,6 +60,10 @@ int worker_result_write(int fd, const struct run_result *r)
 static void worker_child(void *ctx, int fd)
 {
 	const struct worker_job *job = ctx;
+	/* A library's own complaint (Unicorn's, under a low ulimit -v) then
+	 * reaches the case's message rather than kvmcheck's stderr, raw. */
+	if (job->stderr_fd >= 0)
+		dup2(job->stderr_fd, 2);
 	struct run_result r = {0};
 	machine_run(job->backend, job->cfg, &r);
 	/* No exit handlers: they belong to the parent's libraries. */
@@ -121,12 +131,47 @@ static void worker_explain(int status, bool finished, uint64_t limit_ms, char *w
 		snprintf(why, len, "kvmcheck's worker for this case failed (exit status %d)", WEXITSTATUS(status));
 }
 
+/* What the worker wrote to stderr, at most WORKER_STDERR_KEPT bytes, with
+ * its last newline dropped; "" when nothing. */
+static void stderr_take(int fd, char *out, size_t len, size_t *total)
+{
+	struct stat st;
+	*total = fd >= 0 && fstat(fd, &st) == 0 ? (size_t)st.st_size : 0;
+	ssize_t n = *total ? pread(fd, out, len - 1, 0) : 0;
+	out[n > 0 ? n : 0] = '\0';
+	size_t end = strlen(out);
+	while (end > 0 && (out[end - 1] == '\n' || out[end - 1] == '\r'))
+		out[--end] = '\0';
+}
+
+/* A clean worker's stderr goes where it always went. */
+static void stderr_pass_on(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+	for (off_t at = 0; fd >= 0 && (n = pread(fd, buf, sizeof(buf), at)) > 0; at += n)
+		if (fd_write_all(2, buf, (size_t)n) < 0)
+			break;
+}
+
+static void worker_why(const struct proc *child, uint64_t limit_ms, int stderr_fd, char *why, size_t len)
+{
+	char reason[200], said[WORKER_STDERR_KEPT + 1];
+	size_t total;
+	worker_explain(child->status, !child->killed, limit_ms, reason, sizeof(reason));
+	stderr_take(stderr_fd, said, sizeof(said), &total);
+	if (!said[0])
+		snprintf(why, len, "%s", reason);
+	else
+		snprintf(why, len, "%s; it said: %s%s", reason, said, total >= sizeof(said) ? " [...]" : "");
+}
+
 void worker_run_machine(const struct backend_ops *backend, const struct machine_config *cfg, uint32_t grace_ms,
 			struct run_result *r)
 {
 	*r = (struct run_result){0};
 	uint64_t limit_ms = (uint64_t)cfg->timeout_ms + grace_ms;
-	struct worker_job job = { backend, cfg };
+	struct worker_job job = { backend, cfg, memfd_create("kvmcheck-worker-stderr", MFD_CLOEXEC) };
 	struct proc child;
 	char err[200];
 	int rc = proc_start(&child, worker_child, &job, SIZE_MAX, clock_ns() + limit_ms * 1000000u, err, sizeof(err));
@@ -134,14 +179,20 @@ void worker_run_machine(const struct backend_ops *backend, const struct machine_
 		worker_fail(r, rc == PROC_ERR_PIPE ? "cannot create a pipe for the case's worker"
 						   : "cannot start a worker for the case");
 		proc_free(&child);
+		if (job.stderr_fd >= 0)
+			close(job.stderr_fd);
 		return;
 	}
 	proc_wait(&child);
 	bool clean = !child.killed && WIFEXITED(child.status) && WEXITSTATUS(child.status) == 0;
 	if (!clean || !worker_decode(&child.out, backend, r)) {
-		char why[200];
-		worker_explain(child.status, !child.killed, limit_ms, why, sizeof(why));
+		char why[WORKER_STDERR_KEPT + 300];
+		worker_why(&child, limit_ms, job.stderr_fd, why, sizeof(why));
 		worker_fail(r, why);
+	} else {
+		stderr_pass_on(job.stderr_fd);
 	}
 	proc_free(&child);
+	if (job.stderr_fd >= 0)
+		close(job.stderr_fd);
 }

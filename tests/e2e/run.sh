@@ -38,7 +38,7 @@ xml_count() { xmllint --xpath "$2" "$1" 2>/dev/null; }
 test_bundled_cases() { # BACKEND
 	local b=$1 n
 	n=$(grep -c '^name:' cases/*.yaml | awk -F: '{s += $2} END {print s}')
-	kvmcheck --backend "$b" --tap "$WORK/copy.tap" --junit "$WORK/junit.xml" --results "$WORK/$b.results" cases/*.yaml
+	kvmcheck --backend "$b" --allow-read guests --tap "$WORK/copy.tap" --junit "$WORK/junit.xml" --results "$WORK/$b.results" cases/*.yaml
 	check "$b: bundled cases all pass (exit 0)" status_is 0
 	check "$b: TAP plan is 1..$n" tap_has "1..$n"
 	check "$b: no failing point" bash -c "! grep -q '^not ok' '$WORK/out.tap'"
@@ -53,13 +53,13 @@ test_bundled_cases() { # BACKEND
 	check "$b: one testsuite per case file" [ "$(xml_count "$WORK/junit.xml" 'count(//testsuite)')" = "$(ls cases/*.yaml | wc -l)" ]
 	check "$b: hello's output is in system-out" [ "$(xml_count "$WORK/junit.xml" 'string(//testcase[@name="hello prints its greeting"]/system-out)')" = "Hello, KVM!" ]
 	cp "$WORK/out.tap" "$WORK/first.tap"
-	kvmcheck --backend "$b" --no-reports cases/*.yaml
+	kvmcheck --backend "$b" --allow-read guests --no-reports cases/*.yaml
 	check "$b: TAP is byte-identical run to run" cmp -s "$WORK/out.tap" "$WORK/first.tap"
 }
 
 test_failing_cases() { # BACKEND
 	local b=$1 n
-	kvmcheck --backend "$b" --junit "$WORK/fail.xml" --no-reports tests/failing/*.yaml
+	kvmcheck --backend "$b" --allow-read guests --junit "$WORK/fail.xml" --no-reports tests/failing/*.yaml
 	n=$(points "$WORK/out.tap")
 	check "$b: failing examples exit 1" status_is 1
 	# all but the good case in front of bad_yaml.yaml's syntax error
@@ -103,18 +103,20 @@ test_cli() {
 	check "no case files exits 2" status_is 2
 	kvmcheck --backend vmware cases/hello.yaml
 	check "an unknown backend exits 2" status_is 2
-	kvmcheck --backend emu --no-reports cases/hello.yaml no/such/file.yaml
+	kvmcheck --backend emu --allow-read guests --no-reports cases/hello.yaml no/such/file.yaml
 	check "a missing case file exits 2" status_is 2
 	check "a missing case file is a failing point" tap_has "not ok 2 - file"
 	check "the other cases still run" tap_has "ok 1 - hello prints its greeting"
-	kvmcheck --backend emu --junit "$WORK/twice.xml" --no-reports cases/hello.yaml cases/hello.yaml
+	kvmcheck --backend emu --allow-read guests --junit "$WORK/twice.xml" --no-reports cases/hello.yaml cases/hello.yaml
 	check "a file named twice still gives unique JUnit names" \
 		[ "$(xml_count "$WORK/twice.xml" 'count(//testcase[@name="hello prints its greeting [cases/hello.yaml:0] #2"])')" = 1 ]
-	kvmcheck --backend emu --junit /proc/nonexistent/junit.xml --no-reports cases/hello.yaml
+	kvmcheck --backend emu --allow-read guests --junit /proc/nonexistent/junit.xml --no-reports cases/hello.yaml
 	check "an unwritable report exits 2" status_is 2
 	check "an unwritable report is found before any case runs" [ ! -s "$WORK/out.tap" ]
 	check "an unwritable report is named" err_has "/proc/nonexistent/junit.xml"
 	(cd "$WORK" && "$KVMCHECK" --backend emu "$ROOT/cases/hello.yaml" >/dev/null 2>&1)
+	check "TAP is still written when JUnit cannot be" tap_has "ok 1 - hello"
+	(cd "$WORK" && "$KVMCHECK" --backend emu --allow-read "$ROOT/guests" "$ROOT/cases/hello.yaml" >/dev/null 2>&1)
 	check "reports go to reports/ by default" test -s "$WORK/reports/junit.xml" -a -s "$WORK/reports/kvmcheck.tap"
 	check "the results record goes to reports/ by default" test -s "$WORK/reports/results.json"
 	kvmcheck report --backend emu "$WORK/reports/results.json"
@@ -138,7 +140,7 @@ test_report_command() { # BACKEND SUITE-FOLDER EXPECTED-STATUS
 	files=$(LC_ALL=C; printf '%s\n' "$dir"/*.yaml)
 	n=$(echo "$files" | wc -l)
 	half=$((n / 2))
-	kvmcheck --backend "$b" --no-reports --tap "$WORK/whole.tap" --junit "$WORK/whole.xml" \
+	kvmcheck --backend "$b" --allow-read guests --no-reports --tap "$WORK/whole.tap" --junit "$WORK/whole.xml" \
 		--results "$WORK/whole.results" --json "$WORK/whole.json" $files
 	check "$b $dir: the run exits $want" status_is "$want"
 	kvmcheck report "$WORK/whole.json" --tap "$WORK/again.tap" --junit "$WORK/again.xml" \
@@ -150,8 +152,8 @@ test_report_command() { # BACKEND SUITE-FOLDER EXPECTED-STATUS
 	check "$b $dir: the parity file from the record is the run's" cmp -s "$WORK/again.results" "$WORK/whole.results"
 	check "$b $dir: the record rewritten is the record" cmp -s "$WORK/again.json" "$WORK/whole.json"
 
-	kvmcheck --backend "$b" --no-reports --json "$WORK/shard1.json" $(echo "$files" | head -n "$half")
-	kvmcheck --backend "$b" --no-reports --json "$WORK/shard2.json" $(echo "$files" | tail -n +"$((half + 1))")
+	kvmcheck --backend "$b" --allow-read guests --no-reports --json "$WORK/shard1.json" $(echo "$files" | head -n "$half")
+	kvmcheck --backend "$b" --allow-read guests --no-reports --json "$WORK/shard2.json" $(echo "$files" | tail -n +"$((half + 1))")
 	kvmcheck report "$WORK/shard2.json" "$WORK/shard1.json" --tap "$WORK/merged.tap" --junit "$WORK/merged.xml" \
 		--results "$WORK/merged.results"
 	check "$b $dir: merged shards exit as the whole run did" status_is "$want"
@@ -350,7 +352,7 @@ test_stale_workdirs() {
 }
 
 kvm_works() {
-	"$KVMCHECK" --backend kvm --no-reports cases/hello.yaml >/dev/null 2>&1
+	"$KVMCHECK" --backend kvm --allow-read guests --no-reports cases/hello.yaml >/dev/null 2>&1
 }
 
 test_parity() {

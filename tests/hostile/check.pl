@@ -158,7 +158,7 @@ sub check_leaks {
 	check("$r: the environment's secret is in no report", not_in_reports($r, $env));
 	check("$r: the environment's secret is not in the results' hex output", not_in_reports($r, hex_of($env)));
 	check("$r: the marker's folder got no file from nasm",
-	      join("\n", entries($opt{secrets})) eq "linked-guest.asm\nmarker.inc");
+	      join("\n", entries($opt{secrets})) eq "hard.inc\nlinked-guest.asm\nmarker.inc");
 	check("$r: nasm wrote nothing into kvmcheck's working folder", !-e "$S/written-by-nasm.map");
 	my @written = glob("'$S'/*/written-by-nasm.map");
 	check("$r: nasm wrote nothing into the case folders", !@written);
@@ -391,6 +391,19 @@ check('emu-io: both are case_error in the results', join(',', sort keys %io_outc
 
 check('emu-fifo: a FIFO named as a case file is refused, not waited on forever (status ' . status_of('emu-fifo') . ')',
       status_of('emu-fifo') eq '2');
+
+# The oracle property: nothing of the planted secret (bytes, existence,
+# size) may change a report. JUnit's times differ run to run: compared without.
+sub junit_timeless { (my $x = slurp($_[0])) =~ s/ time="[0-9.]+"//g; $x =~ s/timestamp="[^"]*"//g; $x }
+my $oracle_n = () = grep { /^oracle\// } lines(file('emu-oracle-present', 'results'));
+check("emu-oracle: $oracle_n generated cases ran", $oracle_n > 0);
+check('emu-oracle: TAP is the same with the planted secret and without',
+      same_bytes(file('emu-oracle-present', 'tap'), file('emu-oracle-absent', 'tap')));
+check('emu-oracle: results are the same with the planted secret and without',
+      same_bytes(file('emu-oracle-present', 'results'), file('emu-oracle-absent', 'results')));
+check('emu-oracle: JUnit is the same with the planted secret and without (times aside)',
+      junit_timeless(file('emu-oracle-present', 'xml')) eq junit_timeless(file('emu-oracle-absent', 'xml')));
+check_leaks('emu-oracle-present');
 
 # The positive control: the leak checks must find a secret that got out.
 check('emu-control: kvmcheck exits 1', status_of('emu-control') eq '1');

@@ -25,10 +25,11 @@ START=$(date +%s)
 
 T=$(mktemp -d)       # the rendered suite, generated inputs, reports
 SECRETS=$(mktemp -d) # the markers: outside the repository and outside $T
+PLANTED=$(mktemp -d) # the oracle test's secret, there in one run and not in the other
 # HOSTILE_KEEP=DIR keeps the reports of every run in DIR for a closer look.
 cleanup() {
 	[ -z "${HOSTILE_KEEP:-}" ] || { mkdir -p "$HOSTILE_KEEP" && cp -R "$T/out/." "$HOSTILE_KEEP/"; }
-	rm -rf "$T" "$SECRETS"
+	rm -rf "$T" "$SECRETS" "$PLANTED"
 }
 trap cleanup EXIT
 
@@ -68,6 +69,10 @@ for tpl in "$S"/*/*.yaml.in; do render "$tpl"; done
 ln -s "$MARKER" "$S/assembler/link-to-marker.inc"
 ln -s "$SECRETS" "$S/assembler/link-to-secret-dir"
 ln -s "$SECRETS/linked-guest.asm" "$S/assembler/linked-guest.asm"
+# A hard link inside a case folder to a file outside (both in /tmp's filesystem).
+ln "$SECRETS/linked-guest.asm" "$S/assembler/hard-linked-guest.asm"
+printf '%%error %s\nhlt\n' "$SECRET_FILE" >"$SECRETS/hard.inc"
+ln "$SECRETS/hard.inc" "$S/assembler/hard-link.inc"
 
 # Guest files nobody would commit.
 printf 'mov al, 1\0\0garbage\0\nhlt\n' >"$S/assembler/nul.asm"
@@ -116,7 +121,7 @@ KVM_MAIN_FILES=()
 for f in "${MAIN_FILES[@]}"; do [ "$f" = guest/output_default_cap.yaml ] || KVM_MAIN_FILES+=("$f"); done
 
 # Everything needs nasm to run in its sandbox; check.pl says so once if it cannot.
-(cd "$HERE/../.." && "$KVMCHECK" --backend emu --no-reports cases/hello.yaml >"$OUT/probe.tap" 2>&1)
+(cd "$HERE/../.." && "$KVMCHECK" --backend emu --allow-read guests --no-reports cases/hello.yaml >"$OUT/probe.tap" 2>&1)
 echo $? >"$OUT/probe.status"
 
 kvmcheck_run emu-main emu "${MAIN_FILES[@]}"
@@ -129,10 +134,21 @@ kvmcheck_run emu-io emu io/too_big.yaml io/a_folder.yaml
 # A FIFO among the case files: nothing will ever write to it.
 mkfifo "$IO/fifo.yaml"
 RUN_TIMEOUT=10 kvmcheck_run emu-fifo emu io/fifo.yaml
+# The oracle property: generated sources touching files inside and outside;
+# the reports with the planted secret there and without it must not differ.
+ORACLE_CASES=${ORACLE_CASES:-200}
+mkdir -p "$S/oracle"
+printf 'db "inside"\n' >"$S/oracle/inside.inc"
+printf '%%error %s\ndb "%s"\n' "$SECRET_FILE" "$SECRET_FILE" >"$PLANTED/planted.inc"
+perl "$HERE/oracle_gen.pl" "$PLANTED/planted.inc" "$(realpath --relative-to="$S/oracle" "$PLANTED/planted.inc")" \
+	"${ORACLE_SEED:-13}" "$ORACLE_CASES" >"$S/oracle/generated.yaml"
+kvmcheck_run emu-oracle-present emu oracle/generated.yaml
+rm "$PLANTED/planted.inc"
+kvmcheck_run emu-oracle-absent emu oracle/generated.yaml
 # The positive control: the leak checks must find a secret that got out.
-kvmcheck_run emu-control emu control/leak_control.yaml
+kvmcheck_run emu-control emu --allow-read "$SECRETS" control/leak_control.yaml
 
-if (cd "$HERE/../.." && "$KVMCHECK" --backend kvm --no-reports cases/hello.yaml >/dev/null 2>&1); then
+if (cd "$HERE/../.." && "$KVMCHECK" --backend kvm --allow-read guests --no-reports cases/hello.yaml >/dev/null 2>&1); then
 	kvmcheck_run kvm-main kvm "${KVM_MAIN_FILES[@]}"
 	kvmcheck_run kvm-yaml kvm "${YAML_FILES[@]}"
 fi

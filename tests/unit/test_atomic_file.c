@@ -142,3 +142,15 @@ Test(atomic_file, the_umask_applies_as_to_any_file)
 	cr_assert_eq(stat(path, &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0644);
 }
+
+/* A folder that cannot be made is named with its own cause, not with the
+ * "No such file or directory" the file's creation meets afterwards. sysfs
+ * refuses new folders to everyone, root included. */
+Test(atomic_file, a_folder_that_cannot_be_made_is_named_for_what_it_is)
+{
+	char err[512] = "";
+	const char *path = "/sys/kvmcheck-no-such-folder/reports/junit.xml";
+	cr_assert_eq(atomic_file_write(path, fill_text, "text", err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "cannot create its folder /sys/kvmcheck-no-such-folder: "), "err: %s", err);
+	cr_assert_null(strstr(err, strerror(ENOENT)), "err: %s", err);
+}

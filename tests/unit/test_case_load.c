@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "case/case.h"
 #include "testutil.h"
@@ -30,6 +31,14 @@ TestSuite(case_load_errors, .init = load_init, .fini = load_fini);
 static void load_text(const char *path, const char *text, size_t count)
 {
 	cr_assert_eq(case_text_load(path, text, strlen(text), &list), 0);
+	cr_assert_eq(list.count, count, "%zu cases instead of %zu", list.count, count);
+}
+
+/* load_text, with folders beyond the case file's own allowed. */
+static void load_text_allowing(const char *path, const char *text, const char *const *allow, size_t count)
+{
+	struct case_load_options opt = { .allow_read = allow };
+	cr_assert_eq(case_text_load_with(path, text, strlen(text), &opt, &list), 0);
 	cr_assert_eq(list.count, count, "%zu cases instead of %zu", list.count, count);
 }
 
@@ -150,8 +159,10 @@ Test(case_load, guest_is_relative_to_the_case_file)
 	cr_assert_null(list.items[0].error, "%s", list.items[0].error);
 	cr_assert_str_eq(list.items[0].guest_path, want);
 
+	/* Outside the case file's folder only where the command line allows. */
+	const char *const allow[] = { dir, NULL };
 	case_list_free(&list);
-	load_text(case_path, "guest: ../there.asm\n", 1);
+	load_text_allowing(case_path, "guest: ../there.asm\n", allow, 1);
 	cr_assert_null(list.items[0].error, "%s", list.items[0].error);
 	char rel[700];
 	snprintf(rel, sizeof(rel), "%s/../there.asm", sub);
@@ -162,7 +173,7 @@ Test(case_load, guest_is_relative_to_the_case_file)
 	tu_path(want, sizeof(want), dir, "there.asm");
 	char text[800];
 	snprintf(text, sizeof(text), "guest: %s\n", want);
-	load_text(case_path, text, 1);
+	load_text_allowing(case_path, text, allow, 1);
 	cr_assert_null(list.items[0].error, "%s", list.items[0].error);
 	cr_assert_str_eq(list.items[0].guest_path, want);
 }
@@ -742,7 +753,8 @@ Test(case_load, output_limit_and_assembler_settings)
 	cr_assert_eq(mkdir(sub, 0700), 0);
 	cr_assert_eq(mkdir(inc, 0700), 0);
 	tu_path(path, sizeof(path), sub, "a.yaml");
-	load_text(path,
+	const char *const allow_root[] = { "/", NULL };
+	load_text_allowing(path,
 		  "source: hlt\n"
 		  "output_limit: 100\n"
 		  "assembler:\n"
@@ -751,7 +763,7 @@ Test(case_load, output_limit_and_assembler_settings)
 		  "  cpu_seconds: 2\n"
 		  "  memory: 0x1000000\n"
 		  "expect: {exit: output_limit, serial: abc}\n",
-		  1);
+		  allow_root, 1);
 	const struct test_case *c = &list.items[0];
 	cr_assert_null(c->error, "%s", c->error);
 	cr_assert_eq(c->output_limit, 100u);
@@ -781,7 +793,7 @@ Test(case_load_errors, assembler_settings)
 			"t.yaml:2:13: unknown key 'foo' in 'assembler' (known: read, timeout_ms, cpu_seconds, memory)");
 	assert_rejected("source: hlt\nassembler: [read]\n", "t.yaml:2:12: 'assembler' must be a mapping, not a list");
 	assert_rejected("source: hlt\nassembler: {read: inc}\n", "t.yaml:2:19: 'read' must be a list, not a scalar");
-	assert_rejected("source: hlt\nassembler:\n  read:\n    - /\n    - no/such/folder\n",
+	assert_rejected("source: hlt\nassembler:\n  read:\n    - .\n    - no/such/folder\n",
 			"t.yaml:5:7: cannot read 'no/such/folder': No such file or directory");
 	assert_rejected("source: hlt\nassembler: {timeout_ms: 3600001}\n",
 			"t.yaml:2:25: 'timeout_ms' is 3600001, more than its maximum 3600000");
@@ -919,4 +931,102 @@ Test(case_load_errors, mode_problems)
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		assert_rejected(rows[i].text, rows[i].error);
+}
+
+/* ------------------------------------------- paths confined to the case */
+
+struct confinement_row {
+	const char *text;   /* the case; @ stands for the test's folder */
+	const char *error;  /* NULL: accepted; else what the error must contain */
+};
+
+/* Case files are written by students too: no path in one may reach out of
+ * its folder, whichever way it is spelt. The case file is dir/cases/c.yaml. */
+static const struct confinement_row confinement_rows[] = {
+	{ "guest: g.asm\n", NULL },
+	{ "guest: sub/../g.asm\n", NULL },
+	{ "guest: inside-link.asm\n", NULL },
+	{ "source: hlt\nassembler: {read: [sub, .]}\n", NULL },
+	{ "guest: ../secret.asm\n", "'guest' names '@/cases/../secret.asm', outside the case file's folder" },
+	{ "guest: @/secret.asm\n", "'guest' names '@/secret.asm', outside the case file's folder" },
+	{ "guest: sub/../../secret.asm\n", "'guest' names '@/cases/sub/../../secret.asm', outside" },
+	{ "guest: sub-link/secret.asm\n", "'guest' names '@/cases/sub-link/secret.asm', outside" },
+	{ "guest: hard.asm\n", "guest '@/cases/hard.asm' has 2 hard links" },
+	{ "source: hlt\nassembler: {read: [/]}\n", "'assembler.read' names '/', outside the case file's folder" },
+	{ "source: hlt\nassembler: {read: [..]}\n", "'assembler.read' names '@/cases/..', outside" },
+	{ "source: hlt\nassembler: {read: [sub-link]}\n", "'assembler.read' names '@/cases/sub-link', outside" },
+	{ "source: hlt\nassembler: {read: [@]}\n", "'assembler.read' names '@', outside" },
+};
+
+/* Replaces every @ in text with dir. */
+static void with_dir(char *out, size_t len, const char *text)
+{
+	size_t n = 0;
+	for (; *text && n + 1 < len; text++) {
+		if (*text == '@')
+			n += (size_t)snprintf(out + n, len - n, "%s", dir);
+		else
+			out[n++] = *text;
+	}
+	out[n < len ? n : len - 1] = '\0';
+}
+
+static void confinement_tree(char *case_path, size_t len)
+{
+	char cases[512], sub[600], lnk[600], target[600], hard[600];
+	tu_path(cases, sizeof(cases), dir, "cases");
+	tu_path(sub, sizeof(sub), cases, "sub");
+	cr_assert_eq(mkdir(cases, 0700), 0);
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	tu_write_str(cases, "g.asm", "hlt\n");
+	tu_write_str(dir, "secret.asm", "%error secret\n");
+	tu_path(lnk, sizeof(lnk), cases, "inside-link.asm");
+	cr_assert_eq(symlink("g.asm", lnk), 0);
+	tu_path(lnk, sizeof(lnk), cases, "sub-link");
+	cr_assert_eq(symlink("..", lnk), 0);
+	tu_write_str(dir, "other.asm", "%error other\n");
+	tu_path(target, sizeof(target), dir, "other.asm");
+	tu_path(hard, sizeof(hard), cases, "hard.asm");
+	cr_assert_eq(link(target, hard), 0);
+	tu_path(case_path, len, cases, "c.yaml");
+}
+
+Test(case_load_errors, paths_stay_in_the_case_folder)
+{
+	char case_path[700];
+	confinement_tree(case_path, sizeof(case_path));
+	for (size_t i = 0; i < sizeof(confinement_rows) / sizeof(*confinement_rows); i++) {
+		const struct confinement_row *r = &confinement_rows[i];
+		char text[900], want[900];
+		with_dir(text, sizeof(text), r->text);
+		case_list_free(&list);
+		load_text(case_path, text, 1);
+		const char *error = list.items[0].error;
+		if (!r->error) {
+			cr_assert_null(error, "row %zu: %s", i, error);
+			continue;
+		}
+		with_dir(want, sizeof(want), r->error);
+		cr_assert_not_null(error, "row %zu accepted: %s", i, text);
+		cr_assert_not_null(strstr(error, want), "row %zu: %s\nwants: %s", i, error, want);
+	}
+}
+
+/* --allow-read opens a folder, and only that folder. */
+Test(case_load_errors, allow_read_opens_one_folder)
+{
+	char case_path[700], other[600], text[900];
+	confinement_tree(case_path, sizeof(case_path));
+	tu_path(other, sizeof(other), dir, "cases/sub");
+	const char *const allow[] = { other, dir, NULL };
+	snprintf(text, sizeof(text), "guest: ../secret.asm\n---\nsource: hlt\nassembler: {read: [/]}\n");
+	load_text_allowing(case_path, text, allow, 2);
+	cr_assert_null(list.items[0].error, "%s", list.items[0].error);
+	cr_assert_not_null(list.items[1].error);
+	cr_assert_not_null(strstr(list.items[1].error, "'assembler.read' names '/'"), "%s", list.items[1].error);
+
+	const char *const only_sub[] = { other, NULL };
+	case_list_free(&list);
+	load_text_allowing(case_path, "guest: ../secret.asm\n", only_sub, 1);
+	cr_assert_not_null(list.items[0].error);
 }

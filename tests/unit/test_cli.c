@@ -30,6 +30,24 @@ static const struct cli_row cli_rows[] = {
 	{ "report needs a record", { "report", "--tap", "t", NULL }, CLI_REPORT, NULL, NULL, NULL, NULL, 0,
 	  "no results records given" },
 	{ "a run needs a case", { "--json", "x", NULL }, CLI_RUN, NULL, NULL, NULL, NULL, 0, "no case files given" },
+	{ "a bad number names its option", { "--output-limit", "-1", "a.yaml", NULL }, CLI_RUN, NULL, NULL, NULL, NULL,
+	  0, "option '--output-limit' needs a positive whole number within its range, not '-1'" },
+	{ "a bad number after = names its option", { "--assembler-memory=lots", "a.yaml", NULL }, CLI_RUN, NULL, NULL,
+	  NULL, NULL, 0, "option '--assembler-memory' needs a positive whole number within its range, not 'lots'" },
+	{ "--allow-read takes a folder", { "--allow-read", "/", "--allow-read", ".", "a.yaml", NULL }, CLI_RUN,
+	  "reports/kvmcheck.tap", "reports/junit.xml", "reports/results.json", NULL, 1, NULL },
+	{ "--allow-read refuses a missing folder", { "--allow-read", "/no/such/folder", "a.yaml", NULL }, CLI_RUN,
+	  NULL, NULL, NULL, NULL, 0, "option '--allow-read': '/no/such/folder' is not a folder: No such file" },
+	{ "--allow-read refuses a file", { "--allow-read", "/etc/hostname", "a.yaml", NULL }, CLI_RUN, NULL, NULL,
+	  NULL, NULL, 0, "option '--allow-read': '/etc/hostname' is not a folder" },
+	{ "--in-process promises no reports", { "--in-process", "a.yaml", NULL }, CLI_RUN, NULL, NULL, NULL, NULL, 0,
+	  "option '--in-process' is a debugging aid that cannot promise reports" },
+	{ "--in-process refuses a report file", { "--in-process", "--no-reports", "--results", "r", "a.yaml", NULL },
+	  CLI_RUN, NULL, NULL, NULL, NULL, 0, "give it with --no-reports and no report file" },
+	{ "--in-process with --no-reports", { "--in-process", "--no-reports", "a.yaml", NULL }, CLI_RUN, NULL, NULL,
+	  NULL, NULL, 1, NULL },
+	{ "report allows no reading", { "report", "--allow-read", "/", "a.json", NULL }, CLI_REPORT, NULL, NULL, NULL,
+	  NULL, 0, "option '--allow-read' does not apply to report" },
 };
 
 static void assert_path(const char *got, const char *want, const char *what, const char *which)
@@ -64,4 +82,16 @@ Test(cli, report_files_and_the_report_command)
 		assert_path(opt.results_path, row->results, row->what, "results");
 		cr_assert_eq(opt.file_count, row->file_count, "%s", row->what);
 	}
+}
+
+Test(cli, allow_read_folders_are_kept_in_order)
+{
+	char *argv[] = { "kvmcheck", "--allow-read", "/", "--allow-read", ".", "a.yaml", NULL };
+	struct cli_options opt;
+	char err[300] = "";
+	cr_assert_eq(cli_parse(6, argv, &opt, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(opt.allow_read_count, 2u);
+	cr_assert_str_eq(opt.allow_read[0], "/");
+	cr_assert_str_eq(opt.allow_read[1], ".");
+	cr_assert_null(opt.allow_read[2]);
 }

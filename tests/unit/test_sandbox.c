@@ -555,3 +555,64 @@ Test(sandbox, explain_status_names_the_limit)
 	cr_assert_str_eq(sandbox_explain_status(SIGABRT), "assembler crashed (signal 6), or its memory limit is too small");
 	cr_assert_null(sandbox_explain_status(SIGTERM));
 }
+
+/* ---- nothing about a file outside: not its existence, not its size ---- */
+
+/* What nasm says about source, run with the secret file present and then
+ * absent; both are kept whole so they can be compared byte for byte. */
+static void oracle_runs(unsigned pretend, const char *text, char *present, char *absent, size_t len)
+{
+	struct sandbox_policy p = policy_default();
+	p.pretend_missing = pretend;
+	nasm_run(&p, text);
+	snprintf(present, len, "%s", got.messages);
+	assert_no_secret();
+	cr_assert_eq(unlink(secret), 0);
+	memset(&got, 0, sizeof(got));
+	nasm_run(&p, text);
+	snprintf(absent, len, "%s", got.messages);
+	tu_write_str(secret_dir, "secret.asm", "db \"" SECRET "\"\n");
+}
+
+/* The mount namespace's world holds no file outside, so nasm's two
+ * messages ("unable to open" for a file it may not read, "unable to get
+ * length" for one that is not there) and the line numbers of errors that
+ * arithmetic on an incbin's size gives are the same whether the file exists
+ * or not. pretend: 0 (namespace and Landlock) or SANDBOX_NO_LANDLOCK. */
+static void assert_no_oracle(unsigned pretend)
+{
+	char text[2048], present[8192], absent[8192];
+	snprintf(text, sizeof(text), "incbin \"%s\"\n", secret);
+	oracle_runs(pretend, text, present, absent, sizeof(present));
+	cr_assert_str_eq(present, absent, "existence shows");
+	int n = snprintf(text, sizeof(text), "start: incbin \"%s\"\nend:\n", secret);
+	for (int bit = 0; bit < 8; bit++)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "db 1/(((end-start)>>%d)&1)\n", bit);
+	oracle_runs(pretend, text, present, absent, sizeof(present));
+	cr_assert_str_eq(present, absent, "the size shows");
+}
+
+Test(sandbox, existence_and_size_do_not_show_in_the_namespace_with_landlock)
+{
+	assert_no_oracle(0);
+}
+
+Test(sandbox, existence_and_size_do_not_show_in_the_namespace_alone)
+{
+	assert_no_oracle(SANDBOX_NO_LANDLOCK);
+}
+
+/* Only the libraries nasm loads are there, not the folders they are in. */
+Test(sandbox, library_folders_are_not_readable)
+{
+	static const unsigned pretends[] = { 0, SANDBOX_NO_LANDLOCK, SANDBOX_NO_USERNS };
+	for (size_t i = 0; i < sizeof(pretends) / sizeof(*pretends); i++) {
+		if (pretends[i] == SANDBOX_NO_USERNS && strncmp(sandbox_describe(), "NO", 2) == 0)
+			continue;
+		memset(&got, 0, sizeof(got));
+		struct sandbox_policy p = policy_default();
+		p.pretend_missing = pretends[i];
+		nasm_run(&p, "incbin \"/usr/lib/os-release\"\n");
+		cr_assert_not(exited_zero(), "pretend %u: /usr/lib/os-release was read", pretends[i]);
+	}
+}

@@ -1,6 +1,7 @@
 /* Unit tests of worker.c: a machine run in a child process comes back whole,
  * and a backend that crashes or wedges costs only its own case. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,6 +43,16 @@ static _Noreturn int crashing_run(struct vm *vm, vm_exit_handler h, void *ctx, c
 	abort();
 }
 
+/* As Unicorn does when it cannot map its code buffer under a low ulimit -v. */
+static _Noreturn int complaining_run(struct vm *vm, vm_exit_handler h, void *ctx, char *err, size_t len)
+{
+	(void)vm, (void)h, (void)ctx, (void)err, (void)len;
+	fprintf(stderr, "Could not allocate dynamic translator buffer\n");
+	for (int i = 0; i < 500; i++)
+		fprintf(stderr, "and then some more noise, line %d\n", i);
+	_exit(1); /* Unicorn calls exit(1); the test's own exit handlers must not run here */
+}
+
 static _Noreturn int wedged_run(struct vm *vm, vm_exit_handler h, void *ctx, char *err, size_t len)
 {
 	(void)vm, (void)h, (void)ctx, (void)err, (void)len;
@@ -63,6 +74,12 @@ static const struct backend_ops crashing = {
 	.name = "crashing", .available = always, .create = fake_create, .set_state = fake_state,
 	.get_state = (int (*)(struct vm *, struct cpu_state *, char *, size_t))fake_state,
 	.run = crashing_run, .kick = fake_kick, .destroy = fake_destroy,
+};
+
+static const struct backend_ops complaining = {
+	.name = "complaining", .available = always, .create = fake_create, .set_state = fake_state,
+	.get_state = (int (*)(struct vm *, struct cpu_state *, char *, size_t))fake_state,
+	.run = complaining_run, .kick = fake_kick, .destroy = fake_destroy,
 };
 
 static const struct backend_ops wedged = {
@@ -114,4 +131,17 @@ Test(worker, a_wedged_backend_is_killed)
 	cr_assert_eq(result.outcome, OUTCOME_ERROR);
 	cr_assert(result.host_fault);
 	cr_assert_not_null(strstr(result.message, "did not finish within 110 ms"), "%s", result.message);
+}
+
+/* What the worker said on stderr is its case's, bounded, not kvmcheck's. */
+Test(worker, a_failed_workers_stderr_is_in_its_message)
+{
+	struct machine_config cfg = config(5000);
+	worker_run_machine(&complaining, &cfg, 10000, &result);
+	cr_assert_eq(result.outcome, OUTCOME_ERROR);
+	cr_assert(result.host_fault);
+	cr_assert_not_null(strstr(result.message, "failed (exit status 1); it said: Could not allocate dynamic "
+						  "translator buffer"), "%s", result.message);
+	cr_assert_not_null(strstr(result.message, " [...]"), "the cut is not marked: %s", result.message);
+	cr_assert_lt(strlen(result.message), 1400u, "%zu bytes", strlen(result.message));
 }

@@ -62,27 +62,29 @@ static int stdio_set(int out_fd, int *report_fd)
 	return 0;
 }
 
+/* The mount namespace first: a world holding only the allowed paths, nasm
+ * and the libraries it loads, where a file elsewhere does not exist (so
+ * neither its contents nor its existence, size or type can be learnt).
+ * Landlock on top where the kernel has it; Landlock alone, where no
+ * namespace can be made, still stops reads but not stat(). */
 static bool confine_fs(const struct sandbox_plan *plan, struct report *r, bool *net_cut)
 {
-	if (plan->ruleset_fd >= 0) {
-		if (sandbox_landlock_restrict(plan->ruleset_fd) == 0)
-			return true;
-		report_add(r, ST_LANDLOCK, errno);
-	}
-	/* No bind list: Landlock was there but refused (nesting limit): give up. */
-	if (plan->binds.n == 0)
-		return false;
-	if (plan->pretend & SANDBOX_NO_USERNS) {
+	bool world = false, landlock = false;
+	if (plan->pretend & SANDBOX_NO_USERNS)
 		report_add(r, ST_USERNS, -1);
-		return false;
+	else if (plan->binds.n > 0) {
+		int stage;
+		world = sandbox_mountns_enter(&plan->binds, plan->cwd, plan->uid, plan->gid, &stage) == 0;
+		if (!world)
+			report_add(r, stage, errno);
+		*net_cut = world;
 	}
-	int stage;
-	if (sandbox_mountns_enter(&plan->binds, plan->cwd, plan->uid, plan->gid, &stage) == 0) {
-		*net_cut = true;
-		return true;
+	if (plan->ruleset_fd >= 0) {
+		landlock = sandbox_landlock_restrict(plan->ruleset_fd) == 0;
+		if (!landlock)
+			report_add(r, ST_LANDLOCK, errno);
 	}
-	report_add(r, stage, errno);
-	return false;
+	return world || landlock;
 }
 
 static bool confine_net(const struct sandbox_plan *plan, struct report *r, bool net_cut)
@@ -172,7 +174,9 @@ _Noreturn void sandbox_child_run(const struct sandbox_plan *plan, char *const ar
 		child_fail(&r, report_fd);
 	}
 	r.n = 0; /* what failed above is accepted: unsafe */
-	if (fds_cloexec() < 0)
+	if (plan->workdir[0] && chdir(plan->workdir) < 0)
+		report_add(&r, ST_EXEC, errno);
+	else if (fds_cloexec() < 0)
 		report_add(&r, ST_FDS, errno);
 	else if (limits_set(plan) < 0)
 		report_add(&r, ST_RLIMIT, errno);

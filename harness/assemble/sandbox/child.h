@@ -42,6 +42,7 @@ struct sandbox_record {
 struct sandbox_plan {
 	char exe[PATH_MAX];
 	char cwd[PATH_MAX];
+	char workdir[PATH_MAX]; /* where the child starts, when the policy says; "": cwd */
 	int ruleset_fd; /* -1: no Landlock */
 	char landlock_why[128];
 	struct sandbox_filter filter;

@@ -117,6 +117,12 @@ static int rules_add(int ruleset, uint64_t handled, const struct sandbox_policy 
 		return -1;
 	if (allow_required(ruleset, handled, exe, LL_FS_READ_FILE | LL_FS_EXECUTE, err, err_len) < 0)
 		return -1;
+	const char *const *libs = sandbox_exe_libraries(exe, err, err_len);
+	if (!libs)
+		return -1;
+	for (; *libs; libs++)
+		if (allow_required(ruleset, handled, *libs, LL_FS_READ_FILE | LL_FS_EXECUTE, err, err_len) < 0)
+			return -1;
 	for (size_t i = 0; i < SANDBOX_SYSTEM_PATHS; i++) {
 		const struct sandbox_system_path *s = &sandbox_system_paths[i];
 		allow(ruleset, handled, s->path, LL_FS_READ_FILE | (s->libraries ? LL_FS_EXECUTE : 0));

@@ -53,7 +53,12 @@ static int bind_add(struct sandbox_binds *binds, const char *cwd, const char *pa
 int sandbox_binds_plan(struct sandbox_binds *binds, const struct sandbox_policy *policy, const char *cwd,
 		       const char *exe, char *err, size_t err_len)
 {
+	const char *const *libs = sandbox_exe_libraries(exe, err, err_len);
+	if (!libs)
+		return -1;
 	size_t n = SANDBOX_SYSTEM_PATHS + 2;
+	for (const char *const *l = libs; *l; l++)
+		n++;
 	for (const char *const *p = policy->read_paths; p && *p; p++)
 		n++;
 	binds->n = 0;
@@ -69,6 +74,9 @@ int sandbox_binds_plan(struct sandbox_binds *binds, const struct sandbox_policy 
 		return -1;
 	if (bind_add(binds, cwd, exe, false, true, err, err_len) < 0)
 		return -1;
+	for (const char *const *l = libs; *l; l++)
+		if (bind_add(binds, cwd, *l, false, true, err, err_len) < 0)
+			return -1;
 	for (size_t i = 0; i < SANDBOX_SYSTEM_PATHS; i++)
 		bind_add(binds, cwd, sandbox_system_paths[i].path, false, false, err, err_len);
 	return 0;

@@ -7,18 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <pthread.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/clock.h"
+#include "core/proc.h"
+
+/* Library folders are not here: only the files the executable loads are
+ * granted (sandbox_exe_libraries), so nothing else in /usr/lib is visible. */
 const struct sandbox_system_path sandbox_system_paths[] = {
-	{ "/lib", true },
-	{ "/lib64", true },
-	{ "/lib32", true },
-	{ "/libx32", true },
-	{ "/usr/lib", true },
-	{ "/usr/lib64", true },
-	{ "/usr/lib32", true },
-	{ "/usr/libx32", true },
-	{ "/usr/local/lib", true },
 	{ "/etc/ld.so.cache", false },
 	{ "/etc/ld.so.preload", false },
 	{ "/etc/localtime", false },
@@ -66,4 +64,83 @@ int sandbox_exe_resolve(const char *name, const char *cwd, char *out, size_t len
 	}
 	snprintf(err, err_len, "cannot run %s: not found in PATH", name);
 	return -1;
+}
+
+/* ---- the libraries an executable loads ---- */
+
+static void ldd_body(void *ctx, int out_fd)
+{
+	const char *exe = ctx;
+	if (dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
+		_exit(127);
+	char *const argv[] = { "ldd", (char *)exe, NULL };
+	char *const envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
+	execve("/usr/bin/ldd", argv, envp);
+	execve("/bin/ldd", argv, envp);
+	_exit(127);
+}
+
+/* Each absolute path in ldd's output ("libc.so.6 => /lib/.../libc.so.6 (0x...)",
+ * "/lib64/ld-linux-x86-64.so.2 (0x...)"), as the loader will open it. */
+static int ldd_parse(char *text, char **libs, size_t max)
+{
+	size_t n = 0;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		char *path = strchr(line, '/');
+		if (!path)
+			continue;
+		path[strcspn(path, " \t(")] = '\0';
+		if (n == max || !(libs[n] = strdup(path)))
+			return -1;
+		n++;
+	}
+	return 0;
+}
+
+static pthread_mutex_t libraries_lock = PTHREAD_MUTEX_INITIALIZER;
+static char libraries_exe[PATH_MAX];
+static char *libraries[SANDBOX_MAX_LIBRARIES + 1];
+
+static void libraries_forget(void)
+{
+	for (size_t i = 0; libraries[i]; i++) {
+		free(libraries[i]);
+		libraries[i] = NULL;
+	}
+	libraries_exe[0] = '\0';
+}
+
+static int libraries_find(const char *exe, char *err, size_t err_len)
+{
+	struct proc ldd;
+	int rc = proc_start(&ldd, ldd_body, (void *)exe, 1u << 16, clock_ns() + 10000000000ull, err, err_len);
+	if (rc == 0) {
+		proc_wait(&ldd);
+		bool ok = !ldd.killed && WIFEXITED(ldd.status) && WEXITSTATUS(ldd.status) == 0;
+		bool is_static = ldd.out.len && memmem(ldd.out.data, ldd.out.len, "not a dynamic", 13);
+		rc = -1;
+		if ((ok || is_static) && bytes_push(&ldd.out, '\0') == 0)
+			rc = is_static ? 0 : ldd_parse((char *)ldd.out.data, libraries, SANDBOX_MAX_LIBRARIES);
+		if (rc < 0)
+			snprintf(err, err_len, "cannot list the libraries %s loads (ldd)", exe);
+	}
+	proc_free(&ldd);
+	return rc;
+}
+
+const char *const *sandbox_exe_libraries(const char *exe, char *err, size_t err_len)
+{
+	pthread_mutex_lock(&libraries_lock);
+	const char *const *found = (const char *const *)libraries;
+	if (strcmp(libraries_exe, exe) != 0) {
+		libraries_forget();
+		if (libraries_find(exe, err, err_len) == 0)
+			snprintf(libraries_exe, sizeof(libraries_exe), "%s", exe);
+		else {
+			libraries_forget();
+			found = NULL;
+		}
+	}
+	pthread_mutex_unlock(&libraries_lock);
+	return found;
 }

@@ -13,7 +13,7 @@ struct sandbox_system_path {
 };
 
 /* Missing ones are skipped by both Landlock and the bind list. */
-enum { SANDBOX_SYSTEM_PATHS = 12 };
+enum { SANDBOX_SYSTEM_PATHS = 3, SANDBOX_MAX_LIBRARIES = 32 };
 extern const struct sandbox_system_path sandbox_system_paths[];
 
 /* path made absolute against cwd into out; -1 when it does not fit. */
@@ -22,5 +22,11 @@ int sandbox_path_absolute(const char *cwd, const char *path, char *out, size_t l
 /* Resolves name (looked up in PATH unless it holds a '/') to an absolute
  * executable file, so the rule covers the very file run; -1 with err. */
 int sandbox_exe_resolve(const char *name, const char *cwd, char *out, size_t len, char *err, size_t err_len);
+
+/* The shared objects exe loads, at the paths the dynamic loader opens them
+ * (from ldd, computed once per executable): NULL-terminated, owned here
+ * and valid until the next call with another exe; NULL with err when they
+ * cannot be listed. */
+const char *const *sandbox_exe_libraries(const char *exe, char *err, size_t err_len);
 
 #endif

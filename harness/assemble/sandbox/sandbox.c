@@ -93,14 +93,16 @@ static struct sandbox_plan *plan_make(const struct sandbox_policy *policy, const
 	plan->gid = getgid();
 	if (!getcwd(plan->cwd, sizeof(plan->cwd)))
 		snprintf(plan->cwd, sizeof(plan->cwd), "/");
+	if (policy->workdir)
+		snprintf(plan->workdir, sizeof(plan->workdir), "%s", policy->workdir);
 	plan_limits(plan, policy);
 	if (!(policy->pretend_missing & SANDBOX_NO_SECCOMP))
 		sandbox_seccomp_build(&plan->filter);
-	/* The bind list only serves hosts without Landlock; elsewhere it would
-	 * cost every spawn a dozen stat calls for nothing. */
+	/* Both layers: the namespace's world first, Landlock on top (child.c). */
 	if (sandbox_exe_resolve(name, plan->cwd, plan->exe, sizeof(plan->exe), err, err_len) < 0 ||
 	    plan_landlock(plan, policy, err, err_len) < 0 ||
-	    (plan->ruleset_fd < 0 && sandbox_binds_plan(&plan->binds, policy, plan->cwd, plan->exe, err, err_len) < 0)) {
+	    (!(policy->pretend_missing & SANDBOX_NO_USERNS) &&
+	     sandbox_binds_plan(&plan->binds, policy, plan->cwd, plan->exe, err, err_len) < 0)) {
 		plan_free(plan);
 		return NULL;
 	}
@@ -248,12 +250,16 @@ static void describe_once(void)
 {
 	int abi = sandbox_landlock_abi();
 	bool seccomp = sandbox_seccomp_works();
-	bool userns = (abi <= 0 || !seccomp) && userns_works();
-	char fs[64];
-	if (abi > 0)
-		snprintf(fs, sizeof(fs), "landlock ABI %d", abi);
+	bool userns = userns_works();
+	char fs[96];
+	if (userns && abi > 0)
+		snprintf(fs, sizeof(fs), "a mount namespace of its own, landlock ABI %d", abi);
+	else if (userns)
+		snprintf(fs, sizeof(fs), "a mount namespace of its own (no landlock)");
+	else if (abi > 0)
+		snprintf(fs, sizeof(fs), "landlock ABI %d (no mount namespace: stat() outside is not hidden)", abi);
 	else
-		snprintf(fs, sizeof(fs), "%s", userns ? "mount namespace (no landlock)" : "NO filesystem confinement");
+		snprintf(fs, sizeof(fs), "NO filesystem confinement");
 	snprintf(description, sizeof(description), "%s, %s, rlimits", fs,
 		 seccomp ? "no network (seccomp)" : userns ? "no network (netns)" : "NETWORK NOT CUT");
 }

@@ -32,6 +32,7 @@ struct sandbox_policy {
 	uint64_t address_space;        /* RLIMIT_AS bytes */
 	uint64_t file_size;            /* RLIMIT_FSIZE bytes */
 	uint32_t open_files;           /* RLIMIT_NOFILE */
+	const char *workdir;           /* the child's working folder (absolute), or NULL: the parent's */
 	bool unsafe;                   /* allowed to run unconfined when no sandbox can be set up */
 	unsigned pretend_missing;      /* SANDBOX_NO_* bits, for tests; 0 in production */
 };
