@@ -38,7 +38,7 @@ run_on() {
 }
 
 run_on emu
-if "$KVMCHECK" --backend kvm --no-reports cases/hello.yaml >/dev/null 2>&1; then
+if "$KVMCHECK" --backend kvm --allow-read guests --no-reports cases/hello.yaml >/dev/null 2>&1; then
 	run_on kvm
 else
 	echo "cpu (kvm): skipped, no working /dev/kvm here"
