@@ -78,6 +78,23 @@ static inline int tu_dir_entries(const char *dir)
 	return count;
 }
 
+/* Whether name is an item of the comma-separated list in environment
+ * variable var. */
+static inline bool tu_env_lists(const char *var, const char *name)
+{
+	const char *list = getenv(var);
+	if (!list || !*list)
+		return false;
+	size_t len = strlen(name);
+	for (const char *at = list; (at = strstr(at, name)) != NULL; at += len) {
+		bool starts = at == list || at[-1] == ',';
+		bool ends = at[len] == '\0' || at[len] == ',';
+		if (starts && ends)
+			return true;
+	}
+	return false;
+}
+
 /* Whether tests of backend `name` should run: all, unless
  * KVMCHECK_TEST_BACKENDS names some (e.g. "kvm", "kvm,emu"). Inside QEMU's
  * small guest Unicorn cannot allocate its translation buffer, so make
@@ -85,16 +102,7 @@ static inline int tu_dir_entries(const char *dir)
 static inline bool tu_backend_wanted(const char *name)
 {
 	const char *only = getenv("KVMCHECK_TEST_BACKENDS");
-	if (!only || !*only)
-		return true;
-	size_t len = strlen(name);
-	for (const char *at = only; (at = strstr(at, name)) != NULL; at += len) {
-		bool starts = at == only || at[-1] == ',';
-		bool ends = at[len] == '\0' || at[len] == ',';
-		if (starts && ends)
-			return true;
-	}
-	return false;
+	return !only || !*only || tu_env_lists("KVMCHECK_TEST_BACKENDS", name);
 }
 
 /* Assembles `source` with nasm (a flat binary, `header` first, e.g.

@@ -77,6 +77,10 @@ static void ldd_body(void *ctx, int out_fd)
 	char *const envp[] = { "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
 	execve("/usr/bin/ldd", argv, envp);
 	execve("/bin/ldd", argv, envp);
+	/* Where there is no ldd (a minimal system such as busybox), the loader
+	 * itself lists what it would load, as ldd asks it to. */
+	char *const loader_argv[] = { "ld.so", "--list", (char *)exe, NULL };
+	execve("/lib64/ld-linux-x86-64.so.2", loader_argv, envp);
 	_exit(127);
 }
 
@@ -122,7 +126,7 @@ static int libraries_find(const char *exe, char *err, size_t err_len)
 		if ((ok || is_static) && bytes_push(&ldd.out, '\0') == 0)
 			rc = is_static ? 0 : ldd_parse((char *)ldd.out.data, libraries, SANDBOX_MAX_LIBRARIES);
 		if (rc < 0)
-			snprintf(err, err_len, "cannot list the libraries %s loads (ldd)", exe);
+			snprintf(err, err_len, "cannot list the libraries %s loads (ldd, or the loader's --list)", exe);
 	}
 	proc_free(&ldd);
 	return rc;
