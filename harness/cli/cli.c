@@ -12,6 +12,7 @@
 enum {
 	OPT_TAP = 256, OPT_JUNIT, OPT_RESULTS, OPT_JSON, OPT_BACKEND, OPT_TIMING, OPT_NO_REPORTS, OPT_VERSION,
 	OPT_OUTPUT_LIMIT, OPT_ASM_TIMEOUT, OPT_ASM_CPU, OPT_ASM_MEMORY, OPT_UNSAFE_ASM, OPT_IN_PROCESS,
+	OPT_COLOR,
 };
 
 static const struct option cli_long_options[] = {
@@ -28,6 +29,7 @@ static const struct option cli_long_options[] = {
 	{ "assembler-memory", required_argument, NULL, OPT_ASM_MEMORY },
 	{ "unsafe-assembler", no_argument, NULL, OPT_UNSAFE_ASM },
 	{ "in-process", no_argument, NULL, OPT_IN_PROCESS },
+	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -56,6 +58,7 @@ void cli_usage(FILE *out)
 	      "                          nasm's limits (defaults %u, %u, %llu)\n"
 	      "  --unsafe-assembler      run nasm unconfined where no sandbox can be set up\n"
 	      "  --in-process            run cases inside kvmcheck, not in a worker process each\n"
+	      "  --color auto|always|never  colour in the summary (auto: on a terminal, unless NO_COLOR)\n"
 	      "  -v, --verbose           diagnostics for passing cases too\n"
 	      "  -h, --help              this help\n"
 	      "      --version           the version\n"
@@ -94,7 +97,30 @@ static int cli_set_limit(int opt, const char *text, struct runner_options *run, 
 static bool cli_report_option(int opt)
 {
 	return opt == OPT_TAP || opt == OPT_JUNIT || opt == OPT_RESULTS || opt == OPT_JSON || opt == OPT_TIMING ||
-	       opt == OPT_VERSION || opt == 'v' || opt == 'h';
+	       opt == OPT_VERSION || opt == OPT_COLOR || opt == 'v' || opt == 'h';
+}
+
+static int cli_color_parse(const char *word, enum cli_color *out, char *err, size_t err_len)
+{
+	static const char *const names[] = { [CLI_COLOR_AUTO] = "auto", [CLI_COLOR_ALWAYS] = "always",
+					     [CLI_COLOR_NEVER] = "never" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(word, names[i]) == 0) {
+			*out = (enum cli_color)i;
+			return 0;
+		}
+	}
+	snprintf(err, err_len, "--color must be auto, always or never, not '%.40s'", word);
+	return -1;
+}
+
+bool cli_color_wanted(enum cli_color color, bool is_tty, const char *no_color, const char *term)
+{
+	if (color != CLI_COLOR_AUTO)
+		return color == CLI_COLOR_ALWAYS;
+	if (no_color && no_color[0])
+		return false;
+	return is_tty && !(term && strcmp(term, "dumb") == 0);
 }
 
 /* The defaults of a run; `report` writes only the files it is asked for. */
@@ -139,6 +165,10 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 		case OPT_ASM_CPU:
 		case OPT_ASM_MEMORY:
 			if (cli_set_limit(c, optarg, &opt->run, err, err_len) < 0)
+				return -1;
+			break;
+		case OPT_COLOR:
+			if (cli_color_parse(optarg, &opt->color, err, err_len) < 0)
 				return -1;
 			break;
 		case OPT_UNSAFE_ASM: opt->run.unsafe_assembler = true; break;

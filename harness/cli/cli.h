@@ -9,6 +9,9 @@
 
 #define KVMCHECK_VERSION "0.1.0"
 
+/* --color: colour in the console summary. */
+enum cli_color { CLI_COLOR_AUTO, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER };
+
 enum cli_command {
 	CLI_RUN,       /* kvmcheck [options] CASE.yaml...: run cases */
 	CLI_REPORT,    /* kvmcheck report RESULTS.json...: render saved records */
@@ -25,6 +28,7 @@ struct cli_options {
 	bool in_process;         /* run cases in kvmcheck's own process, not a worker each */
 	bool verbose;
 	bool tap_timing;
+	enum cli_color color;
 	bool help;
 	bool version;
 	char **files;            /* case files, or for report the records */
@@ -35,5 +39,10 @@ struct cli_options {
 int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t err_len);
 
 void cli_usage(FILE *out);
+
+/* Whether the summary is coloured: always or never as asked; for auto,
+ * only on a terminal (is_tty), not when NO_COLOR is set to anything but ""
+ * (no-color.org), and not on TERM=dumb. */
+bool cli_color_wanted(enum cli_color color, bool is_tty, const char *no_color, const char *term);
 
 #endif

@@ -2,6 +2,7 @@
  * reports. The stages themselves live in their own modules. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "machine/backend.h"
 #include "case/case.h"
@@ -119,6 +120,8 @@ static bool reports_write_tap(const struct record *rec, const struct cli_options
 static bool reports_write(const struct record *rec, const struct cli_options *opt)
 {
 	struct render_options ropt = { .tap_timing = opt->tap_timing, .verbose = opt->verbose };
+	/* Only the summary is coloured, and it goes to stderr. */
+	ropt.color = cli_color_wanted(opt->color, isatty(STDERR_FILENO), getenv("NO_COLOR"), getenv("TERM"));
 	const struct { const char *path; const char *renderer; } files[] = {
 		{ opt->junit_path, "junit" },
 		{ opt->results_path, "results" },

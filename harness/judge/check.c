@@ -7,6 +7,10 @@ static const struct check_kind_info kinds[CHECK_KIND_COUNT] = {
 	[CHECK_OUTCOME] = { .name = "outcome", .field = "outcome" },
 	[CHECK_SERIAL] = { .name = "serial", .field = "output", .bytes = true },
 	[CHECK_REGISTER] = { .name = "register", .group = "registers", .noun = "register" },
+	[CHECK_SERIAL_CONTAINS] = { .name = "serial_contains", .group = "serial_contains", .noun = "substring",
+				    .bytes = true },
+	[CHECK_SERIAL_MATCHES] = { .name = "serial_matches", .field = "output", .bytes = true },
+	[CHECK_FLAG] = { .name = "flag", .group = "flags", .noun = "flag" },
 };
 
 const struct check_kind_info *check_kind_info(enum check_kind kind)

@@ -11,7 +11,15 @@
 
 #include "core/bytes.h"
 
-enum check_kind { CHECK_OUTCOME, CHECK_SERIAL, CHECK_REGISTER, CHECK_KIND_COUNT };
+enum check_kind {
+	CHECK_OUTCOME,
+	CHECK_SERIAL,
+	CHECK_REGISTER,
+	CHECK_SERIAL_CONTAINS, /* a substring the output must hold */
+	CHECK_SERIAL_MATCHES,  /* a PCRE2 pattern the output must match */
+	CHECK_FLAG,            /* one FLAGS bit by name */
+	CHECK_KIND_COUNT
+};
 
 /* How reports present a kind. A check either compares a value the case
  * record already holds (`field`: reports write "expected_<label>" beside

@@ -14,6 +14,7 @@
 struct render_options {
 	bool tap_timing;         /* put durations into TAP (off: TAP is byte-identical run to run) */
 	bool verbose;            /* diagnostics for passing cases too */
+	bool color;              /* the console summary may use ANSI colours */
 };
 
 /* Writes rec to out in the renderer's format. 0, or -1 with err filled in. */

@@ -33,6 +33,9 @@ points() { grep -cE '^(not )?ok [0-9]+' "$1"; }
 prove_count() { # the number of tests prove saw, or nothing when it could not parse
 	prove --exec cat "$1" 2>&1 | sed -n 's/^Files=1, Tests=\([0-9]*\),.*/\1/p'
 }
+tap_block_bytes() { # TAP NAME: bytes of the YAML block under the point named NAME
+	awk -v name="$2" '/^(not )?ok [0-9]+/ { inside = index($0, " - " name) > 0; next } inside { n += length($0) + 1 } END { print n + 0 }' "$1"
+}
 xml_count() { xmllint --xpath "$2" "$1" 2>/dev/null; }
 
 test_bundled_cases() { # BACKEND
@@ -44,12 +47,15 @@ test_bundled_cases() { # BACKEND
 	check "$b: no failing point" bash -c "! grep -q '^not ok' '$WORK/out.tap'"
 	check "$b: TAP header names the backend" tap_has "# kvmcheck $("$KVMCHECK" --version | cut -d' ' -f2), backend $b"
 	check "$b: summary names the backend" err_has "backend $b"
+	check "$b: the summary ends with the totals" [ "$(tail -n 1 "$WORK/err")" = "$n passed, 0 failed" ]
+	check "$b: no colour when stderr is not a terminal" bash -c "! grep -q \$'\033' '$WORK/err'"
 	check "$b: --tap copy is byte-identical to stdout" cmp -s "$WORK/out.tap" "$WORK/copy.tap"
 	check "$b: prove reads $n tests" [ "$(prove_count "$WORK/out.tap")" = "$n" ]
 	check "$b: JUnit is well-formed" xmllint --noout "$WORK/junit.xml"
 	check "$b: JUnit has $n testcases" [ "$(xml_count "$WORK/junit.xml" 'count(//testcase)')" = "$n" ]
 	check "$b: JUnit has no failure" [ "$(xml_count "$WORK/junit.xml" 'count(//failure|//error)')" = 0 ]
-	check "$b: JUnit names the backend" [ "$(xml_count "$WORK/junit.xml" 'string(/testsuites/properties/property[@name="backend"]/@value)')" = "$b" ]
+	check "$b: JUnit names the backend" [ "$(xml_count "$WORK/junit.xml" 'string(/testsuites/testsuite[1]/properties/property[@name="backend"]/@value)')" = "$b" ]
+	check "$b: JUnit is valid against junit-10.xsd" xmllint --noout --schema tests/junit/junit-10.xsd "$WORK/junit.xml"
 	check "$b: one testsuite per case file" [ "$(xml_count "$WORK/junit.xml" 'count(//testsuite)')" = "$(ls cases/*.yaml | wc -l)" ]
 	check "$b: hello's output is in system-out" [ "$(xml_count "$WORK/junit.xml" 'string(//testcase[@name="hello prints its greeting"]/system-out)')" = "Hello, KVM!" ]
 	cp "$WORK/out.tap" "$WORK/first.tap"
@@ -66,6 +72,15 @@ test_failing_cases() { # BACKEND
 	check "$b: every failing example fails ($n points)" [ "$(grep -c '^not ok' "$WORK/out.tap")" = $((n - 1)) ]
 	check "$b: prove sees exactly the $n points despite the guest's fake TAP" [ "$(prove_count "$WORK/out.tap")" = "$n" ]
 	check "$b: failing JUnit is well-formed" xmllint --noout "$WORK/fail.xml"
+	check "$b: failing JUnit is valid against junit-10.xsd" xmllint --noout --schema tests/junit/junit-10.xsd "$WORK/fail.xml"
+	check "$b: a failure's type says what failed" \
+		[ "$(xml_count "$WORK/fail.xml" 'string(//testcase[@name="hello does not say hello world"]/failure/@type)')" = serial ]
+	check "$b: a failure's message says where" \
+		[ "$(xml_count "$WORK/fail.xml" 'string(//testcase[@name="hello does not say hello world"]/failure/@message)')" = "serial output differs at byte 7" ]
+	check "$b: a 10,000-byte runaway output gives a JUnit failure text under 4 KiB" \
+		[ "$(xml_count "$WORK/fail.xml" 'string-length(//testcase[@name="jmp instead of loop prints without end"]/failure)')" -lt 4096 ]
+	check "$b: the whole runaway output is in system-out" \
+		[ "$(xml_count "$WORK/fail.xml" 'string-length(//testcase[@name="jmp instead of loop prints without end"]/system-out)')" = 10000 ]
 	check "$b: failures and errors are told apart" [ "$(xml_count "$WORK/fail.xml" 'count(//error)')" = 4 ]
 	check "$b: output diff names the first differing byte" tap_has "serial output differs at byte 7"
 	check "$b: register mismatch is named" tap_has "register ax is 0x1234, expected 0x4321"
@@ -79,10 +94,23 @@ test_failing_cases() { # BACKEND
 	check "$b: YAML syntax error keeps the good case" tap_has "ok 2 - the first case is fine"
 	check "$b: YAML syntax error names its line" tap_has "tests/failing/bad_yaml.yaml:7:"
 	check "$b: unmapped access is an error outcome" tap_has "unmapped memory read at 0x00100000 (guest at 0000:"
+	check "$b: a 10,000-byte runaway output gives a TAP block under 4 KiB" \
+		[ "$(tap_block_bytes "$WORK/out.tap" 'jmp instead of loop prints without end')" -lt 4096 ]
+	check "$b: the runaway output is cut to a window" tap_has "... 9744 more bytes"
+	check "$b: TAP 13's message, severity and data keys are there" \
+		bash -c "grep -q '^  message: ' '$WORK/out.tap' && grep -q '^  severity: fail' '$WORK/out.tap' && grep -q '^    got: ' '$WORK/out.tap'"
+	check "$b: a text diff shows CR" tap_has "    8: '+two\x1b[0m\r'"
+	check "$b: binary output is shown as hex" tap_has "    2: '00000010  10 11 12 13 14 15 16 17  18 19 ff fe 00 00 00 00  |................|'"
 	if [ "$b" = emu ]; then
 		if $update_golden; then cp "$WORK/out.tap" tests/failing/expected.tap; fi
 		check "emu: failing TAP matches tests/failing/expected.tap" diff -u tests/failing/expected.tap "$WORK/out.tap"
 	fi
+	kvmcheck --backend "$b" --no-reports --color always tests/failing/wrong_output.yaml
+	check "$b: --color always colours FAIL" err_has $'\033[1;31mFAIL\033[0m'
+	NO_COLOR=1 kvmcheck --backend "$b" --no-reports --color never tests/failing/wrong_output.yaml
+	check "$b: --color never does not" bash -c "! grep -q \$'\033' '$WORK/err'"
+	kvmcheck --backend "$b" --no-reports --json "$WORK/runaway.json" tests/failing/runaway_output.yaml
+	check "$b: the results record keeps all 10,000 bytes" [ "$(perl -MJSON::PP -e 'local $/; my $r = decode_json(<STDIN>); print length $r->{cases}[0]{output}' <"$WORK/runaway.json")" = 10000 ]
 }
 
 test_cli() {
