@@ -12,7 +12,7 @@
 enum {
 	OPT_TAP = 256, OPT_JUNIT, OPT_RESULTS, OPT_JSON, OPT_BACKEND, OPT_TIMING, OPT_NO_REPORTS, OPT_VERSION,
 	OPT_OUTPUT_LIMIT, OPT_ASM_TIMEOUT, OPT_ASM_CPU, OPT_ASM_MEMORY, OPT_UNSAFE_ASM, OPT_IN_PROCESS,
-	OPT_COLOR,
+	OPT_COLOR, OPT_HTML,
 };
 
 static const struct option cli_long_options[] = {
@@ -21,6 +21,7 @@ static const struct option cli_long_options[] = {
 	{ "junit", required_argument, NULL, OPT_JUNIT },
 	{ "results", required_argument, NULL, OPT_RESULTS },
 	{ "json", required_argument, NULL, OPT_JSON },
+	{ "html", required_argument, NULL, OPT_HTML },
 	{ "no-reports", no_argument, NULL, OPT_NO_REPORTS },
 	{ "timing", no_argument, NULL, OPT_TIMING },
 	{ "output-limit", required_argument, NULL, OPT_OUTPUT_LIMIT },
@@ -50,6 +51,7 @@ void cli_usage(FILE *out)
 	      "  --tap FILE              also write the TAP stream to FILE (default reports/kvmcheck.tap)\n"
 	      "  --junit FILE            write JUnit XML to FILE (default reports/junit.xml)\n"
 	      "  --json FILE             write the results record to FILE (default reports/results.json)\n"
+	      "  --html FILE             write the HTML report to FILE (default reports/kvmcheck.html)\n"
 	      "  --no-reports            write none of the default report files\n"
 	      "  --results FILE          write one line per case for backend parity checks\n"
 	      "  --timing                put durations into TAP (it is then no longer repeatable)\n"
@@ -96,7 +98,7 @@ static int cli_set_limit(int opt, const char *text, struct runner_options *run, 
 /* What `report` accepts besides the report files: nothing that runs a case. */
 static bool cli_report_option(int opt)
 {
-	return opt == OPT_TAP || opt == OPT_JUNIT || opt == OPT_RESULTS || opt == OPT_JSON || opt == OPT_TIMING ||
+	return opt == OPT_TAP || opt == OPT_JUNIT || opt == OPT_RESULTS || opt == OPT_JSON || opt == OPT_HTML || opt == OPT_TIMING ||
 	       opt == OPT_VERSION || opt == OPT_COLOR || opt == 'v' || opt == 'h';
 }
 
@@ -131,6 +133,7 @@ static void cli_defaults(struct cli_options *opt, enum cli_command command)
 		opt->tap_path = "reports/kvmcheck.tap";
 		opt->junit_path = "reports/junit.xml";
 		opt->json_path = "reports/results.json";
+		opt->html_path = "reports/kvmcheck.html";
 	}
 	runner_options_default(&opt->run);
 }
@@ -139,7 +142,7 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 {
 	enum cli_command command = argc > 1 && strcmp(argv[1], "report") == 0 ? CLI_REPORT : CLI_RUN;
 	cli_defaults(opt, command);
-	bool no_reports = false, tap_set = false, junit_set = false, json_set = false;
+	bool no_reports = false, tap_set = false, junit_set = false, json_set = false, html_set = false;
 	/* For report, getopt sees the word "report" where it expects the program name. */
 	argc -= command == CLI_REPORT;
 	argv += command == CLI_REPORT;
@@ -158,6 +161,7 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 		case OPT_JUNIT: opt->junit_path = optarg; junit_set = true; break;
 		case OPT_RESULTS: opt->results_path = optarg; break;
 		case OPT_JSON: opt->json_path = optarg; json_set = true; break;
+		case OPT_HTML: opt->html_path = optarg; html_set = true; break;
 		case OPT_NO_REPORTS: no_reports = true; break;
 		case OPT_TIMING: opt->tap_timing = true; break;
 		case OPT_OUTPUT_LIMIT:
@@ -185,6 +189,7 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 		opt->tap_path = tap_set ? opt->tap_path : NULL;
 		opt->junit_path = junit_set ? opt->junit_path : NULL;
 		opt->json_path = json_set ? opt->json_path : NULL;
+		opt->html_path = html_set ? opt->html_path : NULL;
 	}
 	if (backend_name_check(opt->backend, err, err_len) < 0)
 		return -1;

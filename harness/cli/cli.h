@@ -24,6 +24,7 @@ struct cli_options {
 	const char *junit_path;  /* or NULL */
 	const char *results_path;
 	const char *json_path;   /* the results record, or NULL */
+	const char *html_path;   /* the HTML report, or NULL */
 	struct runner_options run; /* limits for cases that set none */
 	bool in_process;         /* run cases in kvmcheck's own process, not a worker each */
 	bool verbose;

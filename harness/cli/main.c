@@ -126,6 +126,7 @@ static bool reports_write(const struct record *rec, const struct cli_options *op
 		{ opt->junit_path, "junit" },
 		{ opt->results_path, "results" },
 		{ opt->json_path, "json" },
+		{ opt->html_path, "html" },
 	};
 	bool ok = reports_write_tap(rec, opt, &ropt);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

@@ -48,6 +48,10 @@ render_fn report_summary_render;
  * checks: see README "Parity". */
 render_fn report_results_render;
 
+/* One self-contained HTML page: a summary, then per case its status,
+ * expected and actual output side by side, the diff, the registers. */
+render_fn report_html_render;
+
 /* The record itself, as JSON (record_json_write). */
 render_fn report_json_render;
 

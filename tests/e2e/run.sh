@@ -138,6 +138,7 @@ test_cli() {
 	(cd "$WORK" && "$KVMCHECK" --backend emu "$ROOT/cases/hello.yaml" >/dev/null 2>&1)
 	check "reports go to reports/ by default" test -s "$WORK/reports/junit.xml" -a -s "$WORK/reports/kvmcheck.tap"
 	check "the results record goes to reports/ by default" test -s "$WORK/reports/results.json"
+	check "the HTML report goes to reports/ by default" test -s "$WORK/reports/kvmcheck.html"
 	kvmcheck report --backend emu "$WORK/reports/results.json"
 	check "report refuses an option that runs cases" status_is 2
 	check "report names the option it refuses" err_has "option '--backend' does not apply to report"
@@ -193,7 +194,26 @@ test_parity() {
 	check "kvm and emu agree case by case" "$ROOT/tests/parity.sh" "$WORK/kvm.results" "$WORK/emu.results"
 }
 
+# A guest that prints markup and script: the HTML report shows it as text.
+test_html() {
+	printf '%s\n' 'name: prints a script' 'source: |' '  mov dx, 0x3f8' '  mov si, msg' '  mov cx, len' \
+		'  rep outsb' '  hlt' "  msg: db \"<script>document.title='pwned'</script></pre><img src=x onerror=alert(1)>\"" \
+		'  len equ $ - msg' 'expect:' '  serial: "nothing"' >"$WORK/script.yaml"
+	kvmcheck --backend emu --no-reports --html "$WORK/script.html" "$WORK/script.yaml"
+	check "html: the report is written" test -s "$WORK/script.html"
+	# libxml2's parser knows HTML 4 only: <mark>, <section> and <details> are named, not fatal.
+	check "html: it parses as HTML" bash -c "xmllint --html --noout '$WORK/script.html' 2>/dev/null"
+	check "html: the title is kvmcheck's" [ "$(xmllint --html --xpath 'string(//title)' "$WORK/script.html" 2>/dev/null)" = "kvmcheck report" ]
+	check "html: no script element at all" [ "$(xmllint --html --xpath 'count(//script|//img|//*[@onerror])' "$WORK/script.html" 2>/dev/null)" = 0 ]
+	check "html: the guest's script shows as text" \
+		grep -qF "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" "$WORK/script.html"
+	if command -v chromium >/dev/null; then
+		check "html: Chromium keeps the title" bash -c "chromium --headless --no-sandbox --disable-gpu --dump-dom 'file://$WORK/script.html' 2>/dev/null | grep -q '<title>kvmcheck report</title>'"
+	fi
+}
+
 test_cli
+test_html
 test_bundled_cases emu
 test_failing_cases emu
 test_report_command emu cases 0

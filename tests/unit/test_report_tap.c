@@ -105,13 +105,13 @@ static char *file_slurp(FILE *f)
 	return text;
 }
 
-enum writer { WRITE_TAP, WRITE_SUMMARY, WRITE_RESULTS };
+enum writer { WRITE_TAP, WRITE_SUMMARY, WRITE_RESULTS, WRITE_HTML };
 
 /* Renders the fixture's run through its results record. */
 static char *render(const struct fixture *f, enum writer which, const struct render_options *opt)
 {
 	static const char *const names[] = { [WRITE_TAP] = "tap", [WRITE_SUMMARY] = "summary",
-					     [WRITE_RESULTS] = "results" };
+					     [WRITE_RESULTS] = "results", [WRITE_HTML] = "html" };
 	struct record rec;
 	cr_assert_eq(record_build(&f->rep, &rec), 0);
 	FILE *tmp = tmpfile();
@@ -510,6 +510,48 @@ Test(report_summary, colour_only_when_asked)
 	text = render(&f, WRITE_SUMMARY, NULL);
 	cr_assert_null(strchr(text, '\033'), "%s", text);
 	free(text);
+}
+
+/* ---- HTML ---- */
+
+/* Whatever a guest or a case file writes shows as text: no element, no
+ * attribute, no script of its own reaches the page. */
+Test(report_html, everything_from_outside_is_escaped)
+{
+	struct fixture f;
+	fixture_init(&f);
+	static const char evil[] = "<script>document.title='pwned'</script></pre><img src=x onerror=alert(1)>&\x1b";
+	size_t i = fixture_add(&f, "cases/<b>.yaml", 0, "<script>alert(1)</script>", VERDICT_FAIL, evil, strlen(evil));
+	fixture_expect_output(&f, i, "hello", 0);
+	snprintf(f.verdicts[i].reason, sizeof(f.verdicts[i].reason), "serial output differs at byte 0");
+	char *html = render(&f, WRITE_HTML, NULL);
+	cr_assert_eq(strncmp(html, "<!DOCTYPE html>", 15), 0);
+	cr_assert_not_null(strstr(html, "<title>kvmcheck report</title>"));
+	cr_assert_not_null(strstr(html, "default-src 'none'"), "scripts are forbidden by policy too");
+	cr_assert_null(strstr(html, "<script"), "%s", html);
+	cr_assert_null(strstr(html, "<img"), "%s", html);
+	cr_assert_null(strstr(html, "<b>.yaml"), "%s", html);
+	cr_assert_not_null(strstr(html, "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;&lt;/pre&gt;"), "%s", html);
+	cr_assert_not_null(strstr(html, "+&lt;script&gt;"), "the diff is there");
+	cr_assert_not_null(strstr(html, "&amp;\\x1b</span>"), "an escape byte shows as \\x1b, once");
+	cr_assert_not_null(strstr(html, "cases/&lt;b&gt;.yaml"));
+	free(html);
+}
+
+Test(report_html, long_output_is_windowed_then_whole)
+{
+	struct fixture f;
+	fixture_init(&f);
+	static char big[10001];
+	for (size_t k = 0; k < 10000; k++)
+		big[k] = (char)('0' + k % 8);
+	size_t i = fixture_add(&f, "cases/a.yaml", 0, "big", VERDICT_FAIL, big, 10000);
+	fixture_expect_output(&f, i, "0123456701", 10);
+	char *html = render(&f, WRITE_HTML, NULL);
+	cr_assert_not_null(strstr(html, " ... 9744 more bytes"));
+	cr_assert_not_null(strstr(html, "<summary>the whole output (10000 bytes)</summary>"));
+	cr_assert_not_null(strstr(html, "<mark>"));
+	free(html);
 }
 
 /* ---- parity record ---- */
