@@ -18,15 +18,22 @@ MAIN_SRC := harness/cli/main.c
 LIB_SRC := $(filter-out $(MAIN_SRC),$(HARNESS_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 
-OBJ := $(patsubst harness/%.c,$(BUILD)/obj/%.o,$(HARNESS_SRC))
-LIB_OBJ := $(patsubst harness/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
-ASAN_LIB_OBJ := $(patsubst harness/%.c,$(BUILD)/asan/%.o,$(LIB_SRC))
+# The firmware (guests/firmware/firmware.asm) is assembled by nasm at build
+# time and carried inside kvmcheck as a generated C array.
+FIRMWARE_BIN := $(BUILD)/gen/firmware.bin
+FIRMWARE_SRC := $(BUILD)/gen/firmware_image.c
+FIRMWARE_OBJ := $(BUILD)/obj/gen/firmware_image.o
+FIRMWARE_ASAN_OBJ := $(BUILD)/asan/gen/firmware_image.o
+
+OBJ := $(patsubst harness/%.c,$(BUILD)/obj/%.o,$(HARNESS_SRC)) $(FIRMWARE_OBJ)
+LIB_OBJ := $(patsubst harness/%.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(FIRMWARE_OBJ)
+ASAN_LIB_OBJ := $(patsubst harness/%.c,$(BUILD)/asan/%.o,$(LIB_SRC)) $(FIRMWARE_ASAN_OBJ)
 UNIT_BIN := $(BUILD)/unit-tests
 UNIT_ASAN_BIN := $(BUILD)/unit-tests-asan
 KVM_UNIT_BIN := $(BUILD)/kvm-unit-tests
 
 # Debian packages: to build, to run the tests, to run KVM inside QEMU.
-DEPS_BUILD := gcc libc6-dev make pkg-config nasm libyaml-dev libxml2-dev libunicorn-dev libjansson-dev libpcre2-dev
+DEPS_BUILD := gcc libc6-dev make pkg-config nasm libyaml-dev libxml2-dev libunicorn-dev libjansson-dev libpcre2-dev time
 DEPS_CHECK := libcriterion-dev libxml2-utils perl
 DEPS_KVM := qemu-system-x86 busybox-static cpio xz-utils kmod
 
@@ -44,6 +51,21 @@ $(BUILD)/asan/%.o: harness/%.c
 	$(CC) $(CFLAGS_BASE) -O1 $(SANITIZE) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(OBJ:.o=.d) $(ASAN_LIB_OBJ:.o=.d)
+
+$(FIRMWARE_BIN): guests/firmware/firmware.asm
+	@mkdir -p $(@D)
+	nasm -f bin -o $@ $<
+
+$(FIRMWARE_SRC): $(FIRMWARE_BIN) guests/firmware/embed.sh
+	guests/firmware/embed.sh $< $@
+
+$(FIRMWARE_OBJ): $(FIRMWARE_SRC)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -c $< -o $@
+
+$(FIRMWARE_ASAN_OBJ): $(FIRMWARE_SRC)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) -O1 $(SANITIZE) -c $< -o $@
 
 $(BUILD)/kvmcheck: $(OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
@@ -83,6 +105,7 @@ check-e2e: all
 	tests/layering.sh
 	tests/e2e/run.sh ./$(BUILD)/kvmcheck
 	tests/hostile/run.sh ./$(BUILD)/kvmcheck
+	tests/cpu/run.sh ./$(BUILD)/kvmcheck
 
 check-kvm: deps deps-check deps-kvm all $(KVM_UNIT_BIN)
 	tests/kvm-in-qemu/check-kvm.sh

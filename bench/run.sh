@@ -53,23 +53,27 @@ for i in $(seq 1 200); do
 done >"$WORK/shared.yaml"
 
 echo
-echo "Suite throughput, one process, each case in its own worker:"
+echo "Suite throughput, one kvmcheck run per row (each case in its own worker),"
+echo "with -j 1 (one case at a time) and -j 2 (two at once); peak RSS is kvmcheck's own:"
 echo
-echo "| backend | suite | cases | wall s | cases/s |"
-echo "|---------|-------|-------|--------|---------|"
+echo "| backend | suite | -j | cases | wall s | cases/s | peak RSS MiB |"
+echo "|---------|-------|----|-------|--------|---------|--------------|"
 for backend in kvm emu; do
 	if ! "$KVMCHECK" --backend "$backend" --no-reports cases/hello.yaml >/dev/null 2>&1; then
-		echo "| $backend | not available here | | | |"
+		echo "| $backend | not available here | | | | | |"
 		continue
 	fi
 	for suite in suite shared; do
-		start=$(date +%s.%N)
-		"$KVMCHECK" --backend "$backend" --no-reports "$WORK/$suite.yaml" >"$WORK/out.tap" 2>/dev/null ||
-			{ echo "bench: the $suite suite failed on $backend" >&2; exit 1; }
-		end=$(date +%s.%N)
-		label="200 distinct guests"
-		[ "$suite" = shared ] && label="1 guest, 200 inputs"
-		awk -v b="$backend" -v l="$label" -v s="$start" -v e="$end" \
-			'BEGIN { printf "| %-7s | %s | %5d | %6.2f | %7.1f |\n", b, l, 200, e - s, 200 / (e - s) }'
+		for jobs in 1 2; do
+			start=$(date +%s.%N)
+			/usr/bin/time -f %M -o "$WORK/rss" "$KVMCHECK" --backend "$backend" -j "$jobs" --no-reports \
+				"$WORK/$suite.yaml" >"$WORK/out.tap" 2>/dev/null ||
+				{ echo "bench: the $suite suite failed on $backend with -j $jobs" >&2; exit 1; }
+			end=$(date +%s.%N)
+			label="200 distinct guests"
+			[ "$suite" = shared ] && label="1 guest, 200 inputs"
+			awk -v b="$backend" -v l="$label" -v j="$jobs" -v s="$start" -v e="$end" -v r="$(tail -n 1 "$WORK/rss")" \
+				'BEGIN { printf "| %-7s | %s | %d | %5d | %6.2f | %7.1f | %5.1f |\n", b, l, j, 200, e - s, 200 / (e - s), r / 1024 }'
+		done
 	done
 done

@@ -2,9 +2,10 @@
 # parity.sh A.results B.results: compares two `kvmcheck --results` files
 # case by case and prints a table of the cases where they differ.
 # What is compared depends on the outcome (see README, "Parity"):
-#   hlt                     outcome, exits, output, every register
+#   hlt                     outcome, exits, output, every register, console, screen
+#   exit (with its code),
 #   shutdown, max_exits,
-#   error                   outcome, exits, output
+#   error                   outcome, exits, output, console, screen
 #   timeout, assemble_error,
 #   case_error              outcome
 set -u
@@ -16,7 +17,7 @@ done
 
 awk -F'\t' -v A="$a" -v B="$b" '
 FNR == 1 { next }
-FILENAME == A { out[$1] = $2 FS $3 FS $4 FS $5; order[++n] = $1; next }
+FILENAME == A { out[$1] = $2 FS $3 FS $4 FS $5 FS $6 FS $7; order[++n] = $1; next }
 {
 	seen[$1] = 1
 	if (!($1 in out)) { diff[++d] = $1 "\t(missing in " A ")"; next }
@@ -27,6 +28,8 @@ FILENAME == A { out[$1] = $2 FS $3 FS $4 FS $5; order[++n] = $1; next }
 	else if (x[2] != $3) what = "exits " x[2] " vs " $3
 	else if (x[3] != $4) what = "output " substr(x[3], 1, 40) " vs " substr($4, 1, 40)
 	else if ($2 == "hlt" && x[4] != $5) what = "registers " x[4] " vs " $5
+	else if (x[5] != $6) what = "console " substr(x[5], 1, 40) " vs " substr($6, 1, 40)
+	else if (x[6] != $7) what = "screen " x[6] " vs " $7
 	if (what != "") diff[++d] = $1 "\t" what
 }
 END {

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +23,20 @@ struct workdir {
 	char output[300];
 };
 
-static int workdir_create(struct workdir *w, char *err, size_t err_len)
+static const char *tmp_dir(void)
 {
 	const char *tmp = getenv("TMPDIR");
-	snprintf(w->dir, sizeof(w->dir), "%s/kvmcheck.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	return tmp && *tmp ? tmp : "/tmp";
+}
+
+/* "kvmcheck.PID.XXXXXX": the PID of the process that made it says, once
+ * that process is gone, that nobody will remove it (assembler_clean_stale). */
+static int workdir_create(struct workdir *w, char *err, size_t err_len)
+{
+	const char *tmp = tmp_dir();
+	snprintf(w->dir, sizeof(w->dir), "%s/kvmcheck.%ld.XXXXXX", tmp, (long)getpid());
 	if (!mkdtemp(w->dir)) {
-		snprintf(err, err_len, "cannot create a temporary folder in %s: %s", tmp && *tmp ? tmp : "/tmp",
-			 strerror(errno));
+		snprintf(err, err_len, "cannot create a temporary folder in %s: %s", tmp, strerror(errno));
 		return -1;
 	}
 	snprintf(w->source, sizeof(w->source), "%s/guest.asm", w->dir);
@@ -231,4 +239,36 @@ void assembly_free(struct assembly *a)
 	bytes_free(&a->image);
 	free(a->messages);
 	a->messages = NULL;
+}
+
+/* The PID in a working folder's name, or 0 when the name is not one. */
+static long workdir_owner_pid(const char *name)
+{
+	if (strncmp(name, "kvmcheck.", 9) != 0)
+		return 0;
+	char *end;
+	long pid = strtol(name + 9, &end, 10);
+	return pid > 0 && *end == '.' && strlen(end + 1) == 6 ? pid : 0;
+}
+
+void assembler_clean_stale(void)
+{
+	DIR *d = opendir(tmp_dir());
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		long pid = workdir_owner_pid(e->d_name);
+		struct stat st;
+		/* Only ours, and only when its maker is dead (not merely another user's). */
+		if (!pid || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != getuid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		struct workdir w;
+		int n = snprintf(w.dir, sizeof(w.dir), "%s/", tmp_dir());
+		if (n < 0 || (size_t)n + strlen(e->d_name) >= sizeof(w.dir))
+			continue;
+		memcpy(w.dir + n, e->d_name, strlen(e->d_name) + 1);
+		workdir_remove(&w);
+	}
+	if (d)
+		closedir(d);
 }

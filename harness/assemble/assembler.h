@@ -36,4 +36,8 @@ int assemble(const struct asm_source *src, struct assembly *out, char *err, size
 
 void assembly_free(struct assembly *a);
 
+/* Removes the working folders (in $TMPDIR) that processes of this user
+ * made and left behind when they were killed: those whose maker is dead. */
+void assembler_clean_stale(void);
+
 #endif

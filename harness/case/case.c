@@ -155,9 +155,25 @@ static int parse_registers(struct loader *l, const struct ynode *n, const char *
 		uint64_t v;
 		if (parse_uint(l, value, reg->name, reg_max(reg->ref), &v) < 0)
 			return -1;
-		reg->value = (uint32_t)v;
+		reg->value = v;
 		out->count++;
 	}
+	return 0;
+}
+
+/* What the mode leaves to a case: outside real mode the segments come
+ * from the mode's GDT, the control registers always from the mode, and
+ * only long mode has registers wider than 32 bits. */
+static int check_register_for_mode(struct loader *l, const struct reg_value *r, const struct ynode *at)
+{
+	enum x86_mode mode = l->c->mode;
+	if (reg_is_control(r->ref))
+		return case_fail(l, at, "'%s' is set by 'mode' (%s), not by the case", r->name, x86_mode_name(mode));
+	if (r->ref.kind == REG_SEG && mode != X86_MODE_REAL)
+		return case_fail(l, at, "'%s' is loaded from the GDT %s mode sets up, not by the case", r->name,
+				 x86_mode_name(mode));
+	if (mode != X86_MODE_LONG && r->value > 0xffffffffu)
+		return case_fail(l, at, "'%s' 0x%" PRIx64 " needs 64 bits, which only long mode has", r->name, r->value);
 	return 0;
 }
 
@@ -170,13 +186,42 @@ static int check_initial_registers(struct loader *l, const struct ynode *n)
 	for (size_t i = 0; i < regs->count; i++) {
 		const struct reg_value *r = &regs->items[i];
 		const struct ynode *at = n->items[2 * i + 1];
-		if (r->ref.kind == REG_EIP && r->value > 0xffff)
-			return case_fail(l, at, "'%s' 0x%x is beyond the 64 KiB of a real-mode segment", r->name, r->value);
-		if (r->ref.kind == REG_EFLAGS && (r->value & ~REAL_MODE_FLAGS))
-			return case_fail(l, at, "'%s' 0x%x sets bits real mode cannot start with (0x%x)", r->name,
-					 r->value, r->value & ~REAL_MODE_FLAGS);
+		if (check_register_for_mode(l, r, n->items[2 * i]) < 0)
+			return -1;
+		if (l->c->mode == X86_MODE_REAL && r->ref.kind == REG_EIP && r->value > 0xffff)
+			return case_fail(l, at, "'%s' 0x%" PRIx64 " is beyond the 64 KiB of a real-mode segment", r->name,
+					 r->value);
+		if (r->ref.kind == REG_EFLAGS && (r->value & ~(uint64_t)REAL_MODE_FLAGS))
+			return case_fail(l, at, "'%s' 0x%" PRIx64 " sets bits real mode cannot start with (0x%" PRIx64 ")",
+					 r->name, r->value, r->value & ~(uint64_t)REAL_MODE_FLAGS);
 	}
 	return 0;
+}
+
+/* `mode:` real | protected | long. */
+static int parse_mode(struct loader *l, const struct ynode *n)
+{
+	static const enum x86_mode modes[] = { X86_MODE_REAL, X86_MODE_PROTECTED, X86_MODE_LONG };
+	if (expect_kind(l, n, YNODE_SCALAR, "mode") < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (strcmp(n->value, x86_mode_name(modes[i])) == 0 && strlen(n->value) == n->len) {
+			l->c->mode = modes[i];
+			return 0;
+		}
+	}
+	return case_fail(l, n, "unknown mode '%.40s' (real, protected or long)", n->value);
+}
+
+/* Protected and long mode keep their tables in the top of RAM. */
+static int check_mode_memory(struct loader *l, const struct ynode *root)
+{
+	const struct test_case *c = l->c;
+	if (c->mode == X86_MODE_REAL || c->memory_size >= X86_MODE_MIN_RAM)
+		return 0;
+	const struct ynode *at = ynode_get(root, "memory");
+	return case_fail(l, at ? at : ynode_get(root, "mode"), "%s mode needs at least %u bytes of 'memory' for its tables",
+			 x86_mode_name(c->mode), X86_MODE_MIN_RAM);
 }
 
 static int parse_exit(struct loader *l, const struct ynode *n, enum outcome *out)
@@ -184,7 +229,8 @@ static int parse_exit(struct loader *l, const struct ynode *n, enum outcome *out
 	if (expect_kind(l, n, YNODE_SCALAR, "exit") < 0)
 		return -1;
 	if (!outcome_parse_expectable(n->value, out))
-		return case_fail(l, n, "unknown exit '%.40s' (hlt, shutdown, timeout, max_exits or output_limit)", n->value);
+		return case_fail(l, n, "unknown exit '%.40s' (hlt, shutdown, timeout, max_exits, output_limit or exit)",
+				 n->value);
 	return 0;
 }
 
@@ -309,15 +355,95 @@ static int parse_expect_output(struct loader *l, const struct ynode *n)
 	return 0;
 }
 
+/* One row of expect.screen: at most 80 characters once trailing blanks go. */
+static int parse_screen_row(struct loader *l, const struct ynode *n, size_t row)
+{
+	char **text = &l->c->expect_screen.rows[row];
+	if (parse_string(l, n, "screen", text) < 0)
+		return -1;
+	size_t len = strlen(*text);
+	while (len && (*text)[len - 1] == ' ')
+		(*text)[--len] = '\0';
+	if (len > CASE_SCREEN_COLUMNS)
+		return case_fail(l, n, "'screen' row %zu is %zu characters long; the screen has %d columns", row, len,
+				 CASE_SCREEN_COLUMNS);
+	return 0;
+}
+
+/* expect.screen: a block string, one line per row from the top, or a
+ * mapping of row numbers (0-24) to the text of that row. */
+static int parse_screen(struct loader *l, const struct ynode *n)
+{
+	struct screen_expect *screen = &l->c->expect_screen;
+	screen->set = true;
+	if (n->kind == YNODE_MAPPING) {
+		for (size_t i = 0; i + 1 < n->count; i += 2) {
+			uint64_t row;
+			if (parse_uint(l, n->items[i], "screen", CASE_SCREEN_ROWS - 1, &row) < 0 ||
+			    parse_screen_row(l, n->items[i + 1], (size_t)row) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (expect_kind(l, n, YNODE_SCALAR, "screen") < 0)
+		return -1;
+	screen->whole = true;
+	const char *line = n->value;
+	for (size_t row = 0; *line; row++) {
+		size_t len = strcspn(line, "\n");
+		if (row == CASE_SCREEN_ROWS)
+			return case_fail(l, n, "'screen' has more than %d rows", CASE_SCREEN_ROWS);
+		struct ynode part = *n;
+		char *text = strndup(line, len);
+		if (!text)
+			return case_fail(l, n, "out of memory");
+		part.value = text;
+		part.len = len;
+		int rc = parse_screen_row(l, &part, row);
+		free(text);
+		if (rc < 0)
+			return -1;
+		line += len + (line[len] == '\n');
+	}
+	return 0;
+}
+
+/* What a program ending itself and the firmware's output must be. */
+static int parse_expect_firmware(struct loader *l, const struct ynode *n)
+{
+	struct test_case *c = l->c;
+	const struct ynode *v;
+	uint64_t code;
+	if ((v = ynode_get(n, "exit_code"))) {
+		if (parse_uint(l, v, "exit_code", UINT32_MAX, &code) < 0)
+			return -1;
+		if (c->expect_exit != OUTCOME_EXIT)
+			return case_fail(l, v, "'exit_code' is checked only when the case expects exit: exit, not %s",
+					 outcome_name(c->expect_exit));
+		c->expect_exit_code_set = true;
+		c->expect_exit_code = (uint32_t)code;
+	}
+	if ((v = ynode_get(n, "console"))) {
+		if (parse_bytes(l, v, "console", &c->expect_console) < 0)
+			return -1;
+		c->expect_console_set = true;
+	}
+	if ((v = ynode_get(n, "screen")) && parse_screen(l, v) < 0)
+		return -1;
+	return 0;
+}
+
 static int parse_expect(struct loader *l, const struct ynode *n)
 {
-	static const char *const known[] = { "serial", "registers", "exit", "serial_contains", "serial_matches",
-					     "compare", "flags", NULL };
+	static const char *const known[] = { "serial", "registers", "exit", "exit_code", "console", "screen",
+					     "serial_contains", "serial_matches", "compare", "flags", NULL };
 	struct test_case *c = l->c;
 	const struct ynode *v;
 	if (expect_kind(l, n, YNODE_MAPPING, "expect") < 0 || check_known_keys(l, n, known, "'expect'") < 0)
 		return -1;
 	if ((v = ynode_get(n, "exit")) && parse_exit(l, v, &c->expect_exit) < 0)
+		return -1;
+	if (parse_expect_firmware(l, n) < 0)
 		return -1;
 	if ((v = ynode_get(n, "serial"))) {
 		if (parse_bytes(l, v, "serial", &c->expect_serial) < 0)
@@ -443,6 +569,8 @@ static int parse_machine(struct loader *l, const struct ynode *root)
 	struct test_case *c = l->c;
 	const struct ynode *v;
 	uint64_t n;
+	if ((v = ynode_get(root, "mode")) && parse_mode(l, v) < 0)
+		return -1;
 	if ((v = ynode_get(root, "max_exits")) && parse_positive(l, v, "max_exits", CASE_MAX_EXITS_LIMIT, &c->max_exits) < 0)
 		return -1;
 	if ((v = ynode_get(root, "timeout_ms"))) {
@@ -457,13 +585,15 @@ static int parse_machine(struct loader *l, const struct ynode *root)
 			return case_fail(l, v, "'memory' must be a multiple of 4096 bytes, at least 4096");
 		c->memory_size = (uint32_t)n;
 	}
+	if (check_mode_memory(l, root) < 0)
+		return -1;
 	if ((v = ynode_get(root, "load_address"))) {
 		if (parse_uint(l, v, "load_address", CASE_MAX_MEMORY, &n) < 0)
 			return -1;
 		if (n >= c->memory_size)
 			return case_fail(l, v, "'load_address' 0x%" PRIx64 " is outside the guest's %u bytes of RAM", n,
 					 c->memory_size);
-		if (n > CASE_MAX_LOAD_ADDRESS)
+		if (c->mode == X86_MODE_REAL && n > CASE_MAX_LOAD_ADDRESS)
 			return case_fail(l, v, "'load_address' 0x%" PRIx64 " is beyond 0x%x, where real mode reaches no "
 					 "further", n, CASE_MAX_LOAD_ADDRESS);
 		c->load_address = (uint32_t)n;
@@ -483,11 +613,94 @@ static int parse_machine(struct loader *l, const struct ynode *root)
 	return 0;
 }
 
+/* A scalar that must be one of names; sets *index. */
+static int parse_choice(struct loader *l, const struct ynode *n, const char *key, const char *const *names,
+			int *index)
+{
+	if (expect_kind(l, n, YNODE_SCALAR, key) < 0)
+		return -1;
+	for (int i = 0; names[i]; i++)
+		if (strcmp(n->value, names[i]) == 0) {
+			*index = i;
+			return 0;
+		}
+	char list[100] = "";
+	for (int i = 0; names[i]; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", names[i]);
+	return case_fail(l, n, "unknown %s '%.40s' (%s)", key, n->value, list);
+}
+
+/* `preset:` sets where the binary goes, the firmware and the natural end;
+ * the keys after it may change the firmware, not the load address. */
+static int parse_preset(struct loader *l, const struct ynode *root)
+{
+	static const char *const presets[] = { "flat", "boot", "com", NULL };
+	static const char *const firmwares[] = { "none", "bios", "dos", NULL };
+	static const char *const drives[] = { "hard", "floppy", NULL };
+	struct test_case *c = l->c;
+	const struct ynode *v;
+	int choice;
+	if ((v = ynode_get(root, "preset"))) {
+		if (parse_choice(l, v, "preset", presets, &choice) < 0)
+			return -1;
+		c->preset = (enum case_preset)choice;
+		if (c->preset != CASE_PRESET_FLAT && ynode_get(root, "load_address"))
+			return case_fail(l, ynode_get(root, "load_address"),
+					 "'load_address' is the preset's to set: %s programs load at %s", v->value,
+					 c->preset == CASE_PRESET_BOOT ? "0000:7C00" : "1000:0100");
+	}
+	if (c->preset == CASE_PRESET_BOOT) {
+		c->load_address = CASE_BOOT_ADDRESS;
+		c->firmware = CASE_FIRMWARE_BIOS;
+	} else if (c->preset == CASE_PRESET_COM) {
+		c->load_address = CASE_COM_SEGMENT * 16 + 0x100;
+		c->firmware = CASE_FIRMWARE_DOS;
+		c->expect_exit = OUTCOME_EXIT;
+	}
+	if ((v = ynode_get(root, "firmware"))) {
+		if (parse_choice(l, v, "firmware", firmwares, &choice) < 0)
+			return -1;
+		c->firmware = (enum case_firmware)choice;
+	}
+	if ((v = ynode_get(root, "drive"))) {
+		if (c->preset != CASE_PRESET_BOOT)
+			return case_fail(l, v, "'drive' is the boot drive of preset boot");
+		if (parse_choice(l, v, "drive", drives, &choice) < 0)
+			return -1;
+		c->drive = choice ? 0x00 : 0x80;
+	}
+	if ((v = ynode_get(root, "args"))) {
+		if (c->preset != CASE_PRESET_COM)
+			return case_fail(l, v, "'args' is the command tail of preset com");
+		if (parse_string(l, v, "args", &c->args) < 0)
+			return -1;
+		if (strlen(c->args) > 126)
+			return case_fail(l, v, "'args' is longer than the 126 characters of a command tail");
+	}
+	return 0;
+}
+
+/* The firmware's own memory must be RAM the guest's binary leaves alone. */
+static int check_firmware_room(struct loader *l, const struct ynode *root)
+{
+	const struct test_case *c = l->c;
+	if (c->firmware == CASE_FIRMWARE_NONE)
+		return 0;
+	if (c->memory_size < CASE_DEFAULT_MEMORY)
+		return case_fail(l, ynode_get(root, "memory"), "the firmware needs 'memory' of at least 0x%x",
+				 CASE_DEFAULT_MEMORY);
+	if (c->load_address < 0x500)
+		return case_fail(l, ynode_get(root, "load_address"),
+				 "'load_address' 0x%x is inside the firmware's vector table and data area (0-0x4ff)",
+				 c->load_address);
+	return 0;
+}
+
 static int case_parse(struct loader *l, const struct ynode *root)
 {
 	static const char *const known[] = { "name", "guest", "source", "input", "expect", "max_exits",
 					     "timeout_ms", "registers", "memory", "load_address", "output_limit",
-					     "assembler", NULL };
+					     "assembler", "preset", "firmware", "drive", "args", "mode", NULL };
 	const struct ynode *v;
 	/* libyaml reads an empty document as an empty plain scalar */
 	if (!root || (root->kind == YNODE_SCALAR && !root->quoted && root->len == 0))
@@ -498,7 +711,8 @@ static int case_parse(struct loader *l, const struct ynode *root)
 		return -1;
 	if ((v = ynode_get(root, "name")) && parse_string(l, v, "name", &l->c->name) < 0)
 		return -1;
-	if (parse_guest(l, ynode_get(root, "guest"), ynode_get(root, "source")) < 0 || parse_machine(l, root) < 0)
+	if (parse_guest(l, ynode_get(root, "guest"), ynode_get(root, "source")) < 0 || parse_preset(l, root) < 0 ||
+	    parse_machine(l, root) < 0 || check_firmware_room(l, root) < 0)
 		return -1;
 	if ((v = ynode_get(root, "expect")) && parse_expect(l, v) < 0)
 		return -1;
@@ -520,6 +734,7 @@ static struct test_case *case_list_add(struct case_list *list, const char *path,
 		.max_exits = CASE_DEFAULT_MAX_EXITS,
 		.timeout_ms = CASE_DEFAULT_TIMEOUT_MS,
 		.expect_exit = OUTCOME_HLT,
+		.drive = 0x80,
 	};
 	if (!c->file)
 		return NULL;
@@ -634,16 +849,42 @@ int case_file_load(const char *path, struct case_list *list)
 	return rc;
 }
 
+static void state_set(struct cpu_state *state, const char *name, uint32_t value)
+{
+	struct reg_ref ref;
+	if (reg_lookup(name, &ref))
+		reg_set(state, ref, value);
+}
+
+/* Registers as the BIOS leaves them for a boot sector, and DOS for a .COM
+ * program (the zero word under sp is the firmware's to write). */
+static void case_preset_state(const struct test_case *c, struct cpu_state *state)
+{
+	static const char *const segments[] = { "cs", "ds", "es", "ss" };
+	if (c->preset == CASE_PRESET_FLAT)
+		return;
+	bool com = c->preset == CASE_PRESET_COM;
+	for (size_t i = 0; i < sizeof(segments) / sizeof(segments[0]); i++)
+		state_set(state, segments[i], com ? CASE_COM_SEGMENT : 0);
+	state_set(state, "ip", com ? 0x100 : CASE_BOOT_ADDRESS);
+	state_set(state, "sp", com ? 0xfffe : CASE_BOOT_ADDRESS);
+	state_set(state, "flags", 0x202); /* interrupts enabled, as both leave them */
+	if (!com)
+		state_set(state, "dl", c->drive);
+}
+
 void case_initial_state(const struct test_case *c, struct cpu_state *state)
 {
 	cpu_state_reset(state);
-	/* cs:ip points at the code: cs 0 up to 64 KiB, beyond it cs takes the rest */
-	if (c->load_address > 0xffff) {
+	/* cs:ip points at the code: cs 0 up to 64 KiB, beyond it cs takes the
+	 * rest; outside real mode segments are flat and rip is linear */
+	if (c->mode == X86_MODE_REAL && c->load_address > 0xffff) {
 		cpu_state_set_real_segment(state, SEG_CS, (uint16_t)(c->load_address >> 4));
 		state->rip = c->load_address & 0xf;
 	} else {
 		state->rip = c->load_address;
 	}
+	case_preset_state(c, state);
 	for (size_t i = 0; i < c->initial_regs.count; i++)
 		reg_set(state, c->initial_regs.items[i].ref, c->initial_regs.items[i].value);
 }
@@ -665,6 +906,10 @@ void case_list_free(struct case_list *list)
 			bytes_free(&c->expect_contains[j]);
 		free(c->expect_contains);
 		bytes_free(&c->expect_matches);
+		bytes_free(&c->expect_console);
+		free(c->args);
+		for (size_t row = 0; row < CASE_SCREEN_ROWS; row++)
+			free(c->expect_screen.rows[row]);
 	}
 	free(list->items);
 	list->items = NULL;

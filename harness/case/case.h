@@ -11,9 +11,37 @@
 #include "core/bytes.h"
 #include "core/defaults.h"
 #include "core/outcome.h"
+#include "x86/mode.h"
 #include "x86/regs.h"
 
 #define CASE_MAX_REGS 64
+
+/* How the binary is loaded and started (README "Presets"). */
+enum case_preset {
+	CASE_PRESET_FLAT, /* at load_address, all registers 0: no firmware unless asked for */
+	CASE_PRESET_BOOT, /* a disk image whose first sector boots at 0000:7C00 under the BIOS */
+	CASE_PRESET_COM,  /* a DOS .COM program at CASE_COM_SEGMENT:0100 with its PSP */
+};
+
+/* The firmware in the VM (machine/firmware/). */
+enum case_firmware {
+	CASE_FIRMWARE_NONE,
+	CASE_FIRMWARE_BIOS,
+	CASE_FIRMWARE_DOS,
+};
+
+#define CASE_COM_SEGMENT 0x1000
+#define CASE_BOOT_ADDRESS 0x7c00
+#define CASE_SCREEN_ROWS 25
+#define CASE_SCREEN_COLUMNS 80
+
+/* expect.screen: the text of some rows, or of the whole screen (then the
+ * rows not given must be blank). Trailing blanks never count. */
+struct screen_expect {
+	bool set;
+	bool whole;
+	char *rows[CASE_SCREEN_ROWS]; /* NULL: that row is not checked (unless whole) */
+};
 
 struct reg_list {
 	struct reg_value items[CASE_MAX_REGS];
@@ -38,6 +66,7 @@ struct test_case {
 	char *source;         /* `source:` inline nasm, when guest_path is NULL */
 	int source_line;      /* line of the case file where inline source starts */
 
+	enum x86_mode mode;   /* `mode:` real (default), protected or long */
 	struct bytes input;
 	struct reg_list initial_regs;
 	uint32_t memory_size;
@@ -45,6 +74,10 @@ struct test_case {
 	uint64_t max_exits;
 	uint32_t timeout_ms;
 	uint32_t output_limit;          /* 0: the run's default */
+	enum case_preset preset;
+	enum case_firmware firmware;
+	char *args;                     /* a .COM program's command tail, or NULL */
+	uint8_t drive;                  /* the boot drive: 0x80 hard disk, 0x00 with `drive: floppy` */
 
 	/* `assembler:` settings; 0 and NULL leave the run's defaults */
 	char *asm_read[CASE_MAX_READ_PATHS + 1]; /* more folders nasm may read, NULL-terminated */
@@ -69,6 +102,11 @@ struct test_case {
 	/* FLAGS bits checked by name (`expect.flags: {cf: 1}`): mask and values */
 	uint32_t expect_flags_mask;
 	uint32_t expect_flags_value;
+	bool expect_exit_code_set;
+	uint32_t expect_exit_code;
+	bool expect_console_set;
+	struct bytes expect_console;
+	struct screen_expect expect_screen;
 
 	char *error;          /* set: the case is invalid and does not run */
 };

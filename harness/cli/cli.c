@@ -1,18 +1,24 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/defaults.h"
 #include "machine/backend.h"
+
+/* More jobs than this gains nothing and only risks running out of processes. */
+#define CLI_MAX_JOBS 1024
 
 enum {
 	OPT_TAP = 256, OPT_JUNIT, OPT_RESULTS, OPT_JSON, OPT_BACKEND, OPT_TIMING, OPT_NO_REPORTS, OPT_VERSION,
 	OPT_OUTPUT_LIMIT, OPT_ASM_TIMEOUT, OPT_ASM_CPU, OPT_ASM_MEMORY, OPT_UNSAFE_ASM, OPT_IN_PROCESS,
 	OPT_COLOR, OPT_HTML,
+	OPT_SHARD, OPT_FILTER, OPT_LIST, OPT_FAIL_FAST,
 };
 
 static const struct option cli_long_options[] = {
@@ -31,6 +37,11 @@ static const struct option cli_long_options[] = {
 	{ "unsafe-assembler", no_argument, NULL, OPT_UNSAFE_ASM },
 	{ "in-process", no_argument, NULL, OPT_IN_PROCESS },
 	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "filter", required_argument, NULL, OPT_FILTER },
+	{ "list", no_argument, NULL, OPT_LIST },
+	{ "fail-fast", no_argument, NULL, OPT_FAIL_FAST },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -48,7 +59,7 @@ void cli_usage(FILE *out)
 	      "the reports of saved results records instead, merging several into one.\n"
 	      "\n"
 	      "  --backend %-13s how guests run (auto: kvm when /dev/kvm works, else emu)\n"
-	      "  --tap FILE              also write the TAP stream to FILE (default reports/kvmcheck.tap)\n"
+	      "  --tap FILE              also write the TAP stream to FILE (default reports/kvmcheck.tap; -: stdout only)\n"
 	      "  --junit FILE            write JUnit XML to FILE (default reports/junit.xml)\n"
 	      "  --json FILE             write the results record to FILE (default reports/results.json)\n"
 	      "  --html FILE             write the HTML report to FILE (default reports/kvmcheck.html)\n"
@@ -61,6 +72,13 @@ void cli_usage(FILE *out)
 	      "  --unsafe-assembler      run nasm unconfined where no sandbox can be set up\n"
 	      "  --in-process            run cases inside kvmcheck, not in a worker process each\n"
 	      "  --color auto|always|never  colour in the summary (auto: on a terminal, unless NO_COLOR)\n"
+	      "  --in-process            run cases inside kvmcheck, not in a worker process each (implies -j 1)\n"
+	      "  -j, --jobs N            cases assembled and run at once (default: the number of CPUs)\n"
+	      "  --shard K/N             run the K-th of N disjoint parts of the suite (default: GitLab's\n"
+	      "                          CI_NODE_INDEX/CI_NODE_TOTAL when set)\n"
+	      "  --filter PATTERN        only the cases whose name or FILE:INDEX matches the glob (repeatable)\n"
+	      "  --list                  print the cases that would run, one per line, and run none\n"
+	      "  --fail-fast             stop at the first case that does not pass (the rest: not run)\n"
 	      "  -v, --verbose           diagnostics for passing cases too\n"
 	      "  -h, --help              this help\n"
 	      "      --version           the version\n"
@@ -93,6 +111,16 @@ static int cli_set_limit(int opt, const char *text, struct runner_options *run, 
 		return -1;
 	}
 	return 0;
+}
+
+/* The CPUs this process may run on: the default of -j. */
+static unsigned cli_cpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
 }
 
 /* What `report` accepts besides the report files: nothing that runs a case. */
@@ -136,6 +164,7 @@ static void cli_defaults(struct cli_options *opt, enum cli_command command)
 		opt->html_path = "reports/kvmcheck.html";
 	}
 	runner_options_default(&opt->run);
+	opt->jobs = cli_cpus();
 }
 
 int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t err_len)
@@ -149,7 +178,7 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 	opterr = 0;
 	optind = 0; /* 0, not 1: glibc then forgets any earlier parse entirely */
 	int c, long_index = 0;
-	while ((c = getopt_long(argc, argv, "vh", cli_long_options, &long_index)) != -1) {
+	while ((c = getopt_long(argc, argv, "vhj:", cli_long_options, &long_index)) != -1) {
 		if (command == CLI_REPORT && c != '?' && c != ':' && !cli_report_option(c)) {
 			/* Only long options are refused; the index names the one given. */
 			snprintf(err, err_len, "option '--%s' does not apply to report", cli_long_options[long_index].name);
@@ -157,7 +186,7 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 		}
 		switch (c) {
 		case OPT_BACKEND: opt->backend = optarg; break;
-		case OPT_TAP: opt->tap_path = optarg; tap_set = true; break;
+		case OPT_TAP: opt->tap_path = strcmp(optarg, "-") ? optarg : NULL; tap_set = true; break;
 		case OPT_JUNIT: opt->junit_path = optarg; junit_set = true; break;
 		case OPT_RESULTS: opt->results_path = optarg; break;
 		case OPT_JSON: opt->json_path = optarg; json_set = true; break;
@@ -177,6 +206,25 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 			break;
 		case OPT_UNSAFE_ASM: opt->run.unsafe_assembler = true; break;
 		case OPT_IN_PROCESS: opt->in_process = true; break;
+		case OPT_SHARD:
+			if (shard_parse(optarg, &opt->shard, err, err_len) < 0)
+				return -1;
+			break;
+		case OPT_FILTER:
+			if (opt->filter_count == CLI_MAX_FILTERS) {
+				snprintf(err, err_len, "at most %d --filter options", CLI_MAX_FILTERS);
+				return -1;
+			}
+			opt->filters[opt->filter_count++] = optarg;
+			break;
+		case OPT_LIST: opt->list = true; break;
+		case OPT_FAIL_FAST: opt->fail_fast = true; break;
+		case 'j':
+			if (!(opt->jobs = (unsigned)cli_number(optarg, CLI_MAX_JOBS))) {
+				snprintf(err, err_len, "option -j needs a number of jobs from 1 to %d, not '%s'", CLI_MAX_JOBS, optarg);
+				return -1;
+			}
+			break;
 		case OPT_VERSION: opt->version = true; break;
 		case 'v': opt->verbose = true; break;
 		case 'h': opt->help = true; break;
@@ -192,6 +240,8 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 		opt->html_path = html_set ? opt->html_path : NULL;
 	}
 	if (backend_name_check(opt->backend, err, err_len) < 0)
+		return -1;
+	if (command == CLI_RUN && opt->shard.total == 0 && shard_from_env(&opt->shard, err, err_len) < 0)
 		return -1;
 	opt->files = argv + optind;
 	opt->file_count = argc - optind;

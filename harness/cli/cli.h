@@ -6,6 +6,9 @@
 #include <stdio.h>
 
 #include "run/runner.h"
+#include "run/select.h"
+
+#define CLI_MAX_FILTERS 64
 
 #define KVMCHECK_VERSION "0.1.0"
 
@@ -27,6 +30,12 @@ struct cli_options {
 	const char *html_path;   /* the HTML report, or NULL */
 	struct runner_options run; /* limits for cases that set none */
 	bool in_process;         /* run cases in kvmcheck's own process, not a worker each */
+	unsigned jobs;
+	struct shard shard;      /* --shard, or GitLab's CI_NODE_*; total 0: the whole suite */
+	const char *filters[CLI_MAX_FILTERS]; /* --filter: a case runs when it matches any */
+	int filter_count;
+	bool list;               /* print the cases that would run, run none */
+	bool fail_fast;          /* stop at the first case that does not pass */           /* -j: cases at once (default: the CPUs kvmcheck may use) */
 	bool verbose;
 	bool tap_timing;
 	enum cli_color color;

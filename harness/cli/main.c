@@ -1,7 +1,13 @@
 /* kvmcheck: reads the case files, runs every case, judges it and writes the
  * reports. The stages themselves live in their own modules. */
+#include <errno.h>
+#include <inttypes.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "machine/backend.h"
@@ -12,16 +18,80 @@
 #include "report/atomic_file.h"
 #include "report/report.h"
 #include "run/runner.h"
+#include "run/scheduler.h"
+#include "run/select.h"
+#include "assemble/assembler.h"
+#include "core/text_escape.h"
 #include "judge/verdict.h"
 
 enum { EXIT_ALL_PASSED = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE_OR_IO = 2 };
+
+#define PROGRESS_AFTER_NS 1000000000ull
+#define PROGRESS_EVERY_NS 100000000ull
+
+/* ---- interrupts: SIGINT, SIGTERM, SIGHUP ---- */
+
+/* The first signal's number; the scheduler stops starting cases and kills
+ * the running ones, and the reports of the finished ones are written. */
+static volatile sig_atomic_t interrupted;
+/* Set on an interrupt, or by --fail-fast at the first case that fails. */
+static volatile sig_atomic_t stop_run;
+/* Wakes the scheduler's poll() (a signal between its look at `interrupted`
+ * and its sleep would otherwise wait for the next child's event). */
+static int wake_pipe[2] = { -1, -1 };
+
+static void on_interrupt(int sig)
+{
+	/* A second one means now: the children die with kvmcheck (PDEATHSIG). */
+	if (interrupted)
+		_exit(128 + sig);
+	interrupted = sig;
+	stop_run = 1;
+	int saved = errno;
+	if (write(wake_pipe[1], "!", 1) < 0) {
+		/* Full: a wake-up is pending already. */
+	}
+	errno = saved;
+}
+
+static const int interrupt_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+static void interrupts_catch(void)
+{
+	if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		wake_pipe[0] = wake_pipe[1] = -1;
+	/* Orphans of our children (a worker whose case runner was killed)
+	 * become ours, so they are reaped here and none is left behind. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(interrupt_signals) / sizeof(interrupt_signals[0]); i++)
+		sigaction(interrupt_signals[i], &sa, NULL);
+}
+
+/* Reaps orphaned descendants: after an interrupt they are dying (killed
+ * with their parents), so waiting for them ends. */
+static void orphans_reap(bool wait_for_them)
+{
+	while (waitpid(-1, NULL, wait_for_them ? 0 : WNOHANG) > 0 || (errno == EINTR && wait_for_them))
+		;
+}
 
 struct run {
 	struct case_list cases;
 	struct run_result *results;
 	struct verdict *verdicts;
 	struct case_report *reports;
+	bool *done;               /* done[i]: case i has its result and verdict */
+	size_t printed;           /* test points on stdout so far: every case before it is done */
 	struct run_report report;
+	const struct render_options *ropt;
+	bool stdout_failed;       /* the TAP stream could not be written */
+	bool fail_fast;           /* stop at the first case that does not pass */
+	bool progress;            /* stderr is a terminal: a progress line there */
+	bool progress_shown;      /* the line is on the screen, to be cleared */
+	size_t finished, failures;
+	uint64_t start_ns, progress_ns;
 	bool io_error;            /* a case file could not be read, or memory ran out judging */
 };
 
@@ -37,29 +107,131 @@ static int run_load_cases(struct run *run, char **files, int count)
 	return 0;
 }
 
+/* Cases done/total, failures, elapsed: on a terminal only, for runs
+ * longer than a second, at most ten times a second. */
+static void progress_update(struct run *run)
+{
+	uint64_t now = clock_ns();
+	if (!run->progress || now - run->start_ns < PROGRESS_AFTER_NS || now - run->progress_ns < PROGRESS_EVERY_NS)
+		return;
+	run->progress_ns = now;
+	run->progress_shown = true;
+	uint64_t ds = (now - run->start_ns) / 100000000;
+	fprintf(stderr, "\r\033[K%zu/%zu cases, %zu failed, %" PRIu64 ".%" PRIu64 " s", run->finished, run->cases.count,
+		run->failures, ds / 10, ds % 10);
+	fflush(stderr);
+}
+
+static void progress_clear(struct run *run)
+{
+	if (run->progress_shown)
+		fputs("\r\033[K", stderr);
+	run->progress_shown = false;
+}
+
+/* The TAP test point of case i, alone, on stdout. */
+static void run_print_point(struct run *run, size_t i)
+{
+	struct run_report one = run->report;
+	one.cases = &run->reports[i];
+	one.count = 1;
+	struct record rec = {0};
+	progress_clear(run); /* stdout may be the same terminal */
+	bool ok = record_build(&one, &rec) == 0 && report_tap_point(&rec.cases[0], i + 1, stdout, run->ropt) == 0;
+	run->stdout_failed |= !ok || fflush(stdout) != 0;
+	record_free(&rec);
+}
+
+/* Judges case i's result; prints every test point now in order. */
+static void run_case_done(void *ctx, size_t i, struct run_result *result)
+{
+	struct run *run = ctx;
+	const struct test_case *c = &run->cases.items[i];
+	run->results[i] = *result;
+	*result = (struct run_result){0};
+	if (verdict_judge(c, &run->results[i], &run->verdicts[i]) < 0)
+		run->io_error = true;
+	run->reports[i] = (struct case_report){
+		.file = c->file, .index = c->index, .name = c->name, .line = c->line,
+		.result = &run->results[i], .verdict = &run->verdicts[i],
+	};
+	run->done[i] = true;
+	run->finished++;
+	run->failures += run->verdicts[i].status != VERDICT_PASS;
+	if (run->fail_fast && run->verdicts[i].status != VERDICT_PASS)
+		stop_run = 1;
+	while (run->printed < run->cases.count && run->done[run->printed])
+		run_print_point(run, run->printed++);
+	progress_update(run);
+}
+
+/* Every case an interrupt kept from ending: a skipped test point. */
+static void run_mark_not_run(struct run *run)
+{
+	for (size_t i = 0; i < run->cases.count; i++) {
+		if (run->done[i])
+			continue;
+		const struct test_case *c = &run->cases.items[i];
+		run->results[i] = (struct run_result){ .outcome = OUTCOME_NOT_RUN };
+		run->verdicts[i] = (struct verdict){ .status = VERDICT_SKIP };
+		snprintf(run->verdicts[i].reason, sizeof(run->verdicts[i].reason), "%s",
+			 interrupted ? "interrupted" : "fail-fast");
+		run->reports[i] = (struct case_report){
+			.file = c->file, .index = c->index, .name = c->name, .line = c->line,
+			.result = &run->results[i], .verdict = &run->verdicts[i],
+		};
+		run->done[i] = true;
+	}
+	while (run->printed < run->cases.count && run->done[run->printed])
+		run_print_point(run, run->printed++);
+}
+
+static int run_alloc(struct run *run)
+{
+	size_t n = run->cases.count ? run->cases.count : 1;
+	run->results = calloc(n, sizeof(*run->results));
+	run->verdicts = calloc(n, sizeof(*run->verdicts));
+	run->reports = calloc(n, sizeof(*run->reports));
+	run->done = calloc(n, sizeof(*run->done));
+	return run->results && run->verdicts && run->reports && run->done ? 0 : -1;
+}
+
+/* The head of the TAP stream: the plan is known once the cases are read. */
+static void run_print_head(struct run *run)
+{
+	struct record head = { .version = (char *)run->report.version, .backend = (char *)run->report.backend,
+			       .count = run->cases.count };
+	run->stdout_failed |= report_tap_head(&head, stdout) < 0 || fflush(stdout) != 0;
+}
+
 static int run_all(struct run *run, const struct backend_ops *backend, const struct cli_options *opt)
 {
 	size_t n = run->cases.count;
-	run->results = calloc(n ? n : 1, sizeof(*run->results));
-	run->verdicts = calloc(n ? n : 1, sizeof(*run->verdicts));
-	run->reports = calloc(n ? n : 1, sizeof(*run->reports));
-	if (!run->results || !run->verdicts || !run->reports)
+	if (run_alloc(run) < 0)
 		return -1;
 	struct runner rn = { .opt = opt->run, .backend = backend, .cache = assembly_cache_new(),
 			     .in_process = opt->in_process };
 	if (!rn.cache)
 		return -1;
+	run_print_head(run);
 	uint64_t start = clock_ns();
-	for (size_t i = 0; i < n; i++) {
-		const struct test_case *c = &run->cases.items[i];
-		runner_run_case(&rn, c, &run->results[i]);
-		if (verdict_judge(c, &run->results[i], &run->verdicts[i]) < 0)
-			run->io_error = true;
-		run->reports[i] = (struct case_report){
-			.file = c->file, .index = c->index, .name = c->name, .line = c->line,
-			.result = &run->results[i], .verdict = &run->verdicts[i],
-		};
+	run->start_ns = start;
+	run->progress = isatty(STDERR_FILENO);
+	if (opt->in_process) {
+		for (size_t i = 0; i < n && !stop_run; i++) {
+			struct run_result r;
+			runner_run_case(&rn, &run->cases.items[i], &r);
+			run_case_done(run, i, &r);
+		}
+	} else {
+		struct scheduler sched = { .runner = &rn, .jobs = opt->jobs, .stop = &stop_run, .wake_fd = wake_pipe[0] };
+		if (scheduler_run(&sched, run->cases.items, n, run_case_done, run) < 0) {
+			assembly_cache_free(rn.cache);
+			return -1;
+		}
 	}
+	progress_clear(run);
+	run_mark_not_run(run);
 	run->report.cases = run->reports;
 	run->report.count = n;
 	run->report.elapsed_ns = clock_ns() - start;
@@ -76,6 +248,7 @@ static void run_free(struct run *run)
 	free(run->results);
 	free(run->verdicts);
 	free(run->reports);
+	free(run->done);
 	case_list_free(&run->cases);
 }
 
@@ -92,9 +265,10 @@ static bool report_failed(const char *err)
 	return false;
 }
 
-/* The TAP goes to stdout and, byte for byte the same, to the --tap file. */
+/* The TAP goes to stdout (unless a run has streamed it already) and, byte
+ * for byte the same, to the --tap file. */
 static bool reports_write_tap(const struct record *rec, const struct cli_options *opt,
-			      const struct render_options *ropt)
+			      const struct render_options *ropt, bool streamed)
 {
 	char err[600] = "";
 	char *text = NULL;
@@ -108,7 +282,10 @@ static bool reports_write_tap(const struct record *rec, const struct cli_options
 		free(text);
 		return report_failed(err[0] ? err : "TAP report: out of memory");
 	}
-	ok &= fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0;
+	if (streamed)
+		ok &= report_tap_tail(rec, stdout, ropt) == 0 && fflush(stdout) == 0;
+	else
+		ok &= fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0;
 	struct bytes tap = { .data = (uint8_t *)text, .len = len };
 	if (opt->tap_path && atomic_file_write(opt->tap_path, bytes_fill, &tap, err, sizeof(err)) < 0)
 		ok = report_failed(err);
@@ -117,7 +294,7 @@ static bool reports_write_tap(const struct record *rec, const struct cli_options
 }
 
 /* Every report file asked for, each whole or not at all, then the summary. */
-static bool reports_write(const struct record *rec, const struct cli_options *opt)
+static bool reports_write(const struct record *rec, const struct cli_options *opt, bool streamed)
 {
 	struct render_options ropt = { .tap_timing = opt->tap_timing, .verbose = opt->verbose };
 	/* Only the summary is coloured, and it goes to stderr. */
@@ -128,7 +305,7 @@ static bool reports_write(const struct record *rec, const struct cli_options *op
 		{ opt->json_path, "json" },
 		{ opt->html_path, "html" },
 	};
-	bool ok = reports_write_tap(rec, opt, &ropt);
+	bool ok = reports_write_tap(rec, opt, &ropt, streamed);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char err[600] = "";
 		if (files[i].path && report_file_render(files[i].path, renderer_find(files[i].renderer), rec, &ropt, err,
@@ -147,6 +324,70 @@ static int exit_status(const struct record *rec, bool ok)
 	return record_any_failed(rec) ? EXIT_SOME_FAILED : EXIT_ALL_PASSED;
 }
 
+/* The cases of the run's shard that its filters name. */
+static void run_select(struct run *run, const struct cli_options *opt)
+{
+	size_t n = run->cases.count;
+	bool *keep = calloc(n ? n : 1, sizeof(*keep));
+	if (!keep)
+		return; /* out of memory: the run reports it when it allocates next */
+	for (size_t i = 0; i < n; i++) {
+		const struct test_case *c = &run->cases.items[i];
+		keep[i] = shard_has(&opt->shard, c->file, c->index) && opt->filter_count == 0;
+		for (int f = 0; f < opt->filter_count && !keep[i]; f++)
+			keep[i] = shard_has(&opt->shard, c->file, c->index) && filter_matches(opt->filters[f], c);
+	}
+	case_list_keep(&run->cases, keep);
+	free(keep);
+}
+
+/* --list: FILE:INDEX and the name, escaped, of every case that would run. */
+static int run_list(const struct run *run)
+{
+	for (size_t i = 0; i < run->cases.count; i++) {
+		const struct test_case *c = &run->cases.items[i];
+		char *file = text_escape_str(c->file, TEXT_ESCAPE_KEEP_UTF8);
+		char *name = text_escape_str(c->name ? c->name : "", TEXT_ESCAPE_KEEP_UTF8);
+		if (file && name)
+			printf("%s:%d\t%s\n", file, c->index, name);
+		free(file);
+		free(name);
+	}
+	return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_ALL_PASSED : EXIT_USAGE_OR_IO;
+}
+
+/* Every report file can be written: found out before the first case, not
+ * after the last. */
+static bool report_paths_writable(const struct cli_options *opt)
+{
+	const char *paths[] = { opt->tap_path, opt->junit_path, opt->results_path, opt->json_path };
+	bool ok = true;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char err[600] = "";
+		if (paths[i] && atomic_file_check(paths[i], err, sizeof(err)) < 0)
+			ok = report_failed(err);
+	}
+	return ok;
+}
+
+/* Runs the selected cases, writes every report; the exit status. */
+static int run_and_report(struct run *run, const struct backend_ops *backend, const struct cli_options *opt)
+{
+	struct record rec = {0};
+	int status = EXIT_USAGE_OR_IO;
+	interrupts_catch();
+	assembler_clean_stale();
+	if (run_all(run, backend, opt) < 0 || record_build(&run->report, &rec) < 0)
+		fprintf(stderr, "kvmcheck: out of memory\n");
+	else
+		status = exit_status(&rec, reports_write(&rec, opt, true) && !run->io_error && !run->stdout_failed);
+	record_free(&rec);
+	orphans_reap(interrupted != 0);
+	if (interrupted)
+		assembler_clean_stale(); /* the folders of the runners just killed */
+	return interrupted ? 128 + interrupted : status;
+}
+
 static int command_run(const struct cli_options *opt)
 {
 	char why[300] = "";
@@ -157,16 +398,19 @@ static int command_run(const struct cli_options *opt)
 	}
 	if (why[0] && opt->verbose)
 		fprintf(stderr, "kvmcheck: %s\n", why);
+	if (!opt->list && !report_paths_writable(opt))
+		return EXIT_USAGE_OR_IO;
 
-	struct run run = { .report = { .version = KVMCHECK_VERSION, .backend = backend->name } };
-	struct record rec = {0};
+	struct render_options ropt = { .tap_timing = opt->tap_timing, .verbose = opt->verbose };
+	struct run run = { .report = { .version = KVMCHECK_VERSION, .backend = backend->name }, .ropt = &ropt,
+			   .fail_fast = opt->fail_fast };
 	int status = EXIT_USAGE_OR_IO;
-	if (run_load_cases(&run, opt->files, opt->file_count) < 0 || run_all(&run, backend, opt) < 0 ||
-	    record_build(&run.report, &rec) < 0)
+	if (run_load_cases(&run, opt->files, opt->file_count) < 0)
 		fprintf(stderr, "kvmcheck: out of memory\n");
-	else
-		status = exit_status(&rec, reports_write(&rec, opt) && !run.io_error);
-	record_free(&rec);
+	else {
+		run_select(&run, opt);
+		status = opt->list ? run_list(&run) : run_and_report(&run, backend, opt);
+	}
 	run_free(&run);
 	return status;
 }
@@ -204,7 +448,7 @@ static int command_report(const struct cli_options *opt)
 	struct record rec = {0};
 	if (records_load(opt, &rec) < 0)
 		return EXIT_USAGE_OR_IO;
-	int status = exit_status(&rec, reports_write(&rec, opt));
+	int status = exit_status(&rec, reports_write(&rec, opt, false));
 	record_free(&rec);
 	return status;
 }

@@ -8,9 +8,11 @@ static const char *const outcome_names[OUTCOME_COUNT] = {
 	[OUTCOME_TIMEOUT] = "timeout",
 	[OUTCOME_MAX_EXITS] = "max_exits",
 	[OUTCOME_OUTPUT_LIMIT] = "output_limit",
+	[OUTCOME_EXIT] = "exit",
 	[OUTCOME_ERROR] = "error",
 	[OUTCOME_ASSEMBLE_ERROR] = "assemble_error",
 	[OUTCOME_CASE_ERROR] = "case_error",
+	[OUTCOME_NOT_RUN] = "not_run",
 };
 
 const char *outcome_name(enum outcome outcome)
@@ -20,7 +22,7 @@ const char *outcome_name(enum outcome outcome)
 
 bool outcome_parse_expectable(const char *name, enum outcome *out)
 {
-	for (enum outcome o = OUTCOME_HLT; o <= OUTCOME_OUTPUT_LIMIT; o++) {
+	for (enum outcome o = OUTCOME_HLT; o <= OUTCOME_EXIT; o++) {
 		if (strcmp(name, outcome_names[o]) == 0) {
 			*out = o;
 			return true;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -32,8 +33,17 @@ static int pidfd_of(pid_t pid)
 #endif
 }
 
-static _Noreturn void proc_child(proc_body body, void *ctx, int out_fd)
+static _Noreturn void proc_child(proc_body body, void *ctx, int out_fd, pid_t parent)
 {
+	/* Dies with its parent, however the parent ends (even SIGKILL): no
+	 * worker or nasm outlives kvmcheck. The parent may have died already. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
+	/* The parent's handlers (an interrupt's) are not the child's. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	/* Its own group, so that killing it kills what it started; the parent
 	 * sets the same, whichever of the two runs first. */
 	setpgid(0, 0);
@@ -55,10 +65,11 @@ int proc_start(struct proc *p, proc_body body, void *ctx, size_t out_cap, uint64
 		return PROC_ERR_PIPE;
 	}
 	fflush(NULL); /* nothing buffered may be written twice */
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
-		proc_child(body, ctx, fds[1]);
+		proc_child(body, ctx, fds[1], parent);
 	}
 	int fork_errno = errno;
 	close(fds[1]);

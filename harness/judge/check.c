@@ -11,6 +11,9 @@ static const struct check_kind_info kinds[CHECK_KIND_COUNT] = {
 				    .bytes = true },
 	[CHECK_SERIAL_MATCHES] = { .name = "serial_matches", .field = "output", .bytes = true },
 	[CHECK_FLAG] = { .name = "flag", .group = "flags", .noun = "flag" },
+	[CHECK_EXIT_CODE] = { .name = "exit_code", .field = "exit_code" },
+	[CHECK_CONSOLE] = { .name = "console", .field = "console", .bytes = true },
+	[CHECK_SCREEN] = { .name = "screen", .group = "screen", .noun = "screen", .bytes = true },
 };
 
 const struct check_kind_info *check_kind_info(enum check_kind kind)

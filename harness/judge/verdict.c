@@ -14,13 +14,14 @@ const char *verdict_status_name(enum verdict_status status)
 	switch (status) {
 	case VERDICT_PASS: return "pass";
 	case VERDICT_FAIL: return "fail";
+	case VERDICT_SKIP: return "skip";
 	default: return "error";
 	}
 }
 
 bool verdict_status_parse(const char *name, enum verdict_status *out)
 {
-	static const enum verdict_status all[] = { VERDICT_PASS, VERDICT_FAIL, VERDICT_ERROR };
+	static const enum verdict_status all[] = { VERDICT_PASS, VERDICT_FAIL, VERDICT_ERROR, VERDICT_SKIP };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (strcmp(verdict_status_name(all[i]), name) == 0) {
 			*out = all[i];
@@ -170,19 +171,19 @@ static int judge_matches(const struct test_case *c, const struct run_result *r, 
 }
 
 /* "0x" and as many digits as the register is wide. */
-static int reg_hex(char *buf, size_t len, uint32_t value, int width)
+static int reg_hex(char *buf, size_t len, uint64_t value, int width)
 {
-	return snprintf(buf, len, "0x%0*" PRIx32, width / 4, value);
+	return snprintf(buf, len, "0x%0*" PRIx64, width / 4, value);
 }
 
 /* In the base the case wrote: hex alone, or decimal with the hex beside. */
-static int reg_text(char *buf, size_t len, uint32_t value, int width, bool decimal)
+static int reg_text(char *buf, size_t len, uint64_t value, int width, bool decimal)
 {
 	if (!decimal)
 		return reg_hex(buf, len, value, width);
-	char hex[16];
+	char hex[24];
 	reg_hex(hex, sizeof(hex), value, width);
-	return snprintf(buf, len, "%" PRIu32 " (%s)", value, hex);
+	return snprintf(buf, len, "%" PRIu64 " (%s)", value, hex);
 }
 
 static int judge_register(const struct reg_value *want, bool decimal, const struct run_result *r,
@@ -190,8 +191,8 @@ static int judge_register(const struct reg_value *want, bool decimal, const stru
 {
 	char label[sizeof(want->name) + 1] = {0};
 	memcpy(label, want->name, sizeof(want->name));
-	uint32_t actual = r->regs_valid ? reg_get(&r->regs, want->ref) : 0;
-	char expected_text[40], actual_text[40] = "";
+	uint64_t actual = r->regs_valid ? reg_get(&r->regs, want->ref) : 0;
+	char expected_text[48], actual_text[48] = "";
 	int elen = reg_text(expected_text, sizeof(expected_text), want->value, want->ref.width, decimal);
 	int alen = r->regs_valid ? reg_text(actual_text, sizeof(actual_text), actual, want->ref.width, decimal) : 0;
 	return verdict_add(v, CHECK_REGISTER, label, expected_text, (size_t)elen, actual_text, (size_t)alen,
@@ -229,6 +230,124 @@ static int judge_flags(const struct test_case *c, const struct run_result *r, st
 	return 0;
 }
 
+static int judge_exit_code(const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
+	if (!c->expect_exit_code_set)
+		return 0;
+	char expected[16], actual[16];
+	int elen = snprintf(expected, sizeof(expected), "%" PRIu32, c->expect_exit_code);
+	int alen = snprintf(actual, sizeof(actual), "%" PRIu32, r->exit_code);
+	bool known = r->outcome == OUTCOME_EXIT;
+	return verdict_add(v, CHECK_EXIT_CODE, "exit_code", expected, (size_t)elen, actual, known ? (size_t)alen : 0,
+			   known, known && r->exit_code == c->expect_exit_code, -1);
+}
+
+static int judge_console(const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
+	if (!c->expect_console_set)
+		return 0;
+	int64_t diff = bytes_first_difference(&c->expect_console, &r->console);
+	return verdict_add(v, CHECK_CONSOLE, "console", c->expect_console.data, c->expect_console.len,
+			   r->console.data, r->console.len, true, diff < 0, diff);
+}
+
+void verdict_screen_row(const struct bytes *screen, int row, char *line)
+{
+	int len = 0;
+	for (int col = 0; col < CASE_SCREEN_COLUMNS; col++) {
+		size_t at = 2 * ((size_t)row * CASE_SCREEN_COLUMNS + (size_t)col);
+		char ch = at < screen->len ? (char)screen->data[at] : ' ';
+		line[col] = ch ? ch : ' ';
+		if (line[col] != ' ')
+			len = col + 1;
+	}
+	line[len] = '\0';
+}
+
+/* The first `rows` rows of the screen as text, one line each. */
+static int screen_text(const struct bytes *screen, int rows, struct bytes *text)
+{
+	for (int row = 0; row < rows; row++) {
+		char line[CASE_SCREEN_COLUMNS + 2];
+		verdict_screen_row(screen, row, line);
+		strcat(line, "\n");
+		if (bytes_append(text, line, strlen(line)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* How many rows show everything written or expected: both texts end there,
+ * so the first byte where they part is on the row that differs. */
+static int screen_rows_used(const struct test_case *c, const struct bytes *screen)
+{
+	int rows = 0;
+	for (int row = 0; row < CASE_SCREEN_ROWS; row++) {
+		char line[CASE_SCREEN_COLUMNS + 1];
+		verdict_screen_row(screen, row, line);
+		if (line[0] || (c->expect_screen.rows[row] && c->expect_screen.rows[row][0]))
+			rows = row + 1;
+	}
+	return rows;
+}
+
+/* expect.screen as a block: one check of the whole screen's text. */
+static int judge_whole_screen(const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
+	struct bytes want = {0}, got = {0};
+	int rows = screen_rows_used(c, &r->screen);
+	int rc = screen_text(&r->screen, rows, &got);
+	for (int row = 0; row < rows && rc == 0; row++) {
+		const char *text = c->expect_screen.rows[row] ? c->expect_screen.rows[row] : "";
+		rc = bytes_append(&want, text, strlen(text)) < 0 || bytes_push(&want, '\n') < 0 ? -1 : 0;
+	}
+	int64_t diff = bytes_first_difference(&want, &got);
+	if (rc == 0)
+		rc = verdict_add(v, CHECK_SCREEN, "all", want.data, want.len, got.data, got.len, true, diff < 0, diff);
+	bytes_free(&want);
+	bytes_free(&got);
+	return rc;
+}
+
+/* expect.screen as a mapping: one check per row it names. */
+static int judge_screen_rows(const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
+	for (int row = 0; row < CASE_SCREEN_ROWS; row++) {
+		const char *want = c->expect_screen.rows[row];
+		if (!want)
+			continue;
+		char got[CASE_SCREEN_COLUMNS + 1], label[16];
+		verdict_screen_row(&r->screen, row, got);
+		snprintf(label, sizeof(label), "row_%d", row);
+		size_t n = strlen(want) < strlen(got) ? strlen(want) : strlen(got), at = 0;
+		while (at < n && want[at] == got[at])
+			at++;
+		bool same = strcmp(want, got) == 0;
+		if (verdict_add(v, CHECK_SCREEN, label, want, strlen(want), got, strlen(got), true, same,
+				same ? -1 : (int64_t)at) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int judge_screen(const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
+	if (!c->expect_screen.set)
+		return 0;
+	return c->expect_screen.whole ? judge_whole_screen(c, r, v) : judge_screen_rows(c, r, v);
+}
+
+/* The row where the screen's text first differs, from a failed screen check. */
+static int screen_diff_row(const struct check *k)
+{
+	if (strncmp(k->label, "row_", 4) == 0)
+		return atoi(k->label + 4);
+	int row = 0;
+	for (int64_t i = 0; i < k->first_difference && (size_t)i < k->expected.len; i++)
+		row += k->expected.data[i] == '\n';
+	return row;
+}
+
 /* Outcomes that mean the host, not the guest, let the case down. */
 static bool outcome_is_harness_fault(const struct run_result *r)
 {
@@ -243,7 +362,7 @@ static void reason_quote(const struct bytes *b, char *out, size_t len)
 }
 
 /* The checks after the registers: substrings, pattern, flags. */
-static void verdict_explain_more(struct verdict *v)
+static bool verdict_explain_more(struct verdict *v)
 {
 	for (size_t i = 0; i < v->check_count; i++) {
 		const struct check *k = &v->checks[i];
@@ -253,7 +372,7 @@ static void verdict_explain_more(struct verdict *v)
 		if (k->kind == CHECK_FLAG) {
 			snprintf(v->reason, sizeof(v->reason), "flag %s is %s, expected %s", k->label,
 				 k->actual_known ? (const char *)k->actual.data : "unknown", (const char *)k->expected.data);
-			return;
+			return true;
 		}
 		char quoted[80];
 		reason_quote(&k->expected, quoted, sizeof(quoted));
@@ -263,8 +382,31 @@ static void verdict_explain_more(struct verdict *v)
 			snprintf(v->reason, sizeof(v->reason), "serial output does not match /%s/", quoted);
 		else
 			snprintf(v->reason, sizeof(v->reason), "serial_matches: %s", (const char *)k->actual.data);
-		return;
+		return true;
 	}
+	return false;
+}
+
+/* Why the first failing check of the firmware's kinds failed. */
+static bool verdict_explain_program(const struct run_result *r, struct verdict *v)
+{
+	for (size_t i = 0; i < v->check_count; i++) {
+		const struct check *k = &v->checks[i];
+		if (k->passed)
+			continue;
+		if (k->kind == CHECK_EXIT_CODE)
+			snprintf(v->reason, sizeof(v->reason), "exit code %" PRIu32 ", expected %s", r->exit_code,
+				 (const char *)k->expected.data);
+		else if (k->kind == CHECK_CONSOLE)
+			snprintf(v->reason, sizeof(v->reason), "console output differs at byte %" PRId64,
+				 k->first_difference);
+		else if (k->kind == CHECK_SCREEN)
+			snprintf(v->reason, sizeof(v->reason), "screen row %d differs", screen_diff_row(k));
+		else
+			continue;
+		return true;
+	}
+	return false;
 }
 
 /* Why the first failing check failed, in the order the checks were made. */
@@ -290,16 +432,17 @@ static void verdict_explain(const struct test_case *c, const struct run_result *
 		const struct check *got = verdict_find(v, CHECK_REGISTER, i);
 		if (!got || got->passed)
 			continue;
-		uint32_t actual = r->regs_valid ? reg_get(&r->regs, want->ref) : 0;
+		uint64_t actual = r->regs_valid ? reg_get(&r->regs, want->ref) : 0;
 		if (c->expect_regs_decimal[i])
-			snprintf(v->reason, sizeof(v->reason), "register %s is %" PRIu32 " (0x%x), expected %" PRIu32
-				 " (0x%x)", got->label, actual, actual, want->value, want->value);
+			snprintf(v->reason, sizeof(v->reason), "register %s is %" PRIu64 " (0x%" PRIx64 "), expected %" PRIu64
+				 " (0x%" PRIx64 ")", got->label, actual, actual, want->value, want->value);
 		else
-			snprintf(v->reason, sizeof(v->reason), "register %s is 0x%x, expected 0x%x", got->label, actual,
-				 want->value);
+			snprintf(v->reason, sizeof(v->reason), "register %s is 0x%" PRIx64 ", expected 0x%" PRIx64,
+				 got->label, actual, want->value);
 		return;
 	}
-	verdict_explain_more(v);
+	if (!verdict_explain_more(v))
+		verdict_explain_program(r, v);
 }
 
 static bool verdict_all_passed(const struct verdict *v)
@@ -320,7 +463,8 @@ int verdict_judge(const struct test_case *c, const struct run_result *r, struct 
 		return 0;
 	}
 	if (judge_outcome(c, r, v) < 0 || judge_serial(c, r, v) < 0 || judge_contains(c, r, v) < 0 ||
-	    judge_matches(c, r, v) < 0 || judge_registers(c, r, v) < 0 || judge_flags(c, r, v) < 0) {
+	    judge_matches(c, r, v) < 0 || judge_registers(c, r, v) < 0 || judge_flags(c, r, v) < 0 ||
+	    judge_exit_code(c, r, v) < 0 || judge_console(c, r, v) < 0 || judge_screen(c, r, v) < 0) {
 		v->status = VERDICT_ERROR;
 		snprintf(v->reason, sizeof(v->reason), "out of memory judging the case");
 		return -1;

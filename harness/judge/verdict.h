@@ -16,12 +16,13 @@ enum verdict_status {
 	VERDICT_PASS,
 	VERDICT_FAIL,   /* the guest did not do what the case expects */
 	VERDICT_ERROR,  /* the case could not be judged: invalid case, harness or host failure */
+	VERDICT_SKIP,   /* the case did not run: the run was interrupted first */
 };
 
 struct verdict {
 	enum verdict_status status;
 	char reason[256];             /* one line, e.g. "serial output differs at byte 5" */
-	struct check *checks;         /* in this order: outcome, serial, each register */
+	struct check *checks;         /* in this order: outcome, serial, each register, exit code, console, screen */
 	size_t check_count;
 };
 
@@ -39,6 +40,11 @@ const struct check *verdict_find(const struct verdict *v, enum check_kind kind, 
 void verdict_free(struct verdict *v);
 
 const char *verdict_status_name(enum verdict_status status);
+
+/* Row `row` of a screen (80x25 character and attribute bytes) as text into
+ * line (at least 81 bytes): NUL characters as blanks, trailing blanks cut.
+ * An empty or short screen reads as blank. */
+void verdict_screen_row(const struct bytes *screen, int row, char *line);
 
 /* The status named name ("pass", "fail", "error"); false when there is none. */
 bool verdict_status_parse(const char *name, enum verdict_status *out);

@@ -71,6 +71,12 @@ struct backend_ops {
 	void (*kick)(struct vm *vm);
 
 	void (*destroy)(struct vm *vm);
+
+	/* Optional (NULL: nothing to do): the run has firmware, whose stops
+	 * and reports rely on where the backend leaves ip after an I/O stop.
+	 * emu then leaves out its real-mode code segment limit check, whose
+	 * code hook changes that (see README, Parity). */
+	void (*firmware_present)(struct vm *vm);
 };
 
 extern const struct backend_ops backend_kvm;

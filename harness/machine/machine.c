@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "machine/dev/debug_exit.h"
 #include "machine/dev/device.h"
 #include "machine/dev/doorbell.h"
 #include "machine/dev/pio.h"
@@ -21,18 +22,22 @@
 static const struct device_type *const machine_devices[] = {
 	&serial_device,
 	&doorbell_device,
+	&debug_exit_device,
+	&firmware_device,
 };
 #define MACHINE_DEVICES (sizeof(machine_devices) / sizeof(machine_devices[0]))
 
 struct machine_ctx {
 	struct pio_bus bus;
 	struct output_sink output;
+	struct output_sink console;
 	void *device_state[MACHINE_DEVICES];
 	uint64_t exits;
 	uint64_t firmware_exits;
 	uint64_t max_exits;
 	bool finished;
 	enum outcome outcome;
+	uint32_t exit_code;
 	char reason[200];
 };
 
@@ -87,6 +92,7 @@ static enum vm_action machine_on_io(struct machine_ctx *m, struct vm_io *io)
 				      : pio_read(&m->bus, io->port, element, io->size, &stop);
 		if (rc < 0) {
 			machine_finish(m, stop.outcome, stop.reason);
+			m->exit_code = stop.exit_code;
 			return VM_STOP;
 		}
 	}
@@ -163,8 +169,23 @@ static uint8_t *guest_memory_create(const struct machine_config *cfg, char *err,
 }
 
 /* Runs the vCPU to its outcome and reads the registers back. */
+/* Where the guest stood when the run ended with an error: inside the
+ * firmware, the interrupt it called and where from. */
+static void machine_error_message(const struct machine_config *cfg, uint8_t *mem, const struct machine_ctx *m,
+				  const struct run_result *result, char *message, size_t len)
+{
+	const struct guest_ram ram = { .base = mem, .size = cfg->memory_size };
+	uint8_t vector;
+	uint16_t cs, ip;
+	if (cfg->firmware.kind != FIRMWARE_NONE && firmware_caller(&ram, &result->regs, &vector, &cs, &ip))
+		snprintf(message, len, "%s (int %02Xh called at %04x:%04x)", m->reason, vector, cs, ip);
+	else
+		snprintf(message, len, "%s (guest at %04x:%04x)", m->reason, result->regs.seg[SEG_CS].selector,
+			 (uint32_t)result->regs.rip);
+}
+
 static void machine_drive(const struct backend_ops *ops, struct vm *vm, const struct machine_config *cfg,
-			  struct machine_ctx *m, struct run_result *result)
+			  uint8_t *mem, struct machine_ctx *m, struct run_result *result)
 {
 	char err[256] = "";
 	uint64_t start = clock_ns();
@@ -181,6 +202,7 @@ static void machine_drive(const struct backend_ops *ops, struct vm *vm, const st
 		return;
 	}
 	result->outcome = m->outcome;
+	result->exit_code = m->outcome == OUTCOME_EXIT ? m->exit_code : 0;
 	result->exits = m->exits;
 	result->firmware_exits = m->firmware_exits;
 	if (ops->get_state(vm, &result->regs, err, sizeof(err)) == 0)
@@ -188,8 +210,7 @@ static void machine_drive(const struct backend_ops *ops, struct vm *vm, const st
 		result->regs_valid = m->outcome != OUTCOME_SHUTDOWN;
 	char message[400];
 	if (m->outcome == OUTCOME_ERROR && result->regs_valid)
-		snprintf(message, sizeof(message), "%s (guest at %04x:%04x)", m->reason,
-			 result->regs.seg[SEG_CS].selector, (uint32_t)result->regs.rip);
+		machine_error_message(cfg, mem, m, result, message, sizeof(message));
 	else
 		snprintf(message, sizeof(message), "%s", m->reason);
 	run_result_set_message(result, message);
@@ -220,6 +241,15 @@ static void machine_detach_devices(struct machine_ctx *m)
 	}
 }
 
+/* The text screen as the run left it, whoever wrote it (the firmware or the
+ * guest itself), when RAM reaches that far. */
+static void machine_keep_screen(const struct machine_config *cfg, const uint8_t *mem, struct run_result *result)
+{
+	if (cfg->keep_screen && (uint64_t)SCREEN_BASE + SCREEN_BYTES <= cfg->memory_size && !result->host_fault &&
+	    bytes_append(&result->screen, mem + SCREEN_BASE, SCREEN_BYTES) < 0)
+		run_result_host_fault(result, "cannot keep the screen: out of memory");
+}
+
 /* Plugs the devices in and runs the guest in a VM over mem. */
 static void machine_boot(const struct backend_ops *ops, const struct machine_config *cfg, uint8_t *mem,
 			 uint64_t start, struct machine_ctx *m, struct run_result *result)
@@ -229,6 +259,7 @@ static void machine_boot(const struct backend_ops *ops, const struct machine_con
 	struct device_env env = {
 		.bus = &m->bus, .input = cfg->input, .output = &m->output,
 		.ram = { .base = mem, .size = cfg->memory_size }, .services = cfg->doorbell,
+		.console = &m->console, .firmware = &cfg->firmware,
 	};
 
 	struct cpu_state initial = cfg->initial;
@@ -238,9 +269,12 @@ static void machine_boot(const struct backend_ops *ops, const struct machine_con
 	    ops->set_state(vm, &initial, err, sizeof(err)) < 0) {
 		run_result_host_fault(result, err);
 	} else {
+		if ((cfg->doorbell || cfg->firmware.kind != FIRMWARE_NONE) && ops->firmware_present)
+			ops->firmware_present(vm);
 		result->times.create_ns = clock_ns() - start;
-		machine_drive(ops, vm, cfg, m, result);
+		machine_drive(ops, vm, cfg, mem, m, result);
 	}
+	machine_keep_screen(cfg, mem, result);
 	start = clock_ns();
 	if (vm)
 		ops->destroy(vm);
@@ -257,6 +291,7 @@ void machine_run(const struct backend_ops *ops, const struct machine_config *cfg
 	result->backend = ops->name;
 	pio_bus_init(&m.bus);
 	output_sink_init(&m.output, &result->output, cfg->output_limit, "serial output");
+	output_sink_init(&m.console, &result->console, cfg->output_limit, "console output");
 	uint8_t *mem = guest_memory_create(cfg, err, sizeof(err));
 	if (!mem) {
 		run_result_host_fault(result, err);

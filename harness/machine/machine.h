@@ -12,6 +12,7 @@
 #include "core/bytes.h"
 #include "x86/regs.h"
 #include "machine/result.h"
+#include "machine/firmware/firmware.h"
 
 struct doorbell_table;
 
@@ -29,6 +30,10 @@ struct machine_config {
 	/* Services the guest's firmware may call through the doorbell
 	 * (dev/doorbell.h); NULL, the default: no doorbell, its port unclaimed. */
 	const struct doorbell_table *doorbell;
+	/* The BIOS/DOS firmware (firmware/firmware.h); kind FIRMWARE_NONE, the
+	 * default: none, and the guest owns all of RAM. */
+	struct firmware_config firmware;
+	bool keep_screen;          /* copy the text screen into the result at the end */
 };
 
 /* Fills result (outcome, exits, output, registers, message, times.create/run/

@@ -19,6 +19,8 @@ void run_result_host_fault(struct run_result *r, const char *why)
 void run_result_free(struct run_result *r)
 {
 	bytes_free(&r->output);
+	bytes_free(&r->console);
+	bytes_free(&r->screen);
 	free(r->message);
 	r->message = NULL;
 }

@@ -21,6 +21,9 @@ struct run_result {
 	uint64_t exits;          /* exits served; string I/O counts once per element */
 	uint64_t firmware_exits; /* exits into the firmware's devices (the doorbell): apart, not charged to max_exits */
 	struct bytes output;     /* bytes written to the serial port */
+	uint32_t exit_code;      /* the program's return code, when outcome is exit */
+	struct bytes console;    /* the firmware's character output (teletype, DOS output) */
+	struct bytes screen;     /* the final text screen, 80x25 character and attribute bytes; empty without firmware */
 	bool regs_valid;
 	struct cpu_state regs;
 	char *message;           /* nasm's messages, an error's reason with cs:ip, ... */

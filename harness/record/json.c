@@ -168,6 +168,9 @@ static json_t *case_to_json(const struct record_case *c)
 	    put(o, "exits", json_u64(c->exits)) < 0 || put(o, "backend", json_text(c->backend)) < 0 ||
 	    put(o, "host_fault", json_boolean(c->host_fault)) < 0 || put(o, "message", json_text(c->message)) < 0 ||
 	    put(o, "output", json_bytes(c->output.data, c->output.len)) < 0 ||
+	    put(o, "exit_code", json_integer(c->exit_code)) < 0 ||
+	    put(o, "console", json_bytes(c->console.data, c->console.len)) < 0 ||
+	    put(o, "screen", json_bytes(c->screen.data, c->screen.len)) < 0 ||
 	    put(o, "registers", regs_to_json(c)) < 0 || put(o, "times_ns", times_to_json(&c->times)) < 0) {
 		json_decref(o);
 		return NULL;
@@ -402,6 +405,23 @@ static int times_from_json(struct reader *r, json_t *obj, struct stage_times *t)
 	return 0;
 }
 
+/* What a program under the firmware left. Records written before there was
+ * a firmware have none of it: absent is zero and empty. */
+static int get_firmware_parts(struct reader *r, json_t *o, struct record_case *c)
+{
+	uint64_t code = 0;
+	if (json_object_get(o, "exit_code") && get_u64(r, o, "exit_code", &code) < 0)
+		return -1;
+	if (code > UINT32_MAX)
+		return bad(r, "exit_code", "is larger than 32 bits");
+	c->exit_code = (uint32_t)code;
+	if (json_object_get(o, "console") && get_bytes(r, o, "console", &c->console) < 0)
+		return -1;
+	if (json_object_get(o, "screen") && get_bytes(r, o, "screen", &c->screen) < 0)
+		return -1;
+	return 0;
+}
+
 static int case_from_json(struct reader *r, json_t *o, struct record_case *c)
 {
 	*c = (struct record_case){0};
@@ -413,7 +433,8 @@ static int case_from_json(struct reader *r, json_t *o, struct record_case *c)
 	    get_text(r, o, "reason", false, &c->reason) < 0 || checks_from_json(r, o, c) < 0 ||
 	    get_u64(r, o, "exits", &c->exits) < 0 || get_text(r, o, "backend", true, &c->backend) < 0 ||
 	    get_bool(r, o, "host_fault", &c->host_fault) < 0 || get_text(r, o, "message", true, &c->message) < 0 ||
-	    get_bytes(r, o, "output", &c->output) < 0 || regs_from_json(r, o, c) < 0 ||
+	    get_bytes(r, o, "output", &c->output) < 0 || get_firmware_parts(r, o, c) < 0 ||
+	    regs_from_json(r, o, c) < 0 ||
 	    times_from_json(r, o, &c->times) < 0)
 		return -1;
 	return 0;

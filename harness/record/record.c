@@ -75,12 +75,14 @@ static int case_copy(struct record_case *dst, const struct record_case *src)
 	dst->file = dst->name = dst->reason = dst->message = dst->backend = NULL;
 	dst->checks = NULL;
 	dst->check_count = 0;
-	dst->output = (struct bytes){0};
+	dst->output = dst->console = dst->screen = (struct bytes){0};
 	if (!str_copy(&dst->file, src->file ? src->file : "") || !str_copy(&dst->name, src->name) ||
 	    !str_copy(&dst->reason, src->reason ? src->reason : "") || !str_copy(&dst->message, src->message) ||
 	    !str_copy(&dst->backend, src->backend))
 		return -1;
-	if (bytes_assign(&dst->output, src->output.data, src->output.len) < 0)
+	if (bytes_assign(&dst->output, src->output.data, src->output.len) < 0 ||
+	    bytes_assign(&dst->console, src->console.data, src->console.len) < 0 ||
+	    bytes_assign(&dst->screen, src->screen.data, src->screen.len) < 0)
 		return -1;
 	return checks_copy(dst, src->checks, src->check_count);
 }
@@ -108,6 +110,7 @@ static struct record_case case_view(const struct case_report *c)
 		.file = (char *)c->file, .index = c->index, .line = c->line, .name = (char *)c->name,
 		.outcome = r->outcome, .status = v->status, .reason = (char *)v->reason,
 		.checks = v->checks, .check_count = v->check_count, .output = r->output, .exits = r->exits,
+		.exit_code = r->exit_code, .console = r->console, .screen = r->screen,
 		.regs_valid = r->regs_valid, .message = r->message, .backend = (char *)r->backend,
 		.host_fault = r->host_fault, .times = r->times,
 	};
@@ -155,6 +158,11 @@ static bool regs_equal(const struct record_case *a, const struct record_case *b)
 	return true;
 }
 
+static bool bytes_same(const struct bytes *a, const struct bytes *b)
+{
+	return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+}
+
 static bool case_equal(const struct record_case *a, const struct record_case *b)
 {
 	if (!str_equal(a->file, b->file) || a->index != b->index || a->line != b->line ||
@@ -163,8 +171,8 @@ static bool case_equal(const struct record_case *a, const struct record_case *b)
 	    !str_equal(a->backend, b->backend) || a->host_fault != b->host_fault ||
 	    memcmp(&a->times, &b->times, sizeof(a->times)) != 0 || !regs_equal(a, b))
 		return false;
-	if (a->output.len != b->output.len ||
-	    (a->output.len && memcmp(a->output.data, b->output.data, a->output.len) != 0))
+	if (!bytes_same(&a->output, &b->output) || !bytes_same(&a->console, &b->console) ||
+	    !bytes_same(&a->screen, &b->screen) || a->exit_code != b->exit_code)
 		return false;
 	if (a->check_count != b->check_count)
 		return false;
@@ -206,6 +214,8 @@ void record_case_free(struct record_case *c)
 	free(c->message);
 	free(c->backend);
 	bytes_free(&c->output);
+	bytes_free(&c->console);
+	bytes_free(&c->screen);
 	for (size_t i = 0; i < c->check_count; i++)
 		check_free(&c->checks[i]);
 	free(c->checks);

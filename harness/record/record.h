@@ -60,6 +60,9 @@ struct record_case {
 	struct check *checks;
 	size_t check_count;
 	struct bytes output;
+	uint32_t exit_code;       /* with outcome exit: the program's return code */
+	struct bytes console;     /* the firmware's character output */
+	struct bytes screen;      /* the final text screen; empty when none was kept */
 	uint64_t exits;
 	bool regs_valid;
 	struct record_reg regs[RECORD_MAX_REGS];

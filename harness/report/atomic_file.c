@@ -105,6 +105,32 @@ static FILE *temp_open(const char *path, char **temp_path)
 	return NULL;
 }
 
+int atomic_file_check(const char *path, char *err, size_t err_len)
+{
+	parents_create(path);
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		strfmt_err(err, err_len, "cannot write %s: %s", path, strerror(EISDIR));
+		return -1;
+	}
+	if (!is_replaceable(path)) {
+		if (access(path, W_OK) == 0)
+			return 0;
+		strfmt_err(err, err_len, "cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	char *temp = NULL;
+	FILE *f = temp_open(path, &temp);
+	if (!f) {
+		strfmt_err(err, err_len, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fclose(f);
+	unlink(temp);
+	free(temp);
+	return 0;
+}
+
 int atomic_file_write(const char *path, atomic_fill_fn *fill, void *ctx, char *err, size_t err_len)
 {
 	parents_create(path);

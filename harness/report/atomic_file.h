@@ -16,4 +16,10 @@ typedef int atomic_fill_fn(FILE *out, void *ctx, char *err, size_t err_len);
  * the cause. */
 int atomic_file_write(const char *path, atomic_fill_fn *fill, void *ctx, char *err, size_t err_len);
 
+/* Whether atomic_file_write(path) can succeed, found out before a long run
+ * rather than after it: makes the folders above path and creates (then
+ * removes) the temporary file beside it, without touching path itself. 0,
+ * or -1 with err naming path and the cause. */
+int atomic_file_check(const char *path, char *err, size_t err_len);
+
 #endif

@@ -26,7 +26,7 @@ static const char html_head[] =
 	"body{font-family:sans-serif;margin:1.5em;color:#222}\n"
 	"table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}\n"
 	"pre{background:#f6f6f6;padding:6px;white-space:pre-wrap;word-break:break-all;margin:0}\n"
-	".pass{color:#176f2c}.fail{color:#b00020}.error{color:#a05a00}\n"
+	".pass{color:#176f2c}.fail{color:#b00020}.error{color:#a05a00}.skip{color:#666}\n"
 	"section{border-top:1px solid #ddd;margin-top:1em;padding-top:.5em}\n"
 	"mark{background:#ffd0d0}.del{color:#b00020}.add{color:#176f2c}\n"
 	".side{display:grid;grid-template-columns:1fr 1fr;gap:8px}\n"
@@ -68,21 +68,26 @@ static void html_str(FILE *out, const char *s)
 
 static const char *status_class(enum verdict_status status)
 {
+	if (status == VERDICT_SKIP)
+		return "skip";
 	return status == VERDICT_PASS ? "pass" : status == VERDICT_FAIL ? "fail" : "error";
 }
 
 static void html_summary(FILE *out, const struct record *rec)
 {
-	size_t n[3] = {0};
-	for (size_t i = 0; i < rec->count; i++)
-		n[rec->cases[i].status == VERDICT_PASS ? 0 : rec->cases[i].status == VERDICT_FAIL ? 1 : 2]++;
+	size_t n[4] = {0};
+	for (size_t i = 0; i < rec->count; i++) {
+		enum verdict_status status = rec->cases[i].status;
+		n[status == VERDICT_PASS ? 0 : status == VERDICT_FAIL ? 1 : status == VERDICT_SKIP ? 3 : 2]++;
+	}
 	fputs("<h1>kvmcheck report</h1>\n<p>kvmcheck ", out);
 	html_str(out, rec->version);
 	fputs(", backend ", out);
 	html_str(out, rec->backend);
 	fprintf(out, ": %zu cases, <span class=\"pass\">%zu passed</span>, <span class=\"fail\">%zu failed</span>, "
-		"<span class=\"error\">%zu errors</span></p>\n<table>\n<tr><th>#</th><th>status</th><th>case</th>"
-		"<th>file</th><th>why</th></tr>\n", rec->count, n[0], n[1], n[2]);
+		"<span class=\"error\">%zu errors</span>, <span class=\"skip\">%zu not run</span></p>\n<table>\n"
+		"<tr><th>#</th><th>status</th><th>case</th><th>file</th><th>why</th></tr>\n",
+		rec->count, n[0], n[1], n[2], n[3]);
 	for (size_t i = 0; i < rec->count; i++) {
 		const struct record_case *c = &rec->cases[i];
 		fprintf(out, "<tr><td><a href=\"#case-%zu\">%zu</a></td><td class=\"%s\">%s</td><td>", i + 1, i + 1,

@@ -477,6 +477,8 @@ static int testcase_problem(struct junit *j, const struct record_case *c)
 {
 	if (c->status == VERDICT_PASS)
 		return 0;
+	if (c->status == VERDICT_SKIP)
+		return start(j, "skipped") < 0 || attr_text(j, "message", c->reason ? c->reason : "") < 0 ? -1 : end(j);
 	const char *message = c->reason && c->reason[0] ? c->reason : c->status == VERDICT_FAIL ? "failed" : "error";
 	if (start(j, c->status == VERDICT_FAIL ? "failure" : "error") < 0 || attr_text(j, "message", message) < 0 ||
 	    attr(j, "type", problem_type(c)) < 0 || details(j, c) < 0)

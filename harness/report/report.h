@@ -38,6 +38,15 @@ int report_file_render(const char *path, const struct renderer *r, const struct 
 /* TAP version 13: plan, one test point per case, a YAML block per failure. */
 render_fn report_tap_render;
 
+/* report_tap_render in parts, for a run that prints each test point as
+ * soon as its case is judged: the head (version, backend, and the plan:
+ * rec->count), each case's point with its diagnostics (number from 1),
+ * then the tail. Together byte for byte report_tap_render's text. 0, or -1
+ * when memory runs out. */
+int report_tap_head(const struct record *rec, FILE *out);
+int report_tap_point(const struct record_case *c, size_t number, FILE *out, const struct render_options *opt);
+int report_tap_tail(const struct record *rec, FILE *out, const struct render_options *opt);
+
 /* JUnit XML: a testsuite per case file, a testcase per case. */
 render_fn report_junit_render;
 

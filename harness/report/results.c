@@ -37,6 +37,15 @@ static void results_regs(FILE *out, const struct record_case *c)
 	}
 }
 
+/* FNV-1a of the final screen: the whole screen in a few characters. */
+static uint32_t results_screen_hash(const struct bytes *screen)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < screen->len; i++)
+		h = (h ^ screen->data[i]) * 16777619u;
+	return h;
+}
+
 /* The file name is escaped so that a tab or newline in it cannot add fields
  * or lines to the record. */
 static int results_line(FILE *out, const struct record_case *c)
@@ -44,11 +53,20 @@ static int results_line(FILE *out, const struct record_case *c)
 	char *file = text_escape_str(c->file, 0);
 	if (!file)
 		return -1;
-	fprintf(out, "%s:%d\t%s\t%" PRIu64 "\t", file, c->index, outcome_name(c->outcome), c->exits);
+	fprintf(out, "%s:%d\t%s", file, c->index, outcome_name(c->outcome));
+	if (c->outcome == OUTCOME_EXIT)
+		fprintf(out, "=%" PRIu32, c->exit_code);
+	fprintf(out, "\t%" PRIu64 "\t", c->exits);
 	free(file);
 	results_hex(out, &c->output);
 	fputc('\t', out);
 	results_regs(out, c);
+	/* Only runs with firmware or a screen to check have these two fields. */
+	if (c->console.len || c->screen.len) {
+		fputc('\t', out);
+		results_hex(out, &c->console);
+		fprintf(out, "\t%08" PRIx32, results_screen_hash(&c->screen));
+	}
 	fputc('\n', out);
 	return 0;
 }

@@ -20,7 +20,7 @@ static const char *sgr(const struct render_options *opt, const char *code)
 }
 
 struct summary_counts {
-	size_t passed, failed, errors;
+	size_t passed, failed, errors, skipped;
 };
 
 static struct summary_counts summary_count(const struct record *rec)
@@ -31,8 +31,18 @@ static struct summary_counts summary_count(const struct record *rec)
 		n.passed += status == VERDICT_PASS;
 		n.failed += status == VERDICT_FAIL;
 		n.errors += status == VERDICT_ERROR;
+		n.skipped += status == VERDICT_SKIP;
 	}
 	return n;
+}
+
+/* Why cases did not run (all for the same cause: the run stopped). */
+static const char *summary_skip_reason(const struct record *rec)
+{
+	for (size_t i = 0; i < rec->count; i++)
+		if (rec->cases[i].status == VERDICT_SKIP && rec->cases[i].reason && rec->cases[i].reason[0])
+			return strcmp(rec->cases[i].reason, "interrupted") == 0 ? "interrupted" : "fail-fast";
+	return "stopped";
 }
 
 /* Why a case did not pass, for one line: the verdict's reason, else the
@@ -75,8 +85,10 @@ int report_summary_render(const struct record *rec, FILE *out, const struct rend
 		rec->count, rec->count == 1 ? "" : "s", n.passed, n.failed, n.errors, n.errors == 1 ? "" : "s",
 		backend ? backend : "?", cs / 100, cs % 100);
 	free(backend);
+	if (n.skipped)
+		fprintf(out, "  %zu case%s not run (%s)\n", n.skipped, n.skipped == 1 ? "" : "s", summary_skip_reason(rec));
 	for (size_t i = 0; i < rec->count; i++) {
-		if (rec->cases[i].status != VERDICT_PASS)
+		if (rec->cases[i].status != VERDICT_PASS && rec->cases[i].status != VERDICT_SKIP)
 			summary_case(out, &rec->cases[i], opt);
 	}
 	/* The totals again below a long list of failures, as kselftest ends:

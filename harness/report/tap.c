@@ -372,6 +372,23 @@ static int diag_severity(struct diag *d, const struct record_case *c)
 	return diag_word(d, "severity", c->status == VERDICT_FAIL ? "fail" : "error");
 }
 
+/* What a program under the firmware left: its exit code and the console
+ * output, each followed by its check. Nothing for cases that have neither. */
+static int diag_program(struct diag *d, const struct record_case *c)
+{
+	if (c->outcome == OUTCOME_EXIT &&
+	    (diag_u64(d, "exit_code", c->exit_code) < 0 || diag_field_checks(d, c, "exit_code") < 0))
+		return -1;
+	bool console_checked = false;
+	for (size_t i = 0; i < c->check_count; i++)
+		console_checked |= c->checks[i].kind == CHECK_CONSOLE;
+	if (!c->console.len && !console_checked)
+		return 0;
+	if (diag_bytes(d, "console", c->console.data, c->console.len) < 0)
+		return -1;
+	return diag_field_checks(d, c, "console");
+}
+
 static int diag_cs_ip(struct diag *d, const struct record_case *c)
 {
 	const struct record_reg *cs = record_reg_find(c, "cs"), *ip = record_reg_find(c, "eip");
@@ -411,7 +428,7 @@ static int diag_case(struct diag *d, const struct record_case *c, const struct r
 		return -1;
 	if (c->backend && diag_word(d, "backend", c->backend) < 0)
 		return -1;
-	if (diag_output(d, c) < 0 || diag_groups(d, c) < 0)
+	if (diag_output(d, c) < 0 || diag_program(d, c) < 0 || diag_groups(d, c) < 0)
 		return -1;
 	if (c->regs_valid && (diag_cpu(d, c) < 0 || diag_cs_ip(d, c) < 0))
 		return -1;
@@ -505,9 +522,13 @@ static int tap_description_write(FILE *out, const char *name)
 
 static int tap_point_write(FILE *out, size_t number, const struct record_case *c)
 {
-	fprintf(out, "%s %zu", c->status == VERDICT_PASS ? "ok" : "not ok", number);
+	bool ok = c->status == VERDICT_PASS || c->status == VERDICT_SKIP;
+	fprintf(out, "%s %zu", ok ? "ok" : "not ok", number);
 	if (tap_description_write(out, c->name) < 0)
 		return -1;
+	/* The reason is kvmcheck's own word ("interrupted"), never a guest's. */
+	if (c->status == VERDICT_SKIP)
+		fprintf(out, " # SKIP %s", c->reason && c->reason[0] ? c->reason : "not run");
 	fputc('\n', out);
 	return 0;
 }
@@ -524,21 +545,39 @@ static int tap_header_write(FILE *out, const struct record *rec)
 	return rc;
 }
 
-static int tap_write(const struct record *rec, FILE *out, const struct render_options *opt)
+int report_tap_head(const struct record *rec, FILE *out)
 {
-	if (tap_header_write(out, rec) < 0)
+	return tap_header_write(out, rec);
+}
+
+int report_tap_point(const struct record_case *c, size_t number, FILE *out, const struct render_options *opt)
+{
+	if (tap_point_write(out, number, c) < 0)
 		return -1;
-	for (size_t i = 0; i < rec->count; i++) {
-		const struct record_case *c = &rec->cases[i];
-		if (tap_point_write(out, i + 1, c) < 0)
-			return -1;
-		if ((c->status != VERDICT_PASS || opt->verbose) && tap_diagnostics(out, c, opt) < 0)
-			return -1;
-	}
+	if (c->status == VERDICT_SKIP)
+		return 0;
+	if ((c->status != VERDICT_PASS || opt->verbose) && tap_diagnostics(out, c, opt) < 0)
+		return -1;
+	return 0;
+}
+
+int report_tap_tail(const struct record *rec, FILE *out, const struct render_options *opt)
+{
 	if (opt->tap_timing) {
 		uint64_t ms = (rec->elapsed_ns + 500000) / 1000000;
 		fprintf(out, "# elapsed %" PRIu64 ".%03" PRIu64 " s\n", ms / 1000, ms % 1000);
 	}
+	return 0;
+}
+
+static int tap_write(const struct record *rec, FILE *out, const struct render_options *opt)
+{
+	if (report_tap_head(rec, out) < 0)
+		return -1;
+	for (size_t i = 0; i < rec->count; i++)
+		if (report_tap_point(&rec->cases[i], i + 1, out, opt) < 0)
+			return -1;
+	report_tap_tail(rec, out, opt);
 	return fflush(out) == 0 && !ferror(out) ? 0 : -1;
 }
 

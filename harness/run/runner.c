@@ -68,19 +68,64 @@ static int runner_assembly(struct runner *rn, const struct asm_source *src, stru
 	return 0;
 }
 
+/* The firmware the case asks for; a boot sector's binary is its disk. */
+static struct firmware_config runner_firmware(const struct test_case *c, const struct bytes *image)
+{
+	static const enum firmware_kind kinds[] = {
+		[CASE_FIRMWARE_NONE] = FIRMWARE_NONE, [CASE_FIRMWARE_BIOS] = FIRMWARE_BIOS,
+		[CASE_FIRMWARE_DOS] = FIRMWARE_DOS,
+	};
+	struct firmware_config fw = { .kind = kinds[c->firmware], .drive = c->drive, .args = c->args };
+	if (c->preset == CASE_PRESET_BOOT) {
+		fw.disk = image->data;
+		fw.disk_len = image->len;
+	}
+	if (c->preset == CASE_PRESET_COM)
+		fw.psp_segment = CASE_COM_SEGMENT;
+	return fw;
+}
+
+#define BOOT_SECTOR 512
+
+/* A boot sector is the image's first 512 bytes, ending in 55 AA as the
+ * BIOS wants before it boots one. */
+static bool runner_boot_sector_ok(const struct bytes *image, struct run_result *r)
+{
+	char why[200];
+	if (image->len < BOOT_SECTOR)
+		snprintf(why, sizeof(why), "preset boot: the binary is %zu bytes, less than a 512-byte boot sector",
+			 image->len);
+	else if (image->data[510] != 0x55 || image->data[511] != 0xaa)
+		snprintf(why, sizeof(why), "preset boot: the boot sector does not end with the signature 0xAA55 "
+			 "(bytes 510-511 are %02x %02x; end it with `times 510-($-$$) db 0` and `dw 0xaa55`)",
+			 image->data[510], image->data[511]);
+	else
+		return true;
+	r->outcome = OUTCOME_CASE_ERROR;
+	run_result_set_message(r, why);
+	return false;
+}
+
 static void runner_machine(struct runner *rn, const struct test_case *c, const struct bytes *image,
 			   struct run_result *r)
 {
+	if (c->preset == CASE_PRESET_BOOT && !runner_boot_sector_ok(image, r))
+		return;
 	struct machine_config cfg = {
 		.image = image->data,
 		.image_len = image->len,
 		.load_address = c->load_address,
 		.memory_size = c->memory_size,
+		.mode = c->mode,
 		.input = &c->input,
 		.max_exits = c->max_exits,
 		.timeout_ms = c->timeout_ms,
 		.output_limit = (uint32_t)either(c->output_limit, rn->opt.output_limit),
+		.firmware = runner_firmware(c, image),
+		.keep_screen = c->firmware != CASE_FIRMWARE_NONE || c->expect_screen.set,
 	};
+	if (c->preset == CASE_PRESET_BOOT)
+		cfg.image_len = BOOT_SECTOR;
 	case_initial_state(c, &cfg.initial);
 	if (rn->in_process)
 		machine_run(rn->backend, &cfg, r);
@@ -114,5 +159,27 @@ void runner_run_case(struct runner *rn, const struct test_case *c, struct run_re
 	}
 	r->times.assemble_ns = assemble_ns;
 	assembly_free(&own);
+	free(dir);
+}
+
+const struct assembly *runner_case_assembly(const struct runner *rn, const struct test_case *c)
+{
+	if (!rn->cache || c->error)
+		return NULL;
+	char *dir = guest_dir(c);
+	struct asm_source src = runner_asm_source(rn, c, dir);
+	const struct assembly *a = dir ? assembly_cache_find(rn->cache, &src) : NULL;
+	free(dir);
+	return a;
+}
+
+void runner_keep_assembly(struct runner *rn, const struct test_case *c, struct assembly *a)
+{
+	if (!rn->cache || c->error || runner_case_assembly(rn, c))
+		return;
+	char *dir = guest_dir(c);
+	struct asm_source src = runner_asm_source(rn, c, dir);
+	if (dir)
+		assembly_cache_store(rn->cache, &src, a);
 	free(dir);
 }

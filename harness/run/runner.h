@@ -33,4 +33,12 @@ void runner_options_default(struct runner_options *o);
 
 void runner_run_case(struct runner *rn, const struct test_case *c, struct run_result *result);
 
+/* The assembly of c's guest this run already holds, or NULL. */
+const struct assembly *runner_case_assembly(const struct runner *rn, const struct test_case *c);
+
+/* Keeps a (made elsewhere, e.g. in a scheduler's child) as the assembly of
+ * c's guest for the rest of the run, unless one is held already; a is left
+ * to the caller to free either way. */
+void runner_keep_assembly(struct runner *rn, const struct test_case *c, struct assembly *a);
+
 #endif

@@ -11,9 +11,11 @@
 #include "core/fd_io.h"
 #include "core/proc.h"
 
-/* What crosses the pipe: this header, then the output, then the message. */
+/* What crosses the pipe: this header, then the output, the console output,
+ * the screen and the message. */
 struct worker_header {
 	enum outcome outcome;
+	uint32_t exit_code;
 	uint64_t exits;
 	uint64_t firmware_exits;
 	bool regs_valid;
@@ -22,6 +24,8 @@ struct worker_header {
 	struct cpu_state regs;
 	struct stage_times times;
 	uint64_t output_len;
+	uint64_t console_len;
+	uint64_t screen_len;
 	uint64_t message_len;
 };
 
@@ -30,22 +34,30 @@ struct worker_job {
 	const struct machine_config *cfg;
 };
 
+int worker_result_write(int fd, const struct run_result *r)
+{
+	struct worker_header h = {
+		.outcome = r->outcome, .exit_code = r->exit_code, .exits = r->exits, .firmware_exits = r->firmware_exits, .regs_valid = r->regs_valid, .host_fault = r->host_fault,
+		.backend_ran = r->backend != NULL, .regs = r->regs, .times = r->times,
+		.output_len = r->output.len, .console_len = r->console.len, .screen_len = r->screen.len,
+		.message_len = r->message ? strlen(r->message) : 0,
+	};
+	int rc = fd_write_all(fd, &h, sizeof(h));
+	rc |= fd_write_all(fd, r->output.data, r->output.len);
+	rc |= fd_write_all(fd, r->console.data, r->console.len);
+	rc |= fd_write_all(fd, r->screen.data, r->screen.len);
+	rc |= fd_write_all(fd, r->message, h.message_len);
+	return rc == 0 ? 0 : -1;
+}
+
 /* The child's side: runs the machine and sends the result. */
 static void worker_child(void *ctx, int fd)
 {
 	const struct worker_job *job = ctx;
 	struct run_result r = {0};
 	machine_run(job->backend, job->cfg, &r);
-	struct worker_header h = {
-		.outcome = r.outcome, .exits = r.exits, .firmware_exits = r.firmware_exits, .regs_valid = r.regs_valid, .host_fault = r.host_fault,
-		.backend_ran = r.backend != NULL, .regs = r.regs, .times = r.times,
-		.output_len = r.output.len, .message_len = r.message ? strlen(r.message) : 0,
-	};
-	int rc = fd_write_all(fd, &h, sizeof(h));
-	rc |= fd_write_all(fd, r.output.data, r.output.len);
-	rc |= fd_write_all(fd, r.message, h.message_len);
 	/* No exit handlers: they belong to the parent's libraries. */
-	_exit(rc == 0 ? 0 : 1);
+	_exit(worker_result_write(fd, &r) == 0 ? 0 : 1);
 }
 
 /* Whatever the worker sent is dropped: only the host's fault is reported. */
@@ -56,29 +68,45 @@ static void worker_fail(struct run_result *r, const char *why)
 	run_result_host_fault(r, why);
 }
 
-/* Rebuilds the result from what the worker sent; false when it is incomplete. */
-static bool worker_decode(const struct bytes *data, const struct backend_ops *backend, struct run_result *r)
+bool worker_result_read(const uint8_t *data, size_t len, const struct backend_ops *backend, struct run_result *r,
+			size_t *used)
 {
 	struct worker_header h;
-	if (data->len < sizeof(h))
+	*r = (struct run_result){0};
+	if (len < sizeof(h))
 		return false;
-	memcpy(&h, data->data, sizeof(h));
-	if (h.output_len > data->len || h.message_len > data->len ||
-	    sizeof(h) + h.output_len + h.message_len != data->len)
+	memcpy(&h, data, sizeof(h));
+	if (h.output_len > len || h.console_len > len || h.screen_len > len || h.message_len > len ||
+	    sizeof(h) + h.output_len + h.console_len + h.screen_len + h.message_len > len)
 		return false;
 	*r = (struct run_result){
-		.outcome = h.outcome, .exits = h.exits, .firmware_exits = h.firmware_exits, .regs_valid = h.regs_valid, .host_fault = h.host_fault,
+		.outcome = h.outcome, .exit_code = h.exit_code, .exits = h.exits, .firmware_exits = h.firmware_exits, .regs_valid = h.regs_valid, .host_fault = h.host_fault,
 		.regs = h.regs, .times = h.times, .backend = h.backend_ran ? backend->name : NULL,
 	};
-	const uint8_t *p = data->data + sizeof(h);
+	const uint8_t *p = data + sizeof(h);
 	if (bytes_append(&r->output, p, h.output_len) < 0)
 		return false;
+	p += h.output_len;
+	if (bytes_append(&r->console, p, h.console_len) < 0)
+		return false;
+	p += h.console_len;
+	if (bytes_append(&r->screen, p, h.screen_len) < 0)
+		return false;
+	p += h.screen_len;
 	if (h.message_len) {
-		r->message = strndup((const char *)p + h.output_len, h.message_len);
+		r->message = strndup((const char *)p, h.message_len);
 		if (!r->message)
 			return false;
 	}
+	*used = sizeof(h) + h.output_len + h.console_len + h.screen_len + h.message_len;
 	return true;
+}
+
+/* Rebuilds the result from what the worker sent; false when it is incomplete. */
+static bool worker_decode(const struct bytes *data, const struct backend_ops *backend, struct run_result *r)
+{
+	size_t used = 0;
+	return worker_result_read(data->data, data->len, backend, r, &used) && used == data->len;
 }
 
 static void worker_explain(int status, bool finished, uint64_t limit_ms, char *why, size_t len)

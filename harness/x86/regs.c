@@ -12,6 +12,7 @@ struct reg_name {
 #define GPR8H(n, i)  { n, { REG_GPR, i, 8, 8 } }
 #define GPR16(n, i)  { n, { REG_GPR, i, 0, 16 } }
 #define GPR32(n, i)  { n, { REG_GPR, i, 0, 32 } }
+#define GPR64(n, i)  { n, { REG_GPR, i, 0, 64 } }
 #define SEG(n, i)    { n, { REG_SEG, i, 0, 16 } }
 
 static const struct reg_name reg_names[] = {
@@ -25,6 +26,13 @@ static const struct reg_name reg_names[] = {
 	{ "flags", { REG_EFLAGS, 0, 0, 16 } }, { "eflags", { REG_EFLAGS, 0, 0, 32 } },
 	SEG("es", SEG_ES), SEG("cs", SEG_CS), SEG("ss", SEG_SS),
 	SEG("ds", SEG_DS), SEG("fs", SEG_FS), SEG("gs", SEG_GS),
+	GPR64("rax", GPR_EAX), GPR64("rcx", GPR_ECX), GPR64("rdx", GPR_EDX), GPR64("rbx", GPR_EBX),
+	GPR64("rsp", GPR_ESP), GPR64("rbp", GPR_EBP), GPR64("rsi", GPR_ESI), GPR64("rdi", GPR_EDI),
+	GPR64("r8", GPR_R8), GPR64("r9", GPR_R9), GPR64("r10", GPR_R10), GPR64("r11", GPR_R11),
+	GPR64("r12", GPR_R12), GPR64("r13", GPR_R13), GPR64("r14", GPR_R14), GPR64("r15", GPR_R15),
+	{ "rip", { REG_EIP, 0, 0, 64 } }, { "rflags", { REG_EFLAGS, 0, 0, 64 } },
+	{ "cr0", { REG_CR0, 0, 0, 64 } }, { "cr3", { REG_CR3, 0, 0, 64 } },
+	{ "cr4", { REG_CR4, 0, 0, 64 } }, { "efer", { REG_EFER, 0, 0, 64 } },
 };
 
 bool reg_lookup(const char *name, struct reg_ref *out)
@@ -38,9 +46,14 @@ bool reg_lookup(const char *name, struct reg_ref *out)
 	return false;
 }
 
-uint32_t reg_max(struct reg_ref ref)
+uint64_t reg_max(struct reg_ref ref)
 {
-	return ref.width == 32 ? 0xffffffffu : (1u << ref.width) - 1;
+	return ref.width == 64 ? UINT64_MAX : (UINT64_C(1) << ref.width) - 1;
+}
+
+bool reg_is_control(struct reg_ref ref)
+{
+	return ref.kind == REG_CR0 || ref.kind == REG_CR3 || ref.kind == REG_CR4 || ref.kind == REG_EFER;
 }
 
 static uint64_t *reg_slot(struct cpu_state *state, struct reg_ref ref)
@@ -49,19 +62,23 @@ static uint64_t *reg_slot(struct cpu_state *state, struct reg_ref ref)
 	case REG_GPR: return &state->gpr[ref.index];
 	case REG_EIP: return &state->rip;
 	case REG_EFLAGS: return &state->rflags;
+	case REG_CR0: return &state->cr0;
+	case REG_CR3: return &state->cr3;
+	case REG_CR4: return &state->cr4;
+	case REG_EFER: return &state->efer;
 	default: return NULL;
 	}
 }
 
-uint32_t reg_get(const struct cpu_state *state, struct reg_ref ref)
+uint64_t reg_get(const struct cpu_state *state, struct reg_ref ref)
 {
 	if (ref.kind == REG_SEG)
 		return state->seg[ref.index].selector;
 	const uint64_t *slot = reg_slot((struct cpu_state *)state, ref);
-	return (uint32_t)(*slot >> ref.shift) & reg_max(ref);
+	return (*slot >> ref.shift) & reg_max(ref);
 }
 
-void reg_set(struct cpu_state *state, struct reg_ref ref, uint32_t value)
+void reg_set(struct cpu_state *state, struct reg_ref ref, uint64_t value)
 {
 	if (ref.kind == REG_SEG) {
 		if (state->cr0 & CR0_PE)
@@ -71,11 +88,12 @@ void reg_set(struct cpu_state *state, struct reg_ref ref, uint32_t value)
 		return;
 	}
 	uint64_t *slot = reg_slot(state, ref);
-	uint64_t mask = (uint64_t)reg_max(ref) << ref.shift;
-	*slot = (*slot & ~mask) | (((uint64_t)value << ref.shift) & mask);
+	uint64_t mask = reg_max(ref) << ref.shift;
+	*slot = (*slot & ~mask) | ((value << ref.shift) & mask);
 }
 
 const char *reg_names_help(void)
 {
-	return "al..bh, ax..di, eax..edi, ip, eip, flags, eflags, cs, ds, es, fs, gs, ss";
+	return "al..bh, ax..di, eax..edi, ip, eip, flags, eflags, cs, ds, es, fs, gs, ss, "
+	       "rax..rdi, r8..r15, rip, rflags, cr0, cr3, cr4, efer";
 }

@@ -81,7 +81,7 @@ test_failing_cases() { # BACKEND
 		[ "$(xml_count "$WORK/fail.xml" 'string-length(//testcase[@name="jmp instead of loop prints without end"]/failure)')" -lt 4096 ]
 	check "$b: the whole runaway output is in system-out" \
 		[ "$(xml_count "$WORK/fail.xml" 'string-length(//testcase[@name="jmp instead of loop prints without end"]/system-out)')" = 10000 ]
-	check "$b: failures and errors are told apart" [ "$(xml_count "$WORK/fail.xml" 'count(//error)')" = 4 ]
+	check "$b: failures and errors are told apart" [ "$(xml_count "$WORK/fail.xml" 'count(//error)')" = 5 ]
 	check "$b: output diff names the first differing byte" tap_has "serial output differs at byte 7"
 	check "$b: register mismatch is named" tap_has "register ax is 0x1234, expected 0x4321"
 	check "$b: timeout is reported" tap_has "outcome timeout, expected hlt"
@@ -101,6 +101,12 @@ test_failing_cases() { # BACKEND
 		bash -c "grep -q '^  message: ' '$WORK/out.tap' && grep -q '^  severity: fail' '$WORK/out.tap' && grep -q '^    got: ' '$WORK/out.tap'"
 	check "$b: a text diff shows CR" tap_has "    8: '+two\x1b[0m\r'"
 	check "$b: binary output is shown as hex" tap_has "    2: '00000010  10 11 12 13 14 15 16 17  18 19 ff fe 00 00 00 00  |................|'"
+	check "$b: a boot sector needs its signature" tap_has "preset boot: the boot sector does not end with the signature 0xAA55"
+	check "$b: a missing service is named" tap_has "int 21h AH=3Dh (open file) is not provided"
+	check "$b: a key read past the input ends the case" tap_has "int 16h AH=00h waits for a key, and the case''s input is used up"
+	check "$b: the exit code is checked" tap_has "exit code 1, expected 0"
+	check "$b: the console output is checked" tap_has "console output differs at byte 3"
+	check "$b: the screen is checked and shown" tap_has "screen row 1 differs"
 	if [ "$b" = emu ]; then
 		if $update_golden; then cp "$WORK/out.tap" tests/failing/expected.tap; fi
 		check "emu: failing TAP matches tests/failing/expected.tap" diff -u tests/failing/expected.tap "$WORK/out.tap"
@@ -134,7 +140,8 @@ test_cli() {
 		[ "$(xml_count "$WORK/twice.xml" 'count(//testcase[@name="hello prints its greeting [cases/hello.yaml:0] #2"])')" = 1 ]
 	kvmcheck --backend emu --junit /proc/nonexistent/junit.xml --no-reports cases/hello.yaml
 	check "an unwritable report exits 2" status_is 2
-	check "TAP is still written when JUnit cannot be" tap_has "ok 1 - hello"
+	check "an unwritable report is found before any case runs" [ ! -s "$WORK/out.tap" ]
+	check "an unwritable report is named" err_has "/proc/nonexistent/junit.xml"
 	(cd "$WORK" && "$KVMCHECK" --backend emu "$ROOT/cases/hello.yaml" >/dev/null 2>&1)
 	check "reports go to reports/ by default" test -s "$WORK/reports/junit.xml" -a -s "$WORK/reports/kvmcheck.tap"
 	check "the results record goes to reports/ by default" test -s "$WORK/reports/results.json"
@@ -186,6 +193,191 @@ test_report_command() { # BACKEND SUITE-FOLDER EXPECTED-STATUS
 	check "$b $dir: a case in two records is named" err_has "is in more than one record"
 }
 
+no_ns() { perl -0pe 's/"times_ns": \{[^}]*\}/"times_ns"/g; s/"elapsed_ns": [0-9]+/"elapsed_ns"/' "$1"; }
+
+# -j N gives the reports of -j 1, byte for byte (times aside): the TAP
+# stream on stdout, the --tap copy, JUnit, the parity file, the record and
+# the exit status.
+test_jobs() { # BACKEND SUITE-FOLDER
+	local b=$1 dir=$2 j
+	for j in 1 2; do
+		kvmcheck -j "$j" --backend "$b" --no-reports --tap "$WORK/j$j.copy.tap" --junit "$WORK/j$j.xml" \
+			--results "$WORK/j$j.results" --json "$WORK/j$j.json" "$dir"/*.yaml
+		cp "$WORK/out.tap" "$WORK/j$j.tap"
+		cp "$WORK/status" "$WORK/j$j.status"
+	done
+	check "$b $dir: -j 2 exits as -j 1" cmp -s "$WORK/j1.status" "$WORK/j2.status"
+	check "$b $dir: -j 2 streams -j 1's TAP" cmp -s "$WORK/j1.tap" "$WORK/j2.tap"
+	check "$b $dir: -j 2's TAP copy is its stdout" cmp -s "$WORK/j2.copy.tap" "$WORK/j2.tap"
+	check "$b $dir: -j 2 writes -j 1's JUnit (times aside)" cmp -s <(no_times "$WORK/j1.xml") <(no_times "$WORK/j2.xml")
+	check "$b $dir: -j 2 writes -j 1's parity file" cmp -s "$WORK/j1.results" "$WORK/j2.results"
+	check "$b $dir: -j 2 writes -j 1's record (times aside)" cmp -s <(no_ns "$WORK/j1.json") <(no_ns "$WORK/j2.json")
+	kvmcheck --in-process --backend "$b" --no-reports "$dir"/*.yaml
+	check "$b $dir: -j 1 streams the TAP of a run in kvmcheck's own process" cmp -s "$WORK/j1.tap" "$WORK/out.tap"
+}
+
+# A suite whose middle cases spin until a long timeout: an interrupt
+# always finds them running.
+slow_suite() {
+	mkdir -p "$WORK/slow"
+	cat >"$WORK/slow/slow.yaml" <<'YAML'
+name: quick one
+source: hlt
+---
+name: spins a minute
+source: "jmp $"
+timeout_ms: 60000
+expect: {exit: timeout}
+---
+name: spins a minute too
+source: "jmp $"
+timeout_ms: 60000
+expect: {exit: timeout}
+---
+name: never started
+source: hlt
+YAML
+}
+
+# Processes whose command line names the slow suite: kvmcheck's workers and
+# case runners are forks of it, so they carry its arguments.
+slow_processes() {
+	local p n=0
+	for p in /proc/[0-9]*; do
+		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$WORK/slow/slow.yaml" && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# SIG: sent once the first test point is on stdout (read from the stream,
+# not after a sleep); kvmcheck must end at once with 128+SIG, with every
+# report written and well-formed, the cases not finished skipped, and no
+# process of its own left.
+test_interrupt() { # SIGNAL STATUS
+	local sig=$1 want=$2 pid line
+	slow_suite
+	rm -f "$WORK/int.fifo" "$WORK/int.tap"
+	mkfifo "$WORK/int.fifo"
+	"$KVMCHECK" --backend emu -j 2 --tap "$WORK/int.copy.tap" --junit "$WORK/int.xml" --json "$WORK/int.json" \
+		"$WORK/slow/slow.yaml" >"$WORK/int.fifo" 2>"$WORK/int.err" &
+	pid=$!
+	exec 3<"$WORK/int.fifo"
+	while IFS= read -r line <&3; do
+		printf '%s\n' "$line" >>"$WORK/int.tap"
+		case $line in "ok 1 "*) break ;; esac
+	done
+	kill -"$sig" "$pid"
+	cat <&3 >>"$WORK/int.tap"
+	exec 3<&-
+	wait "$pid"
+	echo $? >"$WORK/status"
+	check "SIG$sig: kvmcheck exits $want" status_is "$want"
+	check "SIG$sig: no process of the run is left" [ "$(slow_processes)" = 0 ]
+	check "SIG$sig: the finished case passed" grep -qx "ok 1 - quick one" "$WORK/int.tap"
+	check "SIG$sig: the rest are skipped as interrupted" \
+		[ "$(grep -c '^ok [234] - .* # SKIP interrupted$' "$WORK/int.tap")" = 3 ]
+	check "SIG$sig: prove reads all 4 points" [ "$(prove_count "$WORK/int.tap")" = 4 ]
+	check "SIG$sig: the --tap copy is the stream" cmp -s "$WORK/int.tap" "$WORK/int.copy.tap"
+	check "SIG$sig: JUnit is well-formed" xmllint --noout "$WORK/int.xml"
+	check "SIG$sig: JUnit skips the 3 cases" [ "$(xml_count "$WORK/int.xml" 'count(//testcase/skipped)')" = 3 ]
+	check "SIG$sig: the record says not_run" [ "$(grep -c '"outcome": "not_run"' "$WORK/int.json")" = 3 ]
+	check "SIG$sig: the summary counts them" grep -qF "3 cases not run (interrupted)" "$WORK/int.err"
+}
+
+# SIGKILL leaves kvmcheck no say: its children must end with it
+# (PDEATHSIG), the grandchildren with them. Waits for that, within 10 s.
+test_sigkill() {
+	local pid line i
+	slow_suite
+	rm -f "$WORK/int.fifo"
+	mkfifo "$WORK/int.fifo"
+	"$KVMCHECK" --backend emu -j 2 --no-reports "$WORK/slow/slow.yaml" >"$WORK/int.fifo" 2>/dev/null &
+	pid=$!
+	exec 3<"$WORK/int.fifo"
+	while IFS= read -r line <&3; do case $line in "ok 1 "*) break ;; esac; done
+	check "SIGKILL: the run's workers are there before" [ "$(slow_processes)" -gt 1 ]
+	kill -KILL "$pid"
+	cat <&3 >/dev/null
+	exec 3<&-
+	wait "$pid"
+	for i in $(seq 100); do [ "$(slow_processes)" = 0 ] && break; sleep 0.1; done
+	check "SIGKILL: no process of the run outlives kvmcheck" [ "$(slow_processes)" = 0 ]
+}
+
+# --shard K/N: the shards are disjoint, together the whole suite, chosen
+# the same way from GitLab's CI_NODE_INDEX/CI_NODE_TOTAL, and their
+# records merged by kvmcheck report give the unsharded run's reports.
+test_shards() { # BACKEND
+	local b=$1 k files
+	files=$(LC_ALL=C; printf '%s\n' cases/*.yaml tests/failing/*.yaml)
+	kvmcheck -j 2 --backend "$b" --no-reports --tap "$WORK/unsharded.tap" --junit "$WORK/unsharded.xml" $files
+	cp "$WORK/status" "$WORK/unsharded.status"
+	"$KVMCHECK" --list $files >"$WORK/all.list"
+	rm -f "$WORK"/shard-*.list "$WORK"/shard-*.json
+	for k in 1 2 3; do
+		"$KVMCHECK" --list --shard "$k/3" $files >"$WORK/shard-$k.list"
+		CI_NODE_INDEX=$k CI_NODE_TOTAL=3 "$KVMCHECK" --list $files >"$WORK/ci-$k.list"
+		check "shard $k/3 is chosen alike from CI_NODE_INDEX/CI_NODE_TOTAL" cmp -s "$WORK/shard-$k.list" "$WORK/ci-$k.list"
+		check "shard $k/3 is not empty" test -s "$WORK/shard-$k.list"
+		kvmcheck -j 2 --backend "$b" --no-reports --shard "$k/3" --json "$WORK/shard-$k.json" $files
+	done
+	check "the shards are disjoint" [ "$(cat "$WORK"/shard-*.list | sort | uniq -d | wc -l)" = 0 ]
+	check "the shards together are the suite" cmp -s <(sort "$WORK/all.list") <(cat "$WORK"/shard-*.list | sort)
+	kvmcheck report --junit "$WORK/merged-shards.xml" "$WORK"/shard-*.json
+	check "$b: merged shards exit as the unsharded run" cmp -s "$WORK/status" "$WORK/unsharded.status"
+	check "$b: merged shards give the unsharded TAP" cmp -s "$WORK/out.tap" "$WORK/unsharded.tap"
+	check "$b: merged shards give the unsharded JUnit (times aside)" \
+		cmp -s <(no_times "$WORK/merged-shards.xml") <(no_times "$WORK/unsharded.xml")
+	CI_NODE_INDEX=4 CI_NODE_TOTAL=3 "$KVMCHECK" --list cases/hello.yaml >/dev/null 2>&1
+	check "a CI_NODE_INDEX beyond CI_NODE_TOTAL is a usage error" [ $? = 2 ]
+}
+
+# --list, --filter, --fail-fast, --tap -, report paths checked first.
+test_selection() {
+	kvmcheck --list cases/hello.yaml cases/faults.yaml
+	check "--list prints FILE:INDEX and name" tap_has "$(printf 'cases/hello.yaml:0\thello prints its greeting')"
+	check "--list prints one line per case" [ "$(wc -l <"$WORK/out.tap")" = 3 ]
+	kvmcheck --backend emu --no-reports --filter 'hello*' --filter cases/faults.yaml:1 cases/hello.yaml cases/faults.yaml
+	check "--filter by name and by FILE:INDEX" [ "$(grep -c '^ok' "$WORK/out.tap")" = 2 ]
+	check "--filter keeps the plan to the cases it names" tap_has "1..2"
+	kvmcheck --backend emu --no-reports -j 1 --fail-fast tests/failing/assemble_error.yaml cases/hello.yaml
+	check "--fail-fast: the run fails" status_is 1
+	check "--fail-fast: the cases after the failure are skipped" tap_has "ok 2 - hello prints its greeting # SKIP fail-fast"
+	(cd "$WORK" && "$KVMCHECK" --backend emu --no-reports --tap - "$ROOT/cases/hello.yaml" >"$WORK/out.tap" 2>/dev/null)
+	check "--tap - writes TAP to stdout" tap_has "ok 1 - hello prints its greeting"
+	check "--tap - writes no file called -" test ! -e "$WORK/-"
+}
+
+# Two runs at once writing the same report files: each file is one run's
+# whole report (atomic replacement), never a mix or a part.
+test_concurrent_reports() {
+	local a b
+	"$KVMCHECK" --backend emu -j 1 --tap "$WORK/same.tap" --junit "$WORK/same.xml" --json "$WORK/same.json" \
+		tests/failing/*.yaml >/dev/null 2>&1 &
+	a=$!
+	"$KVMCHECK" --backend emu -j 1 --tap "$WORK/same.tap" --junit "$WORK/same.xml" --json "$WORK/same.json" \
+		cases/*.yaml >/dev/null 2>&1 &
+	b=$!
+	wait "$a" "$b"
+	check "two runs on the same report paths leave well-formed JUnit" xmllint --noout "$WORK/same.xml"
+	check "... and TAP prove reads whole" [ -n "$(prove_count "$WORK/same.tap")" ]
+	kvmcheck report "$WORK/same.json"
+	check "... and a record kvmcheck report reads" bash -c "[ \"\$(cat '$WORK/status')\" != 2 ]"
+	check "... and no temporary report file left" [ -z "$(ls -A "$WORK" | grep -F '.tmp-')" ]
+}
+
+# nasm's working folders that a killed kvmcheck left are removed by the
+# next run: those whose maker (the PID in the name) is dead, and only those.
+test_stale_workdirs() {
+	local tmp=$WORK/tmpdir dead=999999999
+	mkdir -p "$tmp/kvmcheck.$dead.aaaaaa" "$tmp/kvmcheck.1.bbbbbb" "$tmp/other.$dead.cccccc"
+	touch "$tmp/kvmcheck.$dead.aaaaaa/guest.asm"
+	TMPDIR=$tmp kvmcheck --backend emu --no-reports cases/hello.yaml
+	check "a dead run's working folder is removed" [ ! -e "$tmp/kvmcheck.$dead.aaaaaa" ]
+	check "a live process's working folder is kept" [ -d "$tmp/kvmcheck.1.bbbbbb" ]
+	check "a folder not named as kvmcheck's is kept" [ -d "$tmp/other.$dead.cccccc" ]
+}
+
 kvm_works() {
 	"$KVMCHECK" --backend kvm --no-reports cases/hello.yaml >/dev/null 2>&1
 }
@@ -218,6 +410,16 @@ test_bundled_cases emu
 test_failing_cases emu
 test_report_command emu cases 0
 test_report_command emu tests/failing 1
+test_jobs emu cases
+test_jobs emu tests/failing
+test_interrupt INT 130
+test_interrupt TERM 143
+test_interrupt HUP 129
+test_sigkill
+test_shards emu
+test_selection
+test_concurrent_reports
+test_stale_workdirs
 if kvm_works; then
 	test_bundled_cases kvm
 	test_failing_cases kvm

@@ -147,7 +147,7 @@ static bool may_abort_unicorn(const uint8_t *data, size_t size)
 static bool outcome_is_runtime(enum outcome o)
 {
 	return o == OUTCOME_HLT || o == OUTCOME_SHUTDOWN || o == OUTCOME_TIMEOUT || o == OUTCOME_MAX_EXITS ||
-	       o == OUTCOME_OUTPUT_LIMIT || o == OUTCOME_ERROR;
+	       o == OUTCOME_OUTPUT_LIMIT || o == OUTCOME_ERROR || o == OUTCOME_EXIT; /* the exit port, 0xf4 */
 }
 
 static void check_budgets(const struct run_result *r)

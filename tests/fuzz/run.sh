@@ -41,7 +41,8 @@ harness_sources() {
 
 build() {
 	target=$1
-	srcs=$(harness_sources)
+	# and the firmware's image, which the Makefile assembles and generates
+	srcs="$(harness_sources) build/gen/firmware_image.c"
 	pkgs=${PKGS:-yaml-0.1 libxml-2.0 unicorn}
 	# shellcheck disable=SC2046,SC2086 # the lists are meant to be split
 	$CC $CFLAGS $(pkg-config --cflags $pkgs) "tests/fuzz/fuzz_$target.c" $srcs \
@@ -158,6 +159,7 @@ report() {
 }
 
 mkdir -p "$OUT"
+make --no-print-directory build/gen/firmware_image.c >/dev/null
 for target in $TARGETS; do
 	if ! build "$target"; then
 		echo "fuzz: cannot build fuzz_$target (clang -fsanitize=fuzzer needs libclang-rt-14-dev)" >&2

@@ -493,6 +493,22 @@ static void check_ud(struct guest *g)
 	cr_assert_eq(state_of(g).rip, LOAD + 15);
 }
 
+/* The #GP handler reported the ip the CPU pushed: 16 bits of it. */
+static void check_gp_at_ip_0(struct guest *g)
+{
+	cr_assert_eq(g->rec.count, 2);
+	cr_assert_eq(g->rec.exits[0].value, 0, "pushed ip %#x: ip 0x10000 wrapped to 16 bits", g->rec.exits[0].value);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
+}
+
+static void check_gp_at_ip_ffff(struct guest *g)
+{
+	cr_assert_eq(g->rec.count, 2);
+	cr_assert_eq(g->rec.exits[0].value, 0xffff, "pushed ip %#x", g->rec.exits[0].value);
+	cr_assert_eq(state_of(g).gpr[GPR_EAX] & 0xffff, 0xffff, "the straddling mov must not have run");
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
+}
+
 static void check_int6(struct guest *g)
 {
 	cr_assert_eq(g->rec.count, 2);
@@ -527,6 +543,18 @@ static void check_unmapped_fetch(struct guest *g)
 {
 	cr_assert_eq(g->rec.count, 1);
 	check_unmapped(g, "unmapped memory fetch at 0x00100010");
+}
+
+/* Hosts whose KVM runs real mode through its instruction emulator cannot
+ * run fsin; hosts with unrestricted guest run it. Either way no bare
+ * "suberror 1": the place, the bytes and what to do instead. */
+static void check_fsin_runs_or_is_named(struct guest *g)
+{
+	if (last_exit(g)->kind == VM_EXIT_HLT)
+		return;
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_ERROR);
+	cr_assert_str_eq(last_exit(g)->reason, "this host's KVM cannot execute the instruction at 0000:1000 in real mode "
+			 "(bytes d9 fe f4 00 00 00); try --backend emu");
 }
 
 static void check_frame_past_ram(struct guest *g)
@@ -703,6 +731,20 @@ static const struct guest_row rows[] = {
 	  "  ud2\n  hlt\n"
 	  "isr:\n  call report\n  mov bp, sp\n  add word [bp], 2\n  iret\n" REPORT_FRAME,
 	  NULL, NULL, check_ud },
+	/* The most common student bug: no hlt. The CPU raises #GP when ip
+	 * passes the end of the 64 KiB code segment, not at 0x10000 of RAM. */
+	{ "ip_past_the_end_of_the_code_segment_raises_gp", ON_BOTH,
+	  IVT_SET(13, isr)
+	  "  jmp 0:0xfff0\n"
+	  "isr:\n  mov bp, sp\n  mov ax, [bp]\n  out 0x80, ax\n  hlt\n"
+	  "  times 0xfff0 - 0x1000 - ($ - $$) db 0\n  times 16 nop\n  hlt\n",
+	  NULL, NULL, check_gp_at_ip_0 },
+	{ "instruction_straddling_the_code_segment_end_raises_gp", ON_BOTH,
+	  IVT_SET(13, isr)
+	  "  mov bx, 0xffff\n  jmp 0:0xfff0\n"
+	  "isr:\n  mov bp, sp\n  mov ax, [bp]\n  out 0x80, ax\n  mov ax, bx\n  hlt\n"
+	  "  times 0xfff0 - 0x1000 - ($ - $$) db 0\n  times 15 nop\n  db 0xb8\n",
+	  NULL, NULL, check_gp_at_ip_ffff },
 	{ "int_6_is_a_software_interrupt_not_a_fault", ON_BOTH,
 	  IVT_SET(6, isr)
 	  "  int 6\n  hlt\n"
@@ -735,6 +777,9 @@ static const struct guest_row rows[] = {
 	{ "unmapped_fetch_is_an_error_with_the_address", ON_EMU,
 	  "  jmp 0xffff:0x0020\n",
 	  NULL, NULL, check_unmapped_fetch },
+	{ "an_instruction_kvm_cannot_emulate_is_named_with_its_bytes", ON_BOTH,
+	  "  fsin\n  hlt\n",
+	  NULL, NULL, check_fsin_runs_or_is_named },
 	{ "interrupt_frame_pushed_to_unmapped_memory_is_an_error", ON_BOTH,
 	  "  int3\n",
 	  with_stack_past_ram, NULL, check_frame_past_ram },

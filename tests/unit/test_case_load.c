@@ -396,10 +396,10 @@ Test(case_load_errors, unknown_key)
 {
 	assert_rejected("source: hlt\nbogus: 1\n",
 			"t.yaml:2:1: unknown key 'bogus' in a case (known: name, guest, source, input, expect, "
-			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler)");
+			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler, preset, firmware, drive, args, mode)");
 	assert_rejected("source: hlt\nName: x\n",
 			"t.yaml:2:1: unknown key 'Name' in a case (known: name, guest, source, input, expect, "
-			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler)");
+			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler, preset, firmware, drive, args, mode)");
 }
 
 Test(case_load_errors, unknown_key_in_expect)
@@ -408,7 +408,7 @@ Test(case_load_errors, unknown_key_in_expect)
 			"expect:\n"
 			"  exit: hlt\n"
 			"  output: x\n",
-			"t.yaml:4:3: unknown key 'output' in 'expect' (known: serial, registers, exit, "
+			"t.yaml:4:3: unknown key 'output' in 'expect' (known: serial, registers, exit, exit_code, console, screen, "
 			"serial_contains, serial_matches, compare, flags)");
 }
 
@@ -474,28 +474,28 @@ Test(case_load_errors, unknown_register)
 {
 	assert_rejected("source: hlt\nregisters:\n  ax: 1\n  xx: 1\n",
 			"t.yaml:4:3: unknown register 'xx' (known: al..bh, ax..di, eax..edi, ip, eip, flags, eflags, "
-			"cs, ds, es, fs, gs, ss)");
-	assert_rejected("source: hlt\nexpect: {registers: {rax: 1}}\n",
-			"t.yaml:2:22: unknown register 'rax' (known: al..bh, ax..di, eax..edi, ip, eip, flags, eflags, "
-			"cs, ds, es, fs, gs, ss)");
+			"cs, ds, es, fs, gs, ss, rax..rdi, r8..r15, rip, rflags, cr0, cr3, cr4, efer)");
+	assert_rejected("source: hlt\nexpect: {registers: {rbx8: 1}}\n",
+			"t.yaml:2:22: unknown register 'rbx8' (known: al..bh, ax..di, eax..edi, ip, eip, flags, eflags, "
+			"cs, ds, es, fs, gs, ss, rax..rdi, r8..r15, rip, rflags, cr0, cr3, cr4, efer)");
 	assert_rejected("source: hlt\nregisters: {averyveryverylongname: 1}\n",
 			"t.yaml:2:13: unknown register 'averyveryverylongnam' (known: al..bh, ax..di, eax..edi, ip, "
-			"eip, flags, eflags, cs, ds, es, fs, gs, ss)");
+			"eip, flags, eflags, cs, ds, es, fs, gs, ss, rax..rdi, r8..r15, rip, rflags, cr0, cr3, cr4, efer)");
 }
 
 Test(case_load_errors, unknown_exit)
 {
 	assert_rejected("source: hlt\nexpect: {exit: halt}\n",
-			"t.yaml:2:16: unknown exit 'halt' (hlt, shutdown, timeout, max_exits or output_limit)");
+			"t.yaml:2:16: unknown exit 'halt' (hlt, shutdown, timeout, max_exits, output_limit or exit)");
 	/* Outcomes the harness reports, but that no case may expect. */
 	assert_rejected("source: hlt\nexpect: {exit: error}\n",
-			"t.yaml:2:16: unknown exit 'error' (hlt, shutdown, timeout, max_exits or output_limit)");
+			"t.yaml:2:16: unknown exit 'error' (hlt, shutdown, timeout, max_exits, output_limit or exit)");
 	assert_rejected("source: hlt\nexpect: {exit: assemble_error}\n",
-			"t.yaml:2:16: unknown exit 'assemble_error' (hlt, shutdown, timeout, max_exits or output_limit)");
+			"t.yaml:2:16: unknown exit 'assemble_error' (hlt, shutdown, timeout, max_exits, output_limit or exit)");
 	assert_rejected("source: hlt\nexpect: {exit: case_error}\n",
-			"t.yaml:2:16: unknown exit 'case_error' (hlt, shutdown, timeout, max_exits or output_limit)");
+			"t.yaml:2:16: unknown exit 'case_error' (hlt, shutdown, timeout, max_exits, output_limit or exit)");
 	assert_rejected("source: hlt\nexpect: {exit: HLT}\n",
-			"t.yaml:2:16: unknown exit 'HLT' (hlt, shutdown, timeout, max_exits or output_limit)");
+			"t.yaml:2:16: unknown exit 'HLT' (hlt, shutdown, timeout, max_exits, output_limit or exit)");
 }
 
 Test(case_load_errors, both_guest_and_source)
@@ -652,7 +652,7 @@ Test(case_load_errors, first_problem_wins)
 {
 	assert_rejected("max_exits: 0\nbogus: 1\nsource: hlt\n",
 			"t.yaml:2:1: unknown key 'bogus' in a case (known: name, guest, source, input, expect, "
-			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler)");
+			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler, preset, firmware, drive, args, mode)");
 }
 
 Test(case_load_errors, bad_documents_do_not_stop_later_ones)
@@ -865,4 +865,59 @@ Test(case_load_errors, empty_document)
 {
 	load_text("t.yaml", "---\n---\nsource: hlt\n", 2);
 	cr_assert_str_eq(list.items[0].error, "t.yaml:1:1: empty document: a case needs at least 'guest' or 'source'");
+}
+
+/* ------------------------------------------------------------ modes */
+
+Test(case_load, mode_defaults_to_real)
+{
+	cr_assert_eq(load_one("source: hlt\n")->mode, X86_MODE_REAL);
+}
+
+Test(case_load, mode_names)
+{
+	static const struct { const char *text; enum x86_mode mode; } rows[] = {
+		{ "source: hlt\nmode: real\n", X86_MODE_REAL },
+		{ "source: hlt\nmode: protected\n", X86_MODE_PROTECTED },
+		{ "source: hlt\nmode: long\n", X86_MODE_LONG },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		case_list_free(&list);
+		cr_assert_eq(load_one(rows[i].text)->mode, rows[i].mode, "%s", rows[i].text);
+	}
+}
+
+Test(case_load, long_mode_takes_64_bit_registers_and_linear_load_addresses)
+{
+	const struct test_case *c = load_one("source: hlt\nmode: long\nload_address: 0x200000\nmemory: 0x400000\n"
+					     "registers: {rax: 0x1122334455667788, r15: 1, rip: 0x200010}\n"
+					     "expect: {registers: {rax: 0xffffffffffffffff, cr0: 0x80000011, efer: 0x500}}\n");
+	cr_assert_eq(find_reg(&c->initial_regs, "rax")->value, 0x1122334455667788u);
+	cr_assert_eq(find_reg(&c->expect_regs, "rax")->value, UINT64_MAX);
+	struct cpu_state s;
+	case_initial_state(c, &s);
+	cr_assert_eq(s.rip, 0x200010u);
+	cr_assert_eq(s.seg[SEG_CS].selector, 0);
+	cr_assert_eq(s.gpr[GPR_R15], 1u);
+}
+
+Test(case_load_errors, mode_problems)
+{
+	static const struct { const char *text, *error; } rows[] = {
+		{ "source: hlt\nmode: unreal\n", "t.yaml:2:7: unknown mode 'unreal' (real, protected or long)" },
+		{ "source: hlt\nmode: [long]\n", "t.yaml:2:7: 'mode' must be a scalar, not a list" },
+		{ "source: hlt\nmode: long\nmemory: 0x10000\n",
+		  "t.yaml:3:9: long mode needs at least 98304 bytes of 'memory' for its tables" },
+		{ "source: hlt\nmode: protected\nregisters: {ds: 0x10}\n",
+		  "t.yaml:3:13: 'ds' is loaded from the GDT protected mode sets up, not by the case" },
+		{ "source: hlt\nregisters: {cr0: 1}\n", "t.yaml:2:13: 'cr0' is set by 'mode' (real), not by the case" },
+		{ "source: hlt\nmode: long\nregisters: {efer: 0}\n",
+		  "t.yaml:3:13: 'efer' is set by 'mode' (long), not by the case" },
+		{ "source: hlt\nmode: protected\nregisters: {rax: 0x100000000}\n",
+		  "t.yaml:3:13: 'rax' 0x100000000 needs 64 bits, which only long mode has" },
+		{ "source: hlt\nregisters: {rip: 0x10000}\n",
+		  "t.yaml:2:18: 'rip' 0x10000 is beyond the 64 KiB of a real-mode segment" },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		assert_rejected(rows[i].text, rows[i].error);
 }

@@ -84,7 +84,7 @@ Test(regs_view, lookup_ignores_case)
 
 Test(regs_view, unknown_names_are_refused)
 {
-	static const char *const bad[] = { "", "a", "axx", "r8", "rax", "xmm0", "al ", " al", "e", "eipx", "cr0" };
+	static const char *const bad[] = { "", "a", "axx", "r16", "r8x", "xmm0", "al ", " al", "e", "eipx", "cr1", "cr2", "msr" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct reg_ref ref = { .width = -1 };
 		cr_assert_not(reg_lookup(bad[i], &ref), "'%s' should not be a register", bad[i]);
@@ -189,4 +189,39 @@ Test(regs_view, help_lists_the_names)
 	cr_assert_not_null(help);
 	cr_assert_not_null(strstr(help, "eflags"));
 	cr_assert_not_null(strstr(help, "eax"));
+}
+
+Test(regs_view, sixty_four_bit_names_and_control_registers)
+{
+	static const struct { const char *name; int kind, index, width; } table[] = {
+		{ "rax", REG_GPR, GPR_EAX, 64 }, { "rdi", REG_GPR, GPR_EDI, 64 }, { "r8", REG_GPR, GPR_R8, 64 },
+		{ "R15", REG_GPR, GPR_R15, 64 }, { "rip", REG_EIP, 0, 64 },       { "rflags", REG_EFLAGS, 0, 64 },
+		{ "cr0", REG_CR0, 0, 64 },       { "cr3", REG_CR3, 0, 64 },       { "cr4", REG_CR4, 0, 64 },
+		{ "efer", REG_EFER, 0, 64 },
+	};
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		struct reg_ref r = ref_of(table[i].name);
+		cr_assert_eq((int)r.kind, table[i].kind, "%s kind", table[i].name);
+		cr_assert_eq(r.index, table[i].index, "%s index", table[i].name);
+		cr_assert_eq(r.width, table[i].width, "%s width", table[i].name);
+	}
+	cr_assert(reg_is_control(ref_of("efer")));
+	cr_assert_not(reg_is_control(ref_of("rax")));
+	cr_assert_eq(reg_max(ref_of("rax")), UINT64_MAX);
+	cr_assert_eq(reg_max(ref_of("eax")), 0xffffffffu);
+}
+
+Test(regs_view, sixty_four_bit_views_share_the_register)
+{
+	struct cpu_state s;
+	cpu_state_reset(&s);
+	reg_set(&s, ref_of("rax"), 0x1122334455667788u);
+	cr_assert_eq(reg_get(&s, ref_of("eax")), 0x55667788u);
+	cr_assert_eq(reg_get(&s, ref_of("rax")), 0x1122334455667788u);
+	reg_set(&s, ref_of("eax"), 0xaabbccdd);
+	cr_assert_eq(s.gpr[GPR_EAX], 0x11223344aabbccddu, "a 32-bit set leaves the top half (the CPU's zeroing is the guest's)");
+	s.cr0 = 0x80000011;
+	s.efer = 0x500;
+	cr_assert_eq(reg_get(&s, ref_of("cr0")), 0x80000011u);
+	cr_assert_eq(reg_get(&s, ref_of("efer")), 0x500u);
 }

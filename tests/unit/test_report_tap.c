@@ -554,6 +554,20 @@ Test(report_html, long_output_is_windowed_then_whole)
 	free(html);
 }
 
+/* A case an interrupted run never reached is "not run", not an error. */
+Test(report_html, skipped_cases_are_counted_apart)
+{
+	struct fixture f;
+	fixture_init(&f);
+	fixture_add(&f, "cases/a.yaml", 0, "ran", VERDICT_ERROR, "", 0);
+	fixture_add(&f, "cases/a.yaml", 1, "never ran", VERDICT_SKIP, "", 0);
+	char *html = render(&f, WRITE_HTML, NULL);
+	cr_assert_not_null(strstr(html, "<span class=\"error\">1 errors</span>"), "%s", html);
+	cr_assert_not_null(strstr(html, "<span class=\"skip\">1 not run</span>"), "%s", html);
+	cr_assert_not_null(strstr(html, "<td class=\"skip\">skip</td>"), "%s", html);
+	free(html);
+}
+
 /* ---- parity record ---- */
 
 Test(report_results, line_format)
@@ -581,4 +595,56 @@ Test(report_results, line_format)
 			 "es=0000 cs=f000 ss=0000 ds=0000 fs=0000 gs=0001\n"
 			 "cases/c.yaml:0\tcase_error\t0\t-\t-\n");
 	free(text);
+}
+
+/* ---- TAP in parts, as a run streams it ---- */
+
+/* Head, each point, tail: what a run prints as cases finish. */
+static char *render_tap_parts(const struct fixture *f, const struct render_options *opt)
+{
+	struct record rec;
+	cr_assert_eq(record_build(&f->rep, &rec), 0);
+	FILE *tmp = tmpfile();
+	cr_assert_not_null(tmp);
+	cr_assert_eq(report_tap_head(&rec, tmp), 0);
+	for (size_t i = 0; i < rec.count; i++)
+		cr_assert_eq(report_tap_point(&rec.cases[i], i + 1, tmp, opt), 0);
+	cr_assert_eq(report_tap_tail(&rec, tmp, opt), 0);
+	record_free(&rec);
+	fflush(tmp);
+	char *text = file_slurp(tmp);
+	fclose(tmp);
+	return text;
+}
+
+Test(tap_stream, the_parts_make_the_whole_report)
+{
+	static const struct render_options opts[] = { {0}, { .verbose = true }, { .tap_timing = true } };
+	struct fixture f;
+	fixture_init(&f);
+	fixture_add(&f, "a.yaml", 0, "passes", VERDICT_PASS, "hi", 2);
+	size_t fail = fixture_add(&f, "a.yaml", 1, "fails", VERDICT_FAIL, "hx", 2);
+	fixture_expect_output(&f, fail, "hi", 1);
+	fixture_add(&f, "b.yaml", 0, "errs", VERDICT_ERROR, "", 0);
+	fixture_add(&f, "b.yaml", 1, "skipped # not", VERDICT_SKIP, "", 0);
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		char *whole = render(&f, WRITE_TAP, &opts[i]);
+		char *parts = render_tap_parts(&f, &opts[i]);
+		cr_assert_str_eq(parts, whole, "options %zu", i);
+		free(whole);
+		free(parts);
+	}
+}
+
+Test(tap_stream, a_case_not_run_is_a_skip_without_diagnostics)
+{
+	struct fixture f;
+	fixture_init(&f);
+	size_t i = fixture_add(&f, "a.yaml", 0, "spins # long", VERDICT_SKIP, "", 0);
+	f.results[i].outcome = OUTCOME_NOT_RUN;
+	snprintf(f.verdicts[i].reason, sizeof(f.verdicts[i].reason), "interrupted");
+	char *tap = render_tap(&f, true);
+	cr_assert_str_eq(tap, "TAP version 13\n# kvmcheck 1.2.3, backend emu\n1..1\n"
+			      "ok 1 - spins \\# long # SKIP interrupted\n");
+	free(tap);
 }

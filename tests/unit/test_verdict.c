@@ -486,7 +486,7 @@ Test(verdict_checks, kinds_have_names_and_a_place_in_reports)
 		cr_assert((info->field != NULL) != (info->group != NULL), "%s: a field or a group, not both", info->name);
 	}
 	enum check_kind none;
-	cr_assert_not(check_kind_parse("screen", &none));
+	cr_assert_not(check_kind_parse("pixels", &none));
 	cr_assert_null(check_kind_info(CHECK_KIND_COUNT));
 }
 

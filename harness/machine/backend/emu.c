@@ -13,6 +13,9 @@
  *   - uc_emu_stop() from an I/O hook only takes effect at the end of the
  *     translated block, so once the handler says stop, later I/O in that
  *     block is ignored rather than served.
+ *   - it fetches real-mode code past the end of the 64 KiB code segment:
+ *     a code hook on the segment's last bytes raises #GP as the CPU does
+ *     (on_limit_code).
  * Every stop here comes from uc_emu_stop at a block boundary or from an
  * exception, never from a code hook or an instruction count, so Unicorn's
  * 16-bit bug of leaving a linear address in EIP after such stops does not
@@ -44,6 +47,9 @@
 #define VECTOR_UD 6
 #define VECTOR_GP 13
 
+#define REAL_SEGMENT_SIZE 0x10000u
+#define MAX_INSN_LENGTH 15u
+
 #define OPCODE_INT3 0xcc
 #define OPCODE_INT 0xcd
 #define OPCODE_INTO 0xce
@@ -53,6 +59,7 @@
 struct pending_interrupt {
 	bool set;
 	bool from_ud_hook;   /* #UD arrives with eip at the instruction, even for `int 6` */
+	bool fault;          /* raised here (a limit check): eip is the faulting instruction */
 	uint8_t vector;
 	uint32_t eip;        /* Unicorn's eip when it reported the interrupt */
 };
@@ -75,6 +82,11 @@ struct vm {
 	struct pending_interrupt pending;
 	struct unmapped_access unmapped;
 	enum x86_mode mode;   /* fixed by uc_open */
+	uc_hook limit_hook;   /* the code segment's last bytes, real mode only */
+	bool limit_hook_set;
+	bool limit_wanted;    /* set_state loaded real mode: hook at the first run */
+	uint16_t limit_cs;
+	bool firmware;        /* no limit hook: see emu_firmware_present */
 	struct x86_segment segments[SEG_COUNT];  /* as set_state loaded them */
 };
 
@@ -479,6 +491,42 @@ static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int s
 	return false;
 }
 
+/* Real mode's code segment ends at offset 0xffff: an instruction that
+ * starts beyond it or runs past it raises #GP, where Unicorn would fetch
+ * on into the next 64 KiB. A hook on the last bytes of the segment (and the
+ * first beyond it) runs only there, though its presence slows translated
+ * code somewhat (README, Parity); the stop it asks for comes before the
+ * instruction runs. */
+static void on_limit_code(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+	struct vm *vm = user;
+	uint32_t cs = 0;
+	if (muted(vm) || reg_read(uc, UC_X86_REG_CS, &cs) != UC_ERR_OK)
+		return;
+	uint64_t offset = address - linear((uint16_t)cs, 0);
+	if (address < linear((uint16_t)cs, 0) || offset + size <= REAL_SEGMENT_SIZE)
+		return;
+	vm->pending = (struct pending_interrupt){
+		.set = true, .fault = true, .vector = VECTOR_GP, .eip = (uint32_t)offset,
+	};
+	uc_emu_stop(uc);
+}
+
+/* Follows cs as set_state loaded it; a guest that far-jumps elsewhere is
+ * checked where it started (see README, Parity). */
+static uc_err hook_code_limit(struct vm *vm, uint16_t cs)
+{
+	if (vm->limit_hook_set) {
+		uc_hook_del(vm->uc, vm->limit_hook);
+		vm->limit_hook_set = false;
+	}
+	uint64_t end = linear(cs, 0) + REAL_SEGMENT_SIZE;
+	uc_err e = uc_hook_add(vm->uc, &vm->limit_hook, UC_HOOK_CODE, (void *)on_limit_code, vm,
+			       end - MAX_INSN_LENGTH, end + MAX_INSN_LENGTH - 1);
+	vm->limit_hook_set = e == UC_ERR_OK;
+	return e;
+}
+
 static uc_err add_hooks(struct vm *vm)
 {
 	uc_hook h;
@@ -533,6 +581,8 @@ static void return_points(struct vm *vm, uint16_t cs, uint16_t *return_ip, uint1
 	uint16_t ip = (uint16_t)p->eip;
 	*return_ip = ip;
 	*fault_ip = ip;
+	if (p->fault)
+		return;
 	if (p->from_ud_hook) {
 		if (is_int6_at(vm, cs, ip))
 			*return_ip = (uint16_t)(ip + 2);
@@ -690,6 +740,10 @@ static int emu_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 	vm->stop_requested = false;
 	vm->unmapped.hit = false;
 	vm->pending.set = false;
+	if (vm->limit_wanted && !vm->firmware && !vm->limit_hook_set && hook_code_limit(vm, vm->limit_cs) != UC_ERR_OK) {
+		set_err(err, err_len, "emu: cannot hook the end of the code segment");
+		return -1;
+	}
 	for (;;) {
 		uint64_t begin;
 		uc_err e = start_address(vm, &begin);
@@ -781,6 +835,8 @@ static int emu_create(struct vm **out, uint8_t *mem, size_t mem_size, enum x86_m
 static int emu_set_state(struct vm *vm, const struct cpu_state *state, char *err, size_t err_len)
 {
 	uc_err e = write_state(vm, state);
+	vm->limit_wanted = vm->mode == X86_MODE_REAL;
+	vm->limit_cs = state->seg[SEG_CS].selector;
 	if (e != UC_ERR_OK) {
 		set_err(err, err_len, "emu: setting registers: %s", uc_strerror(e));
 		return -1;
@@ -805,6 +861,14 @@ static void emu_kick(struct vm *vm)
 	uc_emu_stop(vm->uc);
 }
 
+/* A code hook, once added, changes where Unicorn leaves eip after an I/O
+ * stop, which the firmware's reports rely on: with firmware the hook is
+ * never added. */
+static void emu_firmware_present(struct vm *vm)
+{
+	vm->firmware = true;
+}
+
 static void emu_destroy(struct vm *vm)
 {
 	if (vm == NULL)
@@ -822,4 +886,5 @@ const struct backend_ops backend_emu = {
 	.run = emu_run,
 	.kick = emu_kick,
 	.destroy = emu_destroy,
+	.firmware_present = emu_firmware_present,
 };

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "machine/backend.h"
+#include "x86/cpuid.h"
 
 /* Intel without unrestricted guest needs three pages for real mode's TSS;
  * put them where no case's RAM reaches. */
@@ -23,6 +24,8 @@ struct vm {
 	struct kvm_run *run;
 	size_t run_size;
 	bool io_pending;            /* the last exit still needs KVM_RUN to complete */
+	const uint8_t *mem;         /* guest RAM, to show an instruction KVM could not run */
+	size_t mem_size;
 	volatile sig_atomic_t kicked;
 };
 
@@ -105,9 +108,23 @@ static struct {
 } supported_cpuid;
 static bool supported_cpuid_known;
 
-/* KVM refuses EFER.LME unless the vCPU's CPUID has long mode: give it the
- * host's. Only long mode asks, so what CPUID returns to a real-mode guest
- * stays as it always was. */
+static const struct cpuid_leaf *supported_leaf(void *ctx, uint32_t function, uint32_t index)
+{
+	static struct cpuid_leaf found;
+	(void)ctx;
+	for (uint32_t i = 0; i < supported_cpuid.header.nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &supported_cpuid.entries[i];
+		if (e->function == function && e->index == index) {
+			found = (struct cpuid_leaf){ function, index, e->eax, e->ebx, e->ecx, e->edx };
+			return &found;
+		}
+	}
+	return NULL;
+}
+
+/* Every vCPU gets kvmcheck's CPU model (x86/cpuid.h), so that CPUID says
+ * on kvm what it says on emu; without any CPUID, KVM would also refuse
+ * EFER.LME, and a guest could not switch to long mode. */
 static int kvm_set_cpuid(struct vm *vm)
 {
 	if (!supported_cpuid_known) {
@@ -116,7 +133,21 @@ static int kvm_set_cpuid(struct vm *vm)
 			return -1;
 		supported_cpuid_known = true;
 	}
-	return kvm_ioctl(vm->vcpu_fd, KVM_SET_CPUID2, (unsigned long)&supported_cpuid);
+	struct cpuid_leaf leaves[CPUID_MAX_ENTRIES];
+	size_t count = cpuid_model_filter(supported_leaf, NULL, leaves, CPUID_MAX_ENTRIES);
+	static struct {
+		struct kvm_cpuid2 header;
+		struct kvm_cpuid_entry2 entries[CPUID_MAX_ENTRIES];
+	} model;
+	memset(&model, 0, sizeof(model));
+	model.header.nent = (uint32_t)count;
+	for (size_t i = 0; i < count; i++)
+		model.entries[i] = (struct kvm_cpuid_entry2){
+			.function = leaves[i].function, .index = leaves[i].index,
+			.eax = leaves[i].eax, .ebx = leaves[i].ebx, .ecx = leaves[i].ecx, .edx = leaves[i].edx,
+			.flags = leaves[i].function == 7 ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0,
+		};
+	return kvm_ioctl(vm->vcpu_fd, KVM_SET_CPUID2, (unsigned long)&model);
 }
 
 static int kvm_create(struct vm **out, uint8_t *mem, size_t mem_size, enum x86_mode mode,
@@ -131,6 +162,8 @@ static int kvm_create(struct vm **out, uint8_t *mem, size_t mem_size, enum x86_m
 		return -1;
 	}
 	vm->vcpu_fd = -1;
+	vm->mem = mem;
+	vm->mem_size = mem_size;
 	vm->vm_fd = kvm_ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
 		return kvm_fail(vm, "KVM_CREATE_VM", err, err_len);
@@ -147,7 +180,8 @@ static int kvm_create(struct vm **out, uint8_t *mem, size_t mem_size, enum x86_m
 	vm->vcpu_fd = kvm_ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
 	if (vm->vcpu_fd < 0)
 		return kvm_fail(vm, "KVM_CREATE_VCPU", err, err_len);
-	if (mode == X86_MODE_LONG && kvm_set_cpuid(vm) < 0)
+	(void)mode;
+	if (kvm_set_cpuid(vm) < 0)
 		return kvm_fail(vm, "KVM_SET_CPUID2", err, err_len);
 	vm->run_size = (size_t)kvm_run_size;
 	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
@@ -292,7 +326,35 @@ static int kvm_get_state(struct vm *vm, struct cpu_state *state, char *err, size
 	return 0;
 }
 
-static void kvm_exit_error(struct vm_exit *exit, const struct kvm_run *run)
+#define INSN_BYTES_SHOWN 6
+
+/* KVM's instruction emulator (used for real mode on hosts without
+ * unrestricted guest, and for MMIO) gives up on instructions it does not
+ * know: name the place and the bytes, and say what to do, rather than
+ * hand the student a bare suberror. */
+static void kvm_emulation_failure(const struct vm *vm, struct vm_exit *exit)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0) {
+		snprintf(exit->reason, sizeof(exit->reason), "this host's KVM cannot execute the guest's next "
+			 "instruction (KVM internal error, suberror 1); try --backend emu");
+		return;
+	}
+	struct cpu_state state = {0};
+	state.cr0 = sregs.cr0;
+	state.efer = sregs.efer;
+	uint64_t at = sregs.cs.base + regs.rip;
+	char bytes[INSN_BYTES_SHOWN * 3 + 1] = "";
+	size_t len = 0;
+	for (int i = 0; i < INSN_BYTES_SHOWN && at + (uint64_t)i < vm->mem_size; i++)
+		len += (size_t)snprintf(bytes + len, sizeof(bytes) - len, "%s%02x", i ? " " : "", vm->mem[at + i]);
+	snprintf(exit->reason, sizeof(exit->reason), "this host's KVM cannot execute the instruction at %04x:%04llx "
+		 "in %s mode (bytes %s); try --backend emu", sregs.cs.selector, (unsigned long long)regs.rip,
+		 x86_mode_name(x86_mode_of(&state)), bytes[0] ? bytes : "outside RAM");
+}
+
+static void kvm_exit_error(const struct vm *vm, struct vm_exit *exit, const struct kvm_run *run)
 {
 	exit->kind = VM_EXIT_ERROR;
 	switch (run->exit_reason) {
@@ -305,6 +367,10 @@ static void kvm_exit_error(struct vm_exit *exit, const struct kvm_run *run)
 			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
+		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
+			kvm_emulation_failure(vm, exit);
+			break;
+		}
 		snprintf(exit->reason, sizeof(exit->reason), "KVM internal error (suberror %u)",
 			 run->internal.suberror);
 		break;
@@ -337,7 +403,7 @@ static bool kvm_decode_exit(struct vm *vm, struct vm_exit *exit)
 	default:
 		/* An MMIO exit is left pending on purpose: the registers then show
 		 * the instruction that touched unmapped memory. */
-		kvm_exit_error(exit, run);
+		kvm_exit_error(vm, exit, run);
 		return true;
 	}
 }

@@ -13,6 +13,7 @@
 #include "machine/guest_ram.h"
 
 struct doorbell_table;
+struct firmware_config;
 
 /* What a device may use of the machine it is plugged into; it all lives as
  * long as the run. */
@@ -21,7 +22,9 @@ struct device_env {
 	const struct bytes *input;             /* the case's serial input, or NULL */
 	struct output_sink *output;            /* the case's serial output */
 	struct guest_ram ram;
-	const struct doorbell_table *services; /* firmware services, or NULL: no firmware */
+	const struct doorbell_table *services; /* doorbell services of the run's own, or NULL */
+	struct output_sink *console;           /* the firmware's character output */
+	const struct firmware_config *firmware; /* the BIOS/DOS firmware the case asks for */
 };
 
 struct device_type {

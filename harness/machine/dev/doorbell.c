@@ -15,12 +15,6 @@ static const size_t block_order[] = {
 _Static_assert(DOORBELL_IN_OFFSET + 4 * BLOCK_REGS == DOORBELL_OUT_OFFSET, "in is ten u32");
 _Static_assert(DOORBELL_OUT_OFFSET + 4 * BLOCK_REGS == DOORBELL_BLOCK_SIZE, "out is ten u32");
 
-struct doorbell {
-	const struct doorbell_table *table;
-	struct guest_ram ram;
-	struct output_sink *output;
-};
-
 /* The block is little-endian whatever the host is. */
 static uint32_t le32(const uint8_t *p)
 {
@@ -146,16 +140,21 @@ static int doorbell_pio_read(void *ctx, uint16_t port, uint8_t *data, uint8_t le
 	return 0;
 }
 
+int doorbell_claim(struct doorbell *db, struct pio_bus *bus, const struct doorbell_table *table,
+		   struct guest_ram ram, struct output_sink *output, char *err, size_t err_len)
+{
+	*db = (struct doorbell){ .table = table, .ram = ram, .output = output };
+	struct pio_device dev = { .name = "doorbell", .base = DOORBELL_PORT, .len = DOORBELL_PORTS,
+				  .read = doorbell_pio_read, .write = doorbell_pio_write, .ctx = db,
+				  .firmware = true };
+	return pio_register(bus, &dev, err, err_len);
+}
+
 static int doorbell_attach(void *state, const struct device_env *env, char *err, size_t err_len)
 {
 	if (!env->services)
 		return 0;
-	struct doorbell *db = state;
-	*db = (struct doorbell){ .table = env->services, .ram = env->ram, .output = env->output };
-	struct pio_device dev = { .name = "doorbell", .base = DOORBELL_PORT, .len = DOORBELL_PORTS,
-				  .read = doorbell_pio_read, .write = doorbell_pio_write, .ctx = db,
-				  .firmware = true };
-	return pio_register(env->bus, &dev, err, err_len);
+	return doorbell_claim(state, env->bus, env->services, env->ram, env->output, err, err_len);
 }
 
 const struct device_type doorbell_device = {

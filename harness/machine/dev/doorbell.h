@@ -45,7 +45,7 @@
 #define DOORBELL_IN_OFFSET 8
 #define DOORBELL_OUT_OFFSET 48
 #define DOORBELL_BLOCK_SIZE 88
-#define DOORBELL_MAX_SERVICES 64
+#define DOORBELL_MAX_SERVICES 256 /* the firmware registers one per interrupt vector */
 
 struct doorbell_regs {
 	uint32_t eax, ebx, ecx, edx, esi, edi, ebp, ds, es, eflags;
@@ -92,6 +92,18 @@ const struct doorbell_service *doorbell_lookup(const struct doorbell_table *tabl
  * stop filled (outcome error for a malformed block or an unknown service). */
 int doorbell_ring(const struct doorbell_table *table, const struct guest_ram *ram, struct output_sink *output,
 		  uint64_t block, struct dev_stop *stop);
+
+/* A doorbell on the port bus: what a ring needs to be served. */
+struct doorbell {
+	const struct doorbell_table *table;
+	struct guest_ram ram;
+	struct output_sink *output;
+};
+
+/* Claims DOORBELL_PORT on bus for table (the firmware device does, with its
+ * own services). Returns 0, or -1 with err filled. */
+int doorbell_claim(struct doorbell *db, struct pio_bus *bus, const struct doorbell_table *table,
+		   struct guest_ram ram, struct output_sink *output, char *err, size_t err_len);
 
 /* The run loop's doorbell (device.h): claims DOORBELL_PORT when
  * env->services is set, nothing otherwise. */

@@ -1,0 +1,170 @@
+/* Unit tests of scheduler.c: every case runs once whatever -j, each with
+ * the result kvmcheck's own process gives it, and a stop ends the run with
+ * no child left. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "run/scheduler.h"
+#include "testutil.h"
+
+/* One of each ending a case can have without a long wait. */
+static const char suite[] =
+	"name: halts\nsource: \"mov al, 'A'\\nmov dx, 0x3f8\\nout dx, al\\nhlt\"\n"
+	"---\nname: times out\nsource: \"jmp $\"\ntimeout_ms: 50\nexpect: {exit: timeout}\n"
+	"---\nname: invalid\nsource: hlt\nbogus: 1\n"
+	"---\nname: does not assemble\nsource: \"not an instruction\"\n"
+	"---\nname: halts again, same source\nsource: \"mov al, 'A'\\nmov dx, 0x3f8\\nout dx, al\\nhlt\"\ninput: x\n"
+	"---\nname: spends its budget\nsource: \"l: out dx, al\\njmp l\"\nmax_exits: 5\nexpect: {exit: max_exits}\n";
+
+struct collected {
+	struct run_result results[16];
+	int calls[16];
+	size_t count;
+};
+
+static void collect(void *ctx, size_t i, struct run_result *r)
+{
+	struct collected *c = ctx;
+	cr_assert_lt(i, 16);
+	c->results[i] = *r;
+	c->calls[i]++;
+	c->count++;
+}
+
+static void collected_free(struct collected *c)
+{
+	for (size_t i = 0; i < 16; i++)
+		run_result_free(&c->results[i]);
+}
+
+static void suite_load(struct case_list *list)
+{
+	*list = (struct case_list){0};
+	cr_assert_eq(case_text_load("suite.yaml", suite, sizeof(suite) - 1, list), 0);
+	cr_assert_eq(list->count, 6);
+}
+
+static struct runner runner_make(bool in_process)
+{
+	struct runner rn = { .backend = &backend_emu, .cache = assembly_cache_new(), .in_process = in_process };
+	runner_options_default(&rn.opt);
+	rn.opt.unsafe_assembler = true; /* confined where the host allows; test_sandbox.c tests that */
+	cr_assert_not_null(rn.cache);
+	return rn;
+}
+
+/* What every -j must give: the results of runner_run_case in this process. */
+static void expected_results(const struct case_list *list, struct run_result *out)
+{
+	struct runner rn = runner_make(true);
+	for (size_t i = 0; i < list->count; i++)
+		runner_run_case(&rn, &list->items[i], &out[i]);
+	assembly_cache_free(rn.cache);
+}
+
+Test(scheduler, every_jobs_count_gives_the_in_process_results)
+{
+	if (!tu_backend_wanted("emu"))
+		cr_skip("emu not wanted here");
+	struct case_list list;
+	suite_load(&list);
+	struct run_result want[6] = {0};
+	expected_results(&list, want);
+	static const unsigned jobs[] = { 1, 2, 3, 8 };
+	for (size_t j = 0; j < sizeof(jobs) / sizeof(jobs[0]); j++) {
+		struct runner rn = runner_make(false);
+		struct collected got = {0};
+		struct scheduler s = { .runner = &rn, .jobs = jobs[j], .wake_fd = -1 };
+		cr_assert_eq(scheduler_run(&s, list.items, list.count, collect, &got), 0);
+		cr_assert_eq(got.count, list.count, "-j %u", jobs[j]);
+		for (size_t i = 0; i < list.count; i++) {
+			cr_assert_eq(got.calls[i], 1, "-j %u case %zu", jobs[j], i);
+			cr_assert_eq(got.results[i].outcome, want[i].outcome, "-j %u case %zu", jobs[j], i);
+			cr_assert_eq(got.results[i].host_fault, want[i].host_fault);
+			cr_assert_eq(got.results[i].output.len, want[i].output.len);
+			if (want[i].output.len)
+				cr_assert_eq(memcmp(got.results[i].output.data, want[i].output.data, want[i].output.len), 0);
+			cr_assert_str_eq(got.results[i].message ? got.results[i].message : "",
+					 want[i].message ? want[i].message : "", "-j %u case %zu", jobs[j], i);
+			if (want[i].outcome != OUTCOME_TIMEOUT)
+				cr_assert_eq(got.results[i].exits, want[i].exits);
+		}
+		/* The children's assemblies came back into the run's cache. */
+		cr_assert_not_null(runner_case_assembly(&rn, &list.items[0]));
+		collected_free(&got);
+		assembly_cache_free(rn.cache);
+	}
+	for (size_t i = 0; i < 6; i++)
+		run_result_free(&want[i]);
+	case_list_free(&list);
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
+}
+
+Test(scheduler, skipped_cases_do_not_run)
+{
+	if (!tu_backend_wanted("emu"))
+		cr_skip("emu not wanted here");
+	struct case_list list;
+	suite_load(&list);
+	struct runner rn = runner_make(false);
+	bool skip[6] = { true, false, true, true, false, true };
+	struct collected got = {0};
+	struct scheduler s = { .runner = &rn, .jobs = 2, .wake_fd = -1, .skip = skip };
+	cr_assert_eq(scheduler_run(&s, list.items, list.count, collect, &got), 0);
+	for (size_t i = 0; i < 6; i++)
+		cr_assert_eq(got.calls[i], skip[i] ? 0 : 1, "case %zu", i);
+	collected_free(&got);
+	assembly_cache_free(rn.cache);
+	case_list_free(&list);
+}
+
+Test(scheduler, a_stop_before_the_start_runs_nothing)
+{
+	struct case_list list;
+	suite_load(&list);
+	struct runner rn = runner_make(false);
+	volatile sig_atomic_t stop = 1;
+	struct collected got = {0};
+	struct scheduler s = { .runner = &rn, .jobs = 2, .wake_fd = -1, .stop = &stop };
+	cr_assert_eq(scheduler_run(&s, list.items, list.count, collect, &got), 1);
+	cr_assert_eq(got.count, 0);
+	assembly_cache_free(rn.cache);
+	case_list_free(&list);
+}
+
+/* The stop comes from the done callback (as --fail-fast would): the cases
+ * still running are killed, and none is reported twice or after it. */
+struct stopping {
+	struct collected got;
+	volatile sig_atomic_t stop;
+};
+
+static void collect_and_stop(void *ctx, size_t i, struct run_result *r)
+{
+	struct stopping *s = ctx;
+	collect(&s->got, i, r);
+	s->stop = 1;
+}
+
+Test(scheduler, a_stop_kills_what_runs_and_leaves_no_child)
+{
+	if (!tu_backend_wanted("emu"))
+		cr_skip("emu not wanted here");
+	static const char slow[] = "name: quick\nsource: hlt\n"
+				   "---\nname: slow\nsource: \"jmp $\"\ntimeout_ms: 600000\nexpect: {exit: timeout}\n"
+				   "---\nname: slower\nsource: \"jmp $\"\ntimeout_ms: 600000\nexpect: {exit: timeout}\n";
+	struct case_list list = {0};
+	cr_assert_eq(case_text_load("slow.yaml", slow, sizeof(slow) - 1, &list), 0);
+	struct runner rn = runner_make(false);
+	struct stopping st = {0};
+	struct scheduler s = { .runner = &rn, .jobs = 2, .wake_fd = -1, .stop = &st.stop };
+	cr_assert_eq(scheduler_run(&s, list.items, list.count, collect_and_stop, &st), 1);
+	cr_assert_eq(st.got.count, 1);
+	cr_assert_eq(st.got.calls[0], 1);
+	collected_free(&st.got);
+	assembly_cache_free(rn.cache);
+	case_list_free(&list);
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
+}
