@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "case/yaml_tree.h"
+#include "core/pattern.h"
+#include "x86/flag_names.h"
 
 /* Case files are small; a larger one is a mistake or an attack. */
 #define CASE_FILE_MAX_BYTES (4u << 20)
@@ -250,6 +252,110 @@ static int check_known_keys(struct loader *l, const struct ynode *map, const cha
 	return 0;
 }
 
+/* `serial_contains:` one string (or byte list) or a list of them. */
+static int parse_contains(struct loader *l, const struct ynode *n)
+{
+	struct test_case *c = l->c;
+	bool one = n->kind == YNODE_SCALAR;
+	size_t count = one ? 1 : n->kind == YNODE_SEQUENCE ? n->count : 0;
+	if (!one && n->kind != YNODE_SEQUENCE)
+		return case_fail(l, n, "'serial_contains' must be a string or a list of strings, not %s",
+				 node_kind_name(n));
+	c->expect_contains = calloc(count ? count : 1, sizeof(*c->expect_contains));
+	if (!c->expect_contains)
+		return case_fail(l, n, "out of memory");
+	for (size_t i = 0; i < count; i++) {
+		const struct ynode *item = one ? n : n->items[i];
+		c->expect_contains_count = i + 1;
+		if (parse_bytes(l, item, "serial_contains", &c->expect_contains[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_bool_word(struct loader *l, const struct ynode *n, const char *key, const char *yes,
+			   const char *no, bool *out)
+{
+	if (expect_kind(l, n, YNODE_SCALAR, key) < 0)
+		return -1;
+	if (strcmp(n->value, yes) == 0 || strcmp(n->value, no) == 0) {
+		*out = strcmp(n->value, yes) == 0;
+		return 0;
+	}
+	return case_fail(l, n, "'%s' must be %s or %s, not '%.40s'", key, yes, no, n->value);
+}
+
+/* `compare: {newlines: any|exact, trailing_space: ignore|exact, case: ignore|exact}` */
+static int parse_compare(struct loader *l, const struct ynode *n)
+{
+	static const char *const known[] = { "newlines", "trailing_space", "case", NULL };
+	struct output_compare *cmp = &l->c->compare;
+	const struct ynode *v;
+	if (expect_kind(l, n, YNODE_MAPPING, "compare") < 0 || check_known_keys(l, n, known, "'compare'") < 0)
+		return -1;
+	if ((v = ynode_get(n, "newlines")) && parse_bool_word(l, v, "newlines", "any", "exact", &cmp->newlines_any) < 0)
+		return -1;
+	if ((v = ynode_get(n, "trailing_space")) &&
+	    parse_bool_word(l, v, "trailing_space", "ignore", "exact", &cmp->trailing_space_ignore) < 0)
+		return -1;
+	if ((v = ynode_get(n, "case")) && parse_bool_word(l, v, "case", "ignore", "exact", &cmp->case_ignore) < 0)
+		return -1;
+	return 0;
+}
+
+/* `flags: {cf: 1, zf: 0}`: FLAGS bits by name, the rest left unchecked. */
+static int parse_flags(struct loader *l, const struct ynode *n)
+{
+	struct test_case *c = l->c;
+	if (expect_kind(l, n, YNODE_MAPPING, "flags") < 0)
+		return -1;
+	for (size_t i = 0; i + 1 < n->count; i += 2) {
+		const struct ynode *name = n->items[i], *value = n->items[i + 1];
+		uint32_t bit;
+		uint64_t set;
+		if (name->kind != YNODE_SCALAR || !flag_lookup(name->value, &bit))
+			return case_fail(l, name, "unknown flag '%.20s' (known: %s)", name->value, flag_names_help());
+		if (parse_uint(l, value, name->value, 1, &set) < 0)
+			return -1;
+		c->expect_flags_mask |= bit;
+		c->expect_flags_value = set ? c->expect_flags_value | bit : c->expect_flags_value & ~bit;
+	}
+	if (c->expect_flags_mask && c->expect_exit != OUTCOME_HLT)
+		return case_fail(l, n, "flags cannot be checked when the guest ends by %s: "
+				 "only after hlt are they the guest's own", outcome_name(c->expect_exit));
+	return 0;
+}
+
+/* Remembers which expected registers the case wrote in decimal, so reports
+ * answer in the base the case was written in. */
+static void note_decimal_registers(struct test_case *c, const struct ynode *n)
+{
+	for (size_t i = 0; i < c->expect_regs.count && 2 * i + 1 < n->count; i++) {
+		const char *text = n->items[2 * i + 1]->value;
+		c->expect_regs_decimal[i] = !(text[0] == '0' && (text[1] == 'x' || text[1] == 'X'));
+	}
+}
+
+static int parse_expect_output(struct loader *l, const struct ynode *n)
+{
+	struct test_case *c = l->c;
+	const struct ynode *v;
+	if ((v = ynode_get(n, "serial_contains")) && parse_contains(l, v) < 0)
+		return -1;
+	if ((v = ynode_get(n, "serial_matches"))) {
+		if (expect_kind(l, v, YNODE_SCALAR, "serial_matches") < 0 ||
+		    parse_bytes(l, v, "serial_matches", &c->expect_matches) < 0)
+			return -1;
+		char why[200];
+		if (pattern_validate((const char *)c->expect_matches.data, c->expect_matches.len, why, sizeof(why)) < 0)
+			return case_fail(l, v, "'serial_matches': %s", why);
+		c->expect_matches_set = true;
+	}
+	if ((v = ynode_get(n, "compare")) && parse_compare(l, v) < 0)
+		return -1;
+	return 0;
+}
+
 /* One row of expect.screen: at most 80 characters once trailing blanks go. */
 static int parse_screen_row(struct loader *l, const struct ynode *n, size_t row)
 {
@@ -330,7 +436,8 @@ static int parse_expect_firmware(struct loader *l, const struct ynode *n)
 
 static int parse_expect(struct loader *l, const struct ynode *n)
 {
-	static const char *const known[] = { "serial", "registers", "exit", "exit_code", "console", "screen", NULL };
+	static const char *const known[] = { "serial", "registers", "exit", "exit_code", "console", "screen",
+					     "serial_contains", "serial_matches", "compare", "flags", NULL };
 	struct test_case *c = l->c;
 	const struct ynode *v;
 	if (expect_kind(l, n, YNODE_MAPPING, "expect") < 0 || check_known_keys(l, n, known, "'expect'") < 0)
@@ -347,12 +454,15 @@ static int parse_expect(struct loader *l, const struct ynode *n)
 	if ((v = ynode_get(n, "registers"))) {
 		if (parse_registers(l, v, "registers", &c->expect_regs) < 0)
 			return -1;
+		note_decimal_registers(c, v);
 		/* Registers are only where the guest put them when it chose to stop. */
 		if (c->expect_regs.count && c->expect_exit != OUTCOME_HLT)
 			return case_fail(l, v, "registers cannot be checked when the guest ends by %s: "
 					 "only after hlt are they the guest's own", outcome_name(c->expect_exit));
 	}
-	return 0;
+	if ((v = ynode_get(n, "flags")) && parse_flags(l, v) < 0)
+		return -1;
+	return parse_expect_output(l, n);
 }
 
 static char *path_beside(const char *case_path, const char *relative)
@@ -848,6 +958,10 @@ void case_list_free(struct case_list *list)
 			free(c->asm_read[j]);
 		bytes_free(&c->input);
 		bytes_free(&c->expect_serial);
+		for (size_t j = 0; j < c->expect_contains_count; j++)
+			bytes_free(&c->expect_contains[j]);
+		free(c->expect_contains);
+		bytes_free(&c->expect_matches);
 		bytes_free(&c->expect_console);
 		free(c->args);
 		for (size_t row = 0; row < CASE_SCREEN_ROWS; row++)

@@ -48,6 +48,14 @@ struct reg_list {
 	size_t count;
 };
 
+/* `expect.compare:` how the serial output is compared: each set option
+ * normalises expected and actual alike before they are compared. */
+struct output_compare {
+	bool newlines_any;        /* CRLF and CR read as LF */
+	bool trailing_space_ignore; /* spaces and tabs before a line end or the end are dropped */
+	bool case_ignore;         /* ASCII letters compare without case */
+};
+
 struct test_case {
 	char *file;           /* the case file, as named on the command line */
 	int index;            /* 0-based position of the document in the file */
@@ -81,6 +89,19 @@ struct test_case {
 	bool expect_serial_set;
 	struct bytes expect_serial;
 	struct reg_list expect_regs;
+	bool expect_regs_decimal[CASE_MAX_REGS]; /* the case wrote that value in decimal */
+
+	/* Flexible output checks: substrings that must appear, a PCRE2 pattern
+	 * the whole output must match, and how output is normalised first. */
+	struct bytes *expect_contains;
+	size_t expect_contains_count;
+	bool expect_matches_set;
+	struct bytes expect_matches;
+	struct output_compare compare;
+
+	/* FLAGS bits checked by name (`expect.flags: {cf: 1}`): mask and values */
+	uint32_t expect_flags_mask;
+	uint32_t expect_flags_value;
 	bool expect_exit_code_set;
 	uint32_t expect_exit_code;
 	bool expect_console_set;

@@ -18,7 +18,7 @@
 enum {
 	OPT_TAP = 256, OPT_JUNIT, OPT_RESULTS, OPT_JSON, OPT_BACKEND, OPT_TIMING, OPT_NO_REPORTS, OPT_VERSION,
 	OPT_OUTPUT_LIMIT, OPT_ASM_TIMEOUT, OPT_ASM_CPU, OPT_ASM_MEMORY, OPT_UNSAFE_ASM, OPT_IN_PROCESS,
-	OPT_SHARD, OPT_FILTER, OPT_LIST, OPT_FAIL_FAST, OPT_ALLOW_READ,
+	OPT_SHARD, OPT_FILTER, OPT_LIST, OPT_FAIL_FAST, OPT_ALLOW_READ, OPT_COLOR, OPT_HTML,
 };
 
 static const struct option cli_long_options[] = {
@@ -27,6 +27,7 @@ static const struct option cli_long_options[] = {
 	{ "junit", required_argument, NULL, OPT_JUNIT },
 	{ "results", required_argument, NULL, OPT_RESULTS },
 	{ "json", required_argument, NULL, OPT_JSON },
+	{ "html", required_argument, NULL, OPT_HTML },
 	{ "no-reports", no_argument, NULL, OPT_NO_REPORTS },
 	{ "timing", no_argument, NULL, OPT_TIMING },
 	{ "output-limit", required_argument, NULL, OPT_OUTPUT_LIMIT },
@@ -35,6 +36,7 @@ static const struct option cli_long_options[] = {
 	{ "assembler-memory", required_argument, NULL, OPT_ASM_MEMORY },
 	{ "unsafe-assembler", no_argument, NULL, OPT_UNSAFE_ASM },
 	{ "in-process", no_argument, NULL, OPT_IN_PROCESS },
+	{ "color", required_argument, NULL, OPT_COLOR },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "filter", required_argument, NULL, OPT_FILTER },
@@ -61,6 +63,7 @@ void cli_usage(FILE *out)
 	      "  --tap FILE              also write the TAP stream to FILE (default reports/kvmcheck.tap; -: stdout only)\n"
 	      "  --junit FILE            write JUnit XML to FILE (default reports/junit.xml)\n"
 	      "  --json FILE             write the results record to FILE (default reports/results.json)\n"
+	      "  --html FILE             write the HTML report to FILE (default reports/kvmcheck.html)\n"
 	      "  --no-reports            write none of the default report files\n"
 	      "  --results FILE          write one line per case for backend parity checks\n"
 	      "  --timing                put durations into TAP (it is then no longer repeatable)\n"
@@ -68,6 +71,7 @@ void cli_usage(FILE *out)
 	      "  --assembler-timeout-ms N, --assembler-cpu-seconds N, --assembler-memory BYTES\n"
 	      "                          nasm's limits (defaults %u, %u, %llu)\n"
 	      "  --unsafe-assembler      run nasm unconfined where no sandbox can be set up\n"
+	      "  --color auto|always|never  colour in the summary (auto: on a terminal, unless NO_COLOR)\n"
 	      "  -j, --jobs N            cases assembled and run at once (default: the number of CPUs)\n"
 	      "  --shard K/N             run the K-th of N disjoint parts of the suite (default: GitLab's\n"
 	      "                          CI_NODE_INDEX/CI_NODE_TOTAL when set)\n"
@@ -145,8 +149,31 @@ static int cli_allow_read(struct cli_options *opt, const char *dir, char *err, s
 /* What `report` accepts besides the report files: nothing that runs a case. */
 static bool cli_report_option(int opt)
 {
-	return opt == OPT_TAP || opt == OPT_JUNIT || opt == OPT_RESULTS || opt == OPT_JSON || opt == OPT_TIMING ||
-	       opt == OPT_VERSION || opt == 'v' || opt == 'h';
+	return opt == OPT_TAP || opt == OPT_JUNIT || opt == OPT_RESULTS || opt == OPT_JSON || opt == OPT_HTML || opt == OPT_TIMING ||
+	       opt == OPT_VERSION || opt == OPT_COLOR || opt == 'v' || opt == 'h';
+}
+
+static int cli_color_parse(const char *word, enum cli_color *out, char *err, size_t err_len)
+{
+	static const char *const names[] = { [CLI_COLOR_AUTO] = "auto", [CLI_COLOR_ALWAYS] = "always",
+					     [CLI_COLOR_NEVER] = "never" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(word, names[i]) == 0) {
+			*out = (enum cli_color)i;
+			return 0;
+		}
+	}
+	snprintf(err, err_len, "--color must be auto, always or never, not '%.40s'", word);
+	return -1;
+}
+
+bool cli_color_wanted(enum cli_color color, bool is_tty, const char *no_color, const char *term)
+{
+	if (color != CLI_COLOR_AUTO)
+		return color == CLI_COLOR_ALWAYS;
+	if (no_color && no_color[0])
+		return false;
+	return is_tty && !(term && strcmp(term, "dumb") == 0);
 }
 
 /* The defaults of a run; `report` writes only the files it is asked for. */
@@ -157,6 +184,7 @@ static void cli_defaults(struct cli_options *opt, enum cli_command command)
 		opt->tap_path = "reports/kvmcheck.tap";
 		opt->junit_path = "reports/junit.xml";
 		opt->json_path = "reports/results.json";
+		opt->html_path = "reports/kvmcheck.html";
 	}
 	runner_options_default(&opt->run);
 	opt->jobs = cli_cpus();
@@ -166,7 +194,7 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 {
 	enum cli_command command = argc > 1 && strcmp(argv[1], "report") == 0 ? CLI_REPORT : CLI_RUN;
 	cli_defaults(opt, command);
-	bool no_reports = false, tap_set = false, junit_set = false, json_set = false;
+	bool no_reports = false, tap_set = false, junit_set = false, json_set = false, html_set = false;
 	/* For report, getopt sees the word "report" where it expects the program name. */
 	argc -= command == CLI_REPORT;
 	argv += command == CLI_REPORT;
@@ -185,6 +213,7 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 		case OPT_JUNIT: opt->junit_path = optarg; junit_set = true; break;
 		case OPT_RESULTS: opt->results_path = optarg; break;
 		case OPT_JSON: opt->json_path = optarg; json_set = true; break;
+		case OPT_HTML: opt->html_path = optarg; html_set = true; break;
 		case OPT_NO_REPORTS: no_reports = true; break;
 		case OPT_TIMING: opt->tap_timing = true; break;
 		case OPT_OUTPUT_LIMIT:
@@ -192,6 +221,10 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 		case OPT_ASM_CPU:
 		case OPT_ASM_MEMORY:
 			if (cli_set_limit(c, cli_long_options[long_index].name, optarg, &opt->run, err, err_len) < 0)
+				return -1;
+			break;
+		case OPT_COLOR:
+			if (cli_color_parse(optarg, &opt->color, err, err_len) < 0)
 				return -1;
 			break;
 		case OPT_UNSAFE_ASM: opt->run.unsafe_assembler = true; break;
@@ -231,10 +264,12 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 		opt->tap_path = tap_set ? opt->tap_path : NULL;
 		opt->junit_path = junit_set ? opt->junit_path : NULL;
 		opt->json_path = json_set ? opt->json_path : NULL;
+		opt->html_path = html_set ? opt->html_path : NULL;
 	}
 	/* A crash inside the engine (Unicorn's exit(1)) ends kvmcheck itself:
 	 * no report could be promised, so none may be asked for. */
-	if (opt->in_process && (opt->tap_path || opt->junit_path || opt->json_path || opt->results_path)) {
+	if (opt->in_process &&
+	    (opt->tap_path || opt->junit_path || opt->json_path || opt->results_path || opt->html_path)) {
 		snprintf(err, err_len, "option '--in-process' is a debugging aid that cannot promise reports (a crash of "
 			 "the engine ends kvmcheck): give it with --no-reports and no report file");
 		return -1;

@@ -13,6 +13,9 @@
 #define KVMCHECK_VERSION "0.1.0"
 #define CLI_MAX_ALLOW_READ 32
 
+/* --color: colour in the console summary. */
+enum cli_color { CLI_COLOR_AUTO, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER };
+
 enum cli_command {
 	CLI_RUN,       /* kvmcheck [options] CASE.yaml...: run cases */
 	CLI_REPORT,    /* kvmcheck report RESULTS.json...: render saved records */
@@ -25,6 +28,7 @@ struct cli_options {
 	const char *junit_path;  /* or NULL */
 	const char *results_path;
 	const char *json_path;   /* the results record, or NULL */
+	const char *html_path;   /* the HTML report, or NULL */
 	struct runner_options run; /* limits for cases that set none */
 	const char *allow_read[CLI_MAX_ALLOW_READ + 1]; /* --allow-read folders, NULL-terminated */
 	size_t allow_read_count;
@@ -37,6 +41,7 @@ struct cli_options {
 	bool fail_fast;          /* stop at the first case that does not pass */           /* -j: cases at once (default: the CPUs kvmcheck may use) */
 	bool verbose;
 	bool tap_timing;
+	enum cli_color color;
 	bool help;
 	bool version;
 	char **files;            /* case files, or for report the records */
@@ -47,5 +52,10 @@ struct cli_options {
 int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t err_len);
 
 void cli_usage(FILE *out);
+
+/* Whether the summary is coloured: always or never as asked; for auto,
+ * only on a terminal (is_tty), not when NO_COLOR is set to anything but ""
+ * (no-color.org), and not on TERM=dumb. */
+bool cli_color_wanted(enum cli_color color, bool is_tty, const char *no_color, const char *term);
 
 #endif

@@ -298,10 +298,13 @@ static bool reports_write_tap(const struct record *rec, const struct cli_options
 static bool reports_write(const struct record *rec, const struct cli_options *opt, bool streamed)
 {
 	struct render_options ropt = { .tap_timing = opt->tap_timing, .verbose = opt->verbose };
+	/* Only the summary is coloured, and it goes to stderr. */
+	ropt.color = cli_color_wanted(opt->color, isatty(STDERR_FILENO), getenv("NO_COLOR"), getenv("TERM"));
 	const struct { const char *path; const char *renderer; } files[] = {
 		{ opt->junit_path, "junit" },
 		{ opt->results_path, "results" },
 		{ opt->json_path, "json" },
+		{ opt->html_path, "html" },
 	};
 	bool ok = reports_write_tap(rec, opt, &ropt, streamed);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

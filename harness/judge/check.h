@@ -15,6 +15,9 @@ enum check_kind {
 	CHECK_OUTCOME,
 	CHECK_SERIAL,
 	CHECK_REGISTER,
+	CHECK_SERIAL_CONTAINS, /* a substring the output must hold */
+	CHECK_SERIAL_MATCHES,  /* a PCRE2 pattern the output must match */
+	CHECK_FLAG,            /* one FLAGS bit by name */
 	CHECK_EXIT_CODE, /* expect.exit_code */
 	CHECK_CONSOLE,   /* expect.console: the firmware's character output */
 	CHECK_SCREEN,    /* expect.screen: the whole text screen, or one row */

@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/pattern.h"
+#include "judge/normalise.h"
+#include "x86/flag_names.h"
+
 const char *verdict_status_name(enum verdict_status status)
 {
 	switch (status) {
@@ -87,13 +91,83 @@ static int judge_outcome(const struct test_case *c, const struct run_result *r, 
 			   r->outcome == c->expect_exit, -1);
 }
 
+/* Expected and actual as `compare:` reads them; with no option set, as they are. */
+static int64_t serial_difference(const struct test_case *c, const struct bytes *expected,
+				 const struct bytes *actual, bool *failed)
+{
+	if (!output_compare_any(&c->compare))
+		return bytes_first_difference(expected, actual);
+	struct bytes e = {0}, a = {0};
+	int64_t diff = -1;
+	*failed = output_normalise(expected, &c->compare, &e) < 0 || output_normalise(actual, &c->compare, &a) < 0;
+	if (!*failed)
+		diff = bytes_first_difference(&e, &a);
+	bytes_free(&e);
+	bytes_free(&a);
+	return diff;
+}
+
 static int judge_serial(const struct test_case *c, const struct run_result *r, struct verdict *v)
 {
 	if (!c->expect_serial_set)
 		return 0;
-	int64_t diff = bytes_first_difference(&c->expect_serial, &r->output);
+	bool failed = false;
+	int64_t diff = serial_difference(c, &c->expect_serial, &r->output, &failed);
+	if (failed)
+		return -1;
 	return verdict_add(v, CHECK_SERIAL, "output", c->expect_serial.data, c->expect_serial.len, r->output.data,
 			   r->output.len, true, diff < 0, diff);
+}
+
+static bool bytes_contain(const struct bytes *haystack, const struct bytes *needle)
+{
+	if (needle->len == 0)
+		return true;
+	return haystack->len >= needle->len && memmem(haystack->data, haystack->len, needle->data, needle->len);
+}
+
+static int judge_one_substring(const struct test_case *c, const struct bytes *output, size_t i, struct verdict *v)
+{
+	struct bytes needle = {0};
+	const struct bytes *want = &c->expect_contains[i];
+	if (output_normalise(want, &c->compare, &needle) < 0)
+		return -1;
+	char label[32];
+	snprintf(label, sizeof(label), "substring_%zu", i + 1);
+	bool found = bytes_contain(output, &needle);
+	bytes_free(&needle);
+	/* The actual value is the whole output, shown beside the checks already. */
+	return verdict_add(v, CHECK_SERIAL_CONTAINS, label, want->data, want->len, "", 0, false, found, -1);
+}
+
+static int judge_contains(const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
+	if (!c->expect_contains_count)
+		return 0;
+	struct bytes output = {0};
+	int rc = output_normalise(&r->output, &c->compare, &output);
+	for (size_t i = 0; rc == 0 && i < c->expect_contains_count; i++)
+		rc = judge_one_substring(c, &output, i, v);
+	bytes_free(&output);
+	return rc;
+}
+
+/* Case is left to PCRE2 (caseless), so a pattern's own classes keep their meaning. */
+static int judge_matches(const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
+	if (!c->expect_matches_set)
+		return 0;
+	struct output_compare layout = c->compare;
+	layout.case_ignore = false;
+	struct bytes output = {0};
+	if (output_normalise(&r->output, &layout, &output) < 0)
+		return -1;
+	char why[200] = "";
+	int found = pattern_search((const char *)c->expect_matches.data, c->expect_matches.len,
+				   c->compare.case_ignore, output.data, output.len, why, sizeof(why));
+	bytes_free(&output);
+	return verdict_add(v, CHECK_SERIAL_MATCHES, "pattern", c->expect_matches.data, c->expect_matches.len,
+			   found < 0 ? why : "", found < 0 ? strlen(why) : 0, found >= 0, found == 1, -1);
 }
 
 /* "0x" and as many digits as the register is wide. */
@@ -102,14 +176,25 @@ static int reg_hex(char *buf, size_t len, uint64_t value, int width)
 	return snprintf(buf, len, "0x%0*" PRIx64, width / 4, value);
 }
 
-static int judge_register(const struct reg_value *want, const struct run_result *r, struct verdict *v)
+/* In the base the case wrote: hex alone, or decimal with the hex beside. */
+static int reg_text(char *buf, size_t len, uint64_t value, int width, bool decimal)
+{
+	if (!decimal)
+		return reg_hex(buf, len, value, width);
+	char hex[24];
+	reg_hex(hex, sizeof(hex), value, width);
+	return snprintf(buf, len, "%" PRIu64 " (%s)", value, hex);
+}
+
+static int judge_register(const struct reg_value *want, bool decimal, const struct run_result *r,
+			  struct verdict *v)
 {
 	char label[sizeof(want->name) + 1] = {0};
 	memcpy(label, want->name, sizeof(want->name));
 	uint64_t actual = r->regs_valid ? reg_get(&r->regs, want->ref) : 0;
-	char expected_text[24], actual_text[24] = "";
-	int elen = reg_hex(expected_text, sizeof(expected_text), want->value, want->ref.width);
-	int alen = r->regs_valid ? reg_hex(actual_text, sizeof(actual_text), actual, want->ref.width) : 0;
+	char expected_text[48], actual_text[48] = "";
+	int elen = reg_text(expected_text, sizeof(expected_text), want->value, want->ref.width, decimal);
+	int alen = r->regs_valid ? reg_text(actual_text, sizeof(actual_text), actual, want->ref.width, decimal) : 0;
 	return verdict_add(v, CHECK_REGISTER, label, expected_text, (size_t)elen, actual_text, (size_t)alen,
 			   r->regs_valid, r->regs_valid && actual == want->value, -1);
 }
@@ -117,7 +202,29 @@ static int judge_register(const struct reg_value *want, const struct run_result 
 static int judge_registers(const struct test_case *c, const struct run_result *r, struct verdict *v)
 {
 	for (size_t i = 0; i < c->expect_regs.count; i++) {
-		if (judge_register(&c->expect_regs.items[i], r, v) < 0)
+		if (judge_register(&c->expect_regs.items[i], c->expect_regs_decimal[i], r, v) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int judge_flag(uint32_t bit, const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
+	char label[8];
+	flag_names_set(bit, label, sizeof(label));
+	for (char *p = label; *p; p++)
+		*p = (char)(*p - 'A' + 'a');
+	const char *expected = c->expect_flags_value & bit ? "1" : "0";
+	const char *actual = r->regs_valid ? (r->regs.rflags & bit ? "1" : "0") : "";
+	return verdict_add(v, CHECK_FLAG, label, expected, 1, actual, strlen(actual), r->regs_valid,
+			   r->regs_valid && strcmp(expected, actual) == 0, -1);
+}
+
+static int judge_flags(const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
+	for (int b = 0; b < 32; b++) {
+		uint32_t bit = 1u << b;
+		if ((c->expect_flags_mask & bit) && judge_flag(bit, c, r, v) < 0)
 			return -1;
 	}
 	return 0;
@@ -247,8 +354,41 @@ static bool outcome_is_harness_fault(const struct run_result *r)
 	return r->outcome == OUTCOME_CASE_ERROR || r->host_fault;
 }
 
+/* Up to 60 bytes of outside text for a one-line reason; renderers escape it. */
+static void reason_quote(const struct bytes *b, char *out, size_t len)
+{
+	int shown = (int)(b->len > 60 ? 60 : b->len);
+	snprintf(out, len, "%.*s%s", shown, b->len ? (const char *)b->data : "", (size_t)shown < b->len ? "..." : "");
+}
+
+/* The checks after the registers: substrings, pattern, flags. */
+static bool verdict_explain_more(struct verdict *v)
+{
+	for (size_t i = 0; i < v->check_count; i++) {
+		const struct check *k = &v->checks[i];
+		if (k->passed || (k->kind != CHECK_SERIAL_CONTAINS && k->kind != CHECK_SERIAL_MATCHES &&
+				  k->kind != CHECK_FLAG))
+			continue;
+		if (k->kind == CHECK_FLAG) {
+			snprintf(v->reason, sizeof(v->reason), "flag %s is %s, expected %s", k->label,
+				 k->actual_known ? (const char *)k->actual.data : "unknown", (const char *)k->expected.data);
+			return true;
+		}
+		char quoted[80];
+		reason_quote(&k->expected, quoted, sizeof(quoted));
+		if (k->kind == CHECK_SERIAL_CONTAINS)
+			snprintf(v->reason, sizeof(v->reason), "serial output does not contain '%s'", quoted);
+		else if (k->actual_known)
+			snprintf(v->reason, sizeof(v->reason), "serial output does not match /%s/", quoted);
+		else
+			snprintf(v->reason, sizeof(v->reason), "serial_matches: %s", (const char *)k->actual.data);
+		return true;
+	}
+	return false;
+}
+
 /* Why the first failing check of the firmware's kinds failed. */
-static void verdict_explain_program(const struct run_result *r, struct verdict *v)
+static bool verdict_explain_program(const struct run_result *r, struct verdict *v)
 {
 	for (size_t i = 0; i < v->check_count; i++) {
 		const struct check *k = &v->checks[i];
@@ -264,8 +404,9 @@ static void verdict_explain_program(const struct run_result *r, struct verdict *
 			snprintf(v->reason, sizeof(v->reason), "screen row %d differs", screen_diff_row(k));
 		else
 			continue;
-		return;
+		return true;
 	}
+	return false;
 }
 
 /* Why the first failing check failed, in the order the checks were made. */
@@ -292,11 +433,16 @@ static void verdict_explain(const struct test_case *c, const struct run_result *
 		if (!got || got->passed)
 			continue;
 		uint64_t actual = r->regs_valid ? reg_get(&r->regs, want->ref) : 0;
-		snprintf(v->reason, sizeof(v->reason), "register %s is 0x%" PRIx64 ", expected 0x%" PRIx64, got->label,
-			 actual, want->value);
+		if (c->expect_regs_decimal[i])
+			snprintf(v->reason, sizeof(v->reason), "register %s is %" PRIu64 " (0x%" PRIx64 "), expected %" PRIu64
+				 " (0x%" PRIx64 ")", got->label, actual, actual, want->value, want->value);
+		else
+			snprintf(v->reason, sizeof(v->reason), "register %s is 0x%" PRIx64 ", expected 0x%" PRIx64,
+				 got->label, actual, want->value);
 		return;
 	}
-	verdict_explain_program(r, v);
+	if (!verdict_explain_more(v))
+		verdict_explain_program(r, v);
 }
 
 static bool verdict_all_passed(const struct verdict *v)
@@ -316,7 +462,8 @@ int verdict_judge(const struct test_case *c, const struct run_result *r, struct 
 		snprintf(v->reason, sizeof(v->reason), "%s", c->error);
 		return 0;
 	}
-	if (judge_outcome(c, r, v) < 0 || judge_serial(c, r, v) < 0 || judge_registers(c, r, v) < 0 ||
+	if (judge_outcome(c, r, v) < 0 || judge_serial(c, r, v) < 0 || judge_contains(c, r, v) < 0 ||
+	    judge_matches(c, r, v) < 0 || judge_registers(c, r, v) < 0 || judge_flags(c, r, v) < 0 ||
 	    judge_exit_code(c, r, v) < 0 || judge_console(c, r, v) < 0 || judge_screen(c, r, v) < 0) {
 		v->status = VERDICT_ERROR;
 		snprintf(v->reason, sizeof(v->reason), "out of memory judging the case");

@@ -10,6 +10,7 @@
 
 #include "core/strfmt.h"
 #include "core/text_escape.h"
+#include "report/excerpt.h"
 
 /* What a testcase is called in the report. CI tools key results by
  * classname + name, so the pair must be unique across the report. */
@@ -309,21 +310,55 @@ static int texts(struct junit *j, ...)
 	return rc;
 }
 
-/* A labelled line of details whose value came from outside, escaped. */
-static int detail_bytes(struct junit *j, const char *label, const struct bytes *value)
-{
-	char *escaped = text_escape(value->data, value->len, 0);
-	if (!escaped)
-		return -1;
-	int rc = texts(j, label, ": \"", escaped, "\"\n", (char *)NULL);
-	free(escaped);
-	return rc;
-}
-
 /* A word of ours held as bytes (a check's value), escaped all the same. */
 static char *word_of(const struct bytes *value)
 {
 	return text_escape(value->data, value->len, TEXT_ESCAPE_KEEP_UTF8);
+}
+
+/* Lines already escaped, one after another. */
+static int detail_lines(struct junit *j, const char *heading, const struct text_lines *lines)
+{
+	if (lines->count && texts(j, heading, "\n", (char *)NULL) < 0)
+		return -1;
+	for (size_t i = 0; i < lines->count; i++) {
+		if (texts(j, "  ", lines->items[i], "\n", (char *)NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Where the output parted from what was expected: a diff of lines, or hex
+ * rows of both for binary output. */
+static int detail_difference(struct junit *j, const struct check *k)
+{
+	struct text_lines expected = {0}, actual = {0};
+	int rc;
+	if (excerpt_is_binary(&k->expected) || excerpt_is_binary(&k->actual)) {
+		rc = excerpt_hex(&k->expected, k->first_difference, &expected);
+		if (rc == 0)
+			rc = excerpt_hex(&k->actual, k->first_difference, &actual);
+		if (rc == 0)
+			rc = detail_lines(j, "expected (hex):", &expected);
+		if (rc == 0)
+			rc = detail_lines(j, "actual (hex):", &actual);
+	} else {
+		rc = excerpt_diff(&k->expected, &k->actual, k->first_difference, &expected);
+		if (rc == 0)
+			rc = detail_lines(j, "diff (- expected, + actual):", &expected);
+	}
+	text_lines_free(&expected);
+	text_lines_free(&actual);
+	return rc;
+}
+
+/* A window of outside bytes around at: the whole output is in <system-out>. */
+static int detail_window(struct junit *j, const char *label, const struct bytes *value, int64_t at)
+{
+	char *window = excerpt_window(value, at);
+	int rc = window ? texts(j, label, ": \"", window, "\"\n", (char *)NULL) : -1;
+	free(window);
+	return rc;
 }
 
 /* A check of a field: "outcome: shutdown, expected hlt" for words; for
@@ -332,8 +367,8 @@ static int detail_field_check(struct junit *j, const struct check *k, const stru
 {
 	if (info->bytes) {
 		char *expected_label = strfmt_alloc("expected %s", k->label);
-		int rc = expected_label && detail_bytes(j, info->field, &k->actual) == 0 &&
-			 detail_bytes(j, expected_label, &k->expected) == 0 ? 0 : -1;
+		int rc = expected_label && detail_window(j, info->field, &k->actual, k->first_difference) == 0 &&
+			 detail_window(j, expected_label, &k->expected, k->first_difference) == 0 ? 0 : -1;
 		free(expected_label);
 		if (rc < 0)
 			return -1;
@@ -341,7 +376,7 @@ static int detail_field_check(struct junit *j, const struct check *k, const stru
 			return 0;
 		char at[64];
 		snprintf(at, sizeof(at), "first difference at byte %" PRId64 "\n", k->first_difference);
-		return text(j, at);
+		return text(j, at) == 0 ? detail_difference(j, k) : -1;
 	}
 	char *actual = word_of(&k->actual), *expected = word_of(&k->expected);
 	int rc = actual && expected ? texts(j, info->field, ": ", actual, ", expected ", expected, "\n", (char *)NULL) : -1;
@@ -354,7 +389,8 @@ static int detail_field_check(struct junit *j, const struct check *k, const stru
 static int detail_group_check(struct junit *j, const struct check *k, const struct check_kind_info *info)
 {
 	char *label = text_escape_str(k->label, 0);
-	char *expected = word_of(&k->expected), *actual = word_of(&k->actual);
+	char *expected = info->bytes ? excerpt_window(&k->expected, -1) : word_of(&k->expected);
+	char *actual = word_of(&k->actual);
 	char *none = strfmt_alloc(", no %s read back\n", info->group);
 	int rc = -1;
 	if (label && expected && actual && none)
@@ -414,7 +450,27 @@ static int details(struct junit *j, const struct record_case *c)
 		return -1;
 	if (c->regs_valid && detail_cs_ip(j, c) < 0)
 		return -1;
+	char line[96];
+	snprintf(line, sizeof(line), "exits: %" PRIu64 "\n", c->exits);
+	if (text(j, line) < 0 || (c->backend && detail_message(j, "backend: ", c->backend) < 0))
+		return -1;
 	return c->message ? detail_message(j, "message: ", c->message) : 0;
+}
+
+/* What failed, as a word a CI page can show: the first failing check's
+ * kind ("serial", "register") or "exit" for the way the guest stopped; for
+ * a case that could not be judged (invalid, a host failure), the outcome. */
+static const char *problem_type(const struct record_case *c)
+{
+	if (c->status == VERDICT_ERROR)
+		return outcome_name(c->outcome);
+	for (size_t i = 0; i < c->check_count; i++) {
+		const struct check *k = &c->checks[i];
+		const struct check_kind_info *info = check_kind_info(k->kind);
+		if (!k->passed && info)
+			return k->kind == CHECK_OUTCOME ? "exit" : info->name;
+	}
+	return outcome_name(c->outcome);
 }
 
 static int testcase_problem(struct junit *j, const struct record_case *c)
@@ -425,19 +481,7 @@ static int testcase_problem(struct junit *j, const struct record_case *c)
 		return start(j, "skipped") < 0 || attr_text(j, "message", c->reason ? c->reason : "") < 0 ? -1 : end(j);
 	const char *message = c->reason && c->reason[0] ? c->reason : c->status == VERDICT_FAIL ? "failed" : "error";
 	if (start(j, c->status == VERDICT_FAIL ? "failure" : "error") < 0 || attr_text(j, "message", message) < 0 ||
-	    attr(j, "type", outcome_name(c->outcome)) < 0 || details(j, c) < 0)
-		return -1;
-	return end(j);
-}
-
-static int testcase_properties(struct junit *j, const struct record_case *r)
-{
-	char exits[24];
-	snprintf(exits, sizeof(exits), "%" PRIu64, r->exits);
-	if (start(j, "properties") < 0 || property(j, "outcome", outcome_name(r->outcome)) < 0 ||
-	    property(j, "exits", exits) < 0)
-		return -1;
-	if (r->backend && property(j, "backend", r->backend) < 0)
+	    attr(j, "type", problem_type(c)) < 0 || details(j, c) < 0)
 		return -1;
 	return end(j);
 }
@@ -462,10 +506,24 @@ static int testcase_output(struct junit *j, const struct bytes *output)
 static int testcase(struct junit *j, size_t i)
 {
 	const struct record_case *c = &j->rep->cases[i];
+	/* junit-10.xsd allows no <properties> in a testcase: how the guest
+	 * stopped is its `status`, the exits and backend are in the details. */
 	if (start(j, "testcase") < 0 || attr(j, "classname", j->names[i].classname) < 0 ||
-	    attr(j, "name", junit_name_of(&j->names[i])) < 0 || attr_seconds(j, "time", case_ns(c)) < 0)
+	    attr(j, "name", junit_name_of(&j->names[i])) < 0 || attr_seconds(j, "time", case_ns(c)) < 0 ||
+	    attr(j, "status", outcome_name(c->outcome)) < 0)
 		return -1;
-	if (testcase_properties(j, c) < 0 || testcase_problem(j, c) < 0 || testcase_output(j, &c->output) < 0)
+	if (testcase_problem(j, c) < 0 || testcase_output(j, &c->output) < 0)
+		return -1;
+	return end(j);
+}
+
+/* junit-10.xsd allows properties in a testsuite, not in testsuites: each
+ * suite names the backend and version of the run. */
+static int run_properties(struct junit *j)
+{
+	const struct record *rep = j->rep;
+	if (start(j, "properties") < 0 || property(j, "backend", rep->backend ? rep->backend : "unknown") < 0 ||
+	    property(j, "version", rep->version ? rep->version : "unknown") < 0)
 		return -1;
 	return end(j);
 }
@@ -476,7 +534,7 @@ static int testsuite(struct junit *j, size_t first)
 	const char *file = file_of(&j->rep->cases[first]);
 	struct junit_counts n = counts_of(j->rep, file);
 	if (start(j, "testsuite") < 0 || attr_text(j, "name", file) < 0 || attr_counts(j, &n) < 0 ||
-	    attr_seconds(j, "time", n.ns) < 0)
+	    attr_seconds(j, "time", n.ns) < 0 || run_properties(j) < 0)
 		return -1;
 	for (size_t i = first; i < j->rep->count; i++) {
 		if (strcmp(file_of(&j->rep->cases[i]), file) == 0 && testcase(j, i) < 0)
@@ -485,21 +543,12 @@ static int testsuite(struct junit *j, size_t first)
 	return end(j);
 }
 
-static int run_properties(struct junit *j)
-{
-	const struct record *rep = j->rep;
-	if (start(j, "properties") < 0 || property(j, "backend", rep->backend ? rep->backend : "unknown") < 0 ||
-	    property(j, "version", rep->version ? rep->version : "unknown") < 0)
-		return -1;
-	return end(j);
-}
-
 static int document(struct junit *j)
 {
 	struct junit_counts n = counts_of(j->rep, NULL);
 	if (xml_ok(xmlTextWriterStartDocument(j->w, NULL, "UTF-8", NULL)) < 0 || start(j, "testsuites") < 0 ||
 	    attr(j, "name", "kvmcheck") < 0 || attr_counts(j, &n) < 0 ||
-	    attr_seconds(j, "time", j->rep->elapsed_ns) < 0 || run_properties(j) < 0)
+	    attr_seconds(j, "time", j->rep->elapsed_ns) < 0)
 		return -1;
 	for (size_t i = 0; i < j->rep->count; i++) {
 		if (!file_seen_before(j->rep, i) && testsuite(j, i) < 0)

@@ -10,6 +10,7 @@ static const struct renderer renderers[] = {
 	{ "summary", report_summary_render },
 	{ "results", report_results_render },
 	{ "json", report_json_render },
+	{ "html", report_html_render },
 };
 
 const struct renderer *renderer_find(const char *name)

@@ -14,6 +14,7 @@
 struct render_options {
 	bool tap_timing;         /* put durations into TAP (off: TAP is byte-identical run to run) */
 	bool verbose;            /* diagnostics for passing cases too */
+	bool color;              /* the console summary may use ANSI colours */
 };
 
 /* Writes rec to out in the renderer's format. 0, or -1 with err filled in. */
@@ -55,6 +56,10 @@ render_fn report_summary_render;
 /* One line per case with everything two backends must agree on, for parity
  * checks: see README "Parity". */
 render_fn report_results_render;
+
+/* One self-contained HTML page: a summary, then per case its status,
+ * expected and actual output side by side, the diff, the registers. */
+render_fn report_html_render;
 
 /* The record itself, as JSON (record_json_write). */
 render_fn report_json_render;

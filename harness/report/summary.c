@@ -8,6 +8,17 @@
 #include "core/strfmt.h"
 #include "core/text_escape.h"
 
+/* SGR sequences, written only when the options allow colour. */
+#define SGR_RED "\033[1;31m"
+#define SGR_YELLOW "\033[1;33m"
+#define SGR_GREEN "\033[1;32m"
+#define SGR_RESET "\033[0m"
+
+static const char *sgr(const struct render_options *opt, const char *code)
+{
+	return opt && opt->color ? code : "";
+}
+
 struct summary_counts {
 	size_t passed, failed, errors, skipped;
 };
@@ -45,7 +56,7 @@ static const char *summary_reason(const struct record_case *c, size_t *len)
 
 /* Names, paths and reasons go to a terminal: escaping keeps a hostile name
  * from moving the cursor or recolouring the screen. */
-static void summary_case(FILE *out, const struct record_case *c)
+static void summary_case(FILE *out, const struct record_case *c, const struct render_options *opt)
 {
 	size_t reason_len;
 	const char *reason = summary_reason(c, &reason_len);
@@ -54,7 +65,8 @@ static void summary_case(FILE *out, const struct record_case *c)
 	char *why = text_escape(reason, reason_len, TEXT_ESCAPE_KEEP_UTF8);
 	bool failed = c->status == VERDICT_FAIL;
 	if (file && name && why)
-		fprintf(out, "  %s %s: %s - %s\n", failed ? "FAIL" : "ERROR", file, name, why);
+		fprintf(out, "  %s%s%s %s: %s - %s\n", sgr(opt, failed ? SGR_RED : SGR_YELLOW), failed ? "FAIL" : "ERROR",
+			sgr(opt, SGR_RESET), file, name, why);
 	else
 		fprintf(out, "  %s (out of memory describing the case)\n", failed ? "FAIL" : "ERROR");
 	free(file);
@@ -65,7 +77,6 @@ static void summary_case(FILE *out, const struct record_case *c)
 int report_summary_render(const struct record *rec, FILE *out, const struct render_options *opt, char *err,
 			  size_t err_len)
 {
-	(void)opt;
 	struct summary_counts n = summary_count(rec);
 	char *backend = text_escape_str(rec->backend ? rec->backend : "unknown", TEXT_ESCAPE_KEEP_UTF8);
 	/* Hundredths, by integer arithmetic: the locale cannot change the point. */
@@ -78,8 +89,13 @@ int report_summary_render(const struct record *rec, FILE *out, const struct rend
 		fprintf(out, "  %zu case%s not run (%s)\n", n.skipped, n.skipped == 1 ? "" : "s", summary_skip_reason(rec));
 	for (size_t i = 0; i < rec->count; i++) {
 		if (rec->cases[i].status != VERDICT_PASS && rec->cases[i].status != VERDICT_SKIP)
-			summary_case(out, &rec->cases[i]);
+			summary_case(out, &rec->cases[i], opt);
 	}
+	/* The totals again below a long list of failures, as kselftest ends:
+	 * the last line is the one a person sees. Errors count as failed. */
+	size_t failed = n.failed + n.errors;
+	fprintf(out, "%s%zu passed, %zu failed%s\n", sgr(opt, failed ? SGR_RED : SGR_GREEN), n.passed, failed,
+		sgr(opt, SGR_RESET));
 	if (fflush(out) == 0 && !ferror(out))
 		return 0;
 	strfmt_err(err, err_len, "summary: %s", strerror(errno));

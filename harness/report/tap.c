@@ -9,6 +9,8 @@
 
 #include "core/strfmt.h"
 #include "core/text_escape.h"
+#include "report/excerpt.h"
+#include "x86/flag_names.h"
 
 /* The diagnostics block is built by libyaml's emitter rather than by hand so
  * that quoting is always right; every scalar handed to it is printable ASCII
@@ -135,6 +137,69 @@ static int diag_check_value(struct diag *d, const char *key, const struct check 
 	return diag_bytes_plain(d, key, value);
 }
 
+/* Outside bytes cut to a window around the check's first difference. */
+static int diag_window(struct diag *d, const char *key, const struct bytes *value, int64_t at)
+{
+	char *window = excerpt_window(value, at);
+	if (!window)
+		return -1;
+	int rc = diag_scalar(d, key, YAML_PLAIN_SCALAR_STYLE);
+	if (rc == 0)
+		rc = diag_scalar(d, window, YAML_SINGLE_QUOTED_SCALAR_STYLE);
+	free(window);
+	return rc;
+}
+
+static int diag_check_window(struct diag *d, const char *key, const struct check *c, const struct bytes *value)
+{
+	const struct check_kind_info *info = check_kind_info(c->kind);
+	if (info && info->bytes)
+		return diag_window(d, key, value, c->first_difference);
+	return diag_bytes_plain(d, key, value);
+}
+
+/* Lines already escaped to printable ASCII, as a mapping from line
+ * number (1, 2, ...) to quoted string: TAP::Parser's YAMLish reader (prove)
+ * reads a list item holding ": " as a mapping and fails on it. */
+static int diag_lines(struct diag *d, const char *key, const struct text_lines *lines)
+{
+	if (diag_scalar(d, key, YAML_PLAIN_SCALAR_STYLE) < 0 || diag_mapping_start(d) < 0)
+		return -1;
+	for (size_t i = 0; i < lines->count; i++) {
+		char number[24];
+		snprintf(number, sizeof(number), "%zu", i + 1);
+		if (diag_scalar(d, number, YAML_PLAIN_SCALAR_STYLE) < 0 ||
+		    diag_scalar(d, lines->items[i], YAML_SINGLE_QUOTED_SCALAR_STYLE) < 0)
+			return -1;
+	}
+	return diag_mapping_end(d);
+}
+
+/* Where expected and actual output part: a diff of lines for text, hex
+ * rows of both for binary output. */
+static int diag_difference(struct diag *d, const struct check *k)
+{
+	struct text_lines expected = {0}, actual = {0};
+	bool binary = excerpt_is_binary(&k->expected) || excerpt_is_binary(&k->actual);
+	int rc;
+	if (binary) {
+		rc = excerpt_hex(&k->expected, k->first_difference, &expected);
+		if (rc == 0)
+			rc = excerpt_hex(&k->actual, k->first_difference, &actual);
+		if (rc == 0)
+			rc = diag_lines(d, "expected_hex", &expected);
+		if (rc == 0)
+			rc = diag_lines(d, "actual_hex", &actual);
+	} else {
+		rc = excerpt_diff(&k->expected, &k->actual, k->first_difference, &expected);
+		if (rc == 0)
+			rc = diag_lines(d, "diff", &expected);
+	}
+	text_lines_free(&expected);
+	text_lines_free(&actual);
+	return rc;
+}
+
 /* Checks that compare a field of the case come right after that field:
  * "expected_<label>", and where the values part. */
 static int diag_field_checks(struct diag *d, const struct record_case *c, const char *field)
@@ -146,12 +211,14 @@ static int diag_field_checks(struct diag *d, const struct record_case *c, const 
 			continue;
 		char *label = text_escape_str(k->label, 0);
 		char *key = label ? strfmt_alloc("expected_%s", label) : NULL;
-		int rc = key ? diag_check_value(d, key, k, &k->expected) : -1;
+		int rc = key ? diag_check_window(d, key, k, &k->expected) : -1;
 		free(label);
 		free(key);
 		if (rc < 0)
 			return -1;
 		if (k->first_difference >= 0 && diag_u64(d, "first_difference", (uint64_t)k->first_difference) < 0)
+			return -1;
+		if (k->first_difference >= 0 && info->bytes && diag_difference(d, k) < 0)
 			return -1;
 	}
 	return 0;
@@ -229,11 +296,80 @@ static int diag_groups(struct diag *d, const struct record_case *c)
 	return 0;
 }
 
+/* The first difference in the output, where a check of it says where. */
+static int64_t output_difference(const struct record_case *c)
+{
+	for (size_t i = 0; i < c->check_count; i++) {
+		const struct check_kind_info *info = check_kind_info(c->checks[i].kind);
+		if (info && info->field && strcmp(info->field, "output") == 0 && c->checks[i].first_difference >= 0)
+			return c->checks[i].first_difference;
+	}
+	return -1;
+}
+
+/* A window of the output: the whole of it is in the results record. */
 static int diag_output(struct diag *d, const struct record_case *c)
 {
-	if (diag_bytes(d, "output", c->output.data, c->output.len) < 0)
+	if (diag_window(d, "output", &c->output, output_difference(c)) < 0)
+		return -1;
+	if (c->output.len > EXCERPT_WINDOW && diag_u64(d, "output_length", c->output.len) < 0)
 		return -1;
 	return diag_field_checks(d, c, "output");
+}
+
+/* Every register read back, and the flags set by name: a failure is often
+ * explained by a register the case did not check. */
+static int diag_cpu(struct diag *d, const struct record_case *c)
+{
+	if (diag_scalar(d, "cpu", YAML_PLAIN_SCALAR_STYLE) < 0 || diag_mapping_start(d) < 0)
+		return -1;
+	for (size_t i = 0; i < c->reg_count; i++) {
+		const struct record_reg *r = &c->regs[i];
+		char value[24];
+		snprintf(value, sizeof(value), "0x%0*" PRIx64, r->width / 4, r->value);
+		if (diag_word(d, r->name, value) < 0)
+			return -1;
+	}
+	if (diag_mapping_end(d) < 0)
+		return -1;
+	const struct record_reg *flags = record_reg_find(c, "eflags");
+	char names[96];
+	return flags ? diag_text(d, "flags_set", flag_names_set((uint32_t)flags->value, names, sizeof(names))) : 0;
+}
+
+static const struct check *first_failed_check(const struct record_case *c)
+{
+	for (size_t i = 0; i < c->check_count; i++) {
+		if (!c->checks[i].passed)
+			return &c->checks[i];
+	}
+	return NULL;
+}
+
+/* TAP 13's conventional `data: {got, expect}` (tap-junit and others read
+ * it), for the first check that failed. */
+static int diag_data(struct diag *d, const struct record_case *c)
+{
+	const struct check *k = first_failed_check(c);
+	if (!k)
+		return 0;
+	const struct check_kind_info *info = check_kind_info(k->kind);
+	bool about_output = info && info->field && strcmp(info->field, "output") == 0;
+	if (diag_scalar(d, "data", YAML_PLAIN_SCALAR_STYLE) < 0 || diag_mapping_start(d) < 0)
+		return -1;
+	int rc;
+	if (about_output || k->kind == CHECK_SERIAL_CONTAINS)
+		rc = diag_window(d, "got", &c->output, k->first_difference);
+	else
+		rc = k->actual_known ? diag_check_value(d, "got", k, &k->actual) : diag_word(d, "got", "~");
+	if (rc == 0)
+		rc = diag_check_window(d, "expect", k, &k->expected);
+	return rc == 0 ? diag_mapping_end(d) : -1;
+}
+
+static int diag_severity(struct diag *d, const struct record_case *c)
+{
+	return diag_word(d, "severity", c->status == VERDICT_FAIL ? "fail" : "error");
 }
 
 /* What a program under the firmware left: its exit code and the console
@@ -272,9 +408,12 @@ static int diag_identity(struct diag *d, const struct record_case *c)
 	    diag_u64(d, "index", (uint64_t)(c->index < 0 ? 0 : c->index)) < 0 ||
 	    diag_word(d, "outcome", outcome_name(c->outcome)) < 0 || diag_field_checks(d, c, "outcome") < 0)
 		return -1;
-	if (c->reason && c->reason[0] && diag_text(d, "reason", c->reason) < 0)
+	/* TAP 13's `message` is the one-line why; the run's own message follows as `details`. */
+	if (c->reason && c->reason[0] && diag_text(d, "message", c->reason) < 0)
 		return -1;
-	if (c->message && diag_text(d, "message", c->message) < 0)
+	if (c->status != VERDICT_PASS && (diag_severity(d, c) < 0 || diag_data(d, c) < 0))
+		return -1;
+	if (c->message && diag_text(d, "details", c->message) < 0)
 		return -1;
 	return 0;
 }
@@ -283,14 +422,15 @@ static int diag_case(struct diag *d, const struct record_case *c, const struct r
 {
 	/* Nothing ran: the message (file:line:col: cause) is all there is to say. */
 	if (c->outcome == OUTCOME_CASE_ERROR)
-		return diag_text(d, "message", c->message ? c->message : c->reason ? c->reason : "");
+		return diag_text(d, "message", c->message ? c->message : c->reason ? c->reason : "") < 0 ? -1
+		       : diag_severity(d, c);
 	if (diag_identity(d, c) < 0 || diag_u64(d, "exits", c->exits) < 0)
 		return -1;
 	if (c->backend && diag_word(d, "backend", c->backend) < 0)
 		return -1;
 	if (diag_output(d, c) < 0 || diag_program(d, c) < 0 || diag_groups(d, c) < 0)
 		return -1;
-	if (c->regs_valid && diag_cs_ip(d, c) < 0)
+	if (c->regs_valid && (diag_cpu(d, c) < 0 || diag_cs_ip(d, c) < 0))
 		return -1;
 	if (opt->tap_timing && diag_times(d, &c->times) < 0)
 		return -1;

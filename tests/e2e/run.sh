@@ -33,6 +33,9 @@ points() { grep -cE '^(not )?ok [0-9]+' "$1"; }
 prove_count() { # the number of tests prove saw, or nothing when it could not parse
 	prove --exec cat "$1" 2>&1 | sed -n 's/^Files=1, Tests=\([0-9]*\),.*/\1/p'
 }
+tap_block_bytes() { # TAP NAME: bytes of the YAML block under the point named NAME
+	awk -v name="$2" '/^(not )?ok [0-9]+/ { inside = index($0, " - " name) > 0; next } inside { n += length($0) + 1 } END { print n + 0 }' "$1"
+}
 xml_count() { xmllint --xpath "$2" "$1" 2>/dev/null; }
 
 test_bundled_cases() { # BACKEND
@@ -44,12 +47,15 @@ test_bundled_cases() { # BACKEND
 	check "$b: no failing point" bash -c "! grep -q '^not ok' '$WORK/out.tap'"
 	check "$b: TAP header names the backend" tap_has "# kvmcheck $("$KVMCHECK" --version | cut -d' ' -f2), backend $b"
 	check "$b: summary names the backend" err_has "backend $b"
+	check "$b: the summary ends with the totals" [ "$(tail -n 1 "$WORK/err")" = "$n passed, 0 failed" ]
+	check "$b: no colour when stderr is not a terminal" bash -c "! grep -q \$'\033' '$WORK/err'"
 	check "$b: --tap copy is byte-identical to stdout" cmp -s "$WORK/out.tap" "$WORK/copy.tap"
 	check "$b: prove reads $n tests" [ "$(prove_count "$WORK/out.tap")" = "$n" ]
 	check "$b: JUnit is well-formed" xmllint --noout "$WORK/junit.xml"
 	check "$b: JUnit has $n testcases" [ "$(xml_count "$WORK/junit.xml" 'count(//testcase)')" = "$n" ]
 	check "$b: JUnit has no failure" [ "$(xml_count "$WORK/junit.xml" 'count(//failure|//error)')" = 0 ]
-	check "$b: JUnit names the backend" [ "$(xml_count "$WORK/junit.xml" 'string(/testsuites/properties/property[@name="backend"]/@value)')" = "$b" ]
+	check "$b: JUnit names the backend" [ "$(xml_count "$WORK/junit.xml" 'string(/testsuites/testsuite[1]/properties/property[@name="backend"]/@value)')" = "$b" ]
+	check "$b: JUnit is valid against junit-10.xsd" xmllint --noout --schema tests/junit/junit-10.xsd "$WORK/junit.xml"
 	check "$b: one testsuite per case file" [ "$(xml_count "$WORK/junit.xml" 'count(//testsuite)')" = "$(ls cases/*.yaml | wc -l)" ]
 	check "$b: hello's output is in system-out" [ "$(xml_count "$WORK/junit.xml" 'string(//testcase[@name="hello prints its greeting"]/system-out)')" = "Hello, KVM!" ]
 	cp "$WORK/out.tap" "$WORK/first.tap"
@@ -66,6 +72,15 @@ test_failing_cases() { # BACKEND
 	check "$b: every failing example fails ($n points)" [ "$(grep -c '^not ok' "$WORK/out.tap")" = $((n - 1)) ]
 	check "$b: prove sees exactly the $n points despite the guest's fake TAP" [ "$(prove_count "$WORK/out.tap")" = "$n" ]
 	check "$b: failing JUnit is well-formed" xmllint --noout "$WORK/fail.xml"
+	check "$b: failing JUnit is valid against junit-10.xsd" xmllint --noout --schema tests/junit/junit-10.xsd "$WORK/fail.xml"
+	check "$b: a failure's type says what failed" \
+		[ "$(xml_count "$WORK/fail.xml" 'string(//testcase[@name="hello does not say hello world"]/failure/@type)')" = serial ]
+	check "$b: a failure's message says where" \
+		[ "$(xml_count "$WORK/fail.xml" 'string(//testcase[@name="hello does not say hello world"]/failure/@message)')" = "serial output differs at byte 7" ]
+	check "$b: a 10,000-byte runaway output gives a JUnit failure text under 4 KiB" \
+		[ "$(xml_count "$WORK/fail.xml" 'string-length(//testcase[@name="jmp instead of loop prints without end"]/failure)')" -lt 4096 ]
+	check "$b: the whole runaway output is in system-out" \
+		[ "$(xml_count "$WORK/fail.xml" 'string-length(//testcase[@name="jmp instead of loop prints without end"]/system-out)')" = 10000 ]
 	check "$b: failures and errors are told apart" [ "$(xml_count "$WORK/fail.xml" 'count(//error)')" = 5 ]
 	check "$b: output diff names the first differing byte" tap_has "serial output differs at byte 7"
 	check "$b: register mismatch is named" tap_has "register ax is 0x1234, expected 0x4321"
@@ -79,6 +94,13 @@ test_failing_cases() { # BACKEND
 	check "$b: YAML syntax error keeps the good case" tap_has "ok 2 - the first case is fine"
 	check "$b: YAML syntax error names its line" tap_has "tests/failing/bad_yaml.yaml:7:"
 	check "$b: unmapped access is an error outcome" tap_has "unmapped memory read at 0x00100000 (guest at 0000:"
+	check "$b: a 10,000-byte runaway output gives a TAP block under 4 KiB" \
+		[ "$(tap_block_bytes "$WORK/out.tap" 'jmp instead of loop prints without end')" -lt 4096 ]
+	check "$b: the runaway output is cut to a window" tap_has "... 9744 more bytes"
+	check "$b: TAP 13's message, severity and data keys are there" \
+		bash -c "grep -q '^  message: ' '$WORK/out.tap' && grep -q '^  severity: fail' '$WORK/out.tap' && grep -q '^    got: ' '$WORK/out.tap'"
+	check "$b: a text diff shows CR" tap_has "    8: '+two\x1b[0m\r'"
+	check "$b: binary output is shown as hex" tap_has "    2: '00000010  10 11 12 13 14 15 16 17  18 19 ff fe 00 00 00 00  |................|'"
 	check "$b: a boot sector needs its signature" tap_has "preset boot: the boot sector does not end with the signature 0xAA55"
 	check "$b: a missing service is named" tap_has "int 21h AH=3Dh (open file) is not provided"
 	check "$b: a key read past the input ends the case" tap_has "int 16h AH=00h waits for a key, and the case''s input is used up"
@@ -89,6 +111,12 @@ test_failing_cases() { # BACKEND
 		if $update_golden; then cp "$WORK/out.tap" tests/failing/expected.tap; fi
 		check "emu: failing TAP matches tests/failing/expected.tap" diff -u tests/failing/expected.tap "$WORK/out.tap"
 	fi
+	kvmcheck --backend "$b" --no-reports --color always tests/failing/wrong_output.yaml
+	check "$b: --color always colours FAIL" err_has $'\033[1;31mFAIL\033[0m'
+	NO_COLOR=1 kvmcheck --backend "$b" --no-reports --color never tests/failing/wrong_output.yaml
+	check "$b: --color never does not" bash -c "! grep -q \$'\033' '$WORK/err'"
+	kvmcheck --backend "$b" --no-reports --json "$WORK/runaway.json" tests/failing/runaway_output.yaml
+	check "$b: the results record keeps all 10,000 bytes" [ "$(perl -MJSON::PP -e 'local $/; my $r = decode_json(<STDIN>); print length $r->{cases}[0]{output}' <"$WORK/runaway.json")" = 10000 ]
 }
 
 test_cli() {
@@ -117,6 +145,7 @@ test_cli() {
 	(cd "$WORK" && "$KVMCHECK" --backend emu --allow-read "$ROOT/guests" "$ROOT/cases/hello.yaml" >/dev/null 2>&1)
 	check "reports go to reports/ by default" test -s "$WORK/reports/junit.xml" -a -s "$WORK/reports/kvmcheck.tap"
 	check "the results record goes to reports/ by default" test -s "$WORK/reports/results.json"
+	check "the HTML report goes to reports/ by default" test -s "$WORK/reports/kvmcheck.html"
 	kvmcheck report --backend emu "$WORK/reports/results.json"
 	check "report refuses an option that runs cases" status_is 2
 	check "report names the option it refuses" err_has "option '--backend' does not apply to report"
@@ -357,7 +386,26 @@ test_parity() {
 	check "kvm and emu agree case by case" "$ROOT/tests/parity.sh" "$WORK/kvm.results" "$WORK/emu.results"
 }
 
+# A guest that prints markup and script: the HTML report shows it as text.
+test_html() {
+	printf '%s\n' 'name: prints a script' 'source: |' '  mov dx, 0x3f8' '  mov si, msg' '  mov cx, len' \
+		'  rep outsb' '  hlt' "  msg: db \"<script>document.title='pwned'</script></pre><img src=x onerror=alert(1)>\"" \
+		'  len equ $ - msg' 'expect:' '  serial: "nothing"' >"$WORK/script.yaml"
+	kvmcheck --backend emu --no-reports --html "$WORK/script.html" "$WORK/script.yaml"
+	check "html: the report is written" test -s "$WORK/script.html"
+	# libxml2's parser knows HTML 4 only: <mark>, <section> and <details> are named, not fatal.
+	check "html: it parses as HTML" bash -c "xmllint --html --noout '$WORK/script.html' 2>/dev/null"
+	check "html: the title is kvmcheck's" [ "$(xmllint --html --xpath 'string(//title)' "$WORK/script.html" 2>/dev/null)" = "kvmcheck report" ]
+	check "html: no script element at all" [ "$(xmllint --html --xpath 'count(//script|//img|//*[@onerror])' "$WORK/script.html" 2>/dev/null)" = 0 ]
+	check "html: the guest's script shows as text" \
+		grep -qF "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" "$WORK/script.html"
+	if command -v chromium >/dev/null; then
+		check "html: Chromium keeps the title" bash -c "chromium --headless --no-sandbox --disable-gpu --dump-dom 'file://$WORK/script.html' 2>/dev/null | grep -q '<title>kvmcheck report</title>'"
+	fi
+}
+
 test_cli
+test_html
 test_bundled_cases emu
 test_failing_cases emu
 test_report_command emu cases 0

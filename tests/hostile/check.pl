@@ -97,6 +97,11 @@ sub prove_count {
 }
 sub xpath { trimmed(output_of(0, 'xmllint', '--xpath', $_[1], file($_[0], 'xml'))) }
 sub xml_well_formed { system('xmllint', '--noout', file($_[0], 'xml')) == 0 }
+# Valid against Jenkins' junit-10.xsd (our copy beside the e2e tests).
+sub xml_schema_valid {
+	output_of(0, 'xmllint', '--noout', '--schema', "$TABLES/../junit/junit-10.xsd", file($_[0], 'xml'));
+	return $? == 0;
+}
 
 # The TAP as a TAP parser reads it: "tests todo skipped bailout errors".
 sub tap_parse {
@@ -142,6 +147,7 @@ sub check_reports {
 	check("$r: prove reads exactly $n tests", prove_count($r) eq $n);
 	check("$r: TAP::Parser sees $n tests, no TODO, SKIP, Bail out! or parse error", tap_parse($r) eq "$n 0 0 0 0");
 	check("$r: JUnit is well-formed", xml_well_formed($r));
+	check("$r: JUnit is valid against junit-10.xsd", xml_schema_valid($r));
 	check("$r: JUnit has $n testcases", xpath($r, 'count(//testcase)') eq $n);
 	check("$r: JUnit has an <error> for each case_error, and no other", xpath($r, 'count(//error)') eq $errors);
 	check("$r: results file has its header", ((lines(file($r, 'results')))[0] // '') eq '# kvmcheck results 1');

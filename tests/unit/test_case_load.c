@@ -419,7 +419,8 @@ Test(case_load_errors, unknown_key_in_expect)
 			"expect:\n"
 			"  exit: hlt\n"
 			"  output: x\n",
-			"t.yaml:4:3: unknown key 'output' in 'expect' (known: serial, registers, exit, exit_code, console, screen)");
+			"t.yaml:4:3: unknown key 'output' in 'expect' (known: serial, registers, exit, exit_code, console, screen, "
+			"serial_contains, serial_matches, compare, flags)");
 }
 
 Test(case_load_errors, wrong_kinds)

@@ -95,3 +95,39 @@ Test(cli, allow_read_folders_are_kept_in_order)
 	cr_assert_str_eq(opt.allow_read[1], ".");
 	cr_assert_null(opt.allow_read[2]);
 }
+
+Test(cli, colour_when)
+{
+	static const struct {
+		enum cli_color color;
+		bool tty;
+		const char *no_color, *term;
+		bool wanted;
+	} rows[] = {
+		{ CLI_COLOR_AUTO, true, NULL, "xterm", true },
+		{ CLI_COLOR_AUTO, false, NULL, "xterm", false },
+		{ CLI_COLOR_AUTO, true, "1", "xterm", false },
+		{ CLI_COLOR_AUTO, true, "", "xterm", true },
+		{ CLI_COLOR_AUTO, true, NULL, "dumb", false },
+		{ CLI_COLOR_ALWAYS, false, "1", "dumb", true },
+		{ CLI_COLOR_NEVER, true, NULL, "xterm", false },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		cr_assert_eq(cli_color_wanted(rows[i].color, rows[i].tty, rows[i].no_color, rows[i].term), rows[i].wanted,
+			     "row %zu", i);
+}
+
+Test(cli, colour_option)
+{
+	struct cli_options opt;
+	char err[200] = "";
+	char *always[] = { "kvmcheck", "--color", "always", "a.yaml", NULL };
+	cr_assert_eq(cli_parse(4, always, &opt, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(opt.color, CLI_COLOR_ALWAYS);
+	char *report[] = { "kvmcheck", "report", "--color", "never", "r.json", NULL };
+	cr_assert_eq(cli_parse(5, report, &opt, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(opt.color, CLI_COLOR_NEVER);
+	char *bad[] = { "kvmcheck", "--color", "sometimes", "a.yaml", NULL };
+	cr_assert_eq(cli_parse(4, bad, &opt, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "--color must be auto, always or never, not 'sometimes'");
+}

@@ -105,13 +105,13 @@ static char *file_slurp(FILE *f)
 	return text;
 }
 
-enum writer { WRITE_TAP, WRITE_SUMMARY, WRITE_RESULTS };
+enum writer { WRITE_TAP, WRITE_SUMMARY, WRITE_RESULTS, WRITE_HTML };
 
 /* Renders the fixture's run through its results record. */
 static char *render(const struct fixture *f, enum writer which, const struct render_options *opt)
 {
 	static const char *const names[] = { [WRITE_TAP] = "tap", [WRITE_SUMMARY] = "summary",
-					     [WRITE_RESULTS] = "results" };
+					     [WRITE_RESULTS] = "results", [WRITE_HTML] = "html" };
 	struct record rec;
 	cr_assert_eq(record_build(&f->rep, &rec), 0);
 	FILE *tmp = tmpfile();
@@ -366,12 +366,20 @@ Test(report_tap, failure_block_contents)
 		"  index: 3\n"
 		"  outcome: hlt\n"
 		"  expected_exit: hlt\n"
-		"  reason: 'serial output differs at byte 1'\n"
+		"  message: 'serial output differs at byte 1'\n"
+		"  severity: fail\n"
+		"  data:\n"
+		"    got: 'hellp'\n"
+		"    expect: 'hello'\n"
 		"  exits: 7\n"
 		"  backend: emu\n"
 		"  output: 'hellp'\n"
 		"  expected_output: 'hello'\n"
 		"  first_difference: 4\n"
+		"  diff:\n"
+		"    1: '@@ -1,1 +1,1 @@'\n"
+		"    2: '-hello'\n"
+		"    3: '+hellp'\n"
 		"  registers:\n"
 		"    ax:\n"
 		"      expected: 0x1234\n"
@@ -381,6 +389,24 @@ Test(report_tap, failure_block_contents)
 		"      expected: 0x05\n"
 		"      actual: 0x05\n"
 		"      match: true\n"
+		"  cpu:\n"
+		"    eax: 0x00000000\n"
+		"    ecx: 0x00000000\n"
+		"    edx: 0x00000000\n"
+		"    ebx: 0x00000000\n"
+		"    esp: 0x00000000\n"
+		"    ebp: 0x00000000\n"
+		"    esi: 0x00000000\n"
+		"    edi: 0x00000000\n"
+		"    eip: 0x00000012\n"
+		"    eflags: 0x00000000\n"
+		"    es: 0x0000\n"
+		"    cs: 0x07c0\n"
+		"    ss: 0x0000\n"
+		"    ds: 0x0000\n"
+		"    fs: 0x0000\n"
+		"    gs: 0x0000\n"
+		"  flags_set: ''\n"
 		"  cs_ip: '07c0:0012'\n"
 		"  ...\n";
 	cr_assert_not_null(strstr(tap, block), "got:\n%s", tap);
@@ -397,7 +423,7 @@ Test(report_tap, case_error_block_is_the_message)
 	f.results[i].backend = NULL;
 	f.results[i].message = (char *)"cases/bad.yaml:3:5: unknown key 'x'";
 	char *tap = render_tap(&f, false);
-	cr_assert_not_null(strstr(tap, "\nnot ok 1\n  ---\n  message: 'cases/bad.yaml:3:5: unknown key ''x'''\n  ...\n"),
+	cr_assert_not_null(strstr(tap, "\nnot ok 1\n  ---\n  message: 'cases/bad.yaml:3:5: unknown key ''x'''\n  severity: error\n  ...\n"),
 			   "got:\n%s", tap);
 	cr_assert_eq(tap_parse(tap).parse_errors, 0);
 	free(tap);
@@ -464,8 +490,82 @@ Test(report_summary, counts_and_failures)
 	cr_assert_str_eq(text,
 			 "kvmcheck: 3 cases, 1 passed, 1 failed, 1 error (backend emu, 0.31 s)\n"
 			 "  FAIL cases/foo.yaml: hello prints - serial output differs at byte 5\n"
-			 "  ERROR cases/bar.yaml: bad\\x1b[2J - could not run\n");
+			 "  ERROR cases/bar.yaml: bad\\x1b[2J - could not run\n"
+			 "1 passed, 2 failed\n");
 	free(text);
+}
+
+Test(report_summary, colour_only_when_asked)
+{
+	struct fixture f;
+	fixture_init(&f);
+	fixture_add(&f, "cases/foo.yaml", 0, "a", VERDICT_FAIL, "", 0);
+	fixture_add(&f, "cases/foo.yaml", 1, "b", VERDICT_ERROR, "", 0);
+	struct render_options colour = { .color = true };
+	char *text = render(&f, WRITE_SUMMARY, &colour);
+	cr_assert_not_null(strstr(text, "  \033[1;31mFAIL\033[0m cases/foo.yaml: a"), "%s", text);
+	cr_assert_not_null(strstr(text, "  \033[1;33mERROR\033[0m cases/foo.yaml: b"), "%s", text);
+	cr_assert_not_null(strstr(text, "\033[1;31m0 passed, 2 failed\033[0m\n"), "%s", text);
+	free(text);
+	text = render(&f, WRITE_SUMMARY, NULL);
+	cr_assert_null(strchr(text, '\033'), "%s", text);
+	free(text);
+}
+
+/* ---- HTML ---- */
+
+/* Whatever a guest or a case file writes shows as text: no element, no
+ * attribute, no script of its own reaches the page. */
+Test(report_html, everything_from_outside_is_escaped)
+{
+	struct fixture f;
+	fixture_init(&f);
+	static const char evil[] = "<script>document.title='pwned'</script></pre><img src=x onerror=alert(1)>&\x1b";
+	size_t i = fixture_add(&f, "cases/<b>.yaml", 0, "<script>alert(1)</script>", VERDICT_FAIL, evil, strlen(evil));
+	fixture_expect_output(&f, i, "hello", 0);
+	snprintf(f.verdicts[i].reason, sizeof(f.verdicts[i].reason), "serial output differs at byte 0");
+	char *html = render(&f, WRITE_HTML, NULL);
+	cr_assert_eq(strncmp(html, "<!DOCTYPE html>", 15), 0);
+	cr_assert_not_null(strstr(html, "<title>kvmcheck report</title>"));
+	cr_assert_not_null(strstr(html, "default-src 'none'"), "scripts are forbidden by policy too");
+	cr_assert_null(strstr(html, "<script"), "%s", html);
+	cr_assert_null(strstr(html, "<img"), "%s", html);
+	cr_assert_null(strstr(html, "<b>.yaml"), "%s", html);
+	cr_assert_not_null(strstr(html, "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;&lt;/pre&gt;"), "%s", html);
+	cr_assert_not_null(strstr(html, "+&lt;script&gt;"), "the diff is there");
+	cr_assert_not_null(strstr(html, "&amp;\\x1b</span>"), "an escape byte shows as \\x1b, once");
+	cr_assert_not_null(strstr(html, "cases/&lt;b&gt;.yaml"));
+	free(html);
+}
+
+Test(report_html, long_output_is_windowed_then_whole)
+{
+	struct fixture f;
+	fixture_init(&f);
+	static char big[10001];
+	for (size_t k = 0; k < 10000; k++)
+		big[k] = (char)('0' + k % 8);
+	size_t i = fixture_add(&f, "cases/a.yaml", 0, "big", VERDICT_FAIL, big, 10000);
+	fixture_expect_output(&f, i, "0123456701", 10);
+	char *html = render(&f, WRITE_HTML, NULL);
+	cr_assert_not_null(strstr(html, " ... 9744 more bytes"));
+	cr_assert_not_null(strstr(html, "<summary>the whole output (10000 bytes)</summary>"));
+	cr_assert_not_null(strstr(html, "<mark>"));
+	free(html);
+}
+
+/* A case an interrupted run never reached is "not run", not an error. */
+Test(report_html, skipped_cases_are_counted_apart)
+{
+	struct fixture f;
+	fixture_init(&f);
+	fixture_add(&f, "cases/a.yaml", 0, "ran", VERDICT_ERROR, "", 0);
+	fixture_add(&f, "cases/a.yaml", 1, "never ran", VERDICT_SKIP, "", 0);
+	char *html = render(&f, WRITE_HTML, NULL);
+	cr_assert_not_null(strstr(html, "<span class=\"error\">1 errors</span>"), "%s", html);
+	cr_assert_not_null(strstr(html, "<span class=\"skip\">1 not run</span>"), "%s", html);
+	cr_assert_not_null(strstr(html, "<td class=\"skip\">skip</td>"), "%s", html);
+	free(html);
 }
 
 /* ---- parity record ---- */

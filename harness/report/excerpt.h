@@ -1,0 +1,49 @@
+/* excerpt: the part of long output a person reads. Windows of escaped text
+ * around the first difference, a unified diff of expected and actual lines,
+ * and a hex dump for binary output, each of bounded size however much the
+ * guest wrote, so reports stay readable; the whole output stays in the
+ * results record. */
+#ifndef KVMCHECK_EXCERPT_H
+#define KVMCHECK_EXCERPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/bytes.h"
+
+/* How much of an output a window shows, and how much of it before the difference. */
+#define EXCERPT_WINDOW 256
+#define EXCERPT_BEFORE 64
+/* Lines of context around a difference, and lines shown on each side at most. */
+#define EXCERPT_CONTEXT 3
+#define EXCERPT_MAX_CHANGED 6
+/* Characters of one diff line at most, once escaped. */
+#define EXCERPT_LINE_WIDTH 120
+
+struct text_lines {
+	char **items;
+	size_t count;
+};
+
+void text_lines_free(struct text_lines *l);
+
+/* The output is mostly bytes that are not text: show it as hex. */
+bool excerpt_is_binary(const struct bytes *b);
+
+/* b escaped, whole when short, else EXCERPT_WINDOW bytes around at (-1: the
+ * start) with what was left out said in words: "... 512 bytes before ...",
+ * "... 9232 more bytes". A string to free(), or NULL when memory runs out. */
+char *excerpt_window(const struct bytes *b, int64_t at);
+
+/* A unified diff of expected against actual by lines, around the first
+ * difference at byte `at`: "@@ -3,4 +3,4 @@" then lines marked ' ', '-'
+ * and '+', each escaped (a "\r" or "\x1b" shows) and cut to
+ * EXCERPT_LINE_WIDTH. 0, or -1 when memory runs out. */
+int excerpt_diff(const struct bytes *expected, const struct bytes *actual, int64_t at, struct text_lines *out);
+
+/* Hex dump lines ("00000010  48 65 6c 6c ...  |Hell...|") of b, the 16-byte
+ * row holding `at` and a row either side. 0, or -1 when memory runs out. */
+int excerpt_hex(const struct bytes *b, int64_t at, struct text_lines *out);
+
+#endif
