@@ -111,11 +111,11 @@ test_failing_cases() { # BACKEND
 		if $update_golden; then cp "$WORK/out.tap" tests/failing/expected.tap; fi
 		check "emu: failing TAP matches tests/failing/expected.tap" diff -u tests/failing/expected.tap "$WORK/out.tap"
 	fi
-	kvmcheck --backend "$b" --no-reports --color always tests/failing/wrong_output.yaml
+	kvmcheck --backend "$b" --allow-read "$ROOT/guests" --no-reports --color always tests/failing/wrong_output.yaml
 	check "$b: --color always colours FAIL" err_has $'\033[1;31mFAIL\033[0m'
-	NO_COLOR=1 kvmcheck --backend "$b" --no-reports --color never tests/failing/wrong_output.yaml
+	NO_COLOR=1 kvmcheck --backend "$b" --allow-read "$ROOT/guests" --no-reports --color never tests/failing/wrong_output.yaml
 	check "$b: --color never does not" bash -c "! grep -q \$'\033' '$WORK/err'"
-	kvmcheck --backend "$b" --no-reports --json "$WORK/runaway.json" tests/failing/runaway_output.yaml
+	kvmcheck --backend "$b" --allow-read "$ROOT/guests" --no-reports --json "$WORK/runaway.json" tests/failing/runaway_output.yaml
 	check "$b: the results record keeps all 10,000 bytes" [ "$(perl -MJSON::PP -e 'local $/; my $r = decode_json(<STDIN>); print length $r->{cases}[0]{output}' <"$WORK/runaway.json")" = 10000 ]
 }
 
