@@ -14,7 +14,7 @@ failed=0
 # Prints "name<TAB>reason" for each failing test point of a TAP stream.
 failures() {
 	awk '/^not ok/ { sub(/^not ok [0-9]+ - /, ""); name = $0; next }
-	     /^  reason: / && name != "" { sub(/^  reason: /, ""); print name "\t" $0; name = "" }'
+	     /^  message: / && name != "" { sub(/^  message: /, ""); print name "\t" $0; name = "" }'
 }
 
 run_on() {
@@ -33,7 +33,10 @@ run_on() {
 			bad=$((bad + 1))
 		fi
 	done < <(printf '%s\n' "$tap" | failures)
-	echo "cpu ($backend): $total cases, $((total - bad - excused)) passed, $excused beyond this host's KVM, $bad failed"
+	# A failing point the parser above could not read fails all the same.
+	local notok=$(printf '%s\n' "$tap" | grep -c '^not ok')
+	bad=$((notok - excused))
+	echo "cpu ($backend): $total cases, $((total - notok)) passed, $excused beyond this host's KVM, $bad failed"
 	[ "$total" -gt 0 ] && [ "$bad" = 0 ] || failed=1
 }
 
