@@ -368,7 +368,8 @@ static void tap_write_check(const struct record *rep, bool timing)
 	free(m.text);
 }
 
-/* The summary is one line plus one per case that did not pass; the parity
+/* The summary is its first line, one line per case that did not pass and
+ * the closing "N passed, N failed" line; the parity
  * record one line plus one per case, with five tab-separated fields. */
 static void line_reports_check(const struct record *rep)
 {
@@ -380,7 +381,7 @@ static void line_reports_check(const struct record *rep)
 	memfile_open(&m);
 	report_summary_render(rep, m.f, NULL, err, sizeof(err));
 	memfile_close(&m);
-	if (count_lines(m.text, m.len) != 1 + not_passed)
+	if (count_lines(m.text, m.len) != 2 + not_passed)
 		fail("summary has the wrong number of lines", m.text, m.len);
 	free(m.text);
 
