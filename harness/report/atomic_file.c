@@ -114,10 +114,26 @@ static FILE *temp_open(const char *path, char **temp_path)
 	return NULL;
 }
 
-int atomic_file_check(const char *path, char *err, size_t err_len)
+/* Makes path's folders and opens a temporary file beside it. NULL with err
+ * filled in: a folder that could not be made is named for what went wrong
+ * with it rather than as the ENOENT the file's creation then meets. */
+static FILE *temp_create(const char *path, char **temp, char *err, size_t err_len)
 {
 	char folder[4096] = "";
 	int folder_errno = parents_create(path, folder, sizeof(folder));
+	FILE *f = temp_open(path, temp);
+	if (f)
+		return f;
+	if (errno == ENOENT && folder_errno)
+		strfmt_err(err, err_len, "cannot create %s: cannot create its folder %s: %s", path, folder,
+			   strerror(folder_errno));
+	else
+		strfmt_err(err, err_len, "cannot create %s: %s", path, strerror(errno));
+	return NULL;
+}
+
+int atomic_file_check(const char *path, char *err, size_t err_len)
+{
 	struct stat st;
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		strfmt_err(err, err_len, "cannot write %s: %s", path, strerror(EISDIR));
@@ -130,16 +146,9 @@ int atomic_file_check(const char *path, char *err, size_t err_len)
 		return -1;
 	}
 	char *temp = NULL;
-	FILE *f = temp_open(path, &temp);
-	if (!f && errno == ENOENT && folder_errno) {
-		strfmt_err(err, err_len, "cannot create %s: cannot create its folder %s: %s", path, folder,
-			   strerror(folder_errno));
+	FILE *f = temp_create(path, &temp, err, err_len);
+	if (!f)
 		return -1;
-	}
-	if (!f) {
-		strfmt_err(err, err_len, "cannot create %s: %s", path, strerror(errno));
-		return -1;
-	}
 	fclose(f);
 	unlink(temp);
 	free(temp);
@@ -148,21 +157,12 @@ int atomic_file_check(const char *path, char *err, size_t err_len)
 
 int atomic_file_write(const char *path, atomic_fill_fn *fill, void *ctx, char *err, size_t err_len)
 {
-	char folder[4096] = "";
-	int folder_errno = parents_create(path, folder, sizeof(folder));
 	if (!is_replaceable(path))
 		return write_in_place(path, fill, ctx, err, err_len);
 	char *temp = NULL;
-	FILE *f = temp_open(path, &temp);
-	if (!f && errno == ENOENT && folder_errno) {
-		strfmt_err(err, err_len, "cannot create %s: cannot create its folder %s: %s", path, folder,
-			   strerror(folder_errno));
+	FILE *f = temp_create(path, &temp, err, err_len);
+	if (!f)
 		return -1;
-	}
-	if (!f) {
-		strfmt_err(err, err_len, "cannot create %s: %s", path, strerror(errno));
-		return -1;
-	}
 	int rc = fill_and_close(f, path, fill, ctx, err, err_len);
 	if (rc == 0 && rename(temp, path) != 0) {
 		strfmt_err(err, err_len, "cannot write %s: %s", path, strerror(errno));
