@@ -13,6 +13,7 @@
 
 #include "machine/backend.h"
 #include "x86/cpuid.h"
+#include "x86/disasm.h"
 
 /* Intel without unrestricted guest needs three pages for real mode's TSS;
  * put them where no case's RAM reaches. */
@@ -345,12 +346,22 @@ static void kvm_emulation_failure(const struct vm *vm, struct vm_exit *exit)
 	state.cr0 = sregs.cr0;
 	state.efer = sregs.efer;
 	uint64_t at = sregs.cs.base + regs.rip;
+	size_t avail = at < vm->mem_size ? vm->mem_size - at : 0;
+	size_t shown = avail < INSN_BYTES_SHOWN ? avail : INSN_BYTES_SHOWN;
+	char insn[96];
+	int bits = sregs.cs.l ? 64 : sregs.cs.db ? 32 : 16;
+	size_t insn_len = x86_disasm_one(vm->mem + at, shown, regs.rip, bits, insn, sizeof(insn));
+	if (insn_len)
+		shown = insn_len;
 	char bytes[INSN_BYTES_SHOWN * 3 + 1] = "";
 	size_t len = 0;
-	for (int i = 0; i < INSN_BYTES_SHOWN && at + (uint64_t)i < vm->mem_size; i++)
+	for (size_t i = 0; i < shown; i++)
 		len += (size_t)snprintf(bytes + len, sizeof(bytes) - len, "%s%02x", i ? " " : "", vm->mem[at + i]);
-	snprintf(exit->reason, sizeof(exit->reason), "this host's KVM cannot execute the instruction at %04x:%04llx "
-		 "in %s mode (bytes %s); try --backend emu", sregs.cs.selector, (unsigned long long)regs.rip,
+	char what[128] = "the instruction";
+	if (insn_len)
+		snprintf(what, sizeof(what), "`%s`", insn);
+	snprintf(exit->reason, sizeof(exit->reason), "this host's KVM cannot execute %s at %04x:%04llx "
+		 "in %s mode (bytes %s); try --backend emu", what, sregs.cs.selector, (unsigned long long)regs.rip,
 		 x86_mode_name(x86_mode_of(&state)), bytes[0] ? bytes : "outside RAM");
 }
 
