@@ -22,6 +22,7 @@ enum seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define CR0_CD (1u << 30)
 #define CR0_PG (1u << 31)
 #define CR4_PAE (1u << 5)
+#define EFER_SCE (1u << 0)
 #define EFER_LME (1u << 8)
 #define EFER_LMA (1u << 10)
 #define RFLAGS_FIXED (1u << 1)  /* reserved, always reads as 1 */

@@ -617,6 +617,78 @@ static void check_state_round_trips(struct guest *g)
 	cr_assert_eq(back.rip, 25);
 }
 
+/* ---- system instructions (x86/system_insn.h) ---- */
+
+static void with_eax_cr0_pg_without_pe(struct guest *g, struct cpu_state *s)
+{
+	(void)g;
+	s->gpr[GPR_EAX] = CR0_PG | CR0_CD | CR0_NW | CR0_ET;
+}
+
+static void with_eax_cr0_nw_without_cd(struct guest *g, struct cpu_state *s)
+{
+	(void)g;
+	s->gpr[GPR_EAX] = CR0_NW | CR0_ET;
+}
+
+static void with_eax_bit_31(struct guest *g, struct cpu_state *s)
+{
+	(void)g;
+	s->gpr[GPR_EAX] = 1u << 31;
+}
+
+static void with_ecx_unknown_msr(struct guest *g, struct cpu_state *s)
+{
+	(void)g;
+	s->gpr[GPR_ECX] = 0x12345;
+}
+
+static void with_ecx_apic_base(struct guest *g, struct cpu_state *s)
+{
+	(void)g;
+	s->gpr[GPR_ECX] = 0x1b;
+}
+
+static void with_efer_reserved_bit(struct guest *g, struct cpu_state *s)
+{
+	(void)g;
+	s->gpr[GPR_ECX] = 0xc0000080;
+	s->gpr[GPR_EAX] = 1u << 3;
+}
+
+/* The #GP handler saw the faulting instruction at LOAD + 12 (after
+ * IVT_SET), skipped it and the guest halted right after it. */
+static void check_fault_skipped(struct guest *g)
+{
+	cr_assert_eq(g->rec.count, 5, "%zu exits", g->rec.count);
+	assert_frame(g, 0, LOAD + 12, 0, 0);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
+}
+
+static void check_star_round_trip(struct guest *g)
+{
+	cr_assert_eq(g->rec.count, 1, "%zu exits: a #GP was raised", g->rec.count);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
+	cr_assert_eq(state_of(g).gpr[GPR_EAX] & 0xffffffffu, 0x12345678);
+}
+
+static void check_dr7_read_back(struct guest *g)
+{
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
+	cr_assert_eq(state_of(g).gpr[GPR_EBX] & 0xffffffffu, 0x401, "dr7 read %#llx",
+		     (unsigned long long)state_of(g).gpr[GPR_EBX]);
+}
+
+/* #DB came with ip on `target` (before it ran); the handler turned the
+ * breakpoint off and `target` then ran once. */
+static void check_execution_breakpoint(struct guest *g)
+{
+	cr_assert_eq(g->rec.count, 6, "%zu exits", g->rec.count);
+	assert_frame(g, 0, LOAD + 12 + 6 + 3 + 6 + 3 + 1, 0, 0);
+	cr_assert_eq(g->rec.exits[4].value & 0xff, 'k');
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 /* Points IVT entry `vector` at `handler` (segment 0). */
@@ -644,6 +716,11 @@ static void check_state_round_trips(struct guest *g)
 	"  pop ax\n" \
 	"  out dx, ax\n" \
 	"  ret\n"
+
+/* A handler that reports its frame and returns past the `len`-byte
+ * instruction that faulted. */
+#define SKIP_ISR(len) \
+	"isr:\n  call report\n  mov bp, sp\n  add word [bp], " #len "\n  iret\n" REPORT_FRAME
 
 struct guest_row {
 	const char *name;
@@ -731,6 +808,54 @@ static const struct guest_row rows[] = {
 	  "  ud2\n  hlt\n"
 	  "isr:\n  call report\n  mov bp, sp\n  add word [bp], 2\n  iret\n" REPORT_FRAME,
 	  NULL, NULL, check_ud },
+	/* Unicorn steps over both; a CPU faults, at the instruction. */
+	{ "syscall_without_efer_sce_raises_ud_at_the_instruction", ON_BOTH,
+	  IVT_SET(6, isr)
+	  "  syscall\n  hlt\n"
+	  "isr:\n  call report\n  mov bp, sp\n  add word [bp], 2\n  iret\n" REPORT_FRAME,
+	  NULL, NULL, check_ud },
+	{ "sysenter_in_real_mode_raises_gp_at_the_instruction", ON_BOTH,
+	  IVT_SET(13, isr)
+	  "  sysenter\n  hlt\n"
+	  "isr:\n  call report\n  mov bp, sp\n  add word [bp], 2\n  iret\n" REPORT_FRAME,
+	  NULL, NULL, check_ud },
+	/* Unicorn accepts any CR0, CR4 or MSR access; a CPU (and KVM) raises
+	 * #GP at the instruction. Each handler skips the instruction. */
+	{ "cr0_paging_without_protection_raises_gp", ON_BOTH,
+	  IVT_SET(13, isr) "  mov cr0, eax\n  hlt\n" SKIP_ISR(3),
+	  with_eax_cr0_pg_without_pe, NULL, check_fault_skipped },
+	{ "cr0_not_write_through_without_cache_disable_raises_gp", ON_BOTH,
+	  IVT_SET(13, isr) "  mov cr0, eax\n  hlt\n" SKIP_ISR(3),
+	  with_eax_cr0_nw_without_cd, NULL, check_fault_skipped },
+	{ "cr4_reserved_bit_raises_gp", ON_BOTH,
+	  IVT_SET(13, isr) "  mov cr4, eax\n  hlt\n" SKIP_ISR(3),
+	  with_eax_bit_31, NULL, check_fault_skipped },
+	{ "wrmsr_of_an_unknown_msr_raises_gp", ON_BOTH,
+	  IVT_SET(13, isr) "  wrmsr\n  hlt\n" SKIP_ISR(2),
+	  with_ecx_unknown_msr, NULL, check_fault_skipped },
+	{ "rdmsr_of_an_unknown_msr_raises_gp", ON_BOTH,
+	  IVT_SET(13, isr) "  rdmsr\n  hlt\n" SKIP_ISR(2),
+	  with_ecx_unknown_msr, NULL, check_fault_skipped },
+	{ "rdmsr_of_the_apic_base_raises_gp_on_both", ON_BOTH,
+	  IVT_SET(13, isr) "  rdmsr\n  hlt\n" SKIP_ISR(2),
+	  with_ecx_apic_base, NULL, check_fault_skipped },
+	{ "wrmsr_of_a_reserved_efer_bit_raises_gp", ON_BOTH,
+	  IVT_SET(13, isr) "  wrmsr\n  hlt\n" SKIP_ISR(2),
+	  with_efer_reserved_bit, NULL, check_fault_skipped },
+	{ "rdmsr_and_wrmsr_of_star_work", ON_BOTH,
+	  IVT_SET(13, isr) "  mov ecx, 0xc0000081\n  mov eax, 0x12345678\n  xor edx, edx\n  wrmsr\n"
+	  "  xor eax, eax\n  rdmsr\n  hlt\n" SKIP_ISR(2),
+	  NULL, NULL, check_star_round_trip },
+	{ "dr7_reads_back_with_its_fixed_bit", ON_BOTH,
+	  "  mov eax, 0x1\n  mov dr7, eax\n  mov ebx, dr7\n  hlt\n",
+	  NULL, NULL, check_dr7_read_back },
+	/* Unicorn crashes on execution breakpoints: emu carries them out. */
+	{ "execution_breakpoint_raises_db_before_the_instruction", ON_BOTH,
+	  IVT_SET(1, isr)
+	  "  mov eax, target\n  mov dr0, eax\n  mov eax, 0x1\n  mov dr7, eax\n  nop\n"
+	  "target:\n  mov al, 'k'\n  out 0x80, al\n  hlt\n"
+	  "isr:\n  call report\n  xor eax, eax\n  mov dr7, eax\n  iret\n" REPORT_FRAME,
+	  NULL, NULL, check_execution_breakpoint },
 	/* The most common student bug: no hlt. The CPU raises #GP when ip
 	 * passes the end of the 64 KiB code segment, not at 0x10000 of RAM. */
 	{ "ip_past_the_end_of_the_code_segment_raises_gp", ON_BOTH,

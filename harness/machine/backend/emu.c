@@ -26,6 +26,7 @@
  * few instructions of uc_emu_start's own set-up is only seen at the guest's
  * next I/O or interrupt. */
 #include "machine/backend.h"
+#include "x86/system_insn.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -81,12 +82,18 @@ struct vm {
 	bool stop_requested;
 	struct pending_interrupt pending;
 	struct unmapped_access unmapped;
+	const char *unsupported; /* an instruction emu does not emulate ended the run */
 	enum x86_mode mode;   /* fixed by uc_open */
 	uc_hook limit_hook;   /* the code segment's last bytes, real mode only */
 	bool limit_hook_set;
 	bool limit_wanted;    /* set_state loaded real mode: hook at the first run */
 	uint16_t limit_cs;
 	bool firmware;        /* no limit hook: see emu_firmware_present */
+	uint8_t *mem;         /* guest RAM, mapped at 0 */
+	size_t mem_size;
+	bool system_checked;  /* memory was scanned for system instructions */
+	bool resume;          /* an instruction was carried out here: go on after it */
+	uint64_t dr7;         /* DR7 as the guest wrote it (Unicorn gets no execution breakpoints) */
 	struct x86_segment segments[SEG_COUNT];  /* as set_state loaded them */
 };
 
@@ -400,7 +407,7 @@ static enum step finish_kicked(struct vm *vm)
  * makes a stop precise without a per-instruction hook. */
 static bool muted(const struct vm *vm)
 {
-	return vm->stop_requested || vm->unmapped.hit;
+	return vm->stop_requested || vm->unmapped.hit || vm->unsupported;
 }
 
 /* A kick that lands while uc_emu_start is still setting up is cleared by
@@ -481,6 +488,223 @@ static bool on_invalid(uc_engine *uc, void *user)
 	return true;
 }
 
+/* Unicorn hands SYSCALL and SYSENTER to hooks and then steps over them,
+ * where a CPU raises a fault: SYSCALL is #UD without EFER.SCE (and outside
+ * 64-bit code on Intel), SYSENTER is #GP(0) in real mode. Left as they
+ * were, both would be no-ops and a guest relying on the fault would pass. */
+static void raise_at_instruction(struct vm *vm, uint8_t vector)
+{
+	uint32_t eip = 0;
+	reg_read(vm->uc, UC_X86_REG_EIP, &eip);
+	vm->pending = (struct pending_interrupt){ .set = true, .fault = true, .vector = vector, .eip = eip };
+	uc_emu_stop(vm->uc);
+}
+
+static void on_syscall(uc_engine *uc, void *user)
+{
+	struct vm *vm = user;
+	if (muted(vm))
+		return;
+	uc_x86_msr efer = { .rid = MSR_EFER };
+	if (vm->mode == X86_MODE_LONG && uc_reg_read(uc, UC_X86_REG_MSR, &efer) == UC_ERR_OK && (efer.value & EFER_SCE)) {
+		vm->unsupported = "emu: syscall with EFER.SCE set is not emulated";
+		uc_emu_stop(uc);
+		return;
+	}
+	raise_at_instruction(vm, VECTOR_UD);
+}
+
+static void on_sysenter(uc_engine *uc, void *user)
+{
+	(void)uc;
+	struct vm *vm = user;
+	if (muted(vm))
+		return;
+	uint32_t cr0 = 0;
+	if (reg_read(uc, UC_X86_REG_CR0, &cr0) == UC_ERR_OK && !(cr0 & CR0_PE)) {
+		raise_at_instruction(vm, VECTOR_GP);
+		return;
+	}
+	vm->unsupported = "emu: sysenter is not emulated";
+	uc_emu_stop(vm->uc);
+}
+
+/* ---- system instructions (x86/system_insn.h) ------------------------- */
+
+/* Unicorn's TCG accepts any value in CR0 and CR4, reads and writes any MSR
+ * without a fault, and crashes on a breakpoint on instruction execution;
+ * a CPU (and KVM) raises #GP or #DB. A guest whose memory holds such
+ * instructions runs with a hook on every instruction that checks them
+ * first, and carries out the debug-register moves itself. */
+
+static uc_err gpr_read(struct vm *vm, int gpr, uint64_t *value)
+{
+	if (vm->mode == X86_MODE_LONG)
+		return read_u64(vm->uc, gpr64_ids[gpr], value);
+	uint32_t v = 0;
+	uc_err e = gpr < GPR_R8 ? reg_read(vm->uc, gpr_ids[gpr], &v) : UC_ERR_ARG;
+	*value = v;
+	return e;
+}
+
+static uc_err gpr_write(struct vm *vm, int gpr, uint64_t value)
+{
+	if (vm->mode == X86_MODE_LONG)
+		return write_u64(vm->uc, gpr64_ids[gpr], value);
+	return gpr < GPR_R8 ? reg_write(vm->uc, gpr_ids[gpr], (uint32_t)value) : UC_ERR_ARG;
+}
+
+static void read_ctl(struct vm *vm, struct sys_ctl *ctl)
+{
+	uc_x86_msr efer = { .rid = MSR_EFER };
+	*ctl = (struct sys_ctl){ 0 };
+	read_u64(vm->uc, UC_X86_REG_CR0, &ctl->cr0);
+	read_u64(vm->uc, UC_X86_REG_CR4, &ctl->cr4);
+	if (uc_reg_read(vm->uc, UC_X86_REG_MSR, &efer) == UC_ERR_OK)
+		ctl->efer = efer.value;
+	ctl->long64 = vm->mode == X86_MODE_LONG;
+}
+
+/* The offset in the code segment of the instruction at linear address. */
+static uint32_t code_offset(struct vm *vm, uint64_t address)
+{
+	uint64_t cs_base = 0;
+	uint32_t cs = 0;
+	if (reg_read(vm->uc, UC_X86_REG_CS, &cs) == UC_ERR_OK)
+		cs_base = linear((uint16_t)cs, 0);
+	uint32_t cr0 = 0;
+	reg_read(vm->uc, UC_X86_REG_CR0, &cr0);
+	/* Outside real mode, cases' code segments are flat. */
+	return (uint32_t)(address - ((cr0 & CR0_PE) ? 0 : cs_base));
+}
+
+static void fault_at(struct vm *vm, uint64_t address, uint8_t vector)
+{
+	vm->pending = (struct pending_interrupt){
+		.set = true, .fault = true, .vector = vector, .eip = code_offset(vm, address),
+	};
+	uc_emu_stop(vm->uc);
+}
+
+/* Done here instead of by Unicorn: go on after the instruction. */
+static void carried_out(struct vm *vm, uint64_t address, uint32_t size)
+{
+	uint32_t eip = code_offset(vm, address) + size;
+	if (vm->mode == X86_MODE_LONG)
+		write_u64(vm->uc, UC_X86_REG_RIP, address + size);
+	else
+		reg_write(vm->uc, UC_X86_REG_EIP, eip);
+	vm->resume = true;
+	uc_emu_stop(vm->uc);
+}
+
+/* As KVM keeps DR7: bit 10 always set, the reserved bits clear. */
+#define DR7_FIXED_1 0x400u
+#define DR7_VOLATILE 0xffff2bffu
+
+static void dr7_write(struct vm *vm, uint64_t value)
+{
+	value = (value & DR7_VOLATILE) | DR7_FIXED_1;
+	vm->dr7 = value;
+	write_u64(vm->uc, UC_X86_REG_DR7, value & ~sys_dr7_exec_enables(value));
+}
+
+#define VECTOR_DB 1
+#define DR6_B0 1u
+
+/* A breakpoint on execution of the instruction at address is a fault:
+ * #DB before it runs, with DR6 naming the breakpoint. */
+static bool exec_breakpoint(struct vm *vm, uint64_t address)
+{
+	uint64_t enables = sys_dr7_exec_enables(vm->dr7);
+	static const int dr_ids[4] = { UC_X86_REG_DR0, UC_X86_REG_DR1, UC_X86_REG_DR2, UC_X86_REG_DR3 };
+	for (int n = 0; enables && n < 4; n++) {
+		uint64_t at = 0;
+		if (!((enables >> (2 * n)) & 3) || read_u64(vm->uc, dr_ids[n], &at) != UC_ERR_OK || at != address)
+			continue;
+		uint64_t dr6 = 0;
+		read_u64(vm->uc, UC_X86_REG_DR6, &dr6);
+		write_u64(vm->uc, UC_X86_REG_DR6, dr6 | (DR6_B0 << n));
+		fault_at(vm, address, VECTOR_DB);
+		return true;
+	}
+	return false;
+}
+
+static void police_msr(struct vm *vm, const struct sys_insn *insn, const struct sys_ctl *ctl, uint64_t address)
+{
+	uint64_t ecx = 0, eax = 0, edx = 0;
+	gpr_read(vm, GPR_ECX, &ecx);
+	gpr_read(vm, GPR_EAX, &eax);
+	gpr_read(vm, GPR_EDX, &edx);
+	uint64_t value = (edx & 0xffffffffu) << 32 | (eax & 0xffffffffu);
+	bool ok = insn->kind == SYS_INSN_RDMSR ? sys_msr_known((uint32_t)ecx)
+					       : sys_msr_write_ok(ctl, (uint32_t)ecx, value);
+	if (!ok)
+		fault_at(vm, address, VECTOR_GP);
+}
+
+static void police(struct vm *vm, const struct sys_insn *insn, uint64_t address, uint32_t size)
+{
+	struct sys_ctl ctl;
+	read_ctl(vm, &ctl);
+	uint64_t value = 0;
+	switch (insn->kind) {
+	case SYS_INSN_MOV_TO_CR:
+		gpr_read(vm, insn->gpr, &value);
+		if ((insn->reg == 0 && !sys_cr0_write_ok(&ctl, value)) ||
+		    (insn->reg == 4 && !sys_cr4_write_ok(&ctl, value)))
+			fault_at(vm, address, VECTOR_GP);
+		return;
+	case SYS_INSN_MOV_TO_DR:
+		if (insn->reg != 7)
+			return;
+		gpr_read(vm, insn->gpr, &value);
+		if (value >> 32) {
+			fault_at(vm, address, VECTOR_GP);
+			return;
+		}
+		dr7_write(vm, value);
+		carried_out(vm, address, size);
+		return;
+	case SYS_INSN_MOV_FROM_DR:
+		if (insn->reg != 7)
+			return;
+		gpr_write(vm, insn->gpr, vm->dr7);
+		carried_out(vm, address, size);
+		return;
+	case SYS_INSN_RDMSR:
+	case SYS_INSN_WRMSR:
+		police_msr(vm, insn, &ctl, address);
+		return;
+	}
+}
+
+static void on_each_instruction(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+	(void)uc;
+	struct vm *vm = user;
+	if (muted(vm) || vm->pending.set || vm->resume || address >= vm->mem_size)
+		return;
+	if ((vm->dr7 & ~(uint64_t)DR7_FIXED_1) && exec_breakpoint(vm, address))
+		return;
+	size_t avail = vm->mem_size - address < size ? vm->mem_size - address : size;
+	struct sys_insn insn;
+	if (sys_insn_decode(vm->mem + address, avail, vm->mode == X86_MODE_LONG, &insn))
+		police(vm, &insn, address, size);
+}
+
+/* Scans memory once, at the first run: a guest without these instructions
+ * pays nothing. The firmware's runs go without (see emu_firmware_present). */
+static uc_err hook_system_instructions(struct vm *vm)
+{
+	vm->system_checked = true;
+	if (vm->firmware || !sys_insn_present(vm->mem, vm->mem_size))
+		return UC_ERR_OK;
+	uc_hook h;
+	return uc_hook_add(vm->uc, &h, UC_HOOK_CODE, (void *)on_each_instruction, vm, 1, 0);
+}
+
 static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int size,
 			int64_t value, void *user)
 {
@@ -533,6 +757,10 @@ static uc_err add_hooks(struct vm *vm)
 	uc_err e = uc_hook_add(vm->uc, &h, UC_HOOK_INSN, (void *)on_out, vm, 1, 0, UC_X86_INS_OUT);
 	if (e == UC_ERR_OK)
 		e = uc_hook_add(vm->uc, &h, UC_HOOK_INSN, (void *)on_in, vm, 1, 0, UC_X86_INS_IN);
+	if (e == UC_ERR_OK)
+		e = uc_hook_add(vm->uc, &h, UC_HOOK_INSN, (void *)on_syscall, vm, 1, 0, UC_X86_INS_SYSCALL);
+	if (e == UC_ERR_OK)
+		e = uc_hook_add(vm->uc, &h, UC_HOOK_INSN, (void *)on_sysenter, vm, 1, 0, UC_X86_INS_SYSENTER);
 	if (e == UC_ERR_OK)
 		e = uc_hook_add(vm->uc, &h, UC_HOOK_INTR, (void *)on_interrupt, vm, 1, 0);
 	if (e == UC_ERR_OK)
@@ -724,6 +952,12 @@ static enum step after_emulation(struct vm *vm, uc_err e)
 		return STEP_DONE;
 	if (vm->unmapped.hit)
 		return finish_unmapped(vm, vm->unmapped.type, vm->unmapped.address);
+	if (vm->unsupported)
+		return finish(vm, VM_EXIT_ERROR, vm->unsupported);
+	if (vm->resume && !vm->pending.set) {
+		vm->resume = false;
+		return vm->kicked ? finish_kicked(vm) : STEP_GO_ON;
+	}
 	if (e != UC_ERR_OK)
 		return finish_uc_error(vm, e);
 	if (vm->pending.set)
@@ -739,7 +973,13 @@ static int emu_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 	vm->ctx = ctx;
 	vm->stop_requested = false;
 	vm->unmapped.hit = false;
+	vm->unsupported = NULL;
+	vm->resume = false;
 	vm->pending.set = false;
+	if (!vm->system_checked && hook_system_instructions(vm) != UC_ERR_OK) {
+		set_err(err, err_len, "emu: cannot hook the guest's instructions");
+		return -1;
+	}
 	if (vm->limit_wanted && !vm->firmware && !vm->limit_hook_set && hook_code_limit(vm, vm->limit_cs) != UC_ERR_OK) {
 		set_err(err, err_len, "emu: cannot hook the end of the code segment");
 		return -1;
@@ -815,6 +1055,9 @@ static int emu_create(struct vm **out, uint8_t *mem, size_t mem_size, enum x86_m
 		return -1;
 	}
 	vm->mode = mode;
+	vm->mem = mem;
+	vm->mem_size = mem_size;
+	vm->dr7 = DR7_FIXED_1;
 	uc_err e = uc_open(UC_ARCH_X86, unicorn_mode(mode), &vm->uc);
 	if (e != UC_ERR_OK) {
 		set_err(err, err_len, "emu: uc_open: %s", uc_strerror(e));

@@ -14,6 +14,7 @@
 #include "machine/backend.h"
 #include "x86/cpuid.h"
 #include "x86/disasm.h"
+#include "x86/system_insn.h"
 
 /* Intel without unrestricted guest needs three pages for real mode's TSS;
  * put them where no case's RAM reaches. */
@@ -151,6 +152,27 @@ static int kvm_set_cpuid(struct vm *vm)
 	return kvm_ioctl(vm->vcpu_fd, KVM_SET_CPUID2, (unsigned long)&model);
 }
 
+/* Only the MSRs kvmcheck's CPU model has (x86/system_insn.h) may be read
+ * or written; KVM raises #GP for the rest, as emu does, rather than answer
+ * for the many MSRs KVM emulates and Unicorn does not. A kernel without
+ * MSR filters (before 5.10) leaves them all to KVM. */
+static int kvm_set_msr_filter(struct vm *vm)
+{
+	if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_MSR_FILTER) <= 0)
+		return 0;
+	static uint8_t allow[KVM_MSR_FILTER_MAX_BITMAP_SIZE];
+	memset(allow, 0xff, sizeof(allow));
+	struct sys_msr_range ranges[KVM_MSR_FILTER_MAX_RANGES];
+	size_t count = sys_msr_ranges(ranges, KVM_MSR_FILTER_MAX_RANGES);
+	struct kvm_msr_filter filter = { .flags = KVM_MSR_FILTER_DEFAULT_DENY };
+	for (size_t i = 0; i < count; i++)
+		filter.ranges[i] = (struct kvm_msr_filter_range){
+			.flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+			.nmsrs = ranges[i].count, .base = ranges[i].first, .bitmap = allow,
+		};
+	return kvm_ioctl(vm->vm_fd, KVM_X86_SET_MSR_FILTER, (unsigned long)&filter);
+}
+
 static int kvm_create(struct vm **out, uint8_t *mem, size_t mem_size, enum x86_mode mode,
 		      char *err, size_t err_len)
 {
@@ -184,6 +206,8 @@ static int kvm_create(struct vm **out, uint8_t *mem, size_t mem_size, enum x86_m
 	(void)mode;
 	if (kvm_set_cpuid(vm) < 0)
 		return kvm_fail(vm, "KVM_SET_CPUID2", err, err_len);
+	if (kvm_set_msr_filter(vm) < 0)
+		return kvm_fail(vm, "KVM_X86_SET_MSR_FILTER", err, err_len);
 	vm->run_size = (size_t)kvm_run_size;
 	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
 	if (vm->run == MAP_FAILED) {
