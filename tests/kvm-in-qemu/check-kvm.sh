@@ -51,7 +51,7 @@ build_payload() {
 	# this host's own KVM and on emu.
 	KVMCHECK_TEST_BACKENDS=kvm \
 	KVMCHECK_TEST_SKIP_ROWS=ip_past_the_end_of_the_code_segment_raises_gp,instruction_straddling_the_code_segment_end_raises_gp \
-		kvm-unit-tests >"$OUT/unit.log" 2>&1
+		kvm-unit-tests --verbose >"$OUT/unit.log" 2>&1
 	echo $? >"$OUT/unit.status"
 	PAYLOAD
 	chmod +x "$p/run"
