@@ -220,7 +220,8 @@ static char **dir_names(int dir, size_t *count)
 	}
 	closedir(d);
 	if (ok) {
-		qsort(names, n, sizeof(*names), name_compare);
+		if (n)
+			qsort(names, n, sizeof(*names), name_compare);
 		*count = n;
 		return names ? names : calloc(1, sizeof(*names));
 	}
