@@ -160,18 +160,18 @@ static int nasm_identify(struct cache_key *id, char *err, size_t err_len)
 int disk_cache_open(struct disk_cache *dc, const char *dir, char *err, size_t err_len)
 {
 	*dc = (struct disk_cache){0};
-	int n = snprintf(dc->dir, sizeof(dc->dir), "%s", dir);
-	if (n <= 0 || (size_t)n >= sizeof(dc->dir)) {
-		snprintf(err, err_len, "the cache folder's name is too long");
-		return -1;
-	}
 	if (dir_make(dir) < 0) {
 		snprintf(err, err_len, "cannot create the cache folder %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (dir_check(dir, err, err_len) < 0 || nasm_identify(&dc->nasm, err, err_len) < 0)
+	/* Absolute, so that a process that changes its folder still finds it. */
+	if (!realpath(dir, dc->dir)) {
+		snprintf(err, err_len, "cannot use the cache folder %s: %s", dir, strerror(errno));
 		return -1;
-	tmp_clean_stale(dir);
+	}
+	if (dir_check(dc->dir, err, err_len) < 0 || nasm_identify(&dc->nasm, err, err_len) < 0)
+		return -1;
+	tmp_clean_stale(dc->dir);
 	return 0;
 }
 
