@@ -4,11 +4,11 @@
 CC ?= cc
 PREFIX ?= /usr/local
 BUILD := build
-PKGS := yaml-0.1 libxml-2.0 unicorn jansson libpcre2-8 capstone
+PKGS := yaml-0.1 libxml-2.0 unicorn jansson libpcre2-8 libxxhash capstone
 CFLAGS_BASE := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -g -Iharness
 CFLAGS ?= -O2
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml -lxml2 -lunicorn -ljansson -lpcre2-8)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml -lxml2 -lunicorn -ljansson -lpcre2-8 -lxxhash)
 LIBS = $(PKG_LIBS) -lpthread
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer
 
@@ -33,7 +33,7 @@ UNIT_ASAN_BIN := $(BUILD)/unit-tests-asan
 KVM_UNIT_BIN := $(BUILD)/kvm-unit-tests
 
 # Debian packages: to build, to run the tests, to run KVM inside QEMU.
-DEPS_BUILD := gcc libc6-dev make pkg-config nasm libyaml-dev libxml2-dev libunicorn-dev libjansson-dev libpcre2-dev libcapstone-dev time
+DEPS_BUILD := gcc libc6-dev make pkg-config nasm libyaml-dev libxml2-dev libunicorn-dev libjansson-dev libpcre2-dev libxxhash-dev libcapstone-dev time
 DEPS_CHECK := libcriterion-dev libxml2-utils perl
 DEPS_KVM := qemu-system-x86 busybox-static cpio xz-utils kmod
 

@@ -16,6 +16,7 @@
 #include "core/defaults.h"
 #include "core/fd_io.h"
 #include "core/proc.h"
+#include "assemble/disk_cache.h"
 #include "assemble/snapshot.h"
 #include "assemble/sandbox/sandbox.h"
 
@@ -86,14 +87,16 @@ static int file_write_all(const char *path, const char *text, char *err, size_t 
 	return -1;
 }
 
+/* nasm starts in the work folder and names its copies relatively, so no
+ * run's random folder name reaches the guest (%pathsearch, __?FILE?__)
+ * or a report. */
+#define NASM_ARGS "-f", "bin", "-I" COPY_INCLUDE "/", "-o", COPY_OUTPUT, COPY_SOURCE
+
 static int nasm_spawn(const struct asm_source *src, const char *source, const struct workdir *w,
 		      struct proc *nasm, char *err, size_t err_len)
 {
 	(void)source;
-	/* nasm starts in the work folder and names its copies relatively, so no
-	 * run's random folder name reaches the guest (%pathsearch, __?FILE?__)
-	 * or a report. */
-	char *argv[] = { "nasm", "-f", "bin", "-I" COPY_INCLUDE "/", "-o", COPY_OUTPUT, COPY_SOURCE, NULL };
+	char *argv[] = { "nasm", NASM_ARGS, NULL };
 	/* The source and its folder are copies in the work folder, which nasm may read anyway. */
 	const char *read_paths[CASE_MAX_READ_PATHS + 1] = { NULL };
 	for (size_t i = 0; src->read_paths && src->read_paths[i] && i < CASE_MAX_READ_PATHS; i++)
@@ -287,7 +290,48 @@ static int copies_make(const struct asm_source *src, const struct workdir *w, ch
 	return 0;
 }
 
-int assemble(const struct asm_source *src, struct assembly *out, char *err, size_t err_len)
+static int field_add(struct bytes *p, const char *field)
+{
+	const char *text = field ? field : "";
+	return bytes_push(p, field ? '+' : '-') | bytes_append(p, text, strlen(text) + 1);
+}
+
+/* Everything but the work folder's files that shapes the assembly and its
+ * messages: nasm's arguments, the limits it runs under, the size allowed
+ * and the names messages are mapped to; each field marked present or
+ * absent and NUL-ended (no field holds a NUL). The wall-clock timeout
+ * is left out: an assembly it cut short is never stored. */
+static int cache_params(const struct asm_source *src, struct bytes *p)
+{
+	static const char *const args[] = { NASM_ARGS };
+	char numbers[160];
+	snprintf(numbers, sizeof(numbers), "%d %u %u %llu", src->text_first_line, src->max_output,
+		 src->cpu_seconds ? src->cpu_seconds : DEFAULT_ASM_CPU_SECONDS,
+		 (unsigned long long)(src->memory ? src->memory : DEFAULT_ASM_MEMORY));
+	const char *fields[] = { numbers, src->text ? "text" : "path", src->path, src->text_origin, src->include_dir };
+	int rc = 0;
+	for (size_t i = 0; i < sizeof(args) / sizeof(*args); i++)
+		rc |= bytes_append(p, args[i], strlen(args[i]) + 1);
+	for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++)
+		rc |= field_add(p, fields[i]);
+	return rc;
+}
+
+/* The key of this assembly, when a cache may hold it: only when nasm reads
+ * nothing but the work folder's copies. */
+static bool cache_key_find(const struct asm_source *src, const struct disk_cache *cache, const struct workdir *w,
+			   struct cache_key *key)
+{
+	if (!cache || src->unsafe || (src->read_paths && src->read_paths[0]))
+		return false;
+	struct bytes params = {0};
+	bool found = cache_params(src, &params) == 0 && disk_cache_key(cache, &params, w->dir, key) == 0;
+	bytes_free(&params);
+	return found;
+}
+
+int assemble_cached(const struct asm_source *src, const struct disk_cache *cache, struct assembly *out, char *err,
+		    size_t err_len)
 {
 	struct workdir w;
 	*out = (struct assembly){0};
@@ -302,6 +346,12 @@ int assemble(const struct asm_source *src, struct assembly *out, char *err, size
 	}
 	if (snapshot_after_hook)
 		snapshot_after_hook();
+	struct cache_key key;
+	bool keyed = cache_key_find(src, cache, &w, &key);
+	if (keyed && disk_cache_load(cache, &key, out) == 0) {
+		workdir_remove(&w);
+		return 0;
+	}
 	struct bytes raw = {0};
 	int status = nasm_run(src, w.source, &w, &raw, err, err_len);
 	if (status == -2) {
@@ -312,8 +362,15 @@ int assemble(const struct asm_source *src, struct assembly *out, char *err, size
 	out->messages = messages_map(src, &w, &raw);
 	bytes_free(&raw);
 	assembly_judge(src, status, &w, out);
+	if (keyed && status >= 0 && WIFEXITED(status))
+		disk_cache_store(cache, &key, out);
 	workdir_remove(&w);
 	return 0;
+}
+
+int assemble(const struct asm_source *src, struct assembly *out, char *err, size_t err_len)
+{
+	return assemble_cached(src, NULL, out, err, err_len);
 }
 
 void assembly_free(struct assembly *a)

@@ -34,6 +34,16 @@ struct assembly {
  * -1 when it could not be run (err says why). */
 int assemble(const struct asm_source *src, struct assembly *out, char *err, size_t err_len);
 
+struct disk_cache;
+
+/* assemble(), looking in cache first and storing there what nasm made of
+ * the source when it ran to its end (a timeout or a kill depends on the
+ * moment, not the source, and is never stored). cache NULL: assemble().
+ * Sources nasm reads outside its private copy (read_paths, or unsafe)
+ * are always assembled afresh: the key could not cover those files. */
+int assemble_cached(const struct asm_source *src, const struct disk_cache *cache, struct assembly *out, char *err,
+		    size_t err_len);
+
 void assembly_free(struct assembly *a);
 
 /* Removes the working folders (in $TMPDIR) that processes of this user

@@ -19,6 +19,7 @@ enum {
 	OPT_TAP = 256, OPT_JUNIT, OPT_RESULTS, OPT_JSON, OPT_BACKEND, OPT_TIMING, OPT_NO_REPORTS, OPT_VERSION,
 	OPT_OUTPUT_LIMIT, OPT_ASM_TIMEOUT, OPT_ASM_CPU, OPT_ASM_MEMORY, OPT_UNSAFE_ASM, OPT_IN_PROCESS,
 	OPT_SHARD, OPT_FILTER, OPT_LIST, OPT_FAIL_FAST, OPT_ALLOW_READ, OPT_COLOR, OPT_HTML,
+	OPT_CACHE_DIR, OPT_NO_CACHE,
 };
 
 static const struct option cli_long_options[] = {
@@ -43,6 +44,8 @@ static const struct option cli_long_options[] = {
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "fail-fast", no_argument, NULL, OPT_FAIL_FAST },
 	{ "allow-read", required_argument, NULL, OPT_ALLOW_READ },
+	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
+	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -79,6 +82,9 @@ void cli_usage(FILE *out)
 	      "  --list                  print the cases that would run, one per line, and run none\n"
 	      "  --fail-fast             stop at the first case that does not pass (the rest: not run)\n"
 	      "  --allow-read DIR        case files may name files in DIR too (repeatable)\n"
+	      "  --cache-dir DIR         keep assemblies across runs in DIR (default $XDG_CACHE_HOME/kvmcheck,\n"
+	      "                          else ~/.cache/kvmcheck)\n"
+	      "  --no-cache              assemble every guest afresh, and keep nothing across runs\n"
 	      "  --in-process            debugging: run cases inside kvmcheck, not in a worker each\n"
 	      "                          (implies -j 1; with --no-reports only: a crash there ends kvmcheck)\n"
 	      "  -v, --verbose           diagnostics for passing cases too\n"
@@ -252,6 +258,8 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 			if (cli_allow_read(opt, optarg, err, err_len) < 0)
 				return -1;
 			break;
+		case OPT_CACHE_DIR: opt->cache_dir = optarg; break;
+		case OPT_NO_CACHE: opt->no_cache = true; break;
 		case OPT_VERSION: opt->version = true; break;
 		case 'v': opt->verbose = true; break;
 		case 'h': opt->help = true; break;

@@ -33,6 +33,8 @@ struct cli_options {
 	const char *allow_read[CLI_MAX_ALLOW_READ + 1]; /* --allow-read folders, NULL-terminated */
 	size_t allow_read_count;
 	bool in_process;         /* run cases in kvmcheck's own process, not a worker each */
+	const char *cache_dir;   /* --cache-dir, or NULL: the default folder */
+	bool no_cache;           /* --no-cache: no assembly kept across runs */
 	unsigned jobs;
 	struct shard shard;      /* --shard, or GitLab's CI_NODE_*; total 0: the whole suite */
 	const char *filters[CLI_MAX_FILTERS]; /* --filter: a case runs when it matches any */

@@ -21,6 +21,7 @@
 #include "run/scheduler.h"
 #include "run/select.h"
 #include "assemble/assembler.h"
+#include "assemble/disk_cache.h"
 #include "core/text_escape.h"
 #include "judge/verdict.h"
 
@@ -205,13 +206,30 @@ static void run_print_head(struct run *run)
 	run->stdout_failed |= report_tap_head(&head, stdout) < 0 || fflush(stdout) != 0;
 }
 
+/* The cache of assemblies across runs, or NULL with --no-cache or when it
+ * cannot be used: then the run goes on without it, saying why once. */
+static const struct disk_cache *run_disk_cache(const struct cli_options *opt, struct disk_cache *dc)
+{
+	if (opt->no_cache)
+		return NULL;
+	char dir[PATH_MAX], err[PATH_MAX + 200];
+	if (opt->cache_dir)
+		snprintf(dir, sizeof(dir), "%s", opt->cache_dir);
+	if ((opt->cache_dir || disk_cache_default_dir(dir, sizeof(dir), err, sizeof(err)) == 0) &&
+	    disk_cache_open(dc, dir, err, sizeof(err)) == 0)
+		return dc;
+	fprintf(stderr, "kvmcheck: assembling without the cache: %s\n", err);
+	return NULL;
+}
+
 static int run_all(struct run *run, const struct backend_ops *backend, const struct cli_options *opt)
 {
 	size_t n = run->cases.count;
 	if (run_alloc(run) < 0)
 		return -1;
+	struct disk_cache disk_cache;
 	struct runner rn = { .opt = opt->run, .backend = backend, .cache = assembly_cache_new(),
-			     .in_process = opt->in_process };
+			     .disk_cache = run_disk_cache(opt, &disk_cache), .in_process = opt->in_process };
 	if (!rn.cache)
 		return -1;
 	run_print_head(run);

@@ -60,7 +60,7 @@ static int runner_assembly(struct runner *rn, const struct asm_source *src, stru
 	*out = rn->cache ? assembly_cache_find(rn->cache, src) : NULL;
 	if (*out)
 		return 0;
-	if (assemble(src, own, err, err_len) < 0)
+	if (assemble_cached(src, rn->disk_cache, own, err, err_len) < 0)
 		return -1;
 	*out = rn->cache ? assembly_cache_store(rn->cache, src, own) : NULL;
 	if (!*out)

@@ -26,6 +26,7 @@ struct runner {
 	struct runner_options opt;
 	const struct backend_ops *backend;
 	struct assembly_cache *cache; /* NULL: assemble every case afresh */
+	const struct disk_cache *disk_cache; /* assemblies kept across runs, or NULL */
 	bool in_process;              /* run machines in this process, not a worker each */
 };
 

@@ -9,6 +9,8 @@ set -u
 KVMCHECK=$(realpath "${1:?usage: run.sh path/to/kvmcheck}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE/../.."
+XDG_CACHE_HOME=$(mktemp -d) && export XDG_CACHE_HOME # never the user's own assembly cache
+trap 'rm -rf "$XDG_CACHE_HOME"' EXIT
 failed=0
 
 # Prints "name<TAB>reason" for each failing test point of a TAP stream.

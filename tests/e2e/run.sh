@@ -10,6 +10,7 @@ KVMCHECK=$(realpath "${1:?usage: run.sh [--update-golden] path/to/kvmcheck}")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+export XDG_CACHE_HOME="$WORK/xdg-cache" # never the user's own assembly cache
 cd "$ROOT"
 
 passed=0
@@ -420,6 +421,7 @@ test_shards emu
 test_selection
 test_concurrent_reports
 test_stale_workdirs
+check "persistent assembly cache (tests/e2e/cache.sh)" "$ROOT/tests/e2e/cache.sh" "$KVMCHECK"
 if kvm_works; then
 	test_bundled_cases kvm
 	test_failing_cases kvm

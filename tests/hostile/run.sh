@@ -32,6 +32,7 @@ cleanup() {
 	rm -rf "$T" "$SECRETS" "$PLANTED"
 }
 trap cleanup EXIT
+export XDG_CACHE_HOME="$T/xdg-cache" # never the user's own assembly cache
 
 for tool in nasm perl prove xmllint od realpath timeout; do
 	command -v "$tool" >/dev/null || { echo "FAIL - $tool is missing"; echo "hostile: 0 passed, 1 failed"; exit 1; }

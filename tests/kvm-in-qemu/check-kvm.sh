@@ -35,6 +35,7 @@ build_payload() {
 	mkdir -p /tmp /dev/shm
 	mount -t tmpfs tmpfs /tmp
 	mount -t tmpfs tmpfs /dev/shm
+	export XDG_CACHE_HOME=/tmp/xdg-cache # assemblies are cached in the guest's tmpfs
 	suite() { # suite NAME FILES...
 		name=$1; shift
 		kvmcheck --backend kvm --allow-read guests --tap "$OUT/$name.tap" --junit "$OUT/$name.xml" \
@@ -78,6 +79,7 @@ expect_status() { # expect_status NAME WANT WHAT
 
 main() {
 	local start=$SECONDS
+	export XDG_CACHE_HOME="$WORK/xdg-cache" # never the user's own assembly cache
 	[ -x "$BUILD/kvmcheck" ] && [ -x "$BUILD/kvm-unit-tests" ] || die "build kvmcheck and kvm-unit-tests first (make check-kvm)"
 	"$HERE/prepare.sh" "$CACHE" || die "cannot prepare the kernel for QEMU"
 	build_payload

@@ -1,0 +1,96 @@
+#!/bin/bash
+# End-to-end tests of the persistent assembly cache: a warm run's reports
+# equal a cold run's (times aside), a warm run assembles nothing anew (its
+# entries keep their inodes: a store always renames a new file into place),
+# a damaged entry is replaced, a changed source is a new entry, the
+# folder is private, and --no-cache and --cache-dir do what they say.
+# usage: tests/e2e/cache.sh KVMCHECK   (run from tests/e2e/run.sh)
+set -u
+KVMCHECK=$(realpath "${1:?usage: cache.sh path/to/kvmcheck}")
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$ROOT"
+export XDG_CACHE_HOME="$WORK/xdg"
+CACHE="$XDG_CACHE_HOME/kvmcheck"
+
+passed=0
+failed=0
+check() { # check NAME COMMAND...: passes when the command succeeds
+	local name=$1; shift
+	if "$@"; then passed=$((passed + 1)); echo "ok - cache: $name"; else failed=$((failed + 1)); echo "FAIL - cache: $name"; fi
+}
+no_times() { sed -E 's/ time="[0-9.]+"//g' "$1"; }
+no_ns() { perl -0pe 's/"times_ns": \{[^}]*\}/"times_ns"/g; s/"elapsed_ns": [0-9]+/"elapsed_ns"/' "$1"; }
+no_secs() { sed -E 's/, [0-9.]+ s\)/)/' "$1"; }
+inodes() { find "$1" -type f -printf '%f %i\n' | sort; }
+entries() { find "$1" -type f | wc -l; }
+
+# run NAME ARGS...: the bundled and the failing suites into $WORK/NAME.*
+run() {
+	local name=$1; shift
+	"$KVMCHECK" --backend emu --allow-read guests --no-reports --junit "$WORK/$name.xml" --json "$WORK/$name.json" \
+		--results "$WORK/$name.results" "$@" cases/*.yaml tests/failing/*.yaml >"$WORK/$name.tap" 2>"$WORK/$name.err"
+	echo $? >"$WORK/$name.status"
+}
+same_reports() { # A B: the reports of runs A and B agree, times aside
+	cmp -s "$WORK/$1.tap" "$WORK/$2.tap" && cmp -s "$WORK/$1.status" "$WORK/$2.status" &&
+		cmp -s "$WORK/$1.results" "$WORK/$2.results" &&
+		cmp -s <(no_times "$WORK/$1.xml") <(no_times "$WORK/$2.xml") &&
+		cmp -s <(no_ns "$WORK/$1.json") <(no_ns "$WORK/$2.json")
+}
+
+run nocache --no-cache
+check "--no-cache creates no cache folder" [ ! -e "$XDG_CACHE_HOME" ]
+
+run cold
+check "a cold run fills \$XDG_CACHE_HOME/kvmcheck" [ "$(entries "$CACHE")" -gt 10 ]
+check "a cold run reports as --no-cache does" same_reports nocache cold
+check "the cache folder is 0700" [ "$(stat -c %a "$CACHE")" = 700 ]
+check "every entry is 0600" [ -z "$(find "$CACHE" -type f ! -perm 0600)" ]
+check "the cache adds nothing to stderr" cmp -s <(no_secs "$WORK/nocache.err") <(no_secs "$WORK/cold.err")
+inodes "$CACHE" >"$WORK/cold.inodes"
+
+run warm
+check "a warm run's reports equal the cold run's (times aside)" same_reports cold warm
+inodes "$CACHE" >"$WORK/warm.inodes"
+check "a warm run assembles nothing anew (no entry rewritten or added)" cmp -s "$WORK/cold.inodes" "$WORK/warm.inodes"
+
+run warm2 -j 2
+check "a warm -j 2 run's reports equal the cold run's" same_reports cold warm2
+
+# Every entry damaged: all are misses, reassembled and replaced, with the same reports.
+for f in "$CACHE"/*; do head -c 20 "$f" >"$f.cut" && mv "$f.cut" "$f"; done
+run damaged
+check "truncated entries give the cold run's reports" same_reports cold damaged
+inodes "$CACHE" >"$WORK/damaged.inodes"
+check "truncated entries are replaced" [ -z "$(join "$WORK/cold.inodes" "$WORK/damaged.inodes" | awk '$2 == $3')" ]
+run again
+inodes "$CACHE" >"$WORK/again.inodes"
+check "the replaced entries hit" cmp -s "$WORK/damaged.inodes" "$WORK/again.inodes"
+
+# A changed source is a new entry, the old one stays.
+mkdir -p "$WORK/suite"
+printf 'name: one\nsource: "mov al, 1\\nhlt"\nexpect: {registers: {al: 1}}\n' >"$WORK/suite/a.yaml"
+"$KVMCHECK" --backend emu --no-reports "$WORK/suite/a.yaml" >"$WORK/one.tap" 2>&1
+before=$(entries "$CACHE")
+printf 'name: one\nsource: "mov al, 2\\nhlt"\nexpect: {registers: {al: 2}}\n' >"$WORK/suite/a.yaml"
+"$KVMCHECK" --backend emu --no-reports "$WORK/suite/a.yaml" >"$WORK/two.tap" 2>&1
+check "a changed source is a new entry" [ "$(entries "$CACHE")" = $((before + 1)) ]
+check "and is judged on its own binary" grep -q '^ok 1 - one' "$WORK/two.tap"
+
+# --cache-dir puts the entries there, and nowhere else.
+"$KVMCHECK" --backend emu --no-reports --cache-dir "$WORK/elsewhere" "$WORK/suite/a.yaml" >/dev/null 2>&1
+check "--cache-dir DIR keeps entries in DIR" [ "$(entries "$WORK/elsewhere")" = 1 ]
+check "--cache-dir DIR adds none to the default folder" [ "$(entries "$CACHE")" = $((before + 1)) ]
+
+# A folder others may write in is not used (an entry there could be anyone's), and the run goes on.
+mkdir -m 0777 "$WORK/open"
+chmod 0777 "$WORK/open"
+"$KVMCHECK" --backend emu --no-reports --cache-dir "$WORK/open" "$WORK/suite/a.yaml" >"$WORK/open.tap" 2>"$WORK/open.err"
+check "a folder others may write in is refused, with a warning" grep -q 'others may write in it' "$WORK/open.err"
+check "and the run goes on without it" grep -q '^ok 1 - one' "$WORK/open.tap"
+check "and nothing is stored there" [ "$(entries "$WORK/open")" = 0 ]
+
+echo "cache: $passed passed, $failed failed"
+[ "$failed" = 0 ]
