@@ -8,7 +8,7 @@ PKGS := yaml-0.1 libxml-2.0 unicorn jansson libpcre2-8 libxxhash capstone
 CFLAGS_BASE := -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -g -Iharness
 CFLAGS ?= -O2
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml -lxml2 -lunicorn -ljansson -lpcre2-8 -lxxhash)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml -lxml2 -lunicorn -ljansson -lpcre2-8 -lxxhash -lcapstone)
 LIBS = $(PKG_LIBS) -lpthread
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer
 
