@@ -564,12 +564,16 @@ static void on_count_code(uc_engine *uc, uint64_t address, uint32_t size, void *
 	n->last_counted = address < n->cfg.skip_base || address >= n->cfg.skip_end;
 	if (!n->last_counted)
 		return;
-	n->instructions++;
+	/* KVM's count passes the limit on the step after the instruction
+	 * ran; stopping before the next one leaves the same registers. */
 	if (n->instructions > n->cfg.limit) {
+		n->last_counted = false;
 		n->over = true;
 		n->over_at = address;
 		uc_emu_stop(uc);
+		return;
 	}
+	n->instructions++;
 }
 
 /* A fault's instruction did not retire: it was counted before it ran, and
@@ -806,6 +810,9 @@ static enum step after_emulation(struct vm *vm, uc_err e)
 		return vm->mode == X86_MODE_REAL ? deliver_pending(vm) : refuse_pending(vm);
 	if (vm->kicked)
 		return finish_kicked(vm);
+	/* The instruction past the limit was the hlt itself. */
+	if (vm->count.on && vm->count.instructions > vm->count.cfg.limit)
+		return finish(vm, VM_EXIT_INSN_LIMIT, "");
 	return finish(vm, VM_EXIT_HLT, "");
 }
 
