@@ -17,9 +17,10 @@
  *     a code hook on the segment's last bytes raises #GP as the CPU does
  *     (on_limit_code).
  * Every stop here comes from uc_emu_stop at a block boundary or from an
- * exception, never from a code hook or an instruction count, so Unicorn's
- * 16-bit bug of leaving a linear address in EIP after such stops does not
- * arise and nothing corrects for it.
+ * exception, except when instructions are counted (README "Metrics"): the
+ * counting hook stops at the limit, and Unicorn's 16-bit bug of leaving a
+ * linear address in EIP after a stop from a code hook is corrected there
+ * (place_at_limit_stop), the one stop of that kind.
  * Known differences that remain: after an access to unmapped memory EIP is
  * the start of the translated block (Unicorn does not sync it before the
  * access; KVM's points at or past the access), and a kick that lands in the
