@@ -25,7 +25,7 @@ struct vm {
 	struct kvm_run *run;
 	size_t run_size;
 	bool io_pending;            /* the last exit still needs KVM_RUN to complete */
-	const uint8_t *mem;         /* guest RAM, to show an instruction KVM could not run */
+	uint8_t *mem;               /* guest RAM: an instruction KVM could not run, counting's reads and int frames */
 	size_t mem_size;
 	volatile sig_atomic_t kicked;
 	enum x86_mode mode;
@@ -484,13 +484,11 @@ static int kvm_take_hlt(struct vm *vm, size_t hlt_len, struct vm_exit *exit)
 	return 0;
 }
 
-static bool kvm_write_word(struct vm *vm, uint64_t at, uint16_t value)
+/* The caller has checked that at and at + 1 lie in RAM. */
+static void kvm_write_word(struct vm *vm, uint64_t at, uint16_t value)
 {
-	if (at + 2 > vm->mem_size)
-		return false;
-	((uint8_t *)vm->mem)[at] = (uint8_t)value;
-	((uint8_t *)vm->mem)[at + 1] = (uint8_t)(value >> 8);
-	return true;
+	vm->mem[at] = (uint8_t)value;
+	vm->mem[at + 1] = (uint8_t)(value >> 8);
 }
 
 #define RFLAGS_TF (1u << 8)
@@ -500,9 +498,9 @@ static bool kvm_write_word(struct vm *vm, uint64_t at, uint16_t value)
 /* KVM's single-step never completes a real-mode int n on hosts whose real
  * mode goes through its instruction emulator (the step exit repeats at the
  * int): while counting, the int is delivered here through the IVT as a
- * real-mode CPU does, as emu does. False when it is not ours to deliver
- * (not real mode, a vector past the IVT's limit, a frame outside RAM):
- * KVM then runs it. */
+ * real-mode CPU does, as emu does. *taken stays false when it is not ours
+ * to deliver (not real mode, a vector past the IVT's limit, a stack
+ * segment reaching past RAM): KVM then runs it. */
 static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool *taken)
 {
 	struct kvm_regs regs;
