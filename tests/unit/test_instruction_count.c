@@ -66,6 +66,9 @@ static const struct count_row count_rows[] = {
 	  /* 2 movs, xor, (div faults), mov, hlt */
 	  "  mov word [0], handler\n  mov word [2], 0\n  xor bl, bl\n  div bl\nhandler:\n  mov ax, 0x1234\n  hlt\n",
 	  0, OUTCOME_HLT, 5, 0x1234 },
+	{ "an_invalid_instruction_does_not_count",
+	  /* 2 movs, (ud2 raises #UD), mov, hlt */
+	  "  mov word [6*4], handler\n  mov word [6*4+2], 0\n  ud2\nhandler:\n  mov ax, 5\n  hlt\n", 0, OUTCOME_HLT, 4, 5 },
 	{ "an_out_then_the_limit_stops_right_after_it",
 	  "  mov dx, 0x3f8\n  mov al, 'A'\n  out dx, al\n  out dx, al\n  out dx, al\n  hlt\n", 3, OUTCOME_MAX_INSTRUCTIONS, 4, -1 },
 	{ "port_io_to_our_devices_counts_once",
