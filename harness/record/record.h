@@ -71,6 +71,9 @@ struct record_case {
 	char *backend;            /* NULL: nothing ran */
 	bool host_fault;
 	struct stage_times times;
+	uint64_t binary_size;       /* bytes of the assembled binary; 0: nothing was assembled */
+	bool instructions_counted;  /* the case asked for the count: instructions is exact */
+	uint64_t instructions;
 };
 
 struct record {

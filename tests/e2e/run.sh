@@ -429,5 +429,6 @@ if kvm_works; then
 else
 	echo "# /dev/kvm does not work here: the kvm backend is tested by make check-kvm"
 fi
+check "metrics: size and instruction limits (tests/e2e/metrics.sh)" "$ROOT/tests/e2e/metrics.sh" "$KVMCHECK"
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" = 0 ]
