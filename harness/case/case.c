@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "case/submission_path.h"
 #include "case/yaml_tree.h"
 #include "core/pattern.h"
 #include "x86/flag_names.h"
@@ -528,9 +529,26 @@ static int confine(struct loader *l, const struct ynode *at, const char *key, co
 			 "folder and the folders --allow-read gives", key, path);
 }
 
+/* `submission:` is checked here by its spelling only: the folder it lies in
+ * is known when the case runs (case/submission_path.h). */
+static int parse_submission(struct loader *l, const struct ynode *submission, const struct ynode *guest)
+{
+	char why[300];
+	if (guest)
+		return case_fail(l, submission, "a case takes its guest from 'guest' (the case folder) or 'submission' "
+				 "(the student's folder), not both");
+	if (parse_string(l, submission, "submission", &l->c->submission) < 0)
+		return -1;
+	if (submission_path_check(l->c->submission, why, sizeof(why)) < 0)
+		return case_fail(l, submission, "%s", why);
+	return 0;
+}
+
 static int parse_guest(struct loader *l, const struct ynode *guest, const struct ynode *source)
 {
 	struct test_case *c = l->c;
+	if (c->submission && !source)
+		return 0;
 	if (!guest == !source)
 		return case_fail(l, guest ? source : NULL, "a case needs exactly one of 'guest' (a file) or 'source' (inline nasm)");
 	if (source) {
@@ -745,7 +763,8 @@ static int case_parse(struct loader *l, const struct ynode *root)
 {
 	static const char *const known[] = { "name", "guest", "source", "input", "expect", "max_exits",
 					     "timeout_ms", "registers", "memory", "load_address", "output_limit",
-					     "assembler", "preset", "firmware", "drive", "args", "mode", NULL };
+					     "assembler", "preset", "firmware", "drive", "args", "mode",
+					     "submission", NULL };
 	const struct ynode *v;
 	/* libyaml reads an empty document as an empty plain scalar */
 	if (!root || (root->kind == YNODE_SCALAR && !root->quoted && root->len == 0))
@@ -755,6 +774,8 @@ static int case_parse(struct loader *l, const struct ynode *root)
 	if (check_known_keys(l, root, known, "a case") < 0)
 		return -1;
 	if ((v = ynode_get(root, "name")) && parse_string(l, v, "name", &l->c->name) < 0)
+		return -1;
+	if ((v = ynode_get(root, "submission")) && parse_submission(l, v, ynode_get(root, "guest")) < 0)
 		return -1;
 	if (parse_guest(l, ynode_get(root, "guest"), ynode_get(root, "source")) < 0 || parse_preset(l, root) < 0 ||
 	    parse_machine(l, root) < 0 || check_firmware_room(l, root) < 0)
@@ -953,6 +974,7 @@ void case_list_free(struct case_list *list)
 		free(c->name);
 		free(c->guest_path);
 		free(c->source);
+		free(c->submission);
 		free(c->error);
 		for (size_t j = 0; c->asm_read[j]; j++)
 			free(c->asm_read[j]);

@@ -65,6 +65,10 @@ struct test_case {
 	char *guest_path;     /* `guest:` resolved against the case file's folder */
 	char *source;         /* `source:` inline nasm, when guest_path is NULL */
 	int source_line;      /* line of the case file where inline source starts */
+	/* `submission:` the student's file, a path inside the submission folder
+	 * (--submission). Alone it is the guest; beside `source:` the inline
+	 * source is the instructor's harness that %includes it by name. */
+	char *submission;
 
 	enum x86_mode mode;   /* `mode:` real (default), protected or long */
 	struct bytes input;

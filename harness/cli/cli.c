@@ -19,6 +19,7 @@ enum {
 	OPT_TAP = 256, OPT_JUNIT, OPT_RESULTS, OPT_JSON, OPT_BACKEND, OPT_TIMING, OPT_NO_REPORTS, OPT_VERSION,
 	OPT_OUTPUT_LIMIT, OPT_ASM_TIMEOUT, OPT_ASM_CPU, OPT_ASM_MEMORY, OPT_UNSAFE_ASM, OPT_IN_PROCESS,
 	OPT_SHARD, OPT_FILTER, OPT_LIST, OPT_FAIL_FAST, OPT_ALLOW_READ, OPT_COLOR, OPT_HTML,
+	OPT_SUBMISSION, OPT_SUBMISSIONS_FROM, OPT_NAME, OPT_CSV,
 };
 
 static const struct option cli_long_options[] = {
@@ -43,6 +44,10 @@ static const struct option cli_long_options[] = {
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "fail-fast", no_argument, NULL, OPT_FAIL_FAST },
 	{ "allow-read", required_argument, NULL, OPT_ALLOW_READ },
+	{ "submission", required_argument, NULL, OPT_SUBMISSION },
+	{ "submissions-from", required_argument, NULL, OPT_SUBMISSIONS_FROM },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "csv", required_argument, NULL, OPT_CSV },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -79,6 +84,11 @@ void cli_usage(FILE *out)
 	      "  --list                  print the cases that would run, one per line, and run none\n"
 	      "  --fail-fast             stop at the first case that does not pass (the rest: not run)\n"
 	      "  --allow-read DIR        case files may name files in DIR too (repeatable)\n"
+	      "  --submission DIR        grade the student's folder DIR: cases with 'submission:' assemble\n"
+	      "                          its files (repeatable: one report set per student in reports/NAME/)\n"
+	      "  --submissions-from FILE one student's folder per line (-: standard input; # comments)\n"
+	      "  --name NAME             the run's name in every report (default: the submission's folder name)\n"
+	      "  --csv FILE              with submissions: the class CSV, a row of points per student\n"
 	      "  --in-process            debugging: run cases inside kvmcheck, not in a worker each\n"
 	      "                          (implies -j 1; with --no-reports only: a crash there ends kvmcheck)\n"
 	      "  -v, --verbose           diagnostics for passing cases too\n"
@@ -144,6 +154,58 @@ static int cli_allow_read(struct cli_options *opt, const char *dir, char *err, s
 	opt->allow_read[opt->allow_read_count++] = dir;
 	opt->allow_read[opt->allow_read_count] = NULL;
 	return 0;
+}
+
+static int cli_submission(struct cli_options *opt, const char *dir, char *err, size_t err_len)
+{
+	char why[600];
+	if (submission_list_add(&opt->submissions, dir, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(err, err_len, "option '--submission': %s", why);
+	return -1;
+}
+
+static int cli_submissions_from(struct cli_options *opt, const char *path, char *err, size_t err_len)
+{
+	bool from_stdin = strcmp(path, "-") == 0;
+	FILE *in = from_stdin ? stdin : fopen(path, "r");
+	if (!in) {
+		snprintf(err, err_len, "option '--submissions-from': cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	int rc = submission_list_read(&opt->submissions, in, from_stdin ? "standard input" : path, err, err_len);
+	if (!from_stdin)
+		fclose(in);
+	return rc;
+}
+
+/* Submissions, their names and the CSV hang together: say so at once, not
+ * after the run. */
+static int cli_submissions_check(const struct cli_options *opt, char *err, size_t err_len)
+{
+	if (opt->name && opt->submissions.count > 1) {
+		snprintf(err, err_len, "option '--name' names one run, but %zu submissions are graded (each run is "
+			 "named after its folder)", opt->submissions.count);
+		return -1;
+	}
+	if (opt->name && !opt->name[0]) {
+		snprintf(err, err_len, "option '--name' needs a name, not an empty one");
+		return -1;
+	}
+	if (opt->csv_path && opt->submissions.count == 0) {
+		snprintf(err, err_len, "option '--csv' writes a row per student: give --submission or --submissions-from");
+		return -1;
+	}
+	if (opt->in_process && opt->submissions.count > 1) {
+		snprintf(err, err_len, "option '--in-process' runs one submission at most");
+		return -1;
+	}
+	return 0;
+}
+
+void cli_options_free(struct cli_options *opt)
+{
+	submission_list_free(&opt->submissions);
 }
 
 /* What `report` accepts besides the report files: nothing that runs a case. */
@@ -252,6 +314,16 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 			if (cli_allow_read(opt, optarg, err, err_len) < 0)
 				return -1;
 			break;
+		case OPT_SUBMISSION:
+			if (cli_submission(opt, optarg, err, err_len) < 0)
+				return -1;
+			break;
+		case OPT_SUBMISSIONS_FROM:
+			if (cli_submissions_from(opt, optarg, err, err_len) < 0)
+				return -1;
+			break;
+		case OPT_NAME: opt->name = optarg; break;
+		case OPT_CSV: opt->csv_path = optarg; break;
 		case OPT_VERSION: opt->version = true; break;
 		case 'v': opt->verbose = true; break;
 		case 'h': opt->help = true; break;
@@ -274,7 +346,7 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 			 "the engine ends kvmcheck): give it with --no-reports and no report file");
 		return -1;
 	}
-	if (backend_name_check(opt->backend, err, err_len) < 0)
+	if (backend_name_check(opt->backend, err, err_len) < 0 || cli_submissions_check(opt, err, err_len) < 0)
 		return -1;
 	if (command == CLI_RUN && opt->shard.total == 0 && shard_from_env(&opt->shard, err, err_len) < 0)
 		return -1;

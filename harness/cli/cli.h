@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cli/submissions.h"
 #include "run/runner.h"
 #include "run/select.h"
 
@@ -42,6 +43,9 @@ struct cli_options {
 	bool verbose;
 	bool tap_timing;
 	enum cli_color color;
+	struct submission_list submissions; /* --submission, --submissions-from: the students' folders */
+	const char *name;        /* --name: the run's name, or NULL (then a submission's folder names it) */
+	const char *csv_path;    /* --csv: the class CSV, or NULL */
 	bool help;
 	bool version;
 	char **files;            /* case files, or for report the records */
@@ -52,6 +56,9 @@ struct cli_options {
 int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t err_len);
 
 void cli_usage(FILE *out);
+
+/* Frees what cli_parse allocated (the submission list). */
+void cli_options_free(struct cli_options *opt);
 
 /* Whether the summary is coloured: always or never as asked; for auto,
  * only on a terminal (is_tty), not when NO_COLOR is set to anything but ""

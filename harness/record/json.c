@@ -185,7 +185,8 @@ static json_t *record_to_json(const struct record *rec)
 	if (!root || !cases || put(root, "format", json_string(RECORD_FORMAT)) < 0 ||
 	    put(root, "format_version", json_integer(RECORD_FORMAT_VERSION)) < 0 ||
 	    put(root, "kvmcheck", json_text(rec->version)) < 0 || put(root, "backend", json_text(rec->backend)) < 0 ||
-	    put(root, "elapsed_ns", json_u64(rec->elapsed_ns)) < 0)
+	    put(root, "elapsed_ns", json_u64(rec->elapsed_ns)) < 0 ||
+	    (rec->name && put(root, "name", json_text(rec->name)) < 0))
 		goto fail;
 	for (size_t i = 0; i < rec->count; i++) {
 		if (json_array_append_new(cases, case_to_json(&rec->cases[i])) < 0)
@@ -452,6 +453,9 @@ static int header_from_json(struct reader *r, json_t *root, struct record *rec)
 		return bad(r, "format_version", "is not one this kvmcheck reads (1)");
 	if (get_text(r, root, "kvmcheck", false, &rec->version) < 0 ||
 	    get_text(r, root, "backend", false, &rec->backend) < 0 || get_u64(r, root, "elapsed_ns", &rec->elapsed_ns) < 0)
+		return -1;
+	/* Records of unnamed runs, and of kvmcheck before names, have none. */
+	if (json_object_get(root, "name") && get_text(r, root, "name", true, &rec->name) < 0)
 		return -1;
 	return 0;
 }

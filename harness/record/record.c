@@ -123,7 +123,8 @@ int record_build(const struct run_report *rep, struct record *rec)
 {
 	*rec = (struct record){ .elapsed_ns = rep->elapsed_ns };
 	if (!str_copy(&rec->version, rep->version ? rep->version : "unknown") ||
-	    !str_copy(&rec->backend, rep->backend ? rep->backend : "unknown"))
+	    !str_copy(&rec->backend, rep->backend ? rep->backend : "unknown") ||
+	    (rep->name && !str_copy(&rec->name, rep->name)))
 		goto fail;
 	for (size_t i = 0; i < rep->count; i++) {
 		const struct case_report *c = &rep->cases[i];
@@ -185,7 +186,7 @@ static bool case_equal(const struct record_case *a, const struct record_case *b)
 
 bool record_equal(const struct record *a, const struct record *b)
 {
-	if (!str_equal(a->version, b->version) || !str_equal(a->backend, b->backend) ||
+	if (!str_equal(a->version, b->version) || !str_equal(a->backend, b->backend) || !str_equal(a->name, b->name) ||
 	    a->elapsed_ns != b->elapsed_ns || a->count != b->count)
 		return false;
 	for (size_t i = 0; i < a->count; i++) {
@@ -229,5 +230,6 @@ void record_free(struct record *rec)
 	free(rec->cases);
 	free(rec->version);
 	free(rec->backend);
+	free(rec->name);
 	*rec = (struct record){0};
 }

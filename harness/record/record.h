@@ -32,6 +32,7 @@ struct case_report {
 struct run_report {
 	const char *version;
 	const char *backend;     /* the backend chosen for the run */
+	const char *name;        /* --name or the submission folder's name, or NULL */
 	const struct case_report *cases;
 	size_t count;
 	uint64_t elapsed_ns;
@@ -76,6 +77,7 @@ struct record_case {
 struct record {
 	char *version;
 	char *backend;
+	char *name;               /* the run's name (--name, the student), NULL when none */
 	uint64_t elapsed_ns;
 	struct record_case *cases;
 	size_t count;

@@ -84,6 +84,10 @@ static void html_summary(FILE *out, const struct record *rec)
 	html_str(out, rec->version);
 	fputs(", backend ", out);
 	html_str(out, rec->backend);
+	if (rec->name) {
+		fputs(", run ", out);
+		html_str(out, rec->name);
+	}
 	fprintf(out, ": %zu cases, <span class=\"pass\">%zu passed</span>, <span class=\"fail\">%zu failed</span>, "
 		"<span class=\"error\">%zu errors</span>, <span class=\"skip\">%zu not run</span></p>\n<table>\n"
 		"<tr><th>#</th><th>status</th><th>case</th><th>file</th><th>why</th></tr>\n",

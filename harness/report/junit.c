@@ -523,7 +523,8 @@ static int run_properties(struct junit *j)
 {
 	const struct record *rep = j->rep;
 	if (start(j, "properties") < 0 || property(j, "backend", rep->backend ? rep->backend : "unknown") < 0 ||
-	    property(j, "version", rep->version ? rep->version : "unknown") < 0)
+	    property(j, "version", rep->version ? rep->version : "unknown") < 0 ||
+	    (rep->name && property(j, "name", rep->name) < 0))
 		return -1;
 	return end(j);
 }
@@ -547,7 +548,7 @@ static int document(struct junit *j)
 {
 	struct junit_counts n = counts_of(j->rep, NULL);
 	if (xml_ok(xmlTextWriterStartDocument(j->w, NULL, "UTF-8", NULL)) < 0 || start(j, "testsuites") < 0 ||
-	    attr(j, "name", "kvmcheck") < 0 || attr_counts(j, &n) < 0 ||
+	    attr_text(j, "name", j->rep->name ? j->rep->name : "kvmcheck") < 0 || attr_counts(j, &n) < 0 ||
 	    attr_seconds(j, "time", j->rep->elapsed_ns) < 0)
 		return -1;
 	for (size_t i = 0; i < j->rep->count; i++) {

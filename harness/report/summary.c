@@ -74,6 +74,15 @@ static void summary_case(FILE *out, const struct record_case *c, const struct re
 	free(why);
 }
 
+/* Whose run it was, when it is a student's. */
+static void summary_name(FILE *out, const struct record *rec)
+{
+	char *name = rec->name ? text_escape_str(rec->name, TEXT_ESCAPE_KEEP_UTF8) : NULL;
+	if (name)
+		fprintf(out, "  run: %s\n", name);
+	free(name);
+}
+
 int report_summary_render(const struct record *rec, FILE *out, const struct render_options *opt, char *err,
 			  size_t err_len)
 {
@@ -85,6 +94,7 @@ int report_summary_render(const struct record *rec, FILE *out, const struct rend
 		rec->count, rec->count == 1 ? "" : "s", n.passed, n.failed, n.errors, n.errors == 1 ? "" : "s",
 		backend ? backend : "?", cs / 100, cs % 100);
 	free(backend);
+	summary_name(out, rec);
 	if (n.skipped)
 		fprintf(out, "  %zu case%s not run (%s)\n", n.skipped, n.skipped == 1 ? "" : "s", summary_skip_reason(rec));
 	for (size_t i = 0; i < rec->count; i++) {

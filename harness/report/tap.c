@@ -533,6 +533,19 @@ static int tap_point_write(FILE *out, size_t number, const struct record_case *c
 	return 0;
 }
 
+/* A named run (a student's) says whose it is; unnamed runs keep the
+ * header they always had. */
+static int tap_name_write(FILE *out, const struct record *rec)
+{
+	if (!rec->name)
+		return 0;
+	char *name = text_escape_str(rec->name, TEXT_ESCAPE_KEEP_UTF8);
+	if (name)
+		fprintf(out, "# run %s\n", name);
+	free(name);
+	return name ? 0 : -1;
+}
+
 static int tap_header_write(FILE *out, const struct record *rec)
 {
 	char *version = text_escape_str(rec->version ? rec->version : "unknown", TEXT_ESCAPE_KEEP_UTF8);
@@ -542,7 +555,7 @@ static int tap_header_write(FILE *out, const struct record *rec)
 		fprintf(out, "TAP version 13\n# kvmcheck %s, backend %s\n1..%zu\n", version, backend, rec->count);
 	free(version);
 	free(backend);
-	return rc;
+	return rc == 0 ? tap_name_write(out, rec) : rc;
 }
 
 int report_tap_head(const struct record *rec, FILE *out)
