@@ -39,12 +39,14 @@ static bool real_under(const char *real, const char *root)
 	return strncmp(real, root, n) == 0 && (real[n] == '/' || real[n] == '\0');
 }
 
-/* The resolved path, or for a missing file its resolved folder: the parts
- * that exist must not lead out. NULL when not even the folder resolves. */
-static char *resolve_existing(const char *path)
+/* The resolved path, or for a missing file its resolved folder (*missing
+ * set): the parts that exist must not lead out. NULL when not even the
+ * folder resolves. */
+static char *resolve_existing(const char *path, bool *missing)
 {
 	char *real = realpath(path, NULL);
-	if (real || errno != ENOENT)
+	*missing = !real && errno == ENOENT;
+	if (!*missing)
 		return real;
 	char *copy = strdup(path);
 	char *folder = copy ? realpath(dirname(copy), NULL) : NULL;
@@ -68,9 +70,11 @@ int submission_path_resolve(const char *folder, const char *relative, char **pat
 		return -1;
 	}
 	snprintf(joined, len, "%s/%s", folder, relative);
-	char *real = resolve_existing(joined);
+	bool missing;
+	char *real = resolve_existing(joined, &missing);
 	bool found = real != NULL;
-	bool inside = found && real_under(real, root) && strcmp(real, root) != 0;
+	/* The folder itself is no file in it; a missing file's folder may be. */
+	bool inside = found && real_under(real, root) && (missing || strcmp(real, root) != 0);
 	free(real);
 	free(root);
 	if (!found) {
