@@ -6,6 +6,7 @@
 
 #include "core/strfmt.h"
 #include "core/text_escape.h"
+#include "record/score.h"
 
 #define CLASS_MOST_FAILED 5
 #define CLASS_BINS 5
@@ -25,27 +26,9 @@ int class_csv_field(FILE *out, const char *text)
 	return quote && fputc('"', out) == EOF ? -1 : 0;
 }
 
-void class_case_points(const struct record_case *c, double *earned, double *max)
+static struct score student_score(const struct class_student *s)
 {
-	/* Every case is worth one point until cases carry their own. */
-	*max = 1;
-	*earned = c->status == VERDICT_PASS ? 1 : 0;
-}
-
-struct class_score {
-	double earned, max;
-};
-
-static struct class_score student_score(const struct class_student *s)
-{
-	struct class_score score = {0};
-	for (size_t i = 0; s->rec && i < s->rec->count; i++) {
-		double earned, max;
-		class_case_points(&s->rec->cases[i], &earned, &max);
-		score.earned += earned;
-		score.max += max;
-	}
-	return score;
+	return s->rec ? record_score(s->rec) : (struct score){0};
 }
 
 /* The record with the cases that define the columns: the first there is. */
@@ -96,42 +79,27 @@ static int csv_header(const struct record *columns, FILE *out)
 	return rc == 0 && fputs("\r\n", out) != EOF ? 0 : -1;
 }
 
-/* Points as a spreadsheet reads them: no exponent, no trailing zeros, a
- * point whatever the locale. */
-static void points_text(double points, char *buf, size_t len)
-{
-	long long hundredths = (long long)(points * 100 + (points < 0 ? -0.5 : 0.5));
-	if (hundredths % 100 == 0)
-		snprintf(buf, len, "%lld", hundredths / 100);
-	else if (hundredths % 10 == 0)
-		snprintf(buf, len, "%lld.%lld", hundredths / 100, (hundredths % 100) / 10);
-	else
-		snprintf(buf, len, "%lld.%02lld", hundredths / 100, hundredths % 100);
-}
-
 static const char *case_cell(const struct record_case *c, char *buf, size_t len)
 {
 	if (!c)
 		return "";
-	double earned, max;
-	class_case_points(c, &earned, &max);
-	if (max == 0)
+	if (c->points_max == 0)
 		return c->status == VERDICT_PASS ? "pass" : "fail";
-	points_text(earned, buf, len);
+	points_format(c->points_earned, buf, len);
 	return buf;
 }
 
 static int csv_row(const struct class_student *s, const struct record *columns, FILE *out)
 {
-	struct class_score score = student_score(s);
-	char earned[32], max[32];
-	points_text(score.earned, earned, sizeof(earned));
-	points_text(score.max, max, sizeof(max));
+	struct score score = student_score(s);
+	char earned[64], max[64];
+	points_format(score.earned, earned, sizeof(earned));
+	points_format(score.max, max, sizeof(max));
 	int rc = class_csv_field(out, s->name);
 	if (rc == 0 && fprintf(out, ",%s,%s", earned, max) < 0)
 		rc = -1;
 	for (size_t i = 0; rc == 0 && columns && i < columns->count; i++) {
-		char buf[32];
+		char buf[64];
 		const char *cell = case_cell(case_find(s->rec, &columns->cases[i]), buf, sizeof(buf));
 		rc = fputc(',', out) == EOF ? -1 : class_csv_field(out, cell);
 	}
@@ -163,7 +131,7 @@ static double *class_shares(const struct class_student *students, size_t count)
 {
 	double *shares = calloc(count ? count : 1, sizeof(*shares));
 	for (size_t i = 0; shares && i < count; i++) {
-		struct class_score s = student_score(&students[i]);
+		struct score s = student_score(&students[i]);
 		shares[i] = s.max > 0 ? s.earned / s.max : 0;
 	}
 	if (shares)
@@ -245,10 +213,10 @@ static void summary_students(const struct class_student *students, size_t count,
 			     const struct render_options *opt)
 {
 	for (size_t i = 0; i < count; i++) {
-		struct class_score s = student_score(&students[i]);
-		char earned[32], max[32];
-		points_text(s.earned, earned, sizeof(earned));
-		points_text(s.max, max, sizeof(max));
+		struct score s = student_score(&students[i]);
+		char earned[64], max[64];
+		points_format(s.earned, earned, sizeof(earned));
+		points_format(s.max, max, sizeof(max));
 		char *name = text_escape_str(students[i].name, TEXT_ESCAPE_KEEP_UTF8);
 		bool full = s.max > 0 && s.earned >= s.max;
 		fprintf(out, "  %s%s/%s%s %s%s\n", opt && opt->color ? (full ? "\033[1;32m" : "\033[1;31m") : "", earned,

@@ -20,12 +20,10 @@ struct class_student {
  * gets a leading ' so that no spreadsheet reads it as a formula. */
 int class_csv_field(FILE *out, const char *text);
 
-/* The points a case earned and could earn. */
-void class_case_points(const struct record_case *c, double *earned, double *max);
-
 /* The CSV: `student,points,max`, then a column per case of the first
  * student's record (its name, or FILE:INDEX where names repeat); a row per
- * student with the points of each case ("pass"/"fail" for an ungraded one). */
+ * student with its score (record/score.h) and the points each case earned
+ * ("pass"/"fail" for an ungraded one, worth 0). */
 int report_class_csv(const struct class_student *students, size_t count, FILE *out, char *err, size_t err_len);
 
 /* For the console: students, mean, median, min and max score, a

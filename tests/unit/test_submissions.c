@@ -303,24 +303,33 @@ Test(submission_csv, quoting_and_formula_table)
 	}
 }
 
-static void case_add(struct record *rec, const char *name, int index, enum verdict_status status)
+/* A case worth max points that earned them when it passed (max 0: ungraded). */
+static void case_add_worth(struct record *rec, const char *name, int index, enum verdict_status status, double max)
 {
 	struct record_case c = { .file = "a.yaml", .index = index, .name = (char *)name, .status = status,
-				 .reason = "" };
+				 .reason = "", .points_max = max, .points_earned = status == VERDICT_PASS ? max : 0 };
 	cr_assert_eq(record_case_append(rec, &c), 0);
 }
 
-/* Columns by case name, FILE:INDEX where names repeat; a student whose run
- * could not be made has empty cells. */
+static void case_add(struct record *rec, const char *name, int index, enum verdict_status status)
+{
+	case_add_worth(rec, name, index, status, 1);
+}
+
+/* Columns by case name, FILE:INDEX where names repeat; points per case,
+ * pass/fail for an ungraded one; a student whose run could not be made has
+ * empty cells. */
 Test(submission_csv, the_whole_file)
 {
 	struct record a = {0}, b = {0};
 	case_add(&a, "greet", 0, VERDICT_PASS);
 	case_add(&a, "twice", 1, VERDICT_PASS);
-	case_add(&a, "twice", 2, VERDICT_PASS);
+	case_add_worth(&a, "twice", 2, VERDICT_PASS, 2.5);
+	case_add_worth(&a, "style", 3, VERDICT_PASS, 0);
 	case_add(&b, "greet", 0, VERDICT_FAIL);
 	case_add(&b, "twice", 1, VERDICT_ERROR);
-	case_add(&b, "twice", 2, VERDICT_PASS);
+	case_add_worth(&b, "twice", 2, VERDICT_PASS, 2.5);
+	case_add_worth(&b, "style", 3, VERDICT_FAIL, 0);
 	struct class_student students[] = { { "alice", &a }, { "=bob", &b }, { "carol", NULL } };
 	char *text = NULL;
 	size_t len = 0;
@@ -328,10 +337,10 @@ Test(submission_csv, the_whole_file)
 	FILE *out = open_memstream(&text, &len);
 	cr_assert_eq(report_class_csv(students, 3, out, err, sizeof(err)), 0, "%s", err);
 	fclose(out);
-	cr_expect_str_eq(text, "student,points,max,greet,a.yaml:1,a.yaml:2\r\n"
-			       "alice,3,3,1,1,1\r\n"
-			       "\"'=bob\",1,3,0,0,1\r\n"
-			       "carol,0,0,,,\r\n");
+	cr_expect_str_eq(text, "student,points,max,greet,a.yaml:1,a.yaml:2,style\r\n"
+			       "alice,4.5,4.5,1,1,2.5,pass\r\n"
+			       "\"'=bob\",2.5,4.5,0,0,2.5,fail\r\n"
+			       "carol,0,0,,,,\r\n");
 	free(text);
 	record_free(&a);
 	record_free(&b);
