@@ -79,6 +79,7 @@ expect:
 ---
 name: add
 submission: add.asm
+points: 2
 registers: {ax: 2, bx: 3}
 expect:
   registers: {ax: 5}
@@ -102,6 +103,7 @@ expect:
 ---
 name: echo
 submission: echo.asm
+points: 0
 expect:
   serial: "echo"
 YAML
@@ -141,13 +143,14 @@ test_class() {
 	check "a class with failures exits 1" status_is 1
 	check "the reports folder holds a report set per student and the CSV" [ "$(cd "$WORK/reports" && find . | sort | tr '\n' ' ')" = \
 		". ./alice ./alice/junit.xml ./alice/kvmcheck.html ./alice/kvmcheck.tap ./alice/results.json ./bob ./bob/junit.xml ./bob/kvmcheck.html ./bob/kvmcheck.tap ./bob/results.json ./class.csv ./mallory ./mallory/junit.xml ./mallory/kvmcheck.html ./mallory/kvmcheck.tap ./mallory/results.json " ]
-	check "the class CSV, exactly" [ "$(cat "$WORK/reports/class.csv")" = "$(printf 'student,points,max,greet,add,double,peek,echo\r\nalice,5,5,1,1,1,1,1\r\nbob,4,5,1,0,1,1,1\r\nmallory,0,5,0,0,0,0,0\r')" ]
+	check "the class CSV, exactly" [ "$(cat "$WORK/reports/class.csv")" = "$(printf 'student,points,max,greet,add,double,peek,echo\r\nalice,5,5,1,2,1,1,pass\r\nbob,3,5,1,0,1,1,pass\r\nmallory,0,5,0,0,0,0,fail\r')" ]
 	check "no TAP on stdout in a class run" bash -c "! grep -q '^TAP version' '$WORK/out'"
 	check "class summary: students and cases" out_has "kvmcheck: class of 3 students, 5 cases each"
-	check "class summary: scores" out_has "score: mean 60.0%, median 80.0%, min 0.0%, max 100.0%"
-	check "class summary: distribution" out_has "   80-100%]   2 ##"
+	check "class summary: scores" out_has "score: mean 53.3%, median 60.0%, min 0.0%, max 100.0%"
+	check "class summary: distribution" out_has "   80-100%]   1 #"
+	check "class summary: distribution, bob's fifth" out_has "   60- 80%)   1 #"
 	check "class summary: the case most failed first" [ "$(grep -A1 'most failed cases:' "$WORK/out" | tail -n 1)" = "    add: failed by 2 of 3" ]
-	check "class summary: a line per student" out_has "  4/5 bob"
+	check "class summary: a line per student" out_has "  3/5 bob"
 	local r=$WORK/reports
 	check "alice: every case passes" [ "$(grep -c '^ok ' "$r/alice/kvmcheck.tap")" = 5 ]
 	check "alice: the TAP names the run" grep -qx '# run alice' "$r/alice/kvmcheck.tap"
@@ -174,7 +177,7 @@ test_class_options() {
 	(cd "$WORK" && "$KVMCHECK" --backend emu --submissions-from - --csv from-stdin.csv --no-reports \
 		cases/class.yaml <"$WORK/list" >"$WORK/out" 2>"$WORK/err")
 	check "--submissions-from - reads the folders from stdin" [ "$(cut -d, -f1-3 "$WORK/from-stdin.csv" | tr -d '\r' | tr '\n' ' ')" = \
-		"student,points,max alice,5,5 bob,4,5 " ]
+		"student,points,max alice,5,5 bob,3,5 " ]
 	kvmcheck --backend emu --name 'Alice A.' --submission students/alice --tap run.tap --junit run.xml --no-reports cases/class.yaml
 	check "one submission: TAP on stdout names the run" out_has "# run Alice A."
 	check "one submission: its reports where they were asked for" [ "$(xml_value "$WORK/run.xml" 'string(/testsuites/@name)')" = "Alice A." ]
