@@ -47,6 +47,7 @@ static const struct points_ok valid[] = {
 	{ "points: 0.25\n", 0.25, 0, false, NULL, 0 },
 	{ "points: {serial: 2, registers: 1.5}\n", 3.5, 2, false, NULL, 0 },
 	{ "points: {exit: 1, serial: 0}\n", 1, 2, false, NULL, 0 },
+	{ "  max_size: 100\n  max_instructions: 50\npoints: {max_size: 1, max_instructions: 0.5}\n", 1.5, 2, false, NULL, 0 },
 	{ "hidden: true\n", 1, 0, true, "after_published", 0 },
 	{ "hidden: false\n", 1, 0, false, NULL, 0 },
 	{ "hidden: true\nvisibility: after_due_date\n", 1, 0, true, "after_due_date", 0 },
@@ -199,7 +200,8 @@ Test(grading_credit, every_kind_of_check_has_a_group)
 {
 	for (int k = 0; k < CHECK_KIND_COUNT; k++)
 		cr_expect_not_null(grade_group_of((enum check_kind)k), "check kind %d has no point group", k);
-	cr_expect_str_eq(grade_group_list(), "exit, serial, registers, flags, exit_code, console, screen");
+	cr_expect_str_eq(grade_group_list(),
+			 "exit, serial, registers, flags, exit_code, console, screen, max_size, max_instructions");
 }
 
 /* ---- the record: grading fields, score, JSON, redaction ---- */
