@@ -399,7 +399,7 @@ static int run_list(const struct run *run)
  * after the last. */
 static bool report_paths_writable(const struct cli_options *opt)
 {
-	const char *paths[] = { opt->tap_path, opt->junit_path, opt->results_path, opt->json_path };
+	const char *paths[] = { opt->tap_path, opt->junit_path, opt->results_path, opt->json_path, opt->csv_path };
 	bool ok = true;
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		char err[600] = "";
