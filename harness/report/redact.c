@@ -1,6 +1,7 @@
 #include "report/redact.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 bool report_case_redacted(const struct record_case *c, bool reveal_hidden)
 {
@@ -42,6 +43,23 @@ int report_record_shown(const struct record *rec, bool reveal_hidden, struct rec
 			report_record_shown_free(shown);
 			return -1;
 		}
+	}
+	return 0;
+}
+
+int report_record_redact(const struct record *src, bool reveal_hidden, struct record *dst)
+{
+	struct record shown;
+	*dst = (struct record){ .elapsed_ns = src->elapsed_ns };
+	if (report_record_shown(src, reveal_hidden, &shown) < 0)
+		return -1;
+	dst->cases = shown.cases;
+	dst->count = shown.count;
+	dst->version = src->version ? strdup(src->version) : NULL;
+	dst->backend = src->backend ? strdup(src->backend) : NULL;
+	if ((src->version && !dst->version) || (src->backend && !dst->backend)) {
+		record_free(dst);
+		return -1;
 	}
 	return 0;
 }

@@ -23,6 +23,11 @@ int report_record_shown(const struct record *rec, bool reveal_hidden, struct rec
 
 void report_record_shown_free(struct record *shown);
 
+/* The same as a record of its own, for record_free: its head holds copies
+ * of the version, backend and elapsed time only. 0, or -1 when memory runs
+ * out (dst is then empty). */
+int report_record_redact(const struct record *src, bool reveal_hidden, struct record *dst);
+
 /* The one line shown for a redacted case instead of its reason. */
 #define REPORT_REDACTED_REASON "hidden case: details are not shown"
 

@@ -280,6 +280,20 @@ Test(grading_record, grading_fields_round_trip_through_json)
 	cr_expect(tu_tmpdir_remove(dir));
 }
 
+Test(grading_redact, a_redacted_copy_is_a_record_of_its_own)
+{
+	struct record rec, copy;
+	record_sample(&rec);
+	cr_assert_eq(report_record_redact(&rec, false, &copy), 0);
+	cr_expect_str_eq(copy.version, rec.version);
+	cr_expect_neq(copy.version, rec.version);
+	cr_expect_eq(copy.count, 3);
+	cr_expect_eq(copy.cases[1].check_count, 0);
+	cr_expect_null(copy.cases[1].message);
+	record_free(&copy);
+	record_free(&rec);
+}
+
 Test(grading_redact, only_hidden_cases_are_redacted_unless_revealed)
 {
 	struct record rec;
