@@ -20,6 +20,8 @@ enum {
 	OPT_OUTPUT_LIMIT, OPT_ASM_TIMEOUT, OPT_ASM_CPU, OPT_ASM_MEMORY, OPT_UNSAFE_ASM, OPT_IN_PROCESS,
 	OPT_SHARD, OPT_FILTER, OPT_LIST, OPT_FAIL_FAST, OPT_ALLOW_READ, OPT_COLOR, OPT_HTML,
 	OPT_CACHE_DIR, OPT_NO_CACHE,
+	OPT_SUBMISSION, OPT_SUBMISSIONS_FROM, OPT_NAME, OPT_CSV,
+	OPT_TAGS, OPT_SKIP_TAGS, OPT_REVEAL_HIDDEN,
 };
 
 static const struct option cli_long_options[] = {
@@ -46,6 +48,13 @@ static const struct option cli_long_options[] = {
 	{ "allow-read", required_argument, NULL, OPT_ALLOW_READ },
 	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
 	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+	{ "submission", required_argument, NULL, OPT_SUBMISSION },
+	{ "submissions-from", required_argument, NULL, OPT_SUBMISSIONS_FROM },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "tags", required_argument, NULL, OPT_TAGS },
+	{ "skip-tags", required_argument, NULL, OPT_SKIP_TAGS },
+	{ "reveal-hidden", no_argument, NULL, OPT_REVEAL_HIDDEN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -85,6 +94,14 @@ void cli_usage(FILE *out)
 	      "  --cache-dir DIR         keep assemblies across runs in DIR (default $XDG_CACHE_HOME/kvmcheck,\n"
 	      "                          else ~/.cache/kvmcheck)\n"
 	      "  --no-cache              assemble every guest afresh, and keep nothing across runs\n"
+	      "  --submission DIR        grade the student's folder DIR: cases with 'submission:' assemble\n"
+	      "                          its files (repeatable: one report set per student in reports/NAME/)\n"
+	      "  --submissions-from FILE one student's folder per line (-: standard input; # comments)\n"
+	      "  --name NAME             the run's name in every report (default: the submission's folder name)\n"
+	      "  --csv FILE              with submissions: the class CSV, a row of points per student\n"
+	      "  --tags A,B              only the cases with any of these tags (repeatable)\n"
+	      "  --skip-tags A,B         never the cases with any of these tags (repeatable)\n"
+	      "  --reveal-hidden         for the instructor: reports show hidden cases whole\n"
 	      "  --in-process            debugging: run cases inside kvmcheck, not in a worker each\n"
 	      "                          (implies -j 1; with --no-reports only: a crash there ends kvmcheck)\n"
 	      "  -v, --verbose           diagnostics for passing cases too\n"
@@ -152,11 +169,63 @@ static int cli_allow_read(struct cli_options *opt, const char *dir, char *err, s
 	return 0;
 }
 
+static int cli_submission(struct cli_options *opt, const char *dir, char *err, size_t err_len)
+{
+	char why[600];
+	if (submission_list_add(&opt->submissions, dir, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(err, err_len, "option '--submission': %s", why);
+	return -1;
+}
+
+static int cli_submissions_from(struct cli_options *opt, const char *path, char *err, size_t err_len)
+{
+	bool from_stdin = strcmp(path, "-") == 0;
+	FILE *in = from_stdin ? stdin : fopen(path, "r");
+	if (!in) {
+		snprintf(err, err_len, "option '--submissions-from': cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	int rc = submission_list_read(&opt->submissions, in, from_stdin ? "standard input" : path, err, err_len);
+	if (!from_stdin)
+		fclose(in);
+	return rc;
+}
+
+/* Submissions, their names and the CSV hang together: say so at once, not
+ * after the run. */
+static int cli_submissions_check(const struct cli_options *opt, char *err, size_t err_len)
+{
+	if (opt->name && opt->submissions.count > 1) {
+		snprintf(err, err_len, "option '--name' names one run, but %zu submissions are graded (each run is "
+			 "named after its folder)", opt->submissions.count);
+		return -1;
+	}
+	if (opt->name && !opt->name[0]) {
+		snprintf(err, err_len, "option '--name' needs a name, not an empty one");
+		return -1;
+	}
+	if (opt->csv_path && opt->submissions.count == 0) {
+		snprintf(err, err_len, "option '--csv' writes a row per student: give --submission or --submissions-from");
+		return -1;
+	}
+	if (opt->in_process && opt->submissions.count > 1) {
+		snprintf(err, err_len, "option '--in-process' runs one submission at most");
+		return -1;
+	}
+	return 0;
+}
+
+void cli_options_free(struct cli_options *opt)
+{
+	submission_list_free(&opt->submissions);
+}
+
 /* What `report` accepts besides the report files: nothing that runs a case. */
 static bool cli_report_option(int opt)
 {
 	return opt == OPT_TAP || opt == OPT_JUNIT || opt == OPT_RESULTS || opt == OPT_JSON || opt == OPT_HTML || opt == OPT_TIMING ||
-	       opt == OPT_VERSION || opt == OPT_COLOR || opt == 'v' || opt == 'h';
+	       opt == OPT_VERSION || opt == OPT_COLOR || opt == OPT_REVEAL_HIDDEN || opt == 'v' || opt == 'h';
 }
 
 static int cli_color_parse(const char *word, enum cli_color *out, char *err, size_t err_len)
@@ -180,6 +249,22 @@ bool cli_color_wanted(enum cli_color color, bool is_tty, const char *no_color, c
 	if (no_color && no_color[0])
 		return false;
 	return is_tty && !(term && strcmp(term, "dumb") == 0);
+}
+
+/* One --tags or --skip-tags list. */
+static int cli_tag_list(struct cli_options *opt, bool skip, const char *list, char *err, size_t err_len)
+{
+	int *count = skip ? &opt->skip_tags_count : &opt->tags_count;
+	if (*count == CLI_MAX_FILTERS) {
+		snprintf(err, err_len, "at most %d --%s options", CLI_MAX_FILTERS, skip ? "skip-tags" : "tags");
+		return -1;
+	}
+	if (strspn(list, ",") == strlen(list)) {
+		snprintf(err, err_len, "option '--%s' needs tags (A,B), not '%s'", skip ? "skip-tags" : "tags", list);
+		return -1;
+	}
+	(skip ? opt->skip_tags : opt->tags)[(*count)++] = list;
+	return 0;
 }
 
 /* The defaults of a run; `report` writes only the files it is asked for. */
@@ -246,6 +331,12 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 			}
 			opt->filters[opt->filter_count++] = optarg;
 			break;
+		case OPT_TAGS:
+		case OPT_SKIP_TAGS:
+			if (cli_tag_list(opt, c == OPT_SKIP_TAGS, optarg, err, err_len) < 0)
+				return -1;
+			break;
+		case OPT_REVEAL_HIDDEN: opt->reveal_hidden = true; break;
 		case OPT_LIST: opt->list = true; break;
 		case OPT_FAIL_FAST: opt->fail_fast = true; break;
 		case 'j':
@@ -260,6 +351,16 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 			break;
 		case OPT_CACHE_DIR: opt->cache_dir = optarg; break;
 		case OPT_NO_CACHE: opt->no_cache = true; break;
+		case OPT_SUBMISSION:
+			if (cli_submission(opt, optarg, err, err_len) < 0)
+				return -1;
+			break;
+		case OPT_SUBMISSIONS_FROM:
+			if (cli_submissions_from(opt, optarg, err, err_len) < 0)
+				return -1;
+			break;
+		case OPT_NAME: opt->name = optarg; break;
+		case OPT_CSV: opt->csv_path = optarg; break;
 		case OPT_VERSION: opt->version = true; break;
 		case 'v': opt->verbose = true; break;
 		case 'h': opt->help = true; break;
@@ -282,7 +383,7 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 			 "the engine ends kvmcheck): give it with --no-reports and no report file");
 		return -1;
 	}
-	if (backend_name_check(opt->backend, err, err_len) < 0)
+	if (backend_name_check(opt->backend, err, err_len) < 0 || cli_submissions_check(opt, err, err_len) < 0)
 		return -1;
 	if (command == CLI_RUN && opt->shard.total == 0 && shard_from_env(&opt->shard, err, err_len) < 0)
 		return -1;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cli/submissions.h"
 #include "run/runner.h"
 #include "run/select.h"
 
@@ -39,11 +40,19 @@ struct cli_options {
 	struct shard shard;      /* --shard, or GitLab's CI_NODE_*; total 0: the whole suite */
 	const char *filters[CLI_MAX_FILTERS]; /* --filter: a case runs when it matches any */
 	int filter_count;
+	const char *tags[CLI_MAX_FILTERS];      /* --tags: a case runs when it has any of them */
+	int tags_count;
+	const char *skip_tags[CLI_MAX_FILTERS]; /* --skip-tags: a case with any of them never runs */
+	int skip_tags_count;
+	bool reveal_hidden;      /* --reveal-hidden: reports show hidden cases whole (for the instructor) */
 	bool list;               /* print the cases that would run, run none */
 	bool fail_fast;          /* stop at the first case that does not pass */           /* -j: cases at once (default: the CPUs kvmcheck may use) */
 	bool verbose;
 	bool tap_timing;
 	enum cli_color color;
+	struct submission_list submissions; /* --submission, --submissions-from: the students' folders */
+	const char *name;        /* --name: the run's name, or NULL (then a submission's folder names it) */
+	const char *csv_path;    /* --csv: the class CSV, or NULL */
 	bool help;
 	bool version;
 	char **files;            /* case files, or for report the records */
@@ -54,6 +63,9 @@ struct cli_options {
 int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t err_len);
 
 void cli_usage(FILE *out);
+
+/* Frees what cli_parse allocated (the submission list). */
+void cli_options_free(struct cli_options *opt);
 
 /* Whether the summary is coloured: always or never as asked; for auto,
  * only on a terminal (is_tty), not when NO_COLOR is set to anything but ""

@@ -16,6 +16,8 @@
 #include "core/clock.h"
 #include "record/record.h"
 #include "report/atomic_file.h"
+#include "report/class.h"
+#include "report/redact.h"
 #include "report/report.h"
 #include "run/runner.h"
 #include "run/scheduler.h"
@@ -23,6 +25,7 @@
 #include "assemble/assembler.h"
 #include "assemble/disk_cache.h"
 #include "core/text_escape.h"
+#include "judge/grade.h"
 #include "judge/verdict.h"
 
 enum { EXIT_ALL_PASSED = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE_OR_IO = 2 };
@@ -94,6 +97,7 @@ struct run {
 	size_t finished, failures;
 	uint64_t start_ns, progress_ns;
 	bool io_error;            /* a case file could not be read, or memory ran out judging */
+	FILE *console;            /* where TAP streams and the summary goes: stdout, or NULL in a class run */
 };
 
 static int run_load_cases(struct run *run, const struct cli_options *opt)
@@ -105,6 +109,10 @@ static int run_load_cases(struct run *run, const struct cli_options *opt)
 			return -1;
 		/* An unreadable file is still a failing test point, and an I/O error. */
 		run->io_error |= rc == 1;
+	}
+	for (size_t i = 0; i < run->cases.count; i++) {
+		if (grade_case_validate(&run->cases.items[i]) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -138,6 +146,8 @@ static void run_print_point(struct run *run, size_t i)
 	one.cases = &run->reports[i];
 	one.count = 1;
 	struct record rec = {0};
+	if (!run->console)
+		return;
 	progress_clear(run); /* stdout may be the same terminal */
 	bool ok = record_build(&one, &rec) == 0 && report_tap_point(&rec.cases[0], i + 1, stdout, run->ropt) == 0;
 	run->stdout_failed |= !ok || fflush(stdout) != 0;
@@ -156,6 +166,7 @@ static void run_case_done(void *ctx, size_t i, struct run_result *result)
 	run->reports[i] = (struct case_report){
 		.file = c->file, .index = c->index, .name = c->name, .line = c->line,
 		.result = &run->results[i], .verdict = &run->verdicts[i],
+		.test = c,
 	};
 	run->done[i] = true;
 	run->finished++;
@@ -181,6 +192,7 @@ static void run_mark_not_run(struct run *run)
 		run->reports[i] = (struct case_report){
 			.file = c->file, .index = c->index, .name = c->name, .line = c->line,
 			.result = &run->results[i], .verdict = &run->verdicts[i],
+			.test = c,
 		};
 		run->done[i] = true;
 	}
@@ -202,7 +214,9 @@ static int run_alloc(struct run *run)
 static void run_print_head(struct run *run)
 {
 	struct record head = { .version = (char *)run->report.version, .backend = (char *)run->report.backend,
-			       .count = run->cases.count };
+			       .name = (char *)run->report.name, .count = run->cases.count };
+	if (!run->console)
+		return;
 	run->stdout_failed |= report_tap_head(&head, stdout) < 0 || fflush(stdout) != 0;
 }
 
@@ -287,7 +301,7 @@ static bool report_failed(const char *err)
 /* The TAP goes to stdout (unless a run has streamed it already) and, byte
  * for byte the same, to the --tap file. */
 static bool reports_write_tap(const struct record *rec, const struct cli_options *opt,
-			      const struct render_options *ropt, bool streamed)
+			      const struct render_options *ropt, bool streamed, bool console)
 {
 	char err[600] = "";
 	char *text = NULL;
@@ -301,7 +315,9 @@ static bool reports_write_tap(const struct record *rec, const struct cli_options
 		free(text);
 		return report_failed(err[0] ? err : "TAP report: out of memory");
 	}
-	if (streamed)
+	if (!console)
+		; /* a class run: each student's TAP goes to its file only */
+	else if (streamed)
 		ok &= report_tap_tail(rec, stdout, ropt) == 0 && fflush(stdout) == 0;
 	else
 		ok &= fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0;
@@ -312,10 +328,12 @@ static bool reports_write_tap(const struct record *rec, const struct cli_options
 	return ok;
 }
 
-/* Every report file asked for, each whole or not at all, then the summary. */
-static bool reports_write(const struct record *rec, const struct cli_options *opt, bool streamed)
+/* Every report file asked for, each whole or not at all, then the summary
+ * (console: TAP and summary on the console, not in a class run). */
+static bool reports_write_all(const struct record *rec, const struct cli_options *opt, bool streamed, bool console)
 {
-	struct render_options ropt = { .tap_timing = opt->tap_timing, .verbose = opt->verbose };
+	struct render_options ropt = { .tap_timing = opt->tap_timing, .verbose = opt->verbose,
+				       .reveal_hidden = opt->reveal_hidden };
 	/* Only the summary is coloured, and it goes to stderr. */
 	ropt.color = cli_color_wanted(opt->color, isatty(STDERR_FILENO), getenv("NO_COLOR"), getenv("TERM"));
 	const struct { const char *path; const char *renderer; } files[] = {
@@ -324,7 +342,7 @@ static bool reports_write(const struct record *rec, const struct cli_options *op
 		{ opt->json_path, "json" },
 		{ opt->html_path, "html" },
 	};
-	bool ok = reports_write_tap(rec, opt, &ropt, streamed);
+	bool ok = reports_write_tap(rec, opt, &ropt, streamed, console);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char err[600] = "";
 		if (files[i].path && report_file_render(files[i].path, renderer_find(files[i].renderer), rec, &ropt, err,
@@ -332,9 +350,28 @@ static bool reports_write(const struct record *rec, const struct cli_options *op
 			ok = report_failed(err);
 	}
 	char err[600] = "";
-	report_summary_render(rec, stderr, &ropt, err, sizeof(err));
+	if (console)
+		report_summary_render(rec, stderr, &ropt, err, sizeof(err));
 	return ok;
 }
+
+/* Renders from a record that no longer holds what hidden cases would
+ * reveal, so no renderer and no saved record can show it, whatever each
+ * renderer asks report_case_redacted. */
+static bool reports_write(const struct record *rec, const struct cli_options *opt, bool streamed, bool console)
+{
+	struct record shown;
+	if (report_record_shown(rec, opt->reveal_hidden, &shown) < 0)
+		return report_failed("out of memory");
+	bool ok = reports_write_all(&shown, opt, streamed, console);
+	report_record_shown_free(&shown);
+	return ok;
+}
+
+struct class_reports {
+	const struct class_student *students;
+	size_t count;
+};
 
 static int exit_status(const struct record *rec, bool ok)
 {
@@ -355,6 +392,7 @@ static void run_select(struct run *run, const struct cli_options *opt)
 		keep[i] = shard_has(&opt->shard, c->file, c->index) && opt->filter_count == 0;
 		for (int f = 0; f < opt->filter_count && !keep[i]; f++)
 			keep[i] = shard_has(&opt->shard, c->file, c->index) && filter_matches(opt->filters[f], c);
+		keep[i] = keep[i] && tags_select(opt->tags, opt->tags_count, opt->skip_tags, opt->skip_tags_count, c);
 	}
 	case_list_keep(&run->cases, keep);
 	free(keep);
@@ -379,7 +417,7 @@ static int run_list(const struct run *run)
  * after the last. */
 static bool report_paths_writable(const struct cli_options *opt)
 {
-	const char *paths[] = { opt->tap_path, opt->junit_path, opt->results_path, opt->json_path };
+	const char *paths[] = { opt->tap_path, opt->junit_path, opt->results_path, opt->json_path, opt->csv_path };
 	bool ok = true;
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		char err[600] = "";
@@ -389,21 +427,125 @@ static bool report_paths_writable(const struct cli_options *opt)
 	return ok;
 }
 
-/* Runs the selected cases, writes every report; the exit status. */
-static int run_and_report(struct run *run, const struct backend_ops *backend, const struct cli_options *opt)
+/* Runs the selected cases, writes every report; the exit status. The
+ * record stays in rec (empty when there is none) for the caller to free. */
+static int run_and_report(struct run *run, const struct backend_ops *backend, const struct cli_options *opt,
+			  struct record *rec)
 {
-	struct record rec = {0};
+	*rec = (struct record){0};
 	int status = EXIT_USAGE_OR_IO;
-	interrupts_catch();
 	assembler_clean_stale();
-	if (run_all(run, backend, opt) < 0 || record_build(&run->report, &rec) < 0)
+	if (run_all(run, backend, opt) < 0 || record_build(&run->report, rec) < 0)
 		fprintf(stderr, "kvmcheck: out of memory\n");
 	else
-		status = exit_status(&rec, reports_write(&rec, opt, true) && !run->io_error && !run->stdout_failed);
-	record_free(&rec);
+		status = exit_status(rec, reports_write(rec, opt, true, run->console != NULL) && !run->io_error &&
+				     !run->stdout_failed);
 	orphans_reap(interrupted != 0);
 	if (interrupted)
 		assembler_clean_stale(); /* the folders of the runners just killed */
+	return interrupted ? 128 + interrupted : status;
+}
+
+/* One run of the cases, named name (NULL: unnamed), with its TAP and
+ * summary on console (NULL: none). The record is left in rec to free. */
+static int run_one(const struct cli_options *opt, const struct backend_ops *backend, const char *name,
+		   FILE *console, struct record *rec)
+{
+	struct render_options ropt = { .tap_timing = opt->tap_timing, .verbose = opt->verbose,
+				       .reveal_hidden = opt->reveal_hidden };
+	struct run run = { .report = { .version = KVMCHECK_VERSION, .backend = backend->name, .name = name },
+			   .ropt = &ropt, .fail_fast = opt->fail_fast, .console = console };
+	int status = EXIT_USAGE_OR_IO;
+	*rec = (struct record){0};
+	stop_run = interrupted != 0; /* --fail-fast stops one student's run, not the next one's */
+	if (run_load_cases(&run, opt) < 0)
+		fprintf(stderr, "kvmcheck: out of memory\n");
+	else {
+		run_select(&run, opt);
+		status = opt->list ? run_list(&run) : run_and_report(&run, backend, opt, rec);
+	}
+	run_free(&run);
+	return status;
+}
+
+static int csv_fill(FILE *out, void *ctx, char *err, size_t err_len)
+{
+	const struct class_reports *class = ctx;
+	return report_class_csv(class->students, class->count, out, err, err_len);
+}
+
+/* The class CSV, and with several students the class summary on stdout. */
+static bool class_reports_write(const struct class_student *students, size_t count, const struct cli_options *opt,
+				bool summary)
+{
+	char err[600] = "";
+	bool ok = true;
+	struct class_reports class = { students, count };
+	if (opt->csv_path && atomic_file_write(opt->csv_path, csv_fill, &class, err, sizeof(err)) < 0)
+		ok = report_failed(err);
+	struct render_options ropt = { .verbose = opt->verbose };
+	ropt.color = cli_color_wanted(opt->color, isatty(STDOUT_FILENO), getenv("NO_COLOR"), getenv("TERM"));
+	if (summary && report_class_summary(students, count, stdout, &ropt, err, sizeof(err)) < 0)
+		ok = report_failed(err);
+	return ok;
+}
+
+/* The options of one student's run in a class: its folder, and every
+ * report file in a folder of its name. */
+static bool student_options(const struct cli_options *opt, const struct submission *s, struct cli_options *one)
+{
+	bool failed = false;
+	*one = *opt;
+	one->run.submission_dir = s->dir;
+	one->tap_path = submission_report_path(opt->tap_path, s->name, &failed);
+	one->junit_path = submission_report_path(opt->junit_path, s->name, &failed);
+	one->results_path = submission_report_path(opt->results_path, s->name, &failed);
+	one->json_path = submission_report_path(opt->json_path, s->name, &failed);
+	one->html_path = submission_report_path(opt->html_path, s->name, &failed);
+	return !failed;
+}
+
+static void student_options_free(struct cli_options *one)
+{
+	free((char *)one->tap_path);
+	free((char *)one->junit_path);
+	free((char *)one->results_path);
+	free((char *)one->json_path);
+	free((char *)one->html_path);
+}
+
+/* Worst first: an I/O error over failures over all passed. */
+static int status_merge(int a, int b)
+{
+	return a == EXIT_USAGE_OR_IO || b == EXIT_USAGE_OR_IO ? EXIT_USAGE_OR_IO : a > b ? a : b;
+}
+
+/* Every student's run one after another, each with its cases in parallel
+ * (-j) and its own reports; then the class reports. */
+static int command_class(const struct cli_options *opt, const struct backend_ops *backend)
+{
+	size_t n = opt->submissions.count;
+	struct record *recs = calloc(n, sizeof(*recs));
+	struct class_student *students = calloc(n, sizeof(*students));
+	int status = recs && students ? EXIT_ALL_PASSED : EXIT_USAGE_OR_IO;
+	for (size_t i = 0; recs && students && i < n && !interrupted; i++) {
+		const struct submission *s = &opt->submissions.items[i];
+		struct cli_options one;
+		int rc = EXIT_USAGE_OR_IO;
+		if (student_options(opt, s, &one))
+			rc = run_one(&one, backend, s->name, NULL, &recs[i]);
+		else
+			fprintf(stderr, "kvmcheck: out of memory\n");
+		student_options_free(&one);
+		status = status_merge(status, rc);
+		students[i] = (struct class_student){ s->name, recs[i].version ? &recs[i] : NULL };
+	}
+	if (recs && students && !class_reports_write(students, n, opt, true))
+		status = EXIT_USAGE_OR_IO;
+	for (size_t i = 0; recs && i < n; i++)
+		record_free(&recs[i]);
+	free(recs);
+	free(students);
 	return interrupted ? 128 + interrupted : status;
 }
 
@@ -420,17 +562,24 @@ static int command_run(const struct cli_options *opt)
 	if (!opt->list && !report_paths_writable(opt))
 		return EXIT_USAGE_OR_IO;
 
-	struct render_options ropt = { .tap_timing = opt->tap_timing, .verbose = opt->verbose };
-	struct run run = { .report = { .version = KVMCHECK_VERSION, .backend = backend->name }, .ropt = &ropt,
-			   .fail_fast = opt->fail_fast };
-	int status = EXIT_USAGE_OR_IO;
-	if (run_load_cases(&run, opt) < 0)
-		fprintf(stderr, "kvmcheck: out of memory\n");
-	else {
-		run_select(&run, opt);
-		status = opt->list ? run_list(&run) : run_and_report(&run, backend, opt);
+	if (!opt->list)
+		interrupts_catch();
+	if (opt->submissions.count > 1 && !opt->list)
+		return command_class(opt, backend);
+	struct cli_options one = *opt;
+	const char *name = opt->name;
+	if (opt->submissions.count == 1) {
+		one.run.submission_dir = opt->submissions.items[0].dir;
+		name = name ? name : opt->submissions.items[0].name;
 	}
-	run_free(&run);
+	struct record rec;
+	int status = run_one(&one, backend, name, stdout, &rec);
+	if (status != EXIT_USAGE_OR_IO && opt->csv_path && rec.version) {
+		struct class_student student = { name, &rec };
+		if (!class_reports_write(&student, 1, opt, false))
+			status = EXIT_USAGE_OR_IO;
+	}
+	record_free(&rec);
 	return status;
 }
 
@@ -467,7 +616,7 @@ static int command_report(const struct cli_options *opt)
 	struct record rec = {0};
 	if (records_load(opt, &rec) < 0)
 		return EXIT_USAGE_OR_IO;
-	int status = exit_status(&rec, reports_write(&rec, opt, false));
+	int status = exit_status(&rec, reports_write(&rec, opt, false, true));
 	record_free(&rec);
 	return status;
 }
@@ -475,15 +624,18 @@ static int command_report(const struct cli_options *opt)
 int main(int argc, char **argv)
 {
 	struct cli_options opt;
-	char err[300];
+	char err[800];
+	int status;
 	if (cli_parse(argc, argv, &opt, err, sizeof(err)) < 0) {
 		fprintf(stderr, "kvmcheck: %s\n", err);
 		cli_usage(stderr);
-		return EXIT_USAGE_OR_IO;
-	}
-	if (opt.help || opt.version) {
+		status = EXIT_USAGE_OR_IO;
+	} else if (opt.help || opt.version) {
 		opt.help ? cli_usage(stdout) : (void)printf("kvmcheck %s\n", KVMCHECK_VERSION);
-		return EXIT_ALL_PASSED;
+		status = EXIT_ALL_PASSED;
+	} else {
+		status = opt.command == CLI_REPORT ? command_report(&opt) : command_run(&opt);
 	}
-	return opt.command == CLI_REPORT ? command_report(&opt) : command_run(&opt);
+	cli_options_free(&opt);
+	return status;
 }

@@ -67,16 +67,32 @@ static const struct record_case **cases_sorted(const struct record *parts, size_
 	return all;
 }
 
+/* Shards of one named run carry its name; records of two students do not
+ * become one. */
+static int names_agree(const struct record *parts, size_t count, char *err, size_t err_len)
+{
+	for (size_t i = 1; i < count; i++) {
+		const char *a = parts[0].name, *b = parts[i].name;
+		if (!a != !b || (a && strcmp(a, b) != 0)) {
+			strfmt_err(err, err_len, "records of differently named runs (%s and %s) do not merge",
+				   a ? a : "unnamed", b ? b : "unnamed");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int record_merge(const struct record *parts, size_t count, struct record *out, char *err, size_t err_len)
 {
 	*out = (struct record){0};
-	if (versions_agree(parts, count, err, err_len) < 0)
+	if (versions_agree(parts, count, err, err_len) < 0 || names_agree(parts, count, err, err_len) < 0)
 		return -1;
 	size_t total;
 	const struct record_case **all = cases_sorted(parts, count, &total);
 	out->version = strdup(count && parts[0].version ? parts[0].version : "unknown");
 	out->backend = backends_join(parts, count);
-	int rc = all && out->version && out->backend ? 0 : -1;
+	out->name = count && parts[0].name ? strdup(parts[0].name) : NULL;
+	int rc = all && out->version && out->backend && (out->name || !count || !parts[0].name) ? 0 : -1;
 	if (rc < 0)
 		strfmt_err(err, err_len, "out of memory merging records");
 	for (size_t i = 0; rc == 0 && i < total; i++) {

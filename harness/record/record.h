@@ -14,6 +14,7 @@
 
 #include "core/bytes.h"
 #include "core/outcome.h"
+#include "case/case.h"
 #include "judge/check.h"
 #include "judge/verdict.h"
 #include "machine/result.h"
@@ -27,11 +28,13 @@ struct case_report {
 	const struct run_result *result;
 	const struct verdict *verdict;
 	int line;               /* line where the case starts, 0 when unknown */
+	const struct test_case *test; /* its points, visibility and tags; NULL: 1 point, visible */
 };
 
 struct run_report {
 	const char *version;
 	const char *backend;     /* the backend chosen for the run */
+	const char *name;        /* --name or the submission folder's name, or NULL */
 	const struct case_report *cases;
 	size_t count;
 	uint64_t elapsed_ns;
@@ -71,6 +74,13 @@ struct record_case {
 	char *backend;            /* NULL: nothing ran */
 	bool host_fault;
 	struct stage_times times;
+	/* grading (judge/grade.h) */
+	double points_max;
+	double points_earned;
+	bool hidden;              /* students see its name, pass/fail and points only */
+	char *visibility;         /* NULL: the default (visible) */
+	char **tags;
+	size_t tag_count;
 	uint64_t binary_size;       /* bytes of the assembled binary; 0: nothing was assembled */
 	bool instructions_counted;  /* the case asked for the count: instructions is exact */
 	uint64_t instructions;
@@ -79,6 +89,7 @@ struct record_case {
 struct record {
 	char *version;
 	char *backend;
+	char *name;               /* the run's name (--name, the student), NULL when none */
 	uint64_t elapsed_ns;
 	struct record_case *cases;
 	size_t count;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "assemble/assembler.h"
+#include "case/submission_path.h"
 #include "core/clock.h"
 #include "core/defaults.h"
 #include "machine/machine.h"
@@ -26,23 +27,69 @@ static uint64_t either(uint64_t case_value, uint64_t run_value)
 	return case_value ? case_value : run_value;
 }
 
-/* The folder nasm searches for %include and incbin: the guest's own. */
-static char *guest_dir(const struct test_case *c)
+/* What nasm is given for a case: the guest file (NULL for inline source)
+ * and the folder %include and incbin look in, both to free. */
+struct guest_files {
+	char *path;
+	char *dir;
+};
+
+static void guest_files_free(struct guest_files *g)
 {
-	char *copy = strdup(c->guest_path ? c->guest_path : c->file);
+	free(g->path);
+	free(g->dir);
+	*g = (struct guest_files){0};
+}
+
+static char *folder_of(const char *path)
+{
+	char *copy = strdup(path);
 	char *dir = copy ? strdup(dirname(copy)) : NULL;
 	free(copy);
 	return dir;
 }
 
-static struct asm_source runner_asm_source(const struct runner *rn, const struct test_case *c, const char *dir)
+/* A case from the case folder: the guest's own folder. A submission case:
+ * the student's folder alone, never the case folder, so that a student's
+ * source cannot read the cases. 0, or -1 with why (a case error). */
+static int guest_files_find(const struct runner *rn, const struct test_case *c, struct guest_files *g, char *why,
+			    size_t why_len)
+{
+	*g = (struct guest_files){0};
+	if (!c->submission) {
+		g->path = c->guest_path ? strdup(c->guest_path) : NULL;
+		g->dir = folder_of(c->guest_path ? c->guest_path : c->file);
+	} else if (!rn->opt.submission_dir) {
+		snprintf(why, why_len, "the case names the student's file with 'submission: %s', but no --submission "
+			 "folder was given", c->submission);
+		return -1;
+	} else {
+		if (submission_path_resolve(rn->opt.submission_dir, c->submission, &g->path, why, why_len) < 0)
+			return -1;
+		g->dir = strdup(rn->opt.submission_dir);
+		if (c->source) {
+			/* The harness is inline; the student's file is only %included. */
+			free(g->path);
+			g->path = NULL;
+		}
+	}
+	if (!g->dir || (c->guest_path && !g->path)) {
+		guest_files_free(g);
+		snprintf(why, why_len, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static struct asm_source runner_asm_source(const struct runner *rn, const struct test_case *c,
+					   const struct guest_files *g)
 {
 	return (struct asm_source){
-		.path = c->guest_path,
+		.path = g->path,
 		.text = c->source,
 		.text_origin = c->file,
 		.text_first_line = c->source_line,
-		.include_dir = dir,
+		.include_dir = g->dir,
 		.read_paths = (const char *const *)c->asm_read,
 		.max_output = c->memory_size - c->load_address,
 		.timeout_ms = (uint32_t)either(c->asm_timeout_ms, rn->opt.asm_timeout_ms),
@@ -144,8 +191,13 @@ void runner_run_case(struct runner *rn, const struct test_case *c, struct run_re
 		return;
 	}
 	char err[300] = "";
-	char *dir = guest_dir(c);
-	struct asm_source src = runner_asm_source(rn, c, dir);
+	struct guest_files g;
+	if (guest_files_find(rn, c, &g, err, sizeof(err)) < 0) {
+		r->outcome = OUTCOME_CASE_ERROR;
+		run_result_set_message(r, err);
+		return;
+	}
+	struct asm_source src = runner_asm_source(rn, c, &g);
 	struct assembly own = {0};
 	const struct assembly *a;
 	uint64_t start = clock_ns();
@@ -162,27 +214,28 @@ void runner_run_case(struct runner *rn, const struct test_case *c, struct run_re
 	}
 	r->times.assemble_ns = assemble_ns;
 	assembly_free(&own);
-	free(dir);
+	guest_files_free(&g);
 }
 
 const struct assembly *runner_case_assembly(const struct runner *rn, const struct test_case *c)
 {
-	if (!rn->cache || c->error)
+	char why[300];
+	struct guest_files g;
+	if (!rn->cache || c->error || guest_files_find(rn, c, &g, why, sizeof(why)) < 0)
 		return NULL;
-	char *dir = guest_dir(c);
-	struct asm_source src = runner_asm_source(rn, c, dir);
-	const struct assembly *a = dir ? assembly_cache_find(rn->cache, &src) : NULL;
-	free(dir);
+	struct asm_source src = runner_asm_source(rn, c, &g);
+	const struct assembly *a = assembly_cache_find(rn->cache, &src);
+	guest_files_free(&g);
 	return a;
 }
 
 void runner_keep_assembly(struct runner *rn, const struct test_case *c, struct assembly *a)
 {
-	if (!rn->cache || c->error || runner_case_assembly(rn, c))
+	char why[300];
+	struct guest_files g;
+	if (!rn->cache || c->error || runner_case_assembly(rn, c) || guest_files_find(rn, c, &g, why, sizeof(why)) < 0)
 		return;
-	char *dir = guest_dir(c);
-	struct asm_source src = runner_asm_source(rn, c, dir);
-	if (dir)
-		assembly_cache_store(rn->cache, &src, a);
-	free(dir);
+	struct asm_source src = runner_asm_source(rn, c, &g);
+	assembly_cache_store(rn->cache, &src, a);
+	guest_files_free(&g);
 }

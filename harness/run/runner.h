@@ -20,6 +20,7 @@ struct runner_options {
 	uint32_t asm_cpu_seconds;
 	uint64_t asm_memory;        /* nasm's address space */
 	bool unsafe_assembler;      /* run nasm unconfined where no sandbox can be set up */
+	const char *submission_dir; /* --submission: the student's folder, or NULL */
 };
 
 struct runner {

@@ -68,7 +68,7 @@ static size_t fixture_add(struct fixture *f, const char *file, int index, const 
 		snprintf(v->reason, sizeof(v->reason), "serial output differs at byte 1");
 	else if (status == VERDICT_ERROR)
 		snprintf(v->reason, sizeof(v->reason), "could not run");
-	f->cases[i] = (struct case_report){ file, index, name, r, v, 0 };
+	f->cases[i] = (struct case_report){ file, index, name, r, v, 0, NULL };
 	return i;
 }
 
@@ -276,7 +276,7 @@ Test(report_tap, empty_run)
 	struct fixture f;
 	fixture_init(&f);
 	char *tap = render_tap(&f, false);
-	cr_assert_str_eq(tap, "TAP version 13\n# kvmcheck 1.2.3, backend emu\n1..0\n");
+	cr_assert_str_eq(tap, "TAP version 13\n# kvmcheck 1.2.3, backend emu\n1..0\n# score 0/0\n");
 	free(tap);
 }
 
@@ -491,6 +491,9 @@ Test(report_summary, counts_and_failures)
 			 "kvmcheck: 3 cases, 1 passed, 1 failed, 1 error (backend emu, 0.31 s)\n"
 			 "  FAIL cases/foo.yaml: hello prints - serial output differs at byte 5\n"
 			 "  ERROR cases/bar.yaml: bad\\x1b[2J - could not run\n"
+			 "  score cases/foo.yaml: 1/2\n"
+			 "  score cases/bar.yaml: 0/1\n"
+			 "score: 1/3\n"
 			 "1 passed, 2 failed\n");
 	free(text);
 }
@@ -645,6 +648,6 @@ Test(tap_stream, a_case_not_run_is_a_skip_without_diagnostics)
 	snprintf(f.verdicts[i].reason, sizeof(f.verdicts[i].reason), "interrupted");
 	char *tap = render_tap(&f, true);
 	cr_assert_str_eq(tap, "TAP version 13\n# kvmcheck 1.2.3, backend emu\n1..1\n"
-			      "ok 1 - spins \\# long # SKIP interrupted\n");
+			      "ok 1 - spins \\# long # SKIP interrupted\n# score 0/1\n");
 	free(tap);
 }
