@@ -52,7 +52,7 @@ static void metrics_record(struct record *rec, struct verdict *verdicts)
 			.instructions = s->instructions, .backend = "emu",
 		};
 		cr_assert_eq(verdict_judge(&cases[i], &results[i], &verdicts[i]), 0);
-		reports[i] = (struct case_report){ "m.yaml", (int)i, s->name, &results[i], &verdicts[i], 1 + (int)i };
+		reports[i] = (struct case_report){ "m.yaml", (int)i, s->name, &results[i], &verdicts[i], 1 + (int)i, &cases[i] };
 	}
 	struct run_report rep = { .version = "1", .backend = "emu", .cases = reports, .count = METRIC_SAMPLES };
 	cr_assert_eq(record_build(&rep, rec), 0);
