@@ -13,6 +13,7 @@
 #include "machine/backend.h"
 #include "case/case.h"
 #include "cli/cli.h"
+#include "cli/platforms.h"
 #include "core/clock.h"
 #include "record/record.h"
 #include "report/atomic_file.h"
@@ -305,6 +306,7 @@ static bool reports_write(const struct record *rec, const struct cli_options *op
 		{ opt->results_path, "results" },
 		{ opt->json_path, "json" },
 		{ opt->html_path, "html" },
+		{ opt->gradescope_path, "gradescope" },
 	};
 	bool ok = reports_write_tap(rec, opt, &ropt, streamed);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -361,7 +363,7 @@ static int run_list(const struct run *run)
  * after the last. */
 static bool report_paths_writable(const struct cli_options *opt)
 {
-	const char *paths[] = { opt->tap_path, opt->junit_path, opt->results_path, opt->json_path };
+	const char *paths[] = { opt->tap_path, opt->junit_path, opt->results_path, opt->json_path, opt->gradescope_path };
 	bool ok = true;
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		char err[600] = "";
@@ -376,12 +378,17 @@ static int run_and_report(struct run *run, const struct backend_ops *backend, co
 {
 	struct record rec = {0};
 	int status = EXIT_USAGE_OR_IO;
+	struct platform_session platforms;
 	interrupts_catch();
 	assembler_clean_stale();
-	if (run_all(run, backend, opt) < 0 || record_build(&run->report, &rec) < 0)
+	platforms_begin(&platforms, opt);
+	if (run_all(run, backend, opt) < 0 || record_build(&run->report, &rec) < 0) {
 		fprintf(stderr, "kvmcheck: out of memory\n");
-	else
-		status = exit_status(&rec, reports_write(&rec, opt, true) && !run->io_error && !run->stdout_failed);
+		platforms_fence_close(&platforms);
+	} else {
+		bool ok = reports_write(&rec, opt, true) && !run->io_error && !run->stdout_failed;
+		status = exit_status(&rec, platforms_finish(&platforms, &rec) && ok);
+	}
 	record_free(&rec);
 	orphans_reap(interrupted != 0);
 	if (interrupted)
@@ -449,7 +456,10 @@ static int command_report(const struct cli_options *opt)
 	struct record rec = {0};
 	if (records_load(opt, &rec) < 0)
 		return EXIT_USAGE_OR_IO;
-	int status = exit_status(&rec, reports_write(&rec, opt, false));
+	struct platform_session platforms;
+	platforms_begin(&platforms, opt);
+	bool ok = reports_write(&rec, opt, false);
+	int status = exit_status(&rec, platforms_finish(&platforms, &rec) && ok);
 	record_free(&rec);
 	return status;
 }

@@ -1,0 +1,124 @@
+/* Gradescope: the autograder's results.json, as its specification
+ * (gradescope-autograders.readthedocs.io/en/latest/specs/) lays it out:
+ * the score, a test per case with its points, status, Markdown output,
+ * tags and visibility. The run's stdout (TAP, with every guest's output)
+ * is shown to instructors only: stdout_visibility hidden. */
+#include "report/platforms.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/bytes.h"
+#include "core/strfmt.h"
+#include "report/grading.h"
+#include "report/markdown.h"
+
+/* What a student reads under a test: nothing for a hidden case, why it
+ * failed and the guest's output for a failing one. */
+static char *gradescope_output(const struct record_case *c)
+{
+	struct bytes text = {0};
+	int rc = 0;
+	if (!report_case_details_hidden(c) && c->status != VERDICT_PASS)
+		rc = markdown_case_details(&text, c);
+	if (rc == 0)
+		rc = bytes_push(&text, 0);
+	if (rc < 0) {
+		bytes_free(&text);
+		return NULL;
+	}
+	return (char *)text.data;
+}
+
+static json_t *gradescope_tags(const struct record_case *c)
+{
+	size_t count;
+	char *const *tags = report_case_tags(c, &count);
+	json_t *list = json_array();
+	for (size_t i = 0; list && i < count; i++) {
+		if (json_array_append_new(list, json_string(tags[i])) < 0) {
+			json_decref(list);
+			return NULL;
+		}
+	}
+	return list;
+}
+
+static json_t *gradescope_test(const struct record_case *c, size_t number)
+{
+	struct case_points p = report_case_points(c);
+	char *output = gradescope_output(c);
+	char num[24];
+	snprintf(num, sizeof(num), "%zu", number);
+	json_t *test = output ? json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:o*, s:s}", "name",
+					  c->name && c->name[0] ? c->name : "(unnamed)", "number", num, "score",
+					  report_json_points(p.earned), "max_score", report_json_points(p.max), "status",
+					  c->status == VERDICT_PASS ? "passed" : "failed", "output", output,
+					  "output_format", "md", "tags", gradescope_tags(c), "visibility",
+					  report_case_visibility(c))
+			      : NULL;
+	free(output);
+	return test;
+}
+
+/* A name or output that is not UTF-8 makes jansson refuse it: such a case
+ * keeps its test, under its place, without output. */
+static json_t *gradescope_test_or_place(const struct record_case *c, size_t number)
+{
+	json_t *test = gradescope_test(c, number);
+	if (test)
+		return test;
+	struct record_case plain = *c;
+	char *place = strfmt_alloc("%s:%d", c->file, c->index);
+	plain.name = place;
+	plain.reason = "";
+	plain.message = NULL;
+	plain.output = (struct bytes){0};
+	test = place ? gradescope_test(&plain, number) : NULL;
+	free(place);
+	return test;
+}
+
+static char *gradescope_run_output(const struct record *rec)
+{
+	size_t passed = 0;
+	for (size_t i = 0; i < rec->count; i++)
+		passed += rec->cases[i].status == VERDICT_PASS;
+	struct case_points total = report_total_points(rec);
+	return strfmt_alloc("kvmcheck %s (backend %s): %zu of %zu cases passed, %g of %g points.",
+			    rec->version ? rec->version : "?", rec->backend ? rec->backend : "unknown", passed, rec->count,
+			    total.earned, total.max);
+}
+
+static json_t *gradescope_root(const struct record *rec)
+{
+	struct case_points total = report_total_points(rec);
+	char *output = gradescope_run_output(rec);
+	/* Whole seconds, rounded up: a run never took 0 s. */
+	json_int_t seconds = (json_int_t)((rec->elapsed_ns + 999999999) / 1000000000);
+	json_t *root = output ? json_pack("{s:o, s:I, s:s, s:s, s:s, s:s}", "score", report_json_points(total.earned),
+					  "execution_time", seconds, "output", output, "output_format", "text",
+					  "visibility", "visible", "stdout_visibility", "hidden")
+			      : NULL;
+	free(output);
+	return root;
+}
+
+int report_gradescope_render(const struct record *rec, FILE *out, const struct render_options *opt, char *err,
+			     size_t err_len)
+{
+	(void)opt;
+	json_t *root = gradescope_root(rec);
+	json_t *tests = json_array();
+	bool ok = root && tests && json_object_set(root, "tests", tests) == 0;
+	for (size_t i = 0; i < rec->count && ok; i++)
+		ok = json_array_append_new(tests, gradescope_test_or_place(&rec->cases[i], i + 1)) == 0;
+	ok = ok && json_dumpf(root, out, JSON_INDENT(2)) == 0 && fputc('\n', out) != EOF && fflush(out) == 0;
+	json_decref(tests);
+	json_decref(root);
+	if (!ok)
+		strfmt_err(err, err_len, "Gradescope results: could not be written");
+	return ok ? 0 : -1;
+}
