@@ -427,5 +427,6 @@ if kvm_works; then
 else
 	echo "# /dev/kvm does not work here: the kvm backend is tested by make check-kvm"
 fi
+. "$ROOT/tests/e2e/platforms.sh"
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" = 0 ]
