@@ -741,11 +741,125 @@ static int check_firmware_room(struct loader *l, const struct ynode *root)
 	return 0;
 }
 
+/* ---- grading: points, partial credit, hidden cases, visibility, tags ---- */
+
+#define CASE_MAX_POINTS 1000000.0
+#define CASE_MAX_TAGS 64
+
+/* A plain number >= 0, fractional allowed: digits, at most one '.', more
+ * digits. No sign, exponent, inf or nan: points are written by hand. */
+static int parse_points_value(struct loader *l, const struct ynode *n, const char *key, double *out)
+{
+	if (expect_kind(l, n, YNODE_SCALAR, key) < 0)
+		return -1;
+	const char *s = n->value;
+	size_t whole = strspn(s, "0123456789");
+	size_t frac = s[whole] == '.' ? strspn(s + whole + 1, "0123456789") : 0;
+	size_t used = whole + (s[whole] == '.' ? 1 + frac : 0);
+	if (s[0] == '-')
+		return case_fail(l, n, "'%s' is %.40s: points cannot be negative", key, s);
+	if (n->quoted || whole + frac == 0 || used != n->len)
+		return case_fail(l, n, "'%s' must be a number of points (e.g. 2 or 0.5), not '%.40s'", key, s);
+	*out = strtod(s, NULL);
+	if (*out > CASE_MAX_POINTS)
+		return case_fail(l, n, "'%s' is %.40s, more than its maximum %.0f", key, s, CASE_MAX_POINTS);
+	return 0;
+}
+
+/* `points: {serial: 2, registers: 1}`: each key a group of checks; which
+ * groups exist and whether the case checks them the judge says later. */
+static int parse_point_parts(struct loader *l, const struct ynode *n)
+{
+	struct test_case *c = l->c;
+	size_t count = n->count / 2;
+	if (count == 0)
+		return case_fail(l, n, "'points' as a mapping needs at least one group (e.g. {serial: 2})");
+	c->point_parts = calloc(count, sizeof(*c->point_parts));
+	if (!c->point_parts)
+		return case_fail(l, n, "out of memory");
+	c->points = 0;
+	for (size_t i = 0; i < count; i++) {
+		const struct ynode *key = n->items[2 * i], *value = n->items[2 * i + 1];
+		struct case_points_part *part = &c->point_parts[i];
+		*part = (struct case_points_part){ .line = key->line, .column = key->column };
+		c->point_part_count = i + 1;
+		if (parse_string(l, key, "points", &part->group) < 0 ||
+		    parse_points_value(l, value, part->group, &part->points) < 0)
+			return -1;
+		c->points += part->points;
+	}
+	return 0;
+}
+
+static int parse_points(struct loader *l, const struct ynode *n)
+{
+	if (n->kind == YNODE_MAPPING)
+		return parse_point_parts(l, n);
+	return parse_points_value(l, n, "points", &l->c->points);
+}
+
+static int parse_tags(struct loader *l, const struct ynode *n)
+{
+	struct test_case *c = l->c;
+	if (expect_kind(l, n, YNODE_SEQUENCE, "tags") < 0)
+		return -1;
+	if (n->count > CASE_MAX_TAGS)
+		return case_fail(l, n, "'tags' lists %zu tags, more than its maximum %d", n->count, CASE_MAX_TAGS);
+	c->tags = calloc(n->count ? n->count : 1, sizeof(*c->tags));
+	if (!c->tags)
+		return case_fail(l, n, "out of memory");
+	for (size_t i = 0; i < n->count; i++) {
+		const struct ynode *item = n->items[i];
+		c->tag_count = i + 1;
+		if (parse_string(l, item, "tags", &c->tags[i]) < 0)
+			return -1;
+		/* --tags takes a comma-separated list, so a tag cannot hold one */
+		if (!c->tags[i][0] || strpbrk(c->tags[i], ", \t\n"))
+			return case_fail(l, item, "a tag must be one word without commas or blanks, not '%.40s'",
+					 c->tags[i]);
+	}
+	return 0;
+}
+
+/* hidden: true alone means after_published (Gradescope shows it once grades
+ * are published); any visibility but visible hides the case from students. */
+static int parse_hidden(struct loader *l, const struct ynode *root)
+{
+	static const char *const visibilities[] = { "visible", "hidden", "after_due_date", "after_published", NULL };
+	struct test_case *c = l->c;
+	const struct ynode *hidden = ynode_get(root, "hidden"), *visibility = ynode_get(root, "visibility");
+	int chosen = -1;
+	if (hidden && parse_bool_word(l, hidden, "hidden", "true", "false", &c->hidden) < 0)
+		return -1;
+	if (visibility && parse_choice(l, visibility, "visibility", visibilities, &chosen) < 0)
+		return -1;
+	if (chosen == 0 && c->hidden)
+		return case_fail(l, visibility, "'visibility: visible' contradicts 'hidden: true'");
+	if (chosen < 0 && !c->hidden)
+		return 0;
+	c->hidden = chosen != 0;
+	c->visibility = strdup(chosen < 0 ? "after_published" : visibilities[chosen]);
+	return c->visibility ? 0 : case_fail(l, visibility, "out of memory");
+}
+
+static int parse_grading(struct loader *l, const struct ynode *root)
+{
+	const struct ynode *v;
+	if (parse_hidden(l, root) < 0)
+		return -1;
+	if ((v = ynode_get(root, "points")) && parse_points(l, v) < 0)
+		return -1;
+	if ((v = ynode_get(root, "tags")) && parse_tags(l, v) < 0)
+		return -1;
+	return 0;
+}
+
 static int case_parse(struct loader *l, const struct ynode *root)
 {
 	static const char *const known[] = { "name", "guest", "source", "input", "expect", "max_exits",
 					     "timeout_ms", "registers", "memory", "load_address", "output_limit",
-					     "assembler", "preset", "firmware", "drive", "args", "mode", NULL };
+					     "assembler", "preset", "firmware", "drive", "args", "mode",
+					     "points", "hidden", "visibility", "tags", NULL };
 	const struct ynode *v;
 	/* libyaml reads an empty document as an empty plain scalar */
 	if (!root || (root->kind == YNODE_SCALAR && !root->quoted && root->len == 0))
@@ -755,6 +869,10 @@ static int case_parse(struct loader *l, const struct ynode *root)
 	if (check_known_keys(l, root, known, "a case") < 0)
 		return -1;
 	if ((v = ynode_get(root, "name")) && parse_string(l, v, "name", &l->c->name) < 0)
+		return -1;
+	/* First, so a case that fails to load further is still hidden and still
+	 * counts its points as lost. */
+	if (parse_grading(l, root) < 0)
 		return -1;
 	if (parse_guest(l, ynode_get(root, "guest"), ynode_get(root, "source")) < 0 || parse_preset(l, root) < 0 ||
 	    parse_machine(l, root) < 0 || check_firmware_room(l, root) < 0)
@@ -780,6 +898,7 @@ static struct test_case *case_list_add(struct case_list *list, const char *path,
 		.timeout_ms = CASE_DEFAULT_TIMEOUT_MS,
 		.expect_exit = OUTCOME_HLT,
 		.drive = 0x80,
+		.points = 1,
 	};
 	if (!c->file)
 		return NULL;
@@ -945,6 +1064,17 @@ void case_initial_state(const struct test_case *c, struct cpu_state *state)
 		reg_set(state, c->initial_regs.items[i].ref, c->initial_regs.items[i].value);
 }
 
+static void case_grading_free(struct test_case *c)
+{
+	for (size_t i = 0; i < c->point_part_count; i++)
+		free(c->point_parts[i].group);
+	free(c->point_parts);
+	for (size_t i = 0; i < c->tag_count; i++)
+		free(c->tags[i]);
+	free(c->tags);
+	free(c->visibility);
+}
+
 void case_list_free(struct case_list *list)
 {
 	for (size_t i = 0; i < list->count; i++) {
@@ -966,6 +1096,7 @@ void case_list_free(struct case_list *list)
 		free(c->args);
 		for (size_t row = 0; row < CASE_SCREEN_ROWS; row++)
 			free(c->expect_screen.rows[row]);
+		case_grading_free(c);
 	}
 	free(list->items);
 	list->items = NULL;

@@ -56,6 +56,17 @@ struct output_compare {
 	bool case_ignore;         /* ASCII letters compare without case */
 };
 
+/* One part of a case's points (`points: {serial: 2}`): the points a group of
+ * checks earns when every check of that group passed. The group's name is
+ * checked against judge/grade.c's table once the case is loaded; line and
+ * column point at the key for that error. */
+struct case_points_part {
+	char *group;
+	double points;
+	int line;
+	int column;
+};
+
 struct test_case {
 	char *file;           /* the case file, as named on the command line */
 	int index;            /* 0-based position of the document in the file */
@@ -107,6 +118,15 @@ struct test_case {
 	bool expect_console_set;
 	struct bytes expect_console;
 	struct screen_expect expect_screen;
+
+	/* Grading (README "Grading"): what the case is worth, and who sees it */
+	double points;                       /* default 1; 0: ungraded */
+	struct case_points_part *point_parts; /* partial credit; points is their sum */
+	size_t point_part_count;
+	bool hidden;                         /* students see name, pass/fail and points only */
+	char *visibility;                    /* visible, hidden, after_due_date, after_published; NULL: default */
+	char **tags;
+	size_t tag_count;
 
 	char *error;          /* set: the case is invalid and does not run */
 };

@@ -20,6 +20,7 @@ enum {
 	OPT_OUTPUT_LIMIT, OPT_ASM_TIMEOUT, OPT_ASM_CPU, OPT_ASM_MEMORY, OPT_UNSAFE_ASM, OPT_IN_PROCESS,
 	OPT_SHARD, OPT_FILTER, OPT_LIST, OPT_FAIL_FAST, OPT_ALLOW_READ, OPT_COLOR, OPT_HTML,
 	OPT_GRADESCOPE, OPT_GITHUB,
+	OPT_TAGS, OPT_SKIP_TAGS, OPT_REVEAL_HIDDEN,
 };
 
 static const struct option cli_long_options[] = {
@@ -46,6 +47,9 @@ static const struct option cli_long_options[] = {
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "fail-fast", no_argument, NULL, OPT_FAIL_FAST },
 	{ "allow-read", required_argument, NULL, OPT_ALLOW_READ },
+	{ "tags", required_argument, NULL, OPT_TAGS },
+	{ "skip-tags", required_argument, NULL, OPT_SKIP_TAGS },
+	{ "reveal-hidden", no_argument, NULL, OPT_REVEAL_HIDDEN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -85,6 +89,9 @@ void cli_usage(FILE *out)
 	      "  --list                  print the cases that would run, one per line, and run none\n"
 	      "  --fail-fast             stop at the first case that does not pass (the rest: not run)\n"
 	      "  --allow-read DIR        case files may name files in DIR too (repeatable)\n"
+	      "  --tags A,B              only the cases with any of these tags (repeatable)\n"
+	      "  --skip-tags A,B         never the cases with any of these tags (repeatable)\n"
+	      "  --reveal-hidden         for the instructor: reports show hidden cases whole\n"
 	      "  --in-process            debugging: run cases inside kvmcheck, not in a worker each\n"
 	      "                          (implies -j 1; with --no-reports only: a crash there ends kvmcheck)\n"
 	      "  -v, --verbose           diagnostics for passing cases too\n"
@@ -157,7 +164,7 @@ static bool cli_report_option(int opt)
 {
 	return opt == OPT_TAP || opt == OPT_JUNIT || opt == OPT_RESULTS || opt == OPT_JSON || opt == OPT_HTML || opt == OPT_TIMING ||
 	       opt == OPT_GRADESCOPE || opt == OPT_GITHUB ||
-	       opt == OPT_VERSION || opt == OPT_COLOR || opt == 'v' || opt == 'h';
+	       opt == OPT_VERSION || opt == OPT_COLOR || opt == OPT_REVEAL_HIDDEN || opt == 'v' || opt == 'h';
 }
 
 static int cli_color_parse(const char *word, enum cli_color *out, char *err, size_t err_len)
@@ -181,6 +188,22 @@ bool cli_color_wanted(enum cli_color color, bool is_tty, const char *no_color, c
 	if (no_color && no_color[0])
 		return false;
 	return is_tty && !(term && strcmp(term, "dumb") == 0);
+}
+
+/* One --tags or --skip-tags list. */
+static int cli_tag_list(struct cli_options *opt, bool skip, const char *list, char *err, size_t err_len)
+{
+	int *count = skip ? &opt->skip_tags_count : &opt->tags_count;
+	if (*count == CLI_MAX_FILTERS) {
+		snprintf(err, err_len, "at most %d --%s options", CLI_MAX_FILTERS, skip ? "skip-tags" : "tags");
+		return -1;
+	}
+	if (strspn(list, ",") == strlen(list)) {
+		snprintf(err, err_len, "option '--%s' needs tags (A,B), not '%s'", skip ? "skip-tags" : "tags", list);
+		return -1;
+	}
+	(skip ? opt->skip_tags : opt->tags)[(*count)++] = list;
+	return 0;
 }
 
 /* The defaults of a run; `report` writes only the files it is asked for. */
@@ -249,6 +272,12 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 			}
 			opt->filters[opt->filter_count++] = optarg;
 			break;
+		case OPT_TAGS:
+		case OPT_SKIP_TAGS:
+			if (cli_tag_list(opt, c == OPT_SKIP_TAGS, optarg, err, err_len) < 0)
+				return -1;
+			break;
+		case OPT_REVEAL_HIDDEN: opt->reveal_hidden = true; break;
 		case OPT_LIST: opt->list = true; break;
 		case OPT_FAIL_FAST: opt->fail_fast = true; break;
 		case 'j':

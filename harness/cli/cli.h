@@ -39,6 +39,11 @@ struct cli_options {
 	struct shard shard;      /* --shard, or GitLab's CI_NODE_*; total 0: the whole suite */
 	const char *filters[CLI_MAX_FILTERS]; /* --filter: a case runs when it matches any */
 	int filter_count;
+	const char *tags[CLI_MAX_FILTERS];      /* --tags: a case runs when it has any of them */
+	int tags_count;
+	const char *skip_tags[CLI_MAX_FILTERS]; /* --skip-tags: a case with any of them never runs */
+	int skip_tags_count;
+	bool reveal_hidden;      /* --reveal-hidden: reports show hidden cases whole (for the instructor) */
 	bool list;               /* print the cases that would run, run none */
 	bool fail_fast;          /* stop at the first case that does not pass */           /* -j: cases at once (default: the CPUs kvmcheck may use) */
 	bool verbose;

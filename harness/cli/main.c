@@ -17,12 +17,14 @@
 #include "core/clock.h"
 #include "record/record.h"
 #include "report/atomic_file.h"
+#include "report/redact.h"
 #include "report/report.h"
 #include "run/runner.h"
 #include "run/scheduler.h"
 #include "run/select.h"
 #include "assemble/assembler.h"
 #include "core/text_escape.h"
+#include "judge/grade.h"
 #include "judge/verdict.h"
 
 enum { EXIT_ALL_PASSED = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE_OR_IO = 2 };
@@ -106,6 +108,10 @@ static int run_load_cases(struct run *run, const struct cli_options *opt)
 		/* An unreadable file is still a failing test point, and an I/O error. */
 		run->io_error |= rc == 1;
 	}
+	for (size_t i = 0; i < run->cases.count; i++) {
+		if (grade_case_validate(&run->cases.items[i]) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -156,6 +162,7 @@ static void run_case_done(void *ctx, size_t i, struct run_result *result)
 	run->reports[i] = (struct case_report){
 		.file = c->file, .index = c->index, .name = c->name, .line = c->line,
 		.result = &run->results[i], .verdict = &run->verdicts[i],
+		.test = c,
 	};
 	run->done[i] = true;
 	run->finished++;
@@ -181,6 +188,7 @@ static void run_mark_not_run(struct run *run)
 		run->reports[i] = (struct case_report){
 			.file = c->file, .index = c->index, .name = c->name, .line = c->line,
 			.result = &run->results[i], .verdict = &run->verdicts[i],
+			.test = c,
 		};
 		run->done[i] = true;
 	}
@@ -296,9 +304,10 @@ static bool reports_write_tap(const struct record *rec, const struct cli_options
 }
 
 /* Every report file asked for, each whole or not at all, then the summary. */
-static bool reports_write(const struct record *rec, const struct cli_options *opt, bool streamed)
+static bool reports_write_all(const struct record *rec, const struct cli_options *opt, bool streamed)
 {
-	struct render_options ropt = { .tap_timing = opt->tap_timing, .verbose = opt->verbose };
+	struct render_options ropt = { .tap_timing = opt->tap_timing, .verbose = opt->verbose,
+				       .reveal_hidden = opt->reveal_hidden };
 	/* Only the summary is coloured, and it goes to stderr. */
 	ropt.color = cli_color_wanted(opt->color, isatty(STDERR_FILENO), getenv("NO_COLOR"), getenv("TERM"));
 	const struct { const char *path; const char *renderer; } files[] = {
@@ -317,6 +326,19 @@ static bool reports_write(const struct record *rec, const struct cli_options *op
 	}
 	char err[600] = "";
 	report_summary_render(rec, stderr, &ropt, err, sizeof(err));
+	return ok;
+}
+
+/* Renders from a record that no longer holds what hidden cases would
+ * reveal, so no renderer and no saved record can show it, whatever each
+ * renderer asks report_case_redacted. */
+static bool reports_write(const struct record *rec, const struct cli_options *opt, bool streamed)
+{
+	struct record shown;
+	if (report_record_redact(rec, opt->reveal_hidden, &shown) < 0)
+		return report_failed("out of memory");
+	bool ok = reports_write_all(&shown, opt, streamed);
+	record_free(&shown);
 	return ok;
 }
 
@@ -339,6 +361,7 @@ static void run_select(struct run *run, const struct cli_options *opt)
 		keep[i] = shard_has(&opt->shard, c->file, c->index) && opt->filter_count == 0;
 		for (int f = 0; f < opt->filter_count && !keep[i]; f++)
 			keep[i] = shard_has(&opt->shard, c->file, c->index) && filter_matches(opt->filters[f], c);
+		keep[i] = keep[i] && tags_select(opt->tags, opt->tags_count, opt->skip_tags, opt->skip_tags_count, c);
 	}
 	case_list_keep(&run->cases, keep);
 	free(keep);
@@ -387,7 +410,7 @@ static int run_and_report(struct run *run, const struct backend_ops *backend, co
 		platforms_fence_close(&platforms);
 	} else {
 		bool ok = reports_write(&rec, opt, true) && !run->io_error && !run->stdout_failed;
-		status = exit_status(&rec, platforms_finish(&platforms, &rec) && ok);
+		status = exit_status(&rec, platforms_finish(&platforms, &rec, opt->reveal_hidden) && ok);
 	}
 	record_free(&rec);
 	orphans_reap(interrupted != 0);
@@ -409,7 +432,8 @@ static int command_run(const struct cli_options *opt)
 	if (!opt->list && !report_paths_writable(opt))
 		return EXIT_USAGE_OR_IO;
 
-	struct render_options ropt = { .tap_timing = opt->tap_timing, .verbose = opt->verbose };
+	struct render_options ropt = { .tap_timing = opt->tap_timing, .verbose = opt->verbose,
+				       .reveal_hidden = opt->reveal_hidden };
 	struct run run = { .report = { .version = KVMCHECK_VERSION, .backend = backend->name }, .ropt = &ropt,
 			   .fail_fast = opt->fail_fast };
 	int status = EXIT_USAGE_OR_IO;
@@ -459,7 +483,7 @@ static int command_report(const struct cli_options *opt)
 	struct platform_session platforms;
 	platforms_begin(&platforms, opt);
 	bool ok = reports_write(&rec, opt, false);
-	int status = exit_status(&rec, platforms_finish(&platforms, &rec) && ok);
+	int status = exit_status(&rec, platforms_finish(&platforms, &rec, opt->reveal_hidden) && ok);
 	record_free(&rec);
 	return status;
 }

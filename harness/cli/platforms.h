@@ -36,7 +36,7 @@ void platforms_fence_close(struct platform_session *s);
 
 /* Closes the region, writes the annotations, appends the job summary and
  * the Classroom step output. false when one of them could not be written
- * (said on stderr). */
-bool platforms_finish(struct platform_session *s, const struct record *rec);
+ * (said on stderr). Hidden cases show no details unless reveal_hidden. */
+bool platforms_finish(struct platform_session *s, const struct record *rec, bool reveal_hidden);
 
 #endif

@@ -135,6 +135,27 @@ static json_t *times_to_json(const struct stage_times *t)
 			 (json_int_t)t->create_ns, "run", (json_int_t)t->run_ns, "teardown", (json_int_t)t->teardown_ns);
 }
 
+static json_t *tags_to_json(const struct record_case *c)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < c->tag_count; i++) {
+		if (json_array_append_new(a, json_text(c->tags[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static int grading_to_json(json_t *o, const struct record_case *c)
+{
+	if (put(o, "points_max", json_real(c->points_max)) < 0 ||
+	    put(o, "points_earned", json_real(c->points_earned)) < 0 || put(o, "hidden", json_boolean(c->hidden)) < 0 ||
+	    put(o, "visibility", json_text(c->visibility)) < 0 || put(o, "tags", tags_to_json(c)) < 0)
+		return -1;
+	return 0;
+}
+
 static json_t *case_to_json(const struct record_case *c)
 {
 	json_t *o = json_object();
@@ -151,7 +172,8 @@ static json_t *case_to_json(const struct record_case *c)
 	    put(o, "exit_code", json_integer(c->exit_code)) < 0 ||
 	    put(o, "console", json_bytes(c->console.data, c->console.len)) < 0 ||
 	    put(o, "screen", json_bytes(c->screen.data, c->screen.len)) < 0 ||
-	    put(o, "registers", regs_to_json(c)) < 0 || put(o, "times_ns", times_to_json(&c->times)) < 0) {
+	    put(o, "registers", regs_to_json(c)) < 0 || put(o, "times_ns", times_to_json(&c->times)) < 0 ||
+	    grading_to_json(o, c) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -402,6 +424,50 @@ static int get_firmware_parts(struct reader *r, json_t *o, struct record_case *c
 	return 0;
 }
 
+static int get_points(struct reader *r, json_t *obj, const char *key, double *out)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!json_is_number(v) || json_number_value(v) < 0)
+		return bad(r, key, "is not a number of points >= 0");
+	*out = json_number_value(v);
+	return 0;
+}
+
+static int tags_from_json(struct reader *r, json_t *obj, struct record_case *c)
+{
+	json_t *a = json_object_get(obj, "tags");
+	if (!json_is_array(a))
+		return bad(r, "tags", "is not a list");
+	c->tags = calloc(json_array_size(a) ? json_array_size(a) : 1, sizeof(*c->tags));
+	if (!c->tags)
+		return bad(r, "tags", "is too large");
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *holder = json_pack("{s:O}", "tag", json_array_get(a, i));
+		int rc = holder ? get_text(r, holder, "tag", false, &c->tags[i]) : bad(r, "tags", "is too large");
+		json_decref(holder);
+		if (rc < 0)
+			return -1;
+		c->tag_count++;
+	}
+	return 0;
+}
+
+/* Records written before grading have none of it: each case is then worth
+ * one point, earned on a pass, and visible. */
+static int get_grading(struct reader *r, json_t *o, struct record_case *c)
+{
+	if (!json_object_get(o, "points_max")) {
+		c->points_max = 1;
+		c->points_earned = c->status == VERDICT_PASS;
+		return 0;
+	}
+	if (get_points(r, o, "points_max", &c->points_max) < 0 ||
+	    get_points(r, o, "points_earned", &c->points_earned) < 0 || get_bool(r, o, "hidden", &c->hidden) < 0 ||
+	    get_text(r, o, "visibility", true, &c->visibility) < 0 || tags_from_json(r, o, c) < 0)
+		return -1;
+	return 0;
+}
+
 static int case_from_json(struct reader *r, json_t *o, struct record_case *c)
 {
 	*c = (struct record_case){0};
@@ -415,7 +481,7 @@ static int case_from_json(struct reader *r, json_t *o, struct record_case *c)
 	    get_bool(r, o, "host_fault", &c->host_fault) < 0 || get_text(r, o, "message", true, &c->message) < 0 ||
 	    get_bytes(r, o, "output", &c->output) < 0 || get_firmware_parts(r, o, c) < 0 ||
 	    regs_from_json(r, o, c) < 0 ||
-	    times_from_json(r, o, &c->times) < 0)
+	    times_from_json(r, o, &c->times) < 0 || get_grading(r, o, c) < 0)
 		return -1;
 	return 0;
 }

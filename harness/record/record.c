@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "judge/grade.h"
 #include "x86/regs.h"
 
 /* ---- registers ---- */
@@ -54,6 +55,21 @@ static bool str_copy(char **dst, const char *src)
 	return !src || *dst;
 }
 
+static int tags_copy(struct record_case *dst, char *const *tags, size_t count)
+{
+	if (count == 0)
+		return 0;
+	dst->tags = calloc(count, sizeof(*dst->tags));
+	if (!dst->tags)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		if (!str_copy(&dst->tags[i], tags[i]))
+			return -1;
+		dst->tag_count++;
+	}
+	return 0;
+}
+
 static int checks_copy(struct record_case *dst, const struct check *checks, size_t count)
 {
 	dst->checks = calloc(count ? count : 1, sizeof(*dst->checks));
@@ -72,13 +88,16 @@ static int checks_copy(struct record_case *dst, const struct check *checks, size
 static int case_copy(struct record_case *dst, const struct record_case *src)
 {
 	*dst = *src;
-	dst->file = dst->name = dst->reason = dst->message = dst->backend = NULL;
+	dst->file = dst->name = dst->reason = dst->message = dst->backend = dst->visibility = NULL;
 	dst->checks = NULL;
 	dst->check_count = 0;
+	dst->tags = NULL;
+	dst->tag_count = 0;
 	dst->output = dst->console = dst->screen = (struct bytes){0};
 	if (!str_copy(&dst->file, src->file ? src->file : "") || !str_copy(&dst->name, src->name) ||
 	    !str_copy(&dst->reason, src->reason ? src->reason : "") || !str_copy(&dst->message, src->message) ||
-	    !str_copy(&dst->backend, src->backend))
+	    !str_copy(&dst->backend, src->backend) || !str_copy(&dst->visibility, src->visibility) ||
+	    tags_copy(dst, src->tags, src->tag_count) < 0)
 		return -1;
 	if (bytes_assign(&dst->output, src->output.data, src->output.len) < 0 ||
 	    bytes_assign(&dst->console, src->console.data, src->console.len) < 0 ||
@@ -101,6 +120,23 @@ int record_case_append(struct record *rec, const struct record_case *c)
 	return 0;
 }
 
+/* A case without its test case is worth one point, earned on a pass. */
+static void case_view_grading(const struct case_report *c, struct record_case *view)
+{
+	const struct test_case *t = c->test;
+	if (!t) {
+		view->points_max = 1;
+		view->points_earned = c->verdict->status == VERDICT_PASS;
+		return;
+	}
+	view->points_max = t->points;
+	view->points_earned = grade_points_earned(t, c->result->outcome, c->verdict);
+	view->hidden = t->hidden;
+	view->visibility = t->visibility;
+	view->tags = t->tags;
+	view->tag_count = t->tag_count;
+}
+
 /* A view of one case of a run, borrowing everything; record_case_append copies it. */
 static struct record_case case_view(const struct case_report *c)
 {
@@ -116,6 +152,7 @@ static struct record_case case_view(const struct case_report *c)
 	};
 	if (r->regs_valid)
 		record_regs_from_state(&r->regs, &view);
+	case_view_grading(c, &view);
 	return view;
 }
 
@@ -163,8 +200,22 @@ static bool bytes_same(const struct bytes *a, const struct bytes *b)
 	return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
 }
 
+static bool grading_equal(const struct record_case *a, const struct record_case *b)
+{
+	if (a->points_max != b->points_max || a->points_earned != b->points_earned || a->hidden != b->hidden ||
+	    !str_equal(a->visibility, b->visibility) || a->tag_count != b->tag_count)
+		return false;
+	for (size_t i = 0; i < a->tag_count; i++) {
+		if (!str_equal(a->tags[i], b->tags[i]))
+			return false;
+	}
+	return true;
+}
+
 static bool case_equal(const struct record_case *a, const struct record_case *b)
 {
+	if (!grading_equal(a, b))
+		return false;
 	if (!str_equal(a->file, b->file) || a->index != b->index || a->line != b->line ||
 	    !str_equal(a->name, b->name) || a->outcome != b->outcome || a->status != b->status ||
 	    !str_equal(a->reason, b->reason) || a->exits != b->exits || !str_equal(a->message, b->message) ||
@@ -213,6 +264,10 @@ void record_case_free(struct record_case *c)
 	free(c->reason);
 	free(c->message);
 	free(c->backend);
+	free(c->visibility);
+	for (size_t i = 0; i < c->tag_count; i++)
+		free(c->tags[i]);
+	free(c->tags);
 	bytes_free(&c->output);
 	bytes_free(&c->console);
 	bytes_free(&c->screen);

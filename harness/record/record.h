@@ -14,6 +14,7 @@
 
 #include "core/bytes.h"
 #include "core/outcome.h"
+#include "case/case.h"
 #include "judge/check.h"
 #include "judge/verdict.h"
 #include "machine/result.h"
@@ -27,6 +28,7 @@ struct case_report {
 	const struct run_result *result;
 	const struct verdict *verdict;
 	int line;               /* line where the case starts, 0 when unknown */
+	const struct test_case *test; /* its points, visibility and tags; NULL: 1 point, visible */
 };
 
 struct run_report {
@@ -71,6 +73,13 @@ struct record_case {
 	char *backend;            /* NULL: nothing ran */
 	bool host_fault;
 	struct stage_times times;
+	/* grading (judge/grade.h) */
+	double points_max;
+	double points_earned;
+	bool hidden;              /* students see its name, pass/fail and points only */
+	char *visibility;         /* NULL: the default (visible) */
+	char **tags;
+	size_t tag_count;
 };
 
 struct record {

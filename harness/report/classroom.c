@@ -30,23 +30,23 @@ static const char *classroom_run_status(const struct record *rec)
 	return failed ? "fail" : errored ? "error" : "pass";
 }
 
-static const char *classroom_message(const struct record_case *c)
+static const char *classroom_message(const struct record_case *c, bool reveal_hidden)
 {
-	if (c->status == VERDICT_PASS || report_case_details_hidden(c))
+	if (c->status == VERDICT_PASS || report_case_details_hidden(c, reveal_hidden))
 		return "";
 	return c->reason && c->reason[0] ? c->reason : c->message ? c->message : "";
 }
 
-static json_t *classroom_test(const struct record_case *c)
+static json_t *classroom_test(const struct record_case *c, bool reveal_hidden)
 {
-	bool hidden = report_case_details_hidden(c);
+	bool hidden = report_case_details_hidden(c, reveal_hidden);
 	struct case_points p = report_case_points(c);
 	char *code = hidden ? strdup("") : strfmt_alloc("%s:%d", c->file, c->index);
 	uint64_t ns = c->times.assemble_ns + c->times.create_ns + c->times.run_ns + c->times.teardown_ns;
 	json_t *test = code ? json_pack("{s:s?, s:s, s:o, s:s, s:s, s:s, s:i, s:I}", "name",
 					c->name && c->name[0] ? c->name : "(unnamed)", "status",
 					classroom_status(c->status), "score", report_json_points(p.earned), "message",
-					classroom_message(c), "test_code", code, "filename", hidden ? "" : c->file,
+					classroom_message(c, reveal_hidden), "test_code", code, "filename", hidden ? "" : c->file,
 					"line_no", hidden ? 0 : c->line, "duration", (json_int_t)(ns / 1000000))
 			    : NULL;
 	free(code);
@@ -55,29 +55,29 @@ static json_t *classroom_test(const struct record_case *c)
 
 /* Strings from outside that are not UTF-8 make jansson refuse them; such a
  * case still gets a test, named by its place. */
-static json_t *classroom_test_or_place(const struct record_case *c)
+static json_t *classroom_test_or_place(const struct record_case *c, bool reveal_hidden)
 {
-	json_t *test = classroom_test(c);
+	json_t *test = classroom_test(c, reveal_hidden);
 	if (test)
 		return test;
 	struct record_case plain = *c;
 	plain.name = NULL;
 	plain.reason = "";
 	plain.message = NULL;
-	return classroom_test(&plain);
+	return classroom_test(&plain, reveal_hidden);
 }
 
 int report_classroom_render(const struct record *rec, FILE *out, const struct render_options *opt, char *err,
 			    size_t err_len)
 {
-	(void)opt;
+	bool reveal_hidden = opt && opt->reveal_hidden;
 	struct case_points total = report_total_points(rec);
 	json_t *tests = json_array();
 	json_t *root = json_pack("{s:i, s:s, s:o}", "version", 1, "status", classroom_run_status(rec), "max_score",
 				 report_json_points(total.max));
 	bool ok = tests && root && json_object_set(root, "tests", tests) == 0;
 	for (size_t i = 0; i < rec->count && ok; i++)
-		ok = json_array_append_new(tests, classroom_test_or_place(&rec->cases[i])) == 0;
+		ok = json_array_append_new(tests, classroom_test_or_place(&rec->cases[i], reveal_hidden)) == 0;
 	ok = ok && json_dumpf(root, out, JSON_COMPACT) == 0 && fflush(out) == 0;
 	json_decref(tests);
 	json_decref(root);

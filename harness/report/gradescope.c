@@ -17,11 +17,11 @@
 
 /* What a student reads under a test: nothing for a hidden case, why it
  * failed and the guest's output for a failing one. */
-static char *gradescope_output(const struct record_case *c)
+static char *gradescope_output(const struct record_case *c, bool reveal_hidden)
 {
 	struct bytes text = {0};
 	int rc = 0;
-	if (!report_case_details_hidden(c) && c->status != VERDICT_PASS)
+	if (!report_case_details_hidden(c, reveal_hidden) && c->status != VERDICT_PASS)
 		rc = markdown_case_details(&text, c);
 	if (rc == 0)
 		rc = bytes_push(&text, 0);
@@ -46,10 +46,10 @@ static json_t *gradescope_tags(const struct record_case *c)
 	return list;
 }
 
-static json_t *gradescope_test(const struct record_case *c, size_t number)
+static json_t *gradescope_test(const struct record_case *c, size_t number, bool reveal_hidden)
 {
 	struct case_points p = report_case_points(c);
-	char *output = gradescope_output(c);
+	char *output = gradescope_output(c, reveal_hidden);
 	char num[24];
 	snprintf(num, sizeof(num), "%zu", number);
 	json_t *test = output ? json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:o*, s:s}", "name",
@@ -65,9 +65,9 @@ static json_t *gradescope_test(const struct record_case *c, size_t number)
 
 /* A name or output that is not UTF-8 makes jansson refuse it: such a case
  * keeps its test, under its place, without output. */
-static json_t *gradescope_test_or_place(const struct record_case *c, size_t number)
+static json_t *gradescope_test_or_place(const struct record_case *c, size_t number, bool reveal_hidden)
 {
-	json_t *test = gradescope_test(c, number);
+	json_t *test = gradescope_test(c, number, reveal_hidden);
 	if (test)
 		return test;
 	struct record_case plain = *c;
@@ -76,7 +76,7 @@ static json_t *gradescope_test_or_place(const struct record_case *c, size_t numb
 	plain.reason = "";
 	plain.message = NULL;
 	plain.output = (struct bytes){0};
-	test = place ? gradescope_test(&plain, number) : NULL;
+	test = place ? gradescope_test(&plain, number, reveal_hidden) : NULL;
 	free(place);
 	return test;
 }
@@ -109,12 +109,12 @@ static json_t *gradescope_root(const struct record *rec)
 int report_gradescope_render(const struct record *rec, FILE *out, const struct render_options *opt, char *err,
 			     size_t err_len)
 {
-	(void)opt;
+	bool reveal_hidden = opt && opt->reveal_hidden;
 	json_t *root = gradescope_root(rec);
 	json_t *tests = json_array();
 	bool ok = root && tests && json_object_set(root, "tests", tests) == 0;
 	for (size_t i = 0; i < rec->count && ok; i++)
-		ok = json_array_append_new(tests, gradescope_test_or_place(&rec->cases[i], i + 1)) == 0;
+		ok = json_array_append_new(tests, gradescope_test_or_place(&rec->cases[i], i + 1, reveal_hidden)) == 0;
 	ok = ok && json_dumpf(root, out, JSON_INDENT(2)) == 0 && fputc('\n', out) != EOF && fflush(out) == 0;
 	json_decref(tests);
 	json_decref(root);

@@ -1,43 +1,35 @@
 #include "report/grading.h"
 
-/* Until cases carry points, each case is worth one, earned by passing. */
+#include "record/score.h"
+#include "report/redact.h"
+
 struct case_points report_case_points(const struct record_case *c)
 {
-	return (struct case_points){ .earned = c->status == VERDICT_PASS ? 1 : 0, .max = 1 };
+	return (struct case_points){ .earned = c->points_earned, .max = c->points_max };
 }
 
 struct case_points report_total_points(const struct record *rec)
 {
-	struct case_points total = {0};
-	for (size_t i = 0; i < rec->count; i++) {
-		struct case_points p = report_case_points(&rec->cases[i]);
-		total.earned += p.earned;
-		total.max += p.max;
-	}
-	return total;
+	struct score s = record_score(rec);
+	return (struct case_points){ .earned = s.earned, .max = s.max };
 }
 
-bool report_case_details_hidden(const struct record_case *c)
+bool report_case_details_hidden(const struct record_case *c, bool reveal_hidden)
 {
-	(void)c;
-	return false;
+	return report_case_redacted(c, reveal_hidden);
 }
 
 const char *report_case_visibility(const struct record_case *c)
 {
-	return report_case_details_hidden(c) ? "after_published" : "visible";
+	if (c->visibility && c->visibility[0])
+		return c->visibility;
+	return c->hidden ? "after_published" : "visible";
 }
 
 char *const *report_case_tags(const struct record_case *c, size_t *count)
 {
-	(void)c;
-	*count = 0;
-	return NULL;
-}
-
-double report_seconds(uint64_t ns)
-{
-	return (double)ns / 1e9;
+	*count = c->tag_count;
+	return c->tags;
 }
 
 json_t *report_json_points(double value)

@@ -5,6 +5,7 @@
 #ifndef KVMCHECK_REPORT_PLATFORMS_H
 #define KVMCHECK_REPORT_PLATFORMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -18,9 +19,9 @@
 
 /* The job summary as Markdown, at most limit bytes: the score, a table of
  * the cases, then the first failures; rows and failures that do not fit
- * are left out with a note saying so. 0, or -1 when memory runs out or out
- * fails. */
-int step_summary_write(const struct record *rec, FILE *out, size_t limit);
+ * are left out with a note saying so. Hidden cases show no details unless
+ * reveal_hidden. 0, or -1 when memory runs out or out fails. */
+int step_summary_write(const struct record *rec, FILE *out, size_t limit, bool reveal_hidden);
 
 /* Gradescope's autograder results.json. */
 render_fn report_gradescope_render;

@@ -15,6 +15,7 @@ struct render_options {
 	bool tap_timing;         /* put durations into TAP (off: TAP is byte-identical run to run) */
 	bool verbose;            /* diagnostics for passing cases too */
 	bool color;              /* the console summary may use ANSI colours */
+	bool reveal_hidden;      /* hidden cases shown whole (report/redact.h): for the instructor */
 };
 
 /* Writes rec to out in the renderer's format. 0, or -1 with err filled in. */

@@ -20,6 +20,7 @@ struct summary_budget {
 	size_t limit;
 	size_t left_out;
 	bool failed;     /* memory ran out */
+	bool reveal_hidden; /* the instructor asked to see hidden cases whole */
 };
 
 /* Adds part when it fits, keeping room for the note. */
@@ -68,8 +69,9 @@ static char *case_place(const struct record_case *c)
 	return escaped;
 }
 
-static int summary_row(struct bytes *out, const struct record_case *c)
+static int summary_row(struct bytes *out, const struct record_case *c, bool reveal_hidden)
 {
+	(void)reveal_hidden; /* a row holds nothing a hidden case keeps back */
 	char *name = markdown_escape_inline(c->name && c->name[0] ? c->name : "(unnamed)");
 	char *place = case_place(c);
 	struct case_points p = report_case_points(c);
@@ -83,14 +85,14 @@ static int summary_row(struct bytes *out, const struct record_case *c)
 	return rc;
 }
 
-static int summary_failure(struct bytes *out, const struct record_case *c)
+static int summary_failure(struct bytes *out, const struct record_case *c, bool reveal_hidden)
 {
 	char *name = markdown_escape_inline(c->name && c->name[0] ? c->name : "(unnamed)");
 	char *place = case_place(c);
 	char *head = name && place ? strfmt_alloc("\n### %s (%s)\n\n", name, place) : NULL;
 	int rc = head ? markdown_append(out, head) : -1;
 	if (rc == 0)
-		rc = report_case_details_hidden(c) ? markdown_append(out, "Hidden case: its details are not shown.\n")
+		rc = report_case_details_hidden(c, reveal_hidden) ? markdown_append(out, "Hidden case: its details are not shown.\n")
 						   : markdown_case_details(out, c);
 	free(name);
 	free(place);
@@ -98,12 +100,12 @@ static int summary_failure(struct bytes *out, const struct record_case *c)
 	return rc;
 }
 
-typedef int part_fn(struct bytes *out, const struct record_case *c);
+typedef int part_fn(struct bytes *out, const struct record_case *c, bool reveal_hidden);
 
 static void budget_add_case(struct summary_budget *b, part_fn *part, const struct record_case *c)
 {
 	struct bytes text = {0};
-	if (part(&text, c) < 0)
+	if (part(&text, c, b->reveal_hidden) < 0)
 		b->failed = true;
 	else
 		budget_add(b, &text);
@@ -127,9 +129,9 @@ static void summary_failures(struct summary_budget *b, const struct record *rec)
 	}
 }
 
-int step_summary_write(const struct record *rec, FILE *out, size_t limit)
+int step_summary_write(const struct record *rec, FILE *out, size_t limit, bool reveal_hidden)
 {
-	struct summary_budget b = { .limit = limit };
+	struct summary_budget b = { .limit = limit, .reveal_hidden = reveal_hidden };
 	b.failed = summary_head(&b.text, rec) < 0;
 	for (size_t i = 0; i < rec->count && !b.failed; i++)
 		budget_add_case(&b, summary_row, &rec->cases[i]);
@@ -149,8 +151,7 @@ int step_summary_write(const struct record *rec, FILE *out, size_t limit)
 int report_step_summary_render(const struct record *rec, FILE *out, const struct render_options *opt, char *err,
 			       size_t err_len)
 {
-	(void)opt;
-	if (step_summary_write(rec, out, STEP_SUMMARY_LIMIT) == 0)
+	if (step_summary_write(rec, out, STEP_SUMMARY_LIMIT, opt && opt->reveal_hidden) == 0)
 		return 0;
 	strfmt_err(err, err_len, "job summary: %s", errno ? strerror(errno) : "out of memory");
 	return -1;

@@ -8,6 +8,8 @@
 #include <yaml.h>
 
 #include "core/strfmt.h"
+#include "record/score.h"
+#include "report/redact.h"
 #include "core/text_escape.h"
 #include "report/excerpt.h"
 #include "x86/flag_names.h"
@@ -418,12 +420,36 @@ static int diag_identity(struct diag *d, const struct record_case *c)
 	return 0;
 }
 
+/* `points: 1.5/3` where a case is worth other than the default one point. */
+static int diag_points(struct diag *d, const struct record_case *c)
+{
+	if (c->points_max == 1 && !c->hidden)
+		return 0;
+	char text[64];
+	score_format((struct score){ c->points_earned, c->points_max }, text, sizeof(text));
+	return diag_text(d, "points", text);
+}
+
+/* A hidden case: its identity, why in general terms, and its points. */
+static int diag_redacted(struct diag *d, const struct record_case *c)
+{
+	if (diag_text(d, "file", c->file ? c->file : "") < 0 ||
+	    diag_u64(d, "index", (uint64_t)(c->index < 0 ? 0 : c->index)) < 0 ||
+	    diag_text(d, "message", REPORT_REDACTED_REASON) < 0)
+		return -1;
+	if (c->status != VERDICT_PASS && diag_severity(d, c) < 0)
+		return -1;
+	return diag_points(d, c);
+}
+
 static int diag_case(struct diag *d, const struct record_case *c, const struct render_options *opt)
 {
+	if (report_case_redacted(c, opt->reveal_hidden))
+		return diag_redacted(d, c);
 	/* Nothing ran: the message (file:line:col: cause) is all there is to say. */
 	if (c->outcome == OUTCOME_CASE_ERROR)
-		return diag_text(d, "message", c->message ? c->message : c->reason ? c->reason : "") < 0 ? -1
-		       : diag_severity(d, c);
+		return diag_text(d, "message", c->message ? c->message : c->reason ? c->reason : "") < 0 ||
+		       diag_severity(d, c) < 0 ? -1 : diag_points(d, c);
 	if (diag_identity(d, c) < 0 || diag_u64(d, "exits", c->exits) < 0)
 		return -1;
 	if (c->backend && diag_word(d, "backend", c->backend) < 0)
@@ -434,7 +460,7 @@ static int diag_case(struct diag *d, const struct record_case *c, const struct r
 		return -1;
 	if (opt->tap_timing && diag_times(d, &c->times) < 0)
 		return -1;
-	return 0;
+	return diag_points(d, c);
 }
 
 static int diag_document(struct diag *d, const struct record_case *c, const struct render_options *opt)
@@ -563,6 +589,9 @@ int report_tap_point(const struct record_case *c, size_t number, FILE *out, cons
 
 int report_tap_tail(const struct record *rec, FILE *out, const struct render_options *opt)
 {
+	char score[64];
+	score_format(record_score(rec), score, sizeof(score));
+	fprintf(out, "# score %s\n", score);
 	if (opt->tap_timing) {
 		uint64_t ms = (rec->elapsed_ns + 500000) / 1000000;
 		fprintf(out, "# elapsed %" PRIu64 ".%03" PRIu64 " s\n", ms / 1000, ms % 1000);

@@ -104,6 +104,7 @@ struct annotation_sink {
 	FILE *out;
 	size_t written, max, left_out;
 	int rc;
+	bool reveal_hidden;
 };
 
 static void annotation_emit(struct annotation_sink *sink, const struct annotation *a)
@@ -161,31 +162,31 @@ static size_t nasm_errors_emit(struct annotation_sink *sink, const struct record
 	return found;
 }
 
-static const char *case_reason(const struct record_case *c)
+static const char *case_reason(const struct record_case *c, bool reveal_hidden)
 {
-	if (report_case_details_hidden(c))
+	if (report_case_details_hidden(c, reveal_hidden))
 		return "hidden case did not pass";
 	return c->reason && c->reason[0] ? c->reason : c->message ? c->message : "did not pass";
 }
 
 static void case_annotate(struct annotation_sink *sink, const struct record_case *c)
 {
-	bool assembler = c->outcome == OUTCOME_ASSEMBLE_ERROR && !report_case_details_hidden(c);
+	bool assembler = c->outcome == OUTCOME_ASSEMBLE_ERROR && !report_case_details_hidden(c, sink->reveal_hidden);
 	char *title = annotation_title(assembler ? "nasm: " : "kvmcheck: ", c);
 	if (!title) {
 		sink->rc = -1;
 		return;
 	}
 	if (!assembler || nasm_errors_emit(sink, c, title) == 0) {
-		struct annotation a = { .file = c->file, .line = c->line, .title = title, .message = case_reason(c) };
+		struct annotation a = { .file = c->file, .line = c->line, .title = title, .message = case_reason(c, sink->reveal_hidden) };
 		annotation_emit(sink, &a);
 	}
 	free(title);
 }
 
-int workflow_annotations_write(const struct record *rec, FILE *out, size_t max_errors)
+int workflow_annotations_write(const struct record *rec, FILE *out, size_t max_errors, bool reveal_hidden)
 {
-	struct annotation_sink sink = { .out = out, .max = max_errors };
+	struct annotation_sink sink = { .out = out, .max = max_errors, .reveal_hidden = reveal_hidden };
 	for (size_t i = 0; i < rec->count && sink.rc == 0; i++) {
 		const struct record_case *c = &rec->cases[i];
 		if (c->status == VERDICT_FAIL || c->status == VERDICT_ERROR)

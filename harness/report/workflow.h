@@ -31,8 +31,8 @@ int workflow_token_new(char token[WORKFLOW_TOKEN_SIZE]);
 /* One `::error` line per assembler error (the source file and line nasm
  * named) and per other case that did not pass (its case file and line), in
  * record order; after max_errors of them, one `::notice` counting the rest.
- * Cases whose details are hidden say only that they failed. 0, or -1 when
- * memory runs out or out fails. */
-int workflow_annotations_write(const struct record *rec, FILE *out, size_t max_errors);
+ * Cases whose details are hidden say only that they failed, unless
+ * reveal_hidden. 0, or -1 when memory runs out or out fails. */
+int workflow_annotations_write(const struct record *rec, FILE *out, size_t max_errors, bool reveal_hidden);
 
 #endif

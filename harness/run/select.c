@@ -87,6 +87,37 @@ bool filter_matches(const char *pattern, const struct test_case *c)
 	return match;
 }
 
+static bool case_has_tag(const struct test_case *c, const char *tag, size_t len)
+{
+	for (size_t i = 0; i < c->tag_count; i++) {
+		if (strlen(c->tags[i]) == len && memcmp(c->tags[i], tag, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool tags_match(const char *list, const struct test_case *c)
+{
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		if (len && case_has_tag(c, p, len))
+			return true;
+		p += len + (p[len] == ',');
+	}
+	return false;
+}
+
+bool tags_select(const char *const *tags, int tags_count, const char *const *skip_tags, int skip_count,
+		 const struct test_case *c)
+{
+	bool wanted = tags_count == 0;
+	for (int i = 0; i < tags_count && !wanted; i++)
+		wanted = tags_match(tags[i], c);
+	for (int i = 0; i < skip_count && wanted; i++)
+		wanted = !tags_match(skip_tags[i], c);
+	return wanted;
+}
+
 void case_list_keep(struct case_list *list, const bool *keep)
 {
 	size_t kept = 0;

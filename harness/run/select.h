@@ -31,6 +31,15 @@ bool shard_has(const struct shard *s, const char *file, int index);
  * "FILE:INDEX" (the index counting from 0, as the reports number them). */
 bool filter_matches(const char *pattern, const struct test_case *c);
 
+/* Case c has one of the tags in list, a comma-separated list of tags
+ * ("io,loops"; empty entries name none). */
+bool tags_match(const char *list, const struct test_case *c);
+
+/* Whether the tag options keep case c: it has any tag of any --tags list
+ * (when one is given) and no tag of any --skip-tags list. */
+bool tags_select(const char *const *tags, int tags_count, const char *const *skip_tags, int skip_count,
+		 const struct test_case *c);
+
 /* Keeps the cases of list for which keep[i], in order, freeing the rest. */
 void case_list_keep(struct case_list *list, const bool *keep);
 

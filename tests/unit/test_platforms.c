@@ -31,7 +31,8 @@ static struct record_case *fixture_add(struct fixture *f, const char *name, enum
 	struct record_case *c = &f->cases[i];
 	*c = (struct record_case){ .file = (char *)"lab/fact.yaml", .index = (int)i, .line = 3 + (int)i,
 				   .name = (char *)name, .outcome = OUTCOME_HLT, .status = status,
-				   .reason = (char *)(reason ? reason : "") };
+				   .reason = (char *)(reason ? reason : ""), .points_max = 1,
+				   .points_earned = status == VERDICT_PASS ? 1 : 0 };
 	c->output = (struct bytes){ (uint8_t *)output, output ? strlen(output) : 0, 0 };
 	f->rec.cases = f->cases;
 	return c;
@@ -106,7 +107,7 @@ static size_t count_lines(const char *text, const char *prefix)
 
 static int write_annotations(const struct fixture *f, FILE *out)
 {
-	return workflow_annotations_write(&f->rec, out, WORKFLOW_MAX_ERRORS);
+	return workflow_annotations_write(&f->rec, out, WORKFLOW_MAX_ERRORS, false);
 }
 
 Test(platforms, annotations_stop_at_ten_then_one_notice)
@@ -225,7 +226,7 @@ static size_t summary_limit;
 
 static int write_summary(const struct fixture *f, FILE *out)
 {
-	return step_summary_write(&f->rec, out, summary_limit);
+	return step_summary_write(&f->rec, out, summary_limit, false);
 }
 
 Test(platforms, summary_has_score_table_and_failures)
@@ -362,4 +363,74 @@ Test(platforms, gradescope_results_have_the_spec_fields)
 	cr_assert(json_is_array(json_object_get(wrong, "tags")));
 	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(tests, 0), "status")), "passed");
 	json_decref(root);
+}
+
+/* ---- hidden cases ---- */
+
+static int write_summary_revealed(const struct fixture *f, FILE *out)
+{
+	return step_summary_write(&f->rec, out, STEP_SUMMARY_LIMIT, true);
+}
+
+Test(platforms, hidden_cases_show_name_status_and_points_only)
+{
+	struct fixture f;
+	fixture_init(&f);
+	struct record_case *c = fixture_add(&f, "secret", VERDICT_FAIL, "expected SECRET-EXPECT", "SECRET-OUTPUT");
+	c->hidden = true;
+	c->points_max = 3;
+	c->message = (char *)"SECRET-MESSAGE";
+	summary_limit = STEP_SUMMARY_LIMIT;
+	char *texts[] = { capture(write_summary, &f), capture(write_annotations, &f) };
+	for (size_t i = 0; i < 2; i++) {
+		cr_assert_null(strstr(texts[i], "SECRET"), "%s", texts[i]);
+		cr_assert_not_null(strstr(texts[i], "secret"), "%s", texts[i]);
+		free(texts[i]);
+	}
+	char *revealed = capture(write_summary_revealed, &f);
+	cr_assert_not_null(strstr(revealed, "SECRET-OUTPUT"));
+	free(revealed);
+	const char *renderers[] = { "gradescope", "classroom" };
+	for (size_t i = 0; i < 2; i++) {
+		json_t *root = render_json(&f, renderers[i]);
+		char *dump = json_dumps(root, 0);
+		cr_assert_null(strstr(dump, "SECRET"), "%s", dump);
+		cr_assert_not_null(strstr(dump, "secret"), "%s", dump);
+		free(dump);
+		json_decref(root);
+	}
+	json_t *gs = render_json(&f, "gradescope");
+	json_t *t = json_array_get(json_object_get(gs, "tests"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(t, "visibility")), "after_published");
+	cr_assert_eq(json_number_value(json_object_get(t, "max_score")), 3);
+	cr_assert_str_eq(json_string_value(json_object_get(t, "output")), "");
+	json_decref(gs);
+	c->visibility = (char *)"after_due_date";
+	gs = render_json(&f, "gradescope");
+	t = json_array_get(json_object_get(gs, "tests"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(t, "visibility")), "after_due_date");
+	json_decref(gs);
+}
+
+Test(platforms, fractional_points_and_tags_reach_gradescope)
+{
+	struct fixture f;
+	fixture_init(&f);
+	struct record_case *c = fixture_add(&f, "partly", VERDICT_FAIL, "register ax differs", NULL);
+	static char *tags[] = { (char *)"loops", (char *)"week3" };
+	c->points_max = 2.5;
+	c->points_earned = 1.5;
+	c->tags = tags;
+	c->tag_count = 2;
+	json_t *gs = render_json(&f, "gradescope");
+	cr_assert_eq(json_real_value(json_object_get(gs, "score")), 1.5);
+	json_t *t = json_array_get(json_object_get(gs, "tests"), 0);
+	cr_assert_eq(json_real_value(json_object_get(t, "score")), 1.5);
+	cr_assert_eq(json_real_value(json_object_get(t, "max_score")), 2.5);
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(t, "tags"), 1)), "week3");
+	json_decref(gs);
+	json_t *cl = render_json(&f, "classroom");
+	cr_assert_eq(json_real_value(json_object_get(cl, "max_score")), 2.5);
+	cr_assert_eq(json_real_value(json_object_get(json_array_get(json_object_get(cl, "tests"), 0), "score")), 1.5);
+	json_decref(cl);
 }

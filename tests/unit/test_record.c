@@ -75,7 +75,7 @@ static void record_of(const struct sample *s, size_t n, uint64_t elapsed_ns, str
 		r->backend = s[i].outcome == OUTCOME_CASE_ERROR ? NULL : "emu";
 		r->times = (struct stage_times){ 1000 + i, 2000, 3000000 + i, 4000 };
 		cr_assert_eq(verdict_judge(c, r, &verdicts[i]), 0);
-		reports[i] = (struct case_report){ c->file, c->index, c->name, r, &verdicts[i], c->line };
+		reports[i] = (struct case_report){ c->file, c->index, c->name, r, &verdicts[i], c->line, NULL };
 	}
 	struct run_report rep = { .version = "9.8.7", .backend = "emu", .cases = reports, .count = n,
 				  .elapsed_ns = elapsed_ns };

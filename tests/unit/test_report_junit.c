@@ -80,7 +80,7 @@ static size_t add_case(const char *file, int index, const char *name, enum verdi
 		snprintf(v->reason, sizeof(v->reason), "serial output differs at byte 2");
 	else if (status == VERDICT_ERROR)
 		snprintf(v->reason, sizeof(v->reason), "unmapped memory read");
-	f.cases[i] = (struct case_report){ file, index, name, r, v, 0 };
+	f.cases[i] = (struct case_report){ file, index, name, r, v, 0, NULL };
 	return i;
 }
 

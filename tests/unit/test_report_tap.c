@@ -68,7 +68,7 @@ static size_t fixture_add(struct fixture *f, const char *file, int index, const 
 		snprintf(v->reason, sizeof(v->reason), "serial output differs at byte 1");
 	else if (status == VERDICT_ERROR)
 		snprintf(v->reason, sizeof(v->reason), "could not run");
-	f->cases[i] = (struct case_report){ file, index, name, r, v, 0 };
+	f->cases[i] = (struct case_report){ file, index, name, r, v, 0, NULL };
 	return i;
 }
 
@@ -276,7 +276,7 @@ Test(report_tap, empty_run)
 	struct fixture f;
 	fixture_init(&f);
 	char *tap = render_tap(&f, false);
-	cr_assert_str_eq(tap, "TAP version 13\n# kvmcheck 1.2.3, backend emu\n1..0\n");
+	cr_assert_str_eq(tap, "TAP version 13\n# kvmcheck 1.2.3, backend emu\n1..0\n# score 0/0\n");
 	free(tap);
 }
 

@@ -1,0 +1,54 @@
+#include "record/score.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct score record_score(const struct record *rec)
+{
+	struct score s = {0};
+	for (size_t i = 0; i < rec->count; i++) {
+		s.earned += rec->cases[i].points_earned;
+		s.max += rec->cases[i].points_max;
+	}
+	return s;
+}
+
+struct score record_file_score(const struct record *rec, const char *file)
+{
+	struct score s = {0};
+	for (size_t i = 0; i < rec->count; i++) {
+		const struct record_case *c = &rec->cases[i];
+		if (c->file && strcmp(c->file, file) == 0) {
+			s.earned += c->points_earned;
+			s.max += c->points_max;
+		}
+	}
+	return s;
+}
+
+void points_format(double points, char *out, size_t len)
+{
+	/* Two decimals are enough for hand-written points (0.25); sums of
+	 * fractions lose the float noise in the rounding. */
+	snprintf(out, len, "%.2f", points);
+	char *dot = strchr(out, '.');
+	if (!dot)
+		return;
+	char *end = out + strlen(out);
+	while (end > dot && (end[-1] == '0' || end[-1] == '.')) {
+		bool was_dot = end[-1] == '.';
+		*--end = '\0';
+		if (was_dot)
+			break;
+	}
+	if (strcmp(out, "-0") == 0)
+		snprintf(out, len, "0");
+}
+
+void score_format(struct score s, char *out, size_t len)
+{
+	char earned[32], max[32];
+	points_format(s.earned, earned, sizeof(earned));
+	points_format(s.max, max, sizeof(max));
+	snprintf(out, len, "%s/%s", earned, max);
+}
