@@ -77,3 +77,36 @@ for backend in kvm emu; do
 		done
 	done
 done
+
+# What counting instructions costs (README "Metrics"): one loop guest of N
+# instructions, run with and without expect.max_instructions; the run
+# stage's time (not nasm's) is the best of 3.
+loop_case() { # N COUNTED
+	printf 'name: loop of %d instructions\nsource: |\n  mov ecx, %d\n  again: dec ecx\n  jnz again\n  hlt\ntimeout_ms: 600000\n' \
+		"$1" $((($1 - 2) / 2))
+	if [ "$2" = 1 ]; then printf 'expect:\n  max_instructions: %d\n' "$1"; fi
+}
+best_run_ms() { # BACKEND FILE
+	for _ in 1 2 3; do
+		"$KVMCHECK" --backend "$1" -v --timing --no-reports "$2" 2>/dev/null | awk '$1 == "run:" { print $2 }'
+	done | sort -g | head -n 1
+}
+echo
+echo "Instruction counting, one loop guest (README \"Metrics\"); run stage, best of 3:"
+echo
+echo "| backend | instructions | run ms, not counted | run ms, counted | cost per instruction counted, us |"
+echo "|---------|--------------|---------------------|-----------------|----------------------------------|"
+for backend in kvm emu; do
+	if ! "$KVMCHECK" --backend "$backend" --allow-read guests --no-reports cases/hello.yaml >/dev/null 2>&1; then
+		echo "| $backend | not available here | | | |"
+		continue
+	fi
+	n=1000000
+	[ "$backend" = kvm ] && n=100000 # one exit per instruction: 10^6 takes tens of seconds
+	loop_case "$n" 0 >"$WORK/loop_plain.yaml"
+	loop_case "$n" 1 >"$WORK/loop_counted.yaml"
+	plain=$(best_run_ms "$backend" "$WORK/loop_plain.yaml")
+	counted=$(best_run_ms "$backend" "$WORK/loop_counted.yaml")
+	awk -v b="$backend" -v n="$n" -v p="$plain" -v c="$counted" \
+		'BEGIN { printf "| %-7s | %12d | %19.1f | %15.1f | %32.3f |\n", b, n, p, c, (c - p) * 1000 / n }'
+done

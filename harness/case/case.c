@@ -434,17 +434,41 @@ static int parse_expect_firmware(struct loader *l, const struct ynode *n)
 	return 0;
 }
 
+/* The largest max_instructions: one more than it must still be a count. */
+#define CASE_MAX_INSTRUCTIONS_LIMIT (UINT64_MAX / 2)
+#define CASE_MAX_SIZE_LIMIT UINT32_MAX
+
+/* The binary's size and the instructions run until the outcome. */
+static int parse_expect_metrics(struct loader *l, const struct ynode *n)
+{
+	struct test_case *c = l->c;
+	const struct ynode *v;
+	if ((v = ynode_get(n, "max_size"))) {
+		if (parse_positive(l, v, "max_size", CASE_MAX_SIZE_LIMIT, &c->expect_max_size) < 0)
+			return -1;
+		c->expect_max_size_set = true;
+	}
+	if ((v = ynode_get(n, "max_instructions"))) {
+		if (parse_positive(l, v, "max_instructions", CASE_MAX_INSTRUCTIONS_LIMIT,
+				   &c->expect_max_instructions) < 0)
+			return -1;
+		c->expect_max_instructions_set = true;
+	}
+	return 0;
+}
+
 static int parse_expect(struct loader *l, const struct ynode *n)
 {
 	static const char *const known[] = { "serial", "registers", "exit", "exit_code", "console", "screen",
-					     "serial_contains", "serial_matches", "compare", "flags", NULL };
+					     "serial_contains", "serial_matches", "compare", "flags",
+					     "max_size", "max_instructions", NULL };
 	struct test_case *c = l->c;
 	const struct ynode *v;
 	if (expect_kind(l, n, YNODE_MAPPING, "expect") < 0 || check_known_keys(l, n, known, "'expect'") < 0)
 		return -1;
 	if ((v = ynode_get(n, "exit")) && parse_exit(l, v, &c->expect_exit) < 0)
 		return -1;
-	if (parse_expect_firmware(l, n) < 0)
+	if (parse_expect_firmware(l, n) < 0 || parse_expect_metrics(l, n) < 0)
 		return -1;
 	if ((v = ynode_get(n, "serial"))) {
 		if (parse_bytes(l, v, "serial", &c->expect_serial) < 0)

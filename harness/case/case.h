@@ -128,6 +128,13 @@ struct test_case {
 	char **tags;
 	size_t tag_count;
 
+	/* Metrics (README "Metrics"): at most this many bytes of assembled
+	 * binary, at most this many instructions executed until the outcome. */
+	uint64_t expect_max_size;
+	bool expect_max_size_set;
+	uint64_t expect_max_instructions;
+	bool expect_max_instructions_set;
+
 	char *error;          /* set: the case is invalid and does not run */
 };
 

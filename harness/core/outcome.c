@@ -10,6 +10,7 @@ static const char *const outcome_names[OUTCOME_COUNT] = {
 	[OUTCOME_OUTPUT_LIMIT] = "output_limit",
 	[OUTCOME_EXIT] = "exit",
 	[OUTCOME_ERROR] = "error",
+	[OUTCOME_MAX_INSTRUCTIONS] = "max_instructions",
 	[OUTCOME_ASSEMBLE_ERROR] = "assemble_error",
 	[OUTCOME_CASE_ERROR] = "case_error",
 	[OUTCOME_NOT_RUN] = "not_run",

@@ -12,6 +12,7 @@ enum outcome {
 	OUTCOME_OUTPUT_LIMIT,   /* the guest wrote more serial output than allowed */
 	OUTCOME_EXIT,           /* the program ended itself (DOS exit, int 20h, the exit port) with a code */
 	OUTCOME_ERROR,          /* the VM could not go on: failed entry, unmapped memory, ... */
+	OUTCOME_MAX_INSTRUCTIONS, /* counting: more instructions than expect.max_instructions allows */
 	OUTCOME_ASSEMBLE_ERROR, /* nasm rejected the source */
 	OUTCOME_CASE_ERROR,     /* the case file is invalid; nothing ran */
 	OUTCOME_NOT_RUN,        /* the run was interrupted before the case ended */

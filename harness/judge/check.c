@@ -14,6 +14,8 @@ static const struct check_kind_info kinds[CHECK_KIND_COUNT] = {
 	[CHECK_EXIT_CODE] = { .name = "exit_code", .field = "exit_code" },
 	[CHECK_CONSOLE] = { .name = "console", .field = "console", .bytes = true },
 	[CHECK_SCREEN] = { .name = "screen", .group = "screen", .noun = "screen", .bytes = true },
+	[CHECK_MAX_SIZE] = { .name = "max_size", .field = "binary_size" },
+	[CHECK_MAX_INSTRUCTIONS] = { .name = "max_instructions", .field = "instructions" },
 };
 
 const struct check_kind_info *check_kind_info(enum check_kind kind)

@@ -21,6 +21,8 @@ enum check_kind {
 	CHECK_EXIT_CODE, /* expect.exit_code */
 	CHECK_CONSOLE,   /* expect.console: the firmware's character output */
 	CHECK_SCREEN,    /* expect.screen: the whole text screen, or one row */
+	CHECK_MAX_SIZE,         /* expect.max_size: bytes of the assembled binary, at most */
+	CHECK_MAX_INSTRUCTIONS, /* expect.max_instructions: instructions until the outcome, at most */
 	CHECK_KIND_COUNT
 };
 

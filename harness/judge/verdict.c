@@ -251,6 +251,32 @@ static int judge_console(const struct test_case *c, const struct run_result *r, 
 			   r->console.data, r->console.len, true, diff < 0, diff);
 }
 
+/* Limits the figure must stay within: the check's expected value is the
+ * limit, its actual the figure (unknown when nothing was measured). */
+static int judge_limit(struct verdict *v, enum check_kind kind, const char *label, uint64_t limit, bool known,
+		       uint64_t actual)
+{
+	char expected[24], got[24];
+	int elen = snprintf(expected, sizeof(expected), "%" PRIu64, limit);
+	int alen = snprintf(got, sizeof(got), "%" PRIu64, actual);
+	return verdict_add(v, kind, label, expected, (size_t)elen, got, known ? (size_t)alen : 0, known,
+			   known && actual <= limit, -1);
+}
+
+/* A binary only exists once nasm accepted the source; the count exists
+ * once a run counted (the run stops one past the limit). */
+static int judge_metrics(const struct test_case *c, const struct run_result *r, struct verdict *v)
+{
+	if (c->expect_max_size_set &&
+	    judge_limit(v, CHECK_MAX_SIZE, "max_size", c->expect_max_size, r->binary_size > 0, r->binary_size) < 0)
+		return -1;
+	if (c->expect_max_instructions_set &&
+	    judge_limit(v, CHECK_MAX_INSTRUCTIONS, "max_instructions", c->expect_max_instructions,
+			r->instructions_counted, r->instructions) < 0)
+		return -1;
+	return 0;
+}
+
 void verdict_screen_row(const struct bytes *screen, int row, char *line)
 {
 	int len = 0;
@@ -409,6 +435,26 @@ static bool verdict_explain_program(const struct run_result *r, struct verdict *
 	return false;
 }
 
+/* Why a limit was not kept: the figure against the limit. */
+static bool verdict_explain_metrics(struct verdict *v)
+{
+	for (size_t i = 0; i < v->check_count; i++) {
+		const struct check *k = &v->checks[i];
+		if (k->passed || (k->kind != CHECK_MAX_SIZE && k->kind != CHECK_MAX_INSTRUCTIONS))
+			continue;
+		const char *what = k->kind == CHECK_MAX_SIZE ? "binary of" : "ran";
+		const char *unit = k->kind == CHECK_MAX_SIZE ? "bytes" : "instructions";
+		if (!k->actual_known)
+			snprintf(v->reason, sizeof(v->reason), "%s unknown: nothing was measured (limit %s)", unit,
+				 (const char *)k->expected.data);
+		else
+			snprintf(v->reason, sizeof(v->reason), "%s %s %s, more than the limit of %s", what,
+				 (const char *)k->actual.data, unit, (const char *)k->expected.data);
+		return true;
+	}
+	return false;
+}
+
 /* Why the first failing check failed, in the order the checks were made. */
 static void verdict_explain(const struct test_case *c, const struct run_result *r, struct verdict *v)
 {
@@ -441,8 +487,8 @@ static void verdict_explain(const struct test_case *c, const struct run_result *
 				 got->label, actual, want->value);
 		return;
 	}
-	if (!verdict_explain_more(v))
-		verdict_explain_program(r, v);
+	if (!verdict_explain_more(v) && !verdict_explain_program(r, v))
+		verdict_explain_metrics(v);
 }
 
 static bool verdict_all_passed(const struct verdict *v)
@@ -464,7 +510,8 @@ int verdict_judge(const struct test_case *c, const struct run_result *r, struct 
 	}
 	if (judge_outcome(c, r, v) < 0 || judge_serial(c, r, v) < 0 || judge_contains(c, r, v) < 0 ||
 	    judge_matches(c, r, v) < 0 || judge_registers(c, r, v) < 0 || judge_flags(c, r, v) < 0 ||
-	    judge_exit_code(c, r, v) < 0 || judge_console(c, r, v) < 0 || judge_screen(c, r, v) < 0) {
+	    judge_exit_code(c, r, v) < 0 || judge_console(c, r, v) < 0 || judge_screen(c, r, v) < 0 ||
+	    judge_metrics(c, r, v) < 0) {
 		v->status = VERDICT_ERROR;
 		snprintf(v->reason, sizeof(v->reason), "out of memory judging the case");
 		return -1;

@@ -18,6 +18,7 @@ enum vm_exit_kind {
 	VM_EXIT_HLT,
 	VM_EXIT_SHUTDOWN,  /* triple fault */
 	VM_EXIT_KICKED,    /* backend_ops.kick was called: not a guest exit */
+	VM_EXIT_INSN_LIMIT, /* counting: the count passed insn_count_config.limit */
 	VM_EXIT_ERROR,     /* anything else; reason says what */
 };
 
@@ -36,6 +37,18 @@ struct vm_exit {
 };
 
 enum vm_action { VM_CONTINUE, VM_STOP };
+
+/* Instruction counting (README "Metrics"): every instruction the guest
+ * retires counts once, a rep-prefixed string instruction once however
+ * often it repeats, the hlt that ends a run too; an instruction that
+ * faults counts when its handler is entered, as an int does. Instructions
+ * at linear addresses in [skip_base, skip_end) (the firmware) do not
+ * count. */
+struct insn_count_config {
+	uint64_t limit;      /* VM_EXIT_INSN_LIMIT as soon as the count exceeds it; UINT64_MAX: none */
+	uint64_t skip_base;
+	uint64_t skip_end;   /* == skip_base: every instruction counts */
+};
 
 /* Called for every exit. For VM_EXIT_IO the handler serves io.data; it returns
  * VM_STOP to end the run (terminal exits end it whatever it returns). */
@@ -77,6 +90,15 @@ struct backend_ops {
 	 * emu then leaves out its real-mode code segment limit check, whose
 	 * code hook changes that (see README, Parity). */
 	void (*firmware_present)(struct vm *vm);
+
+	/* Optional (NULL: this backend cannot count): count the instructions
+	 * of every later run, exactly, or refuse. Costs a hook (emu) or an
+	 * exit (kvm) per instruction, so the loop asks only when a case needs
+	 * the figure. 0, or -1 with err saying why this host cannot. */
+	int (*count_instructions)(struct vm *vm, const struct insn_count_config *cfg, char *err, size_t err_len);
+
+	/* The instructions counted so far (0 when not counting). */
+	uint64_t (*instructions)(const struct vm *vm);
 };
 
 extern const struct backend_ops backend_kvm;

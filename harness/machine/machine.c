@@ -36,6 +36,7 @@ struct machine_ctx {
 	uint64_t firmware_exits;
 	uint64_t max_exits;
 	bool finished;
+	uint64_t instruction_limit;
 	enum outcome outcome;
 	uint32_t exit_code;
 	char reason[200];
@@ -99,6 +100,15 @@ static enum vm_action machine_on_io(struct machine_ctx *m, struct vm_io *io)
 	return VM_CONTINUE;
 }
 
+/* Counting exits cost no budget: they are ours, not the guest's. */
+static void machine_finish_instruction_limit(struct machine_ctx *m)
+{
+	char why[120];
+	snprintf(why, sizeof(why), "stopped after %llu instructions: more than the limit of %llu",
+		 (unsigned long long)m->instruction_limit + 1, (unsigned long long)m->instruction_limit);
+	machine_finish(m, OUTCOME_MAX_INSTRUCTIONS, why);
+}
+
 static enum vm_action machine_on_exit(void *ctx, struct vm_exit *exit)
 {
 	struct machine_ctx *m = ctx;
@@ -109,9 +119,14 @@ static enum vm_action machine_on_exit(void *ctx, struct vm_exit *exit)
 	}
 	if (exit->kind == VM_EXIT_IO)
 		return machine_on_io(m, &exit->io);
+	if (exit->kind == VM_EXIT_INSN_LIMIT) {
+		machine_finish_instruction_limit(m);
+		return VM_STOP;
+	}
 	if (!machine_take_exit(m))
 		return VM_STOP;
 	switch (exit->kind) {
+	case VM_EXIT_INSN_LIMIT: machine_finish_instruction_limit(m); break;
 	case VM_EXIT_HLT: machine_finish(m, OUTCOME_HLT, NULL); break;
 	case VM_EXIT_SHUTDOWN: machine_finish(m, OUTCOME_SHUTDOWN, "triple fault"); break;
 	default: machine_finish(m, OUTCOME_ERROR, exit->reason); break;
@@ -205,6 +220,10 @@ static void machine_drive(const struct backend_ops *ops, struct vm *vm, const st
 	result->exit_code = m->outcome == OUTCOME_EXIT ? m->exit_code : 0;
 	result->exits = m->exits;
 	result->firmware_exits = m->firmware_exits;
+	if (cfg->count_instructions) {
+		result->instructions_counted = true;
+		result->instructions = ops->instructions(vm);
+	}
 	if (ops->get_state(vm, &result->regs, err, sizeof(err)) == 0)
 		/* kvm-amd resets the vCPU on a triple fault: nothing is left to read. */
 		result->regs_valid = m->outcome != OUTCOME_SHUTDOWN;
@@ -250,6 +269,25 @@ static void machine_keep_screen(const struct machine_config *cfg, const uint8_t 
 		run_result_host_fault(result, "cannot keep the screen: out of memory");
 }
 
+/* Asks the backend to count, when the case wants the figure; instructions
+ * of the firmware do not count (the firmware's work is not the student's). */
+static int machine_count_instructions(const struct backend_ops *ops, struct vm *vm, const struct machine_config *cfg,
+				      char *err, size_t err_len)
+{
+	if (!cfg->count_instructions)
+		return 0;
+	if (!ops->count_instructions) {
+		snprintf(err, err_len, "the %s backend cannot count instructions", ops->name);
+		return -1;
+	}
+	struct insn_count_config count = { .limit = cfg->instruction_limit };
+	if (cfg->doorbell || cfg->firmware.kind != FIRMWARE_NONE) {
+		count.skip_base = FIRMWARE_BASE;
+		count.skip_end = FIRMWARE_MIN_MEMORY;
+	}
+	return ops->count_instructions(vm, &count, err, err_len);
+}
+
 /* Plugs the devices in and runs the guest in a VM over mem. */
 static void machine_boot(const struct backend_ops *ops, const struct machine_config *cfg, uint8_t *mem,
 			 uint64_t start, struct machine_ctx *m, struct run_result *result)
@@ -266,7 +304,8 @@ static void machine_boot(const struct backend_ops *ops, const struct machine_con
 	if (machine_attach_devices(m, &env, err, sizeof(err)) < 0 ||
 	    x86_mode_setup(cfg->mode, mem, cfg->memory_size, &initial, err, sizeof(err)) < 0 ||
 	    ops->create(&vm, mem, cfg->memory_size, cfg->mode, err, sizeof(err)) < 0 ||
-	    ops->set_state(vm, &initial, err, sizeof(err)) < 0) {
+	    ops->set_state(vm, &initial, err, sizeof(err)) < 0 ||
+	    machine_count_instructions(ops, vm, cfg, err, sizeof(err)) < 0) {
 		run_result_host_fault(result, err);
 	} else {
 		if ((cfg->doorbell || cfg->firmware.kind != FIRMWARE_NONE) && ops->firmware_present)
@@ -285,7 +324,7 @@ static void machine_boot(const struct backend_ops *ops, const struct machine_con
 void machine_run(const struct backend_ops *ops, const struct machine_config *cfg, struct run_result *result)
 {
 	char err[256] = "";
-	struct machine_ctx m = { .max_exits = cfg->max_exits };
+	struct machine_ctx m = { .max_exits = cfg->max_exits, .instruction_limit = cfg->instruction_limit };
 	uint64_t start = clock_ns();
 
 	result->backend = ops->name;

@@ -34,6 +34,11 @@ struct machine_config {
 	 * default: none, and the guest owns all of RAM. */
 	struct firmware_config firmware;
 	bool keep_screen;          /* copy the text screen into the result at the end */
+	/* Count the guest's instructions (README "Metrics"); the run stops
+	 * with outcome max_instructions once the count exceeds
+	 * instruction_limit (UINT64_MAX: never). */
+	bool count_instructions;
+	uint64_t instruction_limit;
 };
 
 /* Fills result (outcome, exits, output, registers, message, times.create/run/

@@ -30,6 +30,9 @@ struct run_result {
 	bool host_fault;         /* the host, not the guest, ended the run (outcome error) */
 	const char *backend;     /* "kvm", "emu", or NULL when nothing ran */
 	struct stage_times times;
+	uint64_t binary_size;       /* bytes of the assembled binary; 0 when nothing was assembled */
+	bool instructions_counted;  /* the run counted instructions (a case asked): instructions is exact */
+	uint64_t instructions;      /* guest instructions executed (README "Metrics") */
 };
 
 /* Replaces the message with a copy of text (NULL or "" leave none). */

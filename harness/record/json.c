@@ -156,6 +156,16 @@ static int grading_to_json(json_t *o, const struct record_case *c)
 	return 0;
 }
 
+/* The case's metrics (README "Metrics"): the instruction count only when
+ * it was counted. */
+static int metrics_to_json(json_t *o, const struct record_case *c)
+{
+	if (put(o, "binary_size", json_u64(c->binary_size)) < 0 ||
+	    put(o, "instructions_counted", json_boolean(c->instructions_counted)) < 0)
+		return -1;
+	return c->instructions_counted ? put(o, "instructions", json_u64(c->instructions)) : 0;
+}
+
 static json_t *case_to_json(const struct record_case *c)
 {
 	json_t *o = json_object();
@@ -173,7 +183,8 @@ static json_t *case_to_json(const struct record_case *c)
 	    put(o, "console", json_bytes(c->console.data, c->console.len)) < 0 ||
 	    put(o, "screen", json_bytes(c->screen.data, c->screen.len)) < 0 ||
 	    put(o, "registers", regs_to_json(c)) < 0 || put(o, "times_ns", times_to_json(&c->times)) < 0 ||
-	    grading_to_json(o, c) < 0) {
+	    grading_to_json(o, c) < 0 ||
+	    metrics_to_json(o, c) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -468,6 +479,19 @@ static int get_grading(struct reader *r, json_t *o, struct record_case *c)
 	return 0;
 }
 
+/* Records written before the metrics existed have none: size 0, not counted. */
+static int metrics_from_json(struct reader *r, json_t *o, struct record_case *c)
+{
+	if (json_object_get(o, "binary_size") && get_u64(r, o, "binary_size", &c->binary_size) < 0)
+		return -1;
+	if (json_object_get(o, "instructions_counted") &&
+	    get_bool(r, o, "instructions_counted", &c->instructions_counted) < 0)
+		return -1;
+	if (c->instructions_counted && get_u64(r, o, "instructions", &c->instructions) < 0)
+		return -1;
+	return 0;
+}
+
 static int case_from_json(struct reader *r, json_t *o, struct record_case *c)
 {
 	*c = (struct record_case){0};
@@ -481,7 +505,8 @@ static int case_from_json(struct reader *r, json_t *o, struct record_case *c)
 	    get_bool(r, o, "host_fault", &c->host_fault) < 0 || get_text(r, o, "message", true, &c->message) < 0 ||
 	    get_bytes(r, o, "output", &c->output) < 0 || get_firmware_parts(r, o, c) < 0 ||
 	    regs_from_json(r, o, c) < 0 ||
-	    times_from_json(r, o, &c->times) < 0 || get_grading(r, o, c) < 0)
+	    times_from_json(r, o, &c->times) < 0 || get_grading(r, o, c) < 0 ||
+	    metrics_from_json(r, o, c) < 0)
 		return -1;
 	return 0;
 }

@@ -149,6 +149,8 @@ static struct record_case case_view(const struct case_report *c)
 		.exit_code = r->exit_code, .console = r->console, .screen = r->screen,
 		.regs_valid = r->regs_valid, .message = r->message, .backend = (char *)r->backend,
 		.host_fault = r->host_fault, .times = r->times,
+		.binary_size = r->binary_size, .instructions_counted = r->instructions_counted,
+		.instructions = r->instructions,
 	};
 	if (r->regs_valid)
 		record_regs_from_state(&r->regs, &view);
@@ -225,7 +227,8 @@ static bool case_equal(const struct record_case *a, const struct record_case *b)
 	if (!bytes_same(&a->output, &b->output) || !bytes_same(&a->console, &b->console) ||
 	    !bytes_same(&a->screen, &b->screen) || a->exit_code != b->exit_code)
 		return false;
-	if (a->check_count != b->check_count)
+	if (a->check_count != b->check_count || a->binary_size != b->binary_size ||
+	    a->instructions_counted != b->instructions_counted || a->instructions != b->instructions)
 		return false;
 	for (size_t i = 0; i < a->check_count; i++) {
 		if (!check_equal(&a->checks[i], &b->checks[i]))

@@ -80,6 +80,9 @@ struct record_case {
 	char *visibility;         /* NULL: the default (visible) */
 	char **tags;
 	size_t tag_count;
+	uint64_t binary_size;       /* bytes of the assembled binary; 0: nothing was assembled */
+	bool instructions_counted;  /* the case asked for the count: instructions is exact */
+	uint64_t instructions;
 };
 
 struct record {

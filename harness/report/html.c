@@ -192,6 +192,15 @@ static void html_registers(FILE *out, const struct record_case *c)
 	}
 }
 
+/* README "Metrics": the binary's size, the instruction count when made. */
+static void html_metrics(FILE *out, const struct record_case *c)
+{
+	if (c->binary_size)
+		fprintf(out, ", %" PRIu64 " bytes", c->binary_size);
+	if (c->instructions_counted)
+		fprintf(out, ", %" PRIu64 " instructions", c->instructions);
+}
+
 static void html_case(FILE *out, const struct record_case *c, size_t number)
 {
 	fprintf(out, "<section id=\"case-%zu\">\n<h2><span class=\"%s\">%s</span> %zu - ", number,
@@ -200,6 +209,7 @@ static void html_case(FILE *out, const struct record_case *c, size_t number)
 	fputs("</h2>\n<p>", out);
 	html_str(out, c->file);
 	fprintf(out, " [%d], outcome %s, %" PRIu64 " exits", c->index, outcome_name(c->outcome), c->exits);
+	html_metrics(out, c);
 	const struct stage_times *t = &c->times;
 	uint64_t us = (t->assemble_ns + t->create_ns + t->run_ns + t->teardown_ns) / 1000;
 	fprintf(out, ", %" PRIu64 ".%03" PRIu64 " ms</p>\n", us / 1000, us % 1000);

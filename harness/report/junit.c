@@ -441,6 +441,22 @@ static int detail_cs_ip(struct junit *j, const struct record_case *c)
 	return text(j, line);
 }
 
+static int detail_metrics(struct junit *j, const struct record_case *c)
+{
+	char line[96];
+	if (c->binary_size) {
+		snprintf(line, sizeof(line), "binary_size: %" PRIu64 "\n", c->binary_size);
+		if (text(j, line) < 0)
+			return -1;
+	}
+	if (c->instructions_counted) {
+		snprintf(line, sizeof(line), "instructions: %" PRIu64 "\n", c->instructions);
+		if (text(j, line) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The text of <failure> or <error>: what was expected against what happened. */
 static int details(struct junit *j, const struct record_case *c)
 {
@@ -452,7 +468,8 @@ static int details(struct junit *j, const struct record_case *c)
 		return -1;
 	char line[96];
 	snprintf(line, sizeof(line), "exits: %" PRIu64 "\n", c->exits);
-	if (text(j, line) < 0 || (c->backend && detail_message(j, "backend: ", c->backend) < 0))
+	if (text(j, line) < 0 || (c->backend && detail_message(j, "backend: ", c->backend) < 0) ||
+	    detail_metrics(j, c) < 0)
 		return -1;
 	return c->message ? detail_message(j, "message: ", c->message) : 0;
 }
@@ -517,13 +534,41 @@ static int testcase(struct junit *j, size_t i)
 	return end(j);
 }
 
+/* One case's metrics as a property "<testcase name>: <figure>": a testcase
+ * may hold no properties of its own (junit-10.xsd). */
+static int metric_property(struct junit *j, size_t i, const char *figure, uint64_t value)
+{
+	char number[24];
+	snprintf(number, sizeof(number), "%" PRIu64, value);
+	char *name = strfmt_alloc("%s: %s", junit_name_of(&j->names[i]), figure);
+	int rc = name ? property(j, name, number) : -1;
+	free(name);
+	return rc;
+}
+
+/* The size of every case's binary in the suite, and its instruction count
+ * when one was made (README "Metrics"). */
+static int metric_properties(struct junit *j, const char *file)
+{
+	for (size_t i = 0; i < j->rep->count; i++) {
+		const struct record_case *c = &j->rep->cases[i];
+		if (strcmp(file_of(c), file) != 0)
+			continue;
+		if (c->binary_size && metric_property(j, i, "binary_size", c->binary_size) < 0)
+			return -1;
+		if (c->instructions_counted && metric_property(j, i, "instructions", c->instructions) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* junit-10.xsd allows properties in a testsuite, not in testsuites: each
- * suite names the backend and version of the run. */
-static int run_properties(struct junit *j)
+ * suite names the backend and version of the run, then its cases' metrics. */
+static int run_properties(struct junit *j, const char *file)
 {
 	const struct record *rep = j->rep;
 	if (start(j, "properties") < 0 || property(j, "backend", rep->backend ? rep->backend : "unknown") < 0 ||
-	    property(j, "version", rep->version ? rep->version : "unknown") < 0)
+	    property(j, "version", rep->version ? rep->version : "unknown") < 0 || metric_properties(j, file) < 0)
 		return -1;
 	return end(j);
 }
@@ -534,7 +579,7 @@ static int testsuite(struct junit *j, size_t first)
 	const char *file = file_of(&j->rep->cases[first]);
 	struct junit_counts n = counts_of(j->rep, file);
 	if (start(j, "testsuite") < 0 || attr_text(j, "name", file) < 0 || attr_counts(j, &n) < 0 ||
-	    attr_seconds(j, "time", n.ns) < 0 || run_properties(j) < 0)
+	    attr_seconds(j, "time", n.ns) < 0 || run_properties(j, file) < 0)
 		return -1;
 	for (size_t i = first; i < j->rep->count; i++) {
 		if (strcmp(file_of(&j->rep->cases[i]), file) == 0 && testcase(j, i) < 0)

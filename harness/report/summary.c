@@ -74,6 +74,30 @@ static void summary_case(FILE *out, const struct record_case *c, const struct re
 	free(why);
 }
 
+/* The case's metrics (README "Metrics") on a line of their own: the size
+ * of its binary, and its instruction count when it was counted. */
+static void summary_metrics(FILE *out, const struct record_case *c)
+{
+	if (!c->binary_size && !c->instructions_counted)
+		return;
+	fprintf(out, "    %" PRIu64 " byte%s", c->binary_size, c->binary_size == 1 ? "" : "s");
+	if (c->instructions_counted)
+		fprintf(out, ", %" PRIu64 " instruction%s", c->instructions, c->instructions == 1 ? "" : "s");
+	fputc('\n', out);
+}
+
+/* With -v, a passing case too, with its metrics. */
+static void summary_passed_case(FILE *out, const struct record_case *c, const struct render_options *opt)
+{
+	char *file = text_escape_str(c->file, TEXT_ESCAPE_KEEP_UTF8);
+	char *name = text_escape_str(c->name && c->name[0] ? c->name : "(unnamed)", TEXT_ESCAPE_KEEP_UTF8);
+	if (file && name)
+		fprintf(out, "  %sPASS%s %s: %s\n", sgr(opt, SGR_GREEN), sgr(opt, SGR_RESET), file, name);
+	free(file);
+	free(name);
+	summary_metrics(out, c);
+}
+
 int report_summary_render(const struct record *rec, FILE *out, const struct render_options *opt, char *err,
 			  size_t err_len)
 {
@@ -88,8 +112,13 @@ int report_summary_render(const struct record *rec, FILE *out, const struct rend
 	if (n.skipped)
 		fprintf(out, "  %zu case%s not run (%s)\n", n.skipped, n.skipped == 1 ? "" : "s", summary_skip_reason(rec));
 	for (size_t i = 0; i < rec->count; i++) {
-		if (rec->cases[i].status != VERDICT_PASS && rec->cases[i].status != VERDICT_SKIP)
-			summary_case(out, &rec->cases[i], opt);
+		const struct record_case *c = &rec->cases[i];
+		if (c->status != VERDICT_PASS && c->status != VERDICT_SKIP) {
+			summary_case(out, c, opt);
+			summary_metrics(out, c);
+		} else if (c->status == VERDICT_PASS && opt && opt->verbose) {
+			summary_passed_case(out, c, opt);
+		}
 	}
 	/* The totals again below a long list of failures, as kselftest ends:
 	 * the last line is the one a person sees. Errors count as failed. */

@@ -442,6 +442,19 @@ static int diag_redacted(struct diag *d, const struct record_case *c)
 	return diag_points(d, c);
 }
 
+/* The binary's size whenever there is a binary, the instruction count when
+ * one was made, each followed by the limit the case set. */
+static int diag_metrics(struct diag *d, const struct record_case *c)
+{
+	if (c->binary_size &&
+	    (diag_u64(d, "binary_size", c->binary_size) < 0 || diag_field_checks(d, c, "binary_size") < 0))
+		return -1;
+	if (c->instructions_counted &&
+	    (diag_u64(d, "instructions", c->instructions) < 0 || diag_field_checks(d, c, "instructions") < 0))
+		return -1;
+	return 0;
+}
+
 static int diag_case(struct diag *d, const struct record_case *c, const struct render_options *opt)
 {
 	if (report_case_redacted(c, opt->reveal_hidden))
@@ -453,6 +466,8 @@ static int diag_case(struct diag *d, const struct record_case *c, const struct r
 	if (diag_identity(d, c) < 0 || diag_u64(d, "exits", c->exits) < 0)
 		return -1;
 	if (c->backend && diag_word(d, "backend", c->backend) < 0)
+		return -1;
+	if (diag_metrics(d, c) < 0)
 		return -1;
 	if (diag_output(d, c) < 0 || diag_program(d, c) < 0 || diag_groups(d, c) < 0)
 		return -1;

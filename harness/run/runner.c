@@ -123,6 +123,8 @@ static void runner_machine(struct runner *rn, const struct test_case *c, const s
 		.output_limit = (uint32_t)either(c->output_limit, rn->opt.output_limit),
 		.firmware = runner_firmware(c, image),
 		.keep_screen = c->firmware != CASE_FIRMWARE_NONE || c->expect_screen.set,
+		.count_instructions = c->expect_max_instructions_set,
+		.instruction_limit = c->expect_max_instructions_set ? c->expect_max_instructions : UINT64_MAX,
 	};
 	if (c->preset == CASE_PRESET_BOOT)
 		cfg.image_len = BOOT_SECTOR;
@@ -156,6 +158,7 @@ void runner_run_case(struct runner *rn, const struct test_case *c, struct run_re
 		run_result_set_message(r, a->messages);
 	} else {
 		runner_machine(rn, c, &a->image, r);
+		r->binary_size = a->image.len;
 	}
 	r->times.assemble_ns = assemble_ns;
 	assembly_free(&own);

@@ -29,6 +29,9 @@ struct worker_header {
 	uint64_t console_len;
 	uint64_t screen_len;
 	uint64_t message_len;
+	bool instructions_counted;
+	uint64_t instructions;
+	uint64_t binary_size;
 };
 
 struct worker_job {
@@ -47,6 +50,8 @@ int worker_result_write(int fd, const struct run_result *r)
 		.backend_ran = r->backend != NULL, .regs = r->regs, .times = r->times,
 		.output_len = r->output.len, .console_len = r->console.len, .screen_len = r->screen.len,
 		.message_len = r->message ? strlen(r->message) : 0,
+		.instructions_counted = r->instructions_counted, .instructions = r->instructions,
+		.binary_size = r->binary_size,
 	};
 	int rc = fd_write_all(fd, &h, sizeof(h));
 	rc |= fd_write_all(fd, r->output.data, r->output.len);
@@ -92,6 +97,8 @@ bool worker_result_read(const uint8_t *data, size_t len, const struct backend_op
 	*r = (struct run_result){
 		.outcome = h.outcome, .exit_code = h.exit_code, .exits = h.exits, .firmware_exits = h.firmware_exits, .regs_valid = h.regs_valid, .host_fault = h.host_fault,
 		.regs = h.regs, .times = h.times, .backend = h.backend_ran ? backend->name : NULL,
+		.instructions_counted = h.instructions_counted, .instructions = h.instructions,
+		.binary_size = h.binary_size,
 	};
 	const uint8_t *p = data + sizeof(h);
 	if (bytes_append(&r->output, p, h.output_len) < 0)

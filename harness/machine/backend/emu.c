@@ -36,6 +36,8 @@
 
 #include <unicorn/unicorn.h>
 
+#include "x86/insn.h"
+
 #define MAP_GRANULE 4096u  /* uc_mem_map_ptr wants whole pages */
 
 #define FLAG_FIXED RFLAGS_FIXED
@@ -70,6 +72,19 @@ struct unmapped_access {
 	uint64_t address;
 };
 
+/* Instruction counting: a code hook on every instruction, added only when
+ * asked (it slows everything down). */
+struct instruction_count {
+	bool on;
+	struct insn_count_config cfg;
+	uint64_t instructions;
+	bool event_known;
+	uint64_t last_event;     /* linear address of the last instruction seen */
+	bool last_counted;       /* ... and whether it counted */
+	bool over;               /* the count passed the limit: stopped before over_at ran */
+	uint64_t over_at;
+};
+
 struct vm {
 	uc_engine *uc;
 	vm_exit_handler handler;
@@ -88,6 +103,7 @@ struct vm {
 	uint16_t limit_cs;
 	bool firmware;        /* no limit hook: see emu_firmware_present */
 	struct x86_segment segments[SEG_COUNT];  /* as set_state loaded them */
+	struct instruction_count count;
 };
 
 /* How a step of run() ended: go on emulating, run is over (return 0), or
@@ -527,6 +543,66 @@ static uc_err hook_code_limit(struct vm *vm, uint16_t cs)
 	return e;
 }
 
+/* Called before each instruction runs, and again before each iteration of
+ * a rep string instruction, which counts once (README "Metrics"). */
+static void on_count_code(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+	struct vm *vm = user;
+	struct instruction_count *n = &vm->count;
+	if (muted(vm) || n->over)
+		return;
+	uint8_t code[MAX_INSN_LENGTH];
+	size_t len = size < MAX_INSN_LENGTH ? size : MAX_INSN_LENGTH;
+	if (uc_mem_read(uc, address, code, len) != UC_ERR_OK)
+		len = 0;
+	bool again = n->event_known && n->last_event == address &&
+		     x86_insn_is_rep_string(code, len, vm->mode == X86_MODE_LONG);
+	n->event_known = true;
+	n->last_event = address;
+	if (again)
+		return;
+	n->last_counted = address < n->cfg.skip_base || address >= n->cfg.skip_end;
+	if (!n->last_counted)
+		return;
+	/* KVM's count passes the limit on the step after the instruction
+	 * ran; stopping before the next one leaves the same registers. */
+	if (n->instructions > n->cfg.limit) {
+		n->last_counted = false;
+		n->over = true;
+		n->over_at = address;
+		uc_emu_stop(uc);
+		return;
+	}
+	n->instructions++;
+}
+
+/* A fault's instruction did not retire: it was counted before it ran, and
+ * is taken back when the fault is delivered. */
+static void uncount_fault(struct vm *vm)
+{
+	struct instruction_count *n = &vm->count;
+	if (n->on && n->last_counted && n->instructions > 0) {
+		n->instructions--;
+		n->last_counted = false;
+	}
+}
+
+/* Unicorn leaves the linear address in EIP after a stop asked for by a
+ * code hook in 16-bit code; put back the offset of the instruction that
+ * did not run. */
+static uc_err place_at_limit_stop(struct vm *vm)
+{
+	uint64_t at = vm->count.over_at;
+	if (vm->mode == X86_MODE_LONG)
+		return write_u64(vm->uc, UC_X86_REG_RIP, at);
+	uint32_t cs = 0;
+	uc_err e = reg_read(vm->uc, UC_X86_REG_CS, &cs);
+	uint64_t base = vm->mode == X86_MODE_REAL ? linear((uint16_t)cs, 0) : vm->segments[SEG_CS].base;
+	if (e == UC_ERR_OK)
+		e = reg_write(vm->uc, UC_X86_REG_EIP, (uint32_t)(at - base));
+	return e;
+}
+
 static uc_err add_hooks(struct vm *vm)
 {
 	uc_hook h;
@@ -669,6 +745,8 @@ static enum step deliver_pending(struct vm *vm)
 	const uint8_t vectors[] = { vm->pending.vector, VECTOR_GP, VECTOR_DF };
 	const uint16_t ips[] = { return_ip, fault_ip, fault_ip };
 	vm->pending.set = false;
+	if (return_ip == fault_ip)
+		uncount_fault(vm);
 	for (size_t i = 0; i < sizeof(vectors); i++) {
 		if ((uint32_t)vectors[i] * 4 + 3 <= idtr.limit)
 			return enter_handler(vm, vectors[i], idtr.base, (uint16_t)cs, ips[i]);
@@ -722,6 +800,8 @@ static enum step after_emulation(struct vm *vm, uc_err e)
 {
 	if (vm->stop_requested)
 		return STEP_DONE;
+	if (vm->count.over && !vm->unmapped.hit && e == UC_ERR_OK)
+		return place_at_limit_stop(vm) == UC_ERR_OK ? finish(vm, VM_EXIT_INSN_LIMIT, "") : STEP_FAILED;
 	if (vm->unmapped.hit)
 		return finish_unmapped(vm, vm->unmapped.type, vm->unmapped.address);
 	if (e != UC_ERR_OK)
@@ -730,6 +810,9 @@ static enum step after_emulation(struct vm *vm, uc_err e)
 		return vm->mode == X86_MODE_REAL ? deliver_pending(vm) : refuse_pending(vm);
 	if (vm->kicked)
 		return finish_kicked(vm);
+	/* The instruction past the limit was the hlt itself. */
+	if (vm->count.on && vm->count.instructions > vm->count.cfg.limit)
+		return finish(vm, VM_EXIT_INSN_LIMIT, "");
 	return finish(vm, VM_EXIT_HLT, "");
 }
 
@@ -877,6 +960,23 @@ static void emu_destroy(struct vm *vm)
 	free(vm);
 }
 
+static int emu_count_instructions(struct vm *vm, const struct insn_count_config *cfg, char *err, size_t err_len)
+{
+	uc_hook h;
+	uc_err e = uc_hook_add(vm->uc, &h, UC_HOOK_CODE, (void *)on_count_code, vm, 1, 0);
+	if (e != UC_ERR_OK) {
+		set_err(err, err_len, "emu: cannot hook every instruction to count them: %s", uc_strerror(e));
+		return -1;
+	}
+	vm->count = (struct instruction_count){ .on = true, .cfg = *cfg };
+	return 0;
+}
+
+static uint64_t emu_instructions(const struct vm *vm)
+{
+	return vm->count.instructions;
+}
+
 const struct backend_ops backend_emu = {
 	.name = "emu",
 	.available = emu_available,
@@ -887,4 +987,6 @@ const struct backend_ops backend_emu = {
 	.kick = emu_kick,
 	.destroy = emu_destroy,
 	.firmware_present = emu_firmware_present,
+	.count_instructions = emu_count_instructions,
+	.instructions = emu_instructions,
 };

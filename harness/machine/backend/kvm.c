@@ -13,6 +13,7 @@
 
 #include "machine/backend.h"
 #include "x86/cpuid.h"
+#include "x86/insn.h"
 
 /* Intel without unrestricted guest needs three pages for real mode's TSS;
  * put them where no case's RAM reaches. */
@@ -27,6 +28,17 @@ struct vm {
 	const uint8_t *mem;         /* guest RAM, to show an instruction KVM could not run */
 	size_t mem_size;
 	volatile sig_atomic_t kicked;
+	enum x86_mode mode;
+	/* Instruction counting by single-stepping: one KVM_EXIT_DEBUG per
+	 * retired instruction (or per iteration of a rep string instruction). */
+	bool counting;
+	struct insn_count_config count_cfg;
+	uint64_t instructions;
+	bool position_known;
+	uint64_t position;          /* linear address of the instruction about to run */
+	bool event_known;
+	uint64_t last_event;        /* linear address of the last step taken */
+	bool over_pending;          /* an OUT counted at its exit passed the limit */
 };
 
 /* /dev/kvm is a handle on the host's KVM, not per VM: open it once. */
@@ -180,7 +192,7 @@ static int kvm_create(struct vm **out, uint8_t *mem, size_t mem_size, enum x86_m
 	vm->vcpu_fd = kvm_ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
 	if (vm->vcpu_fd < 0)
 		return kvm_fail(vm, "KVM_CREATE_VCPU", err, err_len);
-	(void)mode;
+	vm->mode = mode;
 	if (kvm_set_cpuid(vm) < 0)
 		return kvm_fail(vm, "KVM_SET_CPUID2", err, err_len);
 	vm->run_size = (size_t)kvm_run_size;
@@ -400,6 +412,7 @@ static bool kvm_decode_exit(struct vm *vm, struct vm_exit *exit)
 	case KVM_EXIT_HLT: exit->kind = VM_EXIT_HLT; return true;
 	case KVM_EXIT_SHUTDOWN: exit->kind = VM_EXIT_SHUTDOWN; return true;
 	case KVM_EXIT_INTR: return false;
+	case KVM_EXIT_DEBUG: return false; /* kvm_on_step's */
 	default:
 		/* An MMIO exit is left pending on purpose: the registers then show
 		 * the instruction that touched unmapped memory. */
@@ -408,9 +421,233 @@ static bool kvm_decode_exit(struct vm *vm, struct vm_exit *exit)
 	}
 }
 
+/* ---- instruction counting ------------------------------------------- */
+
+#define INSN_MAX_BYTES 15
+
+static size_t kvm_code_at(const struct vm *vm, uint64_t linear, uint8_t *code)
+{
+	size_t len = 0;
+	while (len < INSN_MAX_BYTES && linear + len < vm->mem_size) {
+		code[len] = vm->mem[linear + len];
+		len++;
+	}
+	return len;
+}
+
+static bool kvm_counts_at(const struct vm *vm, uint64_t linear)
+{
+	return linear < vm->count_cfg.skip_base || linear >= vm->count_cfg.skip_end;
+}
+
+/* One step of the instruction at linear: counted unless it lies where
+ * nothing counts, or it is one more iteration of the rep string
+ * instruction the last step ran. True when the count passed the limit. */
+static bool kvm_count_step(struct vm *vm, uint64_t linear)
+{
+	uint8_t code[INSN_MAX_BYTES];
+	size_t len = kvm_code_at(vm, linear, code);
+	bool again = vm->event_known && vm->last_event == linear &&
+		     x86_insn_is_rep_string(code, len, vm->mode == X86_MODE_LONG);
+	vm->event_known = true;
+	vm->last_event = linear;
+	if (again || !kvm_counts_at(vm, linear))
+		return false;
+	vm->instructions++;
+	return vm->instructions > vm->count_cfg.limit;
+}
+
+/* Where the guest stands: cs:ip as a linear address. */
+static int kvm_linear_ip(struct vm *vm, uint64_t *linear)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
+	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
+		return -1;
+	*linear = sregs.cs.base + regs.rip;
+	return 0;
+}
+
+/* A single-stepped hlt would not halt (KVM delivers the step first and
+ * the guest runs on), so a hlt about to run is counted and taken here: ip
+ * moves past it as the CPU's own hlt exit leaves it. */
+static int kvm_take_hlt(struct vm *vm, size_t hlt_len, struct vm_exit *exit)
+{
+	struct kvm_regs regs;
+	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0)
+		return -1;
+	regs.rip += hlt_len;
+	if (kvm_ioctl(vm->vcpu_fd, KVM_SET_REGS, (unsigned long)&regs) < 0)
+		return -1;
+	exit->kind = kvm_count_step(vm, vm->position) ? VM_EXIT_INSN_LIMIT : VM_EXIT_HLT;
+	return 0;
+}
+
+static bool kvm_write_word(struct vm *vm, uint64_t at, uint16_t value)
+{
+	if (at + 2 > vm->mem_size)
+		return false;
+	((uint8_t *)vm->mem)[at] = (uint8_t)value;
+	((uint8_t *)vm->mem)[at + 1] = (uint8_t)(value >> 8);
+	return true;
+}
+
+#define RFLAGS_TF (1u << 8)
+#define RFLAGS_IF (1u << 9)
+#define RFLAGS_AC (1u << 18)
+
+/* KVM's single-step never completes a real-mode int n on hosts whose real
+ * mode goes through its instruction emulator (the step exit repeats at the
+ * int): while counting, the int is delivered here through the IVT as a
+ * real-mode CPU does, as emu does. False when it is not ours to deliver
+ * (not real mode, a vector past the IVT's limit, a frame outside RAM):
+ * KVM then runs it. */
+static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool *taken)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	*taken = false;
+	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
+	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
+		return -1;
+	uint64_t entry = sregs.idt.base + (uint64_t)vector * 4;
+	uint16_t sp = (uint16_t)regs.rsp;
+	if ((sregs.cr0 & 1) || (uint32_t)vector * 4 + 3 > sregs.idt.limit || entry + 4 > vm->mem_size ||
+	    sregs.ss.base + 0x10000 > vm->mem_size)
+		return 0;
+	const uint16_t frame[3] = { (uint16_t)regs.rflags, sregs.cs.selector, (uint16_t)(regs.rip + int_len) };
+	for (int i = 0; i < 3; i++) {
+		sp = (uint16_t)(sp - 2);
+		kvm_write_word(vm, sregs.ss.base + sp, frame[i]);
+	}
+	regs.rsp = (regs.rsp & ~0xffffull) | sp;
+	regs.rip = (uint16_t)(vm->mem[entry] | vm->mem[entry + 1] << 8);
+	sregs.cs.selector = (uint16_t)(vm->mem[entry + 2] | vm->mem[entry + 3] << 8);
+	sregs.cs.base = (uint64_t)sregs.cs.selector << 4;
+	regs.rflags &= ~(uint64_t)(RFLAGS_IF | RFLAGS_TF | RFLAGS_AC);
+	if (kvm_ioctl(vm->vcpu_fd, KVM_SET_SREGS, (unsigned long)&sregs) < 0 ||
+	    kvm_ioctl(vm->vcpu_fd, KVM_SET_REGS, (unsigned long)&regs) < 0)
+		return -1;
+	*taken = true;
+	return 0;
+}
+
+/* Before the vCPU runs on while counting: the instructions single-steps
+ * cannot count right are taken here, one after the other. *stop gets an
+ * exit for the handler when one ended the run. */
+static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
+{
+	*stop = false;
+	if (!vm->position_known) {
+		if (kvm_linear_ip(vm, &vm->position) < 0)
+			return -1;
+		vm->position_known = true;
+	}
+	if (vm->over_pending) {
+		exit->kind = VM_EXIT_INSN_LIMIT;
+		*stop = true;
+		return 0;
+	}
+	for (;;) {
+		uint8_t code[INSN_MAX_BYTES], vector;
+		size_t len = kvm_code_at(vm, vm->position, code), insn_len;
+		bool long64 = vm->mode == X86_MODE_LONG, taken;
+		if (x86_insn_is_hlt(code, len, long64, &insn_len)) {
+			*stop = true;
+			return kvm_take_hlt(vm, insn_len, exit);
+		}
+		if (!x86_insn_is_int(code, len, long64, &vector, &insn_len))
+			return 0;
+		if (kvm_take_int(vm, vector, insn_len, &taken) < 0)
+			return -1;
+		if (!taken)
+			return 0;
+		if (kvm_count_step(vm, vm->position)) {
+			exit->kind = VM_EXIT_INSN_LIMIT;
+			*stop = true;
+			return 0;
+		}
+		if (kvm_linear_ip(vm, &vm->position) < 0)
+			return -1;
+	}
+}
+
+/* A single-step exit: the instruction at the last position retired and
+ * the guest now stands at pc. *relevant when the handler must hear of it
+ * (the count passed the limit). */
+static void kvm_on_step(struct vm *vm, struct vm_exit *exit, bool *relevant)
+{
+	const struct kvm_debug_exit_arch *debug = &vm->run->debug.arch;
+	*relevant = true;
+	if (!vm->counting || debug->exception != 1) {
+		exit->kind = VM_EXIT_ERROR;
+		snprintf(exit->reason, sizeof(exit->reason), "unexpected debug exit (vector %u at 0x%llx)",
+			 debug->exception, (unsigned long long)debug->pc);
+		return;
+	}
+	bool over = kvm_count_step(vm, vm->position);
+	vm->position = debug->pc;
+	exit->kind = VM_EXIT_INSN_LIMIT;
+	*relevant = over;
+}
+
+/* KVM's emulator finishes an OUT before it exits to us and then skips
+ * that instruction's single-step (the kernel's "FIXME: return into
+ * emulator if single-stepping"); the fast path steps after we serve it.
+ * Which happened shows in ip: past the OUT already, it is counted here. */
+static int kvm_on_write_io(struct vm *vm)
+{
+	uint64_t linear;
+	if (kvm_linear_ip(vm, &linear) < 0)
+		return -1;
+	if (linear != vm->position) {
+		vm->over_pending = kvm_count_step(vm, vm->position);
+		vm->position = linear;
+	}
+	return 0;
+}
+
+static int kvm_count_instructions(struct vm *vm, const struct insn_count_config *cfg, char *err, size_t err_len)
+{
+	if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG) <= 0) {
+		snprintf(err, err_len, "this host's KVM cannot single-step a guest (no KVM_CAP_SET_GUEST_DEBUG), "
+			 "so it cannot count instructions; use --backend emu");
+		return -1;
+	}
+	struct kvm_guest_debug debug = { .control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP };
+	if (kvm_ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, (unsigned long)&debug) < 0) {
+		snprintf(err, err_len, "KVM_SET_GUEST_DEBUG (single-step, to count instructions): %s; "
+			 "use --backend emu", strerror(errno));
+		return -1;
+	}
+	vm->counting = true;
+	vm->count_cfg = *cfg;
+	vm->instructions = 0;
+	vm->position_known = false;
+	vm->event_known = false;
+	vm->over_pending = false;
+	return 0;
+}
+
+static uint64_t kvm_instructions(const struct vm *vm)
+{
+	return vm->instructions;
+}
+
 static int kvm_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err, size_t err_len)
 {
 	for (;;) {
+		struct vm_exit counted = {0};
+		bool stop = false;
+		if (vm->counting && kvm_count_before_run(vm, &counted, &stop) < 0) {
+			snprintf(err, err_len, "counting instructions: %s", strerror(errno));
+			return -1;
+		}
+		if (stop) {
+			handler(ctx, &counted);
+			return 0;
+		}
 		struct vm_exit exit = {0};
 		int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
 		vm->io_pending = false;
@@ -419,6 +656,16 @@ static int kvm_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 			return -1;
 		}
 		bool relevant = rc == 0 && kvm_decode_exit(vm, &exit);
+		if (rc == 0 && vm->run->exit_reason == KVM_EXIT_DEBUG)
+			kvm_on_step(vm, &exit, &relevant);
+		if (relevant && vm->counting && exit.kind == VM_EXIT_IO && exit.io.is_write && kvm_on_write_io(vm) < 0) {
+			snprintf(err, err_len, "counting instructions: %s", strerror(errno));
+			return -1;
+		}
+		if (relevant && exit.kind == VM_EXIT_INSN_LIMIT) {
+			handler(ctx, &exit);
+			return 0;
+		}
 		if (vm->kicked) {
 			/* Whatever exit came with the kick stays pending and is
 			 * completed before the registers are read. */
@@ -460,4 +707,6 @@ const struct backend_ops backend_kvm = {
 	.run = kvm_run,
 	.kick = kvm_kick,
 	.destroy = kvm_destroy,
+	.count_instructions = kvm_count_instructions,
+	.instructions = kvm_instructions,
 };

@@ -1,0 +1,73 @@
+#include "x86/insn.h"
+
+#define OPCODE_HLT 0xf4
+#define OPCODE_INT3 0xcc
+#define OPCODE_INT 0xcd
+#define PREFIX_REPNE 0xf2
+#define PREFIX_REP 0xf3
+
+static bool is_legacy_prefix(uint8_t b)
+{
+	switch (b) {
+	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+	case 0x66: case 0x67: case 0xf0: case PREFIX_REPNE: case PREFIX_REP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Walks the prefixes: the offset of the opcode, and whether a rep prefix
+ * was among them. len when the bytes end first. */
+static size_t opcode_offset(const uint8_t *code, size_t len, bool long64, bool *rep)
+{
+	size_t i = 0;
+	*rep = false;
+	while (i < len && is_legacy_prefix(code[i])) {
+		*rep |= code[i] == PREFIX_REP || code[i] == PREFIX_REPNE;
+		i++;
+	}
+	/* A REX prefix counts only right before the opcode. */
+	if (long64 && i < len && (code[i] & 0xf0) == 0x40)
+		i++;
+	return i;
+}
+
+static bool is_string_opcode(uint8_t op)
+{
+	return (op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf) || (op >= 0x6c && op <= 0x6f);
+}
+
+bool x86_insn_is_rep_string(const uint8_t *code, size_t len, bool long64)
+{
+	bool rep;
+	size_t at = opcode_offset(code, len, long64, &rep);
+	return rep && at < len && is_string_opcode(code[at]);
+}
+
+bool x86_insn_is_hlt(const uint8_t *code, size_t len, bool long64, size_t *length)
+{
+	bool rep;
+	size_t at = opcode_offset(code, len, long64, &rep);
+	if (at >= len || code[at] != OPCODE_HLT)
+		return false;
+	*length = at + 1;
+	return true;
+}
+
+bool x86_insn_is_int(const uint8_t *code, size_t len, bool long64, uint8_t *vector, size_t *length)
+{
+	bool rep;
+	size_t at = opcode_offset(code, len, long64, &rep);
+	if (at < len && code[at] == OPCODE_INT3) {
+		*vector = 3;
+		*length = at + 1;
+		return true;
+	}
+	if (at + 1 < len && code[at] == OPCODE_INT) {
+		*vector = code[at + 1];
+		*length = at + 2;
+		return true;
+	}
+	return false;
+}

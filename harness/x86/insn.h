@@ -1,0 +1,23 @@
+/* insn: the little instruction decoding instruction counting needs (README
+ * "Metrics"): both backends must agree on what one instruction is, so they
+ * ask the same questions of the same bytes. */
+#ifndef KVMCHECK_INSN_H
+#define KVMCHECK_INSN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A rep/repe/repne-prefixed string instruction (movs, cmps, stos, lods,
+ * scas, ins, outs): it may run again at the same address without having
+ * retired. code holds len bytes from the instruction's start; REX prefixes
+ * are read as such only when long64 (64-bit code). */
+bool x86_insn_is_rep_string(const uint8_t *code, size_t len, bool long64);
+
+/* A hlt (after any prefixes); *length gets its length in bytes. */
+bool x86_insn_is_hlt(const uint8_t *code, size_t len, bool long64, size_t *length);
+
+/* An int n (vector n) or int3 (vector 3); *length gets its length. */
+bool x86_insn_is_int(const uint8_t *code, size_t len, bool long64, uint8_t *vector, size_t *length);
+
+#endif

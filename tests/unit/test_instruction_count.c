@@ -1,0 +1,134 @@
+/* Instruction counting (README "Metrics") through the run loop on every
+ * backend that can run here: guests whose instructions were counted by
+ * hand, each run on kvm (single-stepping) and emu (a code hook), which
+ * must both give the hand count. make check-kvm runs the kvm rows inside
+ * QEMU (KVMCHECK_TEST_BACKENDS=kvm). */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "machine/machine.h"
+#include "testutil.h"
+
+#define COUNT_MEM (1u << 20)
+#define COUNT_LOAD 0x1000u
+
+static const struct backend_ops *const count_backends[] = { &backend_kvm, &backend_emu };
+#define COUNT_BACKENDS (sizeof(count_backends) / sizeof(count_backends[0]))
+
+struct count_row {
+	const char *name;
+	const char *source;
+	uint64_t limit;        /* 0: none */
+	enum outcome outcome;
+	uint64_t instructions; /* counted by hand, as the comment in source says */
+	int64_t ax;            /* ax at the end; -1: not checked */
+};
+
+static const struct count_row count_rows[] = {
+	{ "straight_line_counts_every_instruction_and_the_hlt",
+	  "  mov ax, 1\n  mov bx, 2\n  add ax, bx\n  hlt\n", 0, OUTCOME_HLT, 4, -1 },
+	{ "a_loop_counts_each_iteration",
+	  /* 1 + 10 * (dec, jnz) + hlt */
+	  "  mov cx, 10\nagain:\n  dec cx\n  jnz again\n  hlt\n", 0, OUTCOME_HLT, 22, -1 },
+	{ "rep_movsb_counts_once_however_often_it_repeats",
+	  "  cld\n  mov si, 0x2000\n  mov di, 0x3000\n  mov cx, 100\n  rep movsb\n  hlt\n", 0, OUTCOME_HLT, 6, -1 },
+	{ "rep_movsb_with_cx_0_counts_once",
+	  "  xor cx, cx\n  rep movsb\n  hlt\n", 0, OUTCOME_HLT, 3, -1 },
+	{ "a_rep_movsb_run_twice_counts_twice",
+	  /* mov bx; 2 * (mov cx, rep movsb, dec bx, jnz) + hlt */
+	  "  mov bx, 2\nagain:\n  mov cx, 3\n  rep movsb\n  dec bx\n  jnz again\n  hlt\n", 0, OUTCOME_HLT, 10, -1 },
+	{ "int_and_iret_count_with_the_handler",
+	  /* 2 movs, int, inc, iret, hlt */
+	  "  mov word [0x80*4], handler\n  mov word [0x80*4+2], 0\n  int 0x80\n  hlt\nhandler:\n  inc ax\n  iret\n",
+	  0, OUTCOME_HLT, 6, 1 },
+	{ "int3_counts_like_int_n",
+	  "  mov word [3*4], handler\n  mov word [3*4+2], 0\n  int3\n  hlt\nhandler:\n  mov ax, 7\n  iret\n",
+	  0, OUTCOME_HLT, 6, 7 },
+	{ "the_pushed_flags_show_no_trap_flag_while_counting",
+	  /* pushf, pop, 2 movs, int, pushf, pop, iret, or, hlt: the handler's
+	   * frame and pushf both hold FLAGS without TF */
+	  "  pushf\n  pop ax\n  mov word [0x81*4], handler\n  mov word [0x81*4+2], 0\n  int 0x81\n  or ax, bx\n  hlt\n"
+	  "handler:\n  pushf\n  pop bx\n  iret\n",
+	  0, OUTCOME_HLT, 10, 0x0002 },
+	{ "an_instruction_that_faults_does_not_count",
+	  /* 2 movs, xor, (div faults), mov, hlt */
+	  "  mov word [0], handler\n  mov word [2], 0\n  xor bl, bl\n  div bl\nhandler:\n  mov ax, 0x1234\n  hlt\n",
+	  0, OUTCOME_HLT, 5, 0x1234 },
+	{ "an_out_then_the_limit_stops_right_after_it",
+	  "  mov dx, 0x3f8\n  mov al, 'A'\n  out dx, al\n  out dx, al\n  out dx, al\n  hlt\n", 3, OUTCOME_MAX_INSTRUCTIONS, 4, -1 },
+	{ "port_io_to_our_devices_counts_once",
+	  "  mov dx, 0x3f8\n  mov al, 'A'\n  out dx, al\n  in al, dx\n  hlt\n", 0, OUTCOME_HLT, 5, -1 },
+	{ "a_count_within_the_limit_runs_to_the_end",
+	  "  mov cx, 10\nagain:\n  dec cx\n  jnz again\n  hlt\n", 22, OUTCOME_HLT, 22, -1 },
+	{ "past_the_limit_the_run_stops_one_over_it",
+	  "  mov cx, 10\nagain:\n  dec cx\n  jnz again\n  hlt\n", 21, OUTCOME_MAX_INSTRUCTIONS, 22, -1 },
+	{ "a_runaway_guest_stops_at_the_limit_not_the_timeout",
+	  "  jmp $\n", 1000, OUTCOME_MAX_INSTRUCTIONS, 1001, -1 },
+};
+#define COUNT_ROWS (sizeof(count_rows) / sizeof(count_rows[0]))
+
+struct count_param {
+	size_t row;
+	size_t backend;
+};
+
+static void count_run(const struct backend_ops *ops, const char *source, uint64_t limit, struct run_result *r)
+{
+	size_t len = 0;
+	uint8_t *image = tu_nasm("bits 16\norg 0x1000\n", source, COUNT_MEM - COUNT_LOAD, &len);
+	struct machine_config cfg = {
+		.image = image, .image_len = len, .load_address = COUNT_LOAD, .memory_size = COUNT_MEM,
+		.max_exits = 1000, .timeout_ms = 10000, .output_limit = 1024,
+		.count_instructions = true, .instruction_limit = limit ? limit : UINT64_MAX,
+	};
+	cpu_state_reset(&cfg.initial);
+	cfg.initial.rip = COUNT_LOAD;
+	cfg.initial.gpr[GPR_ESP] = 0x8000;
+	*r = (struct run_result){0};
+	machine_run(ops, &cfg, r);
+	free(image);
+}
+
+static void count_skip_unless_available(const struct backend_ops *ops)
+{
+	char why[200] = "";
+	if (!tu_backend_wanted(ops->name))
+		cr_skip_test("%s not in KVMCHECK_TEST_BACKENDS", ops->name);
+	if (!ops->available(why, sizeof(why)))
+		cr_skip_test("no %s here: %s", ops->name, why);
+}
+
+ParameterizedTestParameters(instruction_count, guest)
+{
+	static struct count_param params[COUNT_ROWS * COUNT_BACKENDS];
+	size_t n = 0;
+	for (size_t r = 0; r < COUNT_ROWS; r++)
+		for (size_t b = 0; b < COUNT_BACKENDS; b++)
+			params[n++] = (struct count_param){ r, b };
+	return cr_make_param_array(struct count_param, params, n);
+}
+
+ParameterizedTest(struct count_param *p, instruction_count, guest, .timeout = 30)
+{
+	const struct count_row *row = &count_rows[p->row];
+	const struct backend_ops *ops = count_backends[p->backend];
+	count_skip_unless_available(ops);
+	cr_log_info("%s on %s", row->name, ops->name);
+	struct run_result r;
+	count_run(ops, row->source, row->limit, &r);
+	cr_expect_eq(r.outcome, row->outcome, "%s on %s: outcome %s (%s)", row->name, ops->name,
+		     outcome_name(r.outcome), r.message ? r.message : "");
+	cr_expect(r.instructions_counted, "%s on %s: not counted", row->name, ops->name);
+	cr_expect_eq(r.instructions, row->instructions, "%s on %s: %llu instructions, counted by hand %llu",
+		     row->name, ops->name, (unsigned long long)r.instructions,
+		     (unsigned long long)row->instructions);
+	if (row->ax >= 0)
+		cr_expect_eq(r.regs.gpr[GPR_EAX] & 0xffff, (uint64_t)row->ax, "%s on %s: ax 0x%llx, expected 0x%llx",
+			     row->name, ops->name, (unsigned long long)(r.regs.gpr[GPR_EAX] & 0xffff),
+			     (unsigned long long)row->ax);
+	run_result_free(&r);
+}
