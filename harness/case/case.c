@@ -883,7 +883,7 @@ static int case_parse(struct loader *l, const struct ynode *root)
 	static const char *const known[] = { "name", "guest", "source", "input", "expect", "max_exits",
 					     "timeout_ms", "registers", "memory", "load_address", "output_limit",
 					     "assembler", "preset", "firmware", "drive", "args", "mode",
-					     "points", "hidden", "visibility", "tags", NULL };
+					     "points", "hidden", "visibility", "tags", "leaderboard", NULL };
 	const struct ynode *v;
 	/* libyaml reads an empty document as an empty plain scalar */
 	if (!root || (root->kind == YNODE_SCALAR && !root->quoted && root->len == 0))
@@ -897,6 +897,9 @@ static int case_parse(struct loader *l, const struct ynode *root)
 	/* First, so a case that fails to load further is still hidden and still
 	 * counts its points as lost. */
 	if (parse_grading(l, root) < 0)
+		return -1;
+	if ((v = ynode_get(root, "leaderboard")) &&
+	    parse_bool_word(l, v, "leaderboard", "true", "false", &l->c->leaderboard) < 0)
 		return -1;
 	if (parse_guest(l, ynode_get(root, "guest"), ynode_get(root, "source")) < 0 || parse_preset(l, root) < 0 ||
 	    parse_machine(l, root) < 0 || check_firmware_room(l, root) < 0)

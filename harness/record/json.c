@@ -163,6 +163,8 @@ static int metrics_to_json(json_t *o, const struct record_case *c)
 	if (put(o, "binary_size", json_u64(c->binary_size)) < 0 ||
 	    put(o, "instructions_counted", json_boolean(c->instructions_counted)) < 0)
 		return -1;
+	if (c->leaderboard && put(o, "leaderboard", json_true()) < 0)
+		return -1;
 	return c->instructions_counted ? put(o, "instructions", json_u64(c->instructions)) : 0;
 }
 
@@ -488,6 +490,8 @@ static int metrics_from_json(struct reader *r, json_t *o, struct record_case *c)
 	    get_bool(r, o, "instructions_counted", &c->instructions_counted) < 0)
 		return -1;
 	if (c->instructions_counted && get_u64(r, o, "instructions", &c->instructions) < 0)
+		return -1;
+	if (json_object_get(o, "leaderboard") && get_bool(r, o, "leaderboard", &c->leaderboard) < 0)
 		return -1;
 	return 0;
 }

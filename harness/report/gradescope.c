@@ -81,6 +81,37 @@ static json_t *gradescope_test_or_place(const struct record_case *c, size_t numb
 	return test;
 }
 
+/* One leaderboard column: lower is better. */
+static int leaderboard_add(json_t *board, const char *name, const char *metric, uint64_t value)
+{
+	char *column = strfmt_alloc("%s: %s", name, metric);
+	json_t *entry = column ? json_pack("{s:s, s:I, s:s}", "name", column, "value", (json_int_t)value, "order", "asc")
+			       : NULL;
+	free(column);
+	return json_array_append_new(board, entry);
+}
+
+/* The size and instruction count of every passing case that asks for the
+ * leaderboard (`leaderboard: true`); a failing solution ranks nowhere. */
+static json_t *gradescope_leaderboard(const struct record *rec)
+{
+	json_t *board = json_array();
+	for (size_t i = 0; board && i < rec->count; i++) {
+		const struct record_case *c = &rec->cases[i];
+		if (!c->leaderboard || c->status != VERDICT_PASS)
+			continue;
+		const char *name = c->name && c->name[0] ? c->name : c->file;
+		int rc = c->binary_size ? leaderboard_add(board, name, "size (bytes)", c->binary_size) : 0;
+		if (rc == 0 && c->instructions_counted)
+			rc = leaderboard_add(board, name, "instructions", c->instructions);
+		if (rc < 0) {
+			json_decref(board);
+			return NULL;
+		}
+	}
+	return board;
+}
+
 static char *gradescope_run_output(const struct record *rec)
 {
 	size_t passed = 0;
@@ -115,6 +146,9 @@ int report_gradescope_render(const struct record *rec, FILE *out, const struct r
 	bool ok = root && tests && json_object_set(root, "tests", tests) == 0;
 	for (size_t i = 0; i < rec->count && ok; i++)
 		ok = json_array_append_new(tests, gradescope_test_or_place(&rec->cases[i], i + 1, reveal_hidden)) == 0;
+	json_t *board = ok ? gradescope_leaderboard(rec) : NULL;
+	ok = ok && board && (json_array_size(board) == 0 || json_object_set(root, "leaderboard", board) == 0);
+	json_decref(board);
 	ok = ok && json_dumpf(root, out, JSON_INDENT(2)) == 0 && fputc('\n', out) != EOF && fflush(out) == 0;
 	json_decref(tests);
 	json_decref(root);

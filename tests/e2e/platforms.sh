@@ -5,7 +5,8 @@
 # --gradescope; checks the fence, the annotations, the Classroom payload,
 # results.json and the job summary with Perl's core modules (no jq needed).
 
-platforms_assignment() { # DIR: 3 cases: passes, prints workflow commands, does not assemble
+platforms_assignment() { # DIR: 4 cases worth 8 points: passes (2, on the leaderboard), prints
+	# workflow commands (3), does not assemble (1), hidden and failing (2)
 	mkdir -p "$1"
 	cat >"$1/pwn.asm" <<'EOF'
 bits 16
@@ -22,17 +23,38 @@ EOF
 	printf 'bits 16\n\tmov ax, 1\n\tmvo bx, 2\n\thlt\n' >"$1/typo.asm"
 	cat >"$1/lab.yaml" <<'EOF'
 name: halts
+points: 2
+leaderboard: true
 source: |
   bits 16
   hlt
+expect:
+  max_instructions: 10
 ---
 name: "prints, then | *halts*"
+points: 3
 guest: pwn.asm
 expect:
   serial: "Hello"
 ---
 name: typo
 guest: typo.asm
+---
+name: secret
+hidden: true
+points: 2
+source: |
+  bits 16
+  mov dx, 0x3f8
+  mov al, 'H'
+  out dx, al
+  mov al, '-'
+  out dx, al
+  mov al, '7'
+  out dx, al
+  hlt
+expect:
+  serial: "HIDDEN-EXPECT-42"
 EOF
 	{ for i in $(seq 1 12); do
 		[ "$i" = 1 ] || echo ---
@@ -58,18 +80,19 @@ platforms_classroom_check() { # GITHUB_OUTPUT file: the decoded payload is what 
 		my $r = decode_json(decode_base64($2));
 		die "version\n" unless $r->{version} == 1;
 		die "status $r->{status}\n" unless $r->{status} eq "fail";
-		die "max_score\n" unless $r->{max_score} == 3;
+		die "max_score\n" unless $r->{max_score} == 8;
 		my @t = @{$r->{tests}};
-		die "tests\n" unless @t == 3;
-		my @want = ("pass", "fail", "fail");
-		for my $i (0..2) {
+		die "tests\n" unless @t == 4;
+		my @want = ("pass", "fail", "fail", "fail");
+		for my $i (0..3) {
 			die "status of $i\n" unless $t[$i]{status} eq $want[$i];
 			for my $k (qw(name status score message test_code filename line_no duration)) {
 				die "$k missing in $i\n" unless exists $t[$i]{$k};
 			}
 		}
-		die "score\n" unless $t[0]{score} == 1 && $t[1]{score} == 0;
-		die "filename\n" unless $t[1]{filename} =~ /lab\.yaml$/ && $t[1]{line_no} == 5;
+		die "score\n" unless $t[0]{score} == 2 && $t[1]{score} == 0;
+		die "hidden\n" unless $t[3]{name} eq "secret" && $t[3]{message} eq "" && $t[3]{filename} eq "";
+		die "filename\n" unless $t[1]{filename} =~ /lab\.yaml$/ && $t[1]{line_no} == 9;
 	' "$1"
 }
 
@@ -77,12 +100,12 @@ platforms_gradescope_check() { # results.json: the spec's fields with their type
 	perl -MJSON::PP -e '
 		local $/; my $r = decode_json(<>);
 		sub num { my $v = shift; defined $v && !ref $v && $v =~ /^-?[0-9.]+(e[-+]?[0-9]+)?$/i }
-		die "score\n" unless num($r->{score}) && $r->{score} == 1;
+		die "score\n" unless num($r->{score}) && $r->{score} == 2;
 		die "execution_time\n" unless num($r->{execution_time});
 		for my $k (qw(output visibility stdout_visibility)) { die "$k\n" unless defined $r->{$k} && !ref $r->{$k} }
 		die "stdout_visibility\n" unless $r->{stdout_visibility} eq "hidden";
 		my @t = @{$r->{tests}};
-		die "tests\n" unless @t == 3;
+		die "tests\n" unless @t == 4;
 		for my $t (@t) {
 			die "name\n" unless length $t->{name};
 			die "number\n" unless defined $t->{number};
@@ -95,6 +118,11 @@ platforms_gradescope_check() { # results.json: the spec's fields with their type
 		die "passed\n" unless $t[0]{status} eq "passed" && $t[1]{status} eq "failed";
 		# the guest output sits in a fence longer than its own run of six backticks
 		die "fence\n" unless $t[1]{output} =~ /^`{7}\n::error::pwned\n/m;
+		die "max_score\n" unless $t[0]{max_score} == 2 && $t[1]{max_score} == 3 && $t[3]{max_score} == 2;
+		die "hidden output\n" unless $t[3]{output} eq "" && $t[3]{visibility} eq "after_published";
+		my @board = @{$r->{leaderboard} || []};
+		die "leaderboard\n" unless @board == 2 && $board[0]{name} eq "halts: size (bytes)" && $board[0]{value} == 1
+			&& $board[1]{name} eq "halts: instructions" && $board[1]{value} == 1 && $board[1]{order} eq "asc";
 	' "$1"
 }
 
@@ -113,12 +141,16 @@ test_platforms() {
 	check "platforms: outside the region the only commands are annotations" \
 		bash -c '[ -z "$(grep -vE "^::(error|notice) " <<<"$1")" ]' _ "$out"
 	check "platforms: the failing case is annotated at its case line, escaped" \
-		grep -qxF "::error file=$dir/lab/lab.yaml,line=5,title=kvmcheck%3A prints%2C then | *halts*::serial output differs at byte 0" <<<"$out"
+		grep -qxF "::error file=$dir/lab/lab.yaml,line=9,title=kvmcheck%3A prints%2C then | *halts*::serial output differs at byte 0" <<<"$out"
 	check "platforms: nasm's error is annotated at the student's line" \
 		grep -qxF "::error file=$dir/lab/typo.asm,line=3,title=nasm%3A typo::parser: instruction expected" <<<"$out"
 	check "platforms: the Classroom result decodes to the reporter's payload" platforms_classroom_check "$dir/output"
 	check "platforms: results.json has Gradescope's fields and types" platforms_gradescope_check "$dir/results.json"
-	check "platforms: the job summary has the score" grep -qF '**Score: 1 / 3**' "$dir/summary"
+	check "platforms: the job summary has the score" grep -qF '**Score: 2 / 8**' "$dir/summary"
+	check "platforms: the hidden case is in the summary by name and points" grep -qF '| ❌ fail | secret | ' "$dir/summary"
+	check "platforms: nothing of the hidden case's expectation or output in any output" \
+		bash -c '! grep -q "HIDDEN-\|H-7" "$@" && ! sed -n 2p "$1" | base64 -d | grep -q "HIDDEN-\|H-7"' _ \
+		"$dir/output" "$dir/log" "$dir/summary" "$dir/results.json"
 	check "platforms: the summary escapes the case name's markdown" grep -qF 'prints\, then \| \*halts\*' "$dir/summary"
 	check "platforms: the summary fences the guest output beyond its backticks" grep -qx '```````' "$dir/summary"
 	check "platforms: the summary is under 1 MiB" [ "$(stat -c %s "$dir/summary")" -lt 1048576 ]

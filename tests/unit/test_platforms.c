@@ -434,3 +434,32 @@ Test(platforms, fractional_points_and_tags_reach_gradescope)
 	cr_assert_eq(json_real_value(json_object_get(json_array_get(json_object_get(cl, "tests"), 0), "score")), 1.5);
 	json_decref(cl);
 }
+
+Test(platforms, leaderboard_lists_passing_cases_that_ask)
+{
+	struct fixture f;
+	fixture_init(&f);
+	struct record_case *fast = fixture_add(&f, "fast", VERDICT_PASS, NULL, NULL);
+	fast->leaderboard = true;
+	fast->binary_size = 6;
+	fast->instructions_counted = true;
+	fast->instructions = 5;
+	struct record_case *broken = fixture_add(&f, "broken", VERDICT_FAIL, "serial output differs at byte 0", NULL);
+	broken->leaderboard = true;
+	broken->binary_size = 2;
+	fixture_add(&f, "plain", VERDICT_PASS, NULL, NULL)->binary_size = 9;
+	json_t *gs = render_json(&f, "gradescope");
+	json_t *board = json_object_get(gs, "leaderboard");
+	cr_assert_eq(json_array_size(board), 2);
+	json_t *size = json_array_get(board, 0), *insns = json_array_get(board, 1);
+	cr_assert_str_eq(json_string_value(json_object_get(size, "name")), "fast: size (bytes)");
+	cr_assert_eq(json_integer_value(json_object_get(size, "value")), 6);
+	cr_assert_str_eq(json_string_value(json_object_get(size, "order")), "asc");
+	cr_assert_str_eq(json_string_value(json_object_get(insns, "name")), "fast: instructions");
+	cr_assert_eq(json_integer_value(json_object_get(insns, "value")), 5);
+	json_decref(gs);
+	fast->leaderboard = false;
+	gs = render_json(&f, "gradescope");
+	cr_assert_null(json_object_get(gs, "leaderboard"));
+	json_decref(gs);
+}
