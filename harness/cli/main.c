@@ -335,10 +335,10 @@ static bool reports_write_all(const struct record *rec, const struct cli_options
 static bool reports_write(const struct record *rec, const struct cli_options *opt, bool streamed)
 {
 	struct record shown;
-	if (report_record_redact(rec, opt->reveal_hidden, &shown) < 0)
+	if (report_record_shown(rec, opt->reveal_hidden, &shown) < 0)
 		return report_failed("out of memory");
 	bool ok = reports_write_all(&shown, opt, streamed);
-	record_free(&shown);
+	report_record_shown_free(&shown);
 	return ok;
 }
 

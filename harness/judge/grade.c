@@ -18,8 +18,8 @@ static const char *const point_group[CHECK_KIND_COUNT] = {
 	[CHECK_EXIT_CODE] = "exit_code",
 	[CHECK_CONSOLE] = "console",
 	[CHECK_SCREEN] = "screen",
-	[CHECK_MAX_SIZE] = "size",
-	[CHECK_MAX_INSTRUCTIONS] = "instructions",
+	[CHECK_MAX_SIZE] = "max_size",
+	[CHECK_MAX_INSTRUCTIONS] = "max_instructions",
 };
 
 const char *grade_group_of(enum check_kind kind)

@@ -185,8 +185,7 @@ static json_t *case_to_json(const struct record_case *c)
 	    put(o, "console", json_bytes(c->console.data, c->console.len)) < 0 ||
 	    put(o, "screen", json_bytes(c->screen.data, c->screen.len)) < 0 ||
 	    put(o, "registers", regs_to_json(c)) < 0 || put(o, "times_ns", times_to_json(&c->times)) < 0 ||
-	    grading_to_json(o, c) < 0 ||
-	    metrics_to_json(o, c) < 0) {
+	    grading_to_json(o, c) < 0 || metrics_to_json(o, c) < 0) {
 		json_decref(o);
 		return NULL;
 	}

@@ -7,7 +7,9 @@
 
 #include "core/strfmt.h"
 #include "core/text_escape.h"
+#include "record/score.h"
 #include "report/excerpt.h"
+#include "report/redact.h"
 #include "x86/flag_names.h"
 
 /* The HTML report: one self-contained file (no script, no network, no
@@ -73,7 +75,14 @@ static const char *status_class(enum verdict_status status)
 	return status == VERDICT_PASS ? "pass" : status == VERDICT_FAIL ? "fail" : "error";
 }
 
-static void html_summary(FILE *out, const struct record *rec)
+static void html_points(FILE *out, double earned, double max)
+{
+	char text[64];
+	score_format((struct score){ earned, max }, text, sizeof(text));
+	html_str(out, text);
+}
+
+static void html_summary(FILE *out, const struct record *rec, bool reveal_hidden)
 {
 	size_t n[4] = {0};
 	for (size_t i = 0; i < rec->count; i++) {
@@ -86,7 +95,7 @@ static void html_summary(FILE *out, const struct record *rec)
 	html_str(out, rec->backend);
 	fprintf(out, ": %zu cases, <span class=\"pass\">%zu passed</span>, <span class=\"fail\">%zu failed</span>, "
 		"<span class=\"error\">%zu errors</span>, <span class=\"skip\">%zu not run</span></p>\n<table>\n"
-		"<tr><th>#</th><th>status</th><th>case</th><th>file</th><th>why</th></tr>\n",
+		"<tr><th>#</th><th>status</th><th>case</th><th>file</th><th>points</th><th>why</th></tr>\n",
 		rec->count, n[0], n[1], n[2], n[3]);
 	for (size_t i = 0; i < rec->count; i++) {
 		const struct record_case *c = &rec->cases[i];
@@ -96,10 +105,16 @@ static void html_summary(FILE *out, const struct record *rec)
 		fputs("</td><td>", out);
 		html_str(out, c->file);
 		fputs("</td><td>", out);
-		html_str(out, c->reason);
+		html_points(out, c->points_earned, c->points_max);
+		fputs("</td><td>", out);
+		bool redacted = report_case_redacted(c, reveal_hidden);
+		html_str(out, redacted && c->status != VERDICT_PASS ? REPORT_REDACTED_REASON : redacted ? "" : c->reason);
 		fputs("</td></tr>\n", out);
 	}
-	fputs("</table>\n", out);
+	fputs("</table>\n<p>score ", out);
+	struct score total = record_score(rec);
+	html_points(out, total.earned, total.max);
+	fputs("</p>\n", out);
 }
 
 /* A window of output with the bytes from the first difference marked. */
@@ -201,12 +216,29 @@ static void html_metrics(FILE *out, const struct record_case *c)
 		fprintf(out, ", %" PRIu64 " instructions", c->instructions);
 }
 
-static void html_case(FILE *out, const struct record_case *c, size_t number)
+static void html_case_head(FILE *out, const struct record_case *c, size_t number)
 {
 	fprintf(out, "<section id=\"case-%zu\">\n<h2><span class=\"%s\">%s</span> %zu - ", number,
 		status_class(c->status), verdict_status_name(c->status), number);
 	html_str(out, c->name);
-	fputs("</h2>\n<p>", out);
+	fputs("</h2>\n<p>points ", out);
+	html_points(out, c->points_earned, c->points_max);
+	fputs("</p>\n", out);
+}
+
+/* A hidden case: its name, status and points, nothing of what it checks. */
+static void html_case_redacted(FILE *out, const struct record_case *c, size_t number)
+{
+	html_case_head(out, c, number);
+	fputs("<p>", out);
+	html_str(out, c->file);
+	fprintf(out, " [%d]</p>\n<p>" REPORT_REDACTED_REASON "</p>\n</section>\n", c->index);
+}
+
+static void html_case(FILE *out, const struct record_case *c, size_t number)
+{
+	html_case_head(out, c, number);
+	fputs("<p>", out);
 	html_str(out, c->file);
 	fprintf(out, " [%d], outcome %s, %" PRIu64 " exits", c->index, outcome_name(c->outcome), c->exits);
 	html_metrics(out, c);
@@ -237,11 +269,15 @@ static void html_case(FILE *out, const struct record_case *c, size_t number)
 int report_html_render(const struct record *rec, FILE *out, const struct render_options *opt, char *err,
 		       size_t err_len)
 {
-	(void)opt;
+	bool reveal_hidden = opt && opt->reveal_hidden;
 	fputs(html_head, out);
-	html_summary(out, rec);
-	for (size_t i = 0; i < rec->count; i++)
-		html_case(out, &rec->cases[i], i + 1);
+	html_summary(out, rec, reveal_hidden);
+	for (size_t i = 0; i < rec->count; i++) {
+		if (report_case_redacted(&rec->cases[i], reveal_hidden))
+			html_case_redacted(out, &rec->cases[i], i + 1);
+		else
+			html_case(out, &rec->cases[i], i + 1);
+	}
 	fputs("</body>\n</html>\n", out);
 	if (fflush(out) == 0 && !ferror(out))
 		return 0;

@@ -10,7 +10,9 @@
 
 #include "core/strfmt.h"
 #include "core/text_escape.h"
+#include "record/score.h"
 #include "report/excerpt.h"
+#include "report/redact.h"
 
 /* What a testcase is called in the report. CI tools key results by
  * classname + name, so the pair must be unique across the report. */
@@ -24,6 +26,7 @@ struct junit {
 	xmlTextWriterPtr w;
 	const struct record *rep;
 	struct junit_name *names;
+	bool reveal_hidden;     /* render_options: hidden cases shown whole */
 };
 
 struct junit_counts {
@@ -490,15 +493,38 @@ static const char *problem_type(const struct record_case *c)
 	return outcome_name(c->outcome);
 }
 
+/* "points: 1.5/3" in a failure's text, where a case is worth other than one point. */
+static int detail_points(struct junit *j, const struct record_case *c)
+{
+	if (c->points_max == 1 && !c->hidden)
+		return 0;
+	char score[64], line[96];
+	score_format((struct score){ c->points_earned, c->points_max }, score, sizeof(score));
+	snprintf(line, sizeof(line), "points: %s\n", score);
+	return text(j, line);
+}
+
+/* A hidden case fails without saying which check or why. */
+static int testcase_problem_redacted(struct junit *j, const struct record_case *c)
+{
+	if (start(j, c->status == VERDICT_FAIL ? "failure" : "error") < 0 ||
+	    attr_text(j, "message", REPORT_REDACTED_REASON) < 0 || attr(j, "type", "hidden") < 0 ||
+	    detail_points(j, c) < 0)
+		return -1;
+	return end(j);
+}
+
 static int testcase_problem(struct junit *j, const struct record_case *c)
 {
 	if (c->status == VERDICT_PASS)
 		return 0;
 	if (c->status == VERDICT_SKIP)
 		return start(j, "skipped") < 0 || attr_text(j, "message", c->reason ? c->reason : "") < 0 ? -1 : end(j);
+	if (report_case_redacted(c, j->reveal_hidden))
+		return testcase_problem_redacted(j, c);
 	const char *message = c->reason && c->reason[0] ? c->reason : c->status == VERDICT_FAIL ? "failed" : "error";
 	if (start(j, c->status == VERDICT_FAIL ? "failure" : "error") < 0 || attr_text(j, "message", message) < 0 ||
-	    attr(j, "type", problem_type(c)) < 0 || details(j, c) < 0)
+	    attr(j, "type", problem_type(c)) < 0 || details(j, c) < 0 || detail_points(j, c) < 0)
 		return -1;
 	return end(j);
 }
@@ -527,11 +553,21 @@ static int testcase(struct junit *j, size_t i)
 	 * stopped is its `status`, the exits and backend are in the details. */
 	if (start(j, "testcase") < 0 || attr(j, "classname", j->names[i].classname) < 0 ||
 	    attr(j, "name", junit_name_of(&j->names[i])) < 0 || attr_seconds(j, "time", case_ns(c)) < 0 ||
-	    attr(j, "status", outcome_name(c->outcome)) < 0)
+	    attr(j, "status", report_case_redacted(c, j->reveal_hidden) ? verdict_status_name(c->status)
+										: outcome_name(c->outcome)) < 0)
 		return -1;
-	if (testcase_problem(j, c) < 0 || testcase_output(j, &c->output) < 0)
+	if (testcase_problem(j, c) < 0)
+		return -1;
+	if (!report_case_redacted(c, j->reveal_hidden) && testcase_output(j, &c->output) < 0)
 		return -1;
 	return end(j);
+}
+
+static int property_points(struct junit *j, const char *name, double points)
+{
+	char text[32];
+	points_format(points, text, sizeof(text));
+	return property(j, name, text);
 }
 
 /* One case's metrics as a property "<testcase name>: <figure>": a testcase
@@ -552,7 +588,7 @@ static int metric_properties(struct junit *j, const char *file)
 {
 	for (size_t i = 0; i < j->rep->count; i++) {
 		const struct record_case *c = &j->rep->cases[i];
-		if (strcmp(file_of(c), file) != 0)
+		if (strcmp(file_of(c), file) != 0 || report_case_redacted(c, j->reveal_hidden))
 			continue;
 		if (c->binary_size && metric_property(j, i, "binary_size", c->binary_size) < 0)
 			return -1;
@@ -563,12 +599,17 @@ static int metric_properties(struct junit *j, const char *file)
 }
 
 /* junit-10.xsd allows properties in a testsuite, not in testsuites: each
- * suite names the backend and version of the run, then its cases' metrics. */
+ * suite names the backend and version of the run, its file's score and
+ * the run's (total_score, total_max_score), then its cases' metrics. */
 static int run_properties(struct junit *j, const char *file)
 {
 	const struct record *rep = j->rep;
+	struct score mine = record_file_score(rep, file), all = record_score(rep);
 	if (start(j, "properties") < 0 || property(j, "backend", rep->backend ? rep->backend : "unknown") < 0 ||
-	    property(j, "version", rep->version ? rep->version : "unknown") < 0 || metric_properties(j, file) < 0)
+	    property(j, "version", rep->version ? rep->version : "unknown") < 0 ||
+	    property_points(j, "score", mine.earned) < 0 || property_points(j, "max_score", mine.max) < 0 ||
+	    property_points(j, "total_score", all.earned) < 0 || property_points(j, "total_max_score", all.max) < 0 ||
+	    metric_properties(j, file) < 0)
 		return -1;
 	return end(j);
 }
@@ -617,9 +658,9 @@ static int file_sink_close(void *context)
 }
 
 /* libxml2 writes through its own buffer into out; it reports nothing itself. */
-static int render(const struct record *rep, struct junit_name *names, FILE *out)
+static int render(const struct record *rep, struct junit_name *names, bool reveal_hidden, FILE *out)
 {
-	struct junit j = { .rep = rep, .names = names };
+	struct junit j = { .rep = rep, .names = names, .reveal_hidden = reveal_hidden };
 	xmlOutputBufferPtr sink = xmlOutputBufferCreateIO(file_sink, file_sink_close, out, NULL);
 	j.w = sink ? xmlNewTextWriter(sink) : NULL;
 	if (!j.w) {
@@ -639,9 +680,8 @@ static int render(const struct record *rep, struct junit_name *names, FILE *out)
 int report_junit_render(const struct record *rep, FILE *out, const struct render_options *opt, char *err,
 			size_t err_len)
 {
-	(void)opt;
 	struct junit_name *names = names_build(rep);
-	int rc = names ? render(rep, names, out) : -1;
+	int rc = names ? render(rep, names, opt && opt->reveal_hidden, out) : -1;
 	names_free(names, rep->count);
 	if (rc == 0 && fflush(out) == 0 && !ferror(out))
 		return 0;

@@ -12,10 +12,20 @@
 
 bool report_case_redacted(const struct record_case *c, bool reveal_hidden);
 
-/* A copy of src where every case report_case_redacted keeps back holds only
- * its identity, name, status, outcome and grading: so a saved record, and
- * whatever is later rendered from it, cannot reveal it. 0, or -1 when
- * memory runs out (dst is then empty). */
+/* What reports are rendered from: shown borrows the head of rec (version,
+ * backend and whatever else a run records) and owns copies of its cases,
+ * where every case report_case_redacted keeps back holds only its
+ * identity, name, status, outcome, times and grading: so a saved record,
+ * and whatever is later rendered from it, cannot reveal it. 0, or -1 when
+ * memory runs out (shown then holds no cases). Free it with
+ * report_record_shown_free, never record_free. */
+int report_record_shown(const struct record *rec, bool reveal_hidden, struct record *shown);
+
+void report_record_shown_free(struct record *shown);
+
+/* The same as a record of its own, for record_free: its head holds copies
+ * of the version, backend and elapsed time only. 0, or -1 when memory runs
+ * out (dst is then empty). */
 int report_record_redact(const struct record *src, bool reveal_hidden, struct record *dst);
 
 /* The one line shown for a redacted case instead of its reason. */

@@ -7,6 +7,7 @@
 
 #include "core/strfmt.h"
 #include "core/text_escape.h"
+#include "report/redact.h"
 
 /* The parity record: every field is something two backends must agree on,
  * and nothing (times, backend name) that may differ between runs. */
@@ -48,11 +49,17 @@ static uint32_t results_screen_hash(const struct bytes *screen)
 
 /* The file name is escaped so that a tab or newline in it cannot add fields
  * or lines to the record. */
-static int results_line(FILE *out, const struct record_case *c)
+static int results_line(FILE *out, const struct record_case *c, bool reveal_hidden)
 {
 	char *file = text_escape_str(c->file, 0);
 	if (!file)
 		return -1;
+	/* A hidden case's line holds nothing it did, only that it is there. */
+	if (report_case_redacted(c, reveal_hidden)) {
+		fprintf(out, "%s:%d\thidden\n", file, c->index);
+		free(file);
+		return 0;
+	}
 	fprintf(out, "%s:%d\t%s", file, c->index, outcome_name(c->outcome));
 	if (c->outcome == OUTCOME_EXIT)
 		fprintf(out, "=%" PRIu32, c->exit_code);
@@ -74,10 +81,9 @@ static int results_line(FILE *out, const struct record_case *c)
 int report_results_render(const struct record *rec, FILE *out, const struct render_options *opt, char *err,
 			  size_t err_len)
 {
-	(void)opt;
 	fputs("# kvmcheck results 1\n", out);
 	for (size_t i = 0; i < rec->count; i++) {
-		if (results_line(out, &rec->cases[i]) < 0) {
+		if (results_line(out, &rec->cases[i], opt && opt->reveal_hidden) < 0) {
 			strfmt_err(err, err_len, "parity record: out of memory");
 			return -1;
 		}

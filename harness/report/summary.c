@@ -7,6 +7,8 @@
 
 #include "core/strfmt.h"
 #include "core/text_escape.h"
+#include "record/score.h"
+#include "report/redact.h"
 
 /* SGR sequences, written only when the options allow colour. */
 #define SGR_RED "\033[1;31m"
@@ -60,6 +62,10 @@ static void summary_case(FILE *out, const struct record_case *c, const struct re
 {
 	size_t reason_len;
 	const char *reason = summary_reason(c, &reason_len);
+	if (report_case_redacted(c, opt && opt->reveal_hidden)) {
+		reason = REPORT_REDACTED_REASON;
+		reason_len = strlen(reason);
+	}
 	char *file = text_escape_str(c->file, TEXT_ESCAPE_KEEP_UTF8);
 	char *name = text_escape_str(c->name && c->name[0] ? c->name : "(unnamed)", TEXT_ESCAPE_KEEP_UTF8);
 	char *why = text_escape(reason, reason_len, TEXT_ESCAPE_KEEP_UTF8);
@@ -72,6 +78,46 @@ static void summary_case(FILE *out, const struct record_case *c, const struct re
 	free(file);
 	free(name);
 	free(why);
+}
+
+static const char *case_file(const struct record_case *c)
+{
+	return c->file ? c->file : "";
+}
+
+/* Case i is not the first of its file. */
+static bool file_seen_before(const struct record *rec, size_t i)
+{
+	for (size_t j = 0; j < i; j++) {
+		if (strcmp(case_file(&rec->cases[j]), case_file(&rec->cases[i])) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool several_files(const struct record *rec)
+{
+	for (size_t i = 1; i < rec->count; i++) {
+		if (strcmp(case_file(&rec->cases[i]), case_file(&rec->cases[0])) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* The score of each case file when there are several, then the total. */
+static void summary_score(FILE *out, const struct record *rec)
+{
+	char text[64];
+	for (size_t i = 0; several_files(rec) && i < rec->count; i++) {
+		if (file_seen_before(rec, i))
+			continue;
+		char *file = text_escape_str(case_file(&rec->cases[i]), TEXT_ESCAPE_KEEP_UTF8);
+		score_format(record_file_score(rec, case_file(&rec->cases[i])), text, sizeof(text));
+		fprintf(out, "  score %s: %s\n", file ? file : "?", text);
+		free(file);
+	}
+	score_format(record_score(rec), text, sizeof(text));
+	fprintf(out, "score: %s\n", text);
 }
 
 /* The case's metrics (README "Metrics") on a line of their own: the size
@@ -95,7 +141,8 @@ static void summary_passed_case(FILE *out, const struct record_case *c, const st
 		fprintf(out, "  %sPASS%s %s: %s\n", sgr(opt, SGR_GREEN), sgr(opt, SGR_RESET), file, name);
 	free(file);
 	free(name);
-	summary_metrics(out, c);
+	if (!report_case_redacted(c, opt && opt->reveal_hidden))
+		summary_metrics(out, c);
 }
 
 int report_summary_render(const struct record *rec, FILE *out, const struct render_options *opt, char *err,
@@ -115,7 +162,8 @@ int report_summary_render(const struct record *rec, FILE *out, const struct rend
 		const struct record_case *c = &rec->cases[i];
 		if (c->status != VERDICT_PASS && c->status != VERDICT_SKIP) {
 			summary_case(out, c, opt);
-			summary_metrics(out, c);
+			if (!report_case_redacted(c, opt && opt->reveal_hidden))
+				summary_metrics(out, c);
 		} else if (c->status == VERDICT_PASS && opt && opt->verbose) {
 			summary_passed_case(out, c, opt);
 		}
@@ -123,6 +171,7 @@ int report_summary_render(const struct record *rec, FILE *out, const struct rend
 	/* The totals again below a long list of failures, as kselftest ends:
 	 * the last line is the one a person sees. Errors count as failed. */
 	size_t failed = n.failed + n.errors;
+	summary_score(out, rec);
 	fprintf(out, "%s%zu passed, %zu failed%s\n", sgr(opt, failed ? SGR_RED : SGR_GREEN), n.passed, failed,
 		sgr(opt, SGR_RESET));
 	if (fflush(out) == 0 && !ferror(out))

@@ -420,6 +420,7 @@ test_shards emu
 test_selection
 test_concurrent_reports
 test_stale_workdirs
+check "grading: points, partial credit, hidden cases and tags (tests/e2e/grading.sh)" "$ROOT/tests/e2e/grading.sh" "$KVMCHECK"
 if kvm_works; then
 	test_bundled_cases kvm
 	test_failing_cases kvm

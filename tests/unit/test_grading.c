@@ -47,6 +47,7 @@ static const struct points_ok valid[] = {
 	{ "points: 0.25\n", 0.25, 0, false, NULL, 0 },
 	{ "points: {serial: 2, registers: 1.5}\n", 3.5, 2, false, NULL, 0 },
 	{ "points: {exit: 1, serial: 0}\n", 1, 2, false, NULL, 0 },
+	{ "  max_size: 100\n  max_instructions: 50\npoints: {max_size: 1, max_instructions: 0.5}\n", 1.5, 2, false, NULL, 0 },
 	{ "hidden: true\n", 1, 0, true, "after_published", 0 },
 	{ "hidden: false\n", 1, 0, false, NULL, 0 },
 	{ "hidden: true\nvisibility: after_due_date\n", 1, 0, true, "after_due_date", 0 },
@@ -199,7 +200,8 @@ Test(grading_credit, every_kind_of_check_has_a_group)
 {
 	for (int k = 0; k < CHECK_KIND_COUNT; k++)
 		cr_expect_not_null(grade_group_of((enum check_kind)k), "check kind %d has no point group", k);
-	cr_expect_str_eq(grade_group_list(), "exit, serial, registers, flags, exit_code, console, screen, size, instructions");
+	cr_expect_str_eq(grade_group_list(),
+			 "exit, serial, registers, flags, exit_code, console, screen, max_size, max_instructions");
 }
 
 /* ---- the record: grading fields, score, JSON, redaction ---- */
@@ -278,6 +280,20 @@ Test(grading_record, grading_fields_round_trip_through_json)
 	cr_expect(tu_tmpdir_remove(dir));
 }
 
+Test(grading_redact, a_redacted_copy_is_a_record_of_its_own)
+{
+	struct record rec, copy;
+	record_sample(&rec);
+	cr_assert_eq(report_record_redact(&rec, false, &copy), 0);
+	cr_expect_str_eq(copy.version, rec.version);
+	cr_expect_neq(copy.version, rec.version);
+	cr_expect_eq(copy.count, 3);
+	cr_expect_eq(copy.cases[1].check_count, 0);
+	cr_expect_null(copy.cases[1].message);
+	record_free(&copy);
+	record_free(&rec);
+}
+
 Test(grading_redact, only_hidden_cases_are_redacted_unless_revealed)
 {
 	struct record rec;
@@ -292,9 +308,10 @@ Test(grading_redact, a_redacted_record_holds_no_hidden_detail)
 {
 	struct record rec, red, full;
 	record_sample(&rec);
-	cr_assert_eq(report_record_redact(&rec, false, &red), 0);
-	cr_assert_eq(report_record_redact(&rec, true, &full), 0);
+	cr_assert_eq(report_record_shown(&rec, false, &red), 0);
+	cr_assert_eq(report_record_shown(&rec, true, &full), 0);
 	cr_expect(record_equal(&rec, &full), "--reveal-hidden keeps everything");
+	cr_expect_eq(red.version, rec.version, "the head is borrowed, whatever it holds");
 	const struct record_case *h = &red.cases[1];
 	cr_expect_str_eq(h->name, "hidden one");
 	cr_expect_eq(h->status, VERDICT_FAIL);
@@ -309,9 +326,9 @@ Test(grading_redact, a_redacted_record_holds_no_hidden_detail)
 	text = json_of(&full, &len);
 	cr_expect_not_null(strstr(text, "SECRET-MESSAGE"));
 	free(text);
+	report_record_shown_free(&red);
+	report_record_shown_free(&full);
 	record_free(&rec);
-	record_free(&red);
-	record_free(&full);
 }
 
 /* ---- --tags and --skip-tags ---- */

@@ -491,6 +491,9 @@ Test(report_summary, counts_and_failures)
 			 "kvmcheck: 3 cases, 1 passed, 1 failed, 1 error (backend emu, 0.31 s)\n"
 			 "  FAIL cases/foo.yaml: hello prints - serial output differs at byte 5\n"
 			 "  ERROR cases/bar.yaml: bad\\x1b[2J - could not run\n"
+			 "  score cases/foo.yaml: 1/2\n"
+			 "  score cases/bar.yaml: 0/1\n"
+			 "score: 1/3\n"
 			 "1 passed, 2 failed\n");
 	free(text);
 }
