@@ -325,7 +325,7 @@ static bool reports_write_all(const struct record *rec, const struct cli_options
 			ok = report_failed(err);
 	}
 	char err[600] = "";
-	report_summary_render(rec, stderr, &ropt, err, sizeof(err));
+	report_summary_render(rec, platform_summary_stream(opt), &ropt, err, sizeof(err));
 	return ok;
 }
 

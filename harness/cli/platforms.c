@@ -19,6 +19,11 @@ struct platform_env platform_env_read(const struct cli_options *opt)
 	return env;
 }
 
+FILE *platform_summary_stream(const struct cli_options *opt)
+{
+	return platform_env_read(opt).actions ? stdout : stderr;
+}
+
 void platforms_begin(struct platform_session *s, const struct cli_options *opt)
 {
 	*s = (struct platform_session){ .env = platform_env_read(opt) };
@@ -28,13 +33,9 @@ void platforms_begin(struct platform_session *s, const struct cli_options *opt)
 		fprintf(stderr, "kvmcheck: no random token for ::stop-commands::; guest output is not fenced\n");
 		return;
 	}
-	/* On both streams: the runner reads them apart, and either may carry
-	 * guest bytes first. Inside the region the second one is plain text. */
 	fflush(stderr);
 	printf("::stop-commands::%s\n", s->token);
 	fflush(stdout);
-	fprintf(stderr, "::stop-commands::%s\n", s->token);
-	fflush(stderr);
 	s->fenced = true;
 }
 
@@ -83,7 +84,6 @@ void platforms_fence_close(struct platform_session *s)
 {
 	if (!s->fenced)
 		return;
-	fflush(stderr);
 	printf("::%s::\n", s->token);
 	fflush(stdout);
 	s->fenced = false;

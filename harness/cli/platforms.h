@@ -1,13 +1,15 @@
 /* platforms: what a run writes for GitHub Actions and GitHub Classroom,
  * decided from the environment the run finds (GITHUB_ACTIONS, GITHUB_OUTPUT,
  * GITHUB_STEP_SUMMARY) and --github. Everything kvmcheck prints between
- * platforms_begin and platforms_finish (the TAP stream with guest bytes,
- * the summary) is inside a stop-commands region with a random token, so no
- * guest can issue workflow commands; the annotations come after it. */
+ * platforms_begin and platforms_finish on stdout (the TAP stream with guest
+ * bytes, and there the summary too) is inside a stop-commands region with a
+ * random token, so no guest can issue workflow commands; the annotations
+ * come after it. */
 #ifndef KVMCHECK_CLI_PLATFORMS_H
 #define KVMCHECK_CLI_PLATFORMS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "cli/cli.h"
 #include "record/record.h"
@@ -28,7 +30,13 @@ struct platform_session {
 /* What the environment and the options ask for. */
 struct platform_env platform_env_read(const struct cli_options *opt);
 
-/* Opens the stop-commands region on stdout and stderr when annotating. */
+/* Where the console summary goes: stderr, but stdout under GitHub Actions.
+ * The runner reads the two streams apart, in no promised order, so a region
+ * opened on one cannot be relied on to cover lines of the other: everything
+ * that may hold a student's or a guest's bytes goes to the fenced stream. */
+FILE *platform_summary_stream(const struct cli_options *opt);
+
+/* Opens the stop-commands region on stdout when annotating. */
 void platforms_begin(struct platform_session *s, const struct cli_options *opt);
 
 /* Closes the stop-commands region, if open. */

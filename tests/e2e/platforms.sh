@@ -131,8 +131,13 @@ test_platforms() {
 	platforms_assignment "$dir/lab"
 	: >"$dir/output"; : >"$dir/summary"
 	GITHUB_ACTIONS=true GITHUB_OUTPUT="$dir/output" GITHUB_STEP_SUMMARY="$dir/summary" \
-		"$KVMCHECK" --backend emu --no-reports --gradescope "$dir/results.json" "$dir/lab/lab.yaml" >"$dir/log" 2>&1
+		"$KVMCHECK" --backend emu --no-reports --gradescope "$dir/results.json" "$dir/lab/lab.yaml" >"$dir/log" 2>"$dir/err"
 	check "platforms: a failing assignment exits 1" [ $? = 1 ]
+	# The runner reads stderr apart from stdout: nothing that may quote a
+	# student may go there, outside the fenced stream.
+	check "platforms: nothing on stderr under Actions" [ ! -s "$dir/err" ]
+	check "platforms: the summary is on stdout, inside the region" \
+		bash -c 'grep -q "^kvmcheck: 4 cases" "$1" && ! platforms_outside "$1" | grep -q "^kvmcheck: "' _ "$dir/log"
 	check "platforms: the log opens a stop-commands region" grep -qE '^::stop-commands::[0-9a-f]{32}$' "$dir/log"
 	out=$(platforms_outside "$dir/log" | grep -E '^\s*::|##\[')
 	check "platforms: the guest's bytes are in the log, inside the region" grep -qF 'pwned-after' "$dir/log"
