@@ -648,6 +648,6 @@ Test(tap_stream, a_case_not_run_is_a_skip_without_diagnostics)
 	snprintf(f.verdicts[i].reason, sizeof(f.verdicts[i].reason), "interrupted");
 	char *tap = render_tap(&f, true);
 	cr_assert_str_eq(tap, "TAP version 13\n# kvmcheck 1.2.3, backend emu\n1..1\n"
-			      "ok 1 - spins \\# long # SKIP interrupted\n");
+			      "ok 1 - spins \\# long # SKIP interrupted\n# score 0/1\n");
 	free(tap);
 }
