@@ -10,6 +10,10 @@ CFLAGS ?= -O2
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lyaml -lxml2 -lunicorn -ljansson -lpcre2-8 -lxxhash -lcapstone)
 LIBS = $(PKG_LIBS) -lpthread
+# The tests expect plain TAP on stdout even when this Makefile runs inside a
+# GitHub Actions step, and must not write that step's outputs and summary;
+# tests/e2e/platforms.sh sets these itself.
+unexport GITHUB_ACTIONS GITHUB_OUTPUT GITHUB_STEP_SUMMARY
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer
 
 # One folder per pipeline stage (README "Layout"); every .c below harness/ is built.

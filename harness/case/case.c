@@ -901,7 +901,7 @@ static int case_parse(struct loader *l, const struct ynode *root)
 	static const char *const known[] = { "name", "guest", "source", "input", "expect", "max_exits",
 					     "timeout_ms", "registers", "memory", "load_address", "output_limit",
 					     "assembler", "preset", "firmware", "drive", "args", "mode",
-					     "points", "hidden", "visibility", "tags",
+					     "points", "hidden", "visibility", "tags", "leaderboard",
 					     "submission", NULL };
 	const struct ynode *v;
 	/* libyaml reads an empty document as an empty plain scalar */
@@ -916,6 +916,9 @@ static int case_parse(struct loader *l, const struct ynode *root)
 	/* First, so a case that fails to load further is still hidden and still
 	 * counts its points as lost. */
 	if (parse_grading(l, root) < 0)
+		return -1;
+	if ((v = ynode_get(root, "leaderboard")) &&
+	    parse_bool_word(l, v, "leaderboard", "true", "false", &l->c->leaderboard) < 0)
 		return -1;
 	if ((v = ynode_get(root, "submission")) && parse_submission(l, v, ynode_get(root, "guest")) < 0)
 		return -1;

@@ -138,6 +138,7 @@ struct test_case {
 	bool expect_max_size_set;
 	uint64_t expect_max_instructions;
 	bool expect_max_instructions_set;
+	bool leaderboard;               /* `leaderboard: true`: its size and instructions go to Gradescope's leaderboard */
 
 	char *error;          /* set: the case is invalid and does not run */
 };

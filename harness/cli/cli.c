@@ -21,6 +21,7 @@ enum {
 	OPT_SHARD, OPT_FILTER, OPT_LIST, OPT_FAIL_FAST, OPT_ALLOW_READ, OPT_COLOR, OPT_HTML,
 	OPT_CACHE_DIR, OPT_NO_CACHE,
 	OPT_SUBMISSION, OPT_SUBMISSIONS_FROM, OPT_NAME, OPT_CSV,
+	OPT_GRADESCOPE, OPT_GITHUB,
 	OPT_TAGS, OPT_SKIP_TAGS, OPT_REVEAL_HIDDEN,
 };
 
@@ -31,6 +32,8 @@ static const struct option cli_long_options[] = {
 	{ "results", required_argument, NULL, OPT_RESULTS },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "html", required_argument, NULL, OPT_HTML },
+	{ "gradescope", required_argument, NULL, OPT_GRADESCOPE },
+	{ "github", no_argument, NULL, OPT_GITHUB },
 	{ "no-reports", no_argument, NULL, OPT_NO_REPORTS },
 	{ "timing", no_argument, NULL, OPT_TIMING },
 	{ "output-limit", required_argument, NULL, OPT_OUTPUT_LIMIT },
@@ -76,6 +79,9 @@ void cli_usage(FILE *out)
 	      "  --junit FILE            write JUnit XML to FILE (default reports/junit.xml)\n"
 	      "  --json FILE             write the results record to FILE (default reports/results.json)\n"
 	      "  --html FILE             write the HTML report to FILE (default reports/kvmcheck.html)\n"
+	      "  --gradescope FILE       write Gradescope's results.json to FILE\n"
+	      "  --github                GitHub output (annotations, job summary, Classroom result) even\n"
+	      "                          where GITHUB_ACTIONS is not true\n"
 	      "  --no-reports            write none of the default report files\n"
 	      "  --results FILE          write one line per case for backend parity checks\n"
 	      "  --timing                put durations into TAP (it is then no longer repeatable)\n"
@@ -225,6 +231,7 @@ void cli_options_free(struct cli_options *opt)
 static bool cli_report_option(int opt)
 {
 	return opt == OPT_TAP || opt == OPT_JUNIT || opt == OPT_RESULTS || opt == OPT_JSON || opt == OPT_HTML || opt == OPT_TIMING ||
+	       opt == OPT_GRADESCOPE || opt == OPT_GITHUB ||
 	       opt == OPT_VERSION || opt == OPT_COLOR || opt == OPT_REVEAL_HIDDEN || opt == 'v' || opt == 'h';
 }
 
@@ -305,6 +312,8 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 		case OPT_RESULTS: opt->results_path = optarg; break;
 		case OPT_JSON: opt->json_path = optarg; json_set = true; break;
 		case OPT_HTML: opt->html_path = optarg; html_set = true; break;
+		case OPT_GRADESCOPE: opt->gradescope_path = optarg; break;
+		case OPT_GITHUB: opt->github = true; break;
 		case OPT_NO_REPORTS: no_reports = true; break;
 		case OPT_TIMING: opt->tap_timing = true; break;
 		case OPT_OUTPUT_LIMIT:
@@ -378,7 +387,8 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 	/* A crash inside the engine (Unicorn's exit(1)) ends kvmcheck itself:
 	 * no report could be promised, so none may be asked for. */
 	if (opt->in_process &&
-	    (opt->tap_path || opt->junit_path || opt->json_path || opt->results_path || opt->html_path)) {
+	    (opt->tap_path || opt->junit_path || opt->json_path || opt->results_path || opt->html_path ||
+	     opt->gradescope_path)) {
 		snprintf(err, err_len, "option '--in-process' is a debugging aid that cannot promise reports (a crash of "
 			 "the engine ends kvmcheck): give it with --no-reports and no report file");
 		return -1;

@@ -30,6 +30,8 @@ struct cli_options {
 	const char *results_path;
 	const char *json_path;   /* the results record, or NULL */
 	const char *html_path;   /* the HTML report, or NULL */
+	const char *gradescope_path; /* Gradescope's results.json, or NULL */
+	bool github;             /* GitHub output as if GITHUB_ACTIONS were true */
 	struct runner_options run; /* limits for cases that set none */
 	const char *allow_read[CLI_MAX_ALLOW_READ + 1]; /* --allow-read folders, NULL-terminated */
 	size_t allow_read_count;

@@ -13,6 +13,7 @@
 #include "machine/backend.h"
 #include "case/case.h"
 #include "cli/cli.h"
+#include "cli/platforms.h"
 #include "core/clock.h"
 #include "record/record.h"
 #include "report/atomic_file.h"
@@ -341,6 +342,7 @@ static bool reports_write_all(const struct record *rec, const struct cli_options
 		{ opt->results_path, "results" },
 		{ opt->json_path, "json" },
 		{ opt->html_path, "html" },
+		{ opt->gradescope_path, "gradescope" },
 	};
 	bool ok = reports_write_tap(rec, opt, &ropt, streamed, console);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -351,7 +353,7 @@ static bool reports_write_all(const struct record *rec, const struct cli_options
 	}
 	char err[600] = "";
 	if (console)
-		report_summary_render(rec, stderr, &ropt, err, sizeof(err));
+		report_summary_render(rec, platform_summary_stream(opt), &ropt, err, sizeof(err));
 	return ok;
 }
 
@@ -417,7 +419,8 @@ static int run_list(const struct run *run)
  * after the last. */
 static bool report_paths_writable(const struct cli_options *opt)
 {
-	const char *paths[] = { opt->tap_path, opt->junit_path, opt->results_path, opt->json_path, opt->csv_path };
+	const char *paths[] = { opt->tap_path, opt->junit_path, opt->results_path, opt->json_path, opt->csv_path,
+				opt->gradescope_path };
 	bool ok = true;
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		char err[600] = "";
@@ -434,12 +437,23 @@ static int run_and_report(struct run *run, const struct backend_ops *backend, co
 {
 	*rec = (struct record){0};
 	int status = EXIT_USAGE_OR_IO;
+	/* A class run's students have no console: the platforms' output
+	 * (GitHub's fence, annotations and step files) goes with a single run. */
+	bool platforms_on = run->console != NULL;
+	struct platform_session platforms;
 	assembler_clean_stale();
-	if (run_all(run, backend, opt) < 0 || record_build(&run->report, rec) < 0)
+	if (platforms_on)
+		platforms_begin(&platforms, opt);
+	if (run_all(run, backend, opt) < 0 || record_build(&run->report, rec) < 0) {
 		fprintf(stderr, "kvmcheck: out of memory\n");
-	else
-		status = exit_status(rec, reports_write(rec, opt, true, run->console != NULL) && !run->io_error &&
-				     !run->stdout_failed);
+		if (platforms_on)
+			platforms_fence_close(&platforms);
+	} else {
+		bool ok = reports_write(rec, opt, true, run->console != NULL) && !run->io_error && !run->stdout_failed;
+		if (platforms_on)
+			ok = platforms_finish(&platforms, rec, opt->reveal_hidden) && ok;
+		status = exit_status(rec, ok);
+	}
 	orphans_reap(interrupted != 0);
 	if (interrupted)
 		assembler_clean_stale(); /* the folders of the runners just killed */
@@ -502,6 +516,7 @@ static bool student_options(const struct cli_options *opt, const struct submissi
 	one->results_path = submission_report_path(opt->results_path, s->name, &failed);
 	one->json_path = submission_report_path(opt->json_path, s->name, &failed);
 	one->html_path = submission_report_path(opt->html_path, s->name, &failed);
+	one->gradescope_path = submission_report_path(opt->gradescope_path, s->name, &failed);
 	return !failed;
 }
 
@@ -512,6 +527,7 @@ static void student_options_free(struct cli_options *one)
 	free((char *)one->results_path);
 	free((char *)one->json_path);
 	free((char *)one->html_path);
+	free((char *)one->gradescope_path);
 }
 
 /* Worst first: an I/O error over failures over all passed. */
@@ -616,7 +632,10 @@ static int command_report(const struct cli_options *opt)
 	struct record rec = {0};
 	if (records_load(opt, &rec) < 0)
 		return EXIT_USAGE_OR_IO;
-	int status = exit_status(&rec, reports_write(&rec, opt, false, true));
+	struct platform_session platforms;
+	platforms_begin(&platforms, opt);
+	bool ok = reports_write(&rec, opt, false, true);
+	int status = exit_status(&rec, platforms_finish(&platforms, &rec, opt->reveal_hidden) && ok);
 	record_free(&rec);
 	return status;
 }

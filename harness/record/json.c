@@ -10,37 +10,17 @@
 
 #include <jansson.h>
 
+#include "core/base64.h"
 #include "core/strfmt.h"
 #define RECORD_FORMAT "kvmcheck-results"
 #define RECORD_FORMAT_VERSION 1
 
 /* ---- base64 (RFC 4648, padded) ---- */
 
-static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static char *b64_encode(const uint8_t *data, size_t len)
-{
-	char *out = malloc((len + 2) / 3 * 4 + 1);
-	if (!out)
-		return NULL;
-	char *p = out;
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t n = (uint32_t)data[i] << 16;
-		n |= i + 1 < len ? (uint32_t)data[i + 1] << 8 : 0;
-		n |= i + 2 < len ? data[i + 2] : 0;
-		*p++ = b64_alphabet[n >> 18 & 63];
-		*p++ = b64_alphabet[n >> 12 & 63];
-		*p++ = i + 1 < len ? b64_alphabet[n >> 6 & 63] : '=';
-		*p++ = i + 2 < len ? b64_alphabet[n & 63] : '=';
-	}
-	*p = '\0';
-	return out;
-}
-
 static int b64_value(char c)
 {
-	const char *at = c ? strchr(b64_alphabet, c) : NULL;
-	return at ? (int)(at - b64_alphabet) : -1;
+	const char *at = c ? strchr(base64_alphabet, c) : NULL;
+	return at ? (int)(at - base64_alphabet) : -1;
 }
 
 /* Decodes text into out; -1 when it is not padded base64. */
@@ -82,7 +62,7 @@ static json_t *json_bytes(const void *data, size_t len)
 	if (s)
 		return s;
 	/* Not UTF-8: base64 keeps every byte. */
-	char *encoded = b64_encode(data, len);
+	char *encoded = base64_encode(data, len);
 	json_t *o = encoded ? json_pack("{s:s}", "base64", encoded) : NULL;
 	free(encoded);
 	return o;
@@ -182,6 +162,8 @@ static int metrics_to_json(json_t *o, const struct record_case *c)
 {
 	if (put(o, "binary_size", json_u64(c->binary_size)) < 0 ||
 	    put(o, "instructions_counted", json_boolean(c->instructions_counted)) < 0)
+		return -1;
+	if (c->leaderboard && put(o, "leaderboard", json_true()) < 0)
 		return -1;
 	return c->instructions_counted ? put(o, "instructions", json_u64(c->instructions)) : 0;
 }
@@ -508,6 +490,8 @@ static int metrics_from_json(struct reader *r, json_t *o, struct record_case *c)
 	    get_bool(r, o, "instructions_counted", &c->instructions_counted) < 0)
 		return -1;
 	if (c->instructions_counted && get_u64(r, o, "instructions", &c->instructions) < 0)
+		return -1;
+	if (json_object_get(o, "leaderboard") && get_bool(r, o, "leaderboard", &c->leaderboard) < 0)
 		return -1;
 	return 0;
 }

@@ -132,6 +132,7 @@ static void case_view_grading(const struct case_report *c, struct record_case *v
 	view->points_max = t->points;
 	view->points_earned = grade_points_earned(t, c->result->outcome, c->verdict);
 	view->hidden = t->hidden;
+	view->leaderboard = t->leaderboard;
 	view->visibility = t->visibility;
 	view->tags = t->tags;
 	view->tag_count = t->tag_count;
@@ -206,6 +207,7 @@ static bool bytes_same(const struct bytes *a, const struct bytes *b)
 static bool grading_equal(const struct record_case *a, const struct record_case *b)
 {
 	if (a->points_max != b->points_max || a->points_earned != b->points_earned || a->hidden != b->hidden ||
+	    a->leaderboard != b->leaderboard ||
 	    !str_equal(a->visibility, b->visibility) || a->tag_count != b->tag_count)
 		return false;
 	for (size_t i = 0; i < a->tag_count; i++) {

@@ -83,6 +83,7 @@ struct record_case {
 	size_t tag_count;
 	uint64_t binary_size;       /* bytes of the assembled binary; 0: nothing was assembled */
 	bool instructions_counted;  /* the case asked for the count: instructions is exact */
+	bool leaderboard;           /* its metrics go to Gradescope's leaderboard */
 	uint64_t instructions;
 };
 

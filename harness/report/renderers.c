@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "report/atomic_file.h"
+#include "report/platforms.h"
 
 static const struct renderer renderers[] = {
 	{ "tap", report_tap_render },
@@ -11,6 +12,9 @@ static const struct renderer renderers[] = {
 	{ "results", report_results_render },
 	{ "json", report_json_render },
 	{ "html", report_html_render },
+	{ "gradescope", report_gradescope_render },
+	{ "classroom", report_classroom_render },
+	{ "github-summary", report_step_summary_render },
 };
 
 const struct renderer *renderer_find(const char *name)

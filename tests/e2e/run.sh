@@ -432,5 +432,6 @@ else
 	echo "# /dev/kvm does not work here: the kvm backend is tested by make check-kvm"
 fi
 check "metrics: size and instruction limits (tests/e2e/metrics.sh)" "$ROOT/tests/e2e/metrics.sh" "$KVMCHECK"
+. "$ROOT/tests/e2e/platforms.sh"
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" = 0 ]
