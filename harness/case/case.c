@@ -36,7 +36,7 @@ static int case_fail(struct loader *l, const struct ynode *at, const char *fmt, 
 {
 	if (l->c->error)
 		return -1;
-	char cause[300];
+	char cause[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(cause, sizeof(cause), fmt, ap);
@@ -244,7 +244,7 @@ static int check_known_keys(struct loader *l, const struct ynode *map, const cha
 		for (const char *const *k = known; *k && !ok; k++)
 			ok = strlen(*k) == key->len && memcmp(*k, key->value, key->len) == 0;
 		if (!ok) {
-			char list[200] = "";
+			char list[400] = "";
 			for (const char *const *k = known; *k; k++)
 				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", k == known ? "" : ", ", *k);
 			return case_fail(l, key, "unknown key '%.40s' in %s (known: %s)", key->value, where, list);
