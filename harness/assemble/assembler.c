@@ -23,12 +23,14 @@
 #define COPY_SOURCE "guest.asm"
 #define COPY_INCLUDE "include"
 #define COPY_OUTPUT "guest.bin"
+#define COPY_LISTING "guest.lst"
 
 struct workdir {
 	char dir[256];
 	char source[300];   /* the guest's source, a copy: nasm never reads the original */
 	char include[300];  /* a copy of the folder %include and incbin look in */
 	char output[300];
+	char listing[300];
 };
 
 static const char *tmp_dir(void)
@@ -55,6 +57,7 @@ static int workdir_create(struct workdir *w, char *err, size_t err_len)
 	snprintf(w->source, sizeof(w->source), "%s/" COPY_SOURCE, w->dir);
 	snprintf(w->include, sizeof(w->include), "%s/" COPY_INCLUDE, w->dir);
 	snprintf(w->output, sizeof(w->output), "%s/" COPY_OUTPUT, w->dir);
+	snprintf(w->listing, sizeof(w->listing), "%s/" COPY_LISTING, w->dir);
 	return 0;
 }
 
@@ -93,7 +96,9 @@ static int nasm_spawn(const struct asm_source *src, const char *source, const st
 	/* nasm starts in the work folder and names its copies relatively, so no
 	 * run's random folder name reaches the guest (%pathsearch, __?FILE?__)
 	 * or a report. */
-	char *argv[] = { "nasm", "-f", "bin", "-I" COPY_INCLUDE "/", "-o", COPY_OUTPUT, COPY_SOURCE, NULL };
+	/* The listing maps where a run stopped back to the source (listing.h). */
+	char *argv[] = { "nasm", "-f", "bin", "-I" COPY_INCLUDE "/", "-l", COPY_LISTING, "-o", COPY_OUTPUT,
+			 COPY_SOURCE, NULL };
 	/* The source and its folder are copies in the work folder, which nasm may read anyway. */
 	const char *read_paths[CASE_MAX_READ_PATHS + 1] = { NULL };
 	for (size_t i = 0; src->read_paths && src->read_paths[i] && i < CASE_MAX_READ_PATHS; i++)
@@ -256,6 +261,10 @@ static void assembly_judge(const struct asm_source *src, int status, const struc
 		snprintf(why, sizeof(why), "nasm rejected the source (exit status %d)", WEXITSTATUS(status));
 	else if (image_read(w->output, src->max_output, &out->image, why, sizeof(why)) == 0)
 		out->ok = true;
+	/* Without a listing a run's stopping place goes unnamed, nothing worse. */
+	char ignored[200];
+	if (out->ok && image_read(w->listing, ASM_MAX_LISTING, &out->listing, ignored, sizeof(ignored)) < 0)
+		bytes_free(&out->listing);
 	if (!out->ok && why[0]) {
 		size_t len = (out->messages ? strlen(out->messages) : 0) + strlen(why) + 2;
 		char *joined = malloc(len);
@@ -319,6 +328,7 @@ int assemble(const struct asm_source *src, struct assembly *out, char *err, size
 void assembly_free(struct assembly *a)
 {
 	bytes_free(&a->image);
+	bytes_free(&a->listing);
 	free(a->messages);
 	a->messages = NULL;
 }

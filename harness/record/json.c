@@ -155,6 +155,17 @@ static json_t *times_to_json(const struct stage_times *t)
 			 (json_int_t)t->create_ns, "run", (json_int_t)t->run_ns, "teardown", (json_int_t)t->teardown_ns);
 }
 
+/* Where the run stopped and the likely bug: only when known, so records
+ * of passing runs read as before. */
+static int feedback_to_json(json_t *o, const struct record_case *c)
+{
+	if (c->stopped_at && put(o, "stopped_at", json_text(c->stopped_at)) < 0)
+		return -1;
+	if (c->hint && put(o, "hint", json_text(c->hint)) < 0)
+		return -1;
+	return 0;
+}
+
 static json_t *case_to_json(const struct record_case *c)
 {
 	json_t *o = json_object();
@@ -171,7 +182,8 @@ static json_t *case_to_json(const struct record_case *c)
 	    put(o, "exit_code", json_integer(c->exit_code)) < 0 ||
 	    put(o, "console", json_bytes(c->console.data, c->console.len)) < 0 ||
 	    put(o, "screen", json_bytes(c->screen.data, c->screen.len)) < 0 ||
-	    put(o, "registers", regs_to_json(c)) < 0 || put(o, "times_ns", times_to_json(&c->times)) < 0) {
+	    put(o, "registers", regs_to_json(c)) < 0 || put(o, "times_ns", times_to_json(&c->times)) < 0 ||
+	    feedback_to_json(o, c) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -422,6 +434,16 @@ static int get_firmware_parts(struct reader *r, json_t *o, struct record_case *c
 	return 0;
 }
 
+/* Absent (a passing run, or a record from before there were any): NULL. */
+static int get_feedback(struct reader *r, json_t *o, struct record_case *c)
+{
+	if (json_object_get(o, "stopped_at") && get_text(r, o, "stopped_at", true, &c->stopped_at) < 0)
+		return -1;
+	if (json_object_get(o, "hint") && get_text(r, o, "hint", true, &c->hint) < 0)
+		return -1;
+	return 0;
+}
+
 static int case_from_json(struct reader *r, json_t *o, struct record_case *c)
 {
 	*c = (struct record_case){0};
@@ -435,7 +457,7 @@ static int case_from_json(struct reader *r, json_t *o, struct record_case *c)
 	    get_bool(r, o, "host_fault", &c->host_fault) < 0 || get_text(r, o, "message", true, &c->message) < 0 ||
 	    get_bytes(r, o, "output", &c->output) < 0 || get_firmware_parts(r, o, c) < 0 ||
 	    regs_from_json(r, o, c) < 0 ||
-	    times_from_json(r, o, &c->times) < 0)
+	    times_from_json(r, o, &c->times) < 0 || get_feedback(r, o, c) < 0)
 		return -1;
 	return 0;
 }

@@ -73,12 +73,14 @@ static int case_copy(struct record_case *dst, const struct record_case *src)
 {
 	*dst = *src;
 	dst->file = dst->name = dst->reason = dst->message = dst->backend = NULL;
+	dst->stopped_at = dst->hint = NULL;
 	dst->checks = NULL;
 	dst->check_count = 0;
 	dst->output = dst->console = dst->screen = (struct bytes){0};
 	if (!str_copy(&dst->file, src->file ? src->file : "") || !str_copy(&dst->name, src->name) ||
 	    !str_copy(&dst->reason, src->reason ? src->reason : "") || !str_copy(&dst->message, src->message) ||
-	    !str_copy(&dst->backend, src->backend))
+	    !str_copy(&dst->backend, src->backend) || !str_copy(&dst->stopped_at, src->stopped_at) ||
+	    !str_copy(&dst->hint, src->hint))
 		return -1;
 	if (bytes_assign(&dst->output, src->output.data, src->output.len) < 0 ||
 	    bytes_assign(&dst->console, src->console.data, src->console.len) < 0 ||
@@ -113,6 +115,9 @@ static struct record_case case_view(const struct case_report *c)
 		.exit_code = r->exit_code, .console = r->console, .screen = r->screen,
 		.regs_valid = r->regs_valid, .message = r->message, .backend = (char *)r->backend,
 		.host_fault = r->host_fault, .times = r->times,
+		/* feedback for failures only: a passing case's record reads as before */
+		.stopped_at = v->status != VERDICT_PASS ? r->stopped_at : NULL,
+		.hint = v->hint[0] ? (char *)v->hint : NULL,
 	};
 	if (r->regs_valid)
 		record_regs_from_state(&r->regs, &view);
@@ -171,6 +176,8 @@ static bool case_equal(const struct record_case *a, const struct record_case *b)
 	    !str_equal(a->backend, b->backend) || a->host_fault != b->host_fault ||
 	    memcmp(&a->times, &b->times, sizeof(a->times)) != 0 || !regs_equal(a, b))
 		return false;
+	if (!str_equal(a->stopped_at, b->stopped_at) || !str_equal(a->hint, b->hint))
+		return false;
 	if (!bytes_same(&a->output, &b->output) || !bytes_same(&a->console, &b->console) ||
 	    !bytes_same(&a->screen, &b->screen) || a->exit_code != b->exit_code)
 		return false;
@@ -213,6 +220,8 @@ void record_case_free(struct record_case *c)
 	free(c->reason);
 	free(c->message);
 	free(c->backend);
+	free(c->stopped_at);
+	free(c->hint);
 	bytes_free(&c->output);
 	bytes_free(&c->console);
 	bytes_free(&c->screen);

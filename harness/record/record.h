@@ -71,6 +71,8 @@ struct record_case {
 	char *backend;            /* NULL: nothing ran */
 	bool host_fault;
 	struct stage_times times;
+	char *stopped_at;         /* where the run stopped in the source (run/stop.h); NULL: unknown */
+	char *hint;               /* the likely bug (judge/hint.h); NULL: none recognised */
 };
 
 struct record {

@@ -74,6 +74,19 @@ static void summary_case(FILE *out, const struct record_case *c, const struct re
 	free(why);
 }
 
+/* Indented lines under a failure: where it stopped, and the likely bug. */
+static void summary_feedback(FILE *out, const struct record_case *c)
+{
+	char *stopped = c->stopped_at ? text_escape_str(c->stopped_at, TEXT_ESCAPE_KEEP_UTF8) : NULL;
+	char *hint = c->hint ? text_escape_str(c->hint, TEXT_ESCAPE_KEEP_UTF8) : NULL;
+	if (stopped)
+		fprintf(out, "      stopped at %s\n", stopped);
+	if (hint)
+		fprintf(out, "      hint: %s\n", hint);
+	free(stopped);
+	free(hint);
+}
+
 int report_summary_render(const struct record *rec, FILE *out, const struct render_options *opt, char *err,
 			  size_t err_len)
 {
@@ -88,8 +101,10 @@ int report_summary_render(const struct record *rec, FILE *out, const struct rend
 	if (n.skipped)
 		fprintf(out, "  %zu case%s not run (%s)\n", n.skipped, n.skipped == 1 ? "" : "s", summary_skip_reason(rec));
 	for (size_t i = 0; i < rec->count; i++) {
-		if (rec->cases[i].status != VERDICT_PASS && rec->cases[i].status != VERDICT_SKIP)
+		if (rec->cases[i].status != VERDICT_PASS && rec->cases[i].status != VERDICT_SKIP) {
 			summary_case(out, &rec->cases[i], opt);
+			summary_feedback(out, &rec->cases[i]);
+		}
 	}
 	/* The totals again below a long list of failures, as kselftest ends:
 	 * the last line is the one a person sees. Errors count as failed. */

@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/defaults.h"
 #include "machine/machine.h"
+#include "run/stop.h"
 #include "run/worker.h"
 
 void runner_options_default(struct runner_options *o)
@@ -156,6 +157,7 @@ void runner_run_case(struct runner *rn, const struct test_case *c, struct run_re
 		run_result_set_message(r, a->messages);
 	} else {
 		runner_machine(rn, c, &a->image, r);
+		stop_locate(c, &src, a, r);
 	}
 	r->times.assemble_ns = assemble_ns;
 	assembly_free(&own);
