@@ -44,8 +44,8 @@ static bool hint_firmware_call(const struct test_case *c, const struct run_resul
 			       char *out, size_t len)
 {
 	(void)v;
-	int vector = r->stop.firmware_call, ah = r->stop.firmware_call_ah;
-	if (c->firmware != CASE_FIRMWARE_NONE || vector < 0)
+	int vector = r->stop.firmware_call, ah = r->stop.firmware_call_ah_known ? r->stop.firmware_call_ah : -1;
+	if (c->firmware != CASE_FIRMWARE_NONE || vector == 0)
 		return false;
 	bool dos = vector == 0x20 || vector == 0x21;
 	char with_ah[32] = "";

@@ -33,8 +33,9 @@ struct stop_info {
 	uint64_t program_size;   /* bytes in the binary; 0 when nothing was assembled */
 	bool program_known;      /* the facts below come from a listing */
 	bool program_has_hlt;
-	int firmware_call;       /* the first `int` to a BIOS or DOS vector in the program, -1: none */
-	int firmware_call_ah;    /* AH set just before it, -1: unknown */
+	uint8_t firmware_call;   /* the first `int` to a BIOS or DOS vector in the program, 0: none */
+	bool firmware_call_ah_known;
+	uint8_t firmware_call_ah; /* AH set just before it */
 };
 
 struct run_result {

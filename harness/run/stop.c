@@ -93,16 +93,16 @@ static void program_facts(const struct assembly *a, struct stop_info *s)
 	listing_facts(&a->listing, &facts);
 	s->program_known = true;
 	s->program_has_hlt = facts.has_hlt;
-	s->firmware_call = facts.int_vector;
-	s->firmware_call_ah = facts.int_ah;
+	s->firmware_call = facts.int_vector > 0 ? (uint8_t)facts.int_vector : 0;
+	s->firmware_call_ah_known = facts.int_ah >= 0;
+	s->firmware_call_ah = facts.int_ah >= 0 ? (uint8_t)facts.int_ah : 0;
 }
 
 void stop_locate(const struct test_case *c, const struct asm_source *src, const struct assembly *a,
 		 struct run_result *r)
 {
 	struct stop_info *s = &r->stop;
-	*s = (struct stop_info){ .place = STOP_UNKNOWN, .program_size = a->image.len, .firmware_call = -1,
-				 .firmware_call_ah = -1 };
+	*s = (struct stop_info){ .place = STOP_UNKNOWN, .program_size = a->image.len };
 	if (a->listing.len)
 		program_facts(a, s);
 	if (!r->regs_valid || !a->listing.len)
