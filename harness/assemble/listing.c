@@ -130,7 +130,9 @@ static void text_copy(char *dst, size_t size, const char *src)
 		n--;
 	if (n >= size)
 		n = size - 1;
-	memcpy(dst, src, n);
+	/* a tab between label and instruction reads as a blank in a one-line report */
+	for (size_t i = 0; i < n; i++)
+		dst[i] = src[i] == '\t' ? ' ' : src[i];
 	dst[n] = '\0';
 }
 

@@ -233,7 +233,8 @@ static bool hint_stuck(const struct test_case *c, const struct run_result *r, co
 	return true;
 }
 
-/* Most specific first: a missing BIOS explains a run off the end, too. */
+/* Most specific first: a missing BIOS, or a stack grown over the code,
+ * explains a run off the end, too. */
 static const struct {
 	const char *name;
 	hint_fn *detect;
@@ -241,8 +242,8 @@ static const struct {
 	{ "firmware_call", hint_firmware_call },
 	{ "unmapped", hint_unmapped },
 	{ "serial_poll", hint_serial_poll },
-	{ "no_hlt", hint_no_hlt },
 	{ "stack", hint_stack },
+	{ "no_hlt", hint_no_hlt },
 	{ "output_short", hint_output_short },
 	{ "stuck", hint_stuck },
 };

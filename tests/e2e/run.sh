@@ -420,6 +420,7 @@ test_shards emu
 test_selection
 test_concurrent_reports
 test_stale_workdirs
+. "$ROOT/tests/e2e/feedback.sh"
 if kvm_works; then
 	test_bundled_cases kvm
 	test_failing_cases kvm
