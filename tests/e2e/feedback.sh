@@ -12,7 +12,9 @@ test_feedback() { # BACKEND
 	check "$b: hint: int 10h names AH and the preset" \
 		tap_has "the program calls int 0x10 with AH=0x0e (teletype output), but this case runs without firmware"
 	check "$b: hint: the BIOS preset" tap_has '`preset: boot` (a boot sector at 0000:7C00) or `firmware: bios`'
-	check "$b: hint: a stack inside the program" tap_has "ss:sp = 0000:0018 lies inside the program"
+	# where sp ends depends on how far the damaged code ran: on kvm not always at 0x18
+	check "$b: hint: a stack inside the program" \
+		grep -qE "hint: 'Observed: the stack pointer ss:sp = 0000:00[0-9a-f]{2} lies inside the program" "$WORK/out.tap"
 	check "$b: hint: polling the line status register" \
 		tap_has "while the program read the serial line status register (port 0x3fd) over and over"
 	check "$b: hint: output that stopped early" tap_has "the serial output stopped after 2 of the 5 bytes expected"
