@@ -89,16 +89,17 @@ static int file_write_all(const char *path, const char *text, char *err, size_t 
 	return -1;
 }
 
-static int nasm_spawn(const struct asm_source *src, const char *source, const struct workdir *w,
-		      struct proc *nasm, char *err, size_t err_len)
+static int nasm_spawn(const struct asm_source *src, bool listing, const struct workdir *w, struct proc *nasm,
+		      char *err, size_t err_len)
 {
-	(void)source;
 	/* nasm starts in the work folder and names its copies relatively, so no
 	 * run's random folder name reaches the guest (%pathsearch, __?FILE?__)
 	 * or a report. */
 	/* The listing maps where a run stopped back to the source (listing.h). */
-	char *argv[] = { "nasm", "-f", "bin", "-I" COPY_INCLUDE "/", "-l", COPY_LISTING, "-o", COPY_OUTPUT,
-			 COPY_SOURCE, NULL };
+	char *argv[] = { "nasm", "-f", "bin", "-I" COPY_INCLUDE "/", "-o", COPY_OUTPUT, COPY_SOURCE, "-l",
+			 COPY_LISTING, NULL };
+	if (!listing)
+		argv[7] = NULL;
 	/* The source and its folder are copies in the work folder, which nasm may read anyway. */
 	const char *read_paths[CASE_MAX_READ_PATHS + 1] = { NULL };
 	for (size_t i = 0; src->read_paths && src->read_paths[i] && i < CASE_MAX_READ_PATHS; i++)
@@ -120,11 +121,11 @@ static int nasm_spawn(const struct asm_source *src, const char *source, const st
 
 /* Runs nasm to completion or to its deadline; returns its wait status, -1
  * when it had to be killed, or -2 when it could not be started. */
-static int nasm_run(const struct asm_source *src, const char *source, const struct workdir *w,
-		    struct bytes *messages, char *err, size_t err_len)
+static int nasm_run(const struct asm_source *src, bool listing, const struct workdir *w, struct bytes *messages,
+		    char *err, size_t err_len)
 {
 	struct proc nasm;
-	if (nasm_spawn(src, source, w, &nasm, err, err_len) < 0)
+	if (nasm_spawn(src, listing, w, &nasm, err, err_len) < 0)
 		return -2;
 	proc_wait(&nasm);
 	int status = nasm.killed ? -1 : nasm.status;
@@ -312,7 +313,15 @@ int assemble(const struct asm_source *src, struct assembly *out, char *err, size
 	if (snapshot_after_hook)
 		snapshot_after_hook();
 	struct bytes raw = {0};
-	int status = nasm_run(src, w.source, &w, &raw, err, err_len);
+	int status = nasm_run(src, true, &w, &raw, err, err_len);
+	/* The listing shares the binary's file size limit and can outgrow it
+	 * where the binary fits (a program ending at the last byte of RAM, a
+	 * long source): then assemble without it, as before there was one. */
+	if (status > 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ) {
+		bytes_free(&raw);
+		unlink(w.listing);
+		status = nasm_run(src, false, &w, &raw, err, err_len);
+	}
 	if (status == -2) {
 		bytes_free(&raw);
 		workdir_remove(&w);
