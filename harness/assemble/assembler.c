@@ -24,12 +24,14 @@
 #define COPY_SOURCE "guest.asm"
 #define COPY_INCLUDE "include"
 #define COPY_OUTPUT "guest.bin"
+#define COPY_LISTING "guest.lst"
 
 struct workdir {
 	char dir[256];
 	char source[300];   /* the guest's source, a copy: nasm never reads the original */
 	char include[300];  /* a copy of the folder %include and incbin look in */
 	char output[300];
+	char listing[300];
 };
 
 static const char *tmp_dir(void)
@@ -56,6 +58,7 @@ static int workdir_create(struct workdir *w, char *err, size_t err_len)
 	snprintf(w->source, sizeof(w->source), "%s/" COPY_SOURCE, w->dir);
 	snprintf(w->include, sizeof(w->include), "%s/" COPY_INCLUDE, w->dir);
 	snprintf(w->output, sizeof(w->output), "%s/" COPY_OUTPUT, w->dir);
+	snprintf(w->listing, sizeof(w->listing), "%s/" COPY_LISTING, w->dir);
 	return 0;
 }
 
@@ -92,11 +95,13 @@ static int file_write_all(const char *path, const char *text, char *err, size_t 
  * or a report. */
 #define NASM_ARGS "-f", "bin", "-I" COPY_INCLUDE "/", "-o", COPY_OUTPUT, COPY_SOURCE
 
-static int nasm_spawn(const struct asm_source *src, const char *source, const struct workdir *w,
-		      struct proc *nasm, char *err, size_t err_len)
+static int nasm_spawn(const struct asm_source *src, bool listing, const struct workdir *w, struct proc *nasm,
+		      char *err, size_t err_len)
 {
-	(void)source;
-	char *argv[] = { "nasm", NASM_ARGS, NULL };
+	/* The listing maps where a run stopped back to the source (listing.h). */
+	char *argv[] = { "nasm", NASM_ARGS, "-l", COPY_LISTING, NULL };
+	if (!listing)
+		argv[7] = NULL;
 	/* The source and its folder are copies in the work folder, which nasm may read anyway. */
 	const char *read_paths[CASE_MAX_READ_PATHS + 1] = { NULL };
 	for (size_t i = 0; src->read_paths && src->read_paths[i] && i < CASE_MAX_READ_PATHS; i++)
@@ -118,11 +123,11 @@ static int nasm_spawn(const struct asm_source *src, const char *source, const st
 
 /* Runs nasm to completion or to its deadline; returns its wait status, -1
  * when it had to be killed, or -2 when it could not be started. */
-static int nasm_run(const struct asm_source *src, const char *source, const struct workdir *w,
-		    struct bytes *messages, char *err, size_t err_len)
+static int nasm_run(const struct asm_source *src, bool listing, const struct workdir *w, struct bytes *messages,
+		    char *err, size_t err_len)
 {
 	struct proc nasm;
-	if (nasm_spawn(src, source, w, &nasm, err, err_len) < 0)
+	if (nasm_spawn(src, listing, w, &nasm, err, err_len) < 0)
 		return -2;
 	proc_wait(&nasm);
 	int status = nasm.killed ? -1 : nasm.status;
@@ -259,6 +264,10 @@ static void assembly_judge(const struct asm_source *src, int status, const struc
 		snprintf(why, sizeof(why), "nasm rejected the source (exit status %d)", WEXITSTATUS(status));
 	else if (image_read(w->output, src->max_output, &out->image, why, sizeof(why)) == 0)
 		out->ok = true;
+	/* Without a listing a run's stopping place goes unnamed, nothing worse. */
+	char ignored[200];
+	if (out->ok && image_read(w->listing, ASM_MAX_LISTING, &out->listing, ignored, sizeof(ignored)) < 0)
+		bytes_free(&out->listing);
 	if (!out->ok && why[0]) {
 		size_t len = (out->messages ? strlen(out->messages) : 0) + strlen(why) + 2;
 		char *joined = malloc(len);
@@ -353,7 +362,15 @@ int assemble_cached(const struct asm_source *src, const struct disk_cache *cache
 		return 0;
 	}
 	struct bytes raw = {0};
-	int status = nasm_run(src, w.source, &w, &raw, err, err_len);
+	int status = nasm_run(src, true, &w, &raw, err, err_len);
+	/* The listing shares the binary's file size limit and can outgrow it
+	 * where the binary fits (a program ending at the last byte of RAM, a
+	 * long source): then assemble without it, as before there was one. */
+	if (status > 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ) {
+		bytes_free(&raw);
+		unlink(w.listing);
+		status = nasm_run(src, false, &w, &raw, err, err_len);
+	}
 	if (status == -2) {
 		bytes_free(&raw);
 		workdir_remove(&w);
@@ -376,6 +393,7 @@ int assemble(const struct asm_source *src, struct assembly *out, char *err, size
 void assembly_free(struct assembly *a)
 {
 	bytes_free(&a->image);
+	bytes_free(&a->listing);
 	free(a->messages);
 	a->messages = NULL;
 }

@@ -36,5 +36,6 @@
 
 #define ASM_MAX_MESSAGES (64u << 10)        /* nasm's messages kept */
 #define ASM_MAX_OPEN_FILES 64u              /* RLIMIT_NOFILE of nasm */
+#define ASM_MAX_LISTING (4u << 20)          /* nasm's listing kept: beyond, a run's stopping line goes unnamed */
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/pattern.h"
+#include "judge/hint.h"
 #include "judge/normalise.h"
 #include "x86/flag_names.h"
 
@@ -522,5 +523,6 @@ int verdict_judge(const struct test_case *c, const struct run_result *r, struct 
 	}
 	v->status = outcome_is_harness_fault(r) ? VERDICT_ERROR : VERDICT_FAIL;
 	verdict_explain(c, r, v);
+	hint_find(c, r, v, v->hint, sizeof(v->hint));
 	return 0;
 }

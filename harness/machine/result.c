@@ -23,4 +23,6 @@ void run_result_free(struct run_result *r)
 	bytes_free(&r->screen);
 	free(r->message);
 	r->message = NULL;
+	free(r->stopped_at);
+	r->stopped_at = NULL;
 }

@@ -16,6 +16,28 @@ struct stage_times {
 	uint64_t teardown_ns;
 };
 
+/* Where the guest's last (or faulting) instruction lies in its program,
+ * from nasm's listing; the judge's hints read it. */
+enum stop_place {
+	STOP_UNKNOWN,     /* no registers read back, or no listing */
+	STOP_IN_CODE,
+	STOP_IN_DATA,     /* in bytes the source declares as data (db, dw, ...) */
+	STOP_IN_RESERVED, /* in the zeros of resb and the like */
+	STOP_PAST_END,    /* beyond the program's last byte */
+	STOP_OUTSIDE,     /* below the program, or beyond the guest's memory */
+};
+
+struct stop_info {
+	enum stop_place place;
+	uint64_t offset;         /* from the program's first byte (STOP_IN_* and STOP_PAST_END) */
+	uint64_t program_size;   /* bytes in the binary; 0 when nothing was assembled */
+	bool program_known;      /* the facts below come from a listing */
+	bool program_has_hlt;
+	uint8_t firmware_call;   /* the first `int` to a BIOS or DOS vector in the program, 0: none */
+	bool firmware_call_ah_known;
+	uint8_t firmware_call_ah; /* AH set just before it */
+};
+
 struct run_result {
 	enum outcome outcome;
 	uint64_t exits;          /* exits served; string I/O counts once per element */
@@ -33,6 +55,8 @@ struct run_result {
 	uint64_t binary_size;       /* bytes of the assembled binary; 0 when nothing was assembled */
 	bool instructions_counted;  /* the run counted instructions (a case asked): instructions is exact */
 	uint64_t instructions;      /* guest instructions executed (README "Metrics") */
+	struct stop_info stop;
+	char *stopped_at;        /* "hello.asm:17 `out dx, al`", or in words; NULL: unknown */
 };
 
 /* Replaces the message with a copy of text (NULL or "" leave none). */

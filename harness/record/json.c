@@ -156,6 +156,17 @@ static int grading_to_json(json_t *o, const struct record_case *c)
 	return 0;
 }
 
+/* Where the run stopped and the likely bug: only when known, so records
+ * of passing runs read as before. */
+static int feedback_to_json(json_t *o, const struct record_case *c)
+{
+	if (c->stopped_at && put(o, "stopped_at", json_text(c->stopped_at)) < 0)
+		return -1;
+	if (c->hint && put(o, "hint", json_text(c->hint)) < 0)
+		return -1;
+	return 0;
+}
+
 /* The case's metrics (README "Metrics"): the instruction count only when
  * it was counted. */
 static int metrics_to_json(json_t *o, const struct record_case *c)
@@ -185,7 +196,7 @@ static json_t *case_to_json(const struct record_case *c)
 	    put(o, "console", json_bytes(c->console.data, c->console.len)) < 0 ||
 	    put(o, "screen", json_bytes(c->screen.data, c->screen.len)) < 0 ||
 	    put(o, "registers", regs_to_json(c)) < 0 || put(o, "times_ns", times_to_json(&c->times)) < 0 ||
-	    grading_to_json(o, c) < 0 || metrics_to_json(o, c) < 0) {
+	    grading_to_json(o, c) < 0 || metrics_to_json(o, c) < 0 || feedback_to_json(o, c) < 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -496,6 +507,16 @@ static int metrics_from_json(struct reader *r, json_t *o, struct record_case *c)
 	return 0;
 }
 
+/* Absent (a passing run, or a record from before there were any): NULL. */
+static int get_feedback(struct reader *r, json_t *o, struct record_case *c)
+{
+	if (json_object_get(o, "stopped_at") && get_text(r, o, "stopped_at", true, &c->stopped_at) < 0)
+		return -1;
+	if (json_object_get(o, "hint") && get_text(r, o, "hint", true, &c->hint) < 0)
+		return -1;
+	return 0;
+}
+
 static int case_from_json(struct reader *r, json_t *o, struct record_case *c)
 {
 	*c = (struct record_case){0};
@@ -510,7 +531,7 @@ static int case_from_json(struct reader *r, json_t *o, struct record_case *c)
 	    get_bytes(r, o, "output", &c->output) < 0 || get_firmware_parts(r, o, c) < 0 ||
 	    regs_from_json(r, o, c) < 0 ||
 	    times_from_json(r, o, &c->times) < 0 || get_grading(r, o, c) < 0 ||
-	    metrics_from_json(r, o, c) < 0)
+	    metrics_from_json(r, o, c) < 0 || get_feedback(r, o, c) < 0)
 		return -1;
 	return 0;
 }

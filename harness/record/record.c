@@ -89,6 +89,7 @@ static int case_copy(struct record_case *dst, const struct record_case *src)
 {
 	*dst = *src;
 	dst->file = dst->name = dst->reason = dst->message = dst->backend = dst->visibility = NULL;
+	dst->stopped_at = dst->hint = NULL;
 	dst->checks = NULL;
 	dst->check_count = 0;
 	dst->tags = NULL;
@@ -97,6 +98,7 @@ static int case_copy(struct record_case *dst, const struct record_case *src)
 	if (!str_copy(&dst->file, src->file ? src->file : "") || !str_copy(&dst->name, src->name) ||
 	    !str_copy(&dst->reason, src->reason ? src->reason : "") || !str_copy(&dst->message, src->message) ||
 	    !str_copy(&dst->backend, src->backend) || !str_copy(&dst->visibility, src->visibility) ||
+	    !str_copy(&dst->stopped_at, src->stopped_at) || !str_copy(&dst->hint, src->hint) ||
 	    tags_copy(dst, src->tags, src->tag_count) < 0)
 		return -1;
 	if (bytes_assign(&dst->output, src->output.data, src->output.len) < 0 ||
@@ -152,6 +154,9 @@ static struct record_case case_view(const struct case_report *c)
 		.host_fault = r->host_fault, .times = r->times,
 		.binary_size = r->binary_size, .instructions_counted = r->instructions_counted,
 		.instructions = r->instructions,
+		/* feedback for failures only: a passing case's record reads as before */
+		.stopped_at = v->status != VERDICT_PASS ? r->stopped_at : NULL,
+		.hint = v->hint[0] ? (char *)v->hint : NULL,
 	};
 	if (r->regs_valid)
 		record_regs_from_state(&r->regs, &view);
@@ -227,6 +232,8 @@ static bool case_equal(const struct record_case *a, const struct record_case *b)
 	    !str_equal(a->backend, b->backend) || a->host_fault != b->host_fault ||
 	    memcmp(&a->times, &b->times, sizeof(a->times)) != 0 || !regs_equal(a, b))
 		return false;
+	if (!str_equal(a->stopped_at, b->stopped_at) || !str_equal(a->hint, b->hint))
+		return false;
 	if (!bytes_same(&a->output, &b->output) || !bytes_same(&a->console, &b->console) ||
 	    !bytes_same(&a->screen, &b->screen) || a->exit_code != b->exit_code)
 		return false;
@@ -274,6 +281,8 @@ void record_case_free(struct record_case *c)
 	for (size_t i = 0; i < c->tag_count; i++)
 		free(c->tags[i]);
 	free(c->tags);
+	free(c->stopped_at);
+	free(c->hint);
 	bytes_free(&c->output);
 	bytes_free(&c->console);
 	bytes_free(&c->screen);

@@ -85,6 +85,8 @@ struct record_case {
 	bool instructions_counted;  /* the case asked for the count: instructions is exact */
 	bool leaderboard;           /* its metrics go to Gradescope's leaderboard */
 	uint64_t instructions;
+	char *stopped_at;         /* where the run stopped in the source (run/stop.h); NULL: unknown */
+	char *hint;               /* the likely bug (judge/hint.h); NULL: none recognised */
 };
 
 struct record {

@@ -32,6 +32,7 @@ static const char html_head[] =
 	"section{border-top:1px solid #ddd;margin-top:1em;padding-top:.5em}\n"
 	"mark{background:#ffd0d0}.del{color:#b00020}.add{color:#176f2c}\n"
 	".side{display:grid;grid-template-columns:1fr 1fr;gap:8px}\n"
+	".hint{background:#fff8d8;padding:4px 6px;border-left:4px solid #e0b000}\n"
 	"</style>\n</head>\n<body>\n";
 
 /* Text already escaped to printable characters (excerpt windows and diff
@@ -220,6 +221,23 @@ static void html_metrics(FILE *out, const struct record_case *c)
 		fprintf(out, ", %" PRIu64 " instructions", c->instructions);
 }
 
+/* Where a failed run stopped in the source, and the likely bug. */
+static void html_feedback(FILE *out, const struct record_case *c)
+{
+	if (c->status == VERDICT_PASS)
+		return;
+	if (c->stopped_at) {
+		fputs("<p class=\"stopped\">stopped at <code>", out);
+		html_str(out, c->stopped_at);
+		fputs("</code></p>\n", out);
+	}
+	if (c->hint) {
+		fputs("<p class=\"hint\"><b>hint:</b> ", out);
+		html_str(out, c->hint);
+		fputs("</p>\n", out);
+	}
+}
+
 static void html_case_head(FILE *out, const struct record_case *c, size_t number)
 {
 	fprintf(out, "<section id=\"case-%zu\">\n<h2><span class=\"%s\">%s</span> %zu - ", number,
@@ -254,6 +272,7 @@ static void html_case(FILE *out, const struct record_case *c, size_t number)
 		html_str(out, c->reason);
 		fputs("</b></p>\n", out);
 	}
+	html_feedback(out, c);
 	if (c->message) {
 		fputs("<pre>", out);
 		html_str(out, c->message);

@@ -460,12 +460,21 @@ static int detail_metrics(struct junit *j, const struct record_case *c)
 	return 0;
 }
 
+/* Where the run stopped in the source and the likely bug, first: what a
+ * student reads before the numbers. */
+static int detail_feedback(struct junit *j, const struct record_case *c)
+{
+	if (c->stopped_at && detail_message(j, "stopped at ", c->stopped_at) < 0)
+		return -1;
+	return c->hint ? detail_message(j, "hint: ", c->hint) : 0;
+}
+
 /* The text of <failure> or <error>: what was expected against what happened. */
 static int details(struct junit *j, const struct record_case *c)
 {
 	if (c->outcome == OUTCOME_CASE_ERROR)
 		return detail_message(j, "", c->message ? c->message : c->reason);
-	if (detail_checks(j, c) < 0)
+	if (detail_feedback(j, c) < 0 || detail_checks(j, c) < 0)
 		return -1;
 	if (c->regs_valid && detail_cs_ip(j, c) < 0)
 		return -1;

@@ -154,6 +154,19 @@ static void summary_passed_case(FILE *out, const struct record_case *c, const st
 		summary_metrics(out, c);
 }
 
+/* Indented lines under a failure: where it stopped, and the likely bug. */
+static void summary_feedback(FILE *out, const struct record_case *c)
+{
+	char *stopped = c->stopped_at ? text_escape_str(c->stopped_at, TEXT_ESCAPE_KEEP_UTF8) : NULL;
+	char *hint = c->hint ? text_escape_str(c->hint, TEXT_ESCAPE_KEEP_UTF8) : NULL;
+	if (stopped)
+		fprintf(out, "      stopped at %s\n", stopped);
+	if (hint)
+		fprintf(out, "      hint: %s\n", hint);
+	free(stopped);
+	free(hint);
+}
+
 int report_summary_render(const struct record *rec, FILE *out, const struct render_options *opt, char *err,
 			  size_t err_len)
 {
@@ -172,8 +185,10 @@ int report_summary_render(const struct record *rec, FILE *out, const struct rend
 		const struct record_case *c = &rec->cases[i];
 		if (c->status != VERDICT_PASS && c->status != VERDICT_SKIP) {
 			summary_case(out, c, opt);
-			if (!report_case_redacted(c, opt && opt->reveal_hidden))
+			if (!report_case_redacted(c, opt && opt->reveal_hidden)) {
+				summary_feedback(out, c);
 				summary_metrics(out, c);
+			}
 		} else if (c->status == VERDICT_PASS && opt && opt->verbose) {
 			summary_passed_case(out, c, opt);
 		}

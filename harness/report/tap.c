@@ -455,6 +455,18 @@ static int diag_metrics(struct diag *d, const struct record_case *c)
 	return 0;
 }
 
+/* Where a failed run stopped in the source, and the likely bug. */
+static int diag_feedback(struct diag *d, const struct record_case *c)
+{
+	if (c->status == VERDICT_PASS)
+		return 0;
+	if (c->stopped_at && diag_text(d, "stopped_at", c->stopped_at) < 0)
+		return -1;
+	if (c->hint && diag_text(d, "hint", c->hint) < 0)
+		return -1;
+	return 0;
+}
+
 static int diag_case(struct diag *d, const struct record_case *c, const struct render_options *opt)
 {
 	if (report_case_redacted(c, opt->reveal_hidden))
@@ -463,7 +475,7 @@ static int diag_case(struct diag *d, const struct record_case *c, const struct r
 	if (c->outcome == OUTCOME_CASE_ERROR)
 		return diag_text(d, "message", c->message ? c->message : c->reason ? c->reason : "") < 0 ||
 		       diag_severity(d, c) < 0 ? -1 : diag_points(d, c);
-	if (diag_identity(d, c) < 0 || diag_u64(d, "exits", c->exits) < 0)
+	if (diag_identity(d, c) < 0 || diag_feedback(d, c) < 0 || diag_u64(d, "exits", c->exits) < 0)
 		return -1;
 	if (c->backend && diag_word(d, "backend", c->backend) < 0)
 		return -1;

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/defaults.h"
 #include "machine/machine.h"
+#include "run/stop.h"
 #include "run/worker.h"
 
 void runner_options_default(struct runner_options *o)
@@ -211,6 +212,7 @@ void runner_run_case(struct runner *rn, const struct test_case *c, struct run_re
 	} else {
 		runner_machine(rn, c, &a->image, r);
 		r->binary_size = a->image.len;
+		stop_locate(c, &src, a, r);
 	}
 	r->times.assemble_ns = assemble_ns;
 	assembly_free(&own);

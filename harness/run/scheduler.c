@@ -37,11 +37,14 @@ static int assembly_write(int fd, const struct assembly *a)
 		return rc;
 	uint8_t ok = a->ok;
 	uint64_t image_len = a->image.len, messages_len = a->messages ? strlen(a->messages) : 0;
+	uint64_t listing_len = a->listing.len;
 	rc |= fd_write_all(fd, &ok, 1);
 	rc |= fd_write_all(fd, &image_len, sizeof(image_len));
 	rc |= fd_write_all(fd, a->image.data, image_len);
 	rc |= fd_write_all(fd, &messages_len, sizeof(messages_len));
 	rc |= fd_write_all(fd, a->messages, messages_len);
+	rc |= fd_write_all(fd, &listing_len, sizeof(listing_len));
+	rc |= fd_write_all(fd, a->listing.data, listing_len);
 	return rc ? -1 : 0;
 }
 
@@ -59,7 +62,7 @@ static void case_child(void *ctx, int fd)
 /* Reads what assembly_write wrote; false when it is not whole. */
 static bool assembly_read(const uint8_t *p, size_t len, struct assembly *a, bool *present)
 {
-	uint64_t image_len, messages_len;
+	uint64_t image_len, messages_len, listing_len;
 	*present = false;
 	if (len < 1)
 		return false;
@@ -77,9 +80,14 @@ static bool assembly_read(const uint8_t *p, size_t len, struct assembly *a, bool
 	at += image_len;
 	memcpy(&messages_len, p + at, sizeof(messages_len));
 	at += sizeof(messages_len);
-	if (messages_len != len - at)
+	if (messages_len > len - at || len - at - messages_len < sizeof(listing_len))
 		return false;
 	if (messages_len && !(a->messages = strndup((const char *)p + at, messages_len)))
+		return false;
+	at += messages_len;
+	memcpy(&listing_len, p + at, sizeof(listing_len));
+	at += sizeof(listing_len);
+	if (listing_len != len - at || bytes_append(&a->listing, p + at, listing_len) < 0)
 		return false;
 	*present = true;
 	return true;

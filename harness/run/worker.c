@@ -14,7 +14,7 @@
 #include "core/proc.h"
 
 /* What crosses the pipe: this header, then the output, the console output,
- * the screen and the message. */
+ * the screen, the message and where the run stopped in the source. */
 struct worker_header {
 	enum outcome outcome;
 	uint32_t exit_code;
@@ -32,6 +32,8 @@ struct worker_header {
 	bool instructions_counted;
 	uint64_t instructions;
 	uint64_t binary_size;
+	struct stop_info stop;
+	uint64_t stopped_at_len;
 };
 
 struct worker_job {
@@ -52,12 +54,14 @@ int worker_result_write(int fd, const struct run_result *r)
 		.message_len = r->message ? strlen(r->message) : 0,
 		.instructions_counted = r->instructions_counted, .instructions = r->instructions,
 		.binary_size = r->binary_size,
+		.stop = r->stop, .stopped_at_len = r->stopped_at ? strlen(r->stopped_at) : 0,
 	};
 	int rc = fd_write_all(fd, &h, sizeof(h));
 	rc |= fd_write_all(fd, r->output.data, r->output.len);
 	rc |= fd_write_all(fd, r->console.data, r->console.len);
 	rc |= fd_write_all(fd, r->screen.data, r->screen.len);
 	rc |= fd_write_all(fd, r->message, h.message_len);
+	rc |= fd_write_all(fd, r->stopped_at, h.stopped_at_len);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -92,11 +96,12 @@ bool worker_result_read(const uint8_t *data, size_t len, const struct backend_op
 		return false;
 	memcpy(&h, data, sizeof(h));
 	if (h.output_len > len || h.console_len > len || h.screen_len > len || h.message_len > len ||
-	    sizeof(h) + h.output_len + h.console_len + h.screen_len + h.message_len > len)
+	    h.stopped_at_len > len ||
+	    sizeof(h) + h.output_len + h.console_len + h.screen_len + h.message_len + h.stopped_at_len > len)
 		return false;
 	*r = (struct run_result){
 		.outcome = h.outcome, .exit_code = h.exit_code, .exits = h.exits, .firmware_exits = h.firmware_exits, .regs_valid = h.regs_valid, .host_fault = h.host_fault,
-		.regs = h.regs, .times = h.times, .backend = h.backend_ran ? backend->name : NULL,
+		.regs = h.regs, .times = h.times, .backend = h.backend_ran ? backend->name : NULL, .stop = h.stop,
 		.instructions_counted = h.instructions_counted, .instructions = h.instructions,
 		.binary_size = h.binary_size,
 	};
@@ -115,7 +120,10 @@ bool worker_result_read(const uint8_t *data, size_t len, const struct backend_op
 		if (!r->message)
 			return false;
 	}
-	*used = sizeof(h) + h.output_len + h.console_len + h.screen_len + h.message_len;
+	p += h.message_len;
+	if (h.stopped_at_len && !(r->stopped_at = strndup((const char *)p, h.stopped_at_len)))
+		return false;
+	*used = sizeof(h) + h.output_len + h.console_len + h.screen_len + h.message_len + h.stopped_at_len;
 	return true;
 }
 

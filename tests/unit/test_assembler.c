@@ -250,3 +250,25 @@ Test(assembler_nasm, assembly_free_is_idempotent)
 	cr_assert_null(out.image.data);
 	assembly_free(&out);
 }
+
+Test(assembler_nasm, keeps_the_listing_of_what_it_assembled)
+{
+	struct asm_source src = inline_source("bits 16\nmov dx, 0x3f8\nhlt\n");
+	cr_assert_eq(assemble(&src, &out, NULL, 0), 0);
+	assert_image((const uint8_t[]){ 0xba, 0xf8, 0x03, 0xf4 }, 4);
+	cr_assert_gt(out.listing.len, 0);
+	cr_assert_not_null(memmem(out.listing.data, out.listing.len, "mov dx, 0x3f8", 13));
+	assert_work_folder_removed();
+}
+
+/* The listing has the binary's file size limit: where only the binary
+ * fits, the program assembles as before, without a listing. */
+Test(assembler_nasm, a_listing_larger_than_the_binary_may_be_is_left_out)
+{
+	struct asm_source src = inline_source("hlt\n");
+	src.max_output = 1;
+	cr_assert_eq(assemble(&src, &out, NULL, 0), 0);
+	assert_image((const uint8_t[]){ 0xf4 }, 1);
+	cr_assert_eq(out.listing.len, 0);
+	assert_work_folder_removed();
+}

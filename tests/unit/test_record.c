@@ -464,3 +464,30 @@ Test(record, junit_writes_64_mib_of_output, .timeout = 600)
 	fclose(sink);
 	record_free(&rec);
 }
+
+/* Where a failure stopped and its hint are saved and read back; a record
+ * without them (a passing case, an older record) reads as NULL. */
+Test(record, stopped_at_and_hint_round_trip)
+{
+	struct record rec, back;
+	record_of(varied, 3, 11, &rec);
+	free(rec.cases[1].stopped_at);
+	free(rec.cases[2].hint);
+	rec.cases[1].stopped_at = strdup("cases/a.yaml:9 `out dx, al`");
+	rec.cases[2].hint = strdup("Observed: \x1b[31m'\"\n. Likely cause: \xff.");
+	save_and_load(&rec, "feedback.json", &back);
+	cr_assert(record_equal(&rec, &back));
+	cr_assert_null(back.cases[0].stopped_at);
+	cr_assert_null(back.cases[0].hint);
+	cr_assert_str_eq(back.cases[1].stopped_at, "cases/a.yaml:9 `out dx, al`");
+	cr_assert_str_eq(back.cases[2].hint, rec.cases[2].hint);
+	assert_same_reports(&rec, &back);
+	char *tap = render(&rec, "tap", &render_kinds[0]);
+	cr_assert_not_null(strstr(tap, "  stopped_at: 'cases/a.yaml:9 `out dx, al`'\n"), "%s", tap);
+	free(tap);
+	free(back.cases[1].stopped_at);
+	back.cases[1].stopped_at = NULL;
+	cr_assert_not(record_equal(&rec, &back), "a record without the stopping place is another record");
+	record_free(&rec);
+	record_free(&back);
+}
