@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -282,6 +283,36 @@ static void assembly_judge(const struct asm_source *src, int status, const struc
 /* The copies nasm reads: the source and the folder it may include from.
  * Returns 0, -1 when kvmcheck could not make them (err), or 1 when the
  * source's files cannot be given to nasm (why: the student's to fix). */
+/* Whether a source may read other files: only %include, incbin, %depend
+ * and %pathsearch name them, and a source that spells none of these words
+ * (in any case) needs no copy of its folder, which then may be as large
+ * as it likes (a case file among many others). A source that builds one
+ * of them by pasting tokens finds an empty folder: less is readable,
+ * never more. */
+static bool source_reads_files(const char *text, size_t len)
+{
+	static const char *const words[] = { "include", "incbin", "depend", "pathsearch" };
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		size_t n = strlen(words[i]);
+		for (size_t at = 0; at + n <= len; at++) {
+			if (strncasecmp(text + at, words[i], n) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool copied_source_reads_files(const char *path)
+{
+	struct bytes text = {0};
+	char ignored[200];
+	/* A source that cannot be read back here cannot be judged: copy the folder. */
+	bool reads = image_read(path, SNAPSHOT_MAX_BYTES, &text, ignored, sizeof(ignored)) < 0 ||
+		     source_reads_files((const char *)text.data, text.len);
+	bytes_free(&text);
+	return reads;
+}
+
 static int copies_make(const struct asm_source *src, const struct workdir *w, char *why, size_t why_len, char *err,
 		       size_t err_len)
 {
@@ -290,7 +321,8 @@ static int copies_make(const struct asm_source *src, const struct workdir *w, ch
 	if (!src->text && snapshot_file(src->path, w->source, why, why_len) < 0)
 		return 1;
 	struct snapshot_stats stats;
-	if (src->include_dir && *src->include_dir)
+	bool reads = src->text ? source_reads_files(src->text, strlen(src->text)) : copied_source_reads_files(w->source);
+	if (reads && src->include_dir && *src->include_dir)
 		return snapshot_folder(src->include_dir, w->include, &stats, why, why_len) < 0 ? 1 : 0;
 	if (mkdir(w->include, 0700) < 0) {
 		snprintf(err, err_len, "cannot create %s: %s", w->include, strerror(errno));

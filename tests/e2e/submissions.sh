@@ -26,6 +26,7 @@ kvmcheck() {
 	(cd "$WORK" && "$KVMCHECK" "$@" >"$WORK/out" 2>"$WORK/err"; echo $? >"$WORK/status")
 }
 status_is() { [ "$(cat "$WORK/status")" = "$1" ]; }
+gradescope_score() { perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or exit 1; print decode_json(<$f>)->{score}' "$1"; }
 out_has() { grep -qF -- "$1" "$WORK/out"; }
 xml_value() { xmllint --xpath "$2" "$1" 2>/dev/null; }
 
@@ -144,6 +145,9 @@ test_class() {
 	check "the reports folder holds a report set per student and the CSV" [ "$(cd "$WORK/reports" && find . | sort | tr '\n' ' ')" = \
 		". ./alice ./alice/junit.xml ./alice/kvmcheck.html ./alice/kvmcheck.tap ./alice/results.json ./bob ./bob/junit.xml ./bob/kvmcheck.html ./bob/kvmcheck.tap ./bob/results.json ./class.csv ./mallory ./mallory/junit.xml ./mallory/kvmcheck.html ./mallory/kvmcheck.tap ./mallory/results.json " ]
 	check "the class CSV, exactly" [ "$(cat "$WORK/reports/class.csv")" = "$(printf 'student,points,max,greet,add,double,peek,echo\r\nalice,5,5,1,2,1,1,pass\r\nbob,3,5,1,0,1,1,pass\r\nmallory,0,5,0,0,0,0,fail\r')" ]
+	kvmcheck --backend emu --no-reports --submission students/bob --submission students/mallory \
+		--gradescope gs/results.json cases/class.yaml
+	check "class: a Gradescope file per student, with that student's score" [ "$(gradescope_score "$WORK/gs/bob/results.json") $(gradescope_score "$WORK/gs/mallory/results.json")" = "3 0" ]
 	check "no TAP on stdout in a class run" bash -c "! grep -q '^TAP version' '$WORK/out'"
 	check "class summary: students and cases" out_has "kvmcheck: class of 3 students, 5 cases each"
 	check "class summary: scores" out_has "score: mean 53.3%, median 60.0%, min 0.0%, max 100.0%"

@@ -272,3 +272,40 @@ Test(assembler_nasm, a_listing_larger_than_the_binary_may_be_is_left_out)
 	cr_assert_eq(out.listing.len, 0);
 	assert_work_folder_removed();
 }
+
+/* A folder past the snapshot's bounds: a sparse file of more than 64 MiB. */
+static void make_folder_too_large(void)
+{
+	char big[400];
+	tu_path(big, sizeof(big), dir, "big.bin");
+	FILE *f = fopen(big, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(ftruncate(fileno(f), 65 << 20), 0);
+	fclose(f);
+}
+
+/* Only a source that may read files needs its folder copied: a case file in
+ * a large folder still assembles, one that includes is told why it cannot. */
+Test(assembler_nasm, a_source_that_reads_no_file_needs_no_copy_of_its_folder)
+{
+	make_folder_too_large();
+	static const struct { const char *text; bool ok; } rows[] = {
+		{ "mov al, 1\nhlt\n", true },
+		{ "; no words that read a file\nhlt\n", true },
+		{ "%include \"defs.inc\"\nhlt\n", false },
+		{ "INCBIN \"big.bin\"\n", false },
+		{ "%pathsearch p \"x\"\nhlt\n", false },
+		{ "; incbin named in a comment: copied all the same\nhlt\n", false },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct asm_source src = inline_source(rows[i].text);
+		char err[200] = "";
+		assembly_free(&out);
+		cr_assert_eq(assemble(&src, &out, err, sizeof(err)), 0, "%s", err);
+		cr_expect_eq(out.ok, rows[i].ok, "%s: %s", rows[i].text, out.messages ? out.messages : "");
+		if (!rows[i].ok)
+			cr_expect_not_null(out.messages && strstr(out.messages, "more than 64 MiB"), "%s: %s", rows[i].text,
+					   out.messages ? out.messages : "");
+	}
+	assert_work_folder_removed();
+}
