@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "x86/disasm.h"
+#include "testutil.h"
 
 struct disasm_row {
 	const char *bytes; /* hex pairs */
@@ -23,22 +24,11 @@ static const struct disasm_row rows[] = {
 	{"", 16, "", 0},            /* nothing to read */
 };
 
-static size_t unhex(const char *hex, uint8_t *out)
-{
-	size_t n = 0;
-	for (; hex[0] && hex[1]; hex += 2) {
-		unsigned v;
-		sscanf(hex, "%2x", &v);
-		out[n++] = (uint8_t)v;
-	}
-	return n;
-}
-
 Test(disasm, names_the_instruction_or_nothing)
 {
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		uint8_t code[16];
-		size_t len = unhex(rows[i].bytes, code);
+		size_t len = tu_unhex(rows[i].bytes, code);
 		char text[96] = "junk";
 		size_t size = x86_disasm_one(code, len, 0x1000, rows[i].bits, text, sizeof(text));
 		cr_expect_eq(size, rows[i].size, "%s/%d: size %zu", rows[i].bytes, rows[i].bits, size);

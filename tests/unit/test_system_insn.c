@@ -3,6 +3,7 @@
 
 #include "x86/cpu_state.h"
 #include "x86/system_insn.h"
+#include "testutil.h"
 
 struct decode_row {
 	const char *bytes;
@@ -28,23 +29,12 @@ static const struct decode_row decode_rows[] = {
 	{ "90", false, false, 0, 0, 0 },
 };
 
-static size_t unhex(const char *hex, uint8_t *out)
-{
-	size_t n = 0;
-	for (; hex[0] && hex[1]; hex += 2) {
-		unsigned v;
-		sscanf(hex, "%2x", &v);
-		out[n++] = (uint8_t)v;
-	}
-	return n;
-}
-
 Test(system_insn, decodes_the_instructions_emu_checks)
 {
 	for (size_t i = 0; i < sizeof(decode_rows) / sizeof(decode_rows[0]); i++) {
 		const struct decode_row *r = &decode_rows[i];
 		uint8_t code[16];
-		size_t len = unhex(r->bytes, code);
+		size_t len = tu_unhex(r->bytes, code);
 		struct sys_insn insn;
 		bool is_one = sys_insn_decode(code, len, r->long64, &insn);
 		cr_expect_eq(is_one, r->is_one, "%s", r->bytes);

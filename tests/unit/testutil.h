@@ -64,6 +64,18 @@ static inline void tu_write_str(const char *dir, const char *name, const char *t
 }
 
 /* Number of entries (besides . and ..) in a folder, -1 when unreadable. */
+/* Bytes from pairs of hex digits ("0f22c0"); returns how many. */
+static inline size_t tu_unhex(const char *hex, uint8_t *out)
+{
+	size_t n = 0;
+	for (; hex[0] && hex[1]; hex += 2) {
+		unsigned v;
+		sscanf(hex, "%2x", &v);
+		out[n++] = (uint8_t)v;
+	}
+	return n;
+}
+
 static inline int tu_dir_entries(const char *dir)
 {
 	int count = 0;
