@@ -396,8 +396,9 @@ static void kvm_emulation_failure(const struct vm *vm, struct vm_exit *exit)
 	char what[128] = "the instruction";
 	if (insn_len)
 		snprintf(what, sizeof(what), "`%s`", insn);
-	snprintf(exit->reason, sizeof(exit->reason), "this host's KVM cannot execute %s at %04x:%04llx "
-		 "in %s mode (bytes %s); try --backend emu", what, sregs.cs.selector, (unsigned long long)regs.rip,
+	/* Precisions keep the whole within the reason, cutting a long instruction's text. */
+	snprintf(exit->reason, sizeof(exit->reason), "this host's KVM cannot execute %.40s at %04x:%04x "
+		 "in %.9s mode (bytes %.17s); try --backend emu", what, sregs.cs.selector, (unsigned)regs.rip,
 		 x86_mode_name(x86_mode_of(&state)), bytes[0] ? bytes : "outside RAM");
 }
 
