@@ -200,7 +200,7 @@ static void tap_block_read(struct tap_reader *t)
 }
 
 /* Walks the whole stream: header, plan, then exactly `count` test points in
- * order, each optionally followed by one block; nothing else. */
+ * order, each optionally followed by one block, then comments; nothing else. */
 static void tap_check(const char *tap, size_t len, size_t count)
 {
 	struct tap_reader t = { .tap = tap, .len = len };
@@ -216,8 +216,8 @@ static void tap_check(const char *tap, size_t len, size_t count)
 	while (tap_next_line(&t, &line, &line_len)) {
 		if (line_is(line, line_len, "  ---") && points > 0) {
 			tap_block_read(&t);
-		} else if (line_len >= 2 && memcmp(line, "# ", 2) == 0 && t.pos == len) {
-			/* the elapsed time, last */
+		} else if (line_len >= 2 && memcmp(line, "# ", 2) == 0 && points == count) {
+			/* after the last point: the score, then the elapsed time */
 		} else if (!tap_point_ok(line, line_len, ++points)) {
 			fail("TAP has a line that is not the next test point", tap, len);
 		}
@@ -368,8 +368,23 @@ static void tap_write_check(const struct record *rep, bool timing)
 	free(m.text);
 }
 
-/* The summary is its first line, one line per case that did not pass and
- * the closing "N passed, N failed" line; the parity
+/* Case files of the record, each counted once. */
+static size_t distinct_files(const struct record *rep)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < rep->count; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(rep->cases[j].file, rep->cases[i].file) == 0;
+		n += !seen;
+	}
+	return n;
+}
+
+/* The summary is its first line, one line per case that did not pass, a
+ * score line per case file when there are several, the total score and
+ * the closing "N passed, N failed" line (these cases, unnamed and with no
+ * binary, have no further lines); the parity
  * record one line plus one per case, with five tab-separated fields. */
 static void line_reports_check(const struct record *rep)
 {
@@ -381,7 +396,9 @@ static void line_reports_check(const struct record *rep)
 	memfile_open(&m);
 	report_summary_render(rep, m.f, NULL, err, sizeof(err));
 	memfile_close(&m);
-	if (count_lines(m.text, m.len) != 2 + not_passed)
+	size_t files = distinct_files(rep);
+	size_t score_lines = 1 + (files > 1 ? files : 0);
+	if (count_lines(m.text, m.len) != 2 + not_passed + score_lines || !memmem(m.text, m.len, "\nscore: ", 8))
 		fail("summary has the wrong number of lines", m.text, m.len);
 	free(m.text);
 
