@@ -1016,11 +1016,20 @@ static enum step refuse_pending(struct vm *vm)
 		if ((uint32_t)vectors[i] * entry_size + entry_size - 1 <= idtr.limit) {
 			char reason[sizeof(((struct vm_exit *)0)->reason)];
 			snprintf(reason, sizeof(reason), "emu: interrupt %u in %s mode is not delivered",
-				 vectors[i], x86_mode_name(vm->mode));
+				 vectors[i], x86_mode_name(vm->mode == X86_MODE_REAL ? X86_MODE_PROTECTED : vm->mode));
 			return finish(vm, VM_EXIT_ERROR, reason);
 		}
 	}
 	return finish(vm, VM_EXIT_SHUTDOWN, "");
+}
+
+/* A guest started in real mode may have set CR0.PE itself: then the IVT
+ * is no longer how the CPU delivers, and loading CS as a real-mode
+ * segment would fail. */
+static bool protection_on(struct vm *vm)
+{
+	uint32_t cr0 = 0;
+	return reg_read(vm->uc, UC_X86_REG_CR0, &cr0) == UC_ERR_OK && (cr0 & CR0_PE);
 }
 
 /* Why uc_emu_start returned, in order of precedence; what is left after a
@@ -1042,7 +1051,7 @@ static enum step after_emulation(struct vm *vm, uc_err e)
 	if (e != UC_ERR_OK)
 		return finish_uc_error(vm, e);
 	if (vm->pending.set)
-		return vm->mode == X86_MODE_REAL ? deliver_pending(vm) : refuse_pending(vm);
+		return vm->mode == X86_MODE_REAL && !protection_on(vm) ? deliver_pending(vm) : refuse_pending(vm);
 	if (vm->kicked)
 		return finish_kicked(vm);
 	/* The instruction past the limit was the hlt itself. */
