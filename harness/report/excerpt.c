@@ -245,3 +245,18 @@ int excerpt_hex(const struct bytes *b, int64_t at, struct text_lines *out)
 	}
 	return 0;
 }
+
+int excerpt_difference(const struct bytes *expected, const struct bytes *actual, int64_t at,
+		       struct excerpt_difference *out)
+{
+	*out = (struct excerpt_difference){ .binary = excerpt_is_binary(expected) || excerpt_is_binary(actual) };
+	if (!out->binary)
+		return excerpt_diff(expected, actual, at, &out->first);
+	return excerpt_hex(expected, at, &out->first) < 0 || excerpt_hex(actual, at, &out->second) < 0 ? -1 : 0;
+}
+
+void excerpt_difference_free(struct excerpt_difference *d)
+{
+	text_lines_free(&d->first);
+	text_lines_free(&d->second);
+}

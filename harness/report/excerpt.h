@@ -46,4 +46,17 @@ int excerpt_diff(const struct bytes *expected, const struct bytes *actual, int64
  * row holding `at` and a row either side. 0, or -1 when memory runs out. */
 int excerpt_hex(const struct bytes *b, int64_t at, struct text_lines *out);
 
+/* How two outputs that differ at byte `at` are shown: a line diff of text,
+ * or when either is binary the hex rows of each around `at`. */
+struct excerpt_difference {
+	bool binary;
+	struct text_lines first;  /* the diff, or the expected output's hex rows */
+	struct text_lines second; /* binary only: the actual output's hex rows */
+};
+
+/* 0, or -1 when memory runs out; out is to be freed either way. */
+int excerpt_difference(const struct bytes *expected, const struct bytes *actual, int64_t at,
+		       struct excerpt_difference *out);
+void excerpt_difference_free(struct excerpt_difference *d);
+
 #endif

@@ -335,23 +335,14 @@ static int detail_lines(struct junit *j, const char *heading, const struct text_
  * rows of both for binary output. */
 static int detail_difference(struct junit *j, const struct check *k)
 {
-	struct text_lines expected = {0}, actual = {0};
-	int rc;
-	if (excerpt_is_binary(&k->expected) || excerpt_is_binary(&k->actual)) {
-		rc = excerpt_hex(&k->expected, k->first_difference, &expected);
-		if (rc == 0)
-			rc = excerpt_hex(&k->actual, k->first_difference, &actual);
-		if (rc == 0)
-			rc = detail_lines(j, "expected (hex):", &expected);
-		if (rc == 0)
-			rc = detail_lines(j, "actual (hex):", &actual);
-	} else {
-		rc = excerpt_diff(&k->expected, &k->actual, k->first_difference, &expected);
-		if (rc == 0)
-			rc = detail_lines(j, "diff (- expected, + actual):", &expected);
-	}
-	text_lines_free(&expected);
-	text_lines_free(&actual);
+	struct excerpt_difference x;
+	int rc = excerpt_difference(&k->expected, &k->actual, k->first_difference, &x);
+	if (rc == 0 && x.binary)
+		rc = detail_lines(j, "expected (hex):", &x.first) < 0 || detail_lines(j, "actual (hex):", &x.second) < 0
+			     ? -1 : 0;
+	else if (rc == 0)
+		rc = detail_lines(j, "diff (- expected, + actual):", &x.first);
+	excerpt_difference_free(&x);
 	return rc;
 }
 

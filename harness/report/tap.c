@@ -181,24 +181,13 @@ static int diag_lines(struct diag *d, const char *key, const struct text_lines *
  * rows of both for binary output. */
 static int diag_difference(struct diag *d, const struct check *k)
 {
-	struct text_lines expected = {0}, actual = {0};
-	bool binary = excerpt_is_binary(&k->expected) || excerpt_is_binary(&k->actual);
-	int rc;
-	if (binary) {
-		rc = excerpt_hex(&k->expected, k->first_difference, &expected);
-		if (rc == 0)
-			rc = excerpt_hex(&k->actual, k->first_difference, &actual);
-		if (rc == 0)
-			rc = diag_lines(d, "expected_hex", &expected);
-		if (rc == 0)
-			rc = diag_lines(d, "actual_hex", &actual);
-	} else {
-		rc = excerpt_diff(&k->expected, &k->actual, k->first_difference, &expected);
-		if (rc == 0)
-			rc = diag_lines(d, "diff", &expected);
-	}
-	text_lines_free(&expected);
-	text_lines_free(&actual);
+	struct excerpt_difference x;
+	int rc = excerpt_difference(&k->expected, &k->actual, k->first_difference, &x);
+	if (rc == 0 && x.binary)
+		rc = diag_lines(d, "expected_hex", &x.first) < 0 || diag_lines(d, "actual_hex", &x.second) < 0 ? -1 : 0;
+	else if (rc == 0)
+		rc = diag_lines(d, "diff", &x.first);
+	excerpt_difference_free(&x);
 	return rc;
 }
 

@@ -505,6 +505,23 @@ static bool on_invalid(uc_engine *uc, void *user)
 	return true;
 }
 
+/* A guest started in real mode may have set CR0.PE itself: then the IVT
+ * is no longer how the CPU delivers, and loading CS as a real-mode
+ * segment would fail. */
+static bool protection_on(struct vm *vm)
+{
+	uint32_t cr0 = 0;
+	return reg_read(vm->uc, UC_X86_REG_CR0, &cr0) == UC_ERR_OK && (cr0 & CR0_PE);
+}
+
+/* A fault raised here before the instruction at eip runs: noted for
+ * delivery once emulation has stopped. */
+static void fault_pending(struct vm *vm, uint8_t vector, uint32_t eip)
+{
+	vm->pending = (struct pending_interrupt){ .set = true, .fault = true, .vector = vector, .eip = eip };
+	uc_emu_stop(vm->uc);
+}
+
 /* Unicorn hands SYSCALL and SYSENTER to hooks and then steps over them,
  * where a CPU raises a fault: SYSCALL is #UD without EFER.SCE (and outside
  * 64-bit code on Intel), SYSENTER is #GP(0) in real mode. Left as they
@@ -513,8 +530,7 @@ static void raise_at_instruction(struct vm *vm, uint8_t vector)
 {
 	uint32_t eip = 0;
 	reg_read(vm->uc, UC_X86_REG_EIP, &eip);
-	vm->pending = (struct pending_interrupt){ .set = true, .fault = true, .vector = vector, .eip = eip };
-	uc_emu_stop(vm->uc);
+	fault_pending(vm, vector, eip);
 }
 
 static void on_syscall(uc_engine *uc, void *user)
@@ -537,8 +553,7 @@ static void on_sysenter(uc_engine *uc, void *user)
 	struct vm *vm = user;
 	if (muted(vm))
 		return;
-	uint32_t cr0 = 0;
-	if (reg_read(uc, UC_X86_REG_CR0, &cr0) == UC_ERR_OK && !(cr0 & CR0_PE)) {
+	if (!protection_on(vm)) {
 		raise_at_instruction(vm, VECTOR_GP);
 		return;
 	}
@@ -589,18 +604,13 @@ static uint32_t code_offset(struct vm *vm, uint64_t address)
 	uint32_t cs = 0;
 	if (reg_read(vm->uc, UC_X86_REG_CS, &cs) == UC_ERR_OK)
 		cs_base = linear((uint16_t)cs, 0);
-	uint32_t cr0 = 0;
-	reg_read(vm->uc, UC_X86_REG_CR0, &cr0);
 	/* Outside real mode, cases' code segments are flat. */
-	return (uint32_t)(address - ((cr0 & CR0_PE) ? 0 : cs_base));
+	return (uint32_t)(address - (protection_on(vm) ? 0 : cs_base));
 }
 
 static void fault_at(struct vm *vm, uint64_t address, uint8_t vector)
 {
-	vm->pending = (struct pending_interrupt){
-		.set = true, .fault = true, .vector = vector, .eip = code_offset(vm, address),
-	};
-	uc_emu_stop(vm->uc);
+	fault_pending(vm, vector, code_offset(vm, address));
 }
 
 /* Done here instead of by Unicorn: go on after the instruction. */
@@ -747,10 +757,7 @@ static void on_limit_code(uc_engine *uc, uint64_t address, uint32_t size, void *
 	uint64_t offset = address - linear((uint16_t)cs, 0);
 	if (address < linear((uint16_t)cs, 0) || offset + size <= REAL_SEGMENT_SIZE)
 		return;
-	vm->pending = (struct pending_interrupt){
-		.set = true, .fault = true, .vector = VECTOR_GP, .eip = (uint32_t)offset,
-	};
-	uc_emu_stop(uc);
+	fault_pending(vm, VECTOR_GP, (uint32_t)offset);
 }
 
 /* Follows cs as set_state loaded it; a guest that far-jumps elsewhere is
@@ -1021,15 +1028,6 @@ static enum step refuse_pending(struct vm *vm)
 		}
 	}
 	return finish(vm, VM_EXIT_SHUTDOWN, "");
-}
-
-/* A guest started in real mode may have set CR0.PE itself: then the IVT
- * is no longer how the CPU delivers, and loading CS as a real-mode
- * segment would fail. */
-static bool protection_on(struct vm *vm)
-{
-	uint32_t cr0 = 0;
-	return reg_read(vm->uc, UC_X86_REG_CR0, &cr0) == UC_ERR_OK && (cr0 & CR0_PE);
 }
 
 /* Why uc_emu_start returned, in order of precedence; what is left after a
