@@ -63,8 +63,9 @@ check "a warm -j 2 run's reports equal the cold run's" same_reports cold warm2
 for f in "$CACHE"/*; do head -c 20 "$f" >"$f.cut" && mv "$f.cut" "$f"; done
 run damaged
 check "truncated entries give the cold run's reports" same_reports cold damaged
+# By size, not inode: a freed inode number may be reused by a replacement.
+check "truncated entries are replaced" [ -z "$(find "$CACHE" -type f -size -21c)" ]
 inodes "$CACHE" >"$WORK/damaged.inodes"
-check "truncated entries are replaced" [ -z "$(join "$WORK/cold.inodes" "$WORK/damaged.inodes" | awk '$2 == $3')" ]
 run again
 inodes "$CACHE" >"$WORK/again.inodes"
 check "the replaced entries hit" cmp -s "$WORK/damaged.inodes" "$WORK/again.inodes"
