@@ -346,10 +346,13 @@ static int cache_params(const struct asm_source *src, struct bytes *p)
 {
 	static const char *const args[] = { NASM_ARGS };
 	char numbers[160];
-	snprintf(numbers, sizeof(numbers), "%d %u %u %llu", src->text_first_line, src->max_output,
+	/* The case file an inline source came from names its messages; a
+	 * source file's messages do not depend on which case file named it. */
+	snprintf(numbers, sizeof(numbers), "%d %u %u %llu", src->text ? src->text_first_line : 0, src->max_output,
 		 src->cpu_seconds ? src->cpu_seconds : DEFAULT_ASM_CPU_SECONDS,
 		 (unsigned long long)(src->memory ? src->memory : DEFAULT_ASM_MEMORY));
-	const char *fields[] = { numbers, src->text ? "text" : "path", src->path, src->text_origin, src->include_dir };
+	const char *fields[] = { numbers, src->text ? "text" : "path", src->path, src->text ? src->text_origin : NULL,
+				 src->include_dir };
 	int rc = 0;
 	for (size_t i = 0; i < sizeof(args) / sizeof(*args); i++)
 		rc |= bytes_append(p, args[i], strlen(args[i]) + 1);
@@ -460,4 +463,9 @@ void assembler_clean_stale(void)
 	}
 	if (d)
 		closedir(d);
+}
+
+void assembler_warm(void)
+{
+	sandbox_warm("nasm");
 }

@@ -51,4 +51,8 @@ void assembly_free(struct assembly *a);
  * made and left behind when they were killed: those whose maker is dead. */
 void assembler_clean_stale(void);
 
+/* Prepares in this process what every assembly needs and would otherwise
+ * work out again in each forked runner (where nasm is, what it loads). */
+void assembler_warm(void);
+
 #endif

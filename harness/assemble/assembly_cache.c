@@ -26,7 +26,7 @@ static void key_add(struct bytes *key, const char *text)
 static int key_make(const struct asm_source *src, struct bytes *key)
 {
 	char numbers[160];
-	snprintf(numbers, sizeof(numbers), "%d %u %u %u %llu %d", src->text_first_line, src->max_output,
+	snprintf(numbers, sizeof(numbers), "%d %u %u %u %llu %d", src->text ? src->text_first_line : 0, src->max_output,
 		 src->timeout_ms, src->cpu_seconds, (unsigned long long)src->memory, src->unsafe);
 	*key = (struct bytes){0};
 	key_add(key, numbers);

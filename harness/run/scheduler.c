@@ -13,6 +13,7 @@
 #include "core/defaults.h"
 #include "core/fd_io.h"
 #include "core/proc.h"
+#include "assemble/assembler.h"
 #include "run/worker.h"
 
 /* One case in flight. */
@@ -235,6 +236,7 @@ int scheduler_run(const struct scheduler *s, const struct test_case *cases, size
 		free(fds);
 		return -1;
 	}
+	assembler_warm();
 	size_t next = next_case(&sched, 0, count);
 	unsigned busy = 0;
 	while ((next < count || busy) && !stopped(&sched)) {

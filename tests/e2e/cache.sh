@@ -70,6 +70,18 @@ run again
 inodes "$CACHE" >"$WORK/again.inodes"
 check "the replaced entries hit" cmp -s "$WORK/damaged.inodes" "$WORK/again.inodes"
 
+# A guest file is one entry whichever case file names it: the case file
+# only names the messages of an inline source.
+mkdir -p "$WORK/named/g"
+printf 'bits 16\nmov al, 7\nhlt\n' >"$WORK/named/g/guest.asm"
+printf 'name: first\nguest: g/guest.asm\nexpect: {registers: {al: 7}}\n' >"$WORK/named/first.yaml"
+printf 'name: second\nguest: g/guest.asm\nexpect: {registers: {al: 7}}\n' >"$WORK/named/second.yaml"
+"$KVMCHECK" --backend emu --no-reports "$WORK/named/first.yaml" >"$WORK/first.tap" 2>&1
+before=$(entries "$CACHE")
+"$KVMCHECK" --backend emu --no-reports "$WORK/named/second.yaml" >"$WORK/second.tap" 2>&1
+check "a guest named by another case file hits its entry" \
+	[ "$(entries "$CACHE")" = "$before" ] && grep -q '^ok 1 - second' "$WORK/second.tap"
+
 # A changed source is a new entry, the old one stays.
 mkdir -p "$WORK/suite"
 printf 'name: one\nsource: "mov al, 1\\nhlt"\nexpect: {registers: {al: 1}}\n' >"$WORK/suite/a.yaml"

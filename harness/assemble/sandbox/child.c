@@ -73,11 +73,14 @@ static bool confine_fs(const struct sandbox_plan *plan, struct report *r, bool *
 	if (plan->pretend & SANDBOX_NO_USERNS)
 		report_add(r, ST_USERNS, -1);
 	else if (plan->binds.n > 0) {
+		/* A network namespace costs more to make and to tear down than
+		 * nasm takes to run; seccomp's ban on sockets is enough. */
+		bool cut_net = plan->filter.len == 0;
 		int stage;
-		world = sandbox_mountns_enter(&plan->binds, plan->cwd, plan->uid, plan->gid, &stage) == 0;
+		world = sandbox_mountns_enter(&plan->binds, plan->cwd, plan->uid, plan->gid, cut_net, &stage) == 0;
 		if (!world)
 			report_add(r, stage, errno);
-		*net_cut = world;
+		*net_cut = world && cut_net;
 	}
 	if (plan->ruleset_fd >= 0) {
 		landlock = sandbox_landlock_restrict(plan->ruleset_fd) == 0;

@@ -242,7 +242,8 @@ static int root_pivot(const char *cwd)
 /* Sources are opened before the tmpfs is mounted over /tmp, where they may
  * live; the fds are closed before exec, as an O_PATH fd to the old root
  * would be a way back out. */
-int sandbox_mountns_enter(const struct sandbox_binds *binds, const char *cwd, uid_t uid, gid_t gid, int *stage)
+int sandbox_mountns_enter(const struct sandbox_binds *binds, const char *cwd, uid_t uid, gid_t gid, bool cut_net,
+			  int *stage)
 {
 	int fds[SANDBOX_SYSTEM_PATHS + 64];
 	if (binds->n > sizeof(fds) / sizeof(*fds)) {
@@ -254,7 +255,7 @@ int sandbox_mountns_enter(const struct sandbox_binds *binds, const char *cwd, ui
 		fds[i] = -1;
 	*stage = ST_USERNS;
 	bool tmpfs = false;
-	int rc = unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET);
+	int rc = unshare(CLONE_NEWUSER | CLONE_NEWNS | (cut_net ? CLONE_NEWNET : 0));
 	if (rc == 0) {
 		*stage = ST_IDMAP;
 		rc = idmap(uid, gid);

@@ -28,9 +28,11 @@ int sandbox_binds_plan(struct sandbox_binds *binds, const struct sandbox_policy 
 		       const char *exe, char *err, size_t err_len);
 void sandbox_binds_free(struct sandbox_binds *binds);
 
-/* Child side, async-signal-safe: enters the namespaces and makes the
- * tmpfs the root, with cwd kept where it still exists. -1 with errno and
- * *stage (an enum sandbox_stage) naming the step that failed. */
-int sandbox_mountns_enter(const struct sandbox_binds *binds, const char *cwd, uid_t uid, gid_t gid, int *stage);
+/* Child side, async-signal-safe: enters the namespaces (a network one
+ * too when cut_net) and makes the tmpfs the root, with cwd kept where it
+ * still exists. -1 with errno and *stage (an enum sandbox_stage) naming
+ * the step that failed. */
+int sandbox_mountns_enter(const struct sandbox_binds *binds, const char *cwd, uid_t uid, gid_t gid, bool cut_net,
+			  int *stage);
 
 #endif

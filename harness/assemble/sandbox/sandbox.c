@@ -109,6 +109,13 @@ static struct sandbox_plan *plan_make(const struct sandbox_policy *policy, const
 	return plan;
 }
 
+void sandbox_warm(const char *name)
+{
+	char cwd[PATH_MAX], exe[PATH_MAX], err[PATH_MAX + 200];
+	if (getcwd(cwd, sizeof(cwd)) && sandbox_exe_resolve(name, cwd, exe, sizeof(exe), err, sizeof(err)) == 0)
+		(void)sandbox_exe_libraries(exe, err, sizeof(err));
+}
+
 /* ---- the child's failure records, in words ---- */
 
 static const char *stage_name(int stage)

@@ -47,6 +47,12 @@ struct sandbox_policy {
 int sandbox_spawn(const struct sandbox_policy *policy, char *const argv[], struct proc *child, size_t out_cap,
 		  uint64_t deadline_ns, char *err, size_t err_len);
 
+/* Finds the file name runs and the libraries it loads now, so that the
+ * processes forked afterwards (a runner per case) inherit the answer
+ * instead of each running ldd again. Best effort: a failure here is met
+ * again, and reported, by sandbox_spawn. */
+void sandbox_warm(const char *name);
+
 /* What this host offers, e.g. "landlock ABI 7, no network (seccomp),
  * rlimits"; computed once. */
 const char *sandbox_describe(void);
