@@ -177,6 +177,8 @@ static void runner_machine(struct runner *rn, const struct test_case *c, const s
 	if (c->preset == CASE_PRESET_BOOT)
 		cfg.image_len = BOOT_SECTOR;
 	case_initial_state(c, &cfg.initial);
+	if (rn->machine_starting)
+		rn->machine_starting(rn->machine_starting_ctx);
 	if (rn->in_process)
 		machine_run(rn->backend, &cfg, r);
 	else

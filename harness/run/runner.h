@@ -29,6 +29,10 @@ struct runner {
 	struct assembly_cache *cache; /* NULL: assemble every case afresh */
 	const struct disk_cache *disk_cache; /* assemblies kept across runs, or NULL */
 	bool in_process;              /* run machines in this process, not a worker each */
+	/* Called just before a case's machine starts, once it is assembled
+	 * (a pool process starts its case's time limit there); or NULL. */
+	void (*machine_starting)(void *ctx);
+	void *machine_starting_ctx;
 };
 
 void runner_options_default(struct runner_options *o);

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,51 +18,163 @@
 #include "assemble/assembler.h"
 #include "run/worker.h"
 
-/* One case in flight. */
-struct slot {
-	bool busy;
+/* A member runs this many cases, then a fresh one takes its place: what a
+ * library leaks or keeps from one machine to the next stays bounded. */
+#define MEMBER_CASES 256
+
+/* What a member sends: FRAME_STARTED when its case's machine starts; at the
+ * end of the case FRAME_RESULT, a byte saying whether it retires now, the
+ * payload's length (uint64_t) and the payload: the result, then the
+ * assembly (assembly_encode). */
+enum { FRAME_STARTED = 'S', FRAME_RESULT = 'R' };
+#define RESULT_HEAD (1 + 1 + sizeof(uint64_t))
+
+/* One process of the pool, and the case it has in hand. */
+struct member {
+	struct proc proc;      /* the process (proc.started: there is one, maybe ended) */
+	int cmd_fd;            /* the parent's end: numbers of the cases to run */
+	int stderr_fd;         /* memfd: the member's stderr while a machine runs */
+	size_t taken;          /* bytes of proc.out handled */
+	bool busy;             /* a case is in hand */
+	bool running;          /* its machine has started */
+	bool retiring;         /* it said it ends after its last case */
 	size_t index;
-	struct proc proc;
 };
 
-struct child_job {
-	struct runner *runner;
-	const struct test_case *c;
+struct pool {
+	const struct scheduler *s;
+	const struct test_case *cases;
+	struct member *members;
+	unsigned count;
+	scheduler_done_fn *done;
+	void *ctx;
 };
 
-/* After the result, what the child assembled, so that later cases of the
- * same guest find it in the parent's cache (and their children with it). */
-static int assembly_write(int fd, const struct assembly *a)
+/* ---- the member's side ---- */
+
+struct member_job {
+	const struct pool *pool;
+	unsigned self;
+	int cmd_fd;    /* the member's end */
+	int stderr_fd;
+};
+
+struct member_stderr {
+	int out_fd;    /* frames to the parent */
+	int memfd;     /* where stderr goes while a machine runs */
+	int saved;     /* stderr as it was */
+	bool started;
+};
+
+/* After the result, what the member assembled, so that later cases of the
+ * same guest find it in the parent's cache (and members started later
+ * with it). */
+static int assembly_encode(const struct assembly *a, struct bytes *out)
 {
 	uint8_t present = a != NULL;
-	int rc = fd_write_all(fd, &present, 1);
+	int rc = bytes_push(out, present);
 	if (!a || rc < 0)
 		return rc;
 	uint8_t ok = a->ok;
 	uint64_t image_len = a->image.len, messages_len = a->messages ? strlen(a->messages) : 0;
 	uint64_t listing_len = a->listing.len;
-	rc |= fd_write_all(fd, &ok, 1);
-	rc |= fd_write_all(fd, &image_len, sizeof(image_len));
-	rc |= fd_write_all(fd, a->image.data, image_len);
-	rc |= fd_write_all(fd, &messages_len, sizeof(messages_len));
-	rc |= fd_write_all(fd, a->messages, messages_len);
-	rc |= fd_write_all(fd, &listing_len, sizeof(listing_len));
-	rc |= fd_write_all(fd, a->listing.data, listing_len);
+	rc |= bytes_push(out, ok);
+	rc |= bytes_append(out, &image_len, sizeof(image_len));
+	rc |= bytes_append(out, a->image.data, image_len);
+	rc |= bytes_append(out, &messages_len, sizeof(messages_len));
+	rc |= bytes_append(out, a->messages, messages_len);
+	rc |= bytes_append(out, &listing_len, sizeof(listing_len));
+	rc |= bytes_append(out, a->listing.data, listing_len);
 	return rc ? -1 : 0;
 }
 
-static void case_child(void *ctx, int fd)
+/* The machine's own complaints (Unicorn's, under a low ulimit -v) go to
+ * the memfd, so that a crash can name them in its case's message. */
+static void member_machine_starting(void *ctx)
 {
-	const struct child_job *job = ctx;
-	struct run_result r = {0};
-	runner_run_case(job->runner, job->c, &r);
-	int rc = worker_result_write(fd, &r);
-	rc |= assembly_write(fd, runner_case_assembly(job->runner, job->c));
-	/* No exit handlers: they belong to the parent's libraries. */
-	_exit(rc == 0 ? 0 : 1);
+	struct member_stderr *e = ctx;
+	uint8_t frame = FRAME_STARTED;
+	e->started = true;
+	if (ftruncate(e->memfd, 0) == 0 && lseek(e->memfd, 0, SEEK_SET) == 0)
+		dup2(e->memfd, 2);
+	if (fd_write_all(e->out_fd, &frame, 1) < 0)
+		_exit(1);
 }
 
-/* Reads what assembly_write wrote; false when it is not whole. */
+/* A case that ended well: its machine's stderr goes where it always went. */
+static void member_stderr_restore(struct member_stderr *e)
+{
+	if (!e->started)
+		return;
+	dup2(e->saved, 2);
+	worker_stderr_pass_on(e->memfd);
+	e->started = false;
+}
+
+static int member_send(int fd, struct runner *rn, const struct test_case *c, const struct run_result *r,
+		       bool retiring)
+{
+	struct bytes payload = {0}, head = {0};
+	int rc = worker_result_encode(r, &payload);
+	rc |= assembly_encode(runner_case_assembly(rn, c), &payload);
+	uint64_t len = payload.len;
+	rc |= bytes_push(&head, FRAME_RESULT);
+	rc |= bytes_push(&head, retiring);
+	rc |= bytes_append(&head, &len, sizeof(len));
+	if (rc == 0)
+		rc = fd_write_all(fd, head.data, head.len) | fd_write_all(fd, payload.data, payload.len);
+	bytes_free(&head);
+	bytes_free(&payload);
+	return rc == 0 ? 0 : -1;
+}
+
+/* What the member inherited of its siblings is theirs. */
+static void member_close_siblings(const struct member_job *job)
+{
+	for (unsigned i = 0; i < job->pool->count; i++) {
+		const struct member *m = &job->pool->members[i];
+		if (i == job->self || !m->proc.started)
+			continue;
+		close(m->cmd_fd);
+		close(m->stderr_fd);
+		if (m->proc.out_fd >= 0)
+			close(m->proc.out_fd);
+		if (m->proc.exit_fd >= 0)
+			close(m->proc.exit_fd);
+	}
+}
+
+/* Runs the cases the parent names, one after another, each machine in
+ * this process; retires after MEMBER_CASES, or after a case that ended in
+ * a fault of the host (what it leaves behind is not to be trusted). */
+static void member_main(void *ctx, int out_fd)
+{
+	const struct member_job *job = ctx;
+	member_close_siblings(job);
+	struct member_stderr e = { .out_fd = out_fd, .memfd = job->stderr_fd, .saved = dup(2) };
+	struct runner rn = *job->pool->s->runner;
+	rn.in_process = true;
+	rn.machine_starting = member_machine_starting;
+	rn.machine_starting_ctx = &e;
+	uint64_t index;
+	for (unsigned n = 1; fd_read_exact(job->cmd_fd, &index, sizeof(index)) == 0; n++) {
+		const struct test_case *c = &job->pool->cases[index];
+		struct run_result r;
+		runner_run_case(&rn, c, &r);
+		member_stderr_restore(&e);
+		bool retiring = n >= MEMBER_CASES || r.host_fault;
+		int rc = member_send(out_fd, &rn, c, &r, retiring);
+		run_result_free(&r);
+		if (rc < 0 || retiring)
+			break;
+	}
+	/* No exit handlers: they belong to the parent's libraries. */
+	_exit(0);
+}
+
+/* ---- the parent's side ---- */
+
+/* Reads what assembly_encode wrote; false when it is not whole. */
 static bool assembly_read(const uint8_t *p, size_t len, struct assembly *a, bool *present)
 {
 	uint64_t image_len, messages_len, listing_len;
@@ -94,16 +208,22 @@ static bool assembly_read(const uint8_t *p, size_t len, struct assembly *a, bool
 	return true;
 }
 
-/* The case's child has everything to finish on its own (nasm and the
- * worker have deadlines of their own): this one only catches a wedge of
- * the child itself. */
-static uint64_t child_limit_ms(const struct runner *rn, const struct test_case *c)
+/* Until its machine starts, a case has nasm's time and a grace: only a
+ * wedge of the member itself outlasts it (nasm has a deadline of its own). */
+static uint64_t assemble_limit_ms(const struct runner *rn, const struct test_case *c)
 {
 	uint64_t asm_ms = c->asm_timeout_ms ? c->asm_timeout_ms : rn->opt.asm_timeout_ms;
-	return asm_ms + c->timeout_ms + 2ull * WORKER_GRACE_MS;
+	return asm_ms + 2ull * WORKER_GRACE_MS;
 }
 
-static void child_explain(const struct proc *p, uint64_t limit_ms, char *why, size_t len)
+/* Once it starts, the machine has the case's timeout and a grace, as a
+ * worker of its own would (worker.h). */
+static uint64_t machine_limit_ms(const struct test_case *c)
+{
+	return (uint64_t)c->timeout_ms + WORKER_GRACE_MS;
+}
+
+static void runner_explain(const struct proc *p, uint64_t limit_ms, char *why, size_t len)
 {
 	if (p->killed)
 		snprintf(why, len, "kvmcheck's runner for this case did not finish within %llu ms and was killed",
@@ -115,63 +235,156 @@ static void child_explain(const struct proc *p, uint64_t limit_ms, char *why, si
 		snprintf(why, len, "kvmcheck's runner for this case failed (exit status %d)", WEXITSTATUS(p->status));
 }
 
-/* The result the child sent, its assembly kept in the runner's cache. */
-static void slot_collect(struct slot *slot, const struct scheduler *s, const struct test_case *c,
-			 struct run_result *r)
+static void member_free(struct member *m)
 {
-	const struct proc *p = &slot->proc;
-	bool clean = !p->killed && WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0;
-	size_t used = 0;
+	proc_free(&m->proc); /* kills and reaps it if it is still there */
+	if (m->proc.started) {
+		close(m->cmd_fd);
+		close(m->stderr_fd);
+	}
+	*m = (struct member){0};
+}
+
+static int member_start(struct pool *pool, unsigned i)
+{
+	struct member *m = &pool->members[i];
+	int sv[2];
+	int memfd = memfd_create("kvmcheck-member-stderr", MFD_CLOEXEC);
+	if (memfd < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		close(memfd);
+		return -1;
+	}
+	struct member_job job = { pool, i, sv[1], memfd };
+	char err[200];
+	int rc = proc_start(&m->proc, member_main, &job, SIZE_MAX, 0, err, sizeof(err));
+	close(sv[1]);
+	m->cmd_fd = sv[0];
+	m->stderr_fd = memfd;
+	if (rc < 0) {
+		member_free(m);
+		return -1;
+	}
+	return 0;
+}
+
+/* Case i is over: its result to the caller, the member free for the next. */
+static void member_done(struct pool *pool, struct member *m, struct run_result *r)
+{
+	size_t i = m->index;
+	m->busy = m->running = false;
+	m->proc.deadline_ns = 0;
+	pool->done(pool->ctx, i, r);
+}
+
+static void member_result(struct pool *pool, struct member *m, const uint8_t *p, size_t len)
+{
+	const struct test_case *c = &pool->cases[m->index];
+	struct run_result r = {0};
 	struct assembly a = {0};
+	size_t used = 0;
 	bool present = false;
-	if (clean && worker_result_read(p->out.data, p->out.len, s->runner->backend, r, &used) &&
-	    assembly_read(p->out.data + used, p->out.len - used, &a, &present)) {
+	if (worker_result_read(p, len, pool->s->runner->backend, &r, &used) &&
+	    assembly_read(p + used, len - used, &a, &present)) {
 		if (present)
-			runner_keep_assembly(s->runner, c, &a);
-		assembly_free(&a);
-		return;
+			runner_keep_assembly(pool->s->runner, c, &a);
+	} else {
+		run_result_free(&r);
+		r = (struct run_result){0};
+		run_result_host_fault(&r, "kvmcheck's runner for this case sent an incomplete result");
+		m->retiring = true;
 	}
 	assembly_free(&a);
-	run_result_free(r);
-	*r = (struct run_result){0};
-	char why[200];
-	child_explain(p, child_limit_ms(s->runner, c), why, sizeof(why));
-	run_result_host_fault(r, why);
+	member_done(pool, m, &r);
 }
 
-static void slot_finish(struct slot *slot, const struct scheduler *s, const struct test_case *cases,
-			scheduler_done_fn *done, void *ctx)
+/* Handles every whole frame the member has sent so far. */
+static void member_take(struct pool *pool, struct member *m)
 {
-	struct run_result r = {0};
-	slot_collect(slot, s, &cases[slot->index], &r);
-	proc_free(&slot->proc);
-	slot->busy = false;
-	done(ctx, slot->index, &r);
+	struct bytes *out = &m->proc.out;
+	while (m->busy && out->len > m->taken) {
+		const uint8_t *p = out->data + m->taken;
+		size_t len = out->len - m->taken;
+		uint64_t payload;
+		if (p[0] == FRAME_STARTED) {
+			m->running = true;
+			m->proc.deadline_ns = clock_ns() + machine_limit_ms(&pool->cases[m->index]) * 1000000u;
+			m->taken++;
+			continue;
+		}
+		if (p[0] != FRAME_RESULT) {
+			proc_kill(&m->proc); /* not ours to understand: its case fails with it */
+			break;
+		}
+		if (len < RESULT_HEAD)
+			break;
+		memcpy(&payload, p + 2, sizeof(payload));
+		if (payload > len - RESULT_HEAD)
+			break;
+		m->retiring |= p[1] != 0;
+		m->taken += RESULT_HEAD + payload;
+		member_result(pool, m, p + RESULT_HEAD, (size_t)payload);
+	}
+	if (m->taken == out->len)
+		out->len = m->taken = 0;
 }
 
-/* Starts case i in slot, or (an invalid case, which runs nothing; a fork
- * that failed) finishes it at once. */
-static void slot_start(struct slot *slot, const struct scheduler *s, const struct test_case *cases, size_t i,
-		       scheduler_done_fn *done, void *ctx)
+/* The member ended (or was killed) with a case in hand: the case fails,
+ * named for where it was, as a worker or a runner of its own would be. */
+static void member_lost(struct pool *pool, struct member *m)
 {
-	const struct test_case *c = &cases[i];
+	const struct test_case *c = &pool->cases[m->index];
 	struct run_result r = {0};
+	char why[WORKER_WHY_MAX];
+	if (m->running)
+		worker_failure_explain(m->proc.status, m->proc.killed, machine_limit_ms(c), m->stderr_fd, why,
+				       sizeof(why));
+	else
+		runner_explain(&m->proc, assemble_limit_ms(pool->s->runner, c), why, sizeof(why));
+	run_result_host_fault(&r, why);
+	member_done(pool, m, &r);
+}
+
+/* Advances member m by what has happened; a member that has ended is
+ * freed, its case (if any) failed. */
+static void member_poll(struct pool *pool, struct member *m)
+{
+	bool ended = proc_poll(&m->proc, 0);
+	member_take(pool, m);
+	if (!ended)
+		return;
+	if (m->busy)
+		member_lost(pool, m);
+	member_free(m);
+}
+
+/* Hands case i to member m, starting a member first where there is none
+ * (or the last one retires); a case no member can take fails at once. */
+static void member_assign(struct pool *pool, unsigned slot, size_t i)
+{
+	struct member *m = &pool->members[slot];
+	const struct test_case *c = &pool->cases[i];
 	if (c->error) {
-		runner_run_case(s->runner, c, &r);
-		done(ctx, i, &r);
+		struct run_result r = {0};
+		runner_run_case(pool->s->runner, c, &r);
+		pool->done(pool->ctx, i, &r);
 		return;
 	}
-	struct child_job job = { s->runner, c };
-	char err[200];
-	uint64_t deadline = clock_ns() + child_limit_ms(s->runner, c) * 1000000u;
-	if (proc_start(&slot->proc, case_child, &job, SIZE_MAX, deadline, err, sizeof(err)) < 0) {
-		proc_free(&slot->proc);
+	if (m->proc.started && (m->retiring || m->proc.reaped))
+		member_free(m);
+	uint64_t index = i;
+	if ((!m->proc.started && member_start(pool, slot) < 0) ||
+	    send(m->cmd_fd, &index, sizeof(index), MSG_NOSIGNAL) != (ssize_t)sizeof(index)) {
+		struct run_result r = {0};
 		run_result_host_fault(&r, "cannot start a worker for the case");
-		done(ctx, i, &r);
+		member_free(m);
+		pool->done(pool->ctx, i, &r);
 		return;
 	}
-	slot->busy = true;
-	slot->index = i;
+	m->busy = true;
+	m->index = i;
+	m->proc.deadline_ns = clock_ns() + assemble_limit_ms(pool->s->runner, c) * 1000000u;
 }
 
 static bool stopped(const struct scheduler *s)
@@ -181,14 +394,15 @@ static bool stopped(const struct scheduler *s)
 
 /* How long to sleep: until the nearest deadline, and briefly where only a
  * periodic look tells that a child ended (no pidfd). */
-static int wait_ms(const struct slot *slots, unsigned n)
+static int wait_ms(const struct pool *pool)
 {
 	int64_t ms = -1;
 	uint64_t now = clock_ns();
-	for (unsigned i = 0; i < n; i++) {
-		if (!slots[i].busy)
+	for (unsigned i = 0; i < pool->count; i++) {
+		const struct member *m = &pool->members[i];
+		if (!m->busy)
 			continue;
-		const struct proc *p = &slots[i].proc;
+		const struct proc *p = &m->proc;
 		int64_t left = p->deadline_ns > now ? (int64_t)((p->deadline_ns - now) / 1000000 + 1) : 0;
 		if (p->exit_fd < 0 && left > 10)
 			left = 10;
@@ -197,17 +411,18 @@ static int wait_ms(const struct slot *slots, unsigned n)
 	return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
-/* Sleeps until a child has something to say, a deadline passes or wake_fd
- * is readable (whose bytes are then drained). */
-static void wait_any(const struct scheduler *s, const struct slot *slots, struct pollfd *fds)
+/* Sleeps until a member has something to say, a deadline passes or
+ * wake_fd is readable (whose bytes are then drained). */
+static void wait_any(const struct pool *pool, struct pollfd *fds)
 {
+	const struct scheduler *s = pool->s;
 	size_t n = 0;
-	for (unsigned i = 0; i < s->jobs; i++)
-		if (slots[i].busy)
-			n += proc_pollfds(&slots[i].proc, fds + n);
+	for (unsigned i = 0; i < pool->count; i++)
+		if (pool->members[i].busy)
+			n += proc_pollfds(&pool->members[i].proc, fds + n);
 	if (s->wake_fd >= 0)
 		fds[n++] = (struct pollfd){ .fd = s->wake_fd, .events = POLLIN };
-	int ms = wait_ms(slots, s->jobs);
+	int ms = wait_ms(pool);
 	if (n && ms != 0 && !stopped(s))
 		poll(fds, n, ms); /* EINTR: a signal, which the loop looks at */
 	char drain[64];
@@ -223,46 +438,46 @@ static size_t next_case(const struct scheduler *s, size_t i, size_t count)
 	return i;
 }
 
+static unsigned busy_count(const struct pool *pool)
+{
+	unsigned busy = 0;
+	for (unsigned i = 0; i < pool->count; i++)
+		busy += pool->members[i].busy;
+	return busy;
+}
+
 int scheduler_run(const struct scheduler *s, const struct test_case *cases, size_t count, scheduler_done_fn *done,
 		  void *ctx)
 {
 	unsigned jobs = s->jobs ? s->jobs : 1;
-	struct scheduler sched = *s;
-	sched.jobs = jobs;
-	struct slot *slots = calloc(jobs, sizeof(*slots));
+	struct pool pool = { .s = s, .cases = cases, .count = jobs, .done = done, .ctx = ctx,
+			     .members = calloc(jobs, sizeof(struct member)) };
 	struct pollfd *fds = calloc(2 * (size_t)jobs + 1, sizeof(*fds));
-	if (!slots || !fds) {
-		free(slots);
+	if (!pool.members || !fds) {
+		free(pool.members);
 		free(fds);
 		return -1;
 	}
 	assembler_warm();
-	size_t next = next_case(&sched, 0, count);
-	unsigned busy = 0;
-	while ((next < count || busy) && !stopped(&sched)) {
-		for (unsigned i = 0; i < jobs && next < count && !stopped(&sched); i++) {
-			if (slots[i].busy)
+	size_t next = next_case(s, 0, count);
+	while ((next < count || busy_count(&pool)) && !stopped(s)) {
+		for (unsigned i = 0; i < jobs && next < count && !stopped(s); i++) {
+			if (pool.members[i].busy)
 				continue;
-			slot_start(&slots[i], &sched, cases, next, done, ctx);
-			next = next_case(&sched, next + 1, count);
+			member_assign(&pool, i, next);
+			next = next_case(s, next + 1, count);
 		}
-		busy = 0;
-		for (unsigned i = 0; i < jobs; i++)
-			busy += slots[i].busy;
-		if (!busy)
+		if (!busy_count(&pool))
 			continue;
-		wait_any(&sched, slots, fds);
+		wait_any(&pool, fds);
 		for (unsigned i = 0; i < jobs; i++)
-			if (slots[i].busy && proc_poll(&slots[i].proc, 0))
-				slot_finish(&slots[i], &sched, cases, done, ctx);
-		busy = 0;
-		for (unsigned i = 0; i < jobs; i++)
-			busy += slots[i].busy;
+			if (pool.members[i].busy)
+				member_poll(&pool, &pool.members[i]);
 	}
-	int rc = stopped(&sched) && (next < count || busy) ? 1 : 0;
+	int rc = stopped(s) && (next < count || busy_count(&pool)) ? 1 : 0;
 	for (unsigned i = 0; i < jobs; i++)
-		proc_free(&slots[i].proc); /* kills and reaps what still runs */
-	free(slots);
+		member_free(&pool.members[i]);
+	free(pool.members);
 	free(fds);
 	return rc;
 }

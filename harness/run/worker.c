@@ -42,10 +42,7 @@ struct worker_job {
 	int stderr_fd; /* the worker's stderr, kept for its case's message; -1: inherited */
 };
 
-/* At most this much of a failed worker's stderr goes into its case's message. */
-#define WORKER_STDERR_KEPT 1024
-
-int worker_result_write(int fd, const struct run_result *r)
+int worker_result_encode(const struct run_result *r, struct bytes *out)
 {
 	struct worker_header h = {
 		.outcome = r->outcome, .exit_code = r->exit_code, .exits = r->exits, .firmware_exits = r->firmware_exits, .regs_valid = r->regs_valid, .host_fault = r->host_fault,
@@ -56,12 +53,22 @@ int worker_result_write(int fd, const struct run_result *r)
 		.binary_size = r->binary_size,
 		.stop = r->stop, .stopped_at_len = r->stopped_at ? strlen(r->stopped_at) : 0,
 	};
-	int rc = fd_write_all(fd, &h, sizeof(h));
-	rc |= fd_write_all(fd, r->output.data, r->output.len);
-	rc |= fd_write_all(fd, r->console.data, r->console.len);
-	rc |= fd_write_all(fd, r->screen.data, r->screen.len);
-	rc |= fd_write_all(fd, r->message, h.message_len);
-	rc |= fd_write_all(fd, r->stopped_at, h.stopped_at_len);
+	int rc = bytes_append(out, &h, sizeof(h));
+	rc |= bytes_append(out, r->output.data, r->output.len);
+	rc |= bytes_append(out, r->console.data, r->console.len);
+	rc |= bytes_append(out, r->screen.data, r->screen.len);
+	rc |= bytes_append(out, r->message, h.message_len);
+	rc |= bytes_append(out, r->stopped_at, h.stopped_at_len);
+	return rc == 0 ? 0 : -1;
+}
+
+int worker_result_write(int fd, const struct run_result *r)
+{
+	struct bytes data = {0};
+	int rc = worker_result_encode(r, &data);
+	if (rc == 0)
+		rc = fd_write_all(fd, data.data, data.len);
+	bytes_free(&data);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -160,7 +167,7 @@ static void stderr_take(int fd, char *out, size_t len, size_t *total)
 }
 
 /* A clean worker's stderr goes where it always went. */
-static void stderr_pass_on(int fd)
+void worker_stderr_pass_on(int fd)
 {
 	char buf[4096];
 	ssize_t n;
@@ -169,11 +176,11 @@ static void stderr_pass_on(int fd)
 			break;
 }
 
-static void worker_why(const struct proc *child, uint64_t limit_ms, int stderr_fd, char *why, size_t len)
+void worker_failure_explain(int status, bool killed, uint64_t limit_ms, int stderr_fd, char *why, size_t len)
 {
 	char reason[200], said[WORKER_STDERR_KEPT + 1];
 	size_t total;
-	worker_explain(child->status, !child->killed, limit_ms, reason, sizeof(reason));
+	worker_explain(status, !killed, limit_ms, reason, sizeof(reason));
 	stderr_take(stderr_fd, said, sizeof(said), &total);
 	if (!said[0])
 		snprintf(why, len, "%s", reason);
@@ -201,11 +208,11 @@ void worker_run_machine(const struct backend_ops *backend, const struct machine_
 	proc_wait(&child);
 	bool clean = !child.killed && WIFEXITED(child.status) && WEXITSTATUS(child.status) == 0;
 	if (!clean || !worker_decode(&child.out, backend, r)) {
-		char why[WORKER_STDERR_KEPT + 300];
-		worker_why(&child, limit_ms, job.stderr_fd, why, sizeof(why));
+		char why[WORKER_WHY_MAX];
+		worker_failure_explain(child.status, child.killed, limit_ms, job.stderr_fd, why, sizeof(why));
 		worker_fail(r, why);
 	} else {
-		stderr_pass_on(job.stderr_fd);
+		worker_stderr_pass_on(job.stderr_fd);
 	}
 	proc_free(&child);
 	if (job.stderr_fd >= 0)

@@ -2,10 +2,13 @@
  * the result kvmcheck's own process gives it, and a stop ends the run with
  * no child left. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include "core/defaults.h"
 #include "run/scheduler.h"
 #include "testutil.h"
 
@@ -165,6 +168,163 @@ Test(scheduler, a_stop_kills_what_runs_and_leaves_no_child)
 	cr_assert_eq(st.got.calls[0], 1);
 	collected_free(&st.got);
 	assembly_cache_free(rn.cache);
+	case_list_free(&list);
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
+}
+
+/* ---- the pool: its processes run many cases, and one that fails is
+ * replaced, costing its case alone ---- */
+
+static bool always(char *why, size_t len)
+{
+	(void)why, (void)len;
+	return true;
+}
+
+static int fake_create(struct vm **vm, uint8_t *mem, size_t size, enum x86_mode mode, char *err, size_t len)
+{
+	(void)mem, (void)size, (void)mode, (void)err, (void)len;
+	*vm = (struct vm *)1;
+	return 0;
+}
+
+static int fake_state(struct vm *vm, const struct cpu_state *s, char *err, size_t len)
+{
+	(void)vm, (void)s, (void)err, (void)len;
+	return 0;
+}
+
+static int fake_get_state(struct vm *vm, struct cpu_state *s, char *err, size_t len)
+{
+	(void)vm, (void)err, (void)len;
+	cpu_state_reset(s);
+	return 0;
+}
+
+static void fake_kick(struct vm *vm)
+{
+	(void)vm;
+}
+
+static void fake_destroy(struct vm *vm)
+{
+	(void)vm;
+}
+
+/* Prints the pid of the process that runs the machine, then halts. A case
+ * with input crashes the process instead; with input "c" it complains on
+ * stderr first and exits, as Unicorn does; with "w" it wedges. */
+static int pid_run(struct vm *vm, vm_exit_handler h, void *ctx, char *err, size_t len)
+{
+	(void)vm, (void)err, (void)len;
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	struct vm_exit in = { .kind = VM_EXIT_IO, .io = { .port = 0x3f8, .size = 1, .count = 1 } };
+	uint8_t byte = 0;
+	in.io.data = &byte;
+	h(ctx, &in); /* reads the first input byte, if any */
+	while (byte == 'w')
+		pause(); /* deaf to kicks, as a stuck backend would be */
+	if (byte == 'c') {
+		fprintf(stderr, "Could not allocate dynamic translator buffer\n");
+		_exit(1);
+	}
+	if (byte)
+		abort();
+	for (int i = 0; i < n; i++) {
+		struct vm_exit out = { .kind = VM_EXIT_IO,
+				       .io = { .port = 0x3f8, .size = 1, .is_write = true, .count = 1,
+					       .data = (uint8_t *)&pid[i] } };
+		h(ctx, &out);
+	}
+	struct vm_exit hlt = { .kind = VM_EXIT_HLT };
+	h(ctx, &hlt);
+	return 0;
+}
+
+static const struct backend_ops pid_backend = {
+	.name = "pid", .available = always, .create = fake_create, .set_state = fake_state,
+	.get_state = fake_get_state, .run = pid_run, .kick = fake_kick, .destroy = fake_destroy,
+};
+
+static void pool_run(const char *yaml, unsigned jobs, struct collected *got, struct case_list *list)
+{
+	*list = (struct case_list){0};
+	cr_assert_eq(case_text_load("pool.yaml", yaml, strlen(yaml), list), 0);
+	struct runner rn = runner_make(false);
+	rn.backend = &pid_backend;
+	struct scheduler s = { .runner = &rn, .jobs = jobs, .wake_fd = -1 };
+	cr_assert_eq(scheduler_run(&s, list->items, list->count, collect, got), 0);
+	cr_assert_eq(got->count, list->count);
+	assembly_cache_free(rn.cache);
+}
+
+/* The pid that case i printed. */
+static long pid_of(const struct collected *got, size_t i)
+{
+	char text[32];
+	const struct run_result *r = &got->results[i];
+	snprintf(text, sizeof(text), "%.*s", (int)r->output.len, (const char *)r->output.data);
+	return atol(text);
+}
+
+Test(scheduler, one_process_runs_many_cases)
+{
+	static const char yaml[] = "name: a\nsource: hlt\n---\nname: b\nsource: nop\n---\nname: c\nsource: cli\n"
+				   "---\nname: d\nsource: sti\n";
+	struct case_list list;
+	struct collected got = {0};
+	pool_run(yaml, 1, &got, &list);
+	long first = pid_of(&got, 0);
+	cr_assert_gt(first, 0);
+	cr_assert_neq(first, (long)getpid(), "the machine ran in kvmcheck's own process");
+	for (size_t i = 0; i < list.count; i++) {
+		cr_assert_eq(got.results[i].outcome, OUTCOME_HLT, "case %zu: %s", i, got.results[i].message);
+		cr_assert_eq(pid_of(&got, i), first, "case %zu ran in another process", i);
+	}
+	collected_free(&got);
+	case_list_free(&list);
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
+}
+
+Test(scheduler, a_process_that_crashes_costs_its_case_alone)
+{
+	static const char yaml[] = "name: a\nsource: hlt\n---\nname: crashes\nsource: hlt\ninput: x\n"
+				   "---\nname: b\nsource: hlt\n---\nname: complains\nsource: hlt\ninput: c\n"
+				   "---\nname: c\nsource: hlt\n";
+	struct case_list list;
+	struct collected got = {0};
+	pool_run(yaml, 1, &got, &list);
+	cr_assert_eq(got.results[1].outcome, OUTCOME_ERROR);
+	cr_assert(got.results[1].host_fault);
+	cr_assert_str_eq(got.results[1].message, "kvmcheck's worker for this case crashed (signal 6: Aborted)");
+	cr_assert_eq(got.results[3].outcome, OUTCOME_ERROR);
+	cr_assert_str_eq(got.results[3].message, "kvmcheck's worker for this case failed (exit status 1); it said: "
+						 "Could not allocate dynamic translator buffer");
+	static const size_t fine[] = { 0, 2, 4 };
+	for (size_t k = 0; k < 3; k++)
+		cr_assert_eq(got.results[fine[k]].outcome, OUTCOME_HLT, "case %zu", fine[k]);
+	/* Each failure took its process with it: three processes in all. */
+	cr_assert_neq(pid_of(&got, 0), pid_of(&got, 2));
+	cr_assert_neq(pid_of(&got, 2), pid_of(&got, 4));
+	cr_assert_neq(pid_of(&got, 0), pid_of(&got, 4));
+	collected_free(&got);
+	case_list_free(&list);
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
+}
+
+Test(scheduler, a_wedged_machine_is_killed_and_replaced)
+{
+	static const char yaml[] = "name: wedges\nsource: hlt\ninput: w\ntimeout_ms: 10\n---\nname: a\nsource: hlt\n";
+	struct case_list list;
+	struct collected got = {0};
+	pool_run(yaml, 1, &got, &list);
+	char want[100];
+	snprintf(want, sizeof(want), "kvmcheck's worker for this case did not finish within %d ms and was killed",
+		 10 + WORKER_GRACE_MS);
+	cr_assert_str_eq(got.results[0].message, want);
+	cr_assert_eq(got.results[1].outcome, OUTCOME_HLT);
+	collected_free(&got);
 	case_list_free(&list);
 	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
 }
