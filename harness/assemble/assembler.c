@@ -374,11 +374,40 @@ static bool cache_key_find(const struct asm_source *src, const struct disk_cache
 	return found;
 }
 
+/* A hit found without making nasm's private copy: when the source reads
+ * no other file, the copy would hold just the source and an empty folder,
+ * so its key is taken from the source in memory (read as snapshot_file
+ * reads it). True when out holds the cached assembly. */
+static bool cache_hit_in_memory(const struct asm_source *src, const struct disk_cache *cache, struct assembly *out)
+{
+	if (!cache || src->unsafe || (src->read_paths && src->read_paths[0]))
+		return false;
+	struct bytes text = {0};
+	char ignored[600];
+	bool hit = false;
+	if (src->text ? bytes_append(&text, src->text, strlen(src->text)) == 0
+		      : snapshot_file_read(src->path, &text, ignored, sizeof(ignored)) == 0) {
+		bool folder = src->include_dir && *src->include_dir &&
+			      source_reads_files((const char *)text.data, text.len);
+		struct bytes params = {0};
+		struct cache_key key;
+		hit = !folder && cache_params(src, &params) == 0 &&
+		      disk_cache_key_of_one_file(cache, &params, COPY_SOURCE, text.data, text.len, COPY_INCLUDE,
+						 &key) == 0 &&
+		      disk_cache_load(cache, &key, out) == 0;
+		bytes_free(&params);
+	}
+	bytes_free(&text);
+	return hit;
+}
+
 int assemble_cached(const struct asm_source *src, const struct disk_cache *cache, struct assembly *out, char *err,
 		    size_t err_len)
 {
 	struct workdir w;
 	*out = (struct assembly){0};
+	if (cache_hit_in_memory(src, cache, out))
+		return 0;
 	if (workdir_create(&w, err, err_len) < 0)
 		return -1;
 	char why[600] = "";

@@ -291,19 +291,51 @@ static int tree_hash(XXH3_state_t *h, int dir, int depth)
 	return rc == 0 ? hash_add(h, "e", 1) : -1;
 }
 
+/* What every key starts with: the scheme, nasm and the parameters. */
+static int key_head(XXH3_state_t *h, const struct disk_cache *dc, const struct bytes *params)
+{
+	if (XXH3_128bits_reset(h) != XXH_OK)
+		return -1;
+	return hash_add(h, KEY_SCHEME, sizeof(KEY_SCHEME)) | hash_add(h, dc->nasm.bytes, sizeof(dc->nasm.bytes)) |
+	       hash_add_u64(h, params->len) | hash_add(h, params->data, params->len);
+}
+
+static void key_take(XXH3_state_t *h, struct cache_key *key)
+{
+	XXH128_canonicalFromHash((XXH128_canonical_t *)key->bytes, XXH3_128bits_digest(h));
+}
+
 int disk_cache_key(const struct disk_cache *dc, const struct bytes *params, const char *workdir,
 		   struct cache_key *key)
 {
 	XXH3_state_t *h = XXH3_createState();
 	int dir = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = !h || dir < 0 || XXH3_128bits_reset(h) != XXH_OK ? -1 : 0;
+	int rc = !h || dir < 0 ? -1 : key_head(h, dc, params) | tree_hash(h, dir, 0);
 	if (rc == 0)
-		rc = hash_add(h, KEY_SCHEME, sizeof(KEY_SCHEME)) | hash_add(h, dc->nasm.bytes, sizeof(dc->nasm.bytes)) |
-		     hash_add_u64(h, params->len) | hash_add(h, params->data, params->len) | tree_hash(h, dir, 0);
-	if (rc == 0)
-		XXH128_canonicalFromHash((XXH128_canonical_t *)key->bytes, XXH3_128bits_digest(h));
+		key_take(h, key);
 	if (dir >= 0)
 		close(dir);
+	XXH3_freeState(h);
+	return rc;
+}
+
+/* As tree_hash and entry_hash hash these entries of a folder, in name order. */
+int disk_cache_key_of_one_file(const struct disk_cache *dc, const struct bytes *params, const char *file_name,
+			       const void *data, size_t len, const char *dir_name, struct cache_key *key)
+{
+	XXH3_state_t *h = XXH3_createState();
+	int rc = !h ? -1 : key_head(h, dc, params);
+	bool dir_first = strcmp(dir_name, file_name) < 0;
+	for (int pass = 0; pass < 2 && rc == 0; pass++) {
+		if ((pass == 0) == dir_first)
+			rc = hash_add(h, "d", 1) | hash_add(h, dir_name, strlen(dir_name) + 1) | hash_add(h, "e", 1);
+		else
+			rc = hash_add(h, "f", 1) | hash_add(h, file_name, strlen(file_name) + 1) |
+			     hash_add_u64(h, (uint64_t)len) | hash_add(h, data, len);
+	}
+	rc = rc == 0 ? hash_add(h, "e", 1) : -1;
+	if (rc == 0)
+		key_take(h, key);
 	XXH3_freeState(h);
 	return rc;
 }

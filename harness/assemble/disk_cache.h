@@ -47,6 +47,12 @@ int disk_cache_open(struct disk_cache *dc, const char *dir, char *err, size_t er
 int disk_cache_key(const struct disk_cache *dc, const struct bytes *params, const char *workdir,
 		   struct cache_key *key);
 
+/* The key disk_cache_key gives a work folder holding nothing but an empty
+ * folder named dir_name and a file named file_name with the len bytes at
+ * data: taken without making that folder. */
+int disk_cache_key_of_one_file(const struct disk_cache *dc, const struct bytes *params, const char *file_name,
+			       const void *data, size_t len, const char *dir_name, struct cache_key *key);
+
 /* 0 and a filled (the caller's to free) when an intact entry for key is
  * there; -1 (a miss, a left empty) otherwise. */
 int disk_cache_load(const struct disk_cache *dc, const struct cache_key *key, struct assembly *a);

@@ -171,10 +171,10 @@ int snapshot_folder(const char *src, const char *dst, struct snapshot_stats *sta
 	return rc;
 }
 
-int snapshot_file(const char *src, const char *dst, char *err, size_t err_len)
+/* Opens the single file src as snapshot_file copies it: -1 when it is a
+ * symlink, has more than one link or is no regular file. */
+static int file_open_checked(const char *src, struct walk *w)
 {
-	struct snapshot_stats stats = {0};
-	struct walk w = { .stats = &stats, .src = src, .err = err, .err_len = err_len };
 	const char *slash = strrchr(src, '/');
 	char folder[4096];
 	snprintf(folder, sizeof(folder), "%.*s", slash ? (int)(slash - src) + (slash == src) : 1,
@@ -182,25 +182,64 @@ int snapshot_file(const char *src, const char *dst, char *err, size_t err_len)
 	const char *name = slash ? slash + 1 : src;
 	int dir = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
-		return walk_fail(&w, "cannot open its folder", errno);
+		return walk_fail(w, "cannot open its folder", errno);
 	struct stat st;
 	int rc = 0;
 	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		rc = walk_fail(&w, "cannot read it", errno);
+		rc = walk_fail(w, "cannot read it", errno);
 	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
-		rc = walk_fail(&w, S_ISLNK(st.st_mode) ? "it is now a symlink"
-				   : !S_ISREG(st.st_mode) ? "it is not a regular file"
-				   : "it has more than one hard link", 0);
+		rc = walk_fail(w, S_ISLNK(st.st_mode) ? "it is now a symlink"
+				  : !S_ISREG(st.st_mode) ? "it is not a regular file"
+				  : "it has more than one hard link", 0);
 	int in = rc == 0 ? entry_open(dir, name, &st, O_RDONLY) : -1;
 	if (rc == 0 && in < 0)
-		rc = walk_fail(&w, "it changed while it was opened", 0);
+		rc = walk_fail(w, "it changed while it was opened", 0);
 	close(dir);
-	if (rc < 0)
+	return rc < 0 ? -1 : in;
+}
+
+int snapshot_file(const char *src, const char *dst, char *err, size_t err_len)
+{
+	struct snapshot_stats stats = {0};
+	struct walk w = { .stats = &stats, .src = src, .err = err, .err_len = err_len };
+	int in = file_open_checked(src, &w);
+	if (in < 0)
 		return -1;
 	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	rc = out < 0 ? walk_fail(&w, "cannot create a copy", errno) : file_copy(in, out, &w);
+	int rc = out < 0 ? walk_fail(&w, "cannot create a copy", errno) : file_copy(in, out, &w);
 	if (out >= 0 && close(out) < 0 && rc == 0)
 		rc = walk_fail(&w, "a write failed", errno);
+	close(in);
+	return rc;
+}
+
+int snapshot_file_read(const char *src, struct bytes *out, char *err, size_t err_len)
+{
+	struct snapshot_stats stats = {0};
+	struct walk w = { .stats = &stats, .src = src, .err = err, .err_len = err_len };
+	int in = file_open_checked(src, &w);
+	if (in < 0)
+		return -1;
+	char buf[65536];
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? walk_fail(&w, "a read failed", errno) : 0;
+			break;
+		}
+		stats.bytes += (uint64_t)n;
+		if (stats.bytes > SNAPSHOT_MAX_BYTES) {
+			rc = walk_fail(&w, "the folder holds more than 64 MiB", 0);
+			break;
+		}
+		if (bytes_append(out, buf, (size_t)n) < 0) {
+			rc = walk_fail(&w, "out of memory", 0);
+			break;
+		}
+	}
 	close(in);
 	return rc;
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/bytes.h"
+
 /* Bounds of one snapshot: a folder larger than this is refused, not cut. */
 #define SNAPSHOT_MAX_BYTES (64u << 20)
 #define SNAPSHOT_MAX_ENTRIES 4096u
@@ -27,6 +29,10 @@ int snapshot_folder(const char *src, const char *dst, struct snapshot_stats *sta
 /* Copies the single file src to dst the same way: refused when it is a
  * symlink, has more than one link or is no regular file. */
 int snapshot_file(const char *src, const char *dst, char *err, size_t err_len);
+
+/* Appends the single file src to out, checked as snapshot_file checks it;
+ * 0, or -1 with err. */
+int snapshot_file_read(const char *src, struct bytes *out, char *err, size_t err_len);
 
 /* Test hook: called between the snapshot and nasm's start, so a test can
  * swap files in the original folder and see that nasm does not notice. */

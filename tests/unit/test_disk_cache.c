@@ -438,3 +438,40 @@ Test(disk_cache, cli_options)
 	cr_assert(opt.no_cache);
 	cr_assert_null(opt.cache_dir);
 }
+
+/* A source that reads no other file hits from memory: the key taken there
+ * equals the one its private copy gave when the entry was stored (no nasm,
+ * and no temporary folder can be made, yet the hit comes). */
+static void assert_hit_without_work_folder(const struct asm_source *src, const uint8_t *want, size_t want_len)
+{
+	cr_assert_eq(run_cached(src), 0);
+	cr_assert(out.ok, "nasm said: %s", out.messages ? out.messages : "(nothing)");
+	cr_assert_eq(tu_dir_entries(cachedir), 1);
+	nasm_hide();
+	cr_assert_eq(setenv("TMPDIR", "/nonexistent/tmp", 1), 0);
+	int rc = run_cached(src);
+	setenv("TMPDIR", tmpdir, 1);
+	nasm_show();
+	cr_assert_eq(rc, 0, "the hit needed a work folder");
+	cr_assert(out.ok);
+	cr_assert_eq(out.image.len, want_len);
+	cr_assert_eq(memcmp(out.image.data, want, want_len), 0);
+}
+
+Test(disk_cache, inline_source_reading_no_file_hits_from_memory)
+{
+	static const uint8_t want[] = { 0xb0, 5, 0xf4 };
+	struct asm_source src = inline_source("bits 16\nmov al, 5\nhlt\n");
+	assert_hit_without_work_folder(&src, want, sizeof(want));
+}
+
+Test(disk_cache, guest_file_reading_no_file_hits_from_memory)
+{
+	static const uint8_t want[] = { 0xb0, 6, 0xf4 };
+	tu_write_str(srcdir, "guest.asm", "bits 16\nmov al, 6\nhlt\n");
+	char path[400];
+	tu_path(path, sizeof(path), srcdir, "guest.asm");
+	struct asm_source src = inline_source(NULL);
+	src.path = path;
+	assert_hit_without_work_folder(&src, want, sizeof(want));
+}
