@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -54,8 +56,55 @@ static _Noreturn void proc_child(proc_body body, void *ctx, int out_fd, pid_t pa
 	_exit(127);
 }
 
-int proc_start(struct proc *p, proc_body body, void *ctx, size_t out_cap, uint64_t deadline_ns, char *err,
-	       size_t err_len)
+/* What the child of proc_spawn starts with, on a stack of its own. */
+struct spawn_start {
+	proc_body body;
+	void *ctx;
+	int out_fd;
+	pid_t parent;
+};
+
+static int spawn_child(void *arg)
+{
+	const struct spawn_start *start = arg;
+	proc_child(start->body, start->ctx, start->out_fd, start->parent);
+}
+
+/* Sanitizers keep shadow state per stack and thread that a child sharing
+ * memory on a stack of its own would corrupt: there, a plain fork. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SPAWN_SHARES_MEMORY 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#define SPAWN_SHARES_MEMORY 0
+#endif
+#endif
+#ifndef SPAWN_SHARES_MEMORY
+#define SPAWN_SHARES_MEMORY 1
+#endif
+
+#define SPAWN_STACK (256u << 10)
+
+/* The child of a large parent, started the way posix_spawn does: it uses
+ * the parent's memory (the parent waits) until it execs or exits, so no
+ * page table is copied and none torn down at the exec. */
+static pid_t fork_sharing_memory(proc_body body, void *ctx, int out_fd, pid_t parent)
+{
+	if (!SPAWN_SHARES_MEMORY)
+		return fork();
+	void *stack = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return -1;
+	struct spawn_start start = { body, ctx, out_fd, parent };
+	pid_t pid = clone(spawn_child, (char *)stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+	int saved = errno;
+	munmap(stack, SPAWN_STACK);
+	errno = saved;
+	return pid;
+}
+
+static int proc_begin(struct proc *p, proc_body body, void *ctx, size_t out_cap, uint64_t deadline_ns,
+		      bool share_memory, char *err, size_t err_len)
 {
 	*p = (struct proc){ .started = true, .out_fd = -1, .exit_fd = -1, .out_cap = out_cap,
 			    .deadline_ns = deadline_ns };
@@ -66,8 +115,10 @@ int proc_start(struct proc *p, proc_body body, void *ctx, size_t out_cap, uint64
 	}
 	fflush(NULL); /* nothing buffered may be written twice */
 	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid == 0) {
+	pid_t pid;
+	if (share_memory) {
+		pid = fork_sharing_memory(body, ctx, fds[1], parent);
+	} else if ((pid = fork()) == 0) {
 		close(fds[0]);
 		proc_child(body, ctx, fds[1], parent);
 	}
@@ -85,6 +136,18 @@ int proc_start(struct proc *p, proc_body body, void *ctx, size_t out_cap, uint64
 	fcntl(p->out_fd, F_SETFL, fcntl(p->out_fd, F_GETFL) | O_NONBLOCK);
 	p->exit_fd = pidfd_of(pid);
 	return 0;
+}
+
+int proc_start(struct proc *p, proc_body body, void *ctx, size_t out_cap, uint64_t deadline_ns, char *err,
+	       size_t err_len)
+{
+	return proc_begin(p, body, ctx, out_cap, deadline_ns, false, err, err_len);
+}
+
+int proc_spawn(struct proc *p, proc_body body, void *ctx, size_t out_cap, uint64_t deadline_ns, char *err,
+	       size_t err_len)
+{
+	return proc_begin(p, body, ctx, out_cap, deadline_ns, true, err, err_len);
 }
 
 static void fd_close(int *fd)

@@ -45,6 +45,14 @@ enum { PROC_ERR_PIPE = -1, PROC_ERR_FORK = -2 };
 int proc_start(struct proc *p, proc_body body, void *ctx, size_t out_cap, uint64_t deadline_ns, char *err,
 	       size_t err_len);
 
+/* proc_start for a body that ends in exec (or _exit): the child uses the
+ * parent's memory, with the parent suspended, until then (posix_spawn's
+ * way: no copy of a large parent's page tables). The body must leave the
+ * parent's memory as it found it: async-signal-safe calls on its own
+ * stack only. Under a sanitizer it forks instead. */
+int proc_spawn(struct proc *p, proc_body body, void *ctx, size_t out_cap, uint64_t deadline_ns, char *err,
+	       size_t err_len);
+
 /* Waits up to timeout_ms (-1: without limit; never past the deadline) for
  * output or the child's end, takes what is there, kills the group at the
  * deadline, and reaps the child once it has ended and its output is

@@ -326,3 +326,62 @@ Test(proc, a_proc_never_started_is_safe_to_free)
 	cr_assert(proc_poll(&never, 0));
 	cr_assert_eq(fds_open(), before);
 }
+
+/* ---- proc_spawn: a child that shares memory until it execs ---- */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SPAWN_SHARES 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SPAWN_SHARES 0
+#endif
+#endif
+#ifndef SPAWN_SHARES
+#define SPAWN_SHARES 1
+#endif
+
+static volatile int touched_before_exec;
+
+/* Runs sh with the command in ctx, its output into the pipe; marks the
+ * flag first, which the parent sees only when the memory is shared. */
+static void sh_exec(void *ctx, int fd)
+{
+	touched_before_exec = 1;
+	dup2(fd, 1);
+	char *const argv[] = { "sh", "-c", ctx, NULL };
+	char *const envp[] = { NULL };
+	execve("/bin/sh", argv, envp);
+	_exit(126);
+}
+
+Test(proc, a_spawned_child_runs_its_program_in_a_group_of_its_own)
+{
+	touched_before_exec = 0;
+	char err[200];
+	cr_assert_eq(proc_spawn(&child, sh_exec, "echo $$ $(ps -o pgid= -p $$); exit 3", 1024, 0, err, sizeof(err)), 0,
+		     "%s", err);
+	/* The child has exec'd or ended: its memory is its own again. */
+	cr_assert_eq(touched_before_exec, SPAWN_SHARES, "the child %s the parent's memory",
+		     SPAWN_SHARES ? "did not share" : "shared");
+	pid_t pid = child.pid;
+	proc_wait(&child);
+	assert_reaped(pid);
+	cr_assert(WIFEXITED(child.status));
+	cr_assert_eq(WEXITSTATUS(child.status), 3);
+	long said_pid = 0, said_group = 0;
+	char text[64];
+	snprintf(text, sizeof(text), "%.*s", (int)child.out.len, (const char *)child.out.data);
+	cr_assert_eq(sscanf(text, "%ld %ld", &said_pid, &said_group), 2, "%s", text);
+	cr_assert_eq(said_pid, (long)pid);
+	cr_assert_eq(said_group, (long)pid, "the child does not lead its group");
+}
+
+Test(proc, a_spawned_child_that_fails_before_exec_reports_it)
+{
+	int code = 9;
+	char err[200];
+	cr_assert_eq(proc_spawn(&child, exits_with, &code, 1024, 0, err, sizeof(err)), 0, "%s", err);
+	proc_wait(&child);
+	cr_assert(WIFEXITED(child.status));
+	cr_assert_eq(WEXITSTATUS(child.status), 9);
+}

@@ -210,7 +210,7 @@ int sandbox_spawn(const struct sandbox_policy *policy, char *const argv[], struc
 		return -1;
 	}
 	struct spawn_job job = { plan, argv, report[1] };
-	int rc = proc_start(child, spawn_child, &job, out_cap, deadline_ns, err, err_len) < 0 ? -1 : 0;
+	int rc = proc_spawn(child, spawn_child, &job, out_cap, deadline_ns, err, err_len) < 0 ? -1 : 0;
 	close(report[1]);
 	if (rc == 0) {
 		/* Nothing comes through before the exec closes the pipe, unless setup failed. */
