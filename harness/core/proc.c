@@ -90,8 +90,12 @@ static int spawn_child(void *arg)
  * page table is copied and none torn down at the exec. */
 static pid_t fork_sharing_memory(proc_body body, void *ctx, int out_fd, pid_t parent)
 {
-	if (!SPAWN_SHARES_MEMORY)
-		return fork();
+	if (!SPAWN_SHARES_MEMORY) {
+		pid_t pid = fork();
+		if (pid == 0)
+			proc_child(body, ctx, out_fd, parent);
+		return pid;
+	}
 	void *stack = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED)
 		return -1;
