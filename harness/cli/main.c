@@ -506,7 +506,6 @@ static int run_one(const struct cli_options *opt, const struct backend_ops *back
 			   .ropt = &ropt, .fail_fast = opt->fail_fast, .console = console };
 	int status = EXIT_USAGE_OR_IO;
 	*rec = (struct record){0};
-	stop_run = interrupted != 0; /* --fail-fast stops one student's run, not the next one's */
 	if (run_load_cases(&run, opt) < 0)
 		fprintf(stderr, "kvmcheck: out of memory\n");
 	else {
@@ -719,18 +718,19 @@ static int command_class(const struct cli_options *opt, const struct backend_ops
 	struct record *recs = calloc(n, sizeof(*recs));
 	struct class_student *students = calloc(n, sizeof(*students));
 	int status = EXIT_USAGE_OR_IO;
-	stop_run = 0;
 	assembler_clean_stale();
 	if (class.students && recs && students) {
 		status = EXIT_ALL_PASSED;
 		for (size_t i = 0; i < n; i++)
 			student_load(&class, i, opt, backend);
 		uint64_t start = clock_ns();
-		if (class_run_cases(&class, opt, backend) < 0)
-			status = EXIT_USAGE_OR_IO;
+		bool ran = class_run_cases(&class, opt, backend) == 0;
 		uint64_t elapsed_ns = clock_ns() - start;
+		if (!ran)
+			fprintf(stderr, "kvmcheck: out of memory\n");
 		for (size_t i = 0; i < n; i++) {
-			status = status_merge(status, student_report(&class, i, elapsed_ns, &recs[i]));
+			int rc = ran ? student_report(&class, i, elapsed_ns, &recs[i]) : EXIT_USAGE_OR_IO;
+			status = status_merge(status, rc);
 			students[i] = (struct class_student){ opt->submissions.items[i].name,
 							       recs[i].version ? &recs[i] : NULL };
 		}
