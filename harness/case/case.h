@@ -80,6 +80,10 @@ struct test_case {
 	 * (--submission). Alone it is the guest; beside `source:` the inline
 	 * source is the instructor's harness that %includes it by name. */
 	char *submission;
+	/* The student's folder this case runs against, when it is not the
+	 * run's: set (not owned) where one run grades several students at
+	 * once, their cases side by side. NULL: the run's --submission. */
+	const char *submission_dir;
 
 	enum x86_mode mode;   /* `mode:` real (default), protected or long */
 	struct bytes input;

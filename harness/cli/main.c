@@ -82,6 +82,15 @@ static void orphans_reap(bool wait_for_them)
 		;
 }
 
+/* The progress line on a terminal: one per kvmcheck run, which a class's
+ * students share. */
+struct progress {
+	bool on;                  /* stderr is a terminal */
+	bool shown;               /* the line is on the screen, to be cleared */
+	size_t total, finished, failures;
+	uint64_t start_ns, shown_ns;
+};
+
 struct run {
 	struct case_list cases;
 	struct run_result *results;
@@ -93,10 +102,7 @@ struct run {
 	const struct render_options *ropt;
 	bool stdout_failed;       /* the TAP stream could not be written */
 	bool fail_fast;           /* stop at the first case that does not pass */
-	bool progress;            /* stderr is a terminal: a progress line there */
-	bool progress_shown;      /* the line is on the screen, to be cleared */
-	size_t finished, failures;
-	uint64_t start_ns, progress_ns;
+	struct progress *progress; /* while the cases run; else NULL */
 	bool io_error;            /* a case file could not be read, or memory ran out judging */
 	FILE *console;            /* where TAP streams and the summary goes: stdout, or NULL in a class run */
 };
@@ -118,26 +124,34 @@ static int run_load_cases(struct run *run, const struct cli_options *opt)
 	return 0;
 }
 
+static struct progress progress_start(size_t total)
+{
+	return (struct progress){ .on = isatty(STDERR_FILENO), .total = total, .start_ns = clock_ns() };
+}
+
 /* Cases done/total, failures, elapsed: on a terminal only, for runs
  * longer than a second, at most ten times a second. */
-static void progress_update(struct run *run)
+static void progress_update(struct progress *p, bool passed)
 {
+	p->finished++;
+	p->failures += !passed;
 	uint64_t now = clock_ns();
-	if (!run->progress || now - run->start_ns < PROGRESS_AFTER_NS || now - run->progress_ns < PROGRESS_EVERY_NS)
+	if (!p->on || now - p->start_ns < PROGRESS_AFTER_NS || now - p->shown_ns < PROGRESS_EVERY_NS)
 		return;
-	run->progress_ns = now;
-	run->progress_shown = true;
-	uint64_t ds = (now - run->start_ns) / 100000000;
-	fprintf(stderr, "\r\033[K%zu/%zu cases, %zu failed, %" PRIu64 ".%" PRIu64 " s", run->finished, run->cases.count,
-		run->failures, ds / 10, ds % 10);
+	p->shown_ns = now;
+	p->shown = true;
+	uint64_t ds = (now - p->start_ns) / 100000000;
+	fprintf(stderr, "\r\033[K%zu/%zu cases, %zu failed, %" PRIu64 ".%" PRIu64 " s", p->finished, p->total,
+		p->failures, ds / 10, ds % 10);
 	fflush(stderr);
 }
 
-static void progress_clear(struct run *run)
+static void progress_clear(struct progress *p)
 {
-	if (run->progress_shown)
+	if (p && p->shown)
 		fputs("\r\033[K", stderr);
-	run->progress_shown = false;
+	if (p)
+		p->shown = false;
 }
 
 /* The TAP test point of case i, alone, on stdout. */
@@ -149,7 +163,7 @@ static void run_print_point(struct run *run, size_t i)
 	struct record rec = {0};
 	if (!run->console)
 		return;
-	progress_clear(run); /* stdout may be the same terminal */
+	progress_clear(run->progress); /* stdout may be the same terminal */
 	bool ok = record_build(&one, &rec) == 0 && report_tap_point(&rec.cases[0], i + 1, stdout, run->ropt) == 0;
 	run->stdout_failed |= !ok || fflush(stdout) != 0;
 	record_free(&rec);
@@ -170,13 +184,12 @@ static void run_case_done(void *ctx, size_t i, struct run_result *result)
 		.test = c,
 	};
 	run->done[i] = true;
-	run->finished++;
-	run->failures += run->verdicts[i].status != VERDICT_PASS;
 	if (run->fail_fast && run->verdicts[i].status != VERDICT_PASS)
 		stop_run = 1;
 	while (run->printed < run->cases.count && run->done[run->printed])
 		run_print_point(run, run->printed++);
-	progress_update(run);
+	if (run->progress)
+		progress_update(run->progress, run->verdicts[i].status == VERDICT_PASS);
 }
 
 /* Every case an interrupt kept from ending: a skipped test point. */
@@ -237,40 +250,62 @@ static const struct disk_cache *run_disk_cache(const struct cli_options *opt, st
 	return NULL;
 }
 
+/* The runner of a run's cases, with the caches; 0, or -1 out of memory.
+ * Its assembly cache is the caller's to free. */
+static int runner_make(const struct cli_options *opt, const struct backend_ops *backend, struct disk_cache *dc,
+		       struct runner *rn)
+{
+	*rn = (struct runner){ .opt = opt->run, .backend = backend, .cache = assembly_cache_new(),
+			       .disk_cache = run_disk_cache(opt, dc), .in_process = opt->in_process };
+	return rn->cache ? 0 : -1;
+}
+
+/* Runs cases[0..n) but those skip names (NULL: none), handing each result
+ * to done, until all ran or stop_run is set; 0, or -1 out of memory. */
+static int cases_run(struct runner *rn, const struct cli_options *opt, const struct test_case *cases, size_t n,
+		     const bool *skip, scheduler_done_fn *done, void *ctx)
+{
+	if (!opt->in_process) {
+		struct scheduler sched = { .runner = rn, .jobs = opt->jobs, .stop = &stop_run, .wake_fd = wake_pipe[0],
+					   .skip = skip };
+		return scheduler_run(&sched, cases, n, done, ctx) < 0 ? -1 : 0;
+	}
+	for (size_t i = 0; i < n && !stop_run; i++) {
+		if (skip && skip[i])
+			continue;
+		struct run_result r;
+		runner_run_case(rn, &cases[i], &r);
+		done(ctx, i, &r);
+	}
+	return 0;
+}
+
+/* Once the cases ran: those that did not are skipped, and the report holds
+ * every case. */
+static void run_finish(struct run *run, uint64_t elapsed_ns)
+{
+	run_mark_not_run(run);
+	run->report.cases = run->reports;
+	run->report.count = run->cases.count;
+	run->report.elapsed_ns = elapsed_ns;
+}
+
 static int run_all(struct run *run, const struct backend_ops *backend, const struct cli_options *opt)
 {
 	size_t n = run->cases.count;
-	if (run_alloc(run) < 0)
-		return -1;
 	struct disk_cache disk_cache;
-	struct runner rn = { .opt = opt->run, .backend = backend, .cache = assembly_cache_new(),
-			     .disk_cache = run_disk_cache(opt, &disk_cache), .in_process = opt->in_process };
-	if (!rn.cache)
+	struct runner rn;
+	if (run_alloc(run) < 0 || runner_make(opt, backend, &disk_cache, &rn) < 0)
 		return -1;
 	run_print_head(run);
-	uint64_t start = clock_ns();
-	run->start_ns = start;
-	run->progress = isatty(STDERR_FILENO);
-	if (opt->in_process) {
-		for (size_t i = 0; i < n && !stop_run; i++) {
-			struct run_result r;
-			runner_run_case(&rn, &run->cases.items[i], &r);
-			run_case_done(run, i, &r);
-		}
-	} else {
-		struct scheduler sched = { .runner = &rn, .jobs = opt->jobs, .stop = &stop_run, .wake_fd = wake_pipe[0] };
-		if (scheduler_run(&sched, run->cases.items, n, run_case_done, run) < 0) {
-			assembly_cache_free(rn.cache);
-			return -1;
-		}
-	}
-	progress_clear(run);
-	run_mark_not_run(run);
-	run->report.cases = run->reports;
-	run->report.count = n;
-	run->report.elapsed_ns = clock_ns() - start;
+	struct progress progress = progress_start(n);
+	run->progress = &progress;
+	int rc = cases_run(&rn, opt, run->cases.items, n, NULL, run_case_done, run);
+	progress_clear(&progress);
+	run->progress = NULL;
+	run_finish(run, clock_ns() - progress.start_ns);
 	assembly_cache_free(rn.cache);
-	return 0;
+	return rc;
 }
 
 static void run_free(struct run *run)
@@ -471,7 +506,6 @@ static int run_one(const struct cli_options *opt, const struct backend_ops *back
 			   .ropt = &ropt, .fail_fast = opt->fail_fast, .console = console };
 	int status = EXIT_USAGE_OR_IO;
 	*rec = (struct record){0};
-	stop_run = interrupted != 0; /* --fail-fast stops one student's run, not the next one's */
 	if (run_load_cases(&run, opt) < 0)
 		fprintf(stderr, "kvmcheck: out of memory\n");
 	else {
@@ -536,32 +570,182 @@ static int status_merge(int a, int b)
 	return a == EXIT_USAGE_OR_IO || b == EXIT_USAGE_OR_IO ? EXIT_USAGE_OR_IO : a > b ? a : b;
 }
 
-/* Every student's run one after another, each with its cases in parallel
- * (-j) and its own reports; then the class reports. */
+/* One student of a class run: its cases and report files, and where its
+ * cases sit among the class's. */
+struct student_run {
+	struct run run;
+	struct cli_options opt;   /* the class's, with this student's folder and report paths */
+	bool ready;               /* its options made and its cases loaded */
+	bool stopped;             /* --fail-fast: a case failed; no later case of it counts */
+	size_t first;             /* its first case's index in the class's list */
+};
+
+/* Every student's cases side by side in one list, so that -j runs cases
+ * of different students at once. */
+struct class_run {
+	struct student_run *students;
+	size_t count;
+	struct test_case *cases;  /* shallow copies: the students' lists own what they point to */
+	size_t *owner;            /* owner[i]: the student of case i */
+	bool *skip;               /* skip[i]: not to be started, its student having stopped */
+	size_t total;
+	bool fail_fast;
+	struct render_options ropt;
+};
+
+/* Loads student i's cases, each to run against its folder. */
+static bool student_load(struct class_run *class, size_t i, const struct cli_options *opt,
+			 const struct backend_ops *backend)
+{
+	const struct submission *s = &opt->submissions.items[i];
+	struct student_run *st = &class->students[i];
+	st->run = (struct run){ .report = { .version = KVMCHECK_VERSION, .backend = backend->name, .name = s->name },
+				.ropt = &class->ropt };
+	if (!student_options(opt, s, &st->opt) || run_load_cases(&st->run, &st->opt) < 0)
+		return false;
+	run_select(&st->run, &st->opt);
+	if (run_alloc(&st->run) < 0)
+		return false;
+	for (size_t c = 0; c < st->run.cases.count; c++)
+		st->run.cases.items[c].submission_dir = s->dir;
+	st->ready = true;
+	return true;
+}
+
+/* The class's list of cases: every ready student's, in student order. */
+static int class_join(struct class_run *class)
+{
+	class->total = 0;
+	for (size_t i = 0; i < class->count; i++)
+		class->total += class->students[i].ready ? class->students[i].run.cases.count : 0;
+	size_t n = class->total ? class->total : 1;
+	class->cases = calloc(n, sizeof(*class->cases));
+	class->owner = calloc(n, sizeof(*class->owner));
+	class->skip = calloc(n, sizeof(*class->skip));
+	if (!class->cases || !class->owner || !class->skip)
+		return -1;
+	size_t at = 0;
+	for (size_t i = 0; i < class->count; i++) {
+		struct student_run *st = &class->students[i];
+		st->first = at;
+		for (size_t c = 0; st->ready && c < st->run.cases.count; c++, at++) {
+			class->cases[at] = st->run.cases.items[c];
+			class->owner[at] = i;
+		}
+	}
+	return 0;
+}
+
+/* Hands case i's result to its student's run. With --fail-fast a failure
+ * stops its student alone: its later cases are not started, and those
+ * already running when it failed count as not run, as they would have
+ * been killed had the student run alone. */
+static void class_case_done(void *ctx, size_t i, struct run_result *result)
+{
+	struct class_run *class = ctx;
+	struct student_run *st = &class->students[class->owner[i]];
+	if (st->stopped) {
+		run_result_free(result);
+		return;
+	}
+	size_t local = i - st->first;
+	run_case_done(&st->run, local, result);
+	if (!class->fail_fast || st->run.verdicts[local].status == VERDICT_PASS)
+		return;
+	st->stopped = true;
+	for (size_t c = 0; c < st->run.cases.count; c++)
+		class->skip[st->first + c] = true;
+}
+
+/* Student i's record and report files, once the cases ran; its status. */
+static int student_report(struct class_run *class, size_t i, uint64_t elapsed_ns, struct record *rec)
+{
+	struct student_run *st = &class->students[i];
+	*rec = (struct record){0};
+	if (!st->ready) {
+		fprintf(stderr, "kvmcheck: out of memory\n");
+		return EXIT_USAGE_OR_IO;
+	}
+	run_finish(&st->run, elapsed_ns);
+	if (record_build(&st->run.report, rec) < 0) {
+		fprintf(stderr, "kvmcheck: out of memory\n");
+		return EXIT_USAGE_OR_IO;
+	}
+	bool ok = reports_write(rec, &st->opt, true, false) && !st->run.io_error;
+	return exit_status(rec, ok);
+}
+
+static void class_free(struct class_run *class)
+{
+	for (size_t i = 0; class->students && i < class->count; i++) {
+		run_free(&class->students[i].run);
+		student_options_free(&class->students[i].opt);
+	}
+	free(class->students);
+	free(class->cases);
+	free(class->owner);
+	free(class->skip);
+}
+
+/* Runs every student's cases in one go, cases of different students side
+ * by side (-j), into one report set per student; -1 out of memory. */
+static int class_run_cases(struct class_run *class, const struct cli_options *opt, const struct backend_ops *backend)
+{
+	struct disk_cache disk_cache;
+	struct runner rn;
+	if (class_join(class) < 0 || runner_make(opt, backend, &disk_cache, &rn) < 0)
+		return -1;
+	struct progress progress = progress_start(class->total);
+	for (size_t i = 0; i < class->count; i++)
+		class->students[i].run.progress = &progress;
+	int rc = cases_run(&rn, opt, class->cases, class->total, class->skip, class_case_done, class);
+	progress_clear(&progress);
+	for (size_t i = 0; i < class->count; i++)
+		class->students[i].run.progress = NULL;
+	assembly_cache_free(rn.cache);
+	return rc;
+}
+
+/* The class: every student's cases run together, then each student's
+ * reports, then the class reports. */
 static int command_class(const struct cli_options *opt, const struct backend_ops *backend)
 {
 	size_t n = opt->submissions.count;
+	struct class_run class = { .students = calloc(n, sizeof(*class.students)), .count = n,
+				   .fail_fast = opt->fail_fast,
+				   .ropt = { .tap_timing = opt->tap_timing, .verbose = opt->verbose,
+					     .reveal_hidden = opt->reveal_hidden } };
 	struct record *recs = calloc(n, sizeof(*recs));
 	struct class_student *students = calloc(n, sizeof(*students));
-	int status = recs && students ? EXIT_ALL_PASSED : EXIT_USAGE_OR_IO;
-	for (size_t i = 0; recs && students && i < n && !interrupted; i++) {
-		const struct submission *s = &opt->submissions.items[i];
-		struct cli_options one;
-		int rc = EXIT_USAGE_OR_IO;
-		if (student_options(opt, s, &one))
-			rc = run_one(&one, backend, s->name, NULL, &recs[i]);
-		else
+	int status = EXIT_USAGE_OR_IO;
+	assembler_clean_stale();
+	if (class.students && recs && students) {
+		status = EXIT_ALL_PASSED;
+		for (size_t i = 0; i < n; i++)
+			student_load(&class, i, opt, backend);
+		uint64_t start = clock_ns();
+		bool ran = class_run_cases(&class, opt, backend) == 0;
+		uint64_t elapsed_ns = clock_ns() - start;
+		if (!ran)
 			fprintf(stderr, "kvmcheck: out of memory\n");
-		student_options_free(&one);
-		status = status_merge(status, rc);
-		students[i] = (struct class_student){ s->name, recs[i].version ? &recs[i] : NULL };
-	}
-	if (recs && students && !class_reports_write(students, n, opt, true))
-		status = EXIT_USAGE_OR_IO;
+		for (size_t i = 0; i < n; i++) {
+			int rc = ran ? student_report(&class, i, elapsed_ns, &recs[i]) : EXIT_USAGE_OR_IO;
+			status = status_merge(status, rc);
+			students[i] = (struct class_student){ opt->submissions.items[i].name,
+							       recs[i].version ? &recs[i] : NULL };
+		}
+		if (!class_reports_write(students, n, opt, true))
+			status = EXIT_USAGE_OR_IO;
+	} else
+		fprintf(stderr, "kvmcheck: out of memory\n");
+	orphans_reap(interrupted != 0);
+	if (interrupted)
+		assembler_clean_stale(); /* the folders of the runners just killed */
 	for (size_t i = 0; recs && i < n; i++)
 		record_free(&recs[i]);
 	free(recs);
 	free(students);
+	class_free(&class);
 	return interrupted ? 128 + interrupted : status;
 }
 

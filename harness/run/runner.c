@@ -57,17 +57,18 @@ static int guest_files_find(const struct runner *rn, const struct test_case *c, 
 			    size_t why_len)
 {
 	*g = (struct guest_files){0};
+	const char *submission_dir = c->submission_dir ? c->submission_dir : rn->opt.submission_dir;
 	if (!c->submission) {
 		g->path = c->guest_path ? strdup(c->guest_path) : NULL;
 		g->dir = folder_of(c->guest_path ? c->guest_path : c->file);
-	} else if (!rn->opt.submission_dir) {
+	} else if (!submission_dir) {
 		snprintf(why, why_len, "the case names the student's file with 'submission: %s', but no --submission "
 			 "folder was given", c->submission);
 		return -1;
 	} else {
-		if (submission_path_resolve(rn->opt.submission_dir, c->submission, &g->path, why, why_len) < 0)
+		if (submission_path_resolve(submission_dir, c->submission, &g->path, why, why_len) < 0)
 			return -1;
-		g->dir = strdup(rn->opt.submission_dir);
+		g->dir = strdup(submission_dir);
 		if (c->source) {
 			/* The harness is inline; the student's file is only %included. */
 			free(g->path);

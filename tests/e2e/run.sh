@@ -423,6 +423,8 @@ test_concurrent_reports
 test_stale_workdirs
 check "persistent assembly cache (tests/e2e/cache.sh)" "$ROOT/tests/e2e/cache.sh" "$KVMCHECK"
 check "grading submissions (tests/e2e/submissions.sh)" "$ROOT/tests/e2e/submissions.sh" "$KVMCHECK"
+check "grading a class in one parallel run (tests/e2e/class.sh)" "$ROOT/tests/e2e/class.sh" "$KVMCHECK"
+check "the Gradescope and Classroom examples, run locally (tests/e2e/examples.sh)" "$ROOT/tests/e2e/examples.sh" "$KVMCHECK"
 check "grading: points, partial credit, hidden cases and tags (tests/e2e/grading.sh)" "$ROOT/tests/e2e/grading.sh" "$KVMCHECK"
 . "$ROOT/tests/e2e/feedback.sh"
 if kvm_works; then

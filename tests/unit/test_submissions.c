@@ -1,15 +1,18 @@
 /* Unit tests for grading submissions: where a case's `submission:` file may
  * be (case/submission_path.c), the names runs take from their folders and
  * the list of folders (cli/submissions.c), and the class CSV with its
- * quoting and formula guard (report/class.c). */
+ * quoting and formula guard (report/class.c), and that each case of a
+ * class runs against its own student's folder (run/runner.c). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "case/case.h"
 #include "case/submission_path.h"
+#include "machine/backend.h"
 #include "cli/submissions.h"
 #include "report/class.h"
 #include "run/runner.h"
@@ -162,6 +165,43 @@ Test(submission_path, case_without_a_submission_folder)
 	cr_expect(r.message && strstr(r.message, "'submission: fact.asm', but no --submission folder was given"), "%s",
 		  r.message);
 	run_result_free(&r);
+	case_list_free(&list);
+}
+
+/* A class run gives each case its student's folder (test_case.submission_dir):
+ * it wins over the run's --submission, and one runner with one assembly
+ * cache keeps the students apart, the same source name giving each student
+ * their own program. */
+Test(submission_path, each_case_runs_against_its_own_folder)
+{
+	if (!tu_backend_wanted("emu"))
+		cr_skip("emu not wanted here");
+	char alice[300], bob[300];
+	tu_path(alice, sizeof(alice), dir, "alice");
+	tu_path(bob, sizeof(bob), dir, "bob");
+	cr_assert_eq(mkdir(alice, 0700), 0);
+	cr_assert_eq(mkdir(bob, 0700), 0);
+	tu_write_str(alice, "answer.asm", "mov ax, 1\nhlt\n");
+	tu_write_str(bob, "answer.asm", "mov ax, 2\nhlt\n");
+	struct case_list list = {0};
+	const char *text = "submission: answer.asm\n---\nsubmission: answer.asm\n---\nsubmission: answer.asm\n";
+	cr_assert_eq(case_text_load("t.yaml", text, strlen(text), &list), 0);
+	list.items[1].submission_dir = bob;
+	list.items[2].submission_dir = alice;
+	struct runner rn = { .backend = &backend_emu, .cache = assembly_cache_new(), .in_process = true };
+	runner_options_default(&rn.opt);
+	rn.opt.unsafe_assembler = true; /* confined where the host allows; test_sandbox.c tests that */
+	rn.opt.submission_dir = alice;
+	static const uint16_t want_ax[] = { 1, 2, 1 };
+	for (size_t i = 0; i < list.count; i++) {
+		struct run_result r;
+		runner_run_case(&rn, &list.items[i], &r);
+		cr_expect_eq(r.outcome, OUTCOME_HLT, "case %zu: %s", i, r.message ? r.message : "");
+		cr_expect(r.regs_valid && (uint16_t)r.regs.gpr[GPR_EAX] == want_ax[i], "case %zu: ax is %#llx", i,
+			  (unsigned long long)r.regs.gpr[GPR_EAX]);
+		run_result_free(&r);
+	}
+	assembly_cache_free(rn.cache);
 	case_list_free(&list);
 }
 

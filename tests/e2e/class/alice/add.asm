@@ -1,0 +1,5 @@
+; alice: adds bx to ax
+bits 16
+org 0
+	add ax, bx
+	hlt

@@ -1,0 +1,3 @@
+; bob: doubles ax
+double:	shl ax, 1
+	ret
