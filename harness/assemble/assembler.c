@@ -104,6 +104,9 @@ static int nasm_spawn(const struct asm_source *src, bool listing, const struct w
 	if (!listing)
 		argv[7] = NULL;
 	/* The source and its folder are copies in the work folder, which nasm may read anyway. */
+	unsigned pretend_missing;
+	if (sandbox_test_pretend(&pretend_missing, err, err_len) < 0)
+		return -1;
 	const char *read_paths[CASE_MAX_READ_PATHS + 1] = { NULL };
 	for (size_t i = 0; src->read_paths && src->read_paths[i] && i < CASE_MAX_READ_PATHS; i++)
 		read_paths[i] = src->read_paths[i];
@@ -117,6 +120,7 @@ static int nasm_spawn(const struct asm_source *src, bool listing, const struct w
 		.workdir = w->dir,
 		.open_files = ASM_MAX_OPEN_FILES,
 		.unsafe = src->unsafe,
+		.pretend_missing = pretend_missing,
 	};
 	uint64_t deadline = clock_ns() + (uint64_t)src->timeout_ms * 1000000u;
 	return sandbox_spawn(&policy, argv, nasm, ASM_MAX_MESSAGES, deadline, err, err_len);

@@ -401,15 +401,37 @@ check('emu-fifo: a FIFO named as a case file is refused, not waited on forever (
 # The oracle property: nothing of the planted secret (bytes, existence,
 # size) may change a report. JUnit's times differ run to run: compared without.
 sub junit_timeless { (my $x = slurp($_[0])) =~ s/ time="[0-9.]+"//g; $x =~ s/timestamp="[^"]*"//g; $x }
-my $oracle_n = () = grep { /^oracle\// } lines(file('emu-oracle-present', 'results'));
-check("emu-oracle: $oracle_n generated cases ran", $oracle_n > 0);
-check('emu-oracle: TAP is the same with the planted secret and without',
-      same_bytes(file('emu-oracle-present', 'tap'), file('emu-oracle-absent', 'tap')));
-check('emu-oracle: results are the same with the planted secret and without',
-      same_bytes(file('emu-oracle-present', 'results'), file('emu-oracle-absent', 'results')));
-check('emu-oracle: JUnit is the same with the planted secret and without (times aside)',
-      junit_timeless(file('emu-oracle-present', 'xml')) eq junit_timeless(file('emu-oracle-absent', 'xml')));
-check_leaks('emu-oracle-present');
+# Each mechanism the sandbox was forced to (run.sh, KVMCHECK_TEST_SANDBOX):
+# Landlock alone does not hide stat(), so nasm tells a file that exists
+# ("unable to open") from one that does not ("unable to get length") and
+# its size reaches error line numbers, in TAP and JUnit; kvmcheck runs so
+# on a host without user namespaces instead of refusing, a known bug.
+my @mechanisms = split ' ', slurp("$OUT/oracle-mechanisms");
+my $oracle_total = 0;
+for my $m (@mechanisms) {
+	my ($present, $absent) = ("emu-oracle-$m-present", "emu-oracle-$m-absent");
+	if (status_of("probe-$m") ne '0') {
+		print "# the sandbox cannot be forced to '$m' here (hello does not pass): ",
+		      (split /\n/, slurp(file("probe-$m", 'tap')))[-1] // '', "\n";
+		next;
+	}
+	my @rows = grep { $_->[0] =~ /^oracle\// } results($present);
+	my $assembled = grep { ($_->[1] // '') ne 'assemble_error' && ($_->[1] // '') ne 'error' } @rows;
+	$oracle_total += 2 * @rows;
+	# Cases that assembled show nasm ran under the mechanism rather than being refused.
+	check("emu-oracle ($m): " . @rows . " generated cases ran, $assembled assembled", @rows > 0 && $assembled > 0);
+	my $verdict = $m eq 'landlock' ? \&known_bug : \&check;
+	my $why = $m eq 'landlock' ? ' (bug: Landlock alone lets nasm stat() outside)' : '';
+	$verdict->("emu-oracle ($m): TAP is the same with the planted secret and without$why",
+		   same_bytes(file($present, 'tap'), file($absent, 'tap')));
+	# The results hold outcomes and output, not nasm's words: the same even so.
+	check("emu-oracle ($m): results are the same with the planted secret and without",
+	      same_bytes(file($present, 'results'), file($absent, 'results')));
+	$verdict->("emu-oracle ($m): JUnit is the same with the planted secret and without (times aside)$why",
+		   junit_timeless(file($present, 'xml')) eq junit_timeless(file($absent, 'xml')));
+	check_leaks($present);
+}
+print "# oracle: $oracle_total runs of generated sources under ", scalar(@mechanisms), " mechanisms (@mechanisms)\n";
 
 # The positive control: the leak checks must find a secret that got out.
 check('emu-control: kvmcheck exits 1', status_of('emu-control') eq '1');
