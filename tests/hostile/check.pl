@@ -433,6 +433,25 @@ for my $m (@mechanisms) {
 }
 print "# oracle: $oracle_total runs of generated sources under ", scalar(@mechanisms), " mechanisms (@mechanisms)\n";
 
+# 64 MiB of output: every report written and well formed; HTML and JUnit a
+# bounded window of it, the results record all of it.
+sub same_file { system('cmp', '-s', $_[0], $_[1]) == 0 }
+check_reports('emu-huge', 1);
+check('emu-huge: the results hold all 64 MiB of the output (hex)', (-s file('emu-huge', 'results') // 0) > 2 * 67108864);
+check('emu-huge: the results record (JSON) is written', (-s file('emu-huge', 'json') // 0) > 67108864);
+check('emu-huge: kvmcheck report reads the record back (exit 1: the case fails)', status_of('emu-huge-again') eq '1');
+check('emu-huge: ... and renders the same TAP', same_file(file('emu-huge', 'tap'), file('emu-huge-again', 'tap')));
+check('emu-huge: ... and the same results', same_file(file('emu-huge', 'results'), file('emu-huge-again', 'results')));
+check('emu-huge: the HTML report parses as HTML',
+      system("xmllint --html --noout '" . file('emu-huge', 'html') . "' >/dev/null 2>&1") == 0);
+check('emu-huge: the HTML report is under 1 MiB', (-s file('emu-huge', 'html') // 1 << 30) < 1 << 20);
+check('emu-huge: the JUnit report is under 1 MiB', (-s file('emu-huge', 'xml') // 1 << 30) < 1 << 20);
+check('emu-huge: JUnit <system-out> says what it left out',
+      xpath('emu-huge', 'string(//system-out)') =~ /\.\.\. [0-9]+ bytes left out \.\.\./);
+check('emu-huge: the HTML report says what it left out',
+      index(slurp(file('emu-huge', 'html')), ' bytes left out ...') >= 0);
+print '# emu-huge: ', trimmed(slurp(file('emu-huge', 'seconds'))), " s for the run and its reports\n";
+
 # The positive control: the leak checks must find a secret that got out.
 check('emu-control: kvmcheck exits 1', status_of('emu-control') eq '1');
 check('emu-control: the marker\'s secret read through assembler.read shows in TAP (leak checks work)',
