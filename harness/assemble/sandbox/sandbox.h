@@ -37,6 +37,11 @@ int sandbox_test_pretend(unsigned *pretend, char *err, size_t err_len);
 
 struct sandbox_policy {
 	const char *const *read_paths; /* NULL-terminated: files or folders the child may read */
+	/* NULL, or one beside each read path: a private copy of it, which the
+	 * mount namespace shows under the read path's name, so nothing swapped
+	 * in the original after the copy is seen. Landlock alone cannot rename,
+	 * and there the child reads the originals. */
+	const char *const *read_sources;
 	const char *write_dir;         /* the only folder it may create, write or remove files in */
 	uint32_t cpu_seconds;          /* RLIMIT_CPU; 0 leaves the inherited limit (likewise below) */
 	uint64_t address_space;        /* RLIMIT_AS bytes */
