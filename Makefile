@@ -117,6 +117,9 @@ check-kvm: deps deps-check deps-kvm all $(KVM_UNIT_BIN)
 $(BUILD)/bench: bench/bench.c $(LIB_OBJ)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) $^ -o $@ $(LIBS)
 
+$(BUILD)/bench-reports: bench/report_writers.c $(LIB_OBJ)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $^ -o $@ $(LIBS)
+
 # libFuzzer targets (tests/fuzz/): a minute each in make check, ten in make fuzz.
 check-fuzz: deps
 	PKGS="$(PKGS)" tests/fuzz/run.sh 60
@@ -124,7 +127,7 @@ check-fuzz: deps
 fuzz: deps
 	PKGS="$(PKGS)" KVMCHECK_FUZZ_REPEAT=1 tests/fuzz/run.sh 600
 
-bench: deps all $(BUILD)/bench
+bench: deps all $(BUILD)/bench $(BUILD)/bench-reports
 	bench/run.sh ./$(BUILD)/bench ./$(BUILD)/kvmcheck
 
 # Installs what is missing with apt-get; a no-op when all is there.

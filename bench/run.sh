@@ -212,3 +212,19 @@ for backend in kvm emu; do
 	awk -v b="$backend" -v n="$n" -v p="$plain" -v c="$counted" \
 		'BEGIN { printf "| %-7s | %12d | %19.1f | %15.1f | %32.3f |\n", b, n, p, c, (c - p) * 1000 / n }'
 done
+
+# The report writers against the size of a guest's output (README
+# "Benchmark"): one failing case whose output differs halfway, rendered by
+# each writer; a flat "ms per MiB" down the sizes is a writer linear in its
+# input. bench-reports is built beside the bench binary.
+BENCH_REPORTS=$(dirname "$BENCH")/bench-reports
+echo
+echo "Report writers, one failing case with 1, 16 and 64 MiB of output (text with markup, quotes, a"
+echo "control byte and UTF-8; the record holds the output, the expected and the actual value):"
+echo
+if [ -x "$BENCH_REPORTS" ]; then
+	mkdir -p "$WORK/reports"
+	"$BENCH_REPORTS" "$WORK/reports" 1 16 64
+else
+	echo "(no $BENCH_REPORTS: make bench builds it)"
+fi

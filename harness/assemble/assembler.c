@@ -33,6 +33,10 @@ struct workdir {
 	char include[300];  /* a copy of the folder %include and incbin look in */
 	char output[300];
 	char listing[300];
+	/* copies of the assembler.read paths, NULL-terminated: the mount
+	 * namespace shows each under its original's name */
+	char read_copy[CASE_MAX_READ_PATHS][300];
+	const char *read_sources[CASE_MAX_READ_PATHS + 1];
 };
 
 static const char *tmp_dir(void)
@@ -104,11 +108,15 @@ static int nasm_spawn(const struct asm_source *src, bool listing, const struct w
 	if (!listing)
 		argv[7] = NULL;
 	/* The source and its folder are copies in the work folder, which nasm may read anyway. */
+	unsigned pretend_missing;
+	if (sandbox_test_pretend(&pretend_missing, err, err_len) < 0)
+		return -1;
 	const char *read_paths[CASE_MAX_READ_PATHS + 1] = { NULL };
 	for (size_t i = 0; src->read_paths && src->read_paths[i] && i < CASE_MAX_READ_PATHS; i++)
 		read_paths[i] = src->read_paths[i];
 	struct sandbox_policy policy = {
 		.read_paths = read_paths,
+		.read_sources = w->read_sources,
 		.write_dir = w->dir,
 		.cpu_seconds = src->cpu_seconds ? src->cpu_seconds : DEFAULT_ASM_CPU_SECONDS,
 		.address_space = src->memory ? src->memory : DEFAULT_ASM_MEMORY,
@@ -117,6 +125,7 @@ static int nasm_spawn(const struct asm_source *src, bool listing, const struct w
 		.workdir = w->dir,
 		.open_files = ASM_MAX_OPEN_FILES,
 		.unsafe = src->unsafe,
+		.pretend_missing = pretend_missing,
 	};
 	uint64_t deadline = clock_ns() + (uint64_t)src->timeout_ms * 1000000u;
 	return sandbox_spawn(&policy, argv, nasm, ASM_MAX_MESSAGES, deadline, err, err_len);
@@ -313,12 +322,36 @@ static bool copied_source_reads_files(const char *path)
 	return reads;
 }
 
-static int copies_make(const struct asm_source *src, const struct workdir *w, char *why, size_t why_len, char *err,
+/* The assembler.read paths, copied like the guest's folder (read0,
+ * read1, ... beside it, so a read folder holding TMPDIR skips the work
+ * folder as the guest's does). 0, or 1 when one cannot be copied (why). */
+static int read_copies_make(const struct asm_source *src, struct workdir *w, char *why, size_t why_len)
+{
+	size_t n = 0;
+	for (; src->read_paths && src->read_paths[n] && n < CASE_MAX_READ_PATHS; n++) {
+		const char *original = src->read_paths[n];
+		snprintf(w->read_copy[n], sizeof(w->read_copy[n]), "%s/read%zu", w->dir, n);
+		struct stat st;
+		struct snapshot_stats stats;
+		int rc = stat(original, &st) == 0 && S_ISDIR(st.st_mode)
+				 ? snapshot_folder(original, w->read_copy[n], &stats, why, why_len)
+				 : snapshot_file(original, w->read_copy[n], why, why_len);
+		if (rc < 0)
+			return 1;
+		w->read_sources[n] = w->read_copy[n];
+	}
+	w->read_sources[n] = NULL;
+	return 0;
+}
+
+static int copies_make(const struct asm_source *src, struct workdir *w, char *why, size_t why_len, char *err,
 		       size_t err_len)
 {
 	if (src->text && file_write_all(w->source, src->text, err, err_len) < 0)
 		return -1;
 	if (!src->text && snapshot_file(src->path, w->source, why, why_len) < 0)
+		return 1;
+	if (read_copies_make(src, w, why, why_len) != 0)
 		return 1;
 	struct snapshot_stats stats;
 	bool reads = src->text ? source_reads_files(src->text, strlen(src->text)) : copied_source_reads_files(w->source);

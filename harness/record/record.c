@@ -302,3 +302,13 @@ void record_free(struct record *rec)
 	free(rec->name);
 	*rec = (struct record){0};
 }
+
+int64_t record_case_output_difference(const struct record_case *c)
+{
+	for (size_t i = 0; i < c->check_count; i++) {
+		const struct check_kind_info *info = check_kind_info(c->checks[i].kind);
+		if (info && info->field && strcmp(info->field, "output") == 0 && c->checks[i].first_difference >= 0)
+			return c->checks[i].first_difference;
+	}
+	return -1;
+}

@@ -110,6 +110,10 @@ void record_regs_from_state(const struct cpu_state *state, struct record_case *c
 /* The register called name, or NULL. */
 const struct record_reg *record_reg_find(const struct record_case *c, const char *name);
 
+/* Where the guest's output first parts from what a check of it expected,
+ * as a byte offset; -1 when no check of the output says. */
+int64_t record_case_output_difference(const struct record_case *c);
+
 /* Appends a deep copy of c. 0, or -1 when memory runs out. */
 int record_case_append(struct record *rec, const struct record_case *c);
 

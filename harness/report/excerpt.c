@@ -260,3 +260,42 @@ void excerpt_difference_free(struct excerpt_difference *d)
 	text_lines_free(&d->first);
 	text_lines_free(&d->second);
 }
+
+/* ---- output windows ---- */
+
+static void spans_add(struct excerpt_spans *s, size_t start, size_t end)
+{
+	struct excerpt_span *last = s->count ? &s->span[s->count - 1] : NULL;
+	/* Added in order of start except the tail, which may begin before the
+	 * bytes around a difference near the end: then it swallows them. */
+	if (last && start <= last->start + last->len) {
+		size_t last_end = last->start + last->len;
+		if (start < last->start)
+			last->start = start;
+		last->len = (end > last_end ? end : last_end) - last->start;
+		return;
+	}
+	s->span[s->count++] = (struct excerpt_span){ start, end - start };
+}
+
+struct excerpt_spans excerpt_output_spans(size_t len, int64_t at)
+{
+	struct excerpt_spans s = {0};
+	if (len <= 2 * (size_t)EXCERPT_OUTPUT_EDGE + 2 * (size_t)EXCERPT_OUTPUT_AROUND) {
+		s.span[s.count++] = (struct excerpt_span){ 0, len };
+		return s;
+	}
+	spans_add(&s, 0, EXCERPT_OUTPUT_EDGE);
+	if (at >= 0 && (uint64_t)at < len) {
+		size_t from = (size_t)at > EXCERPT_OUTPUT_AROUND ? (size_t)at - EXCERPT_OUTPUT_AROUND : 0;
+		size_t to = (size_t)at + EXCERPT_OUTPUT_AROUND;
+		spans_add(&s, from, to < len ? to : len);
+	}
+	spans_add(&s, len - EXCERPT_OUTPUT_EDGE, len);
+	return s;
+}
+
+void excerpt_gap_note(char *buf, size_t size, size_t left_out)
+{
+	snprintf(buf, size, "... %zu bytes left out ...", left_out);
+}

@@ -59,4 +59,32 @@ int excerpt_difference(const struct bytes *expected, const struct bytes *actual,
 		       struct excerpt_difference *out);
 void excerpt_difference_free(struct excerpt_difference *d);
 
+/* How much of a guest's whole output HTML and JUnit <system-out> carry: the
+ * first and last EXCERPT_OUTPUT_EDGE bytes, and EXCERPT_OUTPUT_AROUND bytes
+ * either side of the first difference. Escaping a 64 MiB output whole made
+ * files of 268 MB; this keeps them bounded whatever the guest writes, and
+ * the results record (JSON) still holds every byte. */
+#define EXCERPT_OUTPUT_EDGE (16 * 1024)
+#define EXCERPT_OUTPUT_AROUND (4 * 1024)
+#define EXCERPT_OUTPUT_SPANS 3
+
+struct excerpt_span {
+	size_t start, len;
+};
+
+struct excerpt_spans {
+	struct excerpt_span span[EXCERPT_OUTPUT_SPANS];
+	size_t count;
+};
+
+/* The parts of an output of len bytes that a report shows, in order and
+ * apart from each other: one span of the whole output when it is short;
+ * else its head, the bytes around at (when at >= 0 falls outside head and
+ * tail) and its tail. Spans that touch or overlap are joined. */
+struct excerpt_spans excerpt_output_spans(size_t len, int64_t at);
+
+/* The words standing for bytes left out between two spans, without line
+ * breaks: "... 1234 bytes left out ...". Written into buf of size bytes. */
+void excerpt_gap_note(char *buf, size_t size, size_t left_out);
+
 #endif

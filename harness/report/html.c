@@ -257,6 +257,33 @@ static void html_case_redacted(FILE *out, const struct record_case *c, size_t nu
 	fprintf(out, " [%d]</p>\n<p>" REPORT_REDACTED_REASON "</p>\n</section>\n", c->index);
 }
 
+/* The output, folded away: the windows above are what a person reads
+ * first. A long one only in part (report/excerpt.h), so the page stays
+ * bounded; the whole of it is in the results record. */
+static void html_output(FILE *out, const struct record_case *c)
+{
+	struct excerpt_spans spans = excerpt_output_spans(c->output.len, record_case_output_difference(c));
+	if (spans.count == 1)
+		fprintf(out, "<details><summary>the whole output (%zu bytes)</summary><pre>", c->output.len);
+	else
+		fprintf(out, "<details><summary>the output (%zu bytes), in part: the whole of it is in the results "
+			"record</summary><pre>", c->output.len);
+	size_t shown_to = 0;
+	for (size_t i = 0; i < spans.count; i++) {
+		const struct excerpt_span *span = &spans.span[i];
+		if (span->start > shown_to) {
+			char note[64];
+			excerpt_gap_note(note, sizeof(note), span->start - shown_to);
+			fputs("\n<mark>", out);
+			html_entities(out, note);
+			fputs("</mark>\n", out);
+		}
+		html_text(out, c->output.data + span->start, span->len);
+		shown_to = span->start + span->len;
+	}
+	fputs("</pre></details>\n", out);
+}
+
 static void html_case(FILE *out, const struct record_case *c, size_t number)
 {
 	html_case_head(out, c, number);
@@ -279,12 +306,8 @@ static void html_case(FILE *out, const struct record_case *c, size_t number)
 		fputs("</pre>\n", out);
 	}
 	html_checks(out, c);
-	if (c->output.len > EXCERPT_WINDOW) {
-		/* The whole output, folded away: the windows above are what a person reads first. */
-		fprintf(out, "<details><summary>the whole output (%zu bytes)</summary><pre>", c->output.len);
-		html_text(out, c->output.data, c->output.len);
-		fputs("</pre></details>\n", out);
-	}
+	if (c->output.len > EXCERPT_WINDOW)
+		html_output(out, c);
 	html_registers(out, c);
 	fputs("</section>\n", out);
 }

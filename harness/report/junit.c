@@ -532,18 +532,39 @@ static int testcase_problem(struct junit *j, const struct record_case *c)
 /* XML 1.0 cannot carry NUL or most control characters even as character
  * references, so the guest's bytes go in escaped; line breaks stay so the
  * output reads as it would on a terminal. */
-static int testcase_output(struct junit *j, const struct bytes *output)
+static int output_span(struct junit *j, const struct bytes *output, const struct excerpt_span *span)
 {
-	if (output->len == 0)
-		return 0;
-	char *escaped = text_escape(output->data, output->len, TEXT_ESCAPE_KEEP_NEWLINE);
+	char *escaped = text_escape(output->data + span->start, span->len, TEXT_ESCAPE_KEEP_NEWLINE);
 	if (!escaped)
 		return -1;
-	int rc = start(j, "system-out");
-	if (rc == 0)
-		rc = text(j, escaped);
+	int rc = text(j, escaped);
 	free(escaped);
-	return rc == 0 ? end(j) : -1;
+	return rc;
+}
+
+/* Only a bounded window of a long output (report/excerpt.h): the whole of
+ * it is in the results record. */
+static int testcase_output(struct junit *j, const struct record_case *c)
+{
+	const struct bytes *output = &c->output;
+	if (output->len == 0)
+		return 0;
+	struct excerpt_spans spans = excerpt_output_spans(output->len, record_case_output_difference(c));
+	if (start(j, "system-out") < 0)
+		return -1;
+	size_t shown_to = 0;
+	for (size_t i = 0; i < spans.count; i++) {
+		if (spans.span[i].start > shown_to) {
+			char note[64];
+			excerpt_gap_note(note, sizeof(note), spans.span[i].start - shown_to);
+			if (texts(j, "\n", note, "\n", (char *)NULL) < 0)
+				return -1;
+		}
+		if (output_span(j, output, &spans.span[i]) < 0)
+			return -1;
+		shown_to = spans.span[i].start + spans.span[i].len;
+	}
+	return end(j);
 }
 
 static int testcase(struct junit *j, size_t i)
@@ -558,7 +579,7 @@ static int testcase(struct junit *j, size_t i)
 		return -1;
 	if (testcase_problem(j, c) < 0)
 		return -1;
-	if (!report_case_redacted(c, j->reveal_hidden) && testcase_output(j, &c->output) < 0)
+	if (!report_case_redacted(c, j->reveal_hidden) && testcase_output(j, c) < 0)
 		return -1;
 	return end(j);
 }

@@ -138,3 +138,80 @@ Test(excerpt, binary_or_text)
 	cr_assert(!excerpt_is_binary(&text));
 	cr_assert(excerpt_is_binary(&binary));
 }
+
+/* ---- output windows for HTML and JUnit ---- */
+
+static size_t spans_total(const struct excerpt_spans *s)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < s->count; i++)
+		total += s->span[i].len;
+	return total;
+}
+
+Test(excerpt, output_spans_whole_when_short)
+{
+	size_t whole = 2 * EXCERPT_OUTPUT_EDGE + 2 * EXCERPT_OUTPUT_AROUND;
+	struct excerpt_spans s = excerpt_output_spans(whole, 5);
+	cr_assert_eq(s.count, 1);
+	cr_assert_eq(s.span[0].start, 0);
+	cr_assert_eq(s.span[0].len, whole);
+	s = excerpt_output_spans(0, -1);
+	cr_assert_eq(s.count, 1);
+	cr_assert_eq(s.span[0].len, 0);
+}
+
+Test(excerpt, output_spans_head_and_tail_without_a_difference)
+{
+	size_t len = (size_t)64 << 20;
+	struct excerpt_spans s = excerpt_output_spans(len, -1);
+	cr_assert_eq(s.count, 2);
+	cr_assert_eq(s.span[0].start, 0);
+	cr_assert_eq(s.span[0].len, EXCERPT_OUTPUT_EDGE);
+	cr_assert_eq(s.span[1].start, len - EXCERPT_OUTPUT_EDGE);
+	cr_assert_eq(s.span[1].len, EXCERPT_OUTPUT_EDGE);
+}
+
+Test(excerpt, output_spans_around_a_difference_in_the_middle)
+{
+	size_t len = (size_t)64 << 20, at = (size_t)32 << 20;
+	struct excerpt_spans s = excerpt_output_spans(len, (int64_t)at);
+	cr_assert_eq(s.count, 3);
+	cr_assert_eq(s.span[1].start, at - EXCERPT_OUTPUT_AROUND);
+	cr_assert_eq(s.span[1].len, 2 * EXCERPT_OUTPUT_AROUND);
+	cr_assert_eq(spans_total(&s), 2 * EXCERPT_OUTPUT_EDGE + 2 * EXCERPT_OUTPUT_AROUND);
+}
+
+/* A difference near either end joins that end's span: spans never overlap. */
+Test(excerpt, output_spans_join_where_they_touch)
+{
+	size_t len = 1 << 20;
+	static const struct {
+		int64_t at;
+		size_t count, first_len, last_start;
+	} rows[] = {
+		{ 10, 2, EXCERPT_OUTPUT_EDGE, (1 << 20) - EXCERPT_OUTPUT_EDGE },
+		{ EXCERPT_OUTPUT_EDGE + 100, 2, EXCERPT_OUTPUT_EDGE + 100 + EXCERPT_OUTPUT_AROUND,
+		  (1 << 20) - EXCERPT_OUTPUT_EDGE },
+		{ (1 << 20) - EXCERPT_OUTPUT_EDGE - 100, 2, EXCERPT_OUTPUT_EDGE,
+		  (1 << 20) - EXCERPT_OUTPUT_EDGE - 100 - EXCERPT_OUTPUT_AROUND },
+		{ (1 << 20) - 1, 2, EXCERPT_OUTPUT_EDGE, (1 << 20) - EXCERPT_OUTPUT_EDGE },
+		{ 1 << 20, 2, EXCERPT_OUTPUT_EDGE, (1 << 20) - EXCERPT_OUTPUT_EDGE },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct excerpt_spans s = excerpt_output_spans(len, rows[i].at);
+		cr_assert_eq(s.count, rows[i].count, "row %zu", i);
+		cr_assert_eq(s.span[0].len, rows[i].first_len, "row %zu", i);
+		cr_assert_eq(s.span[s.count - 1].start, rows[i].last_start, "row %zu", i);
+		cr_assert_eq(s.span[s.count - 1].start + s.span[s.count - 1].len, len, "row %zu", i);
+		for (size_t k = 1; k < s.count; k++)
+			cr_assert_gt(s.span[k].start, s.span[k - 1].start + s.span[k - 1].len, "row %zu", i);
+	}
+}
+
+Test(excerpt, gap_note_counts_the_bytes)
+{
+	char note[64];
+	excerpt_gap_note(note, sizeof(note), 67043328);
+	cr_assert_str_eq(note, "... 67043328 bytes left out ...");
+}

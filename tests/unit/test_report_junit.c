@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "report/report.h"
+#include "report/excerpt.h"
 
 #define MAX_CASES 6
 #define MAX_CHECKS 4
@@ -319,4 +320,40 @@ Test(report_junit, unwritable_path_is_an_error)
 	cr_assert_not_null(strstr(err, "/proc/nonexistent-dir/report.xml"), "err: %s", err);
 	cr_assert_eq(junit_write("/dev/full", err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, "/dev/full"), "err: %s", err);
+}
+
+/* A long output goes into <system-out> as its head, the bytes around the
+ * first difference and its tail, with what was left out said in words:
+ * the file stays small whatever the guest wrote. */
+Test(report_junit, long_output_is_a_bounded_window)
+{
+	size_t len = (size_t)4 << 20, at = (size_t)2 << 20;
+	char *output = malloc(len);
+	cr_assert_not_null(output);
+	memset(output, 'a', len);
+	memcpy(output, "HEAD", 4);
+	memcpy(output + (1 << 20), "LOST", 4);
+	memcpy(output + at, "DIFF", 4);
+	memcpy(output + len - 4, "TAIL", 4);
+	size_t i = add_case("cases/long.yaml", 0, "long", VERDICT_FAIL);
+	set_output(i, output, len);
+	expect_output(i, "HEAD", (long)at);
+	write_and_load();
+	xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST "string(//system-out)", f.xpath);
+	cr_assert_not_null(o);
+	xmlChar *text = xmlXPathCastToString(o);
+	xmlXPathFreeObject(o);
+	bool bounded = strlen((const char *)text) < 2 * EXCERPT_OUTPUT_EDGE + 2 * EXCERPT_OUTPUT_AROUND + 128;
+	bool head = strncmp((const char *)text, "HEAD", 4) == 0, diff = strstr((const char *)text, "DIFF"),
+	     tail = strstr((const char *)text, "aTAIL") != NULL, lost = strstr((const char *)text, "LOST");
+	char gap_before[64], gap_after[64];
+	excerpt_gap_note(gap_before, sizeof(gap_before), at - EXCERPT_OUTPUT_AROUND - EXCERPT_OUTPUT_EDGE);
+	excerpt_gap_note(gap_after, sizeof(gap_after), len - EXCERPT_OUTPUT_EDGE - at - EXCERPT_OUTPUT_AROUND);
+	bool notes = strstr((const char *)text, gap_before) && strstr((const char *)text, gap_after);
+	xmlFree(text);
+	free(output);
+	cr_assert(bounded);
+	cr_assert(head && diff && tail);
+	cr_assert_not(lost);
+	cr_assert(notes);
 }

@@ -12,6 +12,7 @@
 
 #include "report/report.h"
 #include "core/text_escape.h"
+#include "report/excerpt.h"
 
 #define MAX_CASES 4
 #define MAX_CHECKS 8
@@ -555,6 +556,40 @@ Test(report_html, long_output_is_windowed_then_whole)
 	cr_assert_not_null(strstr(html, "<summary>the whole output (10000 bytes)</summary>"));
 	cr_assert_not_null(strstr(html, "<mark>"));
 	free(html);
+}
+
+/* Past the window's bounds the folded output holds its head, the bytes
+ * around the first difference and its tail, with the gaps said in words:
+ * the page stays small however much the guest printed. */
+Test(report_html, very_long_output_is_shown_in_part)
+{
+	struct fixture f;
+	fixture_init(&f);
+	size_t len = (size_t)4 << 20, at = (size_t)2 << 20;
+	char *big = malloc(len);
+	cr_assert_not_null(big);
+	memset(big, 'a', len);
+	memcpy(big, "HEAD", 4);
+	memcpy(big + (1 << 20), "LOST", 4);
+	memcpy(big + at, "DIFF", 4);
+	memcpy(big + len - 4, "TAIL", 4);
+	size_t i = fixture_add(&f, "cases/a.yaml", 0, "big", VERDICT_FAIL, big, len);
+	fixture_expect_output(&f, i, "HEAD", (long)at);
+	char *html = render(&f, WRITE_HTML, NULL);
+	free(big);
+	char gap_before[64], gap_after[64], summary[128];
+	excerpt_gap_note(gap_before, sizeof(gap_before), at - EXCERPT_OUTPUT_AROUND - EXCERPT_OUTPUT_EDGE);
+	excerpt_gap_note(gap_after, sizeof(gap_after), len - EXCERPT_OUTPUT_EDGE - at - EXCERPT_OUTPUT_AROUND);
+	snprintf(summary, sizeof(summary), "<summary>the output (%zu bytes), in part", len);
+	bool bounded = strlen(html) < 256 * 1024, parts = strstr(html, "DIFF") && strstr(html, "aTAIL"),
+	     lost = strstr(html, "LOST"), notes = strstr(html, gap_before) && strstr(html, gap_after),
+	     said = strstr(html, summary);
+	free(html);
+	cr_assert(bounded);
+	cr_assert(parts);
+	cr_assert_not(lost);
+	cr_assert(notes);
+	cr_assert(said);
 }
 
 /* A case an interrupted run never reached is "not run", not an error. */

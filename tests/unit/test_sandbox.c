@@ -616,3 +616,34 @@ Test(sandbox, library_folders_are_not_readable)
 		cr_assert_not(exited_zero(), "pretend %u: /usr/lib/os-release was read", pretends[i]);
 	}
 }
+
+/* The test hook names each filesystem mechanism; anything else is an error,
+ * so a misspelt value cannot run a test under the default unnoticed. */
+Test(sandbox_test_hook, names_each_mechanism)
+{
+	static const struct {
+		const char *value;
+		int rc;
+		unsigned pretend;
+	} rows[] = {
+		{ NULL, 0, 0 },
+		{ "both", 0, 0 },
+		{ "landlock", 0, SANDBOX_NO_USERNS },
+		{ "mountns", 0, SANDBOX_NO_LANDLOCK },
+		{ "Landlock", -1, 0 },
+		{ "", -1, 0 },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (rows[i].value)
+			setenv(SANDBOX_TEST_HOOK, rows[i].value, 1);
+		else
+			unsetenv(SANDBOX_TEST_HOOK);
+		unsigned pretend = 99;
+		char err[128] = "";
+		cr_assert_eq(sandbox_test_pretend(&pretend, err, sizeof(err)), rows[i].rc, "row %zu", i);
+		cr_assert_eq(pretend, rows[i].pretend, "row %zu", i);
+		if (rows[i].rc < 0)
+			cr_assert(strstr(err, SANDBOX_TEST_HOOK " must be landlock, mountns or both"), "row %zu: %s", i, err);
+	}
+	unsetenv(SANDBOX_TEST_HOOK);
+}

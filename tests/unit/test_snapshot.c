@@ -11,6 +11,7 @@
 
 #include "assemble/assembler.h"
 #include "assemble/snapshot.h"
+#include "assemble/sandbox/sandbox.h"
 #include "testutil.h"
 
 static char dir[256];      /* the guest's folder, inside root */
@@ -175,4 +176,89 @@ Test(snapshot, folder_copy_counts_and_bounds)
 	path_in(dst, sizeof(dst), tmpdir, "copy2");
 	cr_assert_eq(snapshot_folder(dir, dst, &stats, err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, "more than 4096 entries"), "%s", err);
+}
+
+/* ---- assembler.read folders: copied like the guest's ---- */
+
+static char lib[300]; /* an assembler.read folder beside the guest's */
+
+/* Only a mount namespace can show a copy under its original's name: with
+ * Landlock alone, or unconfined, nasm reads the originals. */
+static void lib_make(void)
+{
+	if (!strstr(sandbox_describe(), "mount namespace"))
+		cr_skip_test("no mount namespace here (%s)", sandbox_describe());
+	tu_path(lib, sizeof(lib), root, "lib");
+	cr_assert_eq(mkdir(lib, 0700), 0);
+}
+
+/* g.asm includes or incbins name, found in lib by its absolute path. */
+static void assemble_with_lib(const char *directive, const char *name)
+{
+	char source[900], path[600], err[300] = "";
+	snprintf(source, sizeof(source), "%s \"%s/%s\"\n", directive, lib, name);
+	tu_write_str(dir, "g.asm", source);
+	path_in(path, sizeof(path), dir, "g.asm");
+	const char *read[] = { lib, NULL };
+	struct asm_source src = file_source(path);
+	src.read_paths = read;
+	src.unsafe = false;
+	assembly_free(&out);
+	cr_assert_eq(assemble(&src, &out, err, sizeof(err)), 0, "%s", err);
+}
+
+static void swap_lib_file(void)
+{
+	char path[600], target[600];
+	path_in(path, sizeof(path), lib, "part.inc");
+	path_in(target, sizeof(target), outside, "secret.asm");
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(symlink(target, path), 0);
+}
+
+static void rewrite_lib_file(void)
+{
+	char path[600];
+	path_in(path, sizeof(path), lib, "part.inc");
+	cr_assert_eq(unlink(path), 0);
+	tu_write_str(lib, "part.inc", "db \"SECRET\"\n");
+}
+
+Test(snapshot, read_folder_is_read_as_copied)
+{
+	lib_make();
+	tu_write_str(lib, "part.inc", "db \"inside\"\n");
+	void (*const swaps[])(void) = { swap_lib_file, rewrite_lib_file };
+	for (size_t i = 0; i < sizeof(swaps) / sizeof(*swaps); i++) {
+		tu_write_str(lib, "part.inc", "db \"inside\"\n");
+		snapshot_after_hook = swaps[i];
+		assemble_with_lib("%include", "part.inc");
+		cr_assert(out.ok, "swap %zu: %s", i, out.messages);
+		cr_assert_eq(out.image.len, 6u, "swap %zu", i);
+		cr_assert_eq(memcmp(out.image.data, "inside", 6), 0, "swap %zu", i);
+		assert_no_secret();
+		char path[600];
+		path_in(path, sizeof(path), lib, "part.inc");
+		unlink(path);
+	}
+}
+
+Test(snapshot, hard_links_and_symlinks_in_a_read_folder_are_not_copied)
+{
+	lib_make();
+	char target[600], path[600];
+	path_in(target, sizeof(target), outside, "secret.asm");
+	path_in(path, sizeof(path), lib, "hard.inc");
+	cr_assert_eq(link(target, path), 0);
+	path_in(path, sizeof(path), lib, "soft.inc");
+	cr_assert_eq(symlink(target, path), 0);
+	static const char *const directives[] = { "%include", "incbin" };
+	static const char *const names[] = { "hard.inc", "soft.inc" };
+	for (size_t d = 0; d < 2; d++) {
+		for (size_t n = 0; n < 2; n++) {
+			assemble_with_lib(directives[d], names[n]);
+			cr_assert_not(out.ok, "%s of %s was assembled", directives[d], names[n]);
+			assert_no_secret();
+		}
+	}
 }

@@ -113,6 +113,11 @@ static int rules_add(int ruleset, uint64_t handled, const struct sandbox_policy 
 	for (const char *const *p = policy->read_paths; p && *p; p++)
 		if (allow_required(ruleset, handled, *p, read, err, err_len) < 0)
 			return -1;
+	/* In a mount namespace a copy shows under its original's name, and
+	 * Landlock finds the copy's own folder on the way up, not the original. */
+	for (const char *const *p = policy->read_sources; p && *p; p++)
+		if (allow_required(ruleset, handled, *p, read, err, err_len) < 0)
+			return -1;
 	if (policy->write_dir && allow_required(ruleset, handled, policy->write_dir, write, err, err_len) < 0)
 		return -1;
 	if (allow_required(ruleset, handled, exe, LL_FS_READ_FILE | LL_FS_EXECUTE, err, err_len) < 0)

@@ -19,23 +19,28 @@
 
 /* ---- parent: the bind list ---- */
 
-static int bind_add(struct sandbox_binds *binds, const char *cwd, const char *path, bool writable, bool required,
-		    char *err, size_t err_len)
+/* path shown in the namespace with source's content (source NULL: its own). */
+static int bind_add_from(struct sandbox_binds *binds, const char *cwd, const char *path, const char *source,
+			 bool writable, bool required, char *err, size_t err_len)
 {
-	char abs[PATH_MAX];
+	char abs[PATH_MAX], abs_source[PATH_MAX];
 	struct stat st;
 	int rc = sandbox_path_absolute(cwd, path, abs, sizeof(abs));
+	if (rc == 0 && source)
+		rc = sandbox_path_absolute(cwd, source, abs_source, sizeof(abs_source));
 	if (rc < 0)
 		errno = ENAMETOOLONG;
 	else
-		rc = stat(abs, &st);
+		rc = stat(source ? abs_source : abs, &st);
 	if (rc < 0) {
 		if (required)
 			snprintf(err, err_len, "cannot allow %s in the sandbox: %s", path, strerror(errno));
 		return required ? -1 : 0;
 	}
-	char *copy = strdup(abs);
-	if (!copy) {
+	char *copy = strdup(abs), *source_copy = source ? strdup(abs_source) : NULL;
+	if (!copy || (source && !source_copy)) {
+		free(copy);
+		free(source_copy);
 		snprintf(err, err_len, "out of memory");
 		return -1;
 	}
@@ -45,9 +50,16 @@ static int bind_add(struct sandbox_binds *binds, const char *cwd, const char *pa
 		binds->v[at] = binds->v[at - 1];
 		at--;
 	}
-	binds->v[at] = (struct sandbox_bind){ .path = copy, .is_dir = S_ISDIR(st.st_mode), .writable = writable };
+	binds->v[at] = (struct sandbox_bind){ .path = copy, .source = source_copy, .is_dir = S_ISDIR(st.st_mode),
+					      .writable = writable };
 	binds->n++;
 	return 0;
+}
+
+static int bind_add(struct sandbox_binds *binds, const char *cwd, const char *path, bool writable, bool required,
+		    char *err, size_t err_len)
+{
+	return bind_add_from(binds, cwd, path, NULL, writable, required, err, err_len);
 }
 
 int sandbox_binds_plan(struct sandbox_binds *binds, const struct sandbox_policy *policy, const char *cwd,
@@ -67,9 +79,11 @@ int sandbox_binds_plan(struct sandbox_binds *binds, const struct sandbox_policy 
 		snprintf(err, err_len, "out of memory");
 		return -1;
 	}
-	for (const char *const *p = policy->read_paths; p && *p; p++)
-		if (bind_add(binds, cwd, *p, false, true, err, err_len) < 0)
+	for (size_t i = 0; policy->read_paths && policy->read_paths[i]; i++) {
+		const char *source = policy->read_sources ? policy->read_sources[i] : NULL;
+		if (bind_add_from(binds, cwd, policy->read_paths[i], source, false, true, err, err_len) < 0)
 			return -1;
+	}
 	if (policy->write_dir && bind_add(binds, cwd, policy->write_dir, true, true, err, err_len) < 0)
 		return -1;
 	if (bind_add(binds, cwd, exe, false, true, err, err_len) < 0)
@@ -84,8 +98,10 @@ int sandbox_binds_plan(struct sandbox_binds *binds, const struct sandbox_policy 
 
 void sandbox_binds_free(struct sandbox_binds *binds)
 {
-	for (size_t i = 0; i < binds->n; i++)
+	for (size_t i = 0; i < binds->n; i++) {
 		free(binds->v[i].path);
+		free(binds->v[i].source);
+	}
 	free(binds->v);
 	*binds = (struct sandbox_binds){ 0 };
 }
@@ -266,7 +282,7 @@ int sandbox_mountns_enter(const struct sandbox_binds *binds, const char *cwd, ui
 	}
 	/* Only now: a bind source must be a mount of the new namespace. */
 	for (size_t i = 0; rc == 0 && i < binds->n; i++)
-		fds[i] = open(binds->v[i].path, O_PATH | O_CLOEXEC);
+		fds[i] = open(binds->v[i].source ? binds->v[i].source : binds->v[i].path, O_PATH | O_CLOEXEC);
 	if (rc == 0)
 		rc = mount("tmpfs", NEW_ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755");
 	if (rc == 0) {

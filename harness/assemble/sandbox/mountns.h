@@ -12,7 +12,8 @@
 #include "assemble/sandbox/sandbox.h"
 
 struct sandbox_bind {
-	char *path; /* absolute, as the child will name it */
+	char *path;   /* absolute, as the child will name it */
+	char *source; /* absolute: what is shown there; NULL: path itself */
 	bool is_dir;
 	bool writable;
 };

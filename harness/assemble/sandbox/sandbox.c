@@ -116,6 +116,30 @@ void sandbox_warm(const char *name)
 		(void)sandbox_exe_libraries(exe, err, sizeof(err));
 }
 
+int sandbox_test_pretend(unsigned *pretend, char *err, size_t err_len)
+{
+	static const struct {
+		const char *name;
+		unsigned pretend;
+	} mechanisms[] = {
+		{ "landlock", SANDBOX_NO_USERNS },
+		{ "mountns", SANDBOX_NO_LANDLOCK },
+		{ "both", 0 },
+	};
+	*pretend = 0;
+	const char *wanted = getenv(SANDBOX_TEST_HOOK);
+	if (!wanted)
+		return 0;
+	for (size_t i = 0; i < sizeof(mechanisms) / sizeof(mechanisms[0]); i++) {
+		if (strcmp(wanted, mechanisms[i].name) == 0) {
+			*pretend = mechanisms[i].pretend;
+			return 0;
+		}
+	}
+	snprintf(err, err_len, SANDBOX_TEST_HOOK " must be landlock, mountns or both, not '%.40s'", wanted);
+	return -1;
+}
+
 /* ---- the child's failure records, in words ---- */
 
 static const char *stage_name(int stage)

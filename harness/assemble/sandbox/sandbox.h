@@ -25,8 +25,23 @@ enum {
 	SANDBOX_NO_SECCOMP = 1u << 2,
 };
 
+/* Test hook, not a setting: KVMCHECK_TEST_SANDBOX=landlock, mountns or both
+ * confines the filesystem with Landlock alone, the mount namespace alone,
+ * or both (what a host offering both gets anyway), as sandbox_policy's
+ * pretend_missing bits, so the hostile suite can run its property test
+ * under each mechanism. 0 with *pretend 0 when it is not set; -1 with err
+ * filled in when it names anything else, so a misspelt value cannot let
+ * a test pass under the wrong mechanism. */
+#define SANDBOX_TEST_HOOK "KVMCHECK_TEST_SANDBOX"
+int sandbox_test_pretend(unsigned *pretend, char *err, size_t err_len);
+
 struct sandbox_policy {
 	const char *const *read_paths; /* NULL-terminated: files or folders the child may read */
+	/* NULL, or one beside each read path: a private copy of it, which the
+	 * mount namespace shows under the read path's name, so nothing swapped
+	 * in the original after the copy is seen. Landlock alone cannot rename,
+	 * and there the child reads the originals. */
+	const char *const *read_sources;
 	const char *write_dir;         /* the only folder it may create, write or remove files in */
 	uint32_t cpu_seconds;          /* RLIMIT_CPU; 0 leaves the inherited limit (likewise below) */
 	uint64_t address_space;        /* RLIMIT_AS bytes */
