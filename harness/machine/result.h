@@ -57,6 +57,7 @@ struct run_result {
 	uint64_t instructions;      /* guest instructions executed (README "Metrics") */
 	struct stop_info stop;
 	char *stopped_at;        /* "hello.asm:17 `out dx, al`", or in words; NULL: unknown */
+	char *stop_listing;      /* source lines around stopped_at's, "> " marking it (run/stop.h); NULL: none */
 };
 
 /* Replaces the message with a copy of text (NULL or "" leave none). */

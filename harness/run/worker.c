@@ -34,6 +34,7 @@ struct worker_header {
 	uint64_t binary_size;
 	struct stop_info stop;
 	uint64_t stopped_at_len;
+	uint64_t stop_listing_len;
 };
 
 struct worker_job {
@@ -55,6 +56,7 @@ int worker_result_write(int fd, const struct run_result *r)
 		.instructions_counted = r->instructions_counted, .instructions = r->instructions,
 		.binary_size = r->binary_size,
 		.stop = r->stop, .stopped_at_len = r->stopped_at ? strlen(r->stopped_at) : 0,
+		.stop_listing_len = r->stop_listing ? strlen(r->stop_listing) : 0,
 	};
 	int rc = fd_write_all(fd, &h, sizeof(h));
 	rc |= fd_write_all(fd, r->output.data, r->output.len);
@@ -62,6 +64,7 @@ int worker_result_write(int fd, const struct run_result *r)
 	rc |= fd_write_all(fd, r->screen.data, r->screen.len);
 	rc |= fd_write_all(fd, r->message, h.message_len);
 	rc |= fd_write_all(fd, r->stopped_at, h.stopped_at_len);
+	rc |= fd_write_all(fd, r->stop_listing, h.stop_listing_len);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -96,8 +99,9 @@ bool worker_result_read(const uint8_t *data, size_t len, const struct backend_op
 		return false;
 	memcpy(&h, data, sizeof(h));
 	if (h.output_len > len || h.console_len > len || h.screen_len > len || h.message_len > len ||
-	    h.stopped_at_len > len ||
-	    sizeof(h) + h.output_len + h.console_len + h.screen_len + h.message_len + h.stopped_at_len > len)
+	    h.stopped_at_len > len || h.stop_listing_len > len ||
+	    sizeof(h) + h.output_len + h.console_len + h.screen_len + h.message_len + h.stopped_at_len +
+			    h.stop_listing_len > len)
 		return false;
 	*r = (struct run_result){
 		.outcome = h.outcome, .exit_code = h.exit_code, .exits = h.exits, .firmware_exits = h.firmware_exits, .regs_valid = h.regs_valid, .host_fault = h.host_fault,
@@ -123,7 +127,11 @@ bool worker_result_read(const uint8_t *data, size_t len, const struct backend_op
 	p += h.message_len;
 	if (h.stopped_at_len && !(r->stopped_at = strndup((const char *)p, h.stopped_at_len)))
 		return false;
-	*used = sizeof(h) + h.output_len + h.console_len + h.screen_len + h.message_len + h.stopped_at_len;
+	p += h.stopped_at_len;
+	if (h.stop_listing_len && !(r->stop_listing = strndup((const char *)p, h.stop_listing_len)))
+		return false;
+	*used = sizeof(h) + h.output_len + h.console_len + h.screen_len + h.message_len + h.stopped_at_len +
+		h.stop_listing_len;
 	return true;
 }
 
