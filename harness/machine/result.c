@@ -27,4 +27,6 @@ void run_result_free(struct run_result *r)
 	r->stopped_at = NULL;
 	free(r->stop_listing);
 	r->stop_listing = NULL;
+	free(r->last_instructions);
+	r->last_instructions = NULL;
 }

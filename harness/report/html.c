@@ -250,6 +250,11 @@ static void html_feedback(FILE *out, const struct record_case *c)
 	}
 	if (c->stop_listing)
 		html_stop_listing(out, c->stop_listing);
+	if (c->last_instructions) {
+		fputs("<p>last instructions, oldest first:</p><pre class=\"last\">", out);
+		html_str(out, c->last_instructions);
+		fputs("</pre>\n", out);
+	}
 	if (c->hint) {
 		fputs("<p class=\"hint\"><b>hint:</b> ", out);
 		html_str(out, c->hint);

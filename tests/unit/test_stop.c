@@ -87,6 +87,28 @@ static void stop_check(const struct stop_row *row)
 	free(r.stop_listing);
 }
 
+/* The last instructions kept before a fault, named as stopped_at names a
+ * place; an address outside the program said so. */
+Test(stop, the_last_instructions_are_named)
+{
+	struct test_case c;
+	memset(&c, 0, sizeof(c));
+	c.memory_size = CASE_DEFAULT_MEMORY;
+	struct asm_source src = { .path = "guests/p.asm", .include_dir = "guests" };
+	static const uint8_t image[9] = { 0xba, 0xf8, 0x03, 0xee, 0xf4, 0xee, 0xc3, 'H', 'i' };
+	struct assembly a = { .ok = true, .image = { .data = (uint8_t *)image, .len = sizeof(image) },
+			      .listing = { .data = (uint8_t *)listing, .len = strlen(listing) } };
+	struct run_result r = { .outcome = OUTCOME_ERROR, .backend = "emu", .last_count = 4,
+				.last_linear = { 0, 3, 5, 0x200 } };
+	stop_locate(&c, &src, &a, &r);
+	cr_assert_str_eq(r.last_instructions ? r.last_instructions : "(none)",
+			 "guests/p.asm:2 `mov dx, 0x3f8`\n"
+			 "guests/p.asm:3 `out dx, al`\n"
+			 "guests/lib/put.inc:1 `put: out dx, al`\n"
+			 "linear address 0x200, outside the program\n");
+	run_result_free(&r);
+}
+
 /* The lines around the stop, its own marked, named as stopped_at names them. */
 Test(stop, the_listing_around_the_stop)
 {
