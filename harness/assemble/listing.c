@@ -366,3 +366,51 @@ void listing_facts(const struct bytes *listing, struct listing_facts *out)
 	struct facts_ctx f = { .out = out, .ah = -1 };
 	listing_walk(listing, facts_one, &f);
 }
+
+struct window_ctx {
+	uint64_t offset;
+	size_t before, after;   /* lines wanted on either side of the stop */
+	struct listing_place *out;
+	size_t count;
+	bool found;
+	size_t stop;
+};
+
+static bool same_line(const struct listing_place *a, const struct listing_place *b)
+{
+	return a->line == b->line && a->included == b->included && strcmp(a->file, b->file) == 0;
+}
+
+/* Appends p unless it repeats the last line kept (a macro's expansion, a
+ * long db continued): the window counts source lines, not listed ones. */
+static void window_push(struct window_ctx *w, const struct listing_place *p)
+{
+	if (w->count && same_line(&w->out[w->count - 1], p))
+		return;
+	if (!w->found && w->count == w->before + 1) {
+		memmove(w->out, w->out + 1, w->before * sizeof(*w->out));
+		w->count--;
+	}
+	w->out[w->count++] = *p;
+}
+
+static bool window_one(const struct entry *e, void *ctx)
+{
+	struct window_ctx *w = ctx;
+	window_push(w, &e->place);
+	if (!w->found && w->offset >= e->offset && w->offset - e->offset < e->size) {
+		w->found = true;
+		w->stop = w->count - 1;
+	}
+	return !w->found || w->count < w->stop + 1 + w->after;
+}
+
+bool listing_window(const struct bytes *listing, uint64_t offset, size_t before, size_t after,
+		    struct listing_place *out, size_t *count, size_t *stop)
+{
+	struct window_ctx w = { .offset = offset, .before = before, .after = after, .out = out };
+	listing_walk(listing, window_one, &w);
+	*count = w.found ? w.count : 0;
+	*stop = w.stop;
+	return w.found;
+}

@@ -38,6 +38,14 @@ struct listing_place {
  * than .text are not placed); false when no listed line did. */
 bool listing_find(const struct bytes *listing, uint64_t offset, struct listing_place *out);
 
+/* The source lines around the one that assembled offset, in the order
+ * nasm listed them: up to `before` lines ahead of it and `after` behind
+ * (out holds before + 1 + after), a line repeated by a macro's expansion
+ * counted once. *stop is the index of offset's own line. false, with
+ * *count 0, when no listed line holds offset. */
+bool listing_window(const struct bytes *listing, uint64_t offset, size_t before, size_t after,
+		    struct listing_place *out, size_t *count, size_t *stop);
+
 /* What a hint needs from the program as a whole. */
 struct listing_facts {
 	bool has_hlt;        /* a hlt instruction anywhere in the code */

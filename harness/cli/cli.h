@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cli/submissions.h"
+#include "report/report.h"
 #include "run/runner.h"
 #include "run/select.h"
 
@@ -52,6 +53,7 @@ struct cli_options {
 	bool verbose;
 	bool tap_timing;
 	enum cli_color color;
+	enum junit_flavor junit_flavor; /* --junit-flavor */
 	struct submission_list submissions; /* --submission, --submissions-from: the students' folders */
 	const char *name;        /* --name: the run's name, or NULL (then a submission's folder names it) */
 	const char *csv_path;    /* --csv: the class CSV, or NULL */

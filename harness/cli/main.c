@@ -369,7 +369,7 @@ static bool reports_write_tap(const struct record *rec, const struct cli_options
 static bool reports_write_all(const struct record *rec, const struct cli_options *opt, bool streamed, bool console)
 {
 	struct render_options ropt = { .tap_timing = opt->tap_timing, .verbose = opt->verbose,
-				       .reveal_hidden = opt->reveal_hidden };
+				       .reveal_hidden = opt->reveal_hidden, .junit_flavor = opt->junit_flavor };
 	/* Only the summary is coloured, and it goes to stderr. */
 	ropt.color = cli_color_wanted(opt->color, isatty(STDERR_FILENO), getenv("NO_COLOR"), getenv("TERM"));
 	const struct { const char *path; const char *renderer; } files[] = {
@@ -501,7 +501,7 @@ static int run_one(const struct cli_options *opt, const struct backend_ops *back
 		   FILE *console, struct record *rec)
 {
 	struct render_options ropt = { .tap_timing = opt->tap_timing, .verbose = opt->verbose,
-				       .reveal_hidden = opt->reveal_hidden };
+				       .reveal_hidden = opt->reveal_hidden, .junit_flavor = opt->junit_flavor };
 	struct run run = { .report = { .version = KVMCHECK_VERSION, .backend = backend->name, .name = name },
 			   .ropt = &ropt, .fail_fast = opt->fail_fast, .console = console };
 	int status = EXIT_USAGE_OR_IO;

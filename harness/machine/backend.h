@@ -99,6 +99,17 @@ struct backend_ops {
 
 	/* The instructions counted so far (0 when not counting). */
 	uint64_t (*instructions)(const struct vm *vm);
+
+	/* Optional (NULL: not known on this backend): keep the linear
+	 * addresses of the last instructions of every later run, a rep
+	 * string instruction once, those in [skip_base, skip_end) (the
+	 * firmware) not at all. Costs a hook per instruction (emu: about ten
+	 * times the run), so the loop asks only to explain a failure. 0, or
+	 * -1 with err. */
+	int (*trace_last)(struct vm *vm, uint64_t skip_base, uint64_t skip_end, char *err, size_t err_len);
+
+	/* The addresses kept (at most max), oldest first; how many. */
+	size_t (*last_instructions)(const struct vm *vm, uint64_t *out, size_t max);
 };
 
 extern const struct backend_ops backend_kvm;

@@ -224,6 +224,8 @@ static void machine_drive(const struct backend_ops *ops, struct vm *vm, const st
 		result->instructions_counted = true;
 		result->instructions = ops->instructions(vm);
 	}
+	if (cfg->trace_last && ops->last_instructions)
+		result->last_count = ops->last_instructions(vm, result->last_linear, RUN_LAST_INSNS);
 	if (ops->get_state(vm, &result->regs, err, sizeof(err)) == 0)
 		/* kvm-amd resets the vCPU on a triple fault: nothing is left to read. */
 		result->regs_valid = m->outcome != OUTCOME_SHUTDOWN;
@@ -288,6 +290,17 @@ static int machine_count_instructions(const struct backend_ops *ops, struct vm *
 	return ops->count_instructions(vm, &count, err, err_len);
 }
 
+/* Asks the backend to keep the last instructions, when this run is to
+ * explain a fault; the firmware's are not the student's. */
+static int machine_trace_last(const struct backend_ops *ops, struct vm *vm, const struct machine_config *cfg,
+			      char *err, size_t err_len)
+{
+	if (!cfg->trace_last || !ops->trace_last)
+		return 0;
+	bool firmware = cfg->doorbell || cfg->firmware.kind != FIRMWARE_NONE;
+	return ops->trace_last(vm, firmware ? FIRMWARE_BASE : 0, firmware ? FIRMWARE_MIN_MEMORY : 0, err, err_len);
+}
+
 /* Plugs the devices in and runs the guest in a VM over mem. */
 static void machine_boot(const struct backend_ops *ops, const struct machine_config *cfg, uint8_t *mem,
 			 uint64_t start, struct machine_ctx *m, struct run_result *result)
@@ -305,7 +318,8 @@ static void machine_boot(const struct backend_ops *ops, const struct machine_con
 	    x86_mode_setup(cfg->mode, mem, cfg->memory_size, &initial, err, sizeof(err)) < 0 ||
 	    ops->create(&vm, mem, cfg->memory_size, cfg->mode, err, sizeof(err)) < 0 ||
 	    ops->set_state(vm, &initial, err, sizeof(err)) < 0 ||
-	    machine_count_instructions(ops, vm, cfg, err, sizeof(err)) < 0) {
+	    machine_count_instructions(ops, vm, cfg, err, sizeof(err)) < 0 ||
+	    machine_trace_last(ops, vm, cfg, err, sizeof(err)) < 0) {
 		run_result_host_fault(result, err);
 	} else {
 		if ((cfg->doorbell || cfg->firmware.kind != FIRMWARE_NONE) && ops->firmware_present)
@@ -321,7 +335,7 @@ static void machine_boot(const struct backend_ops *ops, const struct machine_con
 	result->times.teardown_ns = clock_ns() - start;
 }
 
-void machine_run(const struct backend_ops *ops, const struct machine_config *cfg, struct run_result *result)
+static void machine_run_once(const struct backend_ops *ops, const struct machine_config *cfg, struct run_result *result)
 {
 	char err[256] = "";
 	struct machine_ctx m = { .max_exits = cfg->max_exits, .instruction_limit = cfg->instruction_limit };
@@ -340,4 +354,33 @@ void machine_run(const struct backend_ops *ops, const struct machine_config *cfg
 	start = clock_ns();
 	munmap(mem, cfg->memory_size);
 	result->times.teardown_ns += clock_ns() - start;
+}
+
+/* A run the guest ended by a fault (or a triple fault) is worth explaining
+ * with its last instructions, where the backend can keep them; others
+ * (a pass, a wrong output, a timeout) are not run again. */
+static bool machine_worth_tracing(const struct backend_ops *ops, const struct machine_config *cfg,
+				  const struct run_result *result)
+{
+	return ops->trace_last && !cfg->trace_last && !result->host_fault &&
+	       (result->outcome == OUTCOME_ERROR || result->outcome == OUTCOME_SHUTDOWN);
+}
+
+void machine_run(const struct backend_ops *ops, const struct machine_config *cfg, struct run_result *result)
+{
+	machine_run_once(ops, cfg, result);
+	if (!machine_worth_tracing(ops, cfg, result))
+		return;
+	/* Keeping them costs a hook on every instruction, so only this second
+	 * run pays it; the guest is deterministic, and a run that ends any
+	 * other way (at the timeout, say) is not the one to explain. */
+	struct machine_config traced_cfg = *cfg;
+	traced_cfg.trace_last = true;
+	struct run_result traced = {0};
+	machine_run_once(ops, &traced_cfg, &traced);
+	if (!traced.host_fault && traced.outcome == result->outcome) {
+		memcpy(result->last_linear, traced.last_linear, sizeof(result->last_linear));
+		result->last_count = traced.last_count;
+	}
+	run_result_free(&traced);
 }

@@ -39,6 +39,9 @@ struct machine_config {
 	 * instruction_limit (UINT64_MAX: never). */
 	bool count_instructions;
 	uint64_t instruction_limit;
+	/* Keep the addresses of the last instructions (backend trace_last);
+	 * machine_run sets it itself for its second run of a fault. */
+	bool trace_last;
 };
 
 /* Fills result (outcome, exits, output, registers, message, times.create/run/

@@ -25,4 +25,8 @@ void run_result_free(struct run_result *r)
 	r->message = NULL;
 	free(r->stopped_at);
 	r->stopped_at = NULL;
+	free(r->stop_listing);
+	r->stop_listing = NULL;
+	free(r->last_instructions);
+	r->last_instructions = NULL;
 }

@@ -38,6 +38,9 @@ struct stop_info {
 	uint8_t firmware_call_ah; /* AH set just before it */
 };
 
+/* Instructions kept before the stop when a fault is run again to explain it. */
+#define RUN_LAST_INSNS 4
+
 struct run_result {
 	enum outcome outcome;
 	uint64_t exits;          /* exits served; string I/O counts once per element */
@@ -57,6 +60,10 @@ struct run_result {
 	uint64_t instructions;      /* guest instructions executed (README "Metrics") */
 	struct stop_info stop;
 	char *stopped_at;        /* "hello.asm:17 `out dx, al`", or in words; NULL: unknown */
+	char *stop_listing;      /* source lines around stopped_at's, "> " marking it (run/stop.h); NULL: none */
+	uint64_t last_linear[RUN_LAST_INSNS]; /* linear addresses of the last instructions, oldest first */
+	size_t last_count;       /* how many of them are known (emu, after a fault); 0: none */
+	char *last_instructions; /* last_linear as "file:line `text`" lines (run/stop.h); NULL: none */
 };
 
 /* Replaces the message with a copy of text (NULL or "" leave none). */

@@ -164,6 +164,10 @@ static int feedback_to_json(json_t *o, const struct record_case *c)
 		return -1;
 	if (c->hint && put(o, "hint", json_text(c->hint)) < 0)
 		return -1;
+	if (c->stop_listing && put(o, "stop_listing", json_text(c->stop_listing)) < 0)
+		return -1;
+	if (c->last_instructions && put(o, "last_instructions", json_text(c->last_instructions)) < 0)
+		return -1;
 	return 0;
 }
 
@@ -513,6 +517,11 @@ static int get_feedback(struct reader *r, json_t *o, struct record_case *c)
 	if (json_object_get(o, "stopped_at") && get_text(r, o, "stopped_at", true, &c->stopped_at) < 0)
 		return -1;
 	if (json_object_get(o, "hint") && get_text(r, o, "hint", true, &c->hint) < 0)
+		return -1;
+	if (json_object_get(o, "stop_listing") && get_text(r, o, "stop_listing", true, &c->stop_listing) < 0)
+		return -1;
+	if (json_object_get(o, "last_instructions") &&
+	    get_text(r, o, "last_instructions", true, &c->last_instructions) < 0)
 		return -1;
 	return 0;
 }

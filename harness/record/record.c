@@ -89,7 +89,7 @@ static int case_copy(struct record_case *dst, const struct record_case *src)
 {
 	*dst = *src;
 	dst->file = dst->name = dst->reason = dst->message = dst->backend = dst->visibility = NULL;
-	dst->stopped_at = dst->hint = NULL;
+	dst->stopped_at = dst->hint = dst->stop_listing = dst->last_instructions = NULL;
 	dst->checks = NULL;
 	dst->check_count = 0;
 	dst->tags = NULL;
@@ -99,6 +99,8 @@ static int case_copy(struct record_case *dst, const struct record_case *src)
 	    !str_copy(&dst->reason, src->reason ? src->reason : "") || !str_copy(&dst->message, src->message) ||
 	    !str_copy(&dst->backend, src->backend) || !str_copy(&dst->visibility, src->visibility) ||
 	    !str_copy(&dst->stopped_at, src->stopped_at) || !str_copy(&dst->hint, src->hint) ||
+	    !str_copy(&dst->stop_listing, src->stop_listing) ||
+	    !str_copy(&dst->last_instructions, src->last_instructions) ||
 	    tags_copy(dst, src->tags, src->tag_count) < 0)
 		return -1;
 	if (bytes_assign(&dst->output, src->output.data, src->output.len) < 0 ||
@@ -156,6 +158,8 @@ static struct record_case case_view(const struct case_report *c)
 		.instructions = r->instructions,
 		/* feedback for failures only: a passing case's record reads as before */
 		.stopped_at = v->status != VERDICT_PASS ? r->stopped_at : NULL,
+		.stop_listing = v->status != VERDICT_PASS ? r->stop_listing : NULL,
+		.last_instructions = v->status != VERDICT_PASS ? r->last_instructions : NULL,
 		.hint = v->hint[0] ? (char *)v->hint : NULL,
 	};
 	if (r->regs_valid)
@@ -232,7 +236,8 @@ static bool case_equal(const struct record_case *a, const struct record_case *b)
 	    !str_equal(a->backend, b->backend) || a->host_fault != b->host_fault ||
 	    memcmp(&a->times, &b->times, sizeof(a->times)) != 0 || !regs_equal(a, b))
 		return false;
-	if (!str_equal(a->stopped_at, b->stopped_at) || !str_equal(a->hint, b->hint))
+	if (!str_equal(a->stopped_at, b->stopped_at) || !str_equal(a->hint, b->hint) ||
+	    !str_equal(a->stop_listing, b->stop_listing) || !str_equal(a->last_instructions, b->last_instructions))
 		return false;
 	if (!bytes_same(&a->output, &b->output) || !bytes_same(&a->console, &b->console) ||
 	    !bytes_same(&a->screen, &b->screen) || a->exit_code != b->exit_code)
@@ -283,6 +288,8 @@ void record_case_free(struct record_case *c)
 	free(c->tags);
 	free(c->stopped_at);
 	free(c->hint);
+	free(c->stop_listing);
+	free(c->last_instructions);
 	bytes_free(&c->output);
 	bytes_free(&c->console);
 	bytes_free(&c->screen);

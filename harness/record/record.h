@@ -87,6 +87,8 @@ struct record_case {
 	uint64_t instructions;
 	char *stopped_at;         /* where the run stopped in the source (run/stop.h); NULL: unknown */
 	char *hint;               /* the likely bug (judge/hint.h); NULL: none recognised */
+	char *stop_listing;       /* the source around stopped_at, "> " marking its line; NULL: none */
+	char *last_instructions;  /* the last instructions before a fault, a line each (emu); NULL: none */
 };
 
 struct record {

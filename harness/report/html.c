@@ -221,6 +221,23 @@ static void html_metrics(FILE *out, const struct record_case *c)
 		fprintf(out, ", %" PRIu64 " instructions", c->instructions);
 }
 
+/* The source around the stopping line, that line marked: each line of
+ * c->stop_listing starts with "> " (the stop) or two blanks. */
+static void html_stop_listing(FILE *out, const char *listing)
+{
+	fputs("<pre class=\"listing\">", out);
+	for (const char *line = listing; *line;) {
+		size_t len = strcspn(line, "\n");
+		bool stop = line[0] == '>';
+		const char *text = len >= 2 ? line + 2 : line + len;
+		fputs(stop ? "<mark class=\"stop\">" : "", out);
+		html_text(out, text, len >= 2 ? len - 2 : 0);
+		fputs(stop ? "</mark>\n" : "\n", out);
+		line += len + (line[len] == '\n');
+	}
+	fputs("</pre>\n", out);
+}
+
 /* Where a failed run stopped in the source, and the likely bug. */
 static void html_feedback(FILE *out, const struct record_case *c)
 {
@@ -230,6 +247,13 @@ static void html_feedback(FILE *out, const struct record_case *c)
 		fputs("<p class=\"stopped\">stopped at <code>", out);
 		html_str(out, c->stopped_at);
 		fputs("</code></p>\n", out);
+	}
+	if (c->stop_listing)
+		html_stop_listing(out, c->stop_listing);
+	if (c->last_instructions) {
+		fputs("<p>last instructions, oldest first:</p><pre class=\"last\">", out);
+		html_str(out, c->last_instructions);
+		fputs("</pre>\n", out);
 	}
 	if (c->hint) {
 		fputs("<p class=\"hint\"><b>hint:</b> ", out);

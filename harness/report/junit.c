@@ -27,6 +27,7 @@ struct junit {
 	const struct record *rep;
 	struct junit_name *names;
 	bool reveal_hidden;     /* render_options: hidden cases shown whole */
+	enum junit_flavor flavor;
 };
 
 struct junit_counts {
@@ -567,15 +568,32 @@ static int testcase_output(struct junit *j, const struct record_case *c)
 	return end(j);
 }
 
+/* How the guest stopped; a hidden case tells only its verdict. */
+static const char *shown_outcome(const struct junit *j, const struct record_case *c)
+{
+	return report_case_redacted(c, j->reveal_hidden) ? verdict_status_name(c->status) : outcome_name(c->outcome);
+}
+
+/* GitLab's attributes, which junit-10.xsd rejects: the case file, which
+ * GitLab links a failure to, and the outcome. */
+static int gitlab_attributes(struct junit *j, const struct record_case *c)
+{
+	if (j->flavor != JUNIT_FLAVOR_GITLAB)
+		return 0;
+	if (attr_text(j, "file", file_of(c)) < 0 || attr(j, "status", shown_outcome(j, c)) < 0)
+		return -1;
+	return 0;
+}
+
 static int testcase(struct junit *j, size_t i)
 {
 	const struct record_case *c = &j->rep->cases[i];
 	/* junit-10.xsd allows no <properties> in a testcase: how the guest
-	 * stopped is its `status`, the exits and backend are in the details. */
+	 * stopped is a property of its suite, the exits and backend are in
+	 * the details. */
 	if (start(j, "testcase") < 0 || attr(j, "classname", j->names[i].classname) < 0 ||
 	    attr(j, "name", junit_name_of(&j->names[i])) < 0 || attr_seconds(j, "time", case_ns(c)) < 0 ||
-	    attr(j, "status", report_case_redacted(c, j->reveal_hidden) ? verdict_status_name(c->status)
-										: outcome_name(c->outcome)) < 0)
+	    gitlab_attributes(j, c) < 0)
 		return -1;
 	if (testcase_problem(j, c) < 0)
 		return -1;
@@ -591,16 +609,33 @@ static int property_points(struct junit *j, const char *name, double points)
 	return property(j, name, text);
 }
 
-/* One case's metrics as a property "<testcase name>: <figure>": a testcase
+/* One case's figure as a property "<testcase name>: <figure>": a testcase
  * may hold no properties of its own (junit-10.xsd). */
+static int case_property(struct junit *j, size_t i, const char *figure, const char *value)
+{
+	char *name = strfmt_alloc("%s: %s", junit_name_of(&j->names[i]), figure);
+	int rc = name ? property(j, name, value) : -1;
+	free(name);
+	return rc;
+}
+
 static int metric_property(struct junit *j, size_t i, const char *figure, uint64_t value)
 {
 	char number[24];
 	snprintf(number, sizeof(number), "%" PRIu64, value);
-	char *name = strfmt_alloc("%s: %s", junit_name_of(&j->names[i]), figure);
-	int rc = name ? property(j, name, number) : -1;
-	free(name);
-	return rc;
+	return case_property(j, i, figure, number);
+}
+
+/* Every case's outcome ("<testcase name>: outcome" = "hlt"), which the
+ * schema lets no testcase attribute carry. */
+static int outcome_properties(struct junit *j, const char *file)
+{
+	for (size_t i = 0; i < j->rep->count; i++) {
+		const struct record_case *c = &j->rep->cases[i];
+		if (strcmp(file_of(c), file) == 0 && case_property(j, i, "outcome", shown_outcome(j, c)) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* The size of every case's binary in the suite, and its instruction count
@@ -621,7 +656,8 @@ static int metric_properties(struct junit *j, const char *file)
 
 /* junit-10.xsd allows properties in a testsuite, not in testsuites: each
  * suite names the backend and version of the run, its file's score and
- * the run's (total_score, total_max_score), then its cases' metrics. */
+ * the run's (total_score, total_max_score), then its cases' metrics and
+ * outcomes. */
 static int run_properties(struct junit *j, const char *file)
 {
 	const struct record *rep = j->rep;
@@ -630,7 +666,8 @@ static int run_properties(struct junit *j, const char *file)
 	    property(j, "version", rep->version ? rep->version : "unknown") < 0 ||
 	    property_points(j, "score", mine.earned) < 0 || property_points(j, "max_score", mine.max) < 0 ||
 	    property_points(j, "total_score", all.earned) < 0 || property_points(j, "total_max_score", all.max) < 0 ||
-	    metric_properties(j, file) < 0 || (rep->name && property(j, "name", rep->name) < 0))
+	    metric_properties(j, file) < 0 || outcome_properties(j, file) < 0 ||
+	    (rep->name && property(j, "name", rep->name) < 0))
 		return -1;
 	return end(j);
 }
@@ -679,9 +716,10 @@ static int file_sink_close(void *context)
 }
 
 /* libxml2 writes through its own buffer into out; it reports nothing itself. */
-static int render(const struct record *rep, struct junit_name *names, bool reveal_hidden, FILE *out)
+static int render(const struct record *rep, struct junit_name *names, const struct render_options *opt, FILE *out)
 {
-	struct junit j = { .rep = rep, .names = names, .reveal_hidden = reveal_hidden };
+	struct junit j = { .rep = rep, .names = names, .reveal_hidden = opt && opt->reveal_hidden,
+			   .flavor = opt ? opt->junit_flavor : JUNIT_FLAVOR_JENKINS };
 	xmlOutputBufferPtr sink = xmlOutputBufferCreateIO(file_sink, file_sink_close, out, NULL);
 	j.w = sink ? xmlNewTextWriter(sink) : NULL;
 	if (!j.w) {
@@ -702,7 +740,7 @@ int report_junit_render(const struct record *rep, FILE *out, const struct render
 			size_t err_len)
 {
 	struct junit_name *names = names_build(rep);
-	int rc = names ? render(rep, names, opt && opt->reveal_hidden, out) : -1;
+	int rc = names ? render(rep, names, opt, out) : -1;
 	names_free(names, rep->count);
 	if (rc == 0 && fflush(out) == 0 && !ferror(out))
 		return 0;

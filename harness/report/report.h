@@ -11,11 +11,21 @@
 
 #include "record/record.h"
 
+/* Which JUnit readers the file is for (README "Reports"). Jenkins' schema
+ * (junit-10.xsd) allows no attribute on <testcase> beyond name, time,
+ * classname and group; GitLab links a failure to its file by a `file`
+ * attribute there, which that schema rejects. */
+enum junit_flavor {
+	JUNIT_FLAVOR_JENKINS, /* valid against junit-10.xsd: the default */
+	JUNIT_FLAVOR_GITLAB,  /* testcases carry `file` (the case file) and `status` (the outcome) */
+};
+
 struct render_options {
 	bool tap_timing;         /* put durations into TAP (off: TAP is byte-identical run to run) */
 	bool verbose;            /* diagnostics for passing cases too */
 	bool color;              /* the console summary may use ANSI colours */
 	bool reveal_hidden;      /* hidden cases shown whole (report/redact.h): for the instructor */
+	enum junit_flavor junit_flavor;
 };
 
 /* Writes rec to out in the renderer's format. 0, or -1 with err filled in. */

@@ -444,12 +444,38 @@ static int diag_metrics(struct diag *d, const struct record_case *c)
 	return 0;
 }
 
+/* The instructions before a fault, oldest first, a numbered line each. */
+static int diag_last_instructions(struct diag *d, const char *text)
+{
+	struct text_lines lines = {0};
+	int rc = 0;
+	for (const char *line = text; *line && rc == 0;) {
+		size_t len = strcspn(line, "\n");
+		char *escaped = text_escape(line, len, 0);
+		char **grown = escaped ? realloc(lines.items, (lines.count + 1) * sizeof(*grown)) : NULL;
+		if (!grown) {
+			free(escaped);
+			rc = -1;
+			break;
+		}
+		lines.items = grown;
+		lines.items[lines.count++] = escaped;
+		line += len + (line[len] == '\n');
+	}
+	if (rc == 0)
+		rc = diag_lines(d, "last_instructions", &lines);
+	text_lines_free(&lines);
+	return rc;
+}
+
 /* Where a failed run stopped in the source, and the likely bug. */
 static int diag_feedback(struct diag *d, const struct record_case *c)
 {
 	if (c->status == VERDICT_PASS)
 		return 0;
 	if (c->stopped_at && diag_text(d, "stopped_at", c->stopped_at) < 0)
+		return -1;
+	if (c->last_instructions && diag_last_instructions(d, c->last_instructions) < 0)
 		return -1;
 	if (c->hint && diag_text(d, "hint", c->hint) < 0)
 		return -1;

@@ -87,6 +87,71 @@ static char *stop_describe(const struct asm_source *src, const struct stop_info 
 	return NULL;
 }
 
+/* Lines of source on either side of the stopping line in the listing window. */
+#define STOP_LISTING_BEFORE 3
+#define STOP_LISTING_AFTER 2
+
+/* The source around the stopping line, one line each, "> " marking it:
+ * the HTML report shows it as the listing with that line highlighted. */
+static char *stop_listing(const struct asm_source *src, const struct assembly *a, uint64_t offset)
+{
+	struct listing_place lines[STOP_LISTING_BEFORE + 1 + STOP_LISTING_AFTER];
+	size_t count, stop;
+	if (!listing_window(&a->listing, offset, STOP_LISTING_BEFORE, STOP_LISTING_AFTER, lines, &count, &stop))
+		return NULL;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < count; i++) {
+		char where[600];
+		place_name(src, &lines[i], where, sizeof(where));
+		fprintf(out, "%s %s  %s\n", i == stop ? ">" : " ", where, lines[i].text);
+	}
+	if (fclose(out) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* One of the last instructions, as stopped_at names a place. */
+static void last_one(const struct test_case *c, const struct asm_source *src, const struct assembly *a,
+		     uint64_t linear, FILE *out)
+{
+	struct listing_place p = {0};
+	if (c->firmware != CASE_FIRMWARE_NONE && linear >= FIRMWARE_BASE && linear < FIRMWARE_BASE + 0x10000) {
+		fputs("in the firmware\n", out);
+	} else if (linear < c->load_address || linear - c->load_address >= a->image.len ||
+		   !listing_find(&a->listing, linear - c->load_address, &p)) {
+		fprintf(out, "linear address 0x%" PRIx64 ", outside the program\n", linear);
+	} else {
+		char where[600];
+		place_name(src, &p, where, sizeof(where));
+		fprintf(out, "%s `%s`%s\n", where, p.text, content_note(p.content));
+	}
+}
+
+/* The last instructions the run kept (a fault run again on emu), oldest
+ * first, one line each. */
+static char *last_instructions(const struct test_case *c, const struct asm_source *src, const struct assembly *a,
+			       const struct run_result *r)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < r->last_count && i < RUN_LAST_INSNS; i++)
+		last_one(c, src, a, r->last_linear[i], out);
+	if (fclose(out) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 static void program_facts(const struct assembly *a, struct stop_info *s)
 {
 	struct listing_facts facts;
@@ -105,6 +170,10 @@ void stop_locate(const struct test_case *c, const struct asm_source *src, const 
 	*s = (struct stop_info){ .place = STOP_UNKNOWN, .program_size = a->image.len };
 	if (a->listing.len)
 		program_facts(a, s);
+	if (a->listing.len && r->last_count) {
+		free(r->last_instructions);
+		r->last_instructions = last_instructions(c, src, a, r);
+	}
 	if (!r->regs_valid || !a->listing.len)
 		return;
 	uint64_t linear = stop_linear(r);
@@ -126,4 +195,8 @@ void stop_locate(const struct test_case *c, const struct asm_source *src, const 
 		return;
 	free(r->stopped_at);
 	r->stopped_at = stop_describe(src, s, &p, linear, inexact_fault(r));
+	if (s->place == STOP_IN_CODE || s->place == STOP_IN_DATA || s->place == STOP_IN_RESERVED) {
+		free(r->stop_listing);
+		r->stop_listing = stop_listing(src, a, s->offset);
+	}
 }

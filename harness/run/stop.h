@@ -8,7 +8,8 @@
 #include "case/case.h"
 #include "machine/result.h"
 
-/* Fills r->stop and r->stopped_at for a run of c's program a, assembled
+/* Fills r->stop, r->stopped_at, r->stop_listing and r->last_instructions
+ * (from r->last_linear) for a run of c's program a, assembled
  * from src. Leaves them unknown when no registers were read back. */
 void stop_locate(const struct test_case *c, const struct asm_source *src, const struct assembly *a,
 		 struct run_result *r);

@@ -34,6 +34,10 @@ struct worker_header {
 	uint64_t binary_size;
 	struct stop_info stop;
 	uint64_t stopped_at_len;
+	uint64_t stop_listing_len;
+	uint64_t last_linear[RUN_LAST_INSNS];
+	uint64_t last_count;
+	uint64_t last_instructions_len;
 };
 
 struct worker_job {
@@ -52,13 +56,19 @@ int worker_result_encode(const struct run_result *r, struct bytes *out)
 		.instructions_counted = r->instructions_counted, .instructions = r->instructions,
 		.binary_size = r->binary_size,
 		.stop = r->stop, .stopped_at_len = r->stopped_at ? strlen(r->stopped_at) : 0,
+		.stop_listing_len = r->stop_listing ? strlen(r->stop_listing) : 0,
+		.last_count = r->last_count,
+		.last_instructions_len = r->last_instructions ? strlen(r->last_instructions) : 0,
 	};
+	memcpy(h.last_linear, r->last_linear, sizeof(h.last_linear));
 	int rc = bytes_append(out, &h, sizeof(h));
 	rc |= bytes_append(out, r->output.data, r->output.len);
 	rc |= bytes_append(out, r->console.data, r->console.len);
 	rc |= bytes_append(out, r->screen.data, r->screen.len);
 	rc |= bytes_append(out, r->message, h.message_len);
 	rc |= bytes_append(out, r->stopped_at, h.stopped_at_len);
+	rc |= bytes_append(out, r->stop_listing, h.stop_listing_len);
+	rc |= bytes_append(out, r->last_instructions, h.last_instructions_len);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -103,15 +113,18 @@ bool worker_result_read(const uint8_t *data, size_t len, const struct backend_op
 		return false;
 	memcpy(&h, data, sizeof(h));
 	if (h.output_len > len || h.console_len > len || h.screen_len > len || h.message_len > len ||
-	    h.stopped_at_len > len ||
-	    sizeof(h) + h.output_len + h.console_len + h.screen_len + h.message_len + h.stopped_at_len > len)
+	    h.stopped_at_len > len || h.stop_listing_len > len || h.last_count > RUN_LAST_INSNS ||
+	    h.last_instructions_len > len ||
+	    sizeof(h) + h.output_len + h.console_len + h.screen_len + h.message_len + h.stopped_at_len +
+			    h.stop_listing_len + h.last_instructions_len > len)
 		return false;
 	*r = (struct run_result){
 		.outcome = h.outcome, .exit_code = h.exit_code, .exits = h.exits, .firmware_exits = h.firmware_exits, .regs_valid = h.regs_valid, .host_fault = h.host_fault,
 		.regs = h.regs, .times = h.times, .backend = h.backend_ran ? backend->name : NULL, .stop = h.stop,
 		.instructions_counted = h.instructions_counted, .instructions = h.instructions,
-		.binary_size = h.binary_size,
+		.binary_size = h.binary_size, .last_count = (size_t)h.last_count,
 	};
+	memcpy(r->last_linear, h.last_linear, sizeof(r->last_linear));
 	const uint8_t *p = data + sizeof(h);
 	if (bytes_append(&r->output, p, h.output_len) < 0)
 		return false;
@@ -130,7 +143,14 @@ bool worker_result_read(const uint8_t *data, size_t len, const struct backend_op
 	p += h.message_len;
 	if (h.stopped_at_len && !(r->stopped_at = strndup((const char *)p, h.stopped_at_len)))
 		return false;
-	*used = sizeof(h) + h.output_len + h.console_len + h.screen_len + h.message_len + h.stopped_at_len;
+	p += h.stopped_at_len;
+	if (h.stop_listing_len && !(r->stop_listing = strndup((const char *)p, h.stop_listing_len)))
+		return false;
+	p += h.stop_listing_len;
+	if (h.last_instructions_len && !(r->last_instructions = strndup((const char *)p, h.last_instructions_len)))
+		return false;
+	*used = sizeof(h) + h.output_len + h.console_len + h.screen_len + h.message_len + h.stopped_at_len +
+		h.stop_listing_len + h.last_instructions_len;
 	return true;
 }
 

@@ -131,3 +131,21 @@ Test(cli, colour_option)
 	cr_assert_eq(cli_parse(4, bad, &opt, err, sizeof(err)), -1);
 	cr_assert_str_eq(err, "--color must be auto, always or never, not 'sometimes'");
 }
+
+Test(cli, junit_flavor_option)
+{
+	struct cli_options opt;
+	char err[200] = "";
+	char *plain[] = { "kvmcheck", "a.yaml", NULL };
+	cr_assert_eq(cli_parse(2, plain, &opt, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(opt.junit_flavor, JUNIT_FLAVOR_JENKINS);
+	char *gitlab[] = { "kvmcheck", "--junit-flavor", "gitlab", "a.yaml", NULL };
+	cr_assert_eq(cli_parse(4, gitlab, &opt, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(opt.junit_flavor, JUNIT_FLAVOR_GITLAB);
+	char *report[] = { "kvmcheck", "report", "--junit-flavor", "jenkins", "r.json", NULL };
+	cr_assert_eq(cli_parse(5, report, &opt, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(opt.junit_flavor, JUNIT_FLAVOR_JENKINS);
+	char *bad[] = { "kvmcheck", "--junit-flavor", "gitlab-ci", "a.yaml", NULL };
+	cr_assert_eq(cli_parse(4, bad, &opt, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "--junit-flavor must be jenkins or gitlab, not 'gitlab-ci'");
+}

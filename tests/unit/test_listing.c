@@ -147,3 +147,38 @@ Test(listing, an_empty_listing_places_nothing)
 	struct listing_place place;
 	cr_expect_not(listing_find(&listing, 0, &place));
 }
+
+/* The lines around a stop, as the HTML report lists them: a macro's two
+ * listed lines count once (line 5), and the window ends where the source does. */
+Test(listing, window_holds_the_lines_around_the_stop)
+{
+	struct bytes listing = { .data = (uint8_t *)include_listing, .len = strlen(include_listing) };
+	struct listing_place lines[3 + 1 + 2];
+	size_t count, stop;
+	cr_assert(listing_window(&listing, 0x0a, 3, 2, lines, &count, &stop));
+	cr_assert_eq(count, 6);
+	cr_expect_eq(stop, 3);
+	static const int expected_lines[] = { 7, 4, 5, 6, 7, 8 };
+	for (size_t i = 0; i < count; i++)
+		cr_expect_eq(lines[i].line, expected_lines[i], "line %zu: %d", i, lines[i].line);
+	cr_expect_str_eq(lines[0].file, "inc/defs.inc");
+	cr_expect_str_eq(lines[3].text, "call greet");
+	cr_expect_str_eq(lines[5].text, "hlt");
+}
+
+Test(listing, window_at_the_first_and_last_line)
+{
+	struct bytes listing = { .data = (uint8_t *)plain_listing, .len = strlen(plain_listing) };
+	struct listing_place lines[2 + 1 + 2];
+	size_t count, stop;
+	cr_assert(listing_window(&listing, 0x00, 2, 2, lines, &count, &stop));
+	cr_expect_eq(stop, 0);
+	cr_expect_eq(count, 3);
+	cr_expect_str_eq(lines[0].text, "mov si, msg");
+	cr_assert(listing_window(&listing, 0x1ff, 2, 2, lines, &count, &stop));
+	cr_expect_eq(count, 3);
+	cr_expect_eq(stop, 2);
+	cr_expect_str_eq(lines[2].text, "dw 0xaa55");
+	cr_expect_not(listing_window(&listing, 0x200, 2, 2, lines, &count, &stop));
+	cr_expect_eq(count, 0);
+}

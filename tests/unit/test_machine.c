@@ -125,3 +125,30 @@ Test(machine, an_image_larger_than_ram_is_a_host_fault)
 	cr_assert(result.host_fault);
 	cr_assert_not_null(strstr(result.message, "does not fit"));
 }
+
+/* A fault on emu is run again to keep its last instructions, the faulting
+ * one last; a rep outsb that repeats is kept once. */
+Test(machine, a_fault_keeps_its_last_instructions)
+{
+	/* 0: mov dx,0x3f8; 3: mov cx,2; 6: mov si,0x20; 9: rep outsb;
+	 * 11: mov ax,0xffff; 14: mov ds,ax; 16: mov al,[0x10]; 19: hlt */
+	static const uint8_t code[] = { 0xba, 0xf8, 0x03, 0xb9, 0x02, 0x00, 0xbe, 0x20, 0x00, 0xf3, 0x6e,
+					0xb8, 0xff, 0xff, 0x8e, 0xd8, 0xa0, 0x10, 0x00, 0xf4 };
+	run_guest(code, sizeof(code), 100, 1024);
+	cr_assert_eq(result.outcome, OUTCOME_ERROR);
+	cr_assert_not(result.host_fault);
+	cr_assert_eq(result.last_count, 4);
+	static const uint64_t expected[] = { 9, 11, 14, 16 };
+	for (size_t i = 0; i < 4; i++)
+		cr_expect_eq(result.last_linear[i], expected[i], "%zu: %llu", i,
+			     (unsigned long long)result.last_linear[i]);
+	cr_assert_eq(result.output.len, 2, "the first run's output is kept, not the second's added");
+}
+
+/* Runs that end without a fault are not run again: nothing is kept. */
+Test(machine, a_halt_keeps_no_instructions)
+{
+	run_guest(three_outs, sizeof(three_outs), 100, 1024);
+	cr_assert_eq(result.outcome, OUTCOME_HLT);
+	cr_assert_eq(result.last_count, 0);
+}

@@ -478,15 +478,25 @@ Test(record, stopped_at_and_hint_round_trip)
 	free(rec.cases[2].hint);
 	rec.cases[1].stopped_at = strdup("cases/a.yaml:9 `out dx, al`");
 	rec.cases[2].hint = strdup("Observed: \x1b[31m'\"\n. Likely cause: \xff.");
+	free(rec.cases[1].stop_listing);
+	rec.cases[1].stop_listing = strdup("  cases/a.yaml:8  mov dx, 0x3f8\n> cases/a.yaml:9  out dx, al\n");
+	free(rec.cases[1].last_instructions);
+	rec.cases[1].last_instructions = strdup("cases/a.yaml:8 `mov dx, 0x3f8`\ncases/a.yaml:9 `out dx, al`\n");
 	save_and_load(&rec, "feedback.json", &back);
 	cr_assert(record_equal(&rec, &back));
 	cr_assert_null(back.cases[0].stopped_at);
 	cr_assert_null(back.cases[0].hint);
 	cr_assert_str_eq(back.cases[1].stopped_at, "cases/a.yaml:9 `out dx, al`");
 	cr_assert_str_eq(back.cases[2].hint, rec.cases[2].hint);
+	cr_assert_str_eq(back.cases[1].stop_listing, rec.cases[1].stop_listing);
+	cr_assert_null(back.cases[0].stop_listing);
+	cr_assert_str_eq(back.cases[1].last_instructions, rec.cases[1].last_instructions);
+	cr_assert_null(back.cases[0].last_instructions);
 	assert_same_reports(&rec, &back);
 	char *tap = render(&rec, "tap", &render_kinds[0]);
 	cr_assert_not_null(strstr(tap, "  stopped_at: 'cases/a.yaml:9 `out dx, al`'\n"), "%s", tap);
+	cr_assert_not_null(strstr(tap, "  last_instructions:\n    1: 'cases/a.yaml:8 `mov dx, 0x3f8`'\n"
+				       "    2: 'cases/a.yaml:9 `out dx, al`'\n"), "%s", tap);
 	free(tap);
 	free(back.cases[1].stopped_at);
 	back.cases[1].stopped_at = NULL;

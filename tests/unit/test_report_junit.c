@@ -23,6 +23,7 @@ struct fixture {
 	struct case_report cases[MAX_CASES];
 	struct run_report rep;
 	char path[64];
+	struct render_options opt; /* zero: the default, Jenkins' flavour */
 	xmlDocPtr doc;
 	xmlXPathContextPtr xpath;
 };
@@ -102,7 +103,7 @@ static int junit_write(const char *path, char *err, size_t err_len)
 {
 	struct record rec;
 	cr_assert_eq(record_build(&f.rep, &rec), 0);
-	int rc = report_file_render(path, renderer_find("junit"), &rec, NULL, err, err_len);
+	int rc = report_file_render(path, renderer_find("junit"), &rec, &f.opt, err, err_len);
 	record_free(&rec);
 	return rc;
 }
@@ -215,10 +216,28 @@ Test(report_junit, failure_and_error)
 			 "message: unmapped memory read at 0x100000, cs:ip 0000:7c10\n");
 	cr_assert_eq(xpath_number("count(//testcase[@name='passes']/*[self::failure or self::error])"), 0);
 	cr_assert_eq(xpath_number("count(//testcase[@name='passes']/system-out)"), 0);
-	/* junit-10.xsd: no properties in a testcase; how it stopped is its status */
+	/* junit-10.xsd: no properties in a testcase and no attribute beyond
+	 * name, time, classname and group; how it stopped is a property of
+	 * its suite */
 	cr_assert_eq(xpath_number("count(//testcase/properties)"), 0);
+	cr_assert_eq(xpath_number("count(//testcase/@*[not(name() = 'name' or name() = 'time' or "
+				  "name() = 'classname' or name() = 'group')])"), 0);
+	assert_xpath_str("//testsuite/properties/property[@name='passes: outcome']/@value", "hlt");
+	assert_xpath_str("//testsuite/properties/property[@name='errs: outcome']/@value", "error");
+}
+
+/* GitLab links a failure to its file by the testcase's `file` attribute. */
+Test(report_junit, gitlab_flavour_names_the_file_and_status)
+{
+	add_case("cases/a.yaml", 0, "passes", VERDICT_PASS);
+	add_case("cases/sub/b.yaml", 1, "errs", VERDICT_ERROR);
+	f.opt.junit_flavor = JUNIT_FLAVOR_GITLAB;
+	write_and_load();
+	assert_xpath_str("//testcase[@name='passes']/@file", "cases/a.yaml");
+	assert_xpath_str("//testcase[@name='errs']/@file", "cases/sub/b.yaml");
 	assert_xpath_str("//testcase[@name='passes']/@status", "hlt");
 	assert_xpath_str("//testcase[@name='errs']/@status", "error");
+	cr_assert_eq(xpath_number("count(//testcase/error)"), 1);
 }
 
 Test(report_junit, case_error_details_are_the_message)
@@ -231,7 +250,7 @@ Test(report_junit, case_error_details_are_the_message)
 	assert_xpath_str("//testcase/@name", "(unnamed)");
 	assert_xpath_str("//testcase/error/@type", "case_error");
 	assert_xpath_str("//testcase/error", "cases/bad.yaml:3:5: unknown key 'x'\n");
-	assert_xpath_str("//testcase/@status", "case_error");
+	assert_xpath_str("//property[@name='(unnamed): outcome']/@value", "case_error");
 }
 
 Test(report_junit, names_are_unique)

@@ -81,7 +81,56 @@ static void stop_check(const struct stop_row *row)
 		cr_expect_str_eq(r.stopped_at ? r.stopped_at : "(none)", row->stopped_at, "%s", row->what);
 	else
 		cr_expect_null(r.stopped_at, "%s: %s", row->what, r.stopped_at);
+	cr_expect_eq(r.stop_listing != NULL, row->place >= STOP_IN_CODE && row->place <= STOP_IN_RESERVED, "%s",
+		     row->what);
 	free(r.stopped_at);
+	free(r.stop_listing);
+}
+
+/* The last instructions kept before a fault, named as stopped_at names a
+ * place; an address outside the program said so. */
+Test(stop, the_last_instructions_are_named)
+{
+	struct test_case c;
+	memset(&c, 0, sizeof(c));
+	c.memory_size = CASE_DEFAULT_MEMORY;
+	struct asm_source src = { .path = "guests/p.asm", .include_dir = "guests" };
+	static const uint8_t image[9] = { 0xba, 0xf8, 0x03, 0xee, 0xf4, 0xee, 0xc3, 'H', 'i' };
+	struct assembly a = { .ok = true, .image = { .data = (uint8_t *)image, .len = sizeof(image) },
+			      .listing = { .data = (uint8_t *)listing, .len = strlen(listing) } };
+	struct run_result r = { .outcome = OUTCOME_ERROR, .backend = "emu", .last_count = 4,
+				.last_linear = { 0, 3, 5, 0x200 } };
+	stop_locate(&c, &src, &a, &r);
+	cr_assert_str_eq(r.last_instructions ? r.last_instructions : "(none)",
+			 "guests/p.asm:2 `mov dx, 0x3f8`\n"
+			 "guests/p.asm:3 `out dx, al`\n"
+			 "guests/lib/put.inc:1 `put: out dx, al`\n"
+			 "linear address 0x200, outside the program\n");
+	run_result_free(&r);
+}
+
+/* The lines around the stop, its own marked, named as stopped_at names them. */
+Test(stop, the_listing_around_the_stop)
+{
+	struct test_case c;
+	memset(&c, 0, sizeof(c));
+	c.memory_size = CASE_DEFAULT_MEMORY;
+	struct asm_source src = { .path = "guests/p.asm", .include_dir = "guests" };
+	static const uint8_t image[9] = { 0xba, 0xf8, 0x03, 0xee, 0xf4, 0xee, 0xc3, 'H', 'i' };
+	struct assembly a = { .ok = true, .image = { .data = (uint8_t *)image, .len = sizeof(image) },
+			      .listing = { .data = (uint8_t *)listing, .len = strlen(listing) } };
+	struct run_result r = { .outcome = OUTCOME_HLT, .regs_valid = true, .backend = "kvm" };
+	cpu_state_reset(&r.regs);
+	cpu_state_set_real_segment(&r.regs, SEG_CS, 0);
+	r.regs.rip = 5; /* after the hlt at 4 */
+	stop_locate(&c, &src, &a, &r);
+	cr_assert_str_eq(r.stop_listing ? r.stop_listing : "(none)",
+			 "  guests/p.asm:2  mov dx, 0x3f8\n"
+			 "  guests/p.asm:3  out dx, al\n"
+			 "> guests/p.asm:4  hlt\n"
+			 "  guests/lib/put.inc:1  put: out dx, al\n"
+			 "  guests/lib/put.inc:2  ret\n");
+	run_result_free(&r);
 }
 
 Test(stop, each_place_is_named)

@@ -27,6 +27,7 @@
  * few instructions of uc_emu_start's own set-up is only seen at the guest's
  * next I/O or interrupt. */
 #include "machine/backend.h"
+#include "machine/result.h"
 #include "x86/system_insn.h"
 
 #include <inttypes.h>
@@ -87,6 +88,16 @@ struct instruction_count {
 	uint64_t over_at;
 };
 
+/* The last instructions run, for a failure's report: a ring of their
+ * linear addresses, a rep string instruction's repeats kept once. */
+struct last_trace {
+	bool on;
+	uint64_t skip_base, skip_end; /* not kept: the firmware's instructions */
+	uint64_t ring[RUN_LAST_INSNS];
+	size_t next;   /* the slot the next address goes to */
+	size_t count;  /* addresses held, at most RUN_LAST_INSNS */
+};
+
 struct vm {
 	uc_engine *uc;
 	vm_exit_handler handler;
@@ -112,6 +123,7 @@ struct vm {
 	uint64_t dr7;         /* DR7 as the guest wrote it (Unicorn gets no execution breakpoints) */
 	struct x86_segment segments[SEG_COUNT];  /* as set_state loaded them */
 	struct instruction_count count;
+	struct last_trace trace;
 };
 
 /* How a step of run() ended: go on emulating, run is over (return 0), or
@@ -1211,6 +1223,41 @@ static void emu_destroy(struct vm *vm)
 	free(vm);
 }
 
+static void on_trace_code(uc_engine *uc, uint64_t address, uint32_t size, struct vm *vm)
+{
+	(void)uc;
+	(void)size;
+	struct last_trace *t = &vm->trace;
+	size_t last = (t->next + RUN_LAST_INSNS - 1) % RUN_LAST_INSNS;
+	if ((t->count && t->ring[last] == address) || (address >= t->skip_base && address < t->skip_end))
+		return;
+	t->ring[t->next] = address;
+	t->next = (t->next + 1) % RUN_LAST_INSNS;
+	if (t->count < RUN_LAST_INSNS)
+		t->count++;
+}
+
+static int emu_trace_last(struct vm *vm, uint64_t skip_base, uint64_t skip_end, char *err, size_t err_len)
+{
+	uc_hook h;
+	uc_err e = uc_hook_add(vm->uc, &h, UC_HOOK_CODE, (void *)on_trace_code, vm, 1, 0);
+	if (e != UC_ERR_OK) {
+		set_err(err, err_len, "emu: cannot hook every instruction to keep the last ones: %s", uc_strerror(e));
+		return -1;
+	}
+	vm->trace = (struct last_trace){ .on = true, .skip_base = skip_base, .skip_end = skip_end };
+	return 0;
+}
+
+static size_t emu_last_instructions(const struct vm *vm, uint64_t *out, size_t max)
+{
+	const struct last_trace *t = &vm->trace;
+	size_t n = t->count < max ? t->count : max;
+	for (size_t i = 0; i < n; i++)
+		out[i] = t->ring[(t->next + RUN_LAST_INSNS - n + i) % RUN_LAST_INSNS];
+	return n;
+}
+
 static int emu_count_instructions(struct vm *vm, const struct insn_count_config *cfg, char *err, size_t err_len)
 {
 	uc_hook h;
@@ -1240,4 +1287,6 @@ const struct backend_ops backend_emu = {
 	.firmware_present = emu_firmware_present,
 	.count_instructions = emu_count_instructions,
 	.instructions = emu_instructions,
+	.trace_last = emu_trace_last,
+	.last_instructions = emu_last_instructions,
 };
