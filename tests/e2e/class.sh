@@ -48,6 +48,7 @@ make_class() {
 	mkdir -p "$WORK/cases" "$WORK/students/mallory" "$WORK/control"
 	cp "$ROOT/tests/e2e/class/assignment.yaml" "$WORK/cases/"
 	cp -r "$ROOT/tests/e2e/class/alice" "$ROOT/tests/e2e/class/bob" "$WORK/students/"
+	cp "$ROOT/guests/echo_upper.asm" "$WORK/students/alice/upper.asm" # alice's is the bundled one
 	local m=$WORK/students/mallory
 	printer 'incbin "../../cases/assignment.yaml"' >"$m/upper.asm"
 	printer "incbin \"$WORK/cases/assignment.yaml\"" >"$m/add.asm"

@@ -10,6 +10,7 @@
 
 #include "core/defaults.h"
 #include "run/scheduler.h"
+#include "fake_backend.h"
 #include "testutil.h"
 
 /* One of each ending a case can have without a long wait. */
@@ -175,40 +176,11 @@ Test(scheduler, a_stop_kills_what_runs_and_leaves_no_child)
 /* ---- the pool: its processes run many cases, and one that fails is
  * replaced, costing its case alone ---- */
 
-static bool always(char *why, size_t len)
-{
-	(void)why, (void)len;
-	return true;
-}
-
-static int fake_create(struct vm **vm, uint8_t *mem, size_t size, enum x86_mode mode, char *err, size_t len)
-{
-	(void)mem, (void)size, (void)mode, (void)err, (void)len;
-	*vm = (struct vm *)1;
-	return 0;
-}
-
-static int fake_state(struct vm *vm, const struct cpu_state *s, char *err, size_t len)
-{
-	(void)vm, (void)s, (void)err, (void)len;
-	return 0;
-}
-
 static int fake_get_state(struct vm *vm, struct cpu_state *s, char *err, size_t len)
 {
 	(void)vm, (void)err, (void)len;
 	cpu_state_reset(s);
 	return 0;
-}
-
-static void fake_kick(struct vm *vm)
-{
-	(void)vm;
-}
-
-static void fake_destroy(struct vm *vm)
-{
-	(void)vm;
 }
 
 /* Prints the pid of the process that runs the machine, then halts. A case

@@ -8,6 +8,8 @@
 
 #include "run/worker.h"
 
+#include "fake_backend.h"
+
 static struct run_result result;
 
 static void worker_fini(void)
@@ -16,26 +18,6 @@ static void worker_fini(void)
 }
 
 TestSuite(worker, .fini = worker_fini);
-
-static bool always(char *why, size_t len)
-{
-	(void)why;
-	(void)len;
-	return true;
-}
-
-static int fake_create(struct vm **vm, uint8_t *mem, size_t size, enum x86_mode mode, char *err, size_t len)
-{
-	(void)mem, (void)size, (void)mode, (void)err, (void)len;
-	*vm = (struct vm *)1;
-	return 0;
-}
-
-static int fake_state(struct vm *vm, const struct cpu_state *s, char *err, size_t len)
-{
-	(void)vm, (void)s, (void)err, (void)len;
-	return 0;
-}
 
 static _Noreturn int crashing_run(struct vm *vm, vm_exit_handler h, void *ctx, char *err, size_t len)
 {
@@ -58,16 +40,6 @@ static _Noreturn int wedged_run(struct vm *vm, vm_exit_handler h, void *ctx, cha
 	(void)vm, (void)h, (void)ctx, (void)err, (void)len;
 	for (;;)
 		pause(); /* deaf to kicks, as a stuck backend would be */
-}
-
-static void fake_kick(struct vm *vm)
-{
-	(void)vm;
-}
-
-static void fake_destroy(struct vm *vm)
-{
-	(void)vm;
 }
 
 static const struct backend_ops crashing = {
