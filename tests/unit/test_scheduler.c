@@ -300,3 +300,58 @@ Test(scheduler, a_wedged_machine_is_killed_and_replaced)
 	case_list_free(&list);
 	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
 }
+
+/* The pid each case printed (pid_run), for runs too long for struct
+ * collected. */
+enum { MANY_CASES = 260, PROCESS_SHARE = 256 };
+struct pids {
+	long pid[MANY_CASES];
+	size_t count;
+};
+
+static void collect_pid(void *ctx, size_t i, struct run_result *r)
+{
+	struct pids *got = ctx;
+	char text[32];
+	cr_assert_lt(i, (size_t)MANY_CASES);
+	snprintf(text, sizeof(text), "%.*s", (int)r->output.len, (const char *)r->output.data);
+	got->pid[i] = atol(text);
+	got->count++;
+	run_result_free(r);
+}
+
+/* A process retires after its share of cases (scheduler.c MEMBER_CASES,
+ * 256): the next case runs in a new one, and no case is lost between. */
+Test(scheduler, a_process_retires_after_its_share_of_cases)
+{
+	enum { CASES = MANY_CASES, SHARE = PROCESS_SHARE };
+	char *yaml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&yaml, &len);
+	cr_assert_not_null(f);
+	for (int i = 0; i < CASES; i++)
+		fprintf(f, "%sname: case %d\nsource: hlt\n", i ? "---\n" : "", i);
+	cr_assert_eq(fclose(f), 0);
+	struct case_list list = {0};
+	cr_assert_eq(case_text_load("many.yaml", yaml, len, &list), 0);
+	free(yaml);
+	cr_assert_eq(list.count, (size_t)CASES);
+	struct runner rn = runner_make(false);
+	rn.backend = &pid_backend;
+	struct pids *got = calloc(1, sizeof(*got));
+	cr_assert_not_null(got);
+	struct scheduler s = { .runner = &rn, .jobs = 1, .wake_fd = -1 };
+	cr_assert_eq(scheduler_run(&s, list.items, list.count, collect_pid, got), 0);
+	cr_assert_eq(got->count, (size_t)CASES);
+	for (int i = 0; i < CASES; i++)
+		cr_assert_gt(got->pid[i], 0, "case %d did not run: no pid", i);
+	for (int i = 1; i < SHARE; i++)
+		cr_assert_eq(got->pid[i], got->pid[0], "case %d ran in another process", i);
+	cr_assert_neq(got->pid[SHARE], got->pid[0], "case %d ran in a process past its share", SHARE);
+	for (int i = SHARE + 1; i < CASES; i++)
+		cr_assert_eq(got->pid[i], got->pid[SHARE]);
+	free(got);
+	assembly_cache_free(rn.cache);
+	case_list_free(&list);
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
+}
