@@ -21,6 +21,7 @@
 #include <libxml/tree.h>
 
 #include "case/case.h"
+#include "report/redact.h"
 #include "report/report.h"
 #include "machine/result.h"
 #include "judge/verdict.h"
@@ -381,16 +382,25 @@ static size_t distinct_files(const struct record *rep)
 	return n;
 }
 
-/* The summary is its first line, one line per case that did not pass, a
- * score line per case file when there are several, the total score and
- * the closing "N passed, N failed" line (these cases, unnamed and with no
- * binary, have no further lines); the parity
- * record one line plus one per case, with five tab-separated fields. */
+/* The lines the summary gives a case that did not pass: its own, and
+ * unless it is hidden, where it stopped, a hint and its metrics. */
+static size_t failure_lines(const struct record_case *c)
+{
+	if (report_case_redacted(c, false))
+		return 1;
+	return 1 + (c->stopped_at != NULL) + (c->hint != NULL) + (c->binary_size || c->instructions_counted);
+}
+
+/* The summary is its first line, the lines of each case that did not pass,
+ * a score line per case file when there are several, the total score and
+ * the closing "N passed, N failed" line; the parity record one line plus
+ * one per case, with five tab-separated fields. */
 static void line_reports_check(const struct record *rep)
 {
 	size_t not_passed = 0;
 	for (size_t i = 0; i < rep->count; i++)
-		not_passed += rep->cases[i].status != VERDICT_PASS;
+		if (rep->cases[i].status != VERDICT_PASS)
+			not_passed += failure_lines(&rep->cases[i]);
 	struct memfile m;
 	char err[600];
 	memfile_open(&m);
