@@ -114,12 +114,17 @@ static int kvm_fail(struct vm *vm, const char *what, char *err, size_t err_len)
 	return -1;
 }
 
-/* What the host's KVM can offer a guest, asked once per process. */
 #define CPUID_MAX_ENTRIES 256
-static struct {
+
+/* A kvm_cpuid2 with room for its entries after it, as the ioctls take it
+ * (its entries are a flexible array). */
+union cpuid_table {
 	struct kvm_cpuid2 header;
-	struct kvm_cpuid_entry2 entries[CPUID_MAX_ENTRIES];
-} supported_cpuid;
+	uint8_t room[sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2)];
+};
+
+/* What the host's KVM can offer a guest, asked once per process. */
+static union cpuid_table supported_cpuid;
 static bool supported_cpuid_known;
 
 static const struct cpuid_leaf *supported_leaf(void *ctx, uint32_t function, uint32_t index)
@@ -127,7 +132,7 @@ static const struct cpuid_leaf *supported_leaf(void *ctx, uint32_t function, uin
 	static struct cpuid_leaf found;
 	(void)ctx;
 	for (uint32_t i = 0; i < supported_cpuid.header.nent; i++) {
-		const struct kvm_cpuid_entry2 *e = &supported_cpuid.entries[i];
+		const struct kvm_cpuid_entry2 *e = &supported_cpuid.header.entries[i];
 		if (e->function == function && e->index == index) {
 			found = (struct cpuid_leaf){ function, index, e->eax, e->ebx, e->ecx, e->edx };
 			return &found;
@@ -149,14 +154,11 @@ static int kvm_set_cpuid(struct vm *vm)
 	}
 	struct cpuid_leaf leaves[CPUID_MAX_ENTRIES];
 	size_t count = cpuid_model_filter(supported_leaf, NULL, leaves, CPUID_MAX_ENTRIES);
-	static struct {
-		struct kvm_cpuid2 header;
-		struct kvm_cpuid_entry2 entries[CPUID_MAX_ENTRIES];
-	} model;
+	static union cpuid_table model;
 	memset(&model, 0, sizeof(model));
 	model.header.nent = (uint32_t)count;
 	for (size_t i = 0; i < count; i++)
-		model.entries[i] = (struct kvm_cpuid_entry2){
+		model.header.entries[i] = (struct kvm_cpuid_entry2){
 			.function = leaves[i].function, .index = leaves[i].index,
 			.eax = leaves[i].eax, .ebx = leaves[i].ebx, .ecx = leaves[i].ecx, .edx = leaves[i].edx,
 			.flags = leaves[i].function == 7 ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0,
