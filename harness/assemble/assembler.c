@@ -394,12 +394,18 @@ static int cache_params(const struct asm_source *src, struct bytes *p)
 	return rc;
 }
 
-/* The key of this assembly, when a cache may hold it: only when nasm reads
- * nothing but the work folder's copies. */
+/* A cache may hold this assembly only when nasm reads nothing but the
+ * work folder's copies. */
+static bool cacheable(const struct asm_source *src, const struct disk_cache *cache)
+{
+	return cache && !src->unsafe && !(src->read_paths && src->read_paths[0]);
+}
+
+/* The key of this assembly, when a cache may hold it. */
 static bool cache_key_find(const struct asm_source *src, const struct disk_cache *cache, const struct workdir *w,
 			   struct cache_key *key)
 {
-	if (!cache || src->unsafe || (src->read_paths && src->read_paths[0]))
+	if (!cacheable(src, cache))
 		return false;
 	struct bytes params = {0};
 	bool found = cache_params(src, &params) == 0 && disk_cache_key(cache, &params, w->dir, key) == 0;
@@ -413,7 +419,7 @@ static bool cache_key_find(const struct asm_source *src, const struct disk_cache
  * reads it). True when out holds the cached assembly. */
 static bool cache_hit_in_memory(const struct asm_source *src, const struct disk_cache *cache, struct assembly *out)
 {
-	if (!cache || src->unsafe || (src->read_paths && src->read_paths[0]))
+	if (!cacheable(src, cache))
 		return false;
 	struct bytes text = {0};
 	char ignored[600];

@@ -238,12 +238,19 @@ static void names_free(char **names, size_t count)
 	free(names);
 }
 
+/* What opens an entry in a key: its kind ('f' or 'd') and its name; a
+ * file's size follows, a folder's entries and its end mark ('e'). */
+static int entry_head(XXH3_state_t *h, const char *kind, const char *name)
+{
+	return hash_add(h, kind, 1) | hash_add(h, name, strlen(name) + 1);
+}
+
 static int file_hash(XXH3_state_t *h, int dir, const char *name, const struct stat *st)
 {
 	int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	int rc = hash_add(h, "f", 1) | hash_add(h, name, strlen(name) + 1) | hash_add_u64(h, (uint64_t)st->st_size);
+	int rc = entry_head(h, "f", name) | hash_add_u64(h, (uint64_t)st->st_size);
 	char buf[65536];
 	uint64_t total = 0;
 	ssize_t got;
@@ -270,7 +277,7 @@ static int entry_hash(XXH3_state_t *h, int dir, const char *name, int depth)
 	if (!S_ISDIR(st.st_mode) || depth > 64)
 		return -1;
 	int sub = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int rc = sub < 0 ? -1 : hash_add(h, "d", 1) | hash_add(h, name, strlen(name) + 1) | tree_hash(h, sub, depth + 1);
+	int rc = sub < 0 ? -1 : entry_head(h, "d", name) | tree_hash(h, sub, depth + 1);
 	if (sub >= 0)
 		close(sub);
 	return rc;
@@ -328,9 +335,9 @@ int disk_cache_key_of_one_file(const struct disk_cache *dc, const struct bytes *
 	bool dir_first = strcmp(dir_name, file_name) < 0;
 	for (int pass = 0; pass < 2 && rc == 0; pass++) {
 		if ((pass == 0) == dir_first)
-			rc = hash_add(h, "d", 1) | hash_add(h, dir_name, strlen(dir_name) + 1) | hash_add(h, "e", 1);
+			rc = entry_head(h, "d", dir_name) | hash_add(h, "e", 1);
 		else
-			rc = hash_add(h, "f", 1) | hash_add(h, file_name, strlen(file_name) + 1) |
+			rc = entry_head(h, "f", file_name) |
 			     hash_add_u64(h, (uint64_t)len) | hash_add(h, data, len);
 	}
 	rc = rc == 0 ? hash_add(h, "e", 1) : -1;

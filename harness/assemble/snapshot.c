@@ -31,8 +31,9 @@ static int walk_fail(struct walk *w, const char *what, int errnum)
 	return -1;
 }
 
-/* Copies in to out, at most what is left of the byte budget. */
-static int file_copy(int in, int out, struct walk *w)
+/* Copies in to the file out, or (out < 0) to the end of mem, at most what
+ * is left of the byte budget. */
+static int file_take(int in, int out, struct bytes *mem, struct walk *w)
 {
 	char buf[65536];
 	for (;;) {
@@ -46,9 +47,14 @@ static int file_copy(int in, int out, struct walk *w)
 		w->stats->bytes += (uint64_t)n;
 		if (w->stats->bytes > SNAPSHOT_MAX_BYTES)
 			return walk_fail(w, "the folder holds more than 64 MiB", 0);
-		if (fd_write_all(out, buf, (size_t)n) < 0)
-			return walk_fail(w, "a write failed", errno);
+		if (out >= 0 ? fd_write_all(out, buf, (size_t)n) < 0 : bytes_append(mem, buf, (size_t)n) < 0)
+			return walk_fail(w, out >= 0 ? "a write failed" : "out of memory", out >= 0 ? errno : 0);
 	}
+}
+
+static int file_copy(int in, int out, struct walk *w)
+{
+	return file_take(in, out, NULL, w);
 }
 
 /* Opens name in dir without following a symlink, and only when it is still
@@ -220,26 +226,7 @@ int snapshot_file_read(const char *src, struct bytes *out, char *err, size_t err
 	int in = file_open_checked(src, &w);
 	if (in < 0)
 		return -1;
-	char buf[65536];
-	int rc = 0;
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? walk_fail(&w, "a read failed", errno) : 0;
-			break;
-		}
-		stats.bytes += (uint64_t)n;
-		if (stats.bytes > SNAPSHOT_MAX_BYTES) {
-			rc = walk_fail(&w, "the folder holds more than 64 MiB", 0);
-			break;
-		}
-		if (bytes_append(out, buf, (size_t)n) < 0) {
-			rc = walk_fail(&w, "out of memory", 0);
-			break;
-		}
-	}
+	int rc = file_take(in, -1, out, &w);
 	close(in);
 	return rc;
 }

@@ -287,21 +287,10 @@ static int diag_groups(struct diag *d, const struct record_case *c)
 	return 0;
 }
 
-/* The first difference in the output, where a check of it says where. */
-static int64_t output_difference(const struct record_case *c)
-{
-	for (size_t i = 0; i < c->check_count; i++) {
-		const struct check_kind_info *info = check_kind_info(c->checks[i].kind);
-		if (info && info->field && strcmp(info->field, "output") == 0 && c->checks[i].first_difference >= 0)
-			return c->checks[i].first_difference;
-	}
-	return -1;
-}
-
 /* A window of the output: the whole of it is in the results record. */
 static int diag_output(struct diag *d, const struct record_case *c)
 {
-	if (diag_window(d, "output", &c->output, output_difference(c)) < 0)
+	if (diag_window(d, "output", &c->output, record_case_output_difference(c)) < 0)
 		return -1;
 	if (c->output.len > EXCERPT_WINDOW && diag_u64(d, "output_length", c->output.len) < 0)
 		return -1;
