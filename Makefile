@@ -82,7 +82,7 @@ $(UNIT_ASAN_BIN): $(UNIT_SRC) $(ASAN_LIB_OBJ) tests/unit/*.h
 
 # The backend tests alone (every guest on every backend; kvm rows skip where
 # /dev/kvm does not work): make check-kvm runs them inside QEMU, where it does.
-KVM_UNIT_SRC := tests/unit/test_backends.c tests/unit/test_modes.c tests/unit/test_instruction_count.c
+KVM_UNIT_SRC := tests/unit/test_backends.c tests/unit/test_modes.c tests/unit/test_instruction_count.c tests/unit/test_timer.c
 $(KVM_UNIT_BIN): $(KVM_UNIT_SRC) $(LIB_OBJ) tests/unit/*.h
 	$(CC) $(CFLAGS_BASE) -O1 -Itests/unit $(PKG_CFLAGS) $(KVM_UNIT_SRC) $(LIB_OBJ) -o $@ $(LIBS) -lcriterion
 

@@ -45,6 +45,7 @@ start:
 	int 0x10
 	jmp .teletype
 .done:
+	cli
 	hlt
 
 banner db "KVMCHECK", 0

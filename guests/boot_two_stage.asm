@@ -21,6 +21,7 @@ stage1:
 	mov al, '!'
 	mov ah, 0x0e
 	int 0x10
+	cli
 	hlt
 
 times 510 - ($ - $$) db 0
@@ -36,6 +37,7 @@ stage2:                         ; 0x7e00, the disk's second sector
 	int 0x10
 	jmp .next
 .done:
+	cli
 	hlt
 
 times 512 - ($ - stage2) db 0

@@ -9,8 +9,11 @@
 ; the caller with the registers the host's service wrote back, flags
 ; included (CF, ZF). The services themselves are C code in kvmcheck
 ; (harness/machine/firmware/), so they behave the same on every backend.
-; Vectors that must do nothing (the timer and keyboard IRQs, int 1Ch,
-; Ctrl-Break) point at `do_nothing`, a lone iret.
+; Vectors that must do nothing (the keyboard and other IRQs, int 1Ch,
+; Ctrl-Break) point at `do_nothing`, a lone iret. The timer's IRQ0 (int 08h)
+; points at `timer_irq`: the host counts the tick in the BIOS data area and
+; acknowledges the interrupt, then the handler calls the user's hook, int
+; 1Ch, as a BIOS does.
 ;
 ; The block lives at F000:E000, in a page of its own, so that writing it
 ; never touches a page holding code.
@@ -37,6 +40,18 @@ REGS_OUT             equ BLOCK + 48    ; the same, as the service returns them
 ; A stub longer than STUB_SIZE makes the `times` above negative, an error;
 ; so do_nothing is at 256 * STUB_SIZE (FIRMWARE_IRET_OFFSET in firmware.h).
 do_nothing:             ; F000:0800
+	iret
+
+; F000:0801 (FIRMWARE_TIMER_OFFSET): int 08h. It reaches the host as a stub
+; does, through a frame of its own whose iret comes back here.
+timer_irq:
+	pushf
+	push cs
+	push word .counted
+	push word 0x08
+	jmp to_host
+.counted:
+	int 0x1c
 	iret
 
 ; Stack on entry: [sp] vector, [sp+2] ip, [sp+4] cs, [sp+6] flags.

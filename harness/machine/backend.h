@@ -19,6 +19,7 @@ enum vm_exit_kind {
 	VM_EXIT_SHUTDOWN,  /* triple fault */
 	VM_EXIT_KICKED,    /* backend_ops.kick was called: not a guest exit */
 	VM_EXIT_INSN_LIMIT, /* counting: the count passed insn_count_config.limit */
+	VM_EXIT_PARKED,    /* watching parking: the guest runs a jump to itself */
 	VM_EXIT_ERROR,     /* anything else; reason says what */
 };
 
@@ -48,6 +49,8 @@ struct insn_count_config {
 	uint64_t limit;      /* VM_EXIT_INSN_LIMIT as soon as the count exceeds it; UINT64_MAX: none */
 	uint64_t skip_base;
 	uint64_t skip_end;   /* == skip_base: every instruction counts */
+	bool park_once;      /* a `jmp $` counts once however long it spins: with
+				firmware it is a wait, as a hlt is (README "The timer") */
 };
 
 /* Called for every exit. For VM_EXIT_IO the handler serves io.data; it returns
@@ -90,6 +93,13 @@ struct backend_ops {
 	 * emu then leaves out its real-mode code segment limit check, whose
 	 * code hook changes that (see README, Parity). */
 	void (*firmware_present)(struct vm *vm);
+
+	/* Optional (NULL: the loop polls with kicks instead): deliver
+	 * VM_EXIT_PARKED, guest standing at the jump, when the guest runs a
+	 * jump to itself for the second time in a row (the first counts as an
+	 * instruction). For a backend that cannot be resumed safely after a
+	 * kick. 0, or -1 with err. */
+	int (*watch_parking)(struct vm *vm, char *err, size_t err_len);
 
 	/* Optional (NULL: this backend cannot count): count the instructions
 	 * of every later run, exactly, or refuse. Costs a hook (emu) or an

@@ -16,6 +16,9 @@
 #include "machine/dev/pio.h"
 #include "machine/dev/serial.h"
 #include "machine/dev/sink.h"
+#include "machine/dev/timer.h"
+#include "x86/insn.h"
+#include "x86/real_interrupt.h"
 #include "x86/mode.h"
 
 /* The machine's devices. A new device is a file in dev/ and a line here. */
@@ -24,11 +27,24 @@ static const struct device_type *const machine_devices[] = {
 	&doorbell_device,
 	&debug_exit_device,
 	&firmware_device,
+	&timer_device,
 };
 #define MACHINE_DEVICES (sizeof(machine_devices) / sizeof(machine_devices[0]))
 
+/* Why the vCPU came back without an outcome (runs with a timer only): the
+ * guest waits in a hlt, or it may be parked in a `jmp $` (the backend saw
+ * it, or a poll's kick asks). */
+enum machine_wake { WAKE_NONE, WAKE_HLT, WAKE_LOOK };
+
+/* How often a run with a timer looks for a guest parked in `jmp $`. */
+#define MACHINE_POLL_US 1000
+
 struct machine_ctx {
 	struct pio_bus bus;
+	struct pc_timer timer;
+	enum machine_wake wake;
+	bool polls;          /* kicks look for a parked guest until the deadline */
+	uint64_t deadline_ns;
 	struct output_sink output;
 	struct output_sink console;
 	void *device_state[MACHINE_DEVICES];
@@ -113,8 +129,15 @@ static enum vm_action machine_on_exit(void *ctx, struct vm_exit *exit)
 {
 	struct machine_ctx *m = ctx;
 
+	if (exit->kind == VM_EXIT_PARKED) {
+		m->wake = WAKE_LOOK;
+		return VM_STOP;
+	}
 	if (exit->kind == VM_EXIT_KICKED) {
-		machine_finish(m, OUTCOME_TIMEOUT, "still running at the timeout");
+		if (m->polls && clock_ns() < m->deadline_ns)
+			m->wake = WAKE_LOOK;
+		else
+			machine_finish(m, OUTCOME_TIMEOUT, "still running at the timeout");
 		return VM_STOP;
 	}
 	if (exit->kind == VM_EXIT_IO)
@@ -127,7 +150,12 @@ static enum vm_action machine_on_exit(void *ctx, struct vm_exit *exit)
 		return VM_STOP;
 	switch (exit->kind) {
 	case VM_EXIT_INSN_LIMIT: machine_finish_instruction_limit(m); break;
-	case VM_EXIT_HLT: machine_finish(m, OUTCOME_HLT, NULL); break;
+	case VM_EXIT_HLT:
+		if (m->timer.present)
+			m->wake = WAKE_HLT;
+		else
+			machine_finish(m, OUTCOME_HLT, NULL);
+		break;
 	case VM_EXIT_SHUTDOWN: machine_finish(m, OUTCOME_SHUTDOWN, "triple fault"); break;
 	default: machine_finish(m, OUTCOME_ERROR, exit->reason); break;
 	}
@@ -142,7 +170,7 @@ static void machine_on_timeout(int sig)
 		timeout_ops->kick(vm);
 }
 
-static int timeout_arm(const struct backend_ops *ops, struct vm *vm, uint32_t timeout_ms)
+static int timeout_arm(const struct backend_ops *ops, struct vm *vm, uint32_t timeout_ms, bool poll)
 {
 	struct sigaction sa = { .sa_handler = machine_on_timeout };
 	sigemptyset(&sa.sa_mask);
@@ -152,9 +180,12 @@ static int timeout_arm(const struct backend_ops *ops, struct vm *vm, uint32_t ti
 	timeout_ops = ops;
 	timeout_vm = vm;
 	/* The timer repeats: a kick that lands while a backend is between two
-	 * runs of its vCPU could be missed, the next one is not. */
+	 * runs of its vCPU could be missed, the next one is not. A run that
+	 * polls is kicked from the start, and knows the timeout by the clock. */
 	struct itimerval it = { .it_value = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 },
 				.it_interval = { .tv_usec = 20000 } };
+	if (poll)
+		it.it_value = it.it_interval = (struct timeval){ .tv_usec = MACHINE_POLL_US };
 	return setitimer(ITIMER_REAL, &it, NULL);
 }
 
@@ -199,17 +230,99 @@ static void machine_error_message(const struct machine_config *cfg, uint8_t *mem
 			 (uint32_t)result->regs.rip);
 }
 
+/* Up to max bytes of code at cs:ip, as far as RAM goes. */
+static size_t machine_code_at(const uint8_t *mem, uint32_t mem_size, const struct cpu_state *s, uint8_t *code,
+			      size_t max)
+{
+	uint64_t at = s->seg[SEG_CS].base + (s->cr0 & CR0_PE ? s->rip : (uint16_t)s->rip);
+	size_t len = 0;
+	while (len < max && at + len < mem_size) {
+		code[len] = mem[at + len];
+		len++;
+	}
+	return len;
+}
+
+/* A hlt followed by a jump back to it (`.h: hlt / jmp .h`), seen from
+ * past the hlt, where the CPU leaves ip: it sleeps as for good as a `jmp $`. */
+static bool machine_hlt_loop(const uint8_t *code, size_t len)
+{
+	return len >= 2 && code[0] == 0xeb && code[1] == 0xfd;
+}
+
+static void machine_finish_parked(struct machine_ctx *m, const struct cpu_state *s, const char *why)
+{
+	char reason[200];
+	snprintf(reason, sizeof(reason), "parked in `jmp $` at %04x:%04x, %s", s->seg[SEG_CS].selector,
+		 (uint32_t)s->rip, why);
+	machine_finish(m, OUTCOME_HLT, reason);
+}
+
+/* The guest waits (a hlt, or a `jmp $` a poll found): virtual time moves
+ * to the timer's next IRQ0, which is taken as the CPU takes it, unless
+ * nothing can ever interrupt the wait or nothing but the firmware would
+ * run if it did: then the run ends as a halt (README, "The timer"). A poll
+ * that finds the guest busy changes nothing. Returns -1 when the backend
+ * failed (err filled). */
+static int machine_wait(const struct backend_ops *ops, struct vm *vm, const struct machine_config *cfg, uint8_t *mem,
+			struct machine_ctx *m, char *err, size_t err_len)
+{
+	struct cpu_state s;
+	if (ops->get_state(vm, &s, err, err_len) < 0)
+		return -1;
+	uint8_t code[8];
+	size_t len = machine_code_at(mem, cfg->memory_size, &s, code, sizeof(code));
+	bool parked = x86_insn_is_jump_to_self(code, len, !(s.cr0 & CR0_PE));
+	if (m->wake == WAKE_LOOK && !parked)
+		return 0;
+	if (!x86_real_mode_accepts_interrupt(&s) || !pc_timer_can_interrupt(&m->timer)) {
+		if (parked)
+			machine_finish_parked(m, &s, "where no interrupt can reach it");
+		else
+			machine_finish(m, OUTCOME_HLT, NULL);
+		return 0;
+	}
+	const struct guest_ram ram = { .base = mem, .size = cfg->memory_size };
+	if ((parked || machine_hlt_loop(code, len)) && firmware_timer_unhooked(&ram)) {
+		if (parked)
+			machine_finish_parked(m, &s, "where only the firmware's timer handler can interrupt it");
+		else
+			machine_finish(m, OUTCOME_HLT, NULL);
+		return 0;
+	}
+	if (pc_timer_next_event(&m->timer) * 1000 / PIT_HZ > cfg->timeout_ms) {
+		char why[120];
+		snprintf(why, sizeof(why), "still waiting for the timer at the timeout (%llu ms of virtual time)",
+			 (unsigned long long)pc_timer_ms(&m->timer));
+		machine_finish(m, OUTCOME_TIMEOUT, why);
+		return 0;
+	}
+	if (x86_real_mode_interrupt(&s, mem, cfg->memory_size, pc_timer_raise(&m->timer)) < 0) {
+		machine_finish(m, OUTCOME_ERROR, "the timer's interrupt cannot be taken: the stack or the vector "
+						 "table lies outside RAM");
+		return 0;
+	}
+	return ops->set_state(vm, &s, err, err_len);
+}
+
 static void machine_drive(const struct backend_ops *ops, struct vm *vm, const struct machine_config *cfg,
 			  uint8_t *mem, struct machine_ctx *m, struct run_result *result)
 {
 	char err[256] = "";
 	uint64_t start = clock_ns();
+	int rc;
 
-	if (timeout_arm(ops, vm, cfg->timeout_ms) < 0) {
+	m->deadline_ns = start + (uint64_t)cfg->timeout_ms * 1000000u;
+	if (timeout_arm(ops, vm, cfg->timeout_ms, m->polls) < 0) {
 		run_result_host_fault(result, "cannot arm the timeout timer");
 		return;
 	}
-	int rc = ops->run(vm, machine_on_exit, m, err, sizeof(err));
+	do {
+		m->wake = WAKE_NONE;
+		rc = ops->run(vm, machine_on_exit, m, err, sizeof(err));
+		if (rc == 0 && !m->finished && m->wake != WAKE_NONE)
+			rc = machine_wait(ops, vm, cfg, mem, m, err, sizeof(err));
+	} while (rc == 0 && !m->finished && m->wake != WAKE_NONE);
 	timeout_disarm();
 	result->times.run_ns = clock_ns() - start;
 	if (rc < 0 || !m->finished) {
@@ -287,6 +400,7 @@ static int machine_count_instructions(const struct backend_ops *ops, struct vm *
 		count.skip_base = FIRMWARE_BASE;
 		count.skip_end = FIRMWARE_MIN_MEMORY;
 	}
+	count.park_once = cfg->firmware.kind != FIRMWARE_NONE;
 	return ops->count_instructions(vm, &count, err, err_len);
 }
 
@@ -301,6 +415,17 @@ static int machine_trace_last(const struct backend_ops *ops, struct vm *vm, cons
 	return ops->trace_last(vm, firmware ? FIRMWARE_BASE : 0, firmware ? FIRMWARE_MIN_MEMORY : 0, err, err_len);
 }
 
+/* A run with a timer must know when the guest parks itself in a `jmp $`:
+ * the backend reports it, or the loop's kicks look for it. */
+static int machine_watch_parking(const struct backend_ops *ops, struct vm *vm, struct machine_ctx *m, char *err,
+				 size_t err_len)
+{
+	m->polls = m->timer.present && !ops->watch_parking;
+	if (!m->timer.present || !ops->watch_parking)
+		return 0;
+	return ops->watch_parking(vm, err, err_len);
+}
+
 /* Plugs the devices in and runs the guest in a VM over mem. */
 static void machine_boot(const struct backend_ops *ops, const struct machine_config *cfg, uint8_t *mem,
 			 uint64_t start, struct machine_ctx *m, struct run_result *result)
@@ -311,6 +436,7 @@ static void machine_boot(const struct backend_ops *ops, const struct machine_con
 		.bus = &m->bus, .input = cfg->input, .output = &m->output,
 		.ram = { .base = mem, .size = cfg->memory_size }, .services = cfg->doorbell,
 		.console = &m->console, .firmware = &cfg->firmware,
+		.timer = m->timer.present ? &m->timer : NULL,
 	};
 
 	struct cpu_state initial = cfg->initial;
@@ -319,7 +445,8 @@ static void machine_boot(const struct backend_ops *ops, const struct machine_con
 	    ops->create(&vm, mem, cfg->memory_size, cfg->mode, err, sizeof(err)) < 0 ||
 	    ops->set_state(vm, &initial, err, sizeof(err)) < 0 ||
 	    machine_count_instructions(ops, vm, cfg, err, sizeof(err)) < 0 ||
-	    machine_trace_last(ops, vm, cfg, err, sizeof(err)) < 0) {
+	    machine_trace_last(ops, vm, cfg, err, sizeof(err)) < 0 ||
+	    machine_watch_parking(ops, vm, m, err, sizeof(err)) < 0) {
 		run_result_host_fault(result, err);
 	} else {
 		if ((cfg->doorbell || cfg->firmware.kind != FIRMWARE_NONE) && ops->firmware_present)
@@ -343,6 +470,8 @@ static void machine_run_once(const struct backend_ops *ops, const struct machine
 
 	result->backend = ops->name;
 	pio_bus_init(&m.bus);
+	if (cfg->firmware.kind != FIRMWARE_NONE)
+		pc_timer_reset(&m.timer);
 	output_sink_init(&m.output, &result->output, cfg->output_limit, "serial output");
 	output_sink_init(&m.console, &result->console, cfg->output_limit, "console output");
 	uint8_t *mem = guest_memory_create(cfg, err, sizeof(err));

@@ -71,3 +71,13 @@ bool x86_insn_is_int(const uint8_t *code, size_t len, bool long64, uint8_t *vect
 	}
 	return false;
 }
+
+bool x86_insn_is_jump_to_self(const uint8_t *code, size_t len, bool code16)
+{
+	if (len >= 2 && code[0] == 0xeb && code[1] == 0xfe)
+		return true;
+	if (code16)
+		return len >= 3 && code[0] == 0xe9 && code[1] == 0xfd && code[2] == 0xff;
+	return len >= 5 && code[0] == 0xe9 && code[1] == 0xfb && code[2] == 0xff && code[3] == 0xff &&
+	       code[4] == 0xff;
+}

@@ -23,6 +23,7 @@ static struct output_sink serial;
 static struct bytes serial_bytes;
 static struct pio_bus bus;
 static uint8_t disk[3 * 512];
+static struct pc_timer timer;
 
 static void attach_with(enum firmware_kind kind, const char *input)
 {
@@ -33,8 +34,10 @@ static void attach_with(enum firmware_kind kind, const char *input)
 	output_sink_init(&console, &console_bytes, 64, "console output");
 	output_sink_init(&serial, &serial_bytes, 64, "serial output");
 	pio_bus_init(&bus);
+	pc_timer_reset(&timer);
 	struct device_env env = { .bus = &bus, .input = &input_bytes, .output = &serial,
-				  .ram = { .base = ram_bytes, .size = RAM_SIZE }, .console = &console, .firmware = &cfg };
+				  .ram = { .base = ram_bytes, .size = RAM_SIZE }, .console = &console, .firmware = &cfg,
+				  .timer = &timer };
 	char err[200] = "";
 	cr_assert_eq(firmware_device.attach(&fw, &env, err, sizeof(err)), 0, "%s", err);
 }
@@ -122,13 +125,16 @@ Test(firmware, vectors_point_at_the_stubs_and_quiet_ones_at_an_iret)
 {
 	attach_with(FIRMWARE_DOS, "");
 	for (unsigned v = 0; v < 256; v++) {
-		bool quiet = (v >= 8 && v <= 0x0f) || (v >= 0x70 && v <= 0x77) || v == 0x1b || v == 0x1c || v == 0x23 ||
+		bool quiet = (v >= 9 && v <= 0x0f) || (v >= 0x70 && v <= 0x77) || v == 0x1b || v == 0x1c || v == 0x23 ||
 			     v == 0x24;
-		cr_assert_eq(rd16(v * 4), quiet ? FIRMWARE_IRET_OFFSET : v * FIRMWARE_STUB_SIZE, "vector %02x", v);
+		unsigned expected = v == 8 ? FIRMWARE_TIMER_OFFSET : quiet ? FIRMWARE_IRET_OFFSET : v * FIRMWARE_STUB_SIZE;
+		cr_assert_eq(rd16(v * 4), expected, "vector %02x", v);
 		cr_assert_eq(rd16(v * 4 + 2), FIRMWARE_SEGMENT);
 	}
 	cr_assert_eq(memcmp(ram_bytes + FIRMWARE_BASE, firmware_image, firmware_image_len), 0);
 	cr_assert_eq(ram_bytes[FIRMWARE_BASE + FIRMWARE_IRET_OFFSET], 0xcf, "iret");
+	cr_assert_eq(ram_bytes[FIRMWARE_BASE + FIRMWARE_TIMER_OFFSET], 0x9c, "the timer handler's pushf");
+	cr_assert(firmware_timer_unhooked(&(struct guest_ram){ .base = ram_bytes, .size = RAM_SIZE }));
 	cr_assert(pio_is_firmware(&bus, DOORBELL_PORT));
 }
 

@@ -120,6 +120,10 @@ struct vm {
 	size_t mem_size;
 	bool system_checked;  /* memory was scanned for system instructions */
 	bool resume;          /* an instruction was carried out here: go on after it */
+	bool parked;          /* on_block saw the guest parked in a jump to itself */
+	uint64_t last_block;  /* where the last translated block started (watching parking) */
+	bool last_block_known;
+	bool parking_watched;
 	uint64_t dr7;         /* DR7 as the guest wrote it (Unicorn gets no execution breakpoints) */
 	struct x86_segment segments[SEG_COUNT];  /* as set_state loaded them */
 	struct instruction_count count;
@@ -733,6 +737,26 @@ static void on_each_instruction(uc_engine *uc, uint64_t address, uint32_t size, 
 		police(vm, &insn, address, size);
 }
 
+/* A jump to itself is a translated block of its own, entered again and
+ * again: the second entry in a row at the same address is the guest
+ * parked there. The first is let run, so the jump counts once, as it
+ * does on kvm. The stop is asked for here, synchronously: a stop from a
+ * signal, resumed, could redo the block's I/O (see emu_watch_parking). */
+static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+	struct vm *vm = user;
+	(void)size;
+	bool again = vm->last_block_known && vm->last_block == address;
+	vm->last_block = address;
+	vm->last_block_known = true;
+	if (!again || muted(vm) || vm->pending.set || vm->resume || address + 5 > vm->mem_size)
+		return;
+	if (x86_insn_is_jump_to_self(vm->mem + address, 5, vm->mode == X86_MODE_REAL)) {
+		vm->parked = true;
+		uc_emu_stop(uc);
+	}
+}
+
 /* Scans memory once, at the first run: a guest without these instructions
  * pays nothing. The firmware's runs go without (see emu_firmware_present). */
 static uc_err hook_system_instructions(struct vm *vm)
@@ -800,7 +824,8 @@ static void on_count_code(uc_engine *uc, uint64_t address, uint32_t size, void *
 	if (uc_mem_read(uc, address, code, len) != UC_ERR_OK)
 		len = 0;
 	bool again = n->event_known && n->last_event == address &&
-		     x86_insn_is_rep_string(code, len, vm->mode == X86_MODE_LONG);
+		     (x86_insn_is_rep_string(code, len, vm->mode == X86_MODE_LONG) ||
+		      (n->cfg.park_once && x86_insn_is_jump_to_self(code, len, vm->mode == X86_MODE_REAL)));
 	n->event_known = true;
 	n->last_event = address;
 	if (again)
@@ -1042,6 +1067,19 @@ static enum step refuse_pending(struct vm *vm)
 	return finish(vm, VM_EXIT_SHUTDOWN, "");
 }
 
+/* A stop from a block hook may leave the block's linear address in EIP
+ * (Unicorn's 16-bit bug, see place_at_limit_stop): the guest stands at
+ * the jump, whose address on_block kept. */
+static enum step finish_parked(struct vm *vm)
+{
+	vm->parked = false;
+	uint32_t offset = code_offset(vm, vm->last_block);
+	if ((vm->mode == X86_MODE_LONG ? write_u64(vm->uc, UC_X86_REG_RIP, vm->last_block)
+				       : reg_write(vm->uc, UC_X86_REG_EIP, offset)) != UC_ERR_OK)
+		return STEP_FAILED;
+	return finish(vm, VM_EXIT_PARKED, "");
+}
+
 /* Why uc_emu_start returned, in order of precedence; what is left after a
  * clean return with nothing noted is HLT. */
 static enum step after_emulation(struct vm *vm, uc_err e)
@@ -1054,6 +1092,8 @@ static enum step after_emulation(struct vm *vm, uc_err e)
 		return finish_unmapped(vm, vm->unmapped.type, vm->unmapped.address);
 	if (vm->unsupported)
 		return finish(vm, VM_EXIT_ERROR, vm->unsupported);
+	if (vm->parked)
+		return finish_parked(vm);
 	if (vm->resume && !vm->pending.set) {
 		vm->resume = false;
 		return vm->kicked ? finish_kicked(vm) : STEP_GO_ON;
@@ -1079,6 +1119,7 @@ static int emu_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 	vm->unsupported = NULL;
 	vm->resume = false;
 	vm->pending.set = false;
+	vm->parked = false;
 	if (!vm->system_checked && hook_system_instructions(vm) != UC_ERR_OK) {
 		set_err(err, err_len, "emu: cannot hook the guest's instructions");
 		return -1;
@@ -1207,6 +1248,24 @@ static void emu_kick(struct vm *vm)
 	uc_emu_stop(vm->uc);
 }
 
+/* Only the run loop's timer needs to know of a parked guest, and it
+ * must hear of it without a kick: Unicorn, stopped from a signal while
+ * a block that did I/O runs, can leave eip at the block's start, and a
+ * run resumed from there does that I/O again. A block hook costs a call
+ * per block, so runs without a timer go without. */
+static int emu_watch_parking(struct vm *vm, char *err, size_t err_len)
+{
+	if (vm->parking_watched)
+		return 0;
+	uc_hook h;
+	if (uc_hook_add(vm->uc, &h, UC_HOOK_BLOCK, (void *)on_block, vm, 1, 0) != UC_ERR_OK) {
+		set_err(err, err_len, "emu: cannot hook the guest's blocks");
+		return -1;
+	}
+	vm->parking_watched = true;
+	return 0;
+}
+
 /* A code hook, once added, changes where Unicorn leaves eip after an I/O
  * stop, which the firmware's reports rely on: with firmware the hook is
  * never added. */
@@ -1283,6 +1342,7 @@ const struct backend_ops backend_emu = {
 	.get_state = emu_get_state,
 	.run = emu_run,
 	.kick = emu_kick,
+	.watch_parking = emu_watch_parking,
 	.destroy = emu_destroy,
 	.firmware_present = emu_firmware_present,
 	.count_instructions = emu_count_instructions,

@@ -334,6 +334,9 @@ static int kvm_set_state(struct vm *vm, const struct cpu_state *state, char *err
 		snprintf(err, err_len, "cannot set the vCPU's registers: %s", strerror(errno));
 		return -1;
 	}
+	/* The loop may move the guest between runs (an interrupt it
+	 * delivers): counting reads where it stands again. */
+	vm->position_known = false;
 	return 0;
 }
 
@@ -486,7 +489,8 @@ static bool kvm_count_step(struct vm *vm, uint64_t linear)
 	uint8_t code[INSN_MAX_BYTES];
 	size_t len = kvm_code_at(vm, linear, code);
 	bool again = vm->event_known && vm->last_event == linear &&
-		     x86_insn_is_rep_string(code, len, vm->mode == X86_MODE_LONG);
+		     (x86_insn_is_rep_string(code, len, vm->mode == X86_MODE_LONG) ||
+		      (vm->count_cfg.park_once && x86_insn_is_jump_to_self(code, len, vm->mode == X86_MODE_REAL)));
 	vm->event_known = true;
 	vm->last_event = linear;
 	if (again || !kvm_counts_at(vm, linear))
@@ -673,6 +677,9 @@ static uint64_t kvm_instructions(const struct vm *vm)
 
 static int kvm_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err, size_t err_len)
 {
+	/* Left set by the last run's completion of a pending exit; a kick
+	 * that is still to be served keeps it. */
+	vm->run->immediate_exit = vm->kicked;
 	for (;;) {
 		struct vm_exit counted = {0};
 		bool stop = false;
@@ -702,17 +709,17 @@ static int kvm_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 			handler(ctx, &exit);
 			return 0;
 		}
+		/* An exit that came with a kick is served first: the run may go
+		 * on after a kick (the loop's polls, machine.c), and an OUT's
+		 * byte must not be lost. */
+		if (relevant && (handler(ctx, &exit) == VM_STOP || exit.kind != VM_EXIT_IO))
+			return 0;
 		if (vm->kicked) {
-			/* Whatever exit came with the kick stays pending and is
-			 * completed before the registers are read. */
+			vm->kicked = 0;
 			exit = (struct vm_exit){ .kind = VM_EXIT_KICKED };
 			handler(ctx, &exit);
 			return 0;
 		}
-		if (!relevant)
-			continue;
-		if (handler(ctx, &exit) == VM_STOP || exit.kind != VM_EXIT_IO)
-			return 0;
 	}
 }
 

@@ -14,6 +14,7 @@
 
 struct doorbell_table;
 struct firmware_config;
+struct pc_timer;
 
 /* What a device may use of the machine it is plugged into; it all lives as
  * long as the run. */
@@ -25,6 +26,7 @@ struct device_env {
 	const struct doorbell_table *services; /* doorbell services of the run's own, or NULL */
 	struct output_sink *console;           /* the firmware's character output */
 	const struct firmware_config *firmware; /* the BIOS/DOS firmware the case asks for */
+	struct pc_timer *timer;                /* the PIT and PIC of a run with firmware, else NULL */
 };
 
 struct device_type {

@@ -1,9 +1,12 @@
-/* int 11h (equipment), 12h (memory size), 15h (system: the wait) and 1Ah
- * (the clock). Time is the tick count in the BIOS data area, 18.2 ticks a
- * second from 0 at the start of the run: never the host's clock. */
+/* int 11h (equipment), 12h (memory size), 15h (system: the wait), 1Ah
+ * (the clock) and 08h (the timer's tick). Time is the tick count in the
+ * BIOS data area, 18.2 ticks a second from 0 at the start of the run,
+ * moved by the virtual timer (machine/dev/timer.h): never the host's
+ * clock. */
 #include "machine/firmware/firmware.h"
 
-#define MICROSECONDS_PER_TICK 54925u /* 65536 / 1193182 Hz */
+#define TICKS_PER_DAY 0x1800b0u
+#define MICROSECONDS_PER_SECOND 1000000u
 
 int bios_equipment_service(void *ctx, struct doorbell_call *call, struct dev_stop *stop)
 {
@@ -19,14 +22,38 @@ int bios_memory_size_service(void *ctx, struct doorbell_call *call, struct dev_s
 	return 0;
 }
 
+/* Ticks counted as the BIOS counts them: at a day's worth the count
+ * starts again and the midnight flag is set. */
+static void count_ticks(struct firmware *fw, uint64_t ticks)
+{
+	uint64_t count = fw_read32(fw, BDA_TICKS) + ticks;
+	if (count >= TICKS_PER_DAY) {
+		count %= TICKS_PER_DAY;
+		fw_write8(fw, BDA_MIDNIGHT, 1);
+	}
+	fw_write32(fw, BDA_TICKS, (uint32_t)count);
+}
+
 /* AH=86h: wait cx:dx microseconds. Nothing runs meanwhile, so waiting is
- * only the clock moving on. */
+ * virtual time moving on; the ticks that fall in the wait are counted, but
+ * int 1Ch is not called for them (README, "The timer"). */
 static void system_wait(struct firmware *fw, const struct doorbell_call *call)
 {
 	uint64_t us = (uint64_t)reg_x(call->in.ecx) << 16 | reg_x(call->in.edx);
-	us += fw->wait_us;
-	fw_write32(fw, BDA_TICKS, fw_read32(fw, BDA_TICKS) + (uint32_t)(us / MICROSECONDS_PER_TICK));
-	fw->wait_us = (uint32_t)(us % MICROSECONDS_PER_TICK);
+	uint64_t scaled = us * PIT_HZ + fw->wait_rest;
+	fw->wait_rest = scaled % MICROSECONDS_PER_SECOND;
+	count_ticks(fw, pc_timer_skip(fw->timer, scaled / MICROSECONDS_PER_SECOND));
+}
+
+/* Int 08h, from the firmware's IRQ0 handler: one tick, acknowledged. */
+int bios_timer_service(void *ctx, struct doorbell_call *call, struct dev_stop *stop)
+{
+	(void)call;
+	(void)stop;
+	struct firmware *fw = ctx;
+	count_ticks(fw, 1);
+	pc_timer_end_of_interrupt(fw->timer);
+	return 0;
 }
 
 int bios_system_service(void *ctx, struct doorbell_call *call, struct dev_stop *stop)

@@ -17,15 +17,17 @@ static const struct {
 	{ 0x15, bios_system_service, FIRMWARE_BIOS },
 	{ 0x16, bios_keyboard_service, FIRMWARE_BIOS },
 	{ 0x1a, bios_clock_service, FIRMWARE_BIOS },
+	{ FIRMWARE_TIMER_VECTOR, bios_timer_service, FIRMWARE_BIOS },
 	{ 0x20, dos_terminate_service, FIRMWARE_DOS },
 	{ 0x21, dos_service, FIRMWARE_DOS },
 };
 
-/* Hardware interrupts (no device raises them yet), the timer's user hook,
- * Ctrl-Break and DOS's Ctrl-C and critical-error handlers: an iret. */
+/* Hardware interrupts other than the timer's (no device raises them),
+ * the timer's user hook, Ctrl-Break and DOS's Ctrl-C and critical-error
+ * handlers: an iret. */
 static bool quiet_vector(unsigned vector)
 {
-	return (vector >= 0x08 && vector <= 0x0f) || (vector >= 0x70 && vector <= 0x77) || vector == 0x1b ||
+	return (vector >= 0x09 && vector <= 0x0f) || (vector >= 0x70 && vector <= 0x77) || vector == 0x1b ||
 	       vector == 0x1c || vector == 0x23 || vector == 0x24;
 }
 
@@ -149,10 +151,31 @@ bool firmware_caller(const struct guest_ram *ram, const struct cpu_state *regs, 
 	return true;
 }
 
+static uint16_t firmware_vector_offset(unsigned vector)
+{
+	if (vector == FIRMWARE_TIMER_VECTOR)
+		return FIRMWARE_TIMER_OFFSET;
+	return quiet_vector(vector) ? FIRMWARE_IRET_OFFSET : (uint16_t)(vector * FIRMWARE_STUB_SIZE);
+}
+
+static uint32_t ivt_entry(const struct guest_ram *ram, unsigned vector)
+{
+	uint8_t e[4] = { 0 };
+	guest_ram_read(ram, vector * 4, e, sizeof(e));
+	return (uint32_t)(e[0] | e[1] << 8) | (uint32_t)(e[2] | e[3] << 8) << 16;
+}
+
+bool firmware_timer_unhooked(const struct guest_ram *ram)
+{
+	const uint32_t firmware = (uint32_t)FIRMWARE_SEGMENT << 16;
+	return ivt_entry(ram, FIRMWARE_TIMER_VECTOR) == (firmware | firmware_vector_offset(FIRMWARE_TIMER_VECTOR)) &&
+	       ivt_entry(ram, FIRMWARE_TIMER_HOOK) == (firmware | firmware_vector_offset(FIRMWARE_TIMER_HOOK));
+}
+
 static void firmware_write_vectors(struct firmware *fw)
 {
 	for (unsigned v = 0; v < 256; v++) {
-		uint16_t offset = quiet_vector(v) ? FIRMWARE_IRET_OFFSET : (uint16_t)(v * FIRMWARE_STUB_SIZE);
+		uint16_t offset = firmware_vector_offset(v);
 		fw_write16(fw, v * 4, offset);
 		fw_write16(fw, v * 4 + 2, FIRMWARE_SEGMENT);
 	}
@@ -223,7 +246,12 @@ static int firmware_attach(void *state, const struct device_env *env, char *err,
 	if (!env->firmware || env->firmware->kind == FIRMWARE_NONE)
 		return 0;
 	struct firmware *fw = state;
-	*fw = (struct firmware){ .cfg = env->firmware, .ram = env->ram, .console = env->console, .input = env->input };
+	*fw = (struct firmware){ .cfg = env->firmware, .ram = env->ram, .console = env->console, .input = env->input,
+				 .timer = env->timer };
+	if (!fw->timer) {
+		snprintf(err, err_len, "the firmware needs the machine's timer");
+		return -1;
+	}
 	if (!guest_ram_contains(&fw->ram, FIRMWARE_BASE, 0x10000)) {
 		snprintf(err, err_len, "the firmware needs at least %u bytes of guest RAM", FIRMWARE_MIN_MEMORY);
 		return -1;

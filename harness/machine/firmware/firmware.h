@@ -24,6 +24,7 @@
 #include "machine/dev/doorbell.h"
 #include "machine/dev/sink.h"
 #include "machine/dev/stop.h"
+#include "machine/dev/timer.h"
 #include "machine/guest_ram.h"
 #include "x86/cpu_state.h"
 
@@ -31,6 +32,9 @@
 #define FIRMWARE_BASE 0xf0000u
 #define FIRMWARE_STUB_SIZE 8       /* bytes per vector's stub in firmware.asm */
 #define FIRMWARE_IRET_OFFSET 0x800 /* firmware.asm's do_nothing: a lone iret */
+#define FIRMWARE_TIMER_OFFSET 0x801 /* firmware.asm's timer_irq: int 08h */
+#define FIRMWARE_TIMER_VECTOR 0x08
+#define FIRMWARE_TIMER_HOOK 0x1c
 #define FIRMWARE_LOWEST_LOAD 0x500 /* below: the vector table and the BIOS data area */
 #define FIRMWARE_MIN_MEMORY 0x100000u
 
@@ -57,6 +61,11 @@
 
 #define FLAG_CF 0x0001u
 #define FLAG_ZF 0x0040u
+
+/* Whether the timer's interrupt runs only the firmware's own code: int
+ * 08h and int 1Ch are still the firmware's. Then a guest parked in `jmp $`
+ * can never leave it. */
+bool firmware_timer_unhooked(const struct guest_ram *ram);
 
 /* The guest half, generated from firmware.asm at build time. */
 extern const uint8_t firmware_image[];
@@ -85,7 +94,8 @@ struct firmware {
 	struct output_sink *console;
 	const struct bytes *input; /* what the keyboard types, the case's `input` */
 	size_t input_pos;
-	uint32_t wait_us;          /* int 15h 86h's wait below one timer tick */
+	struct pc_timer *timer;    /* the PIT and PIC, in virtual time */
+	uint64_t wait_rest;        /* int 15h 86h's wait below one PIT clock, in 1/1000000 clocks */
 	struct doorbell_table table;
 	struct doorbell doorbell;
 };
@@ -101,6 +111,7 @@ int bios_equipment_service(void *ctx, struct doorbell_call *call, struct dev_sto
 int bios_memory_size_service(void *ctx, struct doorbell_call *call, struct dev_stop *stop);
 int bios_system_service(void *ctx, struct doorbell_call *call, struct dev_stop *stop);
 int bios_clock_service(void *ctx, struct doorbell_call *call, struct dev_stop *stop);
+int bios_timer_service(void *ctx, struct doorbell_call *call, struct dev_stop *stop);
 int dos_terminate_service(void *ctx, struct doorbell_call *call, struct dev_stop *stop);
 int dos_service(void *ctx, struct doorbell_call *call, struct dev_stop *stop);
 
