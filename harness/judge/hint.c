@@ -142,6 +142,23 @@ static bool hint_no_hlt(const struct test_case *c, const struct run_result *r, c
 	return true;
 }
 
+/* ---- a hlt the timer woke ---- */
+
+static bool hint_hlt_woke(const struct test_case *c, const struct run_result *r, const struct verdict *v, char *out,
+			  size_t len)
+{
+	(void)v;
+	if (!r->hlt_woke.woke || c->expect_exit != OUTCOME_HLT || r->outcome == OUTCOME_HLT || r->outcome == OUTCOME_EXIT)
+		return false;
+	snprintf(out, len,
+		 "Observed: the program halted at %04x:%04x with interrupts enabled; the timer woke it at the next "
+		 "tick, as on a PC, and it ran on until the run ended with outcome %s. Likely cause: a `hlt` meant "
+		 "to end the program while interrupts are on (the boot and com presets start with them on): put "
+		 "`cli` right before the final `hlt`.",
+		 r->hlt_woke.cs, r->hlt_woke.ip, outcome_name(r->outcome));
+	return true;
+}
+
 /* ---- a stack that was never set, or ran into the program ---- */
 
 static bool hint_stack(const struct test_case *c, const struct run_result *r, const struct verdict *v, char *out,
@@ -242,6 +259,7 @@ static const struct {
 	{ "firmware_call", hint_firmware_call },
 	{ "unmapped", hint_unmapped },
 	{ "serial_poll", hint_serial_poll },
+	{ "hlt_woke", hint_hlt_woke },
 	{ "stack", hint_stack },
 	{ "no_hlt", hint_no_hlt },
 	{ "output_short", hint_output_short },

@@ -43,6 +43,7 @@ struct machine_ctx {
 	struct pio_bus bus;
 	struct pc_timer timer;
 	enum machine_wake wake;
+	struct hlt_wake hlt_woke;
 	bool polls;          /* kicks look for a parked guest until the deadline */
 	uint64_t deadline_ns;
 	struct output_sink output;
@@ -297,6 +298,8 @@ static int machine_wait(const struct backend_ops *ops, struct vm *vm, const stru
 		machine_finish(m, OUTCOME_TIMEOUT, why);
 		return 0;
 	}
+	if (m->wake == WAKE_HLT && s.seg[SEG_CS].base + (uint16_t)s.rip - 1 < FIRMWARE_BASE)
+		m->hlt_woke = (struct hlt_wake){ .woke = true, .cs = s.seg[SEG_CS].selector, .ip = (uint16_t)(s.rip - 1) };
 	if (x86_real_mode_interrupt(&s, mem, cfg->memory_size, pc_timer_raise(&m->timer)) < 0) {
 		machine_finish(m, OUTCOME_ERROR, "the timer's interrupt cannot be taken: the stack or the vector "
 						 "table lies outside RAM");
@@ -333,6 +336,7 @@ static void machine_drive(const struct backend_ops *ops, struct vm *vm, const st
 	result->exit_code = m->outcome == OUTCOME_EXIT ? m->exit_code : 0;
 	result->exits = m->exits;
 	result->firmware_exits = m->firmware_exits;
+	result->hlt_woke = m->hlt_woke;
 	if (cfg->count_instructions) {
 		result->instructions_counted = true;
 		result->instructions = ops->instructions(vm);

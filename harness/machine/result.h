@@ -41,6 +41,13 @@ struct stop_info {
 /* Instructions kept before the stop when a fault is run again to explain it. */
 #define RUN_LAST_INSNS 4
 
+/* A hlt of the guest's own that waited for the timer, the guest then
+ * running on after it. */
+struct hlt_wake {
+	bool woke;
+	uint16_t cs, ip;
+};
+
 struct run_result {
 	enum outcome outcome;
 	uint64_t exits;          /* exits served; string I/O counts once per element */
@@ -63,6 +70,7 @@ struct run_result {
 	char *stop_listing;      /* source lines around stopped_at's, "> " marking it (run/stop.h); NULL: none */
 	uint64_t last_linear[RUN_LAST_INSNS]; /* linear addresses of the last instructions, oldest first */
 	size_t last_count;       /* how many of them are known (emu, after a fault); 0: none */
+	struct hlt_wake hlt_woke; /* the last hlt of the guest's own the timer woke */
 	char *last_instructions; /* last_linear as "file:line `text`" lines (run/stop.h); NULL: none */
 };
 

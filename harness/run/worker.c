@@ -38,6 +38,7 @@ struct worker_header {
 	uint64_t last_linear[RUN_LAST_INSNS];
 	uint64_t last_count;
 	uint64_t last_instructions_len;
+	struct hlt_wake hlt_woke;
 };
 
 struct worker_job {
@@ -57,7 +58,7 @@ int worker_result_encode(const struct run_result *r, struct bytes *out)
 		.binary_size = r->binary_size,
 		.stop = r->stop, .stopped_at_len = r->stopped_at ? strlen(r->stopped_at) : 0,
 		.stop_listing_len = r->stop_listing ? strlen(r->stop_listing) : 0,
-		.last_count = r->last_count,
+		.last_count = r->last_count, .hlt_woke = r->hlt_woke,
 		.last_instructions_len = r->last_instructions ? strlen(r->last_instructions) : 0,
 	};
 	memcpy(h.last_linear, r->last_linear, sizeof(h.last_linear));
@@ -122,7 +123,7 @@ bool worker_result_read(const uint8_t *data, size_t len, const struct backend_op
 		.outcome = h.outcome, .exit_code = h.exit_code, .exits = h.exits, .firmware_exits = h.firmware_exits, .regs_valid = h.regs_valid, .host_fault = h.host_fault,
 		.regs = h.regs, .times = h.times, .backend = h.backend_ran ? backend->name : NULL, .stop = h.stop,
 		.instructions_counted = h.instructions_counted, .instructions = h.instructions,
-		.binary_size = h.binary_size, .last_count = (size_t)h.last_count,
+		.binary_size = h.binary_size, .last_count = (size_t)h.last_count, .hlt_woke = h.hlt_woke,
 	};
 	memcpy(r->last_linear, h.last_linear, sizeof(r->last_linear));
 	const uint8_t *p = data + sizeof(h);

@@ -116,6 +116,12 @@ static void output_wrong(struct test_case *c, struct run_result *r)
 	r->output = (struct bytes){ .data = (uint8_t *)"Hx", .len = 2 };
 }
 
+static void hlt_woken_then_past_the_end(struct test_case *c, struct run_result *r)
+{
+	past_the_end(c, r);
+	r->hlt_woke = (struct hlt_wake){ .woke = true, .cs = 0, .ip = 0x7c1d };
+}
+
 static void stuck_in_a_loop(struct test_case *c, struct run_result *r)
 {
 	(void)c;
@@ -143,6 +149,8 @@ static const struct hint_row rows[] = {
 	{ "output stopped early", "output_short", "stopped after 2 of the 5 bytes expected", output_short },
 	{ "wrong output is not short", NULL, NULL, output_wrong },
 	{ "a loop at the timeout", "stuck", "at spin.asm:4 `jmp $`", stuck_in_a_loop },
+	{ "a hlt the timer woke, then past the end", "hlt_woke", "halted at 0000:7c1d with interrupts enabled",
+	  hlt_woken_then_past_the_end },
 };
 
 /* A flat case of a 0x20-byte program at 0 expecting hlt, and a run that
