@@ -1,7 +1,8 @@
 #!/bin/bash
 # check-kvm.sh: proves the KVM backend on real KVM. Boots Debian's kernel in
 # QEMU with nested SVM (run.sh), runs the bundled and the deliberately
-# failing suites with --backend kvm and the backend tests' kvm rows inside, brings
+# failing suites and the CPU conformance suite (tests/cpu) with --backend kvm and
+# the backend tests' kvm rows inside, brings
 # the reports back, runs the same suites with --backend emu here, and
 # compares the two case by case (tests/parity.sh).
 # Expects build/kvmcheck and build/kvm-unit-tests (make check-kvm builds them).
@@ -26,7 +27,7 @@ build_payload() {
 	cp "$BUILD/kvmcheck" "$BUILD/kvm-unit-tests" "$p/bin/"
 	cp "$(command -v nasm)" "$p/bin/" || die "nasm is not installed"
 	cp -r "$ROOT/cases" "$ROOT/guests" "$p/"
-	cp -r "$ROOT/tests/failing" "$p/tests/"
+	cp -r "$ROOT/tests/failing" "$ROOT/tests/cpu" "$p/tests/"
 	cat >"$p/run" <<-'PAYLOAD'
 	#!/bin/sh
 	# Runs inside the QEMU guest, where /dev/kvm is real.
@@ -44,6 +45,7 @@ build_payload() {
 	}
 	suite cases cases/*.yaml
 	suite failing tests/failing/*.yaml
+	suite cpu tests/cpu/*.yaml
 	# Unicorn cannot allocate its translation buffer in this small guest;
 	# the emu rows of the backend tests run on the host (make check-unit).
 	# Known gaps under nested kvm-amd in TCG (README "How real KVM is
@@ -64,9 +66,10 @@ build_payload() {
 run_emu() {
 	cd "$ROOT"
 	local name
-	for name in cases failing; do
+	for name in cases failing cpu; do
 		local files=cases/*.yaml
 		[ "$name" = failing ] && files=tests/failing/*.yaml
+		[ "$name" = cpu ] && files=tests/cpu/*.yaml
 		# shellcheck disable=SC2086
 		"$BUILD/kvmcheck" --backend emu --allow-read guests --no-reports --results "$WORK/emu-$name.results" $files \
 			>/dev/null 2>&1 || true
@@ -77,6 +80,33 @@ expect_status() { # expect_status NAME WANT WHAT
 	local got
 	got=$(cat "$WORK/out/$1.status" 2>/dev/null || echo missing)
 	[ "$got" = "$2" ] || die "$3 (exit status $got, expected $2; see $WORK/out/$1.*)"
+}
+
+# The case ids (file:index) of tests/cpu known to fail here.
+known_gaps() {
+	grep -v '^#' "$HERE/cpu-known-gaps.txt" | grep -v '^$'
+}
+
+# The case ids (file:index) of the CPU suite's failed cases in the guest.
+cpu_failures() {
+	awk '/^not ok/ { bad = 1; file = ""; next }
+	     /^(ok|not ok)/ { bad = 0 }
+	     bad && /^  file: / { file = $2; gsub(/\047/, "", file) }
+	     bad && /^  index: / { print file ":" $2; bad = 0 }' "$WORK/out/cpu.tap"
+}
+
+# Every case of the CPU suite that failed in the guest must be a known gap.
+expect_cpu_gaps_only() {
+	[ -s "$WORK/out/cpu.tap" ] || die "the CPU conformance suite wrote no TAP (see $WORK/out/cpu.*)"
+	local unexpected
+	unexpected=$(cpu_failures | grep -vxF -f <(known_gaps) || true)
+	[ -z "$unexpected" ] || die "the CPU conformance suite (tests/cpu) failed on real KVM: $unexpected (see $WORK/out/cpu.*)"
+	echo "cpu suite in the guest: $(cpu_failures | wc -l) known gap(s) (tests/kvm-in-qemu/cpu-known-gaps.txt), nothing else failed"
+}
+
+# A results file without the known gaps, for the parity comparison.
+without_gaps() {
+	awk -F'\t' 'NR == FNR { gap[$0] = 1; next } !($1 in gap)' <(known_gaps) "$1"
 }
 
 main() {
@@ -90,15 +120,20 @@ main() {
 
 	expect_status cases 0 "bundled cases failed on real KVM"
 	expect_status failing 1 "the failing examples did not fail as expected on real KVM"
+	expect_cpu_gaps_only
 	expect_status unit 0 "KVM unit tests failed: $(tail -n 3 "$WORK/out/unit.log" 2>/dev/null)"
 	sed -n 's/^\[====\] /kvm unit tests in the guest: /p' "$WORK/out/unit.log"
 	grep -q 'backend kvm' "$WORK/out/cases.tap" || die "the guest did not run the kvm backend"
 
 	run_emu
 	local name ok=true
-	for name in cases failing; do
+	without_gaps "$WORK/out/cpu.results" >"$WORK/cpu-kvm.results"
+	without_gaps "$WORK/emu-cpu.results" >"$WORK/cpu-emu.results"
+	for name in cases failing cpu; do
 		echo "parity of $name (kvm in QEMU vs emu):"
-		"$ROOT/tests/parity.sh" "$WORK/out/$name.results" "$WORK/emu-$name.results" || ok=false
+		local a=$WORK/out/$name.results b=$WORK/emu-$name.results
+		[ "$name" = cpu ] && a=$WORK/cpu-kvm.results b=$WORK/cpu-emu.results
+		"$ROOT/tests/parity.sh" "$a" "$b" || ok=false
 	done
 	$ok || die "the kvm and emu backends disagree (tables above)"
 	echo "$PROG: PASS in $((SECONDS - start)) s (boot, suites, unit tests and parity)"
