@@ -1,9 +1,18 @@
 /* int 11h (equipment), 12h (memory size), 15h (system: the wait) and 1Ah
  * (the clock). Time is the tick count in the BIOS data area, 18.2 ticks a
- * second from 0 at the start of the run: never the host's clock. */
+ * second from the case's `time:` (midnight by default) at the start of the
+ * run: never the host's clock. */
 #include "machine/firmware/firmware.h"
 
 #define MICROSECONDS_PER_TICK 54925u /* 65536 / 1193182 Hz */
+#define PIT_HZ 1193182u
+#define TICK_DIVISOR 65536u
+
+uint32_t firmware_ticks_at(uint32_t seconds_since_midnight)
+{
+	uint64_t scaled = (uint64_t)seconds_since_midnight * PIT_HZ;
+	return (uint32_t)((scaled + TICK_DIVISOR - 1) / TICK_DIVISOR);
+}
 
 int bios_equipment_service(void *ctx, struct doorbell_call *call, struct dev_stop *stop)
 {
