@@ -810,8 +810,11 @@ static int parse_date(struct loader *l, const struct ynode *n)
 		return case_fail(l, n, "'date' %s is outside DOS's years %d-%d", s, CASE_FIRST_YEAR, CASE_LAST_YEAR);
 	if (month < 1 || month > 12)
 		return case_fail(l, n, "'date' %s has no month %d", s, month);
+	static const char *const month_names[] = { "January", "February", "March", "April", "May", "June", "July",
+						   "August", "September", "October", "November", "December" };
 	if (day < 1 || day > days_in_month(year, month))
-		return case_fail(l, n, "'date' %s: that month of %d has %d days", s, year, days_in_month(year, month));
+		return case_fail(l, n, "'date' %s names no day: %s %d has %d days", s, month_names[month - 1], year,
+				 days_in_month(year, month));
 	c->date_year = (uint16_t)year;
 	c->date_month = (uint8_t)month;
 	c->date_day = (uint8_t)day;
