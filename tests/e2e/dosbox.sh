@@ -113,7 +113,8 @@ assemble_all() {
 check "nasm -f bin assembles every guest" assemble_all
 
 start_ms=$(($(date +%s%N) / 1000000))
-SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy timeout -k 5 "$DOSBOX_SECONDS" \
+# HOME: DOSBox may write its own settings there, never into the user's.
+HOME=$WORK SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy timeout -k 5 "$DOSBOX_SECONDS" \
 	dosbox -conf "$WORK/dosbox.conf" -noconsole -exit >"$WORK/dosbox.log" 2>&1 &
 dosbox_pid=$!
 wait "$dosbox_pid"
