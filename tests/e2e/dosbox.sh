@@ -126,23 +126,24 @@ check "DOSBox ran every program and exited within ${DOSBOX_SECONDS} s" [ "$statu
 none_left() { ! kill -0 "$dosbox_pid" 2>/dev/null && ! pgrep -f -- "-conf $WORK/dosbox.conf" >/dev/null; }
 check "no DOSBox process is left" none_left
 
-# kvmcheck_console FILE INDEX: the console bytes of that case, raw.
-kvmcheck_console() {
-	python3 - "$WORK/kvmcheck.json" "$1" "$2" <<'PY'
+# kvmcheck's console output of each compared case, raw, into $WORK/kN.out.
+extract_consoles() {
+	python3 - "$WORK" <<'PY'
 import base64, json, sys
-record, path, index = json.load(open(sys.argv[1])), sys.argv[2], int(sys.argv[3])
-for case in record["cases"]:
-    if case["file"] == path and case["index"] == index:
-        v = case.get("console", "")
-        sys.stdout.buffer.write(base64.b64decode(v["base64"]) if isinstance(v, dict) else v.encode())
-        sys.exit(0)
-sys.exit(f"no case {path}:{index} in kvmcheck's record")
+work = sys.argv[1]
+record = json.load(open(f"{work}/kvmcheck.json"))
+consoles = {(c["file"], c["index"]): c.get("console", "") for c in record["cases"]}
+for line in open(f"{work}/cases.tsv"):
+    n, path, index = line.split("\t")[:3]
+    v = consoles[(path, int(index))]
+    with open(f"{work}/k{n}.out", "wb") as out:
+        out.write(base64.b64decode(v["base64"]) if isinstance(v, dict) else v.encode())
 PY
 }
+check "kvmcheck's record holds the console output of every compared case" extract_consoles
 
 printed=0
-while IFS=$'\t' read -r n path index _ name; do
-	kvmcheck_console "$path" "$index" >"$WORK/k$n.out"
+while IFS=$'\t' read -r n _ _ _ name; do
 	[ -s "$WORK/k$n.out" ] && printed=$((printed + 1))
 	if cmp -s "$WORK/k$n.out" "$WORK/c/O$n.TXT"; then
 		check "$name: DOSBox's output equals kvmcheck's console" true
