@@ -801,10 +801,13 @@ static int parse_date(struct loader *l, const struct ynode *n)
 	if (c->firmware != CASE_FIRMWARE_DOS)
 		return case_fail(l, n, "'date' is what int 21h AH=2Ah returns: it needs `firmware: dos` or `preset: com`");
 	const char *s = n->value;
-	int year = fixed_digits(s, 4), month = fixed_digits(s + 5, 2), day = -1;
-	if (n->len == 10 && year >= 0 && s[4] == '-' && month >= 0 && s[7] == '-')
+	int year = -1, month = -1, day = -1;
+	if (n->len == 10 && s[4] == '-' && s[7] == '-') {
+		year = fixed_digits(s, 4);
+		month = fixed_digits(s + 5, 2);
 		day = fixed_digits(s + 8, 2);
-	if (day < 0)
+	}
+	if (year < 0 || month < 0 || day < 0)
 		return case_fail(l, n, "'date' must be YYYY-MM-DD, not '%.40s'", s);
 	if (year < CASE_FIRST_YEAR || year > CASE_LAST_YEAR)
 		return case_fail(l, n, "'date' %s is outside DOS's years %d-%d", s, CASE_FIRST_YEAR, CASE_LAST_YEAR);
