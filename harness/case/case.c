@@ -767,6 +767,97 @@ static int parse_preset(struct loader *l, const struct ynode *root)
 	return 0;
 }
 
+/* ---- the firmware's clock: `date:` and `time:` ---- */
+
+/* DOS's own calendar: int 21h AH=2Bh accepts no day outside it. */
+#define CASE_FIRST_YEAR 1980
+#define CASE_LAST_YEAR 2099
+
+/* Reads exactly `digits` decimal digits at s; -1 when they are not there. */
+static int fixed_digits(const char *s, int digits)
+{
+	int v = 0;
+	for (int i = 0; i < digits; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+static int days_in_month(int year, int month)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	return month == 2 && leap ? 29 : days[month - 1];
+}
+
+/* `date: 2024-03-15`: what int 21h AH=2Ah says, for DOS programs. */
+static int parse_date(struct loader *l, const struct ynode *n)
+{
+	struct test_case *c = l->c;
+	if (expect_kind(l, n, YNODE_SCALAR, "date") < 0)
+		return -1;
+	if (c->firmware != CASE_FIRMWARE_DOS)
+		return case_fail(l, n, "'date' is what int 21h AH=2Ah returns: it needs `firmware: dos` or `preset: com`");
+	const char *s = n->value;
+	int year = -1, month = -1, day = -1;
+	if (n->len == 10 && s[4] == '-' && s[7] == '-') {
+		year = fixed_digits(s, 4);
+		month = fixed_digits(s + 5, 2);
+		day = fixed_digits(s + 8, 2);
+	}
+	if (year < 0 || month < 0 || day < 0)
+		return case_fail(l, n, "'date' must be YYYY-MM-DD, not '%.40s'", s);
+	if (year < CASE_FIRST_YEAR || year > CASE_LAST_YEAR)
+		return case_fail(l, n, "'date' %s is outside DOS's years %d-%d", s, CASE_FIRST_YEAR, CASE_LAST_YEAR);
+	if (month < 1 || month > 12)
+		return case_fail(l, n, "'date' %s has no month %d", s, month);
+	static const char *const month_names[] = { "January", "February", "March", "April", "May", "June", "July",
+						   "August", "September", "October", "November", "December" };
+	if (day < 1 || day > days_in_month(year, month))
+		return case_fail(l, n, "'date' %s names no day: %s %d has %d days", s, month_names[month - 1], year,
+				 days_in_month(year, month));
+	c->date_year = (uint16_t)year;
+	c->date_month = (uint8_t)month;
+	c->date_day = (uint8_t)day;
+	return 0;
+}
+
+/* `time: "13:45:30"` (or "13:45"): the time of day the firmware's clock
+ * starts at, for int 1Ah AH=00h and int 21h AH=2Ch alike. */
+static int parse_time(struct loader *l, const struct ynode *n)
+{
+	struct test_case *c = l->c;
+	if (expect_kind(l, n, YNODE_SCALAR, "time") < 0)
+		return -1;
+	if (c->firmware == CASE_FIRMWARE_NONE)
+		return case_fail(l, n, "'time' sets the firmware's clock: it needs `firmware: bios`/`dos` or a preset");
+	const char *s = n->value;
+	int hour = fixed_digits(s, 2), minute = -1, second = 0;
+	if ((n->len == 5 || n->len == 8) && hour >= 0 && s[2] == ':')
+		minute = fixed_digits(s + 3, 2);
+	if (n->len == 8 && minute >= 0)
+		second = s[5] == ':' ? fixed_digits(s + 6, 2) : -1;
+	if (minute < 0 || second < 0)
+		return case_fail(l, n, "'time' must be HH:MM:SS or HH:MM (quoted, as \"13:45:30\"), not '%.40s'", s);
+	if (hour > 23 || minute > 59 || second > 59)
+		return case_fail(l, n, "'time' %s is not a time of day (00:00:00 to 23:59:59)", s);
+	c->time_seconds = (uint32_t)(hour * 3600 + minute * 60 + second);
+	return 0;
+}
+
+/* After parse_preset: both need to know the case's firmware. */
+static int parse_clock(struct loader *l, const struct ynode *root)
+{
+	const struct ynode *v;
+	if ((v = ynode_get(root, "date")) && parse_date(l, v) < 0)
+		return -1;
+	if ((v = ynode_get(root, "time")) && parse_time(l, v) < 0)
+		return -1;
+	return 0;
+}
+
 /* The firmware's own memory must be RAM the guest's binary leaves alone. */
 static int check_firmware_room(struct loader *l, const struct ynode *root)
 {
@@ -902,7 +993,7 @@ static int case_parse(struct loader *l, const struct ynode *root)
 					     "timeout_ms", "registers", "memory", "load_address", "output_limit",
 					     "assembler", "preset", "firmware", "drive", "args", "mode",
 					     "points", "hidden", "visibility", "tags", "leaderboard",
-					     "submission", NULL };
+					     "submission", "date", "time", NULL };
 	const struct ynode *v;
 	/* libyaml reads an empty document as an empty plain scalar */
 	if (!root || (root->kind == YNODE_SCALAR && !root->quoted && root->len == 0))
@@ -923,7 +1014,7 @@ static int case_parse(struct loader *l, const struct ynode *root)
 	if ((v = ynode_get(root, "submission")) && parse_submission(l, v, ynode_get(root, "guest")) < 0)
 		return -1;
 	if (parse_guest(l, ynode_get(root, "guest"), ynode_get(root, "source")) < 0 || parse_preset(l, root) < 0 ||
-	    parse_machine(l, root) < 0 || check_firmware_room(l, root) < 0)
+	    parse_clock(l, root) < 0 || parse_machine(l, root) < 0 || check_firmware_room(l, root) < 0)
 		return -1;
 	if ((v = ynode_get(root, "expect")) && parse_expect(l, v) < 0)
 		return -1;

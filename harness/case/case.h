@@ -97,6 +97,11 @@ struct test_case {
 	enum case_firmware firmware;
 	char *args;                     /* a .COM program's command tail, or NULL */
 	uint8_t drive;                  /* the boot drive: 0x80 hard disk, 0x00 with `drive: floppy` */
+	/* `date:` and `time:`, the firmware's clock at the start; year 0: the
+	 * default 2000-01-01; time 0: midnight */
+	uint16_t date_year;
+	uint8_t date_month, date_day;
+	uint32_t time_seconds;          /* since midnight */
 
 	/* `assembler:` settings; 0 and NULL leave the run's defaults */
 	char *asm_read[CASE_MAX_READ_PATHS + 1]; /* more folders nasm may read, NULL-terminated */

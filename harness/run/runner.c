@@ -124,7 +124,9 @@ static struct firmware_config runner_firmware(const struct test_case *c, const s
 		[CASE_FIRMWARE_NONE] = FIRMWARE_NONE, [CASE_FIRMWARE_BIOS] = FIRMWARE_BIOS,
 		[CASE_FIRMWARE_DOS] = FIRMWARE_DOS,
 	};
-	struct firmware_config fw = { .kind = kinds[c->firmware], .drive = c->drive, .args = c->args };
+	struct firmware_config fw = { .kind = kinds[c->firmware], .drive = c->drive, .args = c->args,
+				      .year = c->date_year, .month = c->date_month, .day = c->date_day,
+				      .seconds_since_midnight = c->time_seconds };
 	if (c->preset == CASE_PRESET_BOOT) {
 		fw.disk = image->data;
 		fw.disk_len = image->len;

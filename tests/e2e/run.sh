@@ -434,6 +434,7 @@ fi
 check "metrics: size and instruction limits (tests/e2e/metrics.sh)" "$ROOT/tests/e2e/metrics.sh" "$KVMCHECK"
 check "html: the reports in headless Chromium (tests/e2e/html.sh)" "$ROOT/tests/e2e/html.sh" "$KVMCHECK"
 check "junit: the Jenkins and GitLab flavours (tests/e2e/junit.sh)" "$ROOT/tests/e2e/junit.sh" "$KVMCHECK"
+check "dosbox: the .COM cases give DOSBox's output (tests/e2e/dosbox.sh)" "$ROOT/tests/e2e/dosbox.sh" "$KVMCHECK"
 . "$ROOT/tests/e2e/platforms.sh"
 echo "e2e: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -407,10 +407,10 @@ Test(case_load_errors, unknown_key)
 {
 	assert_rejected("source: hlt\nbogus: 1\n",
 			"t.yaml:2:1: unknown key 'bogus' in a case (known: name, guest, source, input, expect, "
-			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler, preset, firmware, drive, args, mode, points, hidden, visibility, tags, leaderboard, submission)");
+			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler, preset, firmware, drive, args, mode, points, hidden, visibility, tags, leaderboard, submission, date, time)");
 	assert_rejected("source: hlt\nName: x\n",
 			"t.yaml:2:1: unknown key 'Name' in a case (known: name, guest, source, input, expect, "
-			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler, preset, firmware, drive, args, mode, points, hidden, visibility, tags, leaderboard, submission)");
+			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler, preset, firmware, drive, args, mode, points, hidden, visibility, tags, leaderboard, submission, date, time)");
 }
 
 Test(case_load_errors, unknown_key_in_expect)
@@ -663,7 +663,7 @@ Test(case_load_errors, first_problem_wins)
 {
 	assert_rejected("max_exits: 0\nbogus: 1\nsource: hlt\n",
 			"t.yaml:2:1: unknown key 'bogus' in a case (known: name, guest, source, input, expect, "
-			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler, preset, firmware, drive, args, mode, points, hidden, visibility, tags, leaderboard, submission)");
+			"max_exits, timeout_ms, registers, memory, load_address, output_limit, assembler, preset, firmware, drive, args, mode, points, hidden, visibility, tags, leaderboard, submission, date, time)");
 }
 
 Test(case_load_errors, bad_documents_do_not_stop_later_ones)

@@ -135,6 +135,66 @@ static const struct rejection rejections[] = {
 	  "t.yaml:3:11: 'screen' has more than 25 rows" },
 };
 
+/* ---- the firmware's clock: date and time ------------------------------------- */
+
+Test(case_presets, date_and_time_set_the_clock_and_default_to_2000_01_01_midnight)
+{
+	const struct test_case *c = load_ok("source: nop\npreset: com\ndate: 2024-02-29\ntime: 13:45:30\n");
+	cr_assert_eq(c->date_year, 2024);
+	cr_assert_eq(c->date_month, 2);
+	cr_assert_eq(c->date_day, 29);
+	cr_assert_eq(c->time_seconds, 13 * 3600 + 45 * 60 + 30);
+	c = load_ok("source: nop\npreset: boot\ntime: \"23:59\"\n");
+	cr_assert_eq(c->time_seconds, 23 * 3600 + 59 * 60);
+	c = load_ok("source: nop\nfirmware: dos\nload_address: 0x500\ndate: \"1980-01-01\"\n");
+	cr_assert_eq(c->date_year, 1980);
+	c = load_ok("source: nop\npreset: com\n");
+	cr_assert_eq(c->date_year, 0, "no date: the firmware's default");
+	cr_assert_eq(c->time_seconds, 0);
+}
+
+static const struct {
+	const char *text;
+	const char *error;
+} clock_rejections[] = {
+	{ "source: nop\ndate: 2024-03-15\n",
+	  "t.yaml:2:7: 'date' is what int 21h AH=2Ah returns: it needs `firmware: dos` or `preset: com`" },
+	{ "source: nop\npreset: boot\ndate: 2024-03-15\n",
+	  "t.yaml:3:7: 'date' is what int 21h AH=2Ah returns: it needs `firmware: dos` or `preset: com`" },
+	{ "source: nop\ntime: \"12:00\"\n",
+	  "t.yaml:2:7: 'time' sets the firmware's clock: it needs `firmware: bios`/`dos` or a preset" },
+	{ "source: nop\npreset: com\ndate: 2023-02-29\n",
+	  "t.yaml:3:7: 'date' 2023-02-29 names no day: February 2023 has 28 days" },
+	{ "source: nop\npreset: com\ndate: 2024-04-31\n",
+	  "t.yaml:3:7: 'date' 2024-04-31 names no day: April 2024 has 30 days" },
+	{ "source: nop\npreset: com\ndate: 2024-13-01\n", "t.yaml:3:7: 'date' 2024-13-01 has no month 13" },
+	{ "source: nop\npreset: com\ndate: 1979-12-31\n",
+	  "t.yaml:3:7: 'date' 1979-12-31 is outside DOS's years 1980-2099" },
+	{ "source: nop\npreset: com\ndate: 15.03.2024\n", "t.yaml:3:7: 'date' must be YYYY-MM-DD, not '15.03.2024'" },
+	{ "source: nop\npreset: com\ndate: 2024-3-15\n", "t.yaml:3:7: 'date' must be YYYY-MM-DD, not '2024-3-15'" },
+	{ "source: nop\npreset: com\ndate: 2024\n", "t.yaml:3:7: 'date' must be YYYY-MM-DD, not '2024'" },
+	{ "source: nop\npreset: com\ndate: \"\"\n", "t.yaml:3:7: 'date' must be YYYY-MM-DD, not ''" },
+	{ "source: nop\npreset: com\ndate: 2024-03-1x\n", "t.yaml:3:7: 'date' must be YYYY-MM-DD, not '2024-03-1x'" },
+	{ "source: nop\npreset: com\ndate: [2024]\n", "t.yaml:3:7: 'date' must be a scalar, not a list" },
+	{ "source: nop\npreset: com\ntime: \"24:00:00\"\n",
+	  "t.yaml:3:7: 'time' 24:00:00 is not a time of day (00:00:00 to 23:59:59)" },
+	{ "source: nop\npreset: com\ntime: \"12:60\"\n",
+	  "t.yaml:3:7: 'time' 12:60 is not a time of day (00:00:00 to 23:59:59)" },
+	{ "source: nop\npreset: com\ntime: 1pm\n",
+	  "t.yaml:3:7: 'time' must be HH:MM:SS or HH:MM (quoted, as \"13:45:30\"), not '1pm'" },
+	{ "source: nop\npreset: com\ntime: \"1:45:30\"\n",
+	  "t.yaml:3:7: 'time' must be HH:MM:SS or HH:MM (quoted, as \"13:45:30\"), not '1:45:30'" },
+};
+
+Test(case_presets, a_bad_date_or_time_is_a_case_error_naming_its_place)
+{
+	for (size_t i = 0; i < sizeof(clock_rejections) / sizeof(clock_rejections[0]); i++) {
+		const struct test_case *c = load(clock_rejections[i].text);
+		cr_assert_not_null(c->error, "accepted: %s", clock_rejections[i].text);
+		cr_assert_str_eq(c->error, clock_rejections[i].error);
+	}
+}
+
 Test(case_presets, bad_keys_are_refused_with_their_place)
 {
 	for (size_t i = 0; i < sizeof(rejections) / sizeof(rejections[0]); i++) {

@@ -410,6 +410,59 @@ Test(firmware, dos_date_time_and_version_are_fixed)
 	cr_assert_eq(out.eax & 0xffff, 0x0005);
 }
 
+Test(firmware, the_date_and_time_of_the_case_with_the_day_of_the_week)
+{
+	cfg.year = 2024;
+	cfg.month = 3;
+	cfg.day = 15;
+	cfg.seconds_since_midnight = 13 * 3600 + 45 * 60 + 30;
+	attach_with(FIRMWARE_DOS, "");
+	struct doorbell_regs out;
+	call_ok(0x21, regs(0x2a00, 0, 0, 0), &out);
+	cr_assert_eq(out.ecx & 0xffff, 2024);
+	cr_assert_eq(out.edx & 0xffff, 0x030f);
+	cr_assert_eq(out.eax & 0xff, 5, "a Friday");
+	call_ok(0x21, regs(0x2c00, 0, 0, 0), &out);
+	cr_assert_eq(out.ecx & 0xffff, 13 << 8 | 45);
+	cr_assert_eq((out.edx >> 8) & 0xff, 30);
+	/* the BIOS tick count says the same time */
+	uint32_t ticks = (uint32_t)rd16(BDA_TICKS) | (uint32_t)rd16(BDA_TICKS + 2) << 16;
+	cr_assert_eq(ticks, firmware_ticks_at(cfg.seconds_since_midnight));
+	call_ok(0x1a, regs(0, 0, 0, 0), &out);
+	cr_assert_eq((out.ecx & 0xffff) << 16 | (out.edx & 0xffff), ticks);
+	cr_assert_eq(ticks, 901769, "49530 s at 1193182 / 65536 ticks a second is 901768.6 ticks, rounded up");
+}
+
+Test(firmware, every_second_of_the_day_reads_back_through_int_21h_2ch)
+{
+	attach_with(FIRMWARE_DOS, "");
+	struct doorbell_regs out;
+	for (uint32_t s = 0; s < 24 * 3600; s++) {
+		uint32_t ticks = firmware_ticks_at(s);
+		ram_bytes[BDA_TICKS] = (uint8_t)ticks;
+		ram_bytes[BDA_TICKS + 1] = (uint8_t)(ticks >> 8);
+		ram_bytes[BDA_TICKS + 2] = (uint8_t)(ticks >> 16);
+		ram_bytes[BDA_TICKS + 3] = 0;
+		call_ok(0x21, regs(0x2c00, 0, 0, 0), &out);
+		uint32_t got = ((out.ecx >> 8) & 0xff) * 3600 + (out.ecx & 0xff) * 60 + ((out.edx >> 8) & 0xff);
+		cr_assert_eq(got, s, "second %u reads back as %u", s, got);
+	}
+}
+
+Test(firmware, days_of_the_week)
+{
+	static const struct {
+		uint16_t year;
+		uint8_t month, day, weekday;
+	} days[] = {
+		{ 2000, 1, 1, 6 }, { 1980, 1, 1, 2 }, { 2024, 2, 29, 4 }, { 2099, 12, 31, 4 },
+		{ 2024, 3, 15, 5 }, { 1999, 12, 31, 5 },
+	};
+	for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++)
+		cr_assert_eq(firmware_day_of_week(days[i].year, days[i].month, days[i].day), days[i].weekday,
+			     "%u-%u-%u", days[i].year, days[i].month, days[i].day);
+}
+
 /* ---- BIOS keyboard, system, clock ------------------------------------------------ */
 
 Test(firmware, keyboard_keys_carry_scan_codes)

@@ -1,12 +1,18 @@
 /* int 11h (equipment), 12h (memory size), 15h (system: the wait), 1Ah
  * (the clock) and 08h (the timer's tick). Time is the tick count in the
- * BIOS data area, 18.2 ticks a second from 0 at the start of the run,
- * moved by the virtual timer (machine/dev/timer.h): never the host's
- * clock. */
+ * BIOS data area, 18.2 ticks a second from the case's `time:` (midnight by
+ * default) at the start of the run, moved by the virtual timer
+ * (machine/dev/timer.h): never the host's clock. */
 #include "machine/firmware/firmware.h"
 
 #define TICKS_PER_DAY 0x1800b0u
 #define MICROSECONDS_PER_SECOND 1000000u
+
+uint32_t firmware_ticks_at(uint32_t seconds_since_midnight)
+{
+	uint64_t scaled = (uint64_t)seconds_since_midnight * PIT_HZ;
+	return (uint32_t)((scaled + PIT_BIOS_RELOAD - 1) / PIT_BIOS_RELOAD);
+}
 
 int bios_equipment_service(void *ctx, struct doorbell_call *call, struct dev_stop *stop)
 {

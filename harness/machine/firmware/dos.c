@@ -1,8 +1,9 @@
 /* int 20h and int 21h: the DOS services of character I/O, vectors, date
  * and time, version and termination, as MS-DOS does them. Output goes to
  * the console (and, through the BIOS teletype, to the screen); input is
- * the keyboard's (the case's `input`). Date and time are fixed, never the
- * host's: 2000-01-01, and the time of day the BIOS tick count says. */
+ * the keyboard's (the case's `input`). Date and time are the case's, never
+ * the host's: its `date:` (default 2000-01-01), and the time of day the
+ * BIOS tick count says (which starts at its `time:`). */
 #include "machine/firmware/firmware.h"
 
 #define DOS_MAX_STRING 0x10000u /* a $-string longer than its segment has no end */
@@ -137,6 +138,25 @@ static void dos_get_time(struct firmware *fw, struct doorbell_call *call)
 	set_lo(&call->out.edx, (uint8_t)(centis % 100));
 }
 
+uint8_t firmware_day_of_week(uint16_t year, uint8_t month, uint8_t day)
+{
+	/* Sakamoto's method: January and February count in the year before */
+	static const uint8_t month_offset[] = { 0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4 };
+	unsigned y = year - (month < 3);
+	return (uint8_t)((y + y / 4 - y / 100 + y / 400 + month_offset[(month - 1) % 12] + day) % 7);
+}
+
+/* AH=2Ah: the year in CX, month in DH, day in DL, day of the week in AL. */
+static void dos_get_date(const struct firmware *fw, struct doorbell_call *call)
+{
+	uint16_t year = fw->cfg->year ? fw->cfg->year : 2000;
+	uint8_t month = fw->cfg->year ? fw->cfg->month : 1, day = fw->cfg->year ? fw->cfg->day : 1;
+	set_x(&call->out.ecx, year);
+	set_hi(&call->out.edx, month);
+	set_lo(&call->out.edx, day);
+	set_lo(&call->out.eax, firmware_day_of_week(year, month, day));
+}
+
 static void dos_vector(struct firmware *fw, struct doorbell_call *call, bool set)
 {
 	uint64_t entry = reg_lo(call->in.eax) * 4u;
@@ -170,11 +190,7 @@ int dos_service(void *ctx, struct doorbell_call *call, struct dev_stop *stop)
 	}
 	case 0x0c: return dos_flush_and_read(fw, call, stop);
 	case 0x25: dos_vector(fw, call, true); return 0;
-	case 0x2a:
-		set_x(&out->ecx, 2000);
-		set_x(&out->edx, 0x0101); /* January 1st */
-		set_lo(&out->eax, 6);     /* a Saturday */
-		return 0;
+	case 0x2a: dos_get_date(fw, call); return 0;
 	case 0x2c: dos_get_time(fw, call); return 0;
 	case 0x30:
 		set_x(&out->eax, 0x0005); /* DOS 5.0 */

@@ -195,7 +195,7 @@ static void firmware_write_bda(struct firmware *fw)
 	fw_write16(fw, BDA_CURSOR_SHAPE, 0x0607);
 	fw_write8(fw, BDA_ACTIVE_PAGE, 0);
 	fw_write16(fw, BDA_CRTC_PORT, 0x3d4);
-	fw_write32(fw, BDA_TICKS, 0);
+	fw_write32(fw, BDA_TICKS, firmware_ticks_at(fw->cfg->seconds_since_midnight));
 	fw_write8(fw, BDA_HARD_DISKS, fw->cfg->disk && fw->cfg->drive >= 0x80 ? 1 : 0);
 	fw_write8(fw, BDA_ROWS_MINUS_ONE, SCREEN_ROWS - 1);
 }

@@ -85,6 +85,13 @@ struct firmware_config {
 	uint8_t drive;         /* that drive's number: 0x00 floppy, 0x80 hard disk */
 	uint16_t psp_segment;  /* where a .COM program's PSP is built; 0: none */
 	const char *args;      /* the PSP's command tail, or NULL */
+	/* The clock at the start (the case's `date:` and `time:`): int 21h
+	 * AH=2Ah's date, and the tick count since midnight that int 1Ah AH=00h
+	 * and int 21h AH=2Ch read. year 0: 2000-01-01; both default to what a
+	 * run always started with, never the host's clock. */
+	uint16_t year;
+	uint8_t month, day;
+	uint32_t seconds_since_midnight;
 };
 
 /* One run's firmware: the device's state. */
@@ -114,6 +121,14 @@ int bios_clock_service(void *ctx, struct doorbell_call *call, struct dev_stop *s
 int bios_timer_service(void *ctx, struct doorbell_call *call, struct dev_stop *stop);
 int dos_terminate_service(void *ctx, struct doorbell_call *call, struct dev_stop *stop);
 int dos_service(void *ctx, struct doorbell_call *call, struct dev_stop *stop);
+
+/* The BIOS tick count (18.2 a second) at a time of day, rounded up so
+ * that int 21h AH=2Ch, converting the ticks back, gives that very second. */
+uint32_t firmware_ticks_at(uint32_t seconds_since_midnight);
+
+/* 0 for Sunday to 6 for Saturday, as int 21h AH=2Ah returns it in AL;
+ * Gregorian, any year from 1 on. */
+uint8_t firmware_day_of_week(uint16_t year, uint8_t month, uint8_t day);
 
 /* Ends the run with outcome error: "int 21h AH=3Dh (open file) is not
  * provided". Returns -1. */
