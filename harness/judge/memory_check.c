@@ -30,20 +30,15 @@ static void hex_bytes(const uint8_t *data, size_t n, char *out, size_t len)
 		text_add(out, len, " ... (%zu bytes)", n);
 }
 
-/* Printable ASCII as itself, the rest as \xNN: words of ours, whatever the guest wrote. */
-static void quoted_text(const uint8_t *data, size_t n, char *out, size_t len)
+/* Between backticks, printable ASCII as itself and any other byte (or a
+ * backtick) as '.', as hex dumps show text: the hex beside says which
+ * byte, and reports have no escapes of ours to escape again. */
+static void shown_text(const uint8_t *data, size_t n, char *out, size_t len)
 {
-	text_add(out, len, "\"");
-	for (size_t i = 0; i < n && i < SHOWN_BYTES; i++) {
-		uint8_t b = data[i];
-		if (b == '"' || b == '\\')
-			text_add(out, len, "\\%c", b);
-		else if (b >= 0x20 && b < 0x7f)
-			text_add(out, len, "%c", b);
-		else
-			text_add(out, len, "\\x%02x", b);
-	}
-	text_add(out, len, n > SHOWN_BYTES ? "\"..." : "\"");
+	text_add(out, len, "`");
+	for (size_t i = 0; i < n && i < SHOWN_BYTES; i++)
+		text_add(out, len, "%c", data[i] >= 0x20 && data[i] < 0x7f && data[i] != '`' ? data[i] : '.');
+	text_add(out, len, n > SHOWN_BYTES ? "`..." : "`");
 }
 
 static uint64_t little_endian(const uint8_t *data, unsigned width)
@@ -60,7 +55,7 @@ static const char *width_name(unsigned width)
 }
 
 /* A value as the case wrote its expectation: typed ("word 5050 (ba 13)"),
- * a string ("\"HELLO$\" (48 45 ...)") or bytes ("48 45 ..."). */
+ * a string ("`HELLO$` (48 45 ...)") or bytes ("48 45 ..."). */
 static void value_text(const struct memory_expect *m, const uint8_t *data, char *out, size_t len)
 {
 	out[0] = '\0';
@@ -74,7 +69,7 @@ static void value_text(const struct memory_expect *m, const uint8_t *data, char 
 		else
 			text_add(out, len, "%s %" PRIu64 " (", width_name(m->width), v);
 	} else if (m->text) {
-		quoted_text(data, m->bytes.len, out, len);
+		shown_text(data, m->bytes.len, out, len);
 		text_add(out, len, " (");
 	}
 	hex_bytes(data, m->bytes.len, out, len);

@@ -83,7 +83,7 @@ test_backend() { # BACKEND
 	check "$b: ... and lists each entry under memory" has "$b-wrong" '      actual: word 5050 (ba 13)'
 	check "$b: a misspelt label is said so" has "$b-wrong" "message: 'label \`totl\` is not defined in the program'"
 	check "$b: a wrong string shows both" \
-		has "$b-wrong" "message: 'memory at buffer (0x1012c) is \\\"HELLO\$\\\" (48 45 4c 4c 4f 24), expected \\\"HELLX\$\\\" (48 45 4c 4c 58 24); first difference at byte 4'"
+		has "$b-wrong" "message: 'memory at buffer (0x1012c) is \`HELLO\$\` (48 45 4c 4c 4f 24), expected \`HELLX\$\` (48 45 4c 4c 58 24); first difference at byte 4'"
 	check "$b: the console's part is earned, memory's not" has "$b-wrong" "points: '1/3'"
 	check "$b: a hidden case shows no expected value" bash -c "! grep -q '4242' '$WORK/$b-wrong.tap' '$WORK/$b-wrong.xml'"
 	check "$b: ... in the record either" bash -c "! grep -q '4242' '$WORK/$b-wrong.json'"

@@ -349,7 +349,7 @@ Test(memory_judge, matching_bytes_pass)
 	const struct check *k = verdict_find(&v, CHECK_MEMORY, 0);
 	cr_assert_str_eq(k->label, "total");
 	cr_assert_str_eq((const char *)k->expected.data, "word 5050 (ba 13)");
-	cr_assert_str_eq((const char *)verdict_find(&v, CHECK_MEMORY, 1)->actual.data, "\"HI\" (48 49)");
+	cr_assert_str_eq((const char *)verdict_find(&v, CHECK_MEMORY, 1)->actual.data, "`HI` (48 49)");
 }
 
 Test(memory_judge, a_wrong_value_names_label_address_and_both_values)
@@ -360,8 +360,13 @@ Test(memory_judge, a_wrong_value_names_label_address_and_both_values)
 	cr_assert_str_eq(v.reason, "memory at total (0x10108) is word 5049 (b9 13), expected word 5050 (ba 13)");
 	r = read_run("\xba\x13H!", 4);
 	judge(two_entries(), &r);
-	cr_assert_str_eq(v.reason, "memory at buffer (0x1010a) is \"H!\" (48 21), expected \"HI\" (48 49); "
+	cr_assert_str_eq(v.reason, "memory at buffer (0x1010a) is `H!` (48 21), expected `HI` (48 49); "
 			 "first difference at byte 1");
+	/* a byte that is no printable character, or a backtick, shows as '.' beside its hex */
+	r = read_run("\xba\x13\x01`", 4);
+	judge(two_entries(), &r);
+	cr_assert_str_eq(v.reason, "memory at buffer (0x1010a) is `..` (01 60), expected `HI` (48 49); "
+			 "first difference at byte 0");
 }
 
 Test(memory_judge, a_missing_label_is_told_before_a_wrong_value)
