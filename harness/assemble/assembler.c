@@ -26,6 +26,7 @@
 #define COPY_INCLUDE "include"
 #define COPY_OUTPUT "guest.bin"
 #define COPY_LISTING "guest.lst"
+#define COPY_MAP "guest.map"
 
 struct workdir {
 	char dir[256];
@@ -33,6 +34,7 @@ struct workdir {
 	char include[300];  /* a copy of the folder %include and incbin look in */
 	char output[300];
 	char listing[300];
+	char map[300];
 	/* copies of the assembler.read paths, NULL-terminated: the mount
 	 * namespace shows each under its original's name */
 	char read_copy[CASE_MAX_READ_PATHS][300];
@@ -64,6 +66,7 @@ static int workdir_create(struct workdir *w, char *err, size_t err_len)
 	snprintf(w->include, sizeof(w->include), "%s/" COPY_INCLUDE, w->dir);
 	snprintf(w->output, sizeof(w->output), "%s/" COPY_OUTPUT, w->dir);
 	snprintf(w->listing, sizeof(w->listing), "%s/" COPY_LISTING, w->dir);
+	snprintf(w->map, sizeof(w->map), "%s/" COPY_MAP, w->dir);
 	return 0;
 }
 
@@ -103,8 +106,11 @@ static int file_write_all(const char *path, const char *text, char *err, size_t 
 static int nasm_spawn(const struct asm_source *src, bool listing, const struct workdir *w, struct proc *nasm,
 		      char *err, size_t err_len)
 {
-	/* The listing maps where a run stopped back to the source (listing.h). */
-	char *argv[] = { "nasm", NASM_ARGS, "-l", COPY_LISTING, NULL };
+	/* The listing maps where a run stopped back to the source (listing.h);
+	 * the map says where its labels are (symbol_map.h). --before adds the
+	 * directive ahead of the source without moving its line numbers, and
+	 * nasm keeps the first [map] it sees, so the source cannot redirect it. */
+	char *argv[] = { "nasm", NASM_ARGS, "--before", "[map brief symbols " COPY_MAP "]", "-l", COPY_LISTING, NULL };
 	if (!listing)
 		argv[7] = NULL;
 	/* The source and its folder are copies in the work folder, which nasm may read anyway. */
@@ -278,6 +284,9 @@ static void assembly_judge(const struct asm_source *src, int status, const struc
 	char ignored[200];
 	if (out->ok && image_read(w->listing, ASM_MAX_LISTING, &out->listing, ignored, sizeof(ignored)) < 0)
 		bytes_free(&out->listing);
+	/* Without a map, expect.memory finds no label: the check says so. */
+	if (out->ok && image_read(w->map, ASM_MAX_LISTING, &out->symbols, ignored, sizeof(ignored)) < 0)
+		bytes_free(&out->symbols);
 	if (!out->ok && why[0]) {
 		size_t len = (out->messages ? strlen(out->messages) : 0) + strlen(why) + 2;
 		char *joined = malloc(len);
@@ -466,12 +475,14 @@ int assemble_cached(const struct asm_source *src, const struct disk_cache *cache
 	}
 	struct bytes raw = {0};
 	int status = nasm_run(src, true, &w, &raw, err, err_len);
-	/* The listing shares the binary's file size limit and can outgrow it
-	 * where the binary fits (a program ending at the last byte of RAM, a
-	 * long source): then assemble without it, as before there was one. */
+	/* The listing and the map share the binary's file size limit and can
+	 * outgrow it where the binary fits (a program ending at the last byte
+	 * of RAM, a long source): then assemble without them, as before there
+	 * were any. */
 	if (status > 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGXFSZ) {
 		bytes_free(&raw);
 		unlink(w.listing);
+		unlink(w.map);
 		status = nasm_run(src, false, &w, &raw, err, err_len);
 	}
 	if (status == -2) {
@@ -497,6 +508,7 @@ void assembly_free(struct assembly *a)
 {
 	bytes_free(&a->image);
 	bytes_free(&a->listing);
+	bytes_free(&a->symbols);
 	free(a->messages);
 	a->messages = NULL;
 }

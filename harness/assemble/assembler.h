@@ -29,6 +29,7 @@ struct assembly {
 	struct bytes image;
 	char *messages;            /* what nasm said, with inline lines mapped to the case file */
 	struct bytes listing;      /* nasm's -l listing (listing.h); empty when there is none */
+	struct bytes symbols;      /* nasm's map of the origin and labels (symbol_map.h); empty when there is none */
 };
 
 /* Returns 0 when nasm ran (assembly.ok says whether it accepted the source),

@@ -12,7 +12,7 @@ static const char entry_magic[8] = "KVMASMC";
 #define SECTION_HEAD_BYTES (4 + 8)
 #define CHECKSUM_BYTES 16
 
-enum section_tag { SECTION_OK = 1, SECTION_IMAGE = 2, SECTION_MESSAGES = 3, SECTION_LISTING = 4 };
+enum section_tag { SECTION_OK = 1, SECTION_IMAGE = 2, SECTION_MESSAGES = 3, SECTION_LISTING = 4, SECTION_SYMBOLS = 5 };
 
 static int put_u32(struct bytes *out, uint32_t v)
 {
@@ -103,6 +103,19 @@ static int listing_load(struct assembly *a, const uint8_t *data, size_t len)
 	return len ? bytes_append(&a->listing, data, len) : 0;
 }
 
+/* Absent when nasm made none. */
+static void symbols_view(const struct assembly *a, const void **data, size_t *len, bool *present)
+{
+	*data = a->symbols.data;
+	*len = a->symbols.len;
+	*present = a->symbols.len > 0;
+}
+
+static int symbols_load(struct assembly *a, const uint8_t *data, size_t len)
+{
+	return len ? bytes_append(&a->symbols, data, len) : 0;
+}
+
 static const struct section {
 	enum section_tag tag;
 	bool required;
@@ -113,6 +126,7 @@ static const struct section {
 	{ SECTION_IMAGE, true, image_view, image_load },
 	{ SECTION_MESSAGES, false, messages_view, messages_load },
 	{ SECTION_LISTING, false, listing_view, listing_load },
+	{ SECTION_SYMBOLS, false, symbols_view, symbols_load },
 };
 #define SECTION_COUNT (sizeof(sections) / sizeof(*sections))
 

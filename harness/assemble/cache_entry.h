@@ -17,7 +17,7 @@
 #include "assemble/assembler.h"
 #include "core/bytes.h"
 
-#define CACHE_ENTRY_FORMAT 2u
+#define CACHE_ENTRY_FORMAT 3u
 #define CACHE_KEY_BYTES 16
 
 struct cache_key {

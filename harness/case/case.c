@@ -410,6 +410,216 @@ static int parse_screen(struct loader *l, const struct ynode *n)
 	return 0;
 }
 
+/* ---- expect.screen_attributes ---- */
+
+/* `columns: [first, last]`, both within the row, first <= last. */
+static int parse_attribute_columns(struct loader *l, const struct ynode *n, struct screen_attribute_expect *a)
+{
+	uint64_t first, last;
+	if (expect_kind(l, n, YNODE_SEQUENCE, "columns") < 0)
+		return -1;
+	if (n->count != 2)
+		return case_fail(l, n, "'columns' must be [first, last], two column numbers");
+	if (parse_uint(l, n->items[0], "columns", CASE_SCREEN_COLUMNS - 1, &first) < 0 ||
+	    parse_uint(l, n->items[1], "columns", CASE_SCREEN_COLUMNS - 1, &last) < 0)
+		return -1;
+	if (first > last)
+		return case_fail(l, n, "'columns' [%" PRIu64 ", %" PRIu64 "] ends before it starts", first, last);
+	a->first_column = (uint8_t)first;
+	a->last_column = (uint8_t)last;
+	return 0;
+}
+
+/* One cell, `{row: R, column: C, attribute: A}`, or a run of a row's cells,
+ * `{row: R, columns: [first, last], attribute: A}`. */
+static int parse_screen_attribute(struct loader *l, const struct ynode *n, struct screen_attribute_expect *a)
+{
+	static const char *const known[] = { "row", "column", "columns", "attribute", NULL };
+	const struct ynode *row = NULL, *column = NULL, *columns = NULL, *attribute = NULL;
+	uint64_t v;
+	if (expect_kind(l, n, YNODE_MAPPING, "screen_attributes") < 0 ||
+	    check_known_keys(l, n, known, "'screen_attributes'") < 0)
+		return -1;
+	row = ynode_get(n, "row");
+	column = ynode_get(n, "column");
+	columns = ynode_get(n, "columns");
+	attribute = ynode_get(n, "attribute");
+	if (!row || !attribute || !column == !columns)
+		return case_fail(l, n, "'screen_attributes' entries are {row, column, attribute} or "
+				 "{row, columns: [first, last], attribute}");
+	if (parse_uint(l, row, "row", CASE_SCREEN_ROWS - 1, &v) < 0)
+		return -1;
+	a->row = (uint8_t)v;
+	if (parse_uint(l, attribute, "attribute", 255, &v) < 0)
+		return -1;
+	a->attribute = (uint8_t)v;
+	if (columns)
+		return parse_attribute_columns(l, columns, a);
+	if (parse_uint(l, column, "column", CASE_SCREEN_COLUMNS - 1, &v) < 0)
+		return -1;
+	a->first_column = a->last_column = (uint8_t)v;
+	return 0;
+}
+
+static int parse_screen_attributes(struct loader *l, const struct ynode *n)
+{
+	struct test_case *c = l->c;
+	if (expect_kind(l, n, YNODE_SEQUENCE, "screen_attributes") < 0)
+		return -1;
+	if (n->count == 0 || n->count > CASE_SCREEN_ROWS * CASE_SCREEN_COLUMNS)
+		return case_fail(l, n, "'screen_attributes' must list 1 to %d entries",
+				 CASE_SCREEN_ROWS * CASE_SCREEN_COLUMNS);
+	c->expect_screen_attributes = calloc(n->count, sizeof(*c->expect_screen_attributes));
+	if (!c->expect_screen_attributes)
+		return case_fail(l, n, "out of memory");
+	for (size_t i = 0; i < n->count; i++) {
+		if (parse_screen_attribute(l, n->items[i], &c->expect_screen_attributes[i]) < 0)
+			return -1;
+		c->expect_screen_attribute_count = i + 1;
+	}
+	return 0;
+}
+
+/* ---- expect.memory ---- */
+
+/* "b800:0000", "0x7c0:0x10": hex segment and offset, each 16 bits. */
+static bool segment_offset(const char *s, uint64_t *address)
+{
+	uint64_t parts[2];
+	for (int i = 0; i < 2; i++) {
+		if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+			s += 2;
+		size_t digits = strspn(s, "0123456789abcdefABCDEF");
+		if (digits == 0 || digits > 4 || s[digits] != (i == 0 ? ':' : '\0'))
+			return false;
+		parts[i] = strtoull(s, NULL, 16);
+		s += digits + 1;
+	}
+	*address = parts[0] * 16 + parts[1];
+	return true;
+}
+
+/* A label as nasm spells one (letters, digits, _ $ # @ ~ . ?, not starting
+ * with a digit), maybe with "+N" bytes past it. */
+static bool label_name(const char *s, size_t *name_len, uint64_t *past)
+{
+	static const char first[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_.?$";
+	size_t len = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$#@~.?");
+	*past = 0;
+	if (len == 0 || !strchr(first, s[0]))
+		return false;
+	*name_len = len;
+	if (s[len] == '\0')
+		return true;
+	struct ynode number = { .kind = YNODE_SCALAR, .value = (char *)s + len + 1, .len = strlen(s + len + 1) };
+	unsigned long long v;
+	if (s[len] != '+' || !scalar_uint(&number, &v) || v > CASE_MAX_MEMORY)
+		return false;
+	*past = v;
+	return true;
+}
+
+/* The key of an entry: a physical address, seg:off, or a label. */
+static int parse_memory_place(struct loader *l, const struct ynode *key, struct memory_expect *m)
+{
+	unsigned long long number;
+	size_t name_len;
+	if (expect_kind(l, key, YNODE_SCALAR, "expect.memory") < 0)
+		return -1;
+	m->where = strdup(key->value);
+	if (!m->where)
+		return case_fail(l, key, "out of memory");
+	if (scalar_uint(key, &number)) {
+		m->address = number;
+		return 0;
+	}
+	if (segment_offset(key->value, &m->address))
+		return 0;
+	if (!label_name(key->value, &name_len, &m->address))
+		return case_fail(l, key, "'expect.memory' key '%.60s' is no address (0x7c10, \"b800:0000\") or label "
+				 "(total, buffer+2)", key->value);
+	m->label = strndup(key->value, name_len);
+	return m->label ? 0 : case_fail(l, key, "out of memory");
+}
+
+/* `{word: -2}`: a number of a given width, little-endian; a negative one
+ * is its two's complement. */
+static int parse_memory_typed(struct loader *l, const struct ynode *n, struct memory_expect *m)
+{
+	static const char *const widths[] = { "byte", "word", "dword", "qword" };
+	const struct ynode *type = n->items[0], *value = n->items[1];
+	unsigned width = 0;
+	for (unsigned i = 0; i < 4; i++)
+		if (type->kind == YNODE_SCALAR && strcmp(type->value, widths[i]) == 0)
+			width = 1u << i;
+	if (n->count != 2 || !width)
+		return case_fail(l, n, "a typed value in 'expect.memory' is one of {byte: N}, {word: N}, {dword: N}, "
+				 "{qword: N}");
+	if (expect_kind(l, value, YNODE_SCALAR, type->value) < 0)
+		return -1;
+	bool negative = value->value[0] == '-' && !value->quoted;
+	struct ynode magnitude = *value;
+	magnitude.value += negative;
+	magnitude.len -= negative;
+	unsigned long long v;
+	unsigned bits = 8 * width;
+	uint64_t max = negative ? 1ull << (bits - 1) : bits == 64 ? UINT64_MAX : (1ull << bits) - 1;
+	if (!scalar_uint(&magnitude, &v) || v > max)
+		return case_fail(l, value, "'%s' must be an integer from -%llu to %" PRIu64 ", not '%.40s'",
+				 type->value, 1ull << (bits - 1), bits == 64 ? UINT64_MAX : (1ull << bits) - 1,
+				 value->value);
+	uint64_t stored = negative ? (uint64_t)0 - v : v;
+	for (unsigned i = 0; i < width; i++)
+		if (bytes_push(&m->bytes, (uint8_t)(stored >> (8 * i))) < 0)
+			return case_fail(l, value, "out of memory");
+	m->width = width;
+	size_t len = strlen(type->value) + value->len + 2;
+	m->typed = malloc(len);
+	if (!m->typed)
+		return case_fail(l, value, "out of memory");
+	snprintf(m->typed, len, "%s %s", type->value, value->value);
+	return 0;
+}
+
+/* The value of an entry: a typed value, a string, or a list of bytes. */
+static int parse_memory_value(struct loader *l, const struct ynode *n, struct memory_expect *m)
+{
+	if (n->kind == YNODE_MAPPING)
+		return parse_memory_typed(l, n, m);
+	if (parse_bytes(l, n, "expect.memory", &m->bytes) < 0)
+		return -1;
+	m->text = n->kind == YNODE_SCALAR;
+	if (m->bytes.len == 0 || m->bytes.len > CASE_MAX_MEMORY_EXPECT_BYTES)
+		return case_fail(l, n, "'expect.memory' values hold 1 to %d bytes, not %zu", CASE_MAX_MEMORY_EXPECT_BYTES,
+				 m->bytes.len);
+	return 0;
+}
+
+/* `expect.memory: {total: {word: 5050}, buffer: "HELLO$", 0xb8000: [0x48, 0x07]}` */
+static int parse_memory(struct loader *l, const struct ynode *n)
+{
+	struct test_case *c = l->c;
+	if (expect_kind(l, n, YNODE_MAPPING, "expect.memory") < 0)
+		return -1;
+	size_t count = n->count / 2;
+	if (count == 0 || count > CASE_MAX_MEMORY_EXPECTS)
+		return case_fail(l, n, "'expect.memory' must hold 1 to %d entries", CASE_MAX_MEMORY_EXPECTS);
+	c->expect_memory = calloc(count, sizeof(*c->expect_memory));
+	if (!c->expect_memory)
+		return case_fail(l, n, "out of memory");
+	for (size_t i = 0; i < count; i++) {
+		struct memory_expect *m = &c->expect_memory[i];
+		c->expect_memory_count = i + 1;
+		if (parse_memory_place(l, n->items[2 * i], m) < 0 || parse_memory_value(l, n->items[2 * i + 1], m) < 0)
+			return -1;
+		/* A label's place is known after assembly; the run checks it then. */
+		if (!m->label && m->address + m->bytes.len > c->memory_size)
+			return case_fail(l, n->items[2 * i], "'expect.memory' at 0x%" PRIx64 " (%zu bytes) is outside the "
+					 "guest's %u bytes of RAM", m->address, m->bytes.len, c->memory_size);
+	}
+	return 0;
+}
+
 /* What a program ending itself and the firmware's output must be. */
 static int parse_expect_firmware(struct loader *l, const struct ynode *n)
 {
@@ -431,6 +641,10 @@ static int parse_expect_firmware(struct loader *l, const struct ynode *n)
 		c->expect_console_set = true;
 	}
 	if ((v = ynode_get(n, "screen")) && parse_screen(l, v) < 0)
+		return -1;
+	if ((v = ynode_get(n, "screen_attributes")) && parse_screen_attributes(l, v) < 0)
+		return -1;
+	if ((v = ynode_get(n, "memory")) && parse_memory(l, v) < 0)
 		return -1;
 	return 0;
 }
@@ -462,7 +676,7 @@ static int parse_expect(struct loader *l, const struct ynode *n)
 {
 	static const char *const known[] = { "serial", "registers", "exit", "exit_code", "console", "screen",
 					     "serial_contains", "serial_matches", "compare", "flags",
-					     "max_size", "max_instructions", NULL };
+					     "max_size", "max_instructions", "memory", "screen_attributes", NULL };
 	struct test_case *c = l->c;
 	const struct ynode *v;
 	if (expect_kind(l, n, YNODE_MAPPING, "expect") < 0 || check_known_keys(l, n, known, "'expect'") < 0)
@@ -1214,6 +1428,18 @@ static void case_grading_free(struct test_case *c)
 	free(c->visibility);
 }
 
+static void case_memory_free(struct test_case *c)
+{
+	for (size_t i = 0; i < c->expect_memory_count; i++) {
+		free(c->expect_memory[i].where);
+		free(c->expect_memory[i].label);
+		free(c->expect_memory[i].typed);
+		bytes_free(&c->expect_memory[i].bytes);
+	}
+	free(c->expect_memory);
+	free(c->expect_screen_attributes);
+}
+
 void case_list_free(struct case_list *list)
 {
 	for (size_t i = 0; i < list->count; i++) {
@@ -1237,6 +1463,7 @@ void case_list_free(struct case_list *list)
 		for (size_t row = 0; row < CASE_SCREEN_ROWS; row++)
 			free(c->expect_screen.rows[row]);
 		case_grading_free(c);
+		case_memory_free(c);
 	}
 	free(list->items);
 	list->items = NULL;

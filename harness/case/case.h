@@ -43,6 +43,31 @@ struct screen_expect {
 	char *rows[CASE_SCREEN_ROWS]; /* NULL: that row is not checked (unless whole) */
 };
 
+/* One entry of expect.memory: bytes the guest's RAM must hold at the end
+ * of the run, at a physical address or at a label of the program (found in
+ * nasm's map of that assembly once it is made: run/memory_places.h). */
+struct memory_expect {
+	char *where;          /* the key as the case wrote it: "total", "0x7c10", "b800:0000", "buffer+2" */
+	char *label;          /* the program's label, or NULL: address is physical */
+	uint64_t address;     /* label NULL: the physical address; else bytes past the label */
+	struct bytes bytes;   /* the expected bytes (a typed value little-endian) */
+	unsigned width;       /* a typed value's bytes (1, 2, 4, 8), 0: bytes or a string */
+	bool text;            /* written as a string: reports show it as one */
+	char *typed;          /* a typed value as written, "word 5050"; NULL when not typed */
+};
+
+#define CASE_MAX_MEMORY_EXPECTS 64
+#define CASE_MAX_MEMORY_EXPECT_BYTES 4096
+
+/* One entry of expect.screen_attributes: the attribute byte every cell of
+ * columns first..last of a row must have. */
+struct screen_attribute_expect {
+	uint8_t row;
+	uint8_t first_column;
+	uint8_t last_column;
+	uint8_t attribute;
+};
+
 struct reg_list {
 	struct reg_value items[CASE_MAX_REGS];
 	size_t count;
@@ -131,6 +156,10 @@ struct test_case {
 	bool expect_console_set;
 	struct bytes expect_console;
 	struct screen_expect expect_screen;
+	struct screen_attribute_expect *expect_screen_attributes; /* expect.screen_attributes */
+	size_t expect_screen_attribute_count;
+	struct memory_expect *expect_memory; /* expect.memory, in the order written */
+	size_t expect_memory_count;
 
 	/* Grading (README "Grading"): what the case is worth, and who sees it */
 	double points;                       /* default 1; 0: ungraded */

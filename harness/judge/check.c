@@ -16,6 +16,9 @@ static const struct check_kind_info kinds[CHECK_KIND_COUNT] = {
 	[CHECK_SCREEN] = { .name = "screen", .group = "screen", .noun = "screen", .bytes = true },
 	[CHECK_MAX_SIZE] = { .name = "max_size", .field = "binary_size" },
 	[CHECK_MAX_INSTRUCTIONS] = { .name = "max_instructions", .field = "instructions" },
+	[CHECK_MEMORY] = { .name = "memory", .group = "memory", .noun = "memory at" },
+	[CHECK_SCREEN_ATTRIBUTE] = { .name = "screen_attribute", .group = "screen_attributes",
+				     .noun = "screen attribute" },
 };
 
 const struct check_kind_info *check_kind_info(enum check_kind kind)

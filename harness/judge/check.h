@@ -23,6 +23,8 @@ enum check_kind {
 	CHECK_SCREEN,    /* expect.screen: the whole text screen, or one row */
 	CHECK_MAX_SIZE,         /* expect.max_size: bytes of the assembled binary, at most */
 	CHECK_MAX_INSTRUCTIONS, /* expect.max_instructions: instructions until the outcome, at most */
+	CHECK_MEMORY,           /* expect.memory: bytes of RAM at an address or a label, one entry */
+	CHECK_SCREEN_ATTRIBUTE, /* expect.screen_attributes: one cell or run of cells of a row */
 	CHECK_KIND_COUNT
 };
 

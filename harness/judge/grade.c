@@ -20,6 +20,9 @@ static const char *const point_group[CHECK_KIND_COUNT] = {
 	[CHECK_SCREEN] = "screen",
 	[CHECK_MAX_SIZE] = "max_size",
 	[CHECK_MAX_INSTRUCTIONS] = "max_instructions",
+	[CHECK_MEMORY] = "memory",
+	/* the attributes are part of the screen: a case checking both earns `screen` for both */
+	[CHECK_SCREEN_ATTRIBUTE] = "screen",
 };
 
 const char *grade_group_of(enum check_kind kind)

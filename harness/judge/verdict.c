@@ -7,6 +7,7 @@
 
 #include "core/pattern.h"
 #include "judge/hint.h"
+#include "judge/memory_check.h"
 #include "judge/normalise.h"
 #include "x86/flag_names.h"
 
@@ -488,7 +489,8 @@ static void verdict_explain(const struct test_case *c, const struct run_result *
 				 got->label, actual, want->value);
 		return;
 	}
-	if (!verdict_explain_more(v) && !verdict_explain_program(r, v))
+	if (!verdict_explain_more(v) && !verdict_explain_program(r, v) &&
+	    !judge_screen_attributes_explain(c, r, v) && !judge_memory_explain(c, r, v))
 		verdict_explain_metrics(v);
 }
 
@@ -512,7 +514,7 @@ int verdict_judge(const struct test_case *c, const struct run_result *r, struct 
 	if (judge_outcome(c, r, v) < 0 || judge_serial(c, r, v) < 0 || judge_contains(c, r, v) < 0 ||
 	    judge_matches(c, r, v) < 0 || judge_registers(c, r, v) < 0 || judge_flags(c, r, v) < 0 ||
 	    judge_exit_code(c, r, v) < 0 || judge_console(c, r, v) < 0 || judge_screen(c, r, v) < 0 ||
-	    judge_metrics(c, r, v) < 0) {
+	    judge_screen_attributes(c, r, v) < 0 || judge_memory(c, r, v) < 0 || judge_metrics(c, r, v) < 0) {
 		v->status = VERDICT_ERROR;
 		snprintf(v->reason, sizeof(v->reason), "out of memory judging the case");
 		return -1;

@@ -23,7 +23,7 @@ struct verdict {
 	enum verdict_status status;
 	char reason[256];             /* one line, e.g. "serial output differs at byte 5" */
 	char hint[640];               /* judge/hint.h: the likely bug, "" when none is recognised */
-	struct check *checks;         /* in this order: outcome, serial, each register, exit code, console, screen */
+	struct check *checks;         /* in this order: outcome, serial, each register, exit code, console, screen, screen attributes, memory */
 	size_t check_count;
 };
 

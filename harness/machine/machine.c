@@ -388,6 +388,18 @@ static void machine_keep_screen(const struct machine_config *cfg, const uint8_t 
 		run_result_host_fault(result, "cannot keep the screen: out of memory");
 }
 
+/* The ranges of RAM the case checks (expect.memory), as the run left them. */
+static void machine_keep_memory(const struct machine_config *cfg, const uint8_t *mem, struct run_result *result)
+{
+	for (size_t i = 0; i < cfg->keep_memory_count && !result->host_fault; i++) {
+		const struct memory_range *range = &cfg->keep_memory[i];
+		if (range->address > cfg->memory_size || range->length > cfg->memory_size - range->address)
+			run_result_host_fault(result, "a range of memory to keep lies outside the guest's RAM");
+		else if (bytes_append(&result->memory, mem + range->address, range->length) < 0)
+			run_result_host_fault(result, "cannot keep the guest's memory: out of memory");
+	}
+}
+
 /* Asks the backend to count, when the case wants the figure; instructions
  * of the firmware do not count (the firmware's work is not the student's). */
 static int machine_count_instructions(const struct backend_ops *ops, struct vm *vm, const struct machine_config *cfg,
@@ -459,6 +471,7 @@ static void machine_boot(const struct backend_ops *ops, const struct machine_con
 		machine_drive(ops, vm, cfg, mem, m, result);
 	}
 	machine_keep_screen(cfg, mem, result);
+	machine_keep_memory(cfg, mem, result);
 	start = clock_ns();
 	if (vm)
 		ops->destroy(vm);

@@ -16,6 +16,12 @@
 
 struct doorbell_table;
 
+/* A range of guest RAM kept at the end of a run (expect.memory). */
+struct memory_range {
+	uint64_t address;
+	uint64_t length;
+};
+
 struct machine_config {
 	const uint8_t *image;      /* the flat binary */
 	size_t image_len;
@@ -34,6 +40,10 @@ struct machine_config {
 	 * default: none, and the guest owns all of RAM. */
 	struct firmware_config firmware;
 	bool keep_screen;          /* copy the text screen into the result at the end */
+	/* Ranges of RAM copied into the result's memory at the end, one after
+	 * another; a range beyond RAM is the caller's mistake: a host fault. */
+	const struct memory_range *keep_memory;
+	size_t keep_memory_count;
 	/* Count the guest's instructions (README "Metrics"); the run stops
 	 * with outcome max_instructions once the count exceeds
 	 * instruction_limit (UINT64_MAX: never). */

@@ -21,6 +21,10 @@ void run_result_free(struct run_result *r)
 	bytes_free(&r->output);
 	bytes_free(&r->console);
 	bytes_free(&r->screen);
+	bytes_free(&r->memory);
+	free(r->memory_places);
+	r->memory_places = NULL;
+	r->memory_place_count = 0;
 	free(r->message);
 	r->message = NULL;
 	free(r->stopped_at);

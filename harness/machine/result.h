@@ -38,6 +38,21 @@ struct stop_info {
 	uint8_t firmware_call_ah; /* AH set just before it */
 };
 
+/* Where one expect.memory entry was read, in the case's order: the run
+ * finds a label's address in nasm's map, and says why when it cannot. */
+enum memory_place_status {
+	MEMORY_PLACE_NOT_READ,  /* the machine did not run */
+	MEMORY_PLACE_READ,      /* its bytes are next in run_result.memory */
+	MEMORY_PLACE_UNDEFINED, /* the program defines no such label */
+	MEMORY_PLACE_CONSTANT,  /* the name is an `equ` constant, not a place */
+	MEMORY_PLACE_OUTSIDE,   /* the label lies beyond the guest's RAM */
+};
+
+struct memory_place {
+	enum memory_place_status status;
+	uint64_t address;        /* physical (READ, OUTSIDE) or the constant's value */
+};
+
 /* Instructions kept before the stop when a fault is run again to explain it. */
 #define RUN_LAST_INSNS 4
 
@@ -65,6 +80,9 @@ struct run_result {
 	uint64_t binary_size;       /* bytes of the assembled binary; 0 when nothing was assembled */
 	bool instructions_counted;  /* the run counted instructions (a case asked): instructions is exact */
 	uint64_t instructions;      /* guest instructions executed (README "Metrics") */
+	struct memory_place *memory_places; /* one per expect.memory entry; NULL when none were looked for */
+	size_t memory_place_count;
+	struct bytes memory;     /* the bytes of the places READ, one after another at the end of the run */
 	struct stop_info stop;
 	char *stopped_at;        /* "hello.asm:17 `out dx, al`", or in words; NULL: unknown */
 	char *stop_listing;      /* source lines around stopped_at's, "> " marking it (run/stop.h); NULL: none */

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/defaults.h"
 #include "machine/machine.h"
+#include "run/memory_places.h"
 #include "run/stop.h"
 #include "run/worker.h"
 
@@ -158,7 +159,7 @@ static bool runner_boot_sector_ok(const struct bytes *image, struct run_result *
 }
 
 static void runner_machine(struct runner *rn, const struct test_case *c, const struct bytes *image,
-			   struct run_result *r)
+			   const struct memory_places *keep, struct run_result *r)
 {
 	if (c->preset == CASE_PRESET_BOOT && !runner_boot_sector_ok(image, r))
 		return;
@@ -173,7 +174,10 @@ static void runner_machine(struct runner *rn, const struct test_case *c, const s
 		.timeout_ms = c->timeout_ms,
 		.output_limit = (uint32_t)either(c->output_limit, rn->opt.output_limit),
 		.firmware = runner_firmware(c, image),
-		.keep_screen = c->firmware != CASE_FIRMWARE_NONE || c->expect_screen.set,
+		.keep_screen = c->firmware != CASE_FIRMWARE_NONE || c->expect_screen.set ||
+			       c->expect_screen_attribute_count,
+		.keep_memory = keep->ranges,
+		.keep_memory_count = keep->range_count,
 		.count_instructions = c->expect_max_instructions_set,
 		.instruction_limit = c->expect_max_instructions_set ? c->expect_max_instructions : UINT64_MAX,
 	};
@@ -206,6 +210,7 @@ void runner_run_case(struct runner *rn, const struct test_case *c, struct run_re
 	struct asm_source src = runner_asm_source(rn, c, &g);
 	struct assembly own = {0};
 	const struct assembly *a;
+	struct memory_places keep = {0};
 	uint64_t start = clock_ns();
 	int rc = runner_assembly(rn, &src, &own, &a, err, sizeof(err));
 	uint64_t assemble_ns = clock_ns() - start;
@@ -214,8 +219,11 @@ void runner_run_case(struct runner *rn, const struct test_case *c, struct run_re
 	} else if (!a->ok) {
 		r->outcome = OUTCOME_ASSEMBLE_ERROR;
 		run_result_set_message(r, a->messages);
+	} else if (memory_places_find(c, a, &keep) < 0) {
+		run_result_host_fault(r, "out of memory finding the places of expect.memory");
 	} else {
-		runner_machine(rn, c, &a->image, r);
+		runner_machine(rn, c, &a->image, &keep, r);
+		memory_places_give(&keep, r);
 		r->binary_size = a->image.len;
 		stop_locate(c, &src, a, r);
 	}

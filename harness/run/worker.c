@@ -39,6 +39,8 @@ struct worker_header {
 	uint64_t last_count;
 	uint64_t last_instructions_len;
 	struct hlt_wake hlt_woke;
+	uint64_t memory_place_count;
+	uint64_t memory_len;
 };
 
 struct worker_job {
@@ -60,6 +62,7 @@ int worker_result_encode(const struct run_result *r, struct bytes *out)
 		.stop_listing_len = r->stop_listing ? strlen(r->stop_listing) : 0,
 		.last_count = r->last_count, .hlt_woke = r->hlt_woke,
 		.last_instructions_len = r->last_instructions ? strlen(r->last_instructions) : 0,
+		.memory_place_count = r->memory_place_count, .memory_len = r->memory.len,
 	};
 	memcpy(h.last_linear, r->last_linear, sizeof(h.last_linear));
 	int rc = bytes_append(out, &h, sizeof(h));
@@ -70,6 +73,8 @@ int worker_result_encode(const struct run_result *r, struct bytes *out)
 	rc |= bytes_append(out, r->stopped_at, h.stopped_at_len);
 	rc |= bytes_append(out, r->stop_listing, h.stop_listing_len);
 	rc |= bytes_append(out, r->last_instructions, h.last_instructions_len);
+	rc |= bytes_append(out, r->memory_places, r->memory_place_count * sizeof(*r->memory_places));
+	rc |= bytes_append(out, r->memory.data, r->memory.len);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -115,9 +120,11 @@ bool worker_result_read(const uint8_t *data, size_t len, const struct backend_op
 	memcpy(&h, data, sizeof(h));
 	if (h.output_len > len || h.console_len > len || h.screen_len > len || h.message_len > len ||
 	    h.stopped_at_len > len || h.stop_listing_len > len || h.last_count > RUN_LAST_INSNS ||
-	    h.last_instructions_len > len ||
+	    h.last_instructions_len > len || h.memory_place_count > len / sizeof(struct memory_place) ||
+	    h.memory_len > len ||
 	    sizeof(h) + h.output_len + h.console_len + h.screen_len + h.message_len + h.stopped_at_len +
-			    h.stop_listing_len + h.last_instructions_len > len)
+			    h.stop_listing_len + h.last_instructions_len + h.memory_place_count * sizeof(struct memory_place) +
+			    h.memory_len > len)
 		return false;
 	*r = (struct run_result){
 		.outcome = h.outcome, .exit_code = h.exit_code, .exits = h.exits, .firmware_exits = h.firmware_exits, .regs_valid = h.regs_valid, .host_fault = h.host_fault,
@@ -150,8 +157,19 @@ bool worker_result_read(const uint8_t *data, size_t len, const struct backend_op
 	p += h.stop_listing_len;
 	if (h.last_instructions_len && !(r->last_instructions = strndup((const char *)p, h.last_instructions_len)))
 		return false;
+	p += h.last_instructions_len;
+	size_t places_len = (size_t)h.memory_place_count * sizeof(struct memory_place);
+	if (places_len) {
+		if (!(r->memory_places = malloc(places_len)))
+			return false;
+		memcpy(r->memory_places, p, places_len);
+		r->memory_place_count = (size_t)h.memory_place_count;
+	}
+	p += places_len;
+	if (bytes_append(&r->memory, p, h.memory_len) < 0)
+		return false;
 	*used = sizeof(h) + h.output_len + h.console_len + h.screen_len + h.message_len + h.stopped_at_len +
-		h.stop_listing_len + h.last_instructions_len;
+		h.stop_listing_len + h.last_instructions_len + places_len + h.memory_len;
 	return true;
 }
 

@@ -432,6 +432,7 @@ else
 	echo "# /dev/kvm does not work here: the kvm backend is tested by make check-kvm"
 fi
 check "metrics: size and instruction limits (tests/e2e/metrics.sh)" "$ROOT/tests/e2e/metrics.sh" "$KVMCHECK"
+check "memory: expect.memory by label and screen attributes (tests/e2e/memory.sh)" "$ROOT/tests/e2e/memory.sh" "$KVMCHECK"
 check "html: the reports in headless Chromium (tests/e2e/html.sh)" "$ROOT/tests/e2e/html.sh" "$KVMCHECK"
 check "junit: the Jenkins and GitLab flavours (tests/e2e/junit.sh)" "$ROOT/tests/e2e/junit.sh" "$KVMCHECK"
 check "dosbox: the .COM cases give DOSBox's output (tests/e2e/dosbox.sh)" "$ROOT/tests/e2e/dosbox.sh" "$KVMCHECK"

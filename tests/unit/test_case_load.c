@@ -420,7 +420,7 @@ Test(case_load_errors, unknown_key_in_expect)
 			"  exit: hlt\n"
 			"  output: x\n",
 			"t.yaml:4:3: unknown key 'output' in 'expect' (known: serial, registers, exit, exit_code, console, screen, "
-			"serial_contains, serial_matches, compare, flags, max_size, max_instructions)");
+			"serial_contains, serial_matches, compare, flags, max_size, max_instructions, memory, screen_attributes)");
 }
 
 Test(case_load_errors, wrong_kinds)

@@ -201,7 +201,7 @@ Test(grading_credit, every_kind_of_check_has_a_group)
 	for (int k = 0; k < CHECK_KIND_COUNT; k++)
 		cr_expect_not_null(grade_group_of((enum check_kind)k), "check kind %d has no point group", k);
 	cr_expect_str_eq(grade_group_list(),
-			 "exit, serial, registers, flags, exit_code, console, screen, max_size, max_instructions");
+			 "exit, serial, registers, flags, exit_code, console, screen, max_size, max_instructions, memory");
 }
 
 /* ---- the record: grading fields, score, JSON, redaction ---- */

@@ -117,3 +117,49 @@ Test(worker, a_failed_workers_stderr_is_in_its_message)
 	cr_assert_not_null(strstr(result.message, " [...]"), "the cut is not marked: %s", result.message);
 	cr_assert_lt(strlen(result.message), 1400u, "%zu bytes", strlen(result.message));
 }
+
+/* The ranges of RAM a case checks come back from the child, and with the
+ * places of expect.memory they cross the pool's pipe whole. */
+Test(worker, kept_memory_and_its_places_come_back)
+{
+	struct machine_config cfg = config(5000);
+	const struct memory_range ranges[] = { { .address = 0, .length = 3 }, { .address = 5, .length = 2 } };
+	cfg.keep_memory = ranges;
+	cfg.keep_memory_count = 2;
+	worker_run_machine(&backend_emu, &cfg, 10000, &result);
+	cr_assert_eq(result.outcome, OUTCOME_HLT);
+	cr_assert_eq(result.memory.len, 5);
+	cr_assert_eq(memcmp(result.memory.data, "\xba\xf8\x03\xee\xf4", 5), 0);
+
+	struct memory_place places[] = { { MEMORY_PLACE_READ, 0 }, { MEMORY_PLACE_UNDEFINED, 0 },
+					 { MEMORY_PLACE_READ, 5 } };
+	result.memory_places = malloc(sizeof(places));
+	cr_assert_not_null(result.memory_places);
+	memcpy(result.memory_places, places, sizeof(places));
+	result.memory_place_count = 3;
+	struct bytes wire = {0};
+	cr_assert_eq(worker_result_encode(&result, &wire), 0);
+	struct run_result back;
+	size_t used = 0;
+	cr_assert(worker_result_read(wire.data, wire.len, &backend_emu, &back, &used));
+	cr_assert_eq(used, wire.len);
+	cr_assert_eq(back.memory_place_count, 3);
+	cr_assert_eq(memcmp(back.memory_places, places, sizeof(places)), 0);
+	cr_assert_eq(back.memory.len, 5);
+	cr_assert_eq(memcmp(back.memory.data, result.memory.data, 5), 0);
+	run_result_free(&back);
+	cr_assert_not(worker_result_read(wire.data, wire.len - 1, &backend_emu, &back, &used), "a short read is refused");
+	run_result_free(&back);
+	bytes_free(&wire);
+}
+
+Test(worker, a_range_beyond_ram_is_the_hosts_fault)
+{
+	struct machine_config cfg = config(5000);
+	const struct memory_range beyond = { .address = (1u << 20) - 1, .length = 2 };
+	cfg.keep_memory = &beyond;
+	cfg.keep_memory_count = 1;
+	worker_run_machine(&backend_emu, &cfg, 10000, &result);
+	cr_assert(result.host_fault);
+	cr_assert_str_eq(result.message, "a range of memory to keep lies outside the guest's RAM");
+}
