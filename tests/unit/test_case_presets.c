@@ -8,6 +8,7 @@
 
 #include "case/case.h"
 #include "judge/verdict.h"
+#include "testutil.h"
 
 static struct case_list list;
 
@@ -20,17 +21,12 @@ TestSuite(case_presets, .fini = presets_fini);
 
 static const struct test_case *load(const char *text)
 {
-	case_list_free(&list);
-	cr_assert_eq(case_text_load("t.yaml", text, strlen(text), &list), 0);
-	cr_assert_eq(list.count, 1);
-	return &list.items[0];
+	return tu_case_load_one(&list, "t.yaml", text);
 }
 
 static const struct test_case *load_ok(const char *text)
 {
-	const struct test_case *c = load(text);
-	cr_assert_null(c->error, "unexpected error: %s", c->error);
-	return c;
+	return tu_case_load_ok(&list, "t.yaml", text);
 }
 
 static uint32_t reg(const struct cpu_state *s, const char *name)

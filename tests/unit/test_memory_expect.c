@@ -27,17 +27,12 @@ TestSuite(memory_load_errors, .fini = list_fini);
 
 static const struct test_case *load(const char *text)
 {
-	case_list_free(&list);
-	cr_assert_eq(case_text_load("m.yaml", text, strlen(text), &list), 0);
-	cr_assert_eq(list.count, 1);
-	return &list.items[0];
+	return tu_case_load_one(&list, "m.yaml", text);
 }
 
 static const struct test_case *load_ok(const char *text)
 {
-	const struct test_case *c = load(text);
-	cr_assert_null(c->error, "unexpected error: %s", c->error);
-	return c;
+	return tu_case_load_ok(&list, "m.yaml", text);
 }
 
 static void assert_rejected(const char *text, const char *error)

@@ -10,6 +10,7 @@
 #include "core/pattern.h"
 #include "judge/normalise.h"
 #include "judge/verdict.h"
+#include "testutil.h"
 #include "x86/flag_names.h"
 
 static struct case_list list;
@@ -25,10 +26,7 @@ TestSuite(output_checks, .fini = fini);
 
 static const struct test_case *load(const char *text)
 {
-	case_list_free(&list);
-	cr_assert_eq(case_text_load("t.yaml", text, strlen(text), &list), 0);
-	cr_assert_eq(list.count, 1);
-	return &list.items[0];
+	return tu_case_load_one(&list, "t.yaml", text);
 }
 
 static void assert_rejected(const char *text, const char *error)

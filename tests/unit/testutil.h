@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "case/case.h"
+
 /* Makes a fresh folder under $TMPDIR (or /tmp) into buf. */
 static inline void tu_tmpdir_make(char *buf, size_t len)
 {
@@ -141,6 +143,24 @@ static inline uint8_t *tu_nasm(const char *header, const char *source, size_t ma
 	fclose(f);
 	cr_assert(tu_tmpdir_remove(dir), "cannot remove %s", dir);
 	return bytes;
+}
+
+/* Loads text as a case file named name into list (emptied first), which
+ * must hold exactly one case; error or not. */
+static inline const struct test_case *tu_case_load_one(struct case_list *list, const char *name, const char *text)
+{
+	case_list_free(list);
+	cr_assert_eq(case_text_load(name, text, strlen(text), list), 0);
+	cr_assert_eq(list->count, 1);
+	return &list->items[0];
+}
+
+/* The same, for a case that must load without an error. */
+static inline const struct test_case *tu_case_load_ok(struct case_list *list, const char *name, const char *text)
+{
+	const struct test_case *c = tu_case_load_one(list, name, text);
+	cr_assert_null(c->error, "unexpected error: %s", c->error);
+	return c;
 }
 
 #endif

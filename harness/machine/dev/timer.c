@@ -199,43 +199,54 @@ struct timer_ports {
 	bool read_isr[2];
 };
 
+/* The PIC a port belongs to: 0x20-0x21 the master's, 0xa0-0xa1 the slave's. */
+static bool timer_port_is_slave(uint16_t port)
+{
+	return (port & ~1u) == PIC_SLAVE_PORT;
+}
+
+static void timer_write_byte(struct timer_ports *tp, uint16_t port, uint8_t value)
+{
+	struct pc_timer *t = tp->timer;
+	bool slave = timer_port_is_slave(port);
+	struct pic8259 *pic = slave ? &t->slave : &t->master;
+	if (port == PIT_CONTROL_PORT)
+		pit_control(&t->pit, value, t->now);
+	else if (port == PIT_CHANNEL0_PORT)
+		pit_write_count(&t->pit, value, t->now);
+	else if (port == PIC_MASTER_PORT || port == PIC_SLAVE_PORT)
+		pic_command(pic, value, &tp->read_isr[slave]);
+	else if (port == PIC_MASTER_PORT + 1 || port == PIC_SLAVE_PORT + 1)
+		pic_data(pic, value);
+}
+
+static uint8_t timer_read_byte(struct timer_ports *tp, uint16_t port)
+{
+	struct pc_timer *t = tp->timer;
+	bool slave = timer_port_is_slave(port);
+	struct pic8259 *pic = slave ? &t->slave : &t->master;
+	if (port == PIT_CHANNEL0_PORT)
+		return pit_read_count(&t->pit, t->now);
+	if (port == PIC_MASTER_PORT || port == PIC_SLAVE_PORT)
+		return tp->read_isr[slave] ? pic->in_service : 0; /* the IRR: nothing waits */
+	if (port == PIC_MASTER_PORT + 1 || port == PIC_SLAVE_PORT + 1)
+		return pic->mask;
+	return 0; /* channels 1 and 2: they raise nothing */
+}
+
 static int timer_write(void *ctx, uint16_t port, const uint8_t *data, uint8_t len, struct dev_stop *stop)
 {
 	(void)stop;
-	struct timer_ports *tp = ctx;
-	struct pc_timer *t = tp->timer;
-	for (uint8_t i = 0; i < len; i++) {
-		uint16_t p = (uint16_t)(port + i);
-		struct pic8259 *pic = (p & ~1u) == PIC_MASTER_PORT ? &t->master : &t->slave;
-		if (p == PIT_CONTROL_PORT)
-			pit_control(&t->pit, data[i], t->now);
-		else if (p == PIT_CHANNEL0_PORT)
-			pit_write_count(&t->pit, data[i], t->now);
-		else if (p == PIC_MASTER_PORT || p == PIC_SLAVE_PORT)
-			pic_command(pic, data[i], &tp->read_isr[pic == &t->slave]);
-		else if (p == PIC_MASTER_PORT + 1 || p == PIC_SLAVE_PORT + 1)
-			pic_data(pic, data[i]);
-	}
+	for (uint8_t i = 0; i < len; i++)
+		timer_write_byte(ctx, (uint16_t)(port + i), data[i]);
 	return 0;
 }
 
 static int timer_read(void *ctx, uint16_t port, uint8_t *data, uint8_t len, struct dev_stop *stop)
 {
 	(void)stop;
-	struct timer_ports *tp = ctx;
-	struct pc_timer *t = tp->timer;
-	for (uint8_t i = 0; i < len; i++) {
-		uint16_t p = (uint16_t)(port + i);
-		struct pic8259 *pic = (p & ~1u) == PIC_MASTER_PORT ? &t->master : &t->slave;
-		if (p == PIT_CHANNEL0_PORT)
-			data[i] = pit_read_count(&t->pit, t->now);
-		else if (p == PIC_MASTER_PORT || p == PIC_SLAVE_PORT)
-			data[i] = tp->read_isr[pic == &t->slave] ? pic->in_service : 0; /* the IRR: nothing waits */
-		else if (p == PIC_MASTER_PORT + 1 || p == PIC_SLAVE_PORT + 1)
-			data[i] = pic->mask;
-		else
-			data[i] = 0; /* channels 1 and 2: they raise nothing */
-	}
+	for (uint8_t i = 0; i < len; i++)
+		data[i] = timer_read_byte(ctx, (uint16_t)(port + i));
 	return 0;
 }
 
