@@ -21,7 +21,7 @@ struct asm_source {
 	uint32_t timeout_ms;       /* wall clock, then nasm is killed */
 	uint32_t cpu_seconds;      /* 0: DEFAULT_ASM_CPU_SECONDS */
 	uint64_t memory;           /* address space bytes; 0: DEFAULT_ASM_MEMORY */
-	bool unsafe;               /* run nasm unconfined where no sandbox can be set up */
+	bool unsafe;               /* run nasm with what the host has where its own world cannot be built */
 };
 
 struct assembly {
