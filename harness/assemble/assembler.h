@@ -40,8 +40,9 @@ struct disk_cache;
 /* assemble(), looking in cache first and storing there what nasm made of
  * the source when it ran to its end (a timeout or a kill depends on the
  * moment, not the source, and is never stored). cache NULL: assemble().
- * Sources nasm reads outside its private copy (read_paths, or unsafe)
- * are always assembled afresh: the key could not cover those files. */
+ * The key covers every file of nasm's private copy, the assembler.read
+ * copies included (and the names they are shown under). Unsafe sources,
+ * which nasm may read outside any copy, are always assembled afresh. */
 int assemble_cached(const struct asm_source *src, const struct disk_cache *cache, struct assembly *out, char *err,
 		    size_t err_len);
 
