@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -305,13 +306,16 @@ int sandbox_spawn(const struct sandbox_policy *policy, char *const argv[], struc
 
 /* ---- what the host offers ---- */
 
+/* A mount in the new namespace, not the unshare alone: AppArmor's
+ * restriction of unprivileged user namespaces (Ubuntu 24.04) lets the
+ * unshare succeed and takes the capabilities that mounting needs. */
 static void userns_probe(void *ctx, int out_fd)
 {
 	(void)ctx, (void)out_fd;
-	_exit(unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0 ? 0 : 1);
+	_exit(unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 ? 0 : 1);
 }
 
-/* Both namespace fallbacks start with a user namespace. */
+/* nasm's world, and the network namespace fallback, start with a user namespace. */
 static bool userns_works(void)
 {
 	struct proc probe;
