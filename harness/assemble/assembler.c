@@ -4,6 +4,7 @@
 #include <ftw.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "core/proc.h"
 #include "assemble/disk_cache.h"
 #include "assemble/snapshot.h"
+#include "assemble/sandbox/paths.h"
 #include "assemble/sandbox/sandbox.h"
 
 /* Names inside the work folder, as nasm sees them from there. */
@@ -403,11 +405,36 @@ static int cache_params(const struct asm_source *src, struct bytes *p)
 	return rc;
 }
 
+static bool has_read_paths(const struct asm_source *src)
+{
+	return src->read_paths && src->read_paths[0];
+}
+
+/* The names nasm finds the assembler.read copies under, which a source
+ * spells: each read path as the mount namespace shows it (absolute), and
+ * the folder the work folder lies in, which `..` from it reaches. The
+ * copies' bytes are in the work folder, hashed with it (read0, ...). */
+static int cache_params_read(const struct asm_source *src, const struct workdir *w, struct bytes *p)
+{
+	char cwd[PATH_MAX], abs[PATH_MAX], parent[sizeof(w->dir)];
+	snprintf(parent, sizeof(parent), "%s", w->dir);
+	char *last_slash = strrchr(parent, '/');
+	if (!getcwd(cwd, sizeof(cwd)) || !last_slash)
+		return -1;
+	*last_slash = '\0';
+	int rc = field_add(p, parent);
+	for (size_t i = 0; rc == 0 && src->read_paths[i] && i < CASE_MAX_READ_PATHS; i++)
+		rc = sandbox_path_absolute(cwd, src->read_paths[i], abs, sizeof(abs)) < 0 ? -1 : field_add(p, abs);
+	return rc;
+}
+
 /* A cache may hold this assembly only when nasm reads nothing but the
- * work folder's copies. */
+ * work folder's copies: that is so in the mount namespace, which shows
+ * the assembler.read copies under their originals' names, and the only
+ * confinement kvmcheck runs nasm under unless unsafe. */
 static bool cacheable(const struct asm_source *src, const struct disk_cache *cache)
 {
-	return cache && !src->unsafe && !(src->read_paths && src->read_paths[0]);
+	return cache && !src->unsafe;
 }
 
 /* The key of this assembly, when a cache may hold it. */
@@ -417,7 +444,9 @@ static bool cache_key_find(const struct asm_source *src, const struct disk_cache
 	if (!cacheable(src, cache))
 		return false;
 	struct bytes params = {0};
-	bool found = cache_params(src, &params) == 0 && disk_cache_key(cache, &params, w->dir, key) == 0;
+	bool found = cache_params(src, &params) == 0 &&
+		     (!has_read_paths(src) || cache_params_read(src, w, &params) == 0) &&
+		     disk_cache_key(cache, &params, w->dir, key) == 0;
 	bytes_free(&params);
 	return found;
 }
@@ -428,7 +457,8 @@ static bool cache_key_find(const struct asm_source *src, const struct disk_cache
  * reads it). True when out holds the cached assembly. */
 static bool cache_hit_in_memory(const struct asm_source *src, const struct disk_cache *cache, struct assembly *out)
 {
-	if (!cacheable(src, cache))
+	/* assembler.read copies are part of the work folder: it must be made. */
+	if (!cacheable(src, cache) || has_read_paths(src))
 		return false;
 	struct bytes text = {0};
 	char ignored[600];

@@ -21,7 +21,7 @@ struct asm_source {
 	uint32_t timeout_ms;       /* wall clock, then nasm is killed */
 	uint32_t cpu_seconds;      /* 0: DEFAULT_ASM_CPU_SECONDS */
 	uint64_t memory;           /* address space bytes; 0: DEFAULT_ASM_MEMORY */
-	bool unsafe;               /* run nasm unconfined where no sandbox can be set up */
+	bool unsafe;               /* run nasm with what the host has where its own world cannot be built */
 };
 
 struct assembly {
@@ -41,8 +41,9 @@ struct disk_cache;
 /* assemble(), looking in cache first and storing there what nasm made of
  * the source when it ran to its end (a timeout or a kill depends on the
  * moment, not the source, and is never stored). cache NULL: assemble().
- * Sources nasm reads outside its private copy (read_paths, or unsafe)
- * are always assembled afresh: the key could not cover those files. */
+ * The key covers every file of nasm's private copy, the assembler.read
+ * copies included (and the names they are shown under). Unsafe sources,
+ * which nasm may read outside any copy, are always assembled afresh. */
 int assemble_cached(const struct asm_source *src, const struct disk_cache *cache, struct assembly *out, char *err,
 		    size_t err_len);
 

@@ -200,7 +200,8 @@ void runner_run_case(struct runner *rn, const struct test_case *c, struct run_re
 		run_result_set_message(r, c->error);
 		return;
 	}
-	char err[300] = "";
+	/* Room for the sandbox's longest refusal: what is missing, and the ways on. */
+	char err[1024] = "";
 	struct guest_files g;
 	if (guest_files_find(rn, c, &g, err, sizeof(err)) < 0) {
 		r->outcome = OUTCOME_CASE_ERROR;

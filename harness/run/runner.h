@@ -19,7 +19,7 @@ struct runner_options {
 	uint32_t asm_timeout_ms;    /* wall clock for nasm */
 	uint32_t asm_cpu_seconds;
 	uint64_t asm_memory;        /* nasm's address space */
-	bool unsafe_assembler;      /* run nasm unconfined where no sandbox can be set up */
+	bool unsafe_assembler;      /* run nasm with what the host has where its own world cannot be built */
 	const char *submission_dir; /* --submission: the student's folder, or NULL */
 };
 

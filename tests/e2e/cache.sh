@@ -105,5 +105,31 @@ check "a folder others may write in is refused, with a warning" grep -q 'others 
 check "and the run goes on without it" grep -q '^ok 1 - one' "$WORK/open.tap"
 check "and nothing is stored there" [ "$(entries "$WORK/open")" = 0 ]
 
+# An assembler.read folder outside the case folder (allowed by --allow-read):
+# the key covers its copy, so a warm run hits, and a changed file there is
+# reassembled rather than served the stale binary, which would still pass.
+mkdir -p "$WORK/readcase/cases" "$WORK/readcase/lib"
+printf 'VALUE equ 5\n' >"$WORK/readcase/lib/value.inc"
+printf 'name: reads lib\nsource: |\n  %%include "%s/value.inc"\n  mov al, VALUE\n  hlt\nassembler: {read: [../lib]}\nexpect: {registers: {al: 5}}\n' \
+	"$WORK/readcase/lib" >"$WORK/readcase/cases/read.yaml"
+read_run() { # NAME
+	"$KVMCHECK" --backend emu --no-reports --allow-read "$WORK/readcase/lib" "$WORK/readcase/cases/read.yaml" \
+		>"$WORK/$1.tap" 2>&1
+}
+before=$(entries "$CACHE")
+read_run read-cold
+check "a case with an assembler.read folder is cached" [ "$(entries "$CACHE")" = $((before + 1)) ]
+before=$(entries "$CACHE")
+inodes "$CACHE" >"$WORK/read-cold.inodes"
+read_run read-warm
+inodes "$CACHE" >"$WORK/read-warm.inodes"
+check "... its warm run assembles nothing anew" cmp -s "$WORK/read-cold.inodes" "$WORK/read-warm.inodes"
+check "... and passes from the cache" grep -q '^ok 1 - reads lib' "$WORK/read-warm.tap"
+printf 'VALUE equ 6\n' >"$WORK/readcase/lib/value.inc"
+read_run read-changed
+check "a changed file in an assembler.read folder is reassembled, not served stale" \
+	grep -q '^not ok 1 - reads lib' "$WORK/read-changed.tap"
+check "... as a new entry" [ "$(entries "$CACHE")" = $((before + 1)) ]
+
 echo "cache: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -74,6 +74,26 @@ test_gradescope() {
 		echo "# cannot hide /dev/kvm here (no unshare -m): run_autograder without it is not tested"
 	fi
 
+	check "gradescope: where user namespaces work, nasm runs in its own world (no --unsafe-assembler)" \
+		bash -c '! grep -q "no user namespaces here" "$1"' _ "$WORK/gs.stderr"
+	# A container without user namespaces (the test hook: Landlock alone),
+	# each run with an empty assembly cache: a hit would need no nasm.
+	rm -rf "$a/results"
+	(cd / && PATH="$WORK/bin:$PATH" AUTOGRADER_ROOT=$a KVMCHECK_TEST_SANDBOX=landlock XDG_CACHE_HOME=$WORK/cache1 \
+		bash "$a/source/run_autograder" \
+		>"$WORK/nons.stdout" 2>"$WORK/nons.stderr")
+	check "gradescope: without user namespaces, once a probe shows Landlock refusing a read, --unsafe-assembler is passed" \
+		grep -qx 'run_autograder: no user namespaces here: nasm runs under Landlock alone (--unsafe-assembler)' "$WORK/nons.stderr"
+	check "gradescope: ... with the same grade" \
+		"$ROOT/tests/e2e/gradescope_valid.py" "$a/results/results.json" "$SCORE" 18 10
+	rm -rf "$a/results"
+	(cd / && PATH="$WORK/bin:$PATH" AUTOGRADER_ROOT=$a KVMCHECK_TEST_SANDBOX=landlock KVMCHECK_UNSAFE_ASSEMBLER=no \
+		XDG_CACHE_HOME=$WORK/cache2 bash "$a/source/run_autograder" >/dev/null 2>&1)
+	check "gradescope: with KVMCHECK_UNSAFE_ASSEMBLER=no every case is refused, and results.json says why" python3 -c "import json, sys
+r = json.load(open('$a/results/results.json'))
+sys.exit(not (r['score'] == 0 and len(r['tests']) == 10
+    and all('private world cannot be built here' in t.get('output', '') for t in r['tests'] if t['visibility'] == 'visible')))"
+
 	# Where kvmcheck cannot run, the student is told, in a results.json.
 	rm -rf "$a/results"
 	(cd / && AUTOGRADER_ROOT=$a KVMCHECK=$WORK/no-such-kvmcheck bash "$a/source/run_autograder" >/dev/null 2>&1)
@@ -97,6 +117,8 @@ assert kvm.get("continue-on-error") is True
 assert reporter["with"]["runners"] == "kvmcheck"
 assert reporter["env"]["KVMCHECK_RESULTS"] == "${{ steps.kvmcheck.outputs.result }}"
 assert any("udevadm trigger --name-match=kvm" in s.get("run", "") for s in steps)
+userns = [i for i, s in enumerate(steps) if "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0" in s.get("run", "")]
+assert userns and userns[0] < steps.index(kvm), "user namespaces are allowed before the kvmcheck step"
 assert any("make -C \"$RUNNER_TEMP/kvmcheck\" deps" in s.get("run", "") for s in steps)
 print(kvm["run"])
 PY
@@ -113,7 +135,7 @@ github_output() { # FILE NAME
 test_classroom() {
 	local repo=$WORK/repo cmd
 	cmd=$(classroom_step)
-	check "classroom: the workflow parses, and its reporter reads the kvmcheck step's result" [ -n "$cmd" ]
+	check "classroom: the workflow parses, allows user namespaces before kvmcheck, and its reporter reads its result" [ -n "$cmd" ]
 	# The template repository: the student's sources at its root, the cases in tests/.
 	mkdir -p "$repo/tests"
 	cp "$STUDENT"/*.asm "$repo/"

@@ -419,6 +419,7 @@ test_selection
 test_concurrent_reports
 test_stale_workdirs
 check "persistent assembly cache (tests/e2e/cache.sh)" "$ROOT/tests/e2e/cache.sh" "$KVMCHECK"
+check "no mount namespace: nasm refused unless --unsafe-assembler (tests/e2e/sandbox_refusal.sh)" "$ROOT/tests/e2e/sandbox_refusal.sh" "$KVMCHECK"
 check "grading submissions (tests/e2e/submissions.sh)" "$ROOT/tests/e2e/submissions.sh" "$KVMCHECK"
 check "grading a class in one parallel run (tests/e2e/class.sh)" "$ROOT/tests/e2e/class.sh" "$KVMCHECK"
 check "the Gradescope and Classroom examples, run locally (tests/e2e/examples.sh)" "$ROOT/tests/e2e/examples.sh" "$KVMCHECK"

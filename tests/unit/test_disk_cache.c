@@ -16,6 +16,7 @@
 #include "assemble/assembler.h"
 #include "assemble/cache_entry.h"
 #include "assemble/disk_cache.h"
+#include "assemble/sandbox/sandbox.h"
 #include "cli/cli.h"
 #include "testutil.h"
 
@@ -389,14 +390,71 @@ Test(disk_cache, folder_others_may_write_in_is_refused)
 	cr_assert_not_null(strstr(err, "others may write in it"), "%s", err);
 }
 
-Test(disk_cache, sources_reading_outside_the_copy_are_not_cached)
+/* The copies of assembler.read folders are made only in the mount
+ * namespace's world, which nasm needs here; none, none to test. */
+static void read_folder_make(char *lib, size_t len)
 {
-	const char *read_paths[] = { srcdir, NULL };
+	if (!strstr(sandbox_describe(), "a mount namespace of its own"))
+		cr_skip_test("no mount namespace here (%s)", sandbox_describe());
+	tu_path(lib, len, root, "lib");
+	cr_assert_eq(mkdir(lib, 0700), 0);
+	tu_write_str(lib, "msg.inc", "MSG equ 7\n");
+}
+
+/* An assembler.read folder outside the guest's: only its copy in the work
+ * folder lets nasm read it, and the key covers that copy's bytes. */
+Test(disk_cache, read_folders_are_keyed_by_their_contents)
+{
+	char lib[300], text[600];
+	read_folder_make(lib, sizeof(lib));
+	snprintf(text, sizeof(text), "bits 16\n%%include \"%s/msg.inc\"\nmov al, MSG\nhlt\n", lib);
+	const char *read_paths[] = { lib, NULL };
+	struct asm_source src = inline_source(text);
+	src.read_paths = read_paths;
+	cr_assert_eq(run_cached(&src), 0);
+	assert_hello_image(7);
+	cr_assert_eq(tu_dir_entries(cachedir), 1, "a source with assembler.read folders is cached");
+	nasm_hide();
+	cr_assert_eq(run_cached(&src), 0, "a hit needs no nasm");
+	assert_hello_image(7);
+	/* A file of the read folder, the one included and another. */
+	tu_write_str(lib, "msg.inc", "MSG equ 8\n");
+	cr_assert_eq(run_cached(&src), -1, "a changed file of a read folder must not hit");
+	tu_write_str(lib, "msg.inc", "MSG equ 7\n");
+	cr_assert_eq(run_cached(&src), 0);
+	tu_write_str(lib, "other.bin", "x");
+	cr_assert_eq(run_cached(&src), -1, "a new file in a read folder must not hit");
+	nasm_show();
+	cr_assert_eq(run_cached(&src), 0);
+	assert_hello_image(7);
+	tu_write_str(lib, "msg.inc", "MSG equ 8\n");
+	cr_assert_eq(run_cached(&src), 0);
+	assert_hello_image(8);
+	cr_assert_eq(tu_dir_entries(cachedir), 3);
+}
+
+/* The same bytes under another name are another key: a source spells the
+ * name it reads a read folder by. */
+Test(disk_cache, read_folders_are_keyed_by_their_names)
+{
+	char lib[300], lib2[300];
+	read_folder_make(lib, sizeof(lib));
+	tu_path(lib2, sizeof(lib2), root, "lib2");
+	cr_assert_eq(mkdir(lib2, 0700), 0);
+	tu_write_str(lib2, "msg.inc", "MSG equ 7\n");
+	const char *read_paths[] = { lib, NULL };
 	struct asm_source src = inline_source("bits 16\nhlt\n");
 	src.read_paths = read_paths;
 	cr_assert_eq(run_cached(&src), 0);
-	cr_assert(out.ok);
-	src.read_paths = NULL;
+	nasm_hide();
+	read_paths[0] = lib2;
+	cr_assert_eq(run_cached(&src), -1, "a read folder of the same bytes elsewhere must not hit");
+}
+
+/* Unsafe, nasm may run under Landlock alone and read the originals. */
+Test(disk_cache, unsafe_sources_are_not_cached)
+{
+	struct asm_source src = inline_source("bits 16\nhlt\n");
 	src.unsafe = true;
 	cr_assert_eq(run_cached(&src), 0);
 	cr_assert(out.ok);

@@ -65,11 +65,12 @@ static int stdio_set(int out_fd, int *report_fd)
 /* The mount namespace first: a world holding only the allowed paths, nasm
  * and the libraries it loads, where a file elsewhere does not exist (so
  * neither its contents nor its existence, size or type can be learnt).
- * Landlock on top where the kernel has it; Landlock alone, where no
- * namespace can be made, still stops reads but not stat(). */
+ * Landlock on top where the kernel has it. True only when that world was
+ * built: Landlock alone stops reads but not stat(), so it is applied
+ * where it works but does not count (nasm then runs only when unsafe). */
 static bool confine_fs(const struct sandbox_plan *plan, struct report *r, bool *net_cut)
 {
-	bool world = false, landlock = false;
+	bool world = false;
 	if (plan->pretend & SANDBOX_NO_USERNS)
 		report_add(r, ST_USERNS, -1);
 	else if (plan->binds.n > 0) {
@@ -83,11 +84,10 @@ static bool confine_fs(const struct sandbox_plan *plan, struct report *r, bool *
 		*net_cut = world && cut_net;
 	}
 	if (plan->ruleset_fd >= 0) {
-		landlock = sandbox_landlock_restrict(plan->ruleset_fd) == 0;
-		if (!landlock)
+		if (sandbox_landlock_restrict(plan->ruleset_fd) < 0)
 			report_add(r, ST_LANDLOCK, errno);
 	}
-	return world || landlock;
+	return world;
 }
 
 static bool confine_net(const struct sandbox_plan *plan, struct report *r, bool net_cut)

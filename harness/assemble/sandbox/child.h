@@ -27,7 +27,7 @@ enum sandbox_stage {
 	ST_FDS,
 	ST_RLIMIT,
 	ST_EXEC,
-	ST_REFUSED, /* no confinement and not unsafe: the end of the list */
+	ST_REFUSED, /* not confined enough and not unsafe: the end of the list */
 };
 
 #define SANDBOX_RECORDS_MAX 8
@@ -46,7 +46,7 @@ struct sandbox_plan {
 	int ruleset_fd; /* -1: no Landlock */
 	char landlock_why[128];
 	struct sandbox_filter filter;
-	struct sandbox_binds binds; /* only planned where there is no ruleset */
+	struct sandbox_binds binds; /* nasm's world; empty when user namespaces are pretended away */
 	struct rlimit limits[RLIM_NLIMITS];
 	bool limit_set[RLIM_NLIMITS];
 	bool unsafe;

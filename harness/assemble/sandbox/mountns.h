@@ -1,5 +1,5 @@
-/* The filesystem fallback where Landlock is missing: a user namespace (with
- * a network namespace, so the network is cut as well) and a mount namespace
+/* nasm's world of its own: a user namespace (with a network namespace
+ * where seccomp cannot cut the network) and a mount namespace
  * whose root is an empty read-only tmpfs holding bind mounts of just the
  * allowed paths. The parent plans the bind list, the child enters. */
 #ifndef KVMCHECK_SANDBOX_MOUNTNS_H

@@ -4,10 +4,10 @@
  * makes system calls and reports failures as numbers through a
  * close-on-exec pipe, which this file turns into words.
  *
- * Filesystem: Landlock (landlock.c), else a user+mount namespace
- * (mountns.c). Network: a seccomp filter (seccomp.c), else
- * a network namespace. Always: rlimits, no_new_privs, no capabilities, only
- * fds 0-2, no env. */
+ * Filesystem: a user+mount namespace (mountns.c), with Landlock
+ * (landlock.c) on top; Landlock alone only when unsafe. Network: a seccomp
+ * filter (seccomp.c), else a network namespace. Always: rlimits,
+ * no_new_privs, no capabilities, only fds 0-2, no env. */
 #include "assemble/sandbox/sandbox.h"
 
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -161,27 +162,78 @@ static const char *stage_name(int stage)
 	}
 }
 
+/* Appends "stage: reason" for each record (the refusal mark aside),
+ * "; "-separated, at *len in err. */
+static void records_list(const struct sandbox_record *rec, size_t n, char *err, size_t err_len, size_t *len)
+{
+	bool first = true;
+	for (size_t i = 0; i < n && *len < err_len; i++) {
+		if (rec[i].stage == ST_REFUSED)
+			continue;
+		int w = snprintf(err + *len, err_len - *len, "%s%s: %s", first ? "" : "; ", stage_name(rec[i].stage),
+				 rec[i].err < 0 ? "turned off by the policy" : strerror(rec[i].err));
+		*len += w > 0 ? (size_t)w : 0;
+		first = false;
+	}
+}
+
+static void text_add(char *err, size_t err_len, size_t *len, const char *text)
+{
+	if (*len >= err_len)
+		return;
+	int w = snprintf(err + *len, err_len - *len, "%s", text);
+	*len += w > 0 ? (size_t)w : 0;
+}
+
+/* Whether the child could not build nasm's world: a user namespace and
+ * the mount namespace in it, or the plan had none to build. */
+static bool world_missing(const struct sandbox_plan *plan, const struct sandbox_record *rec, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rec[i].stage == ST_USERNS || rec[i].stage == ST_IDMAP || rec[i].stage == ST_MOUNT)
+			return true;
+	return plan->binds.n == 0;
+}
+
+/* The refusal where no world of its own can be built: Landlock alone
+ * would let nasm stat() files outside, so the way out is to enable user
+ * namespaces, or to accept that leak by name. */
+static void refusal_no_world(const struct sandbox_plan *plan, const struct sandbox_record *rec, size_t n, char *err,
+			     size_t err_len)
+{
+	size_t len = 0;
+	text_add(err, err_len, &len, "nasm's private world cannot be built here: user namespaces are not available (");
+	records_list(rec, n, err, err_len, &len);
+	if (plan->ruleset_fd < 0) {
+		text_add(err, err_len, &len, "; landlock: ");
+		text_add(err, err_len, &len, plan->landlock_why);
+	}
+	text_add(err, err_len, &len, "); enable them (on Ubuntu 24.04: sysctl "
+		 "kernel.apparmor_restrict_unprivileged_userns=0) or pass --unsafe-assembler to run nasm ");
+	text_add(err, err_len, &len, plan->ruleset_fd >= 0
+		 ? "with Landlock alone, where the existence and size of files outside can show"
+		 : "with no filesystem confinement at all");
+}
+
 static void records_describe(const struct sandbox_plan *plan, const struct sandbox_record *rec, size_t n, char *err,
 			     size_t err_len)
 {
 	bool refused = n > 0 && rec[n - 1].stage == ST_REFUSED;
+	if (refused && world_missing(plan, rec, n)) {
+		refusal_no_world(plan, rec, n, err, err_len);
+		return;
+	}
 	size_t len = 0;
-	int w = refused ? snprintf(err, err_len, "no sandbox can be set up here: ")
-			: snprintf(err, err_len, "cannot start %s: ", plan->exe);
-	len = w > 0 ? (size_t)w : 0;
-	if (refused && plan->ruleset_fd < 0 && len < err_len) {
-		w = snprintf(err + len, err_len - len, "landlock: %s; ", plan->landlock_why);
-		len += w > 0 ? (size_t)w : 0;
+	if (refused)
+		text_add(err, err_len, &len, "no sandbox can be set up here: ");
+	else {
+		text_add(err, err_len, &len, "cannot start ");
+		text_add(err, err_len, &len, plan->exe);
+		text_add(err, err_len, &len, ": ");
 	}
-	for (size_t i = 0; i < n && len < err_len; i++) {
-		if (rec[i].stage == ST_REFUSED)
-			continue;
-		w = snprintf(err + len, err_len - len, "%s%s: %s", i ? "; " : "", stage_name(rec[i].stage),
-			     rec[i].err < 0 ? "turned off by the policy" : strerror(rec[i].err));
-		len += w > 0 ? (size_t)w : 0;
-	}
-	if (refused && len < err_len)
-		snprintf(err + len, err_len - len, "; pass --unsafe-assembler to assemble anyway");
+	records_list(rec, n, err, err_len, &len);
+	if (refused)
+		text_add(err, err_len, &len, "; pass --unsafe-assembler to assemble anyway");
 }
 
 /* Reads the child's failure records; 0 bytes means exec succeeded. */
@@ -254,13 +306,16 @@ int sandbox_spawn(const struct sandbox_policy *policy, char *const argv[], struc
 
 /* ---- what the host offers ---- */
 
+/* A mount in the new namespace, not the unshare alone: AppArmor's
+ * restriction of unprivileged user namespaces (Ubuntu 24.04) lets the
+ * unshare succeed and takes the capabilities that mounting needs. */
 static void userns_probe(void *ctx, int out_fd)
 {
 	(void)ctx, (void)out_fd;
-	_exit(unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0 ? 0 : 1);
+	_exit(unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 ? 0 : 1);
 }
 
-/* Both namespace fallbacks start with a user namespace. */
+/* nasm's world, and the network namespace fallback, start with a user namespace. */
 static bool userns_works(void)
 {
 	struct proc probe;
@@ -288,7 +343,7 @@ static void describe_once(void)
 	else if (userns)
 		snprintf(fs, sizeof(fs), "a mount namespace of its own (no landlock)");
 	else if (abi > 0)
-		snprintf(fs, sizeof(fs), "landlock ABI %d (no mount namespace: stat() outside is not hidden)", abi);
+		snprintf(fs, sizeof(fs), "landlock ABI %d, no user namespaces (nasm needs --unsafe-assembler)", abi);
 	else
 		snprintf(fs, sizeof(fs), "NO filesystem confinement");
 	snprintf(description, sizeof(description), "%s, %s, rlimits", fs,

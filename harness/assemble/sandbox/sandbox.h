@@ -3,10 +3,11 @@
  * open no network socket, see no environment variable, and stay within CPU,
  * memory, output size and open file limits.
  *
- * Mechanisms, best first: Landlock for the filesystem (a private mount
- * namespace of read-only bind mounts where Landlock is missing), a seccomp
- * filter for sockets and dangerous system calls (a network namespace where
- * seccomp is missing), rlimits, no_new_privs and dropped capabilities. */
+ * Mechanisms: for the filesystem a private mount namespace of read-only
+ * bind mounts (required: only there is a file outside invisible even to
+ * stat()), with Landlock on top where the kernel has it; a seccomp filter
+ * for sockets and dangerous system calls (a network namespace where
+ * seccomp is missing); rlimits, no_new_privs and dropped capabilities. */
 #ifndef KVMCHECK_SANDBOX_H
 #define KVMCHECK_SANDBOX_H
 
@@ -48,7 +49,7 @@ struct sandbox_policy {
 	uint64_t file_size;            /* RLIMIT_FSIZE bytes */
 	uint32_t open_files;           /* RLIMIT_NOFILE */
 	const char *workdir;           /* the child's working folder (absolute), or NULL: the parent's */
-	bool unsafe;                   /* allowed to run unconfined when no sandbox can be set up */
+	bool unsafe;                   /* allowed to run with what the host has (Landlock alone, or nothing) */
 	unsigned pretend_missing;      /* SANDBOX_NO_* bits, for tests; 0 in production */
 };
 
@@ -57,8 +58,11 @@ struct sandbox_policy {
  * into child->out (at most out_cap bytes kept), killed at deadline_ns.
  * Returns 0 with the child running (the caller proc_polls or proc_waits
  * it, then proc_frees it), or -1 with err saying why and nothing left to
- * free; when no confinement can be set up and !policy->unsafe, err starts
- * with "no sandbox can be set up here: ". */
+ * free. Without policy->unsafe it refuses where the mount namespace
+ * cannot be built (err starts "nasm's private world cannot be built
+ * here: " and says what is missing and how to enable it) or where the
+ * network or capabilities cannot be cut (err starts "no sandbox can be
+ * set up here: "); with it, whatever layers the host has are applied. */
 int sandbox_spawn(const struct sandbox_policy *policy, char *const argv[], struct proc *child, size_t out_cap,
 		  uint64_t deadline_ns, char *err, size_t err_len);
 
