@@ -7,6 +7,7 @@
 
 #include "core/strfmt.h"
 #include "core/text_escape.h"
+#include "judge/verdict.h"
 #include "record/score.h"
 #include "report/excerpt.h"
 #include "report/redact.h"
@@ -308,6 +309,32 @@ static void html_output(FILE *out, const struct record_case *c)
 	fputs("</pre></details>\n", out);
 }
 
+#define HTML_SCREEN_ROWS 25
+
+/* The text screen as the run left it, for a case that did not pass: what
+ * a student would have seen on the monitor. Rows below the last written
+ * one are left out, and a blank screen altogether. */
+static void html_screen(FILE *out, const struct record_case *c)
+{
+	if (c->screen.len == 0 || c->status == VERDICT_PASS)
+		return;
+	char rows[HTML_SCREEN_ROWS][81];
+	int last = -1;
+	for (int r = 0; r < HTML_SCREEN_ROWS; r++) {
+		verdict_screen_row(&c->screen, r, rows[r]);
+		if (rows[r][0])
+			last = r;
+	}
+	if (last < 0)
+		return; /* a blank screen says nothing */
+	fputs("<details open><summary>the final screen (80x25 text)</summary><pre class=\"screen\">", out);
+	for (int r = 0; r <= last; r++) {
+		html_str(out, rows[r]);
+		fputc('\n', out);
+	}
+	fputs("</pre></details>\n", out);
+}
+
 static void html_case(FILE *out, const struct record_case *c, size_t number)
 {
 	html_case_head(out, c, number);
@@ -332,6 +359,7 @@ static void html_case(FILE *out, const struct record_case *c, size_t number)
 	html_checks(out, c);
 	if (c->output.len > EXCERPT_WINDOW)
 		html_output(out, c);
+	html_screen(out, c);
 	html_registers(out, c);
 	fputs("</section>\n", out);
 }

@@ -97,6 +97,8 @@ test_failing() {
 	check "failing: lines around it are listed" dom_has failing "tests/failing/runaway_output.yaml:11  out dx, al"
 	check "failing: a fault's last instructions, the faulting one last (emu)" bash -c "tr '\n' '~' <'$WORK/failing.dom' |
 		grep -qF '<pre class=\"last\">tests/failing/../../guests/unmapped.asm:5 \`mov ax, 0xffff\`~tests/failing/../../guests/unmapped.asm:6 \`mov ds, ax\`~tests/failing/../../guests/unmapped.asm:7 \`mov al, [0x10]\`~</pre>'"
+	check "failing: a failing case with firmware shows its final screen" bash -c "tr '\n' '~' <'$WORK/failing.dom' |
+		grep -qF '<pre class=\"screen\">Hello~World~</pre>'"
 	check "failing: each failure has its status" \
 		[ "$(grep -cE '^<h2><span class="(fail|error)">' "$WORK/failing.dom")" = "$(grep -c '^not ok' "$WORK/failing.tap")" ]
 }
