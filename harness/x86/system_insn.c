@@ -30,6 +30,7 @@ static bool kind_of(uint8_t opcode, enum sys_insn_kind *kind)
 	case 0x23: *kind = SYS_INSN_MOV_TO_DR; return true;
 	case 0x30: *kind = SYS_INSN_WRMSR; return true;
 	case 0x32: *kind = SYS_INSN_RDMSR; return true;
+	case 0x01: *kind = SYS_INSN_SMSW_REG; return true; /* and lgdt, lidt...: the ModRM byte tells */
 	default: return false;
 	}
 }
@@ -38,8 +39,10 @@ bool sys_insn_decode(const uint8_t *code, size_t len, bool long64, struct sys_in
 {
 	size_t i = 0;
 	uint8_t rex = 0;
+	out->operand_prefix = false;
 	for (; i < len && i < 15; i++) {
 		if (is_legacy_prefix(code[i])) {
+			out->operand_prefix |= code[i] == 0x66;
 			rex = 0; /* a REX prefix counts only right before the opcode */
 			continue;
 		}
@@ -57,10 +60,13 @@ bool sys_insn_decode(const uint8_t *code, size_t len, bool long64, struct sys_in
 		return true;
 	if (i + 2 >= len)
 		return false;
-	/* The mod field is ignored: these moves always name registers. */
+	/* The mod field is ignored by the moves: they always name registers. */
 	uint8_t modrm = code[i + 2];
 	out->reg = ((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0);
 	out->gpr = (modrm & 7) | ((rex & 1) ? 8 : 0);
+	out->rex_w = (rex & 8) != 0;
+	if (out->kind == SYS_INSN_SMSW_REG)
+		return (modrm >> 6) == 3 && ((modrm >> 3) & 7) == 4;
 	return true;
 }
 

@@ -17,12 +17,15 @@ enum sys_insn_kind {
 	SYS_INSN_MOV_TO_DR,   /* 0f 23 /r */
 	SYS_INSN_WRMSR,       /* 0f 30 */
 	SYS_INSN_RDMSR,       /* 0f 32 */
+	SYS_INSN_SMSW_REG,    /* 0f 01 /4 with a register operand */
 };
 
 struct sys_insn {
 	enum sys_insn_kind kind;
 	int reg;  /* the control or debug register's number */
 	int gpr;  /* the general register moved (enum gpr) */
+	bool operand_prefix; /* 0x66: the other operand size */
+	bool rex_w;          /* 64-bit code: a 64-bit operand */
 };
 
 /* Decodes the instruction at code (len bytes readable) when it is one of

@@ -672,6 +672,17 @@ static void check_star_round_trip(struct guest *g)
 	cr_assert_eq(state_of(g).gpr[GPR_EAX] & 0xffffffffu, 0x12345678);
 }
 
+/* eax: CR0 whole (x86/cpu_state.h's reset value); bx: its low 16 bits,
+ * ebx's upper half kept. */
+static void check_smsw(struct guest *g)
+{
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
+	cr_assert_eq(state_of(g).gpr[GPR_EAX] & 0xffffffffu, 0x60000010u, "smsw eax gave %#llx",
+		     (unsigned long long)state_of(g).gpr[GPR_EAX]);
+	cr_assert_eq(state_of(g).gpr[GPR_EBX] & 0xffffffffu, 0x12340010u, "smsw bx gave %#llx",
+		     (unsigned long long)state_of(g).gpr[GPR_EBX]);
+}
+
 static void check_dr7_read_back(struct guest *g)
 {
 	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
@@ -846,6 +857,10 @@ static const struct guest_row rows[] = {
 	  IVT_SET(13, isr) "  mov ecx, 0xc0000081\n  mov eax, 0x12345678\n  xor edx, edx\n  wrmsr\n"
 	  "  xor eax, eax\n  rdmsr\n  hlt\n" SKIP_ISR(2),
 	  NULL, NULL, check_star_round_trip },
+	/* Unicorn's smsw writes 16 bits of a 32-bit register: emu stores CR0 whole. */
+	{ "smsw_of_a_32_bit_register_stores_cr0_whole", ON_BOTH,
+	  "  mov eax, 0x12345678\n  smsw eax\n  mov ebx, 0x12345678\n  smsw bx\n  hlt\n",
+	  NULL, NULL, check_smsw },
 	{ "dr7_reads_back_with_its_fixed_bit", ON_BOTH,
 	  "  mov eax, 0x1\n  mov dr7, eax\n  mov ebx, dr7\n  hlt\n",
 	  NULL, NULL, check_dr7_read_back },

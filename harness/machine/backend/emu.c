@@ -687,6 +687,23 @@ static void police_msr(struct vm *vm, const struct sys_insn *insn, const struct 
 		fault_at(vm, address, VECTOR_GP);
 }
 
+/* Unicorn's smsw writes 16 bits whatever the operand size; a CPU (and
+ * KVM) stores CR0 whole in a 32- or 64-bit register. */
+static void smsw_to_register(struct vm *vm, const struct sys_insn *insn, const struct sys_ctl *ctl,
+			     uint64_t address, uint32_t size)
+{
+	unsigned bytes;
+	if (vm->mode == X86_MODE_LONG)
+		bytes = insn->rex_w ? 8 : insn->operand_prefix ? 2 : 4;
+	else
+		bytes = (vm->mode == X86_MODE_REAL) != insn->operand_prefix ? 2 : 4;
+	if (bytes == 2)
+		return;
+	/* A 32-bit write in 64-bit code clears the upper half, as the CPU's. */
+	gpr_write(vm, insn->gpr, bytes == 8 ? ctl->cr0 : ctl->cr0 & 0xffffffffu);
+	carried_out(vm, address, size);
+}
+
 static void police(struct vm *vm, const struct sys_insn *insn, uint64_t address, uint32_t size)
 {
 	struct sys_ctl ctl;
@@ -719,6 +736,9 @@ static void police(struct vm *vm, const struct sys_insn *insn, uint64_t address,
 	case SYS_INSN_RDMSR:
 	case SYS_INSN_WRMSR:
 		police_msr(vm, insn, &ctl, address);
+		return;
+	case SYS_INSN_SMSW_REG:
+		smsw_to_register(vm, insn, &ctl, address, size);
 		return;
 	}
 }
