@@ -14,12 +14,8 @@ cd "$ROOT"
 export XDG_CACHE_HOME="$WORK/xdg"
 CACHE="$XDG_CACHE_HOME/kvmcheck"
 
-passed=0
-failed=0
-check() { # check NAME COMMAND...: passes when the command succeeds
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); echo "ok - cache: $name"; else failed=$((failed + 1)); echo "FAIL - cache: $name"; fi
-}
+SUITE=cache
+. "$ROOT/tests/e2e/lib.sh"
 no_times() { sed -E 's/ time="[0-9.]+"//g' "$1"; }
 no_ns() { perl -0pe 's/"times_ns": \{[^}]*\}/"times_ns"/g; s/"elapsed_ns": [0-9]+/"elapsed_ns"/' "$1"; }
 no_secs() { sed -E 's/, [0-9.]+ s\)/)/' "$1"; }
@@ -131,5 +127,4 @@ check "a changed file in an assembler.read folder is reassembled, not served sta
 	grep -q '^not ok 1 - reads lib' "$WORK/read-changed.tap"
 check "... as a new entry" [ "$(entries "$CACHE")" = $((before + 1)) ]
 
-echo "cache: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish cache

@@ -18,14 +18,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d)
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok - class: $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL - class: $1"; }
-check() { # check NAME COMMAND...: passes when the command succeeds
-	local name=$1; shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
+SUITE=class
+. "$ROOT/tests/e2e/lib.sh"
 
 STUDENTS=(alice bob mallory)
 # Each student's score, worked out by hand from the assignment's comments
@@ -211,5 +205,4 @@ if "$KVMCHECK" --backend kvm --no-reports --allow-read "$ROOT/guests" "$ROOT/cas
 else
 	echo "# /dev/kvm does not work here: the class is graded on emu only"
 fi
-echo "class: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish class

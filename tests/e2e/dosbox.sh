@@ -25,12 +25,8 @@ cd "$ROOT"
 # waits for input, so SIGKILL follows.
 DOSBOX_SECONDS=${DOSBOX_SECONDS:-60}
 
-passed=0
-failed=0
-check() { # check NAME COMMAND...: passes when the command succeeds
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); echo "ok - dosbox: $name"; else failed=$((failed + 1)); echo "FAIL - dosbox: $name"; fi
-}
+SUITE=dosbox
+. "$ROOT/tests/e2e/lib.sh"
 
 # make check installs dosbox (DEPS_CHECK); a run of this script alone
 # tries the same, as root.
@@ -156,5 +152,4 @@ done <"$WORK/cases.tsv"
 # Two empty outputs are equal too: most programs must have printed something.
 check "the compared programs printed something ($printed of $count)" [ $((2 * printed)) -gt "$count" ]
 
-echo "dosbox: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish dosbox

@@ -14,14 +14,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d)
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok - examples: $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL - examples: $1"; }
-check() { # check NAME COMMAND...: passes when the command succeeds
-	local name=$1; shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
+SUITE=examples
+. "$ROOT/tests/e2e/lib.sh"
 
 ASSIGNMENT=$ROOT/tests/e2e/class/assignment.yaml
 STUDENT=$ROOT/tests/e2e/class/bob
@@ -161,5 +155,4 @@ sys.exit(not (r['version'] == 1 and r['status'] == 'fail' and r['max_score'] == 
 
 test_gradescope
 test_classroom
-echo "examples: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish examples

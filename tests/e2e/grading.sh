@@ -20,14 +20,8 @@ SECRETS=(HIDDENINPUT-q7 HIDDEN-IN-x9 HIDDEN-EXPECT-z3 GUESTSECRET-m4 HIDDENASM-k
 # The parity file shows output as hex: the guest's output of two of them.
 SECRETS_HEX=("$(printf HIDDENINPUT-Q7 | od -An -tx1 | tr -d ' \n')" "$(printf GUESTSECRET-m4 | od -An -tx1 | tr -d ' \n')")
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok - grading: $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL - grading: $1"; }
-check() { # check NAME COMMAND...: passes when the command succeeds
-	local name=$1; shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
+SUITE=grading
+. "$ROOT/tests/e2e/lib.sh"
 xml_value() { xmllint --xpath "$2" "$1" 2>/dev/null; }
 
 # run DIR ARGS...: kvmcheck with every report file under DIR, stdout and stderr there too
@@ -138,5 +132,4 @@ if "$KVMCHECK" --backend kvm --no-reports cases/hello.yaml --allow-read guests >
 else
 	echo "# /dev/kvm does not work here: grading is tested on emu only"
 fi
-echo "grading: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish grading

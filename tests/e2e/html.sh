@@ -19,12 +19,8 @@ trap '[ -z "$KEEP" ] || cp -R "$WORK/." "$KEEP/"; rm -rf "$WORK"' EXIT
 export XDG_CACHE_HOME="$WORK/xdg-cache" # never the user's own assembly cache
 cd "$ROOT"
 
-passed=0
-failed=0
-check() { # check NAME COMMAND...: passes when the command succeeds
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); echo "ok - html: $name"; else failed=$((failed + 1)); echo "FAIL - html: $name"; fi
-}
+SUITE=html
+. "$ROOT/tests/e2e/lib.sh"
 
 # make check installs chromium (DEPS_CHECK); a run of this script alone
 # tries the same, as root.
@@ -131,5 +127,4 @@ test_hostile() {
 test_control
 test_failing
 test_hostile
-echo "html: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish html

@@ -14,12 +14,8 @@ export XDG_CACHE_HOME="$WORK/xdg-cache" # never the user's own assembly cache
 cd "$ROOT"
 SCHEMA=tests/junit/junit-10.xsd
 
-passed=0
-failed=0
-check() { # check NAME COMMAND...: passes when the command succeeds
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); echo "ok - junit: $name"; else failed=$((failed + 1)); echo "FAIL - junit: $name"; fi
-}
+SUITE=junit
+. "$ROOT/tests/e2e/lib.sh"
 xpath() { xmllint --xpath "$2" "$1" 2>/dev/null; }
 valid() { xmllint --noout --schema "$SCHEMA" "$1" 2>/dev/null; }
 
@@ -54,5 +50,4 @@ test_suite failing tests/failing/*.yaml
 check "failing: gitlab: the wrong register's case names its file" \
 	[ "$(xpath "$WORK/failing-gitlab.xml" 'count(//testcase[@file = "tests/failing/wrong_register.yaml"]/failure)')" -ge 1 ]
 test_suite bundled cases/*.yaml
-echo "junit: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish junit

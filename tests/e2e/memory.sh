@@ -14,12 +14,8 @@ trap 'rm -rf "$WORK"' EXIT
 cd "$ROOT"
 export XDG_CACHE_HOME="$WORK/xdg" # never the user's own assembly cache
 
-passed=0
-failed=0
-check() { # check NAME COMMAND...: passes when the command succeeds
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); echo "ok - memory: $name"; else failed=$((failed + 1)); echo "FAIL - memory: $name"; fi
-}
+SUITE=memory
+. "$ROOT/tests/e2e/lib.sh"
 inodes() { find "$1" -type f -printf '%f %i\n' | sort; }
 
 cat >"$WORK/wrong.yaml" <<CASES
@@ -115,5 +111,4 @@ if "$KVMCHECK" --backend kvm --allow-read guests --no-reports cases/hello.yaml >
 else
 	echo "# memory: /dev/kvm does not work here: the kvm backend is tested by make check-kvm"
 fi
-echo "memory: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish memory

@@ -10,12 +10,8 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$ROOT"
 
-passed=0
-failed=0
-check() { # check NAME COMMAND...: passes when the command succeeds
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); echo "ok - metrics: $name"; else failed=$((failed + 1)); echo "FAIL - metrics: $name"; fi
-}
+SUITE=metrics
+. "$ROOT/tests/e2e/lib.sh"
 
 # 1 + 10 * (dec, jnz) + hlt = 22 instructions in 7 bytes.
 cat >"$WORK/metrics.yaml" <<CASES
@@ -108,5 +104,4 @@ if "$KVMCHECK" --backend kvm --allow-read guests --no-reports cases/hello.yaml >
 else
 	echo "# metrics: /dev/kvm does not work here: kvm counts are tested by make check-kvm"
 fi
-echo "metrics: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish metrics

@@ -13,14 +13,8 @@ trap 'rm -rf "$WORK"' EXIT
 export XDG_CACHE_HOME="$WORK/xdg-cache" # never the user's own assembly cache
 cd "$ROOT"
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok - $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $1"; }
-check() { # check NAME COMMAND...: passes when the command succeeds
-	local name=$1; shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
+SUITE=""
+. "$ROOT/tests/e2e/lib.sh"
 
 # kvmcheck ARGS...: runs it into $WORK/out.tap, $WORK/err, $WORK/status
 kvmcheck() {
@@ -438,5 +432,4 @@ check "html: the reports in headless Chromium (tests/e2e/html.sh)" "$ROOT/tests/
 check "junit: the Jenkins and GitLab flavours (tests/e2e/junit.sh)" "$ROOT/tests/e2e/junit.sh" "$KVMCHECK"
 check "dosbox: the .COM cases give DOSBox's output (tests/e2e/dosbox.sh)" "$ROOT/tests/e2e/dosbox.sh" "$KVMCHECK"
 . "$ROOT/tests/e2e/platforms.sh"
-echo "e2e: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish e2e

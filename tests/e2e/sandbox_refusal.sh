@@ -15,12 +15,8 @@ cd "$ROOT"
 export XDG_CACHE_HOME="$WORK/xdg"
 CACHE="$XDG_CACHE_HOME/kvmcheck"
 
-passed=0
-failed=0
-check() { # check NAME COMMAND...: passes when the command succeeds
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); echo "ok - refusal: $name"; else failed=$((failed + 1)); echo "FAIL - refusal: $name"; fi
-}
+SUITE=refusal
+. "$ROOT/tests/e2e/lib.sh"
 entries() { find "$1" -type f 2>/dev/null | wc -l; }
 
 # run NAME ARGS...: the bundled hello case into $WORK/NAME.*
@@ -62,5 +58,4 @@ check "with the namespace the case passes and is cached" \
 KVMCHECK_TEST_SANDBOX=landlock run warm
 check "a cache hit needs no nasm, so no refusal" grep -qx 'ok 1 - hello prints its greeting' "$WORK/warm.tap"
 
-echo "refusal: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish refusal

@@ -13,14 +13,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); echo "ok - submissions: $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL - submissions: $1"; }
-check() { # check NAME COMMAND...: passes when the command succeeds
-	local name=$1; shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
+SUITE=submissions
+. "$ROOT/tests/e2e/lib.sh"
 # kvmcheck ARGS...: runs it in $WORK into out, err and status
 kvmcheck() {
 	(cd "$WORK" && "$KVMCHECK" "$@" >"$WORK/out" 2>"$WORK/err"; echo $? >"$WORK/status")
@@ -204,5 +198,4 @@ test_class_options() {
 make_class
 test_class
 test_class_options
-echo "submissions: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish submissions
