@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "assemble/cache_prune.h"
 #include "assemble/sandbox/paths.h"
 #include "core/clock.h"
 #include "core/fd_io.h"
@@ -382,9 +383,11 @@ int disk_cache_load(const struct disk_cache *dc, const struct cache_key *key, st
 		return -1;
 	struct bytes data = {0};
 	int rc = entry_read(fd, &data);
-	close(fd);
 	if (rc == 0)
 		rc = cache_entry_decode(key, data.data, data.len, a);
+	if (rc == 0)
+		cache_entry_touch(fd); /* used: the last to be pruned */
+	close(fd);
 	bytes_free(&data);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "assemble/cache_prune.h"
 #include "core/defaults.h"
 #include "machine/backend.h"
 
@@ -19,7 +20,7 @@ enum {
 	OPT_TAP = 256, OPT_JUNIT, OPT_RESULTS, OPT_JSON, OPT_BACKEND, OPT_TIMING, OPT_NO_REPORTS, OPT_VERSION,
 	OPT_OUTPUT_LIMIT, OPT_ASM_TIMEOUT, OPT_ASM_CPU, OPT_ASM_MEMORY, OPT_UNSAFE_ASM, OPT_IN_PROCESS,
 	OPT_SHARD, OPT_FILTER, OPT_LIST, OPT_FAIL_FAST, OPT_ALLOW_READ, OPT_COLOR, OPT_HTML,
-	OPT_CACHE_DIR, OPT_NO_CACHE,
+	OPT_CACHE_DIR, OPT_NO_CACHE, OPT_CACHE_MAX_MB,
 	OPT_SUBMISSION, OPT_SUBMISSIONS_FROM, OPT_NAME, OPT_CSV,
 	OPT_GRADESCOPE, OPT_GITHUB,
 	OPT_TAGS, OPT_SKIP_TAGS, OPT_REVEAL_HIDDEN,
@@ -52,6 +53,7 @@ static const struct option cli_long_options[] = {
 	{ "fail-fast", no_argument, NULL, OPT_FAIL_FAST },
 	{ "allow-read", required_argument, NULL, OPT_ALLOW_READ },
 	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
+	{ "cache-max-mb", required_argument, NULL, OPT_CACHE_MAX_MB },
 	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
 	{ "submission", required_argument, NULL, OPT_SUBMISSION },
 	{ "submissions-from", required_argument, NULL, OPT_SUBMISSIONS_FROM },
@@ -105,6 +107,8 @@ void cli_usage(FILE *out)
 	      "  --cache-dir DIR         keep assemblies across runs in DIR (default $XDG_CACHE_HOME/kvmcheck,\n"
 	      "                          else ~/.cache/kvmcheck)\n"
 	      "  --no-cache              assemble every guest afresh, and keep nothing across runs\n"
+	      "  --cache-max-mb N        keep the cache within N MiB, the least recently used going first\n"
+	      "                          (default 512; 0: no limit)\n"
 	      "  --submission DIR        grade the student's folder DIR: cases with 'submission:' assemble\n"
 	      "                          its files (repeatable: one report set per student in reports/NAME/)\n"
 	      "  --submissions-from FILE one student's folder per line (-: standard input; # comments)\n"
@@ -146,6 +150,21 @@ static int cli_set_limit(int opt, const char *name, const char *text, struct run
 	if (v == 0) {
 		snprintf(err, err_len, "option '--%s' needs a positive whole number within its range, not '%s'", name,
 			 text);
+		return -1;
+	}
+	return 0;
+}
+
+/* --cache-max-mb: a whole number of MiB, 0 for no limit. */
+static int cli_cache_max_mb(struct cli_options *opt, const char *text, char *err, size_t err_len)
+{
+	if (strcmp(text, "0") == 0) {
+		opt->cache_max_mb = 0;
+		return 0;
+	}
+	if (!(opt->cache_max_mb = cli_number(text, CACHE_MAX_MAX_MB))) {
+		snprintf(err, err_len, "option '--cache-max-mb' needs a whole number of MiB from 0 to %u, not '%s'",
+			 CACHE_MAX_MAX_MB, text);
 		return -1;
 	}
 	return 0;
@@ -295,7 +314,7 @@ static int cli_tag_list(struct cli_options *opt, bool skip, const char *list, ch
 /* The defaults of a run; `report` writes only the files it is asked for. */
 static void cli_defaults(struct cli_options *opt, enum cli_command command)
 {
-	*opt = (struct cli_options){ .command = command, .backend = "auto" };
+	*opt = (struct cli_options){ .command = command, .backend = "auto", .cache_max_mb = CACHE_DEFAULT_MAX_MB };
 	if (command == CLI_RUN) {
 		opt->tap_path = "reports/kvmcheck.tap";
 		opt->junit_path = "reports/junit.xml";
@@ -382,6 +401,10 @@ int cli_parse(int argc, char **argv, struct cli_options *opt, char *err, size_t 
 			break;
 		case OPT_CACHE_DIR: opt->cache_dir = optarg; break;
 		case OPT_NO_CACHE: opt->no_cache = true; break;
+		case OPT_CACHE_MAX_MB:
+			if (cli_cache_max_mb(opt, optarg, err, err_len) < 0)
+				return -1;
+			break;
 		case OPT_SUBMISSION:
 			if (cli_submission(opt, optarg, err, err_len) < 0)
 				return -1;

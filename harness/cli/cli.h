@@ -39,6 +39,7 @@ struct cli_options {
 	bool in_process;         /* run cases in kvmcheck's own process, not a worker each */
 	const char *cache_dir;   /* --cache-dir, or NULL: the default folder */
 	bool no_cache;           /* --no-cache: no assembly kept across runs */
+	uint64_t cache_max_mb;   /* --cache-max-mb: the cache's size kept; 0 none */
 	unsigned jobs;
 	struct shard shard;      /* --shard, or GitLab's CI_NODE_*; total 0: the whole suite */
 	const char *filters[CLI_MAX_FILTERS]; /* --filter: a case runs when it matches any */

@@ -24,6 +24,7 @@
 #include "run/scheduler.h"
 #include "run/select.h"
 #include "assemble/assembler.h"
+#include "assemble/cache_prune.h"
 #include "assemble/disk_cache.h"
 #include "core/text_escape.h"
 #include "judge/grade.h"
@@ -244,8 +245,14 @@ static const struct disk_cache *run_disk_cache(const struct cli_options *opt, st
 	if (opt->cache_dir)
 		snprintf(dir, sizeof(dir), "%s", opt->cache_dir);
 	if ((opt->cache_dir || disk_cache_default_dir(dir, sizeof(dir), err, sizeof(err)) == 0) &&
-	    disk_cache_open(dc, dir, err, sizeof(err)) == 0)
+	    disk_cache_open(dc, dir, err, sizeof(err)) == 0) {
+		/* Before the run: what it stores stays, so a run never loses
+		 * its own entries, and the cache exceeds the limit by at most
+		 * one run's worth. */
+		if (opt->cache_max_mb)
+			cache_prune(dc->dir, opt->cache_max_mb << 20);
 		return dc;
+	}
 	fprintf(stderr, "kvmcheck: assembling without the cache: %s\n", err);
 	return NULL;
 }

@@ -127,4 +127,33 @@ check "a changed file in an assembler.read folder is reassembled, not served sta
 	grep -q '^not ok 1 - reads lib' "$WORK/read-changed.tap"
 check "... as a new entry" [ "$(entries "$CACHE")" = $((before + 1)) ]
 
+# Pruning: four entries of about 300 KB, then a run kept within 1 MiB
+# removes the least recently used down to three quarters of it; the run's
+# own hit was touched, so it stays.
+PRUNE=$WORK/prune
+mkdir -p "$PRUNE/cases"
+for i in 1 2 3 4; do
+	printf 'name: big %s\nsource: |\n  hlt\n  times 300000 db %s\n' "$i" "$i" >"$PRUNE/cases/big$i.yaml"
+done
+big_run() { # N [OPTIONS...]
+	local n=$1; shift
+	XDG_CACHE_HOME="$PRUNE/xdg" "$KVMCHECK" --backend emu --no-reports "$@" "$PRUNE/cases/big$n.yaml" >/dev/null 2>&1
+}
+for i in 1 2 3 4; do big_run "$i"; done
+cache_bytes() { find "$PRUNE/xdg/kvmcheck" -type f -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }'; }
+check "four big entries hold more than 1 MiB" [ "$(cache_bytes)" -gt 1048576 ]
+big_run 1 # a hit: big 1 is now the most recently used
+big_run 4 --cache-max-mb 1
+check "--cache-max-mb 1 keeps the cache within three quarters of 1 MiB" [ "$(cache_bytes)" -le 786432 ]
+check "... by removing the least recently used: two entries stay" [ "$(entries "$PRUNE/xdg/kvmcheck")" = 2 ]
+inodes "$PRUNE/xdg/kvmcheck" >"$WORK/prune-before.inodes"
+big_run 1 --cache-max-mb 1
+big_run 4 --cache-max-mb 1
+inodes "$PRUNE/xdg/kvmcheck" >"$WORK/prune-after.inodes"
+check "... the recently used big 1 and the run's own big 4, which hit again" \
+	cmp -s "$WORK/prune-before.inodes" "$WORK/prune-after.inodes"
+XDG_CACHE_HOME="$PRUNE/xdg" "$KVMCHECK" --cache-max-mb lots cases/hello.yaml >/dev/null 2>"$WORK/prune.err"
+check "a bad --cache-max-mb is a usage error naming the option" \
+	grep -qF "option '--cache-max-mb' needs a whole number of MiB from 0 to" "$WORK/prune.err"
+
 finish cache

@@ -15,6 +15,7 @@
 
 #include "assemble/assembler.h"
 #include "assemble/cache_entry.h"
+#include "assemble/cache_prune.h"
 #include "assemble/disk_cache.h"
 #include "assemble/sandbox/sandbox.h"
 #include "cli/cli.h"
@@ -532,4 +533,73 @@ Test(disk_cache, guest_file_reading_no_file_hits_from_memory)
 	struct asm_source src = inline_source(NULL);
 	src.path = path;
 	assert_hit_without_work_folder(&src, want, sizeof(want));
+}
+
+/* ---- pruning (cache_prune.h) ---- */
+
+static void prune_entry_write(const char *dir, char fill, size_t size, time_t used)
+{
+	char name[2 * CACHE_KEY_BYTES + 1];
+	memset(name, fill, 2 * CACHE_KEY_BYTES);
+	name[2 * CACHE_KEY_BYTES] = '\0';
+	char *data = calloc(1, size);
+	cr_assert_not_null(data);
+	tu_write(dir, name, data, size);
+	free(data);
+	char path[PATH_MAX];
+	tu_path(path, sizeof(path), dir, name);
+	struct timespec times[2] = { { .tv_sec = used }, { .tv_sec = used } };
+	cr_assert_eq(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+static bool prune_entry_there(const char *dir, char fill)
+{
+	char name[2 * CACHE_KEY_BYTES + 1], path[PATH_MAX];
+	memset(name, fill, 2 * CACHE_KEY_BYTES);
+	name[2 * CACHE_KEY_BYTES] = '\0';
+	tu_path(path, sizeof(path), dir, name);
+	return access(path, F_OK) == 0;
+}
+
+Test(cache_prune, the_least_recently_used_go_first_down_to_three_quarters)
+{
+	char dir[PATH_MAX];
+	tu_tmpdir_make(dir, sizeof(dir));
+	/* a..e, 1000 bytes each, used in the order c a e b d */
+	const char order[] = "caebd";
+	for (int i = 0; i < 5; i++)
+		prune_entry_write(dir, order[i], 1000, 1000000 + i * 60);
+	tu_write_str(dir, "tmp.1.abcdef", "a temporary file is not an entry");
+	tu_write_str(dir, "notes.txt", "nor is anything else");
+	cr_assert_eq(cache_prune(dir, 5000), 0, "5000 bytes fit in 5000");
+	cr_assert_eq(cache_prune(dir, 4000), 2, "down to 3000 bytes: the 2 least recently used go");
+	cr_assert_not(prune_entry_there(dir, 'c'));
+	cr_assert_not(prune_entry_there(dir, 'a'));
+	cr_assert(prune_entry_there(dir, 'e'));
+	cr_assert(prune_entry_there(dir, 'b'));
+	cr_assert(prune_entry_there(dir, 'd'));
+	cr_assert_eq(tu_dir_entries(dir), 5, "the temporary file and the notes stay");
+	cr_assert_eq(cache_prune("/nonexistent/kvmcheck-cache", 1), -1);
+	cr_assert(tu_tmpdir_remove(dir));
+}
+
+Test(cache_prune, a_hit_makes_its_entry_the_most_recently_used)
+{
+	char dir[PATH_MAX];
+	tu_tmpdir_make(dir, sizeof(dir));
+	prune_entry_write(dir, 'a', 10, 1000000);
+	char path[PATH_MAX];
+	memset(path, 0, sizeof(path));
+	char name[2 * CACHE_KEY_BYTES + 1];
+	memset(name, 'a', 2 * CACHE_KEY_BYTES);
+	name[2 * CACHE_KEY_BYTES] = '\0';
+	tu_path(path, sizeof(path), dir, name);
+	int fd = open(path, O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cache_entry_touch(fd);
+	close(fd);
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_gt(st.st_mtim.tv_sec, 1000000, "the touch moved its time to now");
+	cr_assert(tu_tmpdir_remove(dir));
 }
