@@ -101,13 +101,8 @@ static int judge_memory_entry(const struct test_case *c, const struct run_result
 			diff = (int64_t)k;
 	if (got)
 		value_text(m, got, actual, sizeof(actual));
-	struct check k;
-	if (check_set(&k, CHECK_MEMORY, m->where, expected, strlen(expected), actual, strlen(actual), got != NULL,
-		      got && diff < 0, diff) < 0)
-		return -1;
-	int rc = verdict_add_check(v, &k);
-	check_free(&k);
-	return rc;
+	return verdict_add(v, CHECK_MEMORY, m->where, expected, strlen(expected), actual, strlen(actual), got != NULL,
+			   got && diff < 0, diff);
 }
 
 int judge_memory(const struct test_case *c, const struct run_result *r, struct verdict *v)
@@ -213,13 +208,8 @@ static int judge_attribute(const struct screen_attribute_expect *a, const struct
 		snprintf(actual, sizeof(actual), "0x%02x at column %d", seen, differing);
 	else if (known)
 		snprintf(actual, sizeof(actual), "0x%02x", a->attribute);
-	struct check k;
-	if (check_set(&k, CHECK_SCREEN_ATTRIBUTE, label, expected, strlen(expected), actual, strlen(actual), known,
-		      known && differing < 0, differing) < 0)
-		return -1;
-	int rc = verdict_add_check(v, &k);
-	check_free(&k);
-	return rc;
+	return verdict_add(v, CHECK_SCREEN_ATTRIBUTE, label, expected, strlen(expected), actual, strlen(actual), known,
+			   known && differing < 0, differing);
 }
 
 int judge_screen_attributes(const struct test_case *c, const struct run_result *r, struct verdict *v)

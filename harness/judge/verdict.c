@@ -63,8 +63,7 @@ void verdict_free(struct verdict *v)
 	v->check_count = 0;
 }
 
-/* Builds a check on the stack and appends it; the copy made is the verdict's. */
-static int verdict_add(struct verdict *v, enum check_kind kind, const char *label, const void *expected,
+int verdict_add(struct verdict *v, enum check_kind kind, const char *label, const void *expected,
 		       size_t expected_len, const void *actual, size_t actual_len, bool actual_known, bool passed,
 		       int64_t first_difference)
 {

@@ -35,6 +35,10 @@ int verdict_judge(const struct test_case *c, const struct run_result *result, st
 /* Appends a copy of check. 0, or -1 when memory runs out. */
 int verdict_add_check(struct verdict *v, const struct check *check);
 
+/* Builds a check (check_set's fields) and appends it; 0, or -1 out of memory. */
+int verdict_add(struct verdict *v, enum check_kind kind, const char *label, const void *expected, size_t expected_len,
+		const void *actual, size_t actual_len, bool actual_known, bool passed, int64_t first_difference);
+
 /* The nth check of kind (0 for the first), or NULL. */
 const struct check *verdict_find(const struct verdict *v, enum check_kind kind, size_t nth);
 

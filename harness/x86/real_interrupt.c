@@ -13,14 +13,6 @@ static uint16_t load16(const uint8_t *mem, uint64_t at)
 	return (uint16_t)(mem[at] | mem[at + 1] << 8);
 }
 
-uint32_t x86_real_mode_vector(const struct cpu_state *state, const uint8_t *mem, size_t mem_size, uint8_t vector)
-{
-	uint64_t entry = state->idt.base + (uint64_t)vector * 4;
-	if (entry + 4 > mem_size)
-		return 0;
-	return (uint32_t)load16(mem, entry + 2) << 16 | load16(mem, entry);
-}
-
 /* The stack wraps within its 64 KiB segment, as a word push at sp 0 does. */
 static uint64_t stack_slot(const struct cpu_state *state, uint16_t sp)
 {

@@ -23,8 +23,4 @@ bool x86_real_mode_accepts_interrupt(const struct cpu_state *state);
  * outside RAM (then nothing changed). */
 int x86_real_mode_interrupt(struct cpu_state *state, uint8_t *mem, size_t mem_size, uint8_t vector);
 
-/* The far pointer the vector table holds for vector: segment << 16 | offset,
- * or 0 when the entry lies outside RAM. */
-uint32_t x86_real_mode_vector(const struct cpu_state *state, const uint8_t *mem, size_t mem_size, uint8_t vector);
-
 #endif

@@ -55,20 +55,34 @@ static const struct stop_row rows[] = {
 	  "instructions began; --backend kvm names the instruction)" },
 };
 
-static void stop_check(const struct stop_row *row)
+/* The program the listing above assembled: mov dx, 0x3f8 / out dx, al /
+ * hlt / put: out dx, al / ret / db 'Hi'. */
+static const uint8_t program[9] = { 0xba, 0xf8, 0x03, 0xee, 0xf4, 0xee, 0xc3, 'H', 'i' };
+
+static struct assembly program_assembly(void)
+{
+	return (struct assembly){ .ok = true, .image = { .data = (uint8_t *)program, .len = sizeof(program) },
+				  .listing = { .data = (uint8_t *)listing, .len = strlen(listing) } };
+}
+
+/* A flat case with nothing set but the default memory size. */
+static struct test_case blank_case(void)
 {
 	struct test_case c;
 	memset(&c, 0, sizeof(c));
-	c.load_address = row->load_address;
 	c.memory_size = CASE_DEFAULT_MEMORY;
+	return c;
+}
+
+static void stop_check(const struct stop_row *row)
+{
+	struct test_case c = blank_case();
+	c.load_address = row->load_address;
 	c.firmware = row->firmware;
 	struct asm_source src = { .path = row->inline_source ? NULL : "guests/p.asm",
 				  .text = row->inline_source ? "..." : NULL, .text_origin = "cases/x.yaml",
 				  .text_first_line = 11, .include_dir = "guests" };
-	struct assembly a = { .ok = true };
-	static const uint8_t image[9] = { 0xba, 0xf8, 0x03, 0xee, 0xf4, 0xee, 0xc3, 'H', 'i' };
-	a.image = (struct bytes){ .data = (uint8_t *)image, .len = sizeof(image) };
-	a.listing = (struct bytes){ .data = (uint8_t *)listing, .len = strlen(listing) };
+	struct assembly a = program_assembly();
 	struct run_result r = { .outcome = row->outcome, .regs_valid = true, .backend = row->backend,
 				.message = (char *)row->message };
 	cpu_state_reset(&r.regs);
@@ -91,13 +105,9 @@ static void stop_check(const struct stop_row *row)
  * place; an address outside the program said so. */
 Test(stop, the_last_instructions_are_named)
 {
-	struct test_case c;
-	memset(&c, 0, sizeof(c));
-	c.memory_size = CASE_DEFAULT_MEMORY;
+	struct test_case c = blank_case();
 	struct asm_source src = { .path = "guests/p.asm", .include_dir = "guests" };
-	static const uint8_t image[9] = { 0xba, 0xf8, 0x03, 0xee, 0xf4, 0xee, 0xc3, 'H', 'i' };
-	struct assembly a = { .ok = true, .image = { .data = (uint8_t *)image, .len = sizeof(image) },
-			      .listing = { .data = (uint8_t *)listing, .len = strlen(listing) } };
+	struct assembly a = program_assembly();
 	struct run_result r = { .outcome = OUTCOME_ERROR, .backend = "emu", .last_count = 4,
 				.last_linear = { 0, 3, 5, 0x200 } };
 	stop_locate(&c, &src, &a, &r);
@@ -112,13 +122,9 @@ Test(stop, the_last_instructions_are_named)
 /* The lines around the stop, its own marked, named as stopped_at names them. */
 Test(stop, the_listing_around_the_stop)
 {
-	struct test_case c;
-	memset(&c, 0, sizeof(c));
-	c.memory_size = CASE_DEFAULT_MEMORY;
+	struct test_case c = blank_case();
 	struct asm_source src = { .path = "guests/p.asm", .include_dir = "guests" };
-	static const uint8_t image[9] = { 0xba, 0xf8, 0x03, 0xee, 0xf4, 0xee, 0xc3, 'H', 'i' };
-	struct assembly a = { .ok = true, .image = { .data = (uint8_t *)image, .len = sizeof(image) },
-			      .listing = { .data = (uint8_t *)listing, .len = strlen(listing) } };
+	struct assembly a = program_assembly();
 	struct run_result r = { .outcome = OUTCOME_HLT, .regs_valid = true, .backend = "kvm" };
 	cpu_state_reset(&r.regs);
 	cpu_state_set_real_segment(&r.regs, SEG_CS, 0);
