@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "machine/backend.h"
+#include "machine/machine.h"
 #include "case/case.h"
 #include "run/runner.h"
 
@@ -59,6 +60,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int runs = atoi(argv[2]);
+	machine_process_setup();
 	if (runs < 1 || runs > 10000)
 		runs = 200;
 	struct case_list cases = {0};

@@ -1,18 +1,18 @@
 #include "assemble/assembly_cache.h"
 
+#include "core/key_map.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct entry {
-	struct bytes key;
-	struct assembly assembly;
-};
-
+/* Entries are allocated one by one: a pointer to an assembly handed out
+ * stays good while more are stored. */
 struct assembly_cache {
-	struct entry *entries;
-	size_t count;
+	struct assembly **entries;
+	size_t count, capacity;
+	struct key_map index; /* key -> position in entries */
 };
 
 static void key_add(struct bytes *key, const char *text)
@@ -39,11 +39,6 @@ static int key_make(const struct asm_source *src, struct bytes *key)
 	return key->len ? 0 : -1;
 }
 
-static bool key_equal(const struct bytes *a, const struct bytes *b)
-{
-	return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
-}
-
 struct assembly_cache *assembly_cache_new(void)
 {
 	return calloc(1, sizeof(struct assembly_cache));
@@ -53,29 +48,46 @@ const struct assembly *assembly_cache_find(const struct assembly_cache *cache, c
 {
 	struct bytes key;
 	const struct assembly *found = NULL;
-	if (key_make(src, &key) == 0)
-		for (size_t i = 0; i < cache->count && !found; i++)
-			if (key_equal(&cache->entries[i].key, &key))
-				found = &cache->entries[i].assembly;
+	if (key_make(src, &key) == 0) {
+		const size_t *at = key_map_find(&cache->index, key.data, key.len);
+		found = at ? cache->entries[*at] : NULL;
+	}
 	bytes_free(&key);
 	return found;
+}
+
+static int entries_reserve(struct assembly_cache *cache)
+{
+	if (cache->count < cache->capacity)
+		return 0;
+	size_t capacity = cache->capacity ? cache->capacity * 2 : 16;
+	struct assembly **entries = realloc(cache->entries, capacity * sizeof(*entries));
+	if (!entries)
+		return -1;
+	cache->entries = entries;
+	cache->capacity = capacity;
+	return 0;
 }
 
 const struct assembly *assembly_cache_store(struct assembly_cache *cache, const struct asm_source *src,
 					    struct assembly *a)
 {
 	struct bytes key;
-	struct entry *entries = NULL;
-	if (key_make(src, &key) == 0)
-		entries = realloc(cache->entries, (cache->count + 1) * sizeof(*entries));
-	if (!entries) {
-		bytes_free(&key);
+	if (key_make(src, &key) < 0)
+		return NULL;
+	struct assembly *kept = malloc(sizeof(*kept));
+	size_t *at = kept && entries_reserve(cache) == 0 ? key_map_get(&cache->index, key.data, key.len) : NULL;
+	bytes_free(&key);
+	if (!at) {
+		free(kept);
 		return NULL;
 	}
-	cache->entries = entries;
-	entries[cache->count] = (struct entry){ .key = key, .assembly = *a };
+	*kept = *a;
 	*a = (struct assembly){0};
-	return &entries[cache->count++].assembly;
+	/* A key stored again (a lookup the caller skipped) points at the newer. */
+	*at = cache->count;
+	cache->entries[cache->count++] = kept;
+	return kept;
 }
 
 void assembly_cache_free(struct assembly_cache *cache)
@@ -83,9 +95,10 @@ void assembly_cache_free(struct assembly_cache *cache)
 	if (!cache)
 		return;
 	for (size_t i = 0; i < cache->count; i++) {
-		bytes_free(&cache->entries[i].key);
-		assembly_free(&cache->entries[i].assembly);
+		assembly_free(cache->entries[i]);
+		free(cache->entries[i]);
 	}
 	free(cache->entries);
+	key_map_free(&cache->index);
 	free(cache);
 }

@@ -14,7 +14,7 @@ struct assembly_cache *assembly_cache_new(void);
 const struct assembly *assembly_cache_find(const struct assembly_cache *cache, const struct asm_source *src);
 
 /* Takes a over (a is left empty) and returns the stored copy, valid until
- * the next store; NULL when out of memory (a is then kept by the caller). */
+ * the cache is freed; NULL when out of memory (a is then kept by the caller). */
 const struct assembly *assembly_cache_store(struct assembly_cache *cache, const struct asm_source *src,
 					    struct assembly *a);
 

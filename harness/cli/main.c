@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "machine/backend.h"
+#include "machine/machine.h"
 #include "case/case.h"
 #include "cli/cli.h"
 #include "cli/platforms.h"
@@ -769,8 +770,10 @@ static int command_run(const struct cli_options *opt)
 	if (!opt->list && !report_paths_writable(opt))
 		return EXIT_USAGE_OR_IO;
 
-	if (!opt->list)
+	if (!opt->list) {
 		interrupts_catch();
+		machine_process_setup();
+	}
 	if (opt->submissions.count > 1 && !opt->list)
 		return command_class(opt, backend);
 	struct cli_options one = *opt;

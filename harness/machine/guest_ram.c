@@ -1,6 +1,8 @@
 #include "machine/guest_ram.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 bool guest_ram_contains(const struct guest_ram *ram, uint64_t addr, uint64_t len)
 {
@@ -22,4 +24,63 @@ int guest_ram_write(const struct guest_ram *ram, uint64_t addr, const void *src,
 		return -1;
 	memcpy(ram->base + addr, src, len);
 	return 0;
+}
+
+/* /proc/self/pagemap: one 64-bit entry per page; bit 63 present, bit 62
+ * swapped. Opened per call: a descriptor kept across fork would read the
+ * parent's map. */
+#define PAGEMAP_PRESENT (1ull << 63)
+#define PAGEMAP_SWAPPED (1ull << 62)
+#define PAGEMAP_BATCH 512
+
+static bool page_touched(uint64_t entry)
+{
+	return (entry & (PAGEMAP_PRESENT | PAGEMAP_SWAPPED)) != 0;
+}
+
+/* Visits the stretch [from, to) of pages, with the byte after it. */
+static bool visit_stretch(const uint8_t *base, size_t len, size_t page, size_t from, size_t to,
+			  bool (*visit)(const uint8_t *p, size_t n))
+{
+	size_t start = from * page, end = to * page;
+	if (end > len)
+		end = len;
+	if (end < len)
+		end++;
+	return visit(base + start, end - start);
+}
+
+int guest_ram_each_touched(const uint8_t *base, size_t len, bool (*visit)(const uint8_t *p, size_t n))
+{
+	long page_size = sysconf(_SC_PAGESIZE);
+	if (page_size <= 0 || (uintptr_t)base % (size_t)page_size != 0)
+		return -1;
+	size_t page = (size_t)page_size, pages = (len + page - 1) / page;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	uint64_t entries[PAGEMAP_BATCH];
+	size_t run_start = 0;
+	bool in_run = false;
+	int found = 0;
+	for (size_t first = 0; first < pages && !found; first += PAGEMAP_BATCH) {
+		size_t n = pages - first < PAGEMAP_BATCH ? pages - first : PAGEMAP_BATCH;
+		off_t at = (off_t)(((uintptr_t)base / page + first) * sizeof(uint64_t));
+		if (pread(fd, entries, n * sizeof(uint64_t), at) != (ssize_t)(n * sizeof(uint64_t))) {
+			found = -1;
+			break;
+		}
+		for (size_t i = 0; i < n && !found; i++) {
+			bool touched = page_touched(entries[i]);
+			if (touched && !in_run)
+				run_start = first + i;
+			else if (!touched && in_run && visit_stretch(base, len, page, run_start, first + i, visit))
+				found = 1;
+			in_run = touched;
+		}
+	}
+	if (found == 0 && in_run && visit_stretch(base, len, page, run_start, pages, visit))
+		found = 1;
+	close(fd);
+	return found;
 }

@@ -54,6 +54,12 @@ struct machine_config {
 	bool trace_last;
 };
 
+/* Once per process, before the first VM: fresh VMs are created by the
+ * thousand, and Unicorn asks for transparent huge pages for its
+ * translation buffer, so each one would clear 2 MiB it never fills.
+ * Children inherit the setting. */
+void machine_process_setup(void);
+
 /* Fills result (outcome, exits, output, registers, message, times.create/run/
  * teardown). Never fails as a function: every problem is an outcome. */
 void machine_run(const struct backend_ops *backend, const struct machine_config *cfg,

@@ -232,6 +232,33 @@ fail:
 	return NULL;
 }
 
+/* jansson hands over the text a token at a time: gathered here, it
+ * reaches the FILE in large writes instead of one locked fwrite each. */
+struct json_out {
+	FILE *file;
+	size_t len;
+	char buf[1 << 16];
+};
+
+static int json_out_flush(struct json_out *o)
+{
+	size_t len = o->len;
+	o->len = 0;
+	return fwrite(o->buf, 1, len, o->file) == len ? 0 : -1;
+}
+
+static int json_out_put(const char *text, size_t len, void *data)
+{
+	struct json_out *o = data;
+	if (o->len + len > sizeof(o->buf) && json_out_flush(o) < 0)
+		return -1;
+	if (len > sizeof(o->buf))
+		return fwrite(text, 1, len, o->file) == len ? 0 : -1;
+	memcpy(o->buf + o->len, text, len);
+	o->len += len;
+	return 0;
+}
+
 int record_json_write(const struct record *rec, FILE *out, char *err, size_t err_len)
 {
 	json_t *root = record_to_json(rec);
@@ -239,9 +266,10 @@ int record_json_write(const struct record *rec, FILE *out, char *err, size_t err
 		strfmt_err(err, err_len, "results record: cannot build the JSON (out of memory?)");
 		return -1;
 	}
-	int rc = json_dumpf(root, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	struct json_out o = { .file = out };
+	int rc = json_dump_callback(root, json_out_put, &o, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	json_decref(root);
-	if (rc == 0 && fputc('\n', out) != EOF && fflush(out) == 0 && !ferror(out))
+	if (rc == 0 && json_out_put("\n", 1, &o) == 0 && json_out_flush(&o) == 0 && fflush(out) == 0 && !ferror(out))
 		return 0;
 	strfmt_err(err, err_len, "results record: cannot write: %s", strerror(errno));
 	return -1;

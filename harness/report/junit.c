@@ -8,6 +8,7 @@
 
 #include <libxml/xmlwriter.h>
 
+#include "core/key_map.h"
 #include "core/strfmt.h"
 #include "core/text_escape.h"
 #include "record/score.h"
@@ -82,27 +83,71 @@ static const char *junit_name_of(const struct junit_name *n)
 	return n->unique ? n->unique : n->base;
 }
 
-static bool name_taken(const struct junit_name *names, size_t count, size_t i)
+/* How many cases hold each (classname, name): a name is taken when two do. */
+static size_t *name_count(struct key_map *counts, const char *classname, const char *name)
 {
-	for (size_t j = 0; j < count; j++) {
-		if (j != i && strcmp(names[j].classname, names[i].classname) == 0 &&
-		    strcmp(junit_name_of(&names[j]), junit_name_of(&names[i])) == 0)
-			return true;
+	size_t a = strlen(classname), b = strlen(name);
+	char *key = malloc(a + b + 2);
+	if (!key)
+		return NULL;
+	memcpy(key, classname, a + 1); /* the NUL separates the two */
+	memcpy(key + a + 1, name, b + 1);
+	size_t *n = key_map_get(counts, key, a + b + 1);
+	free(key);
+	return n;
+}
+
+static int names_count(struct key_map *counts, const struct junit_name *names, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		size_t *n = name_count(counts, names[i].classname, junit_name_of(&names[i]));
+		if (!n)
+			return -1;
+		++*n;
 	}
-	return false;
+	return 0;
+}
+
+/* Gives case i the name unique (taken over), keeping the counts. */
+static int name_change(struct key_map *counts, struct junit_name *names, size_t i, char *unique)
+{
+	size_t *old = unique ? name_count(counts, names[i].classname, junit_name_of(&names[i])) : NULL;
+	if (!old) {
+		free(unique);
+		return -1;
+	}
+	--*old;
+	free(names[i].unique);
+	names[i].unique = unique;
+	size_t *now = name_count(counts, names[i].classname, unique);
+	if (!now)
+		return -1;
+	++*now;
+	return 0;
+}
+
+/* Whether case i's name is held by another case too. */
+static int name_taken(struct key_map *counts, const struct junit_name *names, size_t i)
+{
+	size_t *n = name_count(counts, names[i].classname, junit_name_of(&names[i]));
+	return n ? *n > 1 : -1;
 }
 
 /* Suffixes every name that is not unique. The first round adds the index,
  * which settles cases of one file; the second adds the file too, for files
  * whose classnames collide ("a/b.yaml" and "a.b.yml"). */
-static int names_make_unique(struct junit_name *names, const struct record *rep, bool with_file)
+static int names_make_unique(struct key_map *counts, struct junit_name *names, const struct record *rep,
+			     bool with_file)
 {
 	bool *taken = calloc(rep->count ? rep->count : 1, sizeof(*taken));
 	if (!taken)
 		return -1;
-	for (size_t i = 0; i < rep->count; i++)
-		taken[i] = name_taken(names, rep->count, i);
 	int rc = 0;
+	for (size_t i = 0; i < rep->count && rc == 0; i++) {
+		int t = name_taken(counts, names, i);
+		taken[i] = t == 1;
+		rc = t < 0 ? -1 : 0;
+	}
 	for (size_t i = 0; i < rep->count && rc == 0; i++) {
 		if (!taken[i])
 			continue;
@@ -111,9 +156,7 @@ static int names_make_unique(struct junit_name *names, const struct record *rep,
 		char *unique = !with_file ? strfmt_alloc("%s [%d]", names[i].base, c->index)
 			     : file ? strfmt_alloc("%s [%s:%d]", names[i].base, file, c->index) : NULL;
 		free(file);
-		free(names[i].unique);
-		names[i].unique = unique;
-		rc = unique ? 0 : -1;
+		rc = name_change(counts, names, i, unique);
 	}
 	free(taken);
 	return rc;
@@ -131,22 +174,23 @@ static void names_free(struct junit_name *names, size_t count)
 
 /* The same file named twice, or a name that spells out another's suffix,
  * can still clash: number what is left, the first of a clash keeping its name. */
-static int names_settle(struct junit_name *names, size_t count)
+static int names_settle(struct key_map *counts, struct junit_name *names, size_t count)
 {
 	for (size_t i = count; i-- > 0;) {
-		if (!name_taken(names, count, i))
+		int t = name_taken(counts, names, i);
+		if (t <= 0) {
+			if (t < 0)
+				return -1;
 			continue;
-		char *stem = strdup(junit_name_of(&names[i]));
-		for (size_t k = 2; stem && name_taken(names, count, i); k++) {
-			char *unique = strfmt_alloc("%s #%zu", stem, k);
-			if (!unique)
-				break;
-			free(names[i].unique);
-			names[i].unique = unique;
 		}
-		bool settled = stem && !name_taken(names, count, i);
+		char *stem = strdup(junit_name_of(&names[i]));
+		for (size_t k = 2; stem && t == 1; k++) {
+			if (name_change(counts, names, i, strfmt_alloc("%s #%zu", stem, k)) < 0)
+				break;
+			t = name_taken(counts, names, i);
+		}
 		free(stem);
-		if (!settled)
+		if (t != 0)
 			return -1;
 	}
 	return 0;
@@ -167,8 +211,16 @@ static struct junit_name *names_build(const struct record *rep)
 			return NULL;
 		}
 	}
-	if (names_make_unique(names, rep, false) < 0 || names_make_unique(names, rep, true) < 0 ||
-	    names_settle(names, rep->count) < 0) {
+	struct key_map counts = {0};
+	int rc = names_count(&counts, names, rep->count);
+	if (rc == 0)
+		rc = names_make_unique(&counts, names, rep, false);
+	if (rc == 0)
+		rc = names_make_unique(&counts, names, rep, true);
+	if (rc == 0)
+		rc = names_settle(&counts, names, rep->count);
+	key_map_free(&counts);
+	if (rc < 0) {
 		names_free(names, rep->count);
 		return NULL;
 	}
@@ -194,15 +246,6 @@ static struct junit_counts counts_of(const struct record *rep, const char *file)
 			counts_add(&n, &rep->cases[i]);
 	}
 	return n;
-}
-
-static bool file_seen_before(const struct record *rep, size_t i)
-{
-	for (size_t j = 0; j < i; j++) {
-		if (strcmp(file_of(&rep->cases[j]), file_of(&rep->cases[i])) == 0)
-			return true;
-	}
-	return false;
 }
 
 /* ---- writing ---- */
@@ -694,10 +737,19 @@ static int document(struct junit *j)
 	    attr_text(j, "name", j->rep->name ? j->rep->name : "kvmcheck") < 0 || attr_counts(j, &n) < 0 ||
 	    attr_seconds(j, "time", j->rep->elapsed_ns) < 0)
 		return -1;
-	for (size_t i = 0; i < j->rep->count; i++) {
-		if (!file_seen_before(j->rep, i) && testsuite(j, i) < 0)
-			return -1;
+	/* A suite per file, where the file's first case is. */
+	struct key_map seen = {0};
+	int rc = 0;
+	for (size_t i = 0; i < j->rep->count && rc == 0; i++) {
+		const char *file = file_of(&j->rep->cases[i]);
+		size_t *before = key_map_get(&seen, file, strlen(file));
+		rc = before ? 0 : -1;
+		if (before && !(*before)++)
+			rc = testsuite(j, i);
 	}
+	key_map_free(&seen);
+	if (rc < 0)
+		return -1;
 	if (end(j) < 0 || xml_ok(xmlTextWriterEndDocument(j->w)) < 0)
 		return -1;
 	return xml_ok(xmlTextWriterFlush(j->w));

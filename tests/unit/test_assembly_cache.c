@@ -1,6 +1,7 @@
 /* Unit tests of assembly_cache.c: equal sources share one assembly, any
  * difference that could change nasm's result does not. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "assemble/assembly_cache.h"
@@ -58,5 +59,35 @@ Test(assembly_cache, any_difference_misses)
 	cr_assert_null(assembly_cache_find(cache, &other), "other readable folders");
 	other = (struct asm_source){ .path = "hlt", .include_dir = "cases", .max_output = 4096, .timeout_ms = 1000 };
 	cr_assert_null(assembly_cache_find(cache, &other), "a file named like the text");
+	assembly_cache_free(cache);
+}
+
+/* Many distinct sources, as a class's submissions are: each finds its own
+ * assembly, and an assembly handed out earlier stays valid as more are
+ * stored (the array of entries grows under it). */
+Test(assembly_cache, many_sources_each_find_their_own)
+{
+	enum { N = 3000 };
+	struct assembly_cache *cache = assembly_cache_new();
+	static char texts[N][24];
+	const struct assembly *first = NULL;
+	for (int i = 0; i < N; i++) {
+		snprintf(texts[i], sizeof(texts[i]), "mov ax, %d", i);
+		struct asm_source src = source(texts[i]);
+		struct assembly a = fake_assembly((uint8_t)i);
+		const struct assembly *stored = assembly_cache_store(cache, &src, &a);
+		cr_assert_not_null(stored);
+		if (i == 0)
+			first = stored;
+	}
+	cr_assert_eq(first->image.data[0], 0, "the first assembly survived %d stores", N);
+	for (int i = 0; i < N; i++) {
+		struct asm_source src = source(texts[i]);
+		const struct assembly *found = assembly_cache_find(cache, &src);
+		cr_assert_not_null(found, "source %d", i);
+		cr_assert_eq(found->image.data[0], (uint8_t)i, "source %d", i);
+	}
+	struct asm_source other = source("mov ax, 3000");
+	cr_assert_null(assembly_cache_find(cache, &other));
 	assembly_cache_free(cache);
 }

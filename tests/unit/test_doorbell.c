@@ -7,8 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "machine/dev/doorbell.h"
+#include "machine/guest_ram.h"
 #include "machine/machine.h"
 #include "run/worker.h"
 #include "testutil.h"
@@ -129,6 +132,59 @@ Test(guest_ram, accesses_are_refused_unless_wholly_inside)
 	cr_assert_eq(memcmp(back, buf, 4), 0);
 	cr_assert_eq(guest_ram_read(&ram, RAM_SIZE - 3, back, 4), -1);
 	cr_assert_eq(real_mode_address(0xffff, 0xffff), 0x10ffefu);
+}
+
+/* The stretches guest_ram_each_touched visits, recorded by a visitor
+ * that never stops the walk. */
+static struct {
+	const uint8_t *p[8];
+	size_t n[8];
+	int count;
+} seen;
+
+static bool record_stretch(const uint8_t *p, size_t n)
+{
+	if (seen.count < 8) {
+		seen.p[seen.count] = p;
+		seen.n[seen.count] = n;
+	}
+	seen.count++;
+	return false;
+}
+
+static bool find_byte_5a(const uint8_t *p, size_t n)
+{
+	return memchr(p, 0x5a, n) != NULL;
+}
+
+/* Only touched pages are visited (with one byte more), untouched ones are
+ * left unmapped, and a byte on a touched page is found wherever it is. */
+Test(guest_ram, only_touched_pages_are_visited)
+{
+	enum { PAGES = 64 };
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), len = PAGES * page;
+	uint8_t *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(mem, MAP_FAILED);
+	mem[5 * page + 7] = 1;
+	mem[6 * page] = 1;
+	mem[40 * page + page - 1] = 0x5a;
+	mem[PAGES * page - 1] = 1;
+	seen.count = 0;
+	cr_assert_eq(guest_ram_each_touched(mem, len, record_stretch), 0);
+	cr_assert_eq(seen.count, 3);
+	cr_assert_eq(seen.p[0], mem + 5 * page);
+	cr_assert_eq(seen.n[0], 2 * page + 1, "pages 5 and 6 and the first byte of 7");
+	cr_assert_eq(seen.p[1], mem + 40 * page);
+	cr_assert_eq(seen.n[1], page + 1);
+	cr_assert_eq(seen.p[2], mem + (PAGES - 1) * page);
+	cr_assert_eq(seen.n[2], page, "nothing after the end");
+	unsigned char resident[PAGES];
+	cr_assert_eq(mincore(mem, len, resident), 0);
+	cr_assert_eq(resident[20] & 1, 0, "an untouched page was not faulted in");
+	cr_assert_eq(guest_ram_each_touched(mem, len, find_byte_5a), 1);
+	mem[40 * page + page - 1] = 0;
+	cr_assert_eq(guest_ram_each_touched(mem, len, find_byte_5a), 0);
+	munmap(mem, len);
 }
 
 /* ---- the service table --------------------------------------------------- */

@@ -27,6 +27,7 @@
  * few instructions of uc_emu_start's own set-up is only seen at the guest's
  * next I/O or interrupt. */
 #include "machine/backend.h"
+#include "machine/guest_ram.h"
 #include "machine/result.h"
 #include "x86/system_insn.h"
 
@@ -777,12 +778,20 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 	}
 }
 
+/* Only the pages set-up touched can hold anything but zeros: scanning the
+ * rest would fault in every page of RAM for each fresh VM. */
+static bool system_instructions_in_ram(const struct vm *vm)
+{
+	int found = guest_ram_each_touched(vm->mem, vm->mem_size, sys_insn_present);
+	return found < 0 ? sys_insn_present(vm->mem, vm->mem_size) : found == 1;
+}
+
 /* Scans memory once, at the first run: a guest without these instructions
  * pays nothing. The firmware's runs go without (see emu_firmware_present). */
 static uc_err hook_system_instructions(struct vm *vm)
 {
 	vm->system_checked = true;
-	if (vm->firmware || !sys_insn_present(vm->mem, vm->mem_size))
+	if (vm->firmware || !system_instructions_in_ram(vm))
 		return UC_ERR_OK;
 	uc_hook h;
 	return uc_hook_add(vm->uc, &h, UC_HOOK_CODE, (void *)on_each_instruction, vm, 1, 0);
