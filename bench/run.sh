@@ -133,6 +133,18 @@ kvmcheck_row() {
 	awk -v s="$start" -v e="$end" -v r="$(tail -n 1 "$WORK/rss")" 'BEGIN { printf "%.6f %d\n", e - s, r }'
 }
 
+# nasm_row JOBS: nasm alone on the distinct guests, one process per guest,
+# JOBS at once, no sandbox and no VM: the floor under a cold run (prints
+# "seconds peak-RSS-KiB").
+nasm_row() {
+	local start end
+	start=$(date +%s.%N)
+	(cd "$WORK/suite" && seq 1 "$CASES" |
+		/usr/bin/time -f %M -o "$WORK/rss" xargs -P "$1" -I{} nasm -f bin -o /dev/null g{}/guest.asm)
+	end=$(date +%s.%N)
+	awk -v s="$start" -v e="$end" -v r="$(tail -n 1 "$WORK/rss")" 'BEGIN { printf "%.6f %d\n", e - s, r }'
+}
+
 backend_works() {
 	"$KVMCHECK" --backend "$1" --allow-read guests --no-reports --no-cache cases/hello.yaml >/dev/null 2>&1
 }
@@ -148,6 +160,11 @@ echo "\"cold\": an empty assembly cache; \"warm\": the same suite again on the c
 echo
 echo "| backend | suite | -j | cases | wall s | cases/s | x QEMU-per-case | peak RSS MiB |"
 echo "|---------|-------|----|-------|--------|---------|-----------------|--------------|"
+for jobs in 1 2; do
+	read -r secs rss < <(nasm_row "$jobs")
+	awk -v j="$jobs" -v c="$CASES" -v s="$secs" -v r="$rss" \
+		'BEGIN { printf "| nasm    | %d distinct guests, nasm alone (no sandbox, no VM) | %d | %5d | %6.2f | %7.1f | - | %5.1f |\n", c, j, c, s, c / s, r / 1024 }'
+done
 declare -A qemu_rate
 for pair in "emu tcg" "kvm kvm"; do
 	set -- $pair
