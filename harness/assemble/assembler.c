@@ -1,4 +1,5 @@
 #include "assemble/assembler.h"
+#include "assemble/tmp_base.h"
 
 #include <dirent.h>
 #include <ftw.h>
@@ -43,17 +44,11 @@ struct workdir {
 	const char *read_sources[CASE_MAX_READ_PATHS + 1];
 };
 
-static const char *tmp_dir(void)
-{
-	const char *tmp = getenv("TMPDIR");
-	return tmp && *tmp ? tmp : "/tmp";
-}
-
 /* "kvmcheck.PID.XXXXXX": the PID of the process that made it says, once
  * that process is gone, that nobody will remove it (assembler_clean_stale). */
 static int workdir_create(struct workdir *w, char *err, size_t err_len)
 {
-	const char *tmp = tmp_dir();
+	const char *tmp = tmp_base();
 	snprintf(w->dir, sizeof(w->dir), "%s/kvmcheck.%ld.XXXXXX", tmp, (long)getpid());
 	if (!mkdtemp(w->dir)) {
 		snprintf(err, err_len, "cannot create a temporary folder in %s: %s", tmp, strerror(errno));
@@ -555,7 +550,7 @@ static long workdir_owner_pid(const char *name)
 
 void assembler_clean_stale(void)
 {
-	DIR *d = opendir(tmp_dir());
+	DIR *d = opendir(tmp_base());
 	struct dirent *e;
 	while (d && (e = readdir(d))) {
 		long pid = workdir_owner_pid(e->d_name);
@@ -565,7 +560,7 @@ void assembler_clean_stale(void)
 		    st.st_uid != getuid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;
 		struct workdir w;
-		int n = snprintf(w.dir, sizeof(w.dir), "%s/", tmp_dir());
+		int n = snprintf(w.dir, sizeof(w.dir), "%s/", tmp_base());
 		if (n < 0 || (size_t)n + strlen(e->d_name) >= sizeof(w.dir))
 			continue;
 		memcpy(w.dir + n, e->d_name, strlen(e->d_name) + 1);
