@@ -25,7 +25,9 @@ bool tmp_base_usable(const char *dir)
 	if (dir[0] != '/' || statfs(dir, &fs) < 0 || fs.f_type != TMPFS_MAGIC || statvfs(dir, &vfs) < 0 ||
 	    stat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) < 0)
 		return false;
-	bool private_or_sticky = st.st_uid == getuid() ? !(st.st_mode & (S_IWGRP | S_IWOTH)) : (st.st_mode & S_ISVTX);
+	bool sticky = st.st_mode & S_ISVTX;
+	bool private = st.st_uid == getuid() && !(st.st_mode & (S_IWGRP | S_IWOTH));
+	bool private_or_sticky = sticky || private;
 	return private_or_sticky && (unsigned long long)vfs.f_bavail * vfs.f_frsize >= TMP_BASE_MIN_FREE;
 }
 

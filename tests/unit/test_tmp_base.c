@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <linux/magic.h>
 #include <unistd.h>
 
@@ -44,6 +45,10 @@ Test(tmp_base, only_a_roomy_tmpfs_is_usable)
 	cr_assert_not(tmp_base_usable("relative"));
 	char disk[] = "/var/tmp/kvmcheck-tmp-base-XXXXXX";
 	struct statfs fs;
+	struct statvfs vfs;
+	if (statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC && statvfs("/dev/shm", &vfs) == 0 &&
+	    (unsigned long long)vfs.f_bavail * vfs.f_frsize >= TMP_BASE_MIN_FREE && access("/dev/shm", W_OK) == 0)
+		cr_assert(tmp_base_usable("/dev/shm"), "a roomy, sticky, writable tmpfs");
 	if (mkdtemp(disk)) {
 		if (statfs(disk, &fs) == 0 && fs.f_type != TMPFS_MAGIC)
 			cr_assert_not(tmp_base_usable(disk), "a private folder on a disk file system");
