@@ -1,7 +1,8 @@
 /* Unit tests for the GitHub outputs of a class run: the step output names
  * of the students and the index (report/classroom.c), annotations of
- * several records under one cap (report/workflow.c), and the class job
- * summary's table and size limit (report/step_summary.c). */
+ * several records under one cap (report/workflow.c), the class job
+ * summary's table and size limit (report/step_summary.c), and the run's
+ * name in each student's Gradescope results (report/gradescope.c). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <criterion/criterion.h>
@@ -175,4 +176,35 @@ Test(platforms_class, class_summary_stays_under_its_limit)
 	cr_expect_not_null(strstr(text, "left out to stay under GitHub's 16384-byte summary limit"));
 	free(text);
 	free(fixtures);
+}
+
+/* ---- Gradescope names the run ---- */
+
+static json_t *gradescope_of(const struct record *rec)
+{
+	char *buf = NULL, err[200];
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	cr_assert_eq(report_gradescope_render(rec, mem, NULL, err, sizeof(err)), 0, "%s", err);
+	json_error_t error;
+	json_t *root = json_loads(text_of(mem, &buf), 0, &error);
+	cr_assert_not_null(root, "%s", error.text);
+	free(buf);
+	return root;
+}
+
+Test(platforms_class, gradescope_output_names_the_run)
+{
+	struct student_fixture f;
+	student_init(&f, 3, 1, "x");
+	json_t *root = gradescope_of(&f.rec);
+	cr_expect_str_eq(json_string_value(json_object_get(root, "output")),
+			 "kvmcheck 1.2.3 (backend emu): 2 of 3 cases passed, 4 of 6 points.", "unnamed: as before");
+	json_decref(root);
+	f.rec.name = (char *)"bob\xff";
+	root = gradescope_of(&f.rec);
+	cr_expect_str_eq(json_string_value(json_object_get(root, "output")),
+			 "kvmcheck 1.2.3 (backend emu), run bob\\xff: 2 of 3 cases passed, 4 of 6 points.",
+			 "named, and not UTF-8: escaped");
+	json_decref(root);
 }
