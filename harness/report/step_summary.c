@@ -7,8 +7,8 @@
 
 #include "core/bytes.h"
 #include "core/strfmt.h"
-#include "report/grading.h"
 #include "report/class.h"
+#include "report/grading.h"
 #include "report/markdown.h"
 
 /* Room kept for the closing note whatever else is left out. */
@@ -109,14 +109,20 @@ static int summary_failure(struct bytes *out, const struct record_case *c, bool 
 
 typedef int part_fn(struct bytes *out, const struct record_case *c, bool reveal_hidden);
 
+/* Adds a part just rendered (rc: how its rendering went), then frees it. */
+static void budget_take(struct summary_budget *b, struct bytes *text, int rc)
+{
+	if (rc < 0)
+		b->failed = true;
+	else
+		budget_add(b, text);
+	bytes_free(text);
+}
+
 static void budget_add_case(struct summary_budget *b, part_fn *part, const struct record_case *c)
 {
 	struct bytes text = {0};
-	if (part(&text, c, b->reveal_hidden) < 0)
-		b->failed = true;
-	else
-		budget_add(b, &text);
-	bytes_free(&text);
+	budget_take(b, &text, part(&text, c, b->reveal_hidden));
 }
 
 static void summary_failures(struct summary_budget *b, const struct record *rec)
@@ -244,15 +250,11 @@ static int class_row(struct bytes *out, const struct class_student *s)
 	return rc;
 }
 
-static void budget_add_part(struct summary_budget *b, int (*part)(struct bytes *, const struct class_student *),
-			    const struct class_student *s)
+static void budget_add_student(struct summary_budget *b, int (*part)(struct bytes *, const struct class_student *),
+			       const struct class_student *s)
 {
 	struct bytes text = {0};
-	if (part(&text, s) < 0)
-		b->failed = true;
-	else
-		budget_add(b, &text);
-	bytes_free(&text);
+	budget_take(b, &text, part(&text, s));
 }
 
 static int class_student_heading(struct bytes *out, const struct class_student *s)
@@ -272,7 +274,10 @@ static void class_student_failures(struct summary_budget *b, const struct class_
 {
 	if (!s->rec || record_failed_count(s->rec) == 0)
 		return;
-	budget_add_part(b, class_student_heading, s);
+	size_t left_out = b->left_out;
+	budget_add_student(b, class_student_heading, s);
+	if (b->left_out != left_out)
+		return; /* no failures under another student's heading */
 	size_t shown = 0;
 	for (size_t i = 0; i < s->rec->count && shown < STEP_SUMMARY_CLASS_FAILURES; i++) {
 		const struct record_case *c = &s->rec->cases[i];
@@ -280,11 +285,7 @@ static void class_student_failures(struct summary_budget *b, const struct class_
 			continue;
 		shown++;
 		struct bytes text = {0};
-		if (failure_section(&text, c, b->reveal_hidden, "####") < 0)
-			b->failed = true;
-		else
-			budget_add(b, &text);
-		bytes_free(&text);
+		budget_take(b, &text, failure_section(&text, c, b->reveal_hidden, "####"));
 	}
 }
 
@@ -294,7 +295,7 @@ int step_summary_class_write(const struct class_student *students, size_t count,
 	struct summary_budget b = { .limit = limit, .reveal_hidden = reveal_hidden };
 	b.failed = class_head(&b.text, students, count) < 0;
 	for (size_t i = 0; i < count && !b.failed; i++)
-		budget_add_part(&b, class_row, &students[i]);
+		budget_add_student(&b, class_row, &students[i]);
 	size_t failed = 0;
 	for (size_t i = 0; i < count; i++)
 		failed += record_failed_count(students[i].rec);
