@@ -274,10 +274,13 @@ static void class_student_failures(struct summary_budget *b, const struct class_
 {
 	if (!s->rec || record_failed_count(s->rec) == 0)
 		return;
-	size_t left_out = b->left_out;
+	size_t left_out = b->left_out, failed = record_failed_count(s->rec);
 	budget_add_student(b, class_student_heading, s);
-	if (b->left_out != left_out)
-		return; /* no failures under another student's heading */
+	if (b->left_out != left_out) {
+		/* no failures under another student's heading: they are left out too */
+		b->left_out += failed < STEP_SUMMARY_CLASS_FAILURES ? failed : STEP_SUMMARY_CLASS_FAILURES;
+		return;
+	}
 	size_t shown = 0;
 	for (size_t i = 0; i < s->rec->count && shown < STEP_SUMMARY_CLASS_FAILURES; i++) {
 		const struct record_case *c = &s->rec->cases[i];
