@@ -192,6 +192,10 @@ test_class_outputs() {
 	check "the odd student's result, under its sanitised name, 0 of 7" payload_check "$o" "$ODD_OUTPUT" 0
 	check "carol's result, 2 of 7" payload_check "$o" result_carol 2
 	check "the index names each student, output and score" index_check "$o"
+	# The README's example reads the index through env:, as a later step would.
+	check "the README's jq line lists each student's score" \
+		[ "$(STUDENTS=$(sed -n 's/^students=//p' "$o") bash -c 'printf "%s" "$STUDENTS" | jq -r '"'"'.[] | "\(.student): \(.score) / \(.max_score)"'"'"'' | tr '\n' '|')" = \
+		"carol: 2 / 7|$ODD: 0 / 7|alice: 4 / 7|" ]
 	check "no decoded output holds the hidden expectation" \
 		bash -c 'for v in $(grep "^result_" "$1" | cut -d= -f2-); do base64 -d <<<"$v" | grep -q "$2" && exit 1; done; ! grep -q "$2" "$1"' \
 		_ "$o" "$HIDDEN_EXPECT"
