@@ -38,7 +38,7 @@ KVM_UNIT_BIN := $(BUILD)/kvm-unit-tests
 
 # Debian packages: to build, to run the tests, to run KVM inside QEMU.
 DEPS_BUILD := gcc libc6-dev make pkg-config nasm libyaml-dev libxml2-dev libunicorn-dev libjansson-dev libpcre2-dev libxxhash-dev libcapstone-dev time
-DEPS_CHECK := libcriterion-dev libxml2-utils perl python3-yaml chromium dosbox
+DEPS_CHECK := libcriterion-dev libxml2-utils perl python3-yaml chromium dosbox jq
 DEPS_KVM := qemu-system-x86 busybox-static cpio xz-utils kmod
 
 .PHONY: all run check check-unit check-e2e check-kvm check-fuzz fuzz bench deps deps-check deps-kvm install clean

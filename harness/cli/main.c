@@ -481,7 +481,8 @@ static int run_and_report(struct run *run, const struct backend_ops *backend, co
 	*rec = (struct record){0};
 	int status = EXIT_USAGE_OR_IO;
 	/* A class run's students have no console: the platforms' output
-	 * (GitHub's fence, annotations and step files) goes with a single run. */
+	 * (GitHub's fence, annotations and step files) is written once for
+	 * the whole class (command_class). */
 	bool platforms_on = run->console != NULL;
 	struct platform_session platforms;
 	assembler_clean_stale();
@@ -726,7 +727,11 @@ static int command_class(const struct cli_options *opt, const struct backend_ops
 	struct record *recs = calloc(n, sizeof(*recs));
 	struct class_student *students = calloc(n, sizeof(*students));
 	int status = EXIT_USAGE_OR_IO;
+	/* The class summary on stdout names students: it goes inside the
+	 * region too. */
+	struct platform_session platforms;
 	assembler_clean_stale();
+	platforms_begin(&platforms, opt);
 	if (class.students && recs && students) {
 		status = EXIT_ALL_PASSED;
 		for (size_t i = 0; i < n; i++)
@@ -744,8 +749,12 @@ static int command_class(const struct cli_options *opt, const struct backend_ops
 		}
 		if (!class_reports_write(students, n, opt, true))
 			status = EXIT_USAGE_OR_IO;
-	} else
+		if (!platforms_finish_class(&platforms, students, n, opt->reveal_hidden))
+			status = EXIT_USAGE_OR_IO;
+	} else {
+		platforms_fence_close(&platforms);
 		fprintf(stderr, "kvmcheck: out of memory\n");
+	}
 	orphans_reap(interrupted != 0);
 	if (interrupted)
 		assembler_clean_stale(); /* the folders of the runners just killed */

@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "record/record.h"
+#include "report/class.h"
 #include "report/workflow.h"
 
 struct platform_env {
@@ -46,5 +47,14 @@ void platforms_fence_close(struct platform_session *s);
  * the Classroom step output. false when one of them could not be written
  * (said on stderr). Hidden cases show no details unless reveal_hidden. */
 bool platforms_finish(struct platform_session *s, const struct record *rec, bool reveal_hidden);
+
+/* The same for a class run (several submissions): one stop-commands region
+ * over the whole run, annotations of every student under one cap, each
+ * title starting with the student's name; one job summary for the class
+ * (step_summary_class_write); and instead of `result`, one Classroom output
+ * per student (classroom_output_names) and the index `students`. A student
+ * whose rec is NULL (not run) gets no output of its own. */
+bool platforms_finish_class(struct platform_session *s, const struct class_student *students, size_t count,
+			    bool reveal_hidden);
 
 #endif

@@ -6,10 +6,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
 #include "core/strfmt.h"
+#include "core/text_escape.h"
+#include "report/class.h"
 #include "report/grading.h"
 #include "report/workflow.h"
 
@@ -94,4 +97,81 @@ int github_output_write(FILE *out, const char *name, const char *value)
 	if (fprintf(out, "%s<<ghadelimiter_%s\n%s\nghadelimiter_%s\n", name, token, value, token) < 0)
 		return -1;
 	return fflush(out) == 0 ? 0 : -1;
+}
+
+/* ---- a class run: one output per student ---- */
+
+static bool output_name_taken(char *const *names, size_t count, const char *name)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcasecmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* "result_" and the student's name, every byte but an ASCII letter or
+ * digit made '_'. */
+static char *output_name_base(const char *student)
+{
+	char *name = strfmt_alloc("result_%s", student);
+	for (char *p = name ? name + strlen("result_") : NULL; p && *p; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9'))
+			*p = '_';
+	return name;
+}
+
+static char *output_name_free_of(char *const *taken, size_t count, const char *student)
+{
+	char *base = output_name_base(student);
+	char *name = base ? strdup(base) : NULL;
+	for (unsigned n = 2; name && output_name_taken(taken, count, name); n++) {
+		free(name);
+		name = strfmt_alloc("%s_%u", base, n);
+	}
+	free(base);
+	return name;
+}
+
+char **classroom_output_names(const struct class_student *students, size_t count)
+{
+	char **names = calloc(count ? count : 1, sizeof(*names));
+	for (size_t i = 0; names && i < count; i++) {
+		names[i] = output_name_free_of(names, i, students[i].name);
+		if (!names[i]) {
+			classroom_output_names_free(names, i);
+			return NULL;
+		}
+	}
+	return names;
+}
+
+void classroom_output_names_free(char **names, size_t count)
+{
+	for (size_t i = 0; names && i < count; i++)
+		free(names[i]);
+	free(names);
+}
+
+static json_t *classroom_index_entry(const struct class_student *s, const char *output)
+{
+	/* A folder's name need not be UTF-8, which JSON must be. */
+	char *name = text_escape_str(s->name, TEXT_ESCAPE_KEEP_UTF8);
+	struct case_points total = s->rec ? report_total_points(s->rec) : (struct case_points){0};
+	json_t *entry = name ? json_pack("{s:s, s:s, s:o, s:o, s:s}", "student", name, "output", output, "score",
+					 report_json_points(total.earned), "max_score", report_json_points(total.max),
+					 "status", s->rec ? classroom_run_status(s->rec) : "error")
+			     : NULL;
+	free(name);
+	return entry;
+}
+
+int report_classroom_index(const struct class_student *students, char *const *outputs, size_t count, FILE *out)
+{
+	json_t *index = json_array();
+	bool ok = index != NULL;
+	for (size_t i = 0; i < count && ok; i++)
+		ok = json_array_append_new(index, classroom_index_entry(&students[i], outputs[i])) == 0;
+	ok = ok && json_dumpf(index, out, JSON_COMPACT) == 0 && fflush(out) == 0;
+	json_decref(index);
+	return ok ? 0 : -1;
 }

@@ -12,6 +12,7 @@
 
 #include "core/bytes.h"
 #include "core/strfmt.h"
+#include "core/text_escape.h"
 #include "report/grading.h"
 #include "report/markdown.h"
 
@@ -118,9 +119,15 @@ static char *gradescope_run_output(const struct record *rec)
 	for (size_t i = 0; i < rec->count; i++)
 		passed += rec->cases[i].status == VERDICT_PASS;
 	struct case_points total = report_total_points(rec);
-	return strfmt_alloc("kvmcheck %s (backend %s): %zu of %zu cases passed, %g of %g points.",
-			    rec->version ? rec->version : "?", rec->backend ? rec->backend : "unknown", passed, rec->count,
-			    total.earned, total.max);
+	/* A run's name is a folder's, which need not be UTF-8 as JSON must be. */
+	char *name = rec->name ? text_escape_str(rec->name, TEXT_ESCAPE_KEEP_UTF8) : NULL;
+	if (rec->name && !name)
+		return NULL;
+	char *output = strfmt_alloc("kvmcheck %s (backend %s)%s%s: %zu of %zu cases passed, %g of %g points.",
+				    rec->version ? rec->version : "?", rec->backend ? rec->backend : "unknown",
+				    name ? ", run " : "", name ? name : "", passed, rec->count, total.earned, total.max);
+	free(name);
+	return output;
 }
 
 static json_t *gradescope_root(const struct record *rec)

@@ -6,6 +6,7 @@
 #include <sys/random.h>
 
 #include "core/bytes.h"
+#include "core/strfmt.h"
 #include "core/text_escape.h"
 #include "report/grading.h"
 
@@ -85,29 +86,21 @@ static int annotation_write(FILE *out, const char *command, const struct annotat
 	return rc;
 }
 
-/* The title: the case's name, escaped for the log. */
-static char *annotation_title(const char *prefix, const struct record_case *c)
+/* The title: the student's name when there is one, what failed and the
+ * case's name, escaped for the log. */
+static char *annotation_title(const char *student, const char *prefix, const struct record_case *c)
 {
+	char *who = student ? text_escape_str(student, TEXT_ESCAPE_KEEP_UTF8) : NULL;
 	char *name = text_escape_str(c->name && c->name[0] ? c->name : "(unnamed)", TEXT_ESCAPE_KEEP_UTF8);
-	if (!name)
-		return NULL;
-	size_t len = strlen(prefix) + strlen(name) + 1;
-	char *title = malloc(len);
-	if (title)
-		snprintf(title, len, "%s%s", prefix, name);
+	char *title = NULL;
+	if (name && (who || !student))
+		title = strfmt_alloc("%s%s%s%s", who ? who : "", who ? ": " : "", prefix, name);
+	free(who);
 	free(name);
 	return title;
 }
 
-/* Counts annotations and stops writing them at the cap. */
-struct annotation_sink {
-	FILE *out;
-	size_t written, max, left_out;
-	int rc;
-	bool reveal_hidden;
-};
-
-static void annotation_emit(struct annotation_sink *sink, const struct annotation *a)
+static void annotation_emit(struct workflow_annotations *sink, const struct annotation *a)
 {
 	if (sink->written >= sink->max) {
 		sink->left_out++;
@@ -142,7 +135,7 @@ static bool nasm_error_parse(char *line, struct annotation *a)
 }
 
 /* Annotations at the places nasm named; how many it wrote (0: none parsed). */
-static size_t nasm_errors_emit(struct annotation_sink *sink, const struct record_case *c, const char *title)
+static size_t nasm_errors_emit(struct workflow_annotations *sink, const struct record_case *c, const char *title)
 {
 	char *copy = strdup(c->message ? c->message : "");
 	if (!copy) {
@@ -169,10 +162,10 @@ static const char *case_reason(const struct record_case *c, bool reveal_hidden)
 	return c->reason && c->reason[0] ? c->reason : c->message ? c->message : "did not pass";
 }
 
-static void case_annotate(struct annotation_sink *sink, const struct record_case *c)
+static void case_annotate(struct workflow_annotations *sink, const struct record_case *c, const char *student)
 {
 	bool assembler = c->outcome == OUTCOME_ASSEMBLE_ERROR && !report_case_details_hidden(c, sink->reveal_hidden);
-	char *title = annotation_title(assembler ? "nasm: " : "kvmcheck: ", c);
+	char *title = annotation_title(student, assembler ? "nasm: " : "kvmcheck: ", c);
 	if (!title) {
 		sink->rc = -1;
 		return;
@@ -184,17 +177,33 @@ static void case_annotate(struct annotation_sink *sink, const struct record_case
 	free(title);
 }
 
-int workflow_annotations_write(const struct record *rec, FILE *out, size_t max_errors, bool reveal_hidden)
+void workflow_annotations_begin(struct workflow_annotations *sink, FILE *out, size_t max_errors, bool reveal_hidden)
 {
-	struct annotation_sink sink = { .out = out, .max = max_errors, .reveal_hidden = reveal_hidden };
-	for (size_t i = 0; i < rec->count && sink.rc == 0; i++) {
+	*sink = (struct workflow_annotations){ .out = out, .max = max_errors, .reveal_hidden = reveal_hidden };
+}
+
+void workflow_annotations_add(struct workflow_annotations *sink, const struct record *rec, const char *student)
+{
+	for (size_t i = 0; i < rec->count && sink->rc == 0; i++) {
 		const struct record_case *c = &rec->cases[i];
 		if (c->status == VERDICT_FAIL || c->status == VERDICT_ERROR)
-			case_annotate(&sink, c);
+			case_annotate(sink, c, student);
 	}
-	if (sink.rc == 0 && sink.left_out)
-		sink.rc = fprintf(out, "::notice title=kvmcheck::%zu more error%s not annotated (GitHub shows %zu per step): "
-				  "see the job summary and the reports\n", sink.left_out, sink.left_out == 1 ? "" : "s",
-				  max_errors) < 0 ? -1 : 0;
-	return sink.rc == 0 && fflush(out) == 0 ? 0 : -1;
+}
+
+int workflow_annotations_end(struct workflow_annotations *sink)
+{
+	if (sink->rc == 0 && sink->left_out)
+		sink->rc = fprintf(sink->out, "::notice title=kvmcheck::%zu more error%s not annotated (GitHub shows %zu per step): "
+				   "see the job summary and the reports\n", sink->left_out, sink->left_out == 1 ? "" : "s",
+				   sink->max) < 0 ? -1 : 0;
+	return sink->rc == 0 && fflush(sink->out) == 0 ? 0 : -1;
+}
+
+int workflow_annotations_write(const struct record *rec, FILE *out, size_t max_errors, bool reveal_hidden)
+{
+	struct workflow_annotations sink;
+	workflow_annotations_begin(&sink, out, max_errors, reveal_hidden);
+	workflow_annotations_add(&sink, rec, NULL);
+	return workflow_annotations_end(&sink);
 }

@@ -35,4 +35,20 @@ int workflow_token_new(char token[WORKFLOW_TOKEN_SIZE]);
  * reveal_hidden. 0, or -1 when memory runs out or out fails. */
 int workflow_annotations_write(const struct record *rec, FILE *out, size_t max_errors, bool reveal_hidden);
 
+/* The same for several records (a class run's students), under one cap for
+ * the whole step: begin, add each record, end (which writes the notice).
+ * add with a student names that student first in each title
+ * ("alice: kvmcheck: CASE"); NULL gives the titles of a single run. */
+struct workflow_annotations {
+	FILE *out;
+	size_t written, max, left_out;
+	int rc;
+	bool reveal_hidden;
+};
+
+void workflow_annotations_begin(struct workflow_annotations *sink, FILE *out, size_t max_errors, bool reveal_hidden);
+void workflow_annotations_add(struct workflow_annotations *sink, const struct record *rec, const char *student);
+/* 0, or -1 when memory ran out or out failed at any step. */
+int workflow_annotations_end(struct workflow_annotations *sink);
+
 #endif

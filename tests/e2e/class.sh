@@ -8,8 +8,10 @@
 # report, the class CSV, each student's Gradescope results.json against the
 # spec's fields, that no student-facing output holds a hidden case's input,
 # expectation or output, that -j 1 writes the same reports as -j 2, and an
-# interrupt in the middle of the class. On emu, and on kvm where /dev/kvm
-# works.
+# interrupt in the middle of the class; and the class run as a GitHub
+# Actions step (each student's Classroom output decoded, annotations, the
+# job summary, no hidden secret in any of them). On emu, and on kvm where
+# /dev/kvm works.
 # usage: tests/e2e/class.sh KVMCHECK (KEEP=1: keep the work folder to look at)
 set -u
 
@@ -143,6 +145,36 @@ test_class() { # BACKEND
 	check "$b: -j 1 prints -j 2's class summary" cmp -s "$WORK/$b/j1/stdout" "$d/stdout"
 }
 
+# The class as a GitHub Actions step: a Classroom output per student with
+# that student's score, annotations titled by student under one cap, the
+# class job summary; and none of them, decoded, holds a hidden secret.
+test_github() {
+	local d=$WORK/github s leaked
+	mkdir -p "$d/decoded"
+	: >"$d/output"; : >"$d/summary"
+	GITHUB_ACTIONS=true GITHUB_OUTPUT="$d/output" GITHUB_STEP_SUMMARY="$d/summary" grade "$d" --backend emu -j 2
+	perl -e 'local $/; my $t = <STDIN>;
+		while ($t =~ s/\A(\w+)<<(ghadelimiter_[0-9a-f]{32})\n(.*?)\n\2\n//s) {
+			open my $f, ">", "$ARGV[0]/$1" or die; print $f $3; }
+		exit(length $t ? 1 : 0)' "$d/decoded" <"$d/output"
+	check "github: GITHUB_OUTPUT holds only delimited entries" [ $? = 0 ]
+	check "github: an output per student and the index, no result" \
+		[ "$(ls "$d/decoded" | tr '\n' ' ')" = "result_alice result_bob result_mallory students " ]
+	for s in "${STUDENTS[@]}"; do
+		base64 -d "$d/decoded/result_$s" >"$d/decoded/$s.json"
+		check "github: $s's Classroom result: 10 tests, ${SCORE[$s]} of 18" perl -MJSON::PP -e '
+			local $/; my $r = decode_json(<STDIN>); my $sum = 0; $sum += $_->{score} for @{$r->{tests}};
+			exit(@{$r->{tests}} == 10 && $r->{max_score} == 18 && $sum == $ARGV[0] ? 0 : 1)' "${SCORE[$s]}" <"$d/decoded/$s.json"
+	done
+	check "github: the annotations are titled by student, 10 in all, then a notice" bash -c '
+		grep -q "^::error .*,title=bob%3A kvmcheck%3A " "$1" && [ "$(grep -c "^::error " "$1")" = 10 ] &&
+		[ "$(grep -c "^::notice title=kvmcheck::" "$1")" = 1 ]' _ "$d/stdout"
+	check "github: the job summary has a row per student" \
+		[ "$(grep -oE '^\| (alice|bob|mallory) \| [0-9.]+ \| 18 \|' "$d/summary" | tr '\n' ' ')" = "| alice | 18 | 18 | | bob | 9.5 | 18 | | mallory | 0 | 18 | " ]
+	leaked=$(files_with_secrets "$d" | tr '\n' ' ')
+	check "github: no output, decoded result, summary or log holds a hidden secret${leaked:+ (in: $leaked)}" [ -z "$leaked" ]
+}
+
 # The greps above find the secrets where they are: the instructor's run
 # with --reveal-hidden shows each of them, and the control prints the case
 # file where a case may read it.
@@ -197,6 +229,7 @@ test_interrupt() {
 
 make_class
 test_class emu
+test_github
 test_controls
 test_interrupt
 if "$KVMCHECK" --backend kvm --no-reports --allow-read "$ROOT/guests" "$ROOT/cases/hello.yaml" >/dev/null 2>&1; then

@@ -91,6 +91,9 @@ test_backend() { # BACKEND
 	check "$b: ... counting only the program's 5 instructions" \
 		[ "$(figure "$b" "the firmware's instructions" instructions)" = 5 ]
 	check "$b: the summary shows the figures of a failing case" grep -qx "    41 bytes" "$WORK/$b.err"
+	# Counting costs on every instruction, so only a case that asks counts.
+	check "$b: a case without max_instructions has its size but is not counted" \
+		[ "$(figure "$b" "too big" binary_size)/$(figure "$b" "too big" instructions)" = "41/" ]
 	check "$b: JUnit is valid" bash -c "xmllint --noout --schema tests/junit/junit-10.xsd '$WORK/$b.xml' 2>/dev/null"
 	check "$b: JUnit carries the count" \
 		[ "$(xmllint --xpath 'string(//property[@name="too slow: instructions"]/@value)' "$WORK/$b.xml")" = 22 ]

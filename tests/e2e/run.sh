@@ -416,6 +416,7 @@ check "persistent assembly cache (tests/e2e/cache.sh)" "$ROOT/tests/e2e/cache.sh
 check "no mount namespace: nasm refused unless --unsafe-assembler (tests/e2e/sandbox_refusal.sh)" "$ROOT/tests/e2e/sandbox_refusal.sh" "$KVMCHECK"
 check "grading submissions (tests/e2e/submissions.sh)" "$ROOT/tests/e2e/submissions.sh" "$KVMCHECK"
 check "grading a class in one parallel run (tests/e2e/class.sh)" "$ROOT/tests/e2e/class.sh" "$KVMCHECK"
+check "GitHub outputs of a class run: fence, annotations, summary, Classroom (tests/e2e/github_class.sh)" "$ROOT/tests/e2e/github_class.sh" "$KVMCHECK"
 check "the Gradescope and Classroom examples, run locally (tests/e2e/examples.sh)" "$ROOT/tests/e2e/examples.sh" "$KVMCHECK"
 check "grading: points, partial credit, hidden cases and tags (tests/e2e/grading.sh)" "$ROOT/tests/e2e/grading.sh" "$KVMCHECK"
 . "$ROOT/tests/e2e/feedback.sh"

@@ -180,6 +180,15 @@ test_class_options() {
 	check "one submission: TAP on stdout names the run" out_has "# run Alice A."
 	check "one submission: its reports where they were asked for" [ "$(xml_value "$WORK/run.xml" 'string(/testsuites/@name)')" = "Alice A." ]
 	check "one submission: the summary names the run" grep -q '^  run: Alice A\.$' "$WORK/err"
+	kvmcheck --backend emu --name 'Alice A.' --submission students/alice --gradescope named.json --no-reports cases/class.yaml
+	check "one submission: Gradescope's output names the run" \
+		perl -MJSON::PP -e 'local $/; open my $f, "<", $ARGV[0] or exit 1; exit(decode_json(<$f>)->{output} =~ /^kvmcheck \S+ \(backend emu\), run Alice A\.: 5 of 5 cases passed/ ? 0 : 1)' "$WORK/named.json"
+	kvmcheck --backend emu --submissions-from list --csv from-file.csv --no-reports cases/class.yaml
+	check "--submissions-from FILE reads the folders from the file" [ "$(cut -d, -f1-3 "$WORK/from-file.csv" | tr -d '\r' | tr '\n' ' ')" = \
+		"student,points,max alice,5,5 bob,3,5 " ]
+	kvmcheck --backend emu --submissions-from no-such-list --no-reports cases/class.yaml
+	check "--submissions-from a missing file: exit 2 naming the option" \
+		bash -c '[ "$(cat "$1/status")" = 2 ] && grep -q "option .--submissions-from.: cannot open .no-such-list." "$1/err"' _ "$WORK"
 	kvmcheck --backend emu --no-reports cases/class.yaml
 	check "without --submission a submission case is an error" grep -q "greet.asm'', but no --submission folder was given" "$WORK/out"
 	mkdir -p "$WORK/other/alice"
