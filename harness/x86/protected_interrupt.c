@@ -234,11 +234,14 @@ static struct attempt stop(enum x86_delivery why_kind, char *why, size_t why_len
 	return (struct attempt){ .kind = ATTEMPT_STOP, .stop = why_kind };
 }
 
+#define PF_WRITE 0x2u  /* the #PF error code of a write to a page not present */
+
 /* A guest-memory access that failed: #PF at that address, or the end. */
-static struct attempt memory_failure(const struct guest_ram *r, const char *what, char *why, size_t why_len)
+static struct attempt memory_failure(const struct guest_ram *r, const char *what, bool write, char *why,
+				     size_t why_len)
 {
 	if (r->page_fault) {
-		struct attempt a = fault(X86_VECTOR_PF, 0);
+		struct attempt a = fault(X86_VECTOR_PF, write ? PF_WRITE : 0);
 		a.cr2 = r->failed_linear;
 		return a;
 	}
@@ -340,7 +343,7 @@ static struct attempt long_mode_stack(struct guest_ram *r, const struct cpu_stat
 	if (ist != 0) {
 		uint8_t bytes[8];
 		if (read_linear(r, s->tr.base + TSS64_IST1 + (ist - 1u) * 8u, bytes, sizeof(bytes)) != 0)
-			return memory_failure(r, "the TSS's IST entry", why, why_len);
+			return memory_failure(r, "the TSS's IST entry", false, why, why_len);
 		*rsp = load_le(bytes, 8);
 	}
 	*rsp &= ~0xfull;
@@ -417,7 +420,7 @@ static struct attempt fetch_gate(struct guest_ram *r, const struct cpu_state *s,
 	if ((uint32_t)ev->vector * gate_size + gate_size - 1 > s->idt.limit)
 		return fault(X86_VECTOR_GP, idt_code);
 	if (read_linear(r, s->idt.base + (uint64_t)ev->vector * gate_size, bytes, gate_size) != 0)
-		return memory_failure(r, "the IDT gate", why, why_len);
+		return memory_failure(r, "the IDT gate", false, why, why_len);
 	*gate = parse_gate(bytes, long_mode);
 	if (!gate_type_valid(gate->type, long_mode))
 		return fault(X86_VECTOR_GP, idt_code);
@@ -442,7 +445,7 @@ static struct attempt fetch_target(struct guest_ram *r, const struct gate *gate,
 	case DESCRIPTOR_BEYOND_LIMIT:
 		return fault(X86_VECTOR_GP, (gate->selector & ~SELECTOR_RPL) | ext);
 	case DESCRIPTOR_UNREACHABLE:
-		return memory_failure(r, "the handler's segment descriptor", why, why_len);
+		return memory_failure(r, "the handler's segment descriptor", false, why, why_len);
 	case DESCRIPTOR_OK:
 		break;
 	}
@@ -474,7 +477,7 @@ static struct attempt deliver_once(struct cpu_state *s, uint8_t *mem, size_t mem
 	struct frame f;
 	build_frame(&f, s, ev, long_mode, (gate.type & GATE_32BIT) != 0, rsp);
 	if (frame_write(&r, mem, &f) != 0)
-		return memory_failure(&r, "the interrupt's stack frame", why, why_len);
+		return memory_failure(&r, "the interrupt's stack frame", true, why, why_len);
 	enter(s, mem, &r, &gate, cs, descriptor_at, cpl, &f);
 	return (struct attempt){ .kind = ATTEMPT_DONE };
 }

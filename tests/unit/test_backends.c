@@ -859,6 +859,17 @@ static void with_long_stack_unaligned(struct guest *g, struct cpu_state *s)
 	s->rflags = 0x202;
 }
 
+/* eip at the ud2, cs 0x08 from the guest's own GDT, RF pushed. */
+static void check_switched_guest_ud(struct guest *g)
+{
+	cr_assert_eq(g->rec.count, 5, "%zu exits, last: %s", g->rec.count, last_exit(g)->reason);
+	cr_assert_eq(g->rec.exits[0].value, g->rec.exits[3].value, "pushed eip %#x", g->rec.exits[0].value);
+	cr_assert_eq(g->rec.exits[1].value, 0x08, "pushed cs %#x", g->rec.exits[1].value);
+	cr_assert_eq(g->rec.exits[2].value & ((1u << 16) | (1u << 9)), 1u << 16, "pushed eflags %#x",
+		     g->rec.exits[2].value);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 /* Points IVT entry `vector` at `handler` (segment 0). */
@@ -1123,6 +1134,17 @@ static const struct guest_row rows[] = {
 	{ "state_round_trips_and_segment_bases_follow_selectors", ON_BOTH,
 	  "  hlt\n  mov al, [0]\n  mov ah, [es:0]\n  mov bl, [fs:0]\n  mov bh, [gs:0]\n  mov cl, [ss:0]\n  hlt\n",
 	  with_every_register_set, dont_run, check_state_round_trips },
+	/* A guest started in real mode that switched itself to protected
+	 * mode: Unicorn's engine stays a 16-bit one, the delivery is the same. */
+	{ "real_mode_guest_switched_to_protected_mode_takes_ud_through_its_idt", ON_BOTH,
+	  "  cli\n  lgdt [gdtr]\n  mov eax, cr0\n  or al, 1\n  mov cr0, eax\n  jmp 0x08:pm\n"
+	  "bits 32\npm:\n  mov ax, 0x10\n  mov ds, ax\n  mov ss, ax\n  mov esp, 0x8000\n"
+	  GATE32("6", "isr", "0x8e") "  lidt [idtr]\nfault:\n  ud2\n  hlt\n"
+	  "isr:\n  mov eax, [esp]\n  out 0x80, eax\n  mov eax, [esp + 4]\n  out 0x80, eax\n"
+	  "  mov eax, [esp + 8]\n  out 0x80, eax\n  mov eax, fault\n  out 0x80, eax\n  hlt\n"
+	  "align 8\ngdt: dq 0\n  dq 0x00cf9a000000ffff\n  dq 0x00cf92000000ffff\n"
+	  "gdtr: dw 23\n  dd gdt\n" IDTR32("0x7ff"),
+	  NULL, NULL, check_switched_guest_ud },
 };
 #define ROW_COUNT (sizeof(rows) / sizeof(rows[0]))
 
