@@ -51,6 +51,30 @@ org 0x1000
 	cmp dword [seen_eip], .gp
 	CHECK "#GP: pushed eip is the mov", e
 
+	; A second contributory fault in the same run is delivered as itself:
+	; #DE, then #GP from a selector in memory, with its error code.
+	GATE 0, on_de, INTERRUPT_GATE
+	CLEAN_FLAGS_IF
+	RESUME_AT .de_done
+	xor edx, edx
+	mov eax, 5
+	xor ecx, ecx
+.de:	div ecx
+.de_done:
+	cmp dword [seen_vector], 0
+	CHECK "#DE: vector 0", e
+	cmp dword [seen_eip], .de
+	CHECK "#DE: pushed eip is the div", e
+	CLEAN_FLAGS_IF
+	RESUME_AT .gp2_done
+	mov dword [seen_error], 0
+.gp2:	mov ds, [bad_selector]
+.gp2_done:
+	cmp dword [seen_vector], 13
+	CHECK "#GP after #DE: vector 13, not a double fault", e
+	cmp dword [seen_error], 0x48
+	CHECK "#GP after #DE: error code is the selector in memory", e
+
 	cli
 	hlt
 
@@ -78,9 +102,11 @@ org 0x1000
 HANDLER on_ud, 6, 0
 HANDLER on_gp, 13, 1
 HANDLER on_df, 8, 1
+HANDLER on_de, 0, 0
 
 PRINT_ROUTINE32
 
+bad_selector: dw 0x4b
 resume: dd 0
 seen_vector: dd 0
 seen_error: dd 0

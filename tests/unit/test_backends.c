@@ -859,6 +859,17 @@ static void with_long_stack_unaligned(struct guest *g, struct cpu_state *s)
 	s->rflags = 0x202;
 }
 
+/* Both divs reported by vector 0's handler, at their own ip. */
+static void check_two_divide_errors(struct guest *g)
+{
+	cr_assert_eq(g->rec.count, 3, "%zu exits", g->rec.count);
+	cr_assert_eq(g->rec.exits[0].io.port, 0x80);
+	cr_assert_eq(g->rec.exits[0].value, LOAD + 29);
+	cr_assert_eq(g->rec.exits[1].io.port, 0x80, "the second #DE went to port %#x", g->rec.exits[1].io.port);
+	cr_assert_eq(g->rec.exits[1].value, LOAD + 34);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
+}
+
 /* eip at the ud2, cs 0x08 from the guest's own GDT, RF pushed. */
 static void check_switched_guest_ud(struct guest *g)
 {
@@ -1134,6 +1145,14 @@ static const struct guest_row rows[] = {
 	{ "state_round_trips_and_segment_bases_follow_selectors", ON_BOTH,
 	  "  hlt\n  mov al, [0]\n  mov ah, [es:0]\n  mov bl, [fs:0]\n  mov bh, [gs:0]\n  mov cl, [ss:0]\n  hlt\n",
 	  with_every_register_set, dont_run, check_state_round_trips },
+	/* Unicorn 2.0.1 remembers a contributory fault it raised and made the
+	 * second #DE a #DF (unicorn issue #1883): emu makes it forget. */
+	{ "two_divide_errors_both_go_to_vector_0", ON_BOTH,
+	  IVT_SET(0, isr) IVT_SET(8, df)
+	  "  xor bl, bl\n  mov ax, 7\n  div bl\n  mov ax, 7\n  div bl\n  hlt\n"
+	  "isr:\n  mov bp, sp\n  mov ax, [bp]\n  out 0x80, ax\n  add word [bp], 2\n  iret\n"
+	  "df:\n  mov al, 8\n  out 0x81, al\n  hlt\n",
+	  NULL, NULL, check_two_divide_errors },
 	/* A guest started in real mode that switched itself to protected
 	 * mode: Unicorn's engine stays a 16-bit one, the delivery is the same. */
 	{ "real_mode_guest_switched_to_protected_mode_takes_ud_through_its_idt", ON_BOTH,

@@ -28,6 +28,7 @@
  * few instructions of uc_emu_start's own set-up is only seen at the guest's
  * next I/O or interrupt. */
 #include "machine/backend.h"
+#include "machine/backend/unicorn_exception.h"
 #include "machine/result.h"
 #include "x86/system_insn.h"
 
@@ -70,6 +71,8 @@ struct pending_interrupt {
 	bool fault;          /* raised here (a limit check): eip is the faulting instruction */
 	uint8_t vector;
 	uint32_t eip;        /* Unicorn's eip when it reported the interrupt */
+	bool error_code_known; /* Unicorn's own, through unicorn_exception_take */
+	uint32_t error_code;
 };
 
 struct unmapped_access {
@@ -129,6 +132,7 @@ struct vm {
 	bool parking_watched;
 	uint64_t dr7;         /* DR7 as the guest wrote it (Unicorn gets no execution breakpoints) */
 	struct x86_segment segments[SEG_COUNT];  /* as set_state loaded them */
+	struct unicorn_exception unicorn_exception;
 	struct instruction_count count;
 	struct last_trace trace;
 };
@@ -1109,9 +1113,9 @@ static uint32_t selector_fault_code(struct vm *vm, uint64_t address, const struc
 
 /* What Unicorn reported, as the event a CPU would deliver: a software
  * interrupt returns past its instruction (Unicorn's eip is already
- * there), a fault at it. Unicorn does not hand over the error code of a
- * fault it raised: what x86/selector_fault.c can tell from the
- * instruction, else 0. */
+ * there), a fault at it. The error code of a fault Unicorn raised is its
+ * own (take_unicorn_exception), else what x86/selector_fault.c can tell
+ * from the instruction, else 0. */
 static struct x86_event pending_event(struct vm *vm, const struct cpu_state *state)
 {
 	const struct pending_interrupt *p = &vm->pending;
@@ -1131,7 +1135,9 @@ static struct x86_event pending_event(struct vm *vm, const struct cpu_state *sta
 		ev.software = length != 0;
 		ev.fault_rip = eip - length;
 	}
-	if (!ev.software && !p->fault && ev.vector >= X86_VECTOR_TS && ev.vector <= X86_VECTOR_GP)
+	if (!ev.software && p->error_code_known)
+		ev.error_code = p->error_code;
+	else if (!ev.software && !p->fault && ev.vector >= X86_VECTOR_TS && ev.vector <= X86_VECTOR_GP)
 		ev.error_code = selector_fault_code(vm, base + eip, state);
 	return ev;
 }
@@ -1145,6 +1151,18 @@ static struct x86_event pending_event(struct vm *vm, const struct cpu_state *sta
 static bool unicorn_double_fault(const struct vm *vm, const struct x86_event *ev)
 {
 	return ev->vector == X86_VECTOR_DF && !ev->software && !vm->pending.fault && !vm->pending.from_ud_hook;
+}
+
+/* A fault Unicorn raised (#DE, #DF, #TS, #NP, #SS, #GP or #PF; software
+ * interrupts and #UD leave nothing behind): its error code, and Unicorn
+ * made to forget it, as the CPU does once it is delivered. */
+static void take_unicorn_exception(struct vm *vm)
+{
+	struct pending_interrupt *p = &vm->pending;
+	bool leaves_state = p->vector == X86_VECTOR_DE || (p->vector >= X86_VECTOR_DF && p->vector <= X86_VECTOR_PF);
+	if (p->fault || p->from_ud_hook || !leaves_state)
+		return;
+	p->error_code_known = unicorn_exception_take(vm->uc, &vm->unicorn_exception, &p->error_code);
 }
 
 /* Only what a same-privilege delivery changes goes back to Unicorn; the
@@ -1233,8 +1251,10 @@ static enum step after_emulation(struct vm *vm, uc_err e)
 	}
 	if (e != UC_ERR_OK)
 		return finish_uc_error(vm, e);
-	if (vm->pending.set)
+	if (vm->pending.set) {
+		take_unicorn_exception(vm);
 		return vm->mode == X86_MODE_REAL && !protection_on(vm) ? deliver_pending(vm) : deliver_protected(vm);
+	}
 	if (vm->kicked)
 		return finish_kicked(vm);
 	/* The instruction past the limit was the hlt itself. */
@@ -1411,6 +1431,7 @@ static void emu_destroy(struct vm *vm)
 {
 	if (vm == NULL)
 		return;
+	unicorn_exception_free(&vm->unicorn_exception);
 	uc_close(vm->uc);
 	free(vm);
 }
