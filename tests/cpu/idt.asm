@@ -94,6 +94,7 @@ org 0x1000
 	mov eax, [esp + 8]
 	mov [seen_eflags], eax
 	mov [seen_esp], esp
+	xor eax, eax             ; the final registers do not depend on the frame
 	mov ax, 0x10
 	mov ds, ax
 	mov esp, STACK
