@@ -920,32 +920,45 @@ static uc_err add_hooks(struct vm *vm)
 
 /* ---- interrupt delivery through the IVT ------------------------------- */
 
-static bool code_byte(struct vm *vm, uint16_t cs, uint16_t ip, uint8_t *byte)
+static bool code_byte_at(struct vm *vm, uint64_t address, uint8_t *byte)
 {
-	return uc_mem_read(vm->uc, linear(cs, ip), byte, 1) == UC_ERR_OK;
+	return uc_mem_read(vm->uc, address, byte, 1) == UC_ERR_OK;
 }
 
-/* Length of the INT n / INT3 / INTO that raised `vector` and ends at ip,
- * or 0 when the vector came from a fault or a trap. */
-static uint16_t software_int_length(struct vm *vm, uint16_t cs, uint16_t ip, uint8_t vector)
+/* Length of the INT n / INT3 / INTO that raised `vector`, given where its
+ * last byte and the one before are, or 0 when the vector came from a
+ * fault or a trap. */
+static unsigned software_int_length_between(struct vm *vm, uint64_t last_at, uint64_t before_at, uint8_t vector)
 {
 	uint8_t last = 0, before = 0;
-	if (!code_byte(vm, cs, (uint16_t)(ip - 1), &last))
+	if (!code_byte_at(vm, last_at, &last))
 		return 0;
 	if ((vector == 3 && last == OPCODE_INT3) || (vector == 4 && last == OPCODE_INTO))
 		return 1;
-	if (last == vector && code_byte(vm, cs, (uint16_t)(ip - 2), &before) && before == OPCODE_INT)
+	if (last == vector && code_byte_at(vm, before_at, &before) && before == OPCODE_INT)
 		return 2;
 	return 0;
 }
 
+/* ... ending at ip: the bytes before it wrap within the 64 KiB segment. */
+static uint16_t software_int_length(struct vm *vm, uint16_t cs, uint16_t ip, uint8_t vector)
+{
+	return (uint16_t)software_int_length_between(vm, linear(cs, (uint16_t)(ip - 1)), linear(cs, (uint16_t)(ip - 2)),
+						     vector);
+}
+
 /* `int 6` shares its vector with #UD, so Unicorn reports it through the
- * invalid-instruction hook with eip still on the instruction. */
-static bool is_int6_at(struct vm *vm, uint16_t cs, uint16_t ip)
+ * invalid-instruction hook with eip still on the instruction, whose two
+ * bytes are at op_at and imm_at. */
+static bool is_int6_between(struct vm *vm, uint64_t op_at, uint64_t imm_at)
 {
 	uint8_t op = 0, imm = 0;
-	return code_byte(vm, cs, ip, &op) && op == OPCODE_INT &&
-	       code_byte(vm, cs, (uint16_t)(ip + 1), &imm) && imm == VECTOR_UD;
+	return code_byte_at(vm, op_at, &op) && op == OPCODE_INT && code_byte_at(vm, imm_at, &imm) && imm == VECTOR_UD;
+}
+
+static bool is_int6_at(struct vm *vm, uint16_t cs, uint16_t ip)
+{
+	return is_int6_between(vm, linear(cs, ip), linear(cs, (uint16_t)(ip + 1)));
 }
 
 /* Where the guest resumes after the handler (return_ip), and what a fault
@@ -1072,24 +1085,6 @@ static uc_err start_address(struct vm *vm, uint64_t *begin)
 
 /* ---- delivery through the protected- or long-mode IDT ------------------ */
 
-static bool code_byte_at(struct vm *vm, uint64_t address, uint8_t *byte)
-{
-	return uc_mem_read(vm->uc, address, byte, 1) == UC_ERR_OK;
-}
-
-/* As software_int_length, for the instruction ending at a linear address. */
-static unsigned software_int_length_at(struct vm *vm, uint64_t end, uint8_t vector)
-{
-	uint8_t last = 0, before = 0;
-	if (end < 2 || !code_byte_at(vm, end - 1, &last))
-		return 0;
-	if ((vector == 3 && last == OPCODE_INT3) || (vector == 4 && last == OPCODE_INTO))
-		return 1;
-	if (last == vector && code_byte_at(vm, end - 2, &before) && before == OPCODE_INT)
-		return 2;
-	return 0;
-}
-
 /* Unicorn keeps only the selectors of segments a guest loaded itself:
  * their hidden part is what the descriptor table says now. */
 static void refresh_segment_caches(struct vm *vm, struct cpu_state *state)
@@ -1123,15 +1118,14 @@ static struct x86_event pending_event(struct vm *vm, const struct cpu_state *sta
 	uint64_t eip = vm->mode == X86_MODE_LONG ? state->rip : p->eip;
 	struct x86_event ev = { .vector = p->vector, .return_rip = eip, .fault_rip = eip };
 	if (p->from_ud_hook) {
-		uint8_t op = 0, imm = 0;
-		ev.software = code_byte_at(vm, base + eip, &op) && op == OPCODE_INT &&
-			      code_byte_at(vm, base + eip + 1, &imm) && imm == VECTOR_UD;
+		ev.software = is_int6_between(vm, base + eip, base + eip + 1);
 		if (ev.software)
 			ev.return_rip = eip + 2;
 		return ev;
 	}
 	if (!p->fault) {
-		unsigned length = software_int_length_at(vm, base + eip, p->vector);
+		unsigned length = eip + base >= 2 ? software_int_length_between(vm, base + eip - 1, base + eip - 2, p->vector)
+						  : 0;
 		ev.software = length != 0;
 		ev.fault_rip = eip - length;
 	}
@@ -1142,12 +1136,10 @@ static struct x86_event pending_event(struct vm *vm, const struct cpu_state *sta
 	return ev;
 }
 
-/* Unicorn 2.0.1 remembers the last contributory fault or #PF it raised
- * and, never delivering it itself, never forgets it: the next one it
- * raises arrives as #DF (error code 0, the real vector lost), the one
- * after that stops emulation as if by hlt (Unicorn issue #1883). A #DF
- * only ever comes from that, since Unicorn delivers nothing itself; it
- * ends the run rather than run the wrong handler. */
+/* A #DF from Unicorn, which delivers nothing itself, only ever comes from
+ * the fault in flight it never forgets (machine/backend/unicorn_exception.h)
+ * when that could not be cleared: the real vector is lost, so the run ends
+ * rather than run the wrong handler. */
 static bool unicorn_double_fault(const struct vm *vm, const struct x86_event *ev)
 {
 	return ev->vector == X86_VECTOR_DF && !ev->software && !vm->pending.fault && !vm->pending.from_ud_hook;
