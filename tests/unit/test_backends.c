@@ -19,6 +19,7 @@
 
 #include "machine/backend.h"
 #include "testutil.h"
+#include "x86/mode.h"
 #include "x86/regs.h"
 
 #define MEM_SIZE (1u << 20)
@@ -109,10 +110,14 @@ static void initial_state(struct cpu_state *s)
 	s->gpr[GPR_ESP] = 0x8000;
 }
 
-static void place(struct guest *g, const char *source)
+static const char *const mode_bits[] = {
+	[X86_MODE_REAL] = "16", [X86_MODE_PROTECTED] = "32", [X86_MODE_LONG] = "64",
+};
+
+static void place(struct guest *g, const char *source, enum x86_mode mode)
 {
 	char header[40];
-	snprintf(header, sizeof(header), "bits 16\norg 0x%x\n", LOAD);
+	snprintf(header, sizeof(header), "bits %s\norg 0x%x\n", mode_bits[mode], LOAD);
 	size_t len = 0;
 	uint8_t *bytes = tu_nasm(header, source, MEM_SIZE, &len);
 	g->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -121,11 +126,19 @@ static void place(struct guest *g, const char *source)
 	free(bytes);
 }
 
-static void boot(struct guest *g, const struct cpu_state *state)
+static void boot(struct guest *g, const struct cpu_state *state, enum x86_mode mode)
 {
 	char err[256] = "";
-	cr_assert_eq(g->ops->create(&g->vm, g->mem, MEM_SIZE, X86_MODE_REAL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(g->ops->create(&g->vm, g->mem, MEM_SIZE, mode, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(g->ops->set_state(g->vm, state, err, sizeof(err)), 0, "%s", err);
+}
+
+/* Protected and long mode: kvmcheck's tables at the top of RAM, as for a
+ * case's `mode:`. */
+static void in_mode(struct guest *g, struct cpu_state *s, enum x86_mode mode)
+{
+	char err[256] = "";
+	cr_assert_eq(x86_mode_setup(mode, g->mem, MEM_SIZE, s, err, sizeof(err)), 0, "%s", err);
 }
 
 static void run(struct guest *g)
@@ -700,6 +713,174 @@ static void check_execution_breakpoint(struct guest *g)
 	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
 }
 
+/* ---- protected and long mode: delivery through the IDT ------------------ */
+
+/* The guests write the address the CPU should push to port 0x81, then
+ * their handler writes its own flags and the frame, one dword a port
+ * write, to port 0x80 (DUMP_ISR) and halts. */
+#define PM_FRAME_AT 1  /* the first dumped exit: the handler's flags */
+
+static uint32_t dumped(const struct guest *g, size_t i)
+{
+	const struct exit_record *e = &g->rec.exits[PM_FRAME_AT + i];
+	cr_assert_eq(e->io.port, 0x80, "exit %zu is not the dump", PM_FRAME_AT + i);
+	return e->value;
+}
+
+static uint32_t announced_address(const struct guest *g)
+{
+	cr_assert_eq(g->rec.exits[0].io.port, 0x81);
+	return g->rec.exits[0].value;
+}
+
+#define RF (1u << 16)
+#define IF (1u << 9)
+
+/* Handler flags, then eip, cs, eflags pushed, after an optional error code. */
+static void assert_pm_frame(const struct guest *g, bool error_code, uint32_t eflags_expected)
+{
+	size_t at = error_code ? 2 : 1;
+	cr_assert_eq(dumped(g, at), announced_address(g), "pushed eip %#x, expected %#x", dumped(g, at),
+		     announced_address(g));
+	cr_assert_eq(dumped(g, at + 1), X86_SEL_CODE32, "pushed cs %#x", dumped(g, at + 1));
+	cr_assert_eq(dumped(g, at + 2) & (RF | IF), eflags_expected, "pushed eflags %#x", dumped(g, at + 2));
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT, "last exit %d: %s", last_exit(g)->kind, last_exit(g)->reason);
+}
+
+static void assert_handler_if(const struct guest *g, uint32_t if_expected)
+{
+	cr_assert_eq(dumped(g, 0) & IF, if_expected, "handler eflags %#x", dumped(g, 0));
+}
+
+/* A host whose KVM runs `int n` through its instruction emulator outside
+ * real mode (this machine's) cannot: it must say so, naming it. */
+static bool kvm_could_not(const struct guest *g, const char *insn)
+{
+	if (strcmp(g->ops->name, "kvm") != 0 || last_exit(g)->kind != VM_EXIT_ERROR)
+		return false;
+	char expected[80];
+	snprintf(expected, sizeof(expected), "this host's KVM cannot execute `%s` at ", insn);
+	cr_assert(strncmp(last_exit(g)->reason, expected, strlen(expected)) == 0, "%s", last_exit(g)->reason);
+	return true;
+}
+
+static void check_pm_int_n(struct guest *g)
+{
+	if (kvm_could_not(g, "int 0x21"))
+		return;
+	assert_pm_frame(g, false, IF);
+	assert_handler_if(g, 0);
+	/* 12 bytes of frame and the handler's pushfd below 0x8000. */
+	cr_assert_eq(state_of(g).gpr[GPR_ESP], 0x8000 - 16);
+}
+
+/* A fault pushes RF set, and eip at the instruction. */
+static void check_pm_fault(struct guest *g)
+{
+	assert_pm_frame(g, false, RF | IF);
+	assert_handler_if(g, 0);
+}
+
+static void check_pm_trap_gate(struct guest *g)
+{
+	assert_pm_frame(g, false, RF | IF);
+	assert_handler_if(g, IF);
+}
+
+static void check_pm_error_code(struct guest *g, uint32_t error_code)
+{
+	assert_pm_frame(g, true, RF | IF);
+	cr_assert_eq(dumped(g, 1), error_code, "error code %#x, expected %#x", dumped(g, 1), error_code);
+}
+
+/* mov ds, 0x43: the selector, RPL bits cleared. */
+static void check_pm_gp_selector(struct guest *g) { check_pm_error_code(g, 0x40); }
+
+/* #UD's gate invalid or not present: vector 6 in the IDT (0x30 | IDT
+ * 0x2), raised by an exception (EXT 0x1). */
+static void check_pm_gate_of_vector_6(struct guest *g) { check_pm_error_code(g, 0x33); }
+
+/* int 0x50 beyond the limit: #GP at the int naming vector 0x50 in the IDT,
+ * EXT clear (the program's own interrupt). */
+static void check_pm_gate_of_vector_0x50(struct guest *g)
+{
+	if (!kvm_could_not(g, "int 0x50"))
+		check_pm_error_code(g, 0x50 * 8 + 2);
+}
+
+/* int 0x22 through a gate not present: #NP naming it. */
+static void check_pm_gate_of_vector_0x22(struct guest *g)
+{
+	if (!kvm_could_not(g, "int 0x22"))
+		check_pm_error_code(g, 0x22 * 8 + 2);
+}
+
+/* The guest announced where it faults, then the CPU shut down. */
+static void check_pm_shutdown(struct guest *g)
+{
+	cr_assert_eq(g->rec.count, 2, "%zu exits", g->rec.count);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_SHUTDOWN, "last exit %d: %s", last_exit(g)->kind, last_exit(g)->reason);
+}
+
+static void check_pm_double_fault(struct guest *g)
+{
+	assert_pm_frame(g, true, RF | IF);
+	cr_assert_eq(dumped(g, 1), 0, "#DF's error code is 0, not %#x", dumped(g, 1));
+}
+
+/* Long mode: handler flags, then rip, cs, rflags, rsp, ss pushed, each
+ * 8 bytes (two dumped dwords), from rsp 0x7ff8 aligned down to 0x7ff0. */
+static void assert_long_frame(struct guest *g, uint32_t rflags_expected)
+{
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT, "last exit %d: %s", last_exit(g)->kind, last_exit(g)->reason);
+	cr_assert_eq(dumped(g, 2), announced_address(g), "pushed rip %#x", dumped(g, 2));
+	cr_assert_eq(dumped(g, 3), 0, "upper half of rip");
+	cr_assert_eq(dumped(g, 4), X86_SEL_CODE64, "pushed cs %#x", dumped(g, 4));
+	cr_assert_eq(dumped(g, 6) & (RF | IF), rflags_expected, "pushed rflags %#x", dumped(g, 6));
+	cr_assert_eq(dumped(g, 8), 0x7ff8, "pushed rsp %#x", dumped(g, 8));
+	cr_assert_eq(dumped(g, 10), X86_SEL_DATA, "pushed ss %#x", dumped(g, 10));
+	cr_assert_eq(dumped(g, 0) & IF, 0, "handler rflags %#x", dumped(g, 0));
+	cr_assert_eq(state_of(g).gpr[GPR_ESP], 0x7ff0 - 40 - 8, "frame below the aligned rsp, then pushfq");
+}
+
+static void check_long_ud(struct guest *g) { assert_long_frame(g, RF | IF); }
+
+static void check_long_int_n(struct guest *g)
+{
+	if (kvm_could_not(g, "int 0x21"))
+		return;
+	assert_long_frame(g, IF);
+}
+
+static void with_long_stack_unaligned(struct guest *g, struct cpu_state *s)
+{
+	(void)g;
+	s->gpr[GPR_ESP] = 0x7ff8;
+	s->rflags = 0x202;
+}
+
+/* Both divs reported by vector 0's handler, at their own ip. */
+static void check_two_divide_errors(struct guest *g)
+{
+	cr_assert_eq(g->rec.count, 3, "%zu exits", g->rec.count);
+	cr_assert_eq(g->rec.exits[0].io.port, 0x80);
+	cr_assert_eq(g->rec.exits[0].value, LOAD + 29);
+	cr_assert_eq(g->rec.exits[1].io.port, 0x80, "the second #DE went to port %#x", g->rec.exits[1].io.port);
+	cr_assert_eq(g->rec.exits[1].value, LOAD + 34);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
+}
+
+/* eip at the ud2, cs 0x08 from the guest's own GDT, RF pushed. */
+static void check_switched_guest_ud(struct guest *g)
+{
+	cr_assert_eq(g->rec.count, 5, "%zu exits, last: %s", g->rec.count, last_exit(g)->reason);
+	cr_assert_eq(g->rec.exits[0].value, g->rec.exits[3].value, "pushed eip %#x", g->rec.exits[0].value);
+	cr_assert_eq(g->rec.exits[1].value, 0x08, "pushed cs %#x", g->rec.exits[1].value);
+	cr_assert_eq(g->rec.exits[2].value & ((1u << 16) | (1u << 9)), 1u << 16, "pushed eflags %#x",
+		     g->rec.exits[2].value);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 /* Points IVT entry `vector` at `handler` (segment 0). */
@@ -732,6 +913,41 @@ static void check_execution_breakpoint(struct guest *g)
  * instruction that faulted. */
 #define SKIP_ISR(len) \
 	"isr:\n  call report\n  mov bp, sp\n  add word [bp], " #len "\n  iret\n" REPORT_FRAME
+
+/* The IDT protected- and long-mode rows build at 0x3000. `type` is the
+ * gate's type byte: 0x8e interrupt gate, 0x8f trap gate, 0x0e one not
+ * present. */
+#define GATE32(vector, handler, type) \
+	"  mov eax, " handler "\n" \
+	"  mov [0x3000 + " vector " * 8], ax\n" \
+	"  mov word [0x3000 + " vector " * 8 + 2], 0x08\n" \
+	"  mov word [0x3000 + " vector " * 8 + 4], (" type ") << 8\n" \
+	"  shr eax, 16\n" \
+	"  mov [0x3000 + " vector " * 8 + 6], ax\n"
+
+#define GATE64(vector, handler, type) \
+	"  mov rax, " handler "\n" \
+	"  mov [0x3000 + " vector " * 16], ax\n" \
+	"  mov word [0x3000 + " vector " * 16 + 2], 0x18\n" \
+	"  mov word [0x3000 + " vector " * 16 + 4], (" type ") << 8\n" \
+	"  shr rax, 16\n" \
+	"  mov [0x3000 + " vector " * 16 + 6], ax\n" \
+	"  shr rax, 16\n" \
+	"  mov [0x3000 + " vector " * 16 + 8], eax\n"
+
+/* Loads the IDT and announces the address the CPU is to
+ * push, on port 0x81, right before it. */
+#define IDT_AND_ANNOUNCE(label) \
+	"  lidt [idtr]\n  mov eax, " label "\n  out 0x81, eax\n"
+#define IDTR32(limit) "idtr: dw " limit "\n  dd 0x3000\n"
+#define IDTR64(limit) "idtr: dw " limit "\n  dq 0x3000\n"
+
+/* A handler that writes its flags and the `dwords` above them, then halts. */
+#define DUMP_ISR(name, dwords, pushf) \
+	name ":\n  " pushf "\n  mov esi, esp\n  mov ecx, " #dwords "\n" \
+	name "_dump:\n  lodsd\n  out 0x80, eax\n  loop " name "_dump\n  hlt\n"
+#define DUMP_ISR32(name, dwords) DUMP_ISR(name, dwords, "pushfd")
+#define DUMP_ISR64(name, dwords) DUMP_ISR(name, dwords, "pushfq\n  mov rsi, rsp")
 
 struct guest_row {
 	const char *name;
@@ -929,8 +1145,95 @@ static const struct guest_row rows[] = {
 	{ "state_round_trips_and_segment_bases_follow_selectors", ON_BOTH,
 	  "  hlt\n  mov al, [0]\n  mov ah, [es:0]\n  mov bl, [fs:0]\n  mov bh, [gs:0]\n  mov cl, [ss:0]\n  hlt\n",
 	  with_every_register_set, dont_run, check_state_round_trips },
+	/* Unicorn 2.0.1 remembers a contributory fault it raised and made the
+	 * second #DE a #DF (unicorn issue #1883): emu makes it forget. */
+	{ "two_divide_errors_both_go_to_vector_0", ON_BOTH,
+	  IVT_SET(0, isr) IVT_SET(8, df)
+	  "  xor bl, bl\n  mov ax, 7\n  div bl\n  mov ax, 7\n  div bl\n  hlt\n"
+	  "isr:\n  mov bp, sp\n  mov ax, [bp]\n  out 0x80, ax\n  add word [bp], 2\n  iret\n"
+	  "df:\n  mov al, 8\n  out 0x81, al\n  hlt\n",
+	  NULL, NULL, check_two_divide_errors },
+	/* A guest started in real mode that switched itself to protected
+	 * mode: Unicorn's engine stays a 16-bit one, the delivery is the same. */
+	{ "real_mode_guest_switched_to_protected_mode_takes_ud_through_its_idt", ON_BOTH,
+	  "  cli\n  lgdt [gdtr]\n  mov eax, cr0\n  or al, 1\n  mov cr0, eax\n  jmp 0x08:pm\n"
+	  "bits 32\npm:\n  mov ax, 0x10\n  mov ds, ax\n  mov ss, ax\n  mov esp, 0x8000\n"
+	  GATE32("6", "isr", "0x8e") "  lidt [idtr]\nfault:\n  ud2\n  hlt\n"
+	  "isr:\n  mov eax, [esp]\n  out 0x80, eax\n  mov eax, [esp + 4]\n  out 0x80, eax\n"
+	  "  mov eax, [esp + 8]\n  out 0x80, eax\n  mov eax, fault\n  out 0x80, eax\n  hlt\n"
+	  "align 8\ngdt: dq 0\n  dq 0x00cf9a000000ffff\n  dq 0x00cf92000000ffff\n"
+	  "gdtr: dw 23\n  dd gdt\n" IDTR32("0x7ff"),
+	  NULL, NULL, check_switched_guest_ud },
 };
 #define ROW_COUNT (sizeof(rows) / sizeof(rows[0]))
+
+/* Protected and long mode, delivered through the IDT the guest sets up:
+ * by the CPU on kvm, by x86/protected_interrupt.c on emu. */
+struct mode_row {
+	enum x86_mode mode;
+	struct guest_row row;
+};
+
+static const struct mode_row mode_rows[] = {
+	{ X86_MODE_PROTECTED, { "protected_int_n_goes_through_an_interrupt_gate", ON_BOTH,
+	  GATE32("0x21", "isr", "0x8e") IDT_AND_ANNOUNCE("after")
+	  "  int 0x21\nafter:\n  hlt\n" DUMP_ISR32("isr", 4) IDTR32("0x21 * 8 + 7"),
+	  with_interrupts_enabled, NULL, check_pm_int_n } },
+	{ X86_MODE_PROTECTED, { "protected_ud2_goes_to_vector_6_at_the_instruction", ON_BOTH,
+	  GATE32("6", "isr", "0x8e") IDT_AND_ANNOUNCE("fault")
+	  "fault:\n  ud2\n  hlt\n" DUMP_ISR32("isr", 4) IDTR32("0x2ff"),
+	  with_interrupts_enabled, NULL, check_pm_fault } },
+	{ X86_MODE_PROTECTED, { "protected_divide_error_goes_to_vector_0_at_the_div", ON_BOTH,
+	  GATE32("0", "isr", "0x8e") IDT_AND_ANNOUNCE("fault")
+	  "  xor edx, edx\n  mov eax, 5\n  xor ecx, ecx\nfault:\n  div ecx\n  hlt\n" DUMP_ISR32("isr", 4) IDTR32("0x2ff"),
+	  with_interrupts_enabled, NULL, check_pm_fault } },
+	{ X86_MODE_PROTECTED, { "protected_gp_from_a_bad_selector_pushes_the_selector", ON_BOTH,
+	  GATE32("13", "isr", "0x8e") IDT_AND_ANNOUNCE("fault")
+	  "  mov ax, 0x43\nfault:\n  mov ds, ax\n  hlt\n" DUMP_ISR32("isr", 5) IDTR32("0x2ff"),
+	  with_interrupts_enabled, NULL, check_pm_gp_selector } },
+	{ X86_MODE_PROTECTED, { "protected_int_beyond_the_idt_limit_raises_gp_naming_it", ON_BOTH,
+	  GATE32("13", "isr", "0x8e") IDT_AND_ANNOUNCE("fault")
+	  "fault:\n  int 0x50\n  hlt\n" DUMP_ISR32("isr", 5) IDTR32("13 * 8 + 7"),
+	  with_interrupts_enabled, NULL, check_pm_gate_of_vector_0x50 } },
+	/* The SDM handles a #GP or #NP raised while delivering #UD (benign)
+	 * after it, as emu does; this machine's KVM (nested AMD) shuts down
+	 * instead, so it is no oracle for these two. Gate 6 is empty (type 0). */
+	{ X86_MODE_PROTECTED, { "protected_exception_through_an_invalid_gate_raises_gp_naming_it", ON_EMU,
+	  GATE32("13", "isr", "0x8e") IDT_AND_ANNOUNCE("fault")
+	  "fault:\n  ud2\n  hlt\n" DUMP_ISR32("isr", 5) IDTR32("13 * 8 + 7"),
+	  with_interrupts_enabled, NULL, check_pm_gate_of_vector_6 } },
+	{ X86_MODE_PROTECTED, { "protected_trap_gate_keeps_if", ON_BOTH,
+	  GATE32("6", "isr", "0x8f") IDT_AND_ANNOUNCE("fault")
+	  "fault:\n  ud2\n  hlt\n" DUMP_ISR32("isr", 4) IDTR32("0x2ff"),
+	  with_interrupts_enabled, NULL, check_pm_trap_gate } },
+	{ X86_MODE_PROTECTED, { "protected_gate_not_present_raises_np_naming_it", ON_BOTH,
+	  GATE32("0x22", "isr", "0x0e") GATE32("11", "isr", "0x8e") IDT_AND_ANNOUNCE("fault")
+	  "fault:\n  int 0x22\n  hlt\n" DUMP_ISR32("isr", 5) IDTR32("0x2ff"),
+	  with_interrupts_enabled, NULL, check_pm_gate_of_vector_0x22 } },
+	{ X86_MODE_PROTECTED, { "protected_exception_gate_not_present_raises_np_naming_it", ON_EMU,
+	  GATE32("6", "isr", "0x0e") GATE32("11", "isr", "0x8e") IDT_AND_ANNOUNCE("fault")
+	  "fault:\n  ud2\n  hlt\n" DUMP_ISR32("isr", 5) IDTR32("0x2ff"),
+	  with_interrupts_enabled, NULL, check_pm_gate_of_vector_6 } },
+	/* #UD's gate absent: #NP, whose gate is absent too: #DF. */
+	{ X86_MODE_PROTECTED, { "protected_fault_delivering_a_fault_is_a_double_fault", ON_BOTH,
+	  GATE32("6", "isr", "0x0e") GATE32("11", "isr", "0x0e") GATE32("8", "isr", "0x8e")
+	  IDT_AND_ANNOUNCE("fault")
+	  "fault:\n  ud2\n  hlt\n" DUMP_ISR32("isr", 5) IDTR32("0x2ff"),
+	  with_interrupts_enabled, NULL, check_pm_double_fault } },
+	/* Gates 0..8 empty: #UD, #GP beyond the limit, #DF, shutdown. */
+	{ X86_MODE_PROTECTED, { "protected_fault_delivering_a_double_fault_shuts_down", ON_BOTH,
+	  IDT_AND_ANNOUNCE("fault") "fault:\n  ud2\n  hlt\n" IDTR32("8 * 8 + 7"),
+	  NULL, NULL, check_pm_shutdown } },
+	{ X86_MODE_LONG, { "long_mode_ud2_goes_through_a_64_bit_gate", ON_BOTH,
+	  GATE64("6", "isr", "0x8e") IDT_AND_ANNOUNCE("fault")
+	  "fault:\n  ud2\n  hlt\n" DUMP_ISR64("isr", 12) IDTR64("0xfff"),
+	  with_long_stack_unaligned, NULL, check_long_ud } },
+	{ X86_MODE_LONG, { "long_mode_int_n_goes_through_a_64_bit_gate", ON_BOTH,
+	  GATE64("0x21", "isr", "0x8e") IDT_AND_ANNOUNCE("after")
+	  "  int 0x21\nafter:\n  hlt\n" DUMP_ISR64("isr", 12) IDTR64("0xfff"),
+	  with_long_stack_unaligned, NULL, check_long_int_n } },
+};
+#define MODE_ROW_COUNT (sizeof(mode_rows) / sizeof(mode_rows[0]))
 
 struct row_on_backend {
 	size_t row;
@@ -948,12 +1251,11 @@ ParameterizedTestParameters(backends, guest)
 	return cr_make_param_array(struct row_on_backend, params, n);
 }
 
-ParameterizedTest(struct row_on_backend *p, backends, guest, .timeout = 20)
+static void run_row(const struct guest_row *row, enum x86_mode mode, size_t backend)
 {
-	const struct guest_row *row = &rows[p->row];
 	static struct guest g;
 	memset(&g, 0, sizeof(g));
-	g.ops = backends[p->backend];
+	g.ops = backends[backend];
 	current = &g;
 	skip_unless_available(g.ops);
 	/* A host known not to run a row names it in KVMCHECK_TEST_SKIP_ROWS
@@ -964,14 +1266,36 @@ ParameterizedTest(struct row_on_backend *p, backends, guest, .timeout = 20)
 	cr_log_info("%s on %s", row->name, g.ops->name);
 	struct cpu_state s;
 	initial_state(&s);
-	place(&g, row->source);
+	place(&g, row->source, mode);
+	in_mode(&g, &s, mode);
 	if (row->prepare)
 		row->prepare(&g, &s);
-	boot(&g, &s);
+	boot(&g, &s, mode);
 	if (row->drive)
 		row->drive(&g);
 	else
 		run(&g);
 	row->check(&g);
 	release(&g);
+}
+
+ParameterizedTest(struct row_on_backend *p, backends, guest, .timeout = 20)
+{
+	run_row(&rows[p->row], X86_MODE_REAL, p->backend);
+}
+
+ParameterizedTestParameters(backends, idt)
+{
+	static struct row_on_backend params[MODE_ROW_COUNT * BACKEND_COUNT];
+	size_t n = 0;
+	for (size_t r = 0; r < MODE_ROW_COUNT; r++)
+		for (size_t b = 0; b < BACKEND_COUNT; b++)
+			if (mode_rows[r].row.on & backend_bits[b])
+				params[n++] = (struct row_on_backend){ r, b };
+	return cr_make_param_array(struct row_on_backend, params, n);
+}
+
+ParameterizedTest(struct row_on_backend *p, backends, idt, .timeout = 20)
+{
+	run_row(&mode_rows[p->row].row, mode_rows[p->row].mode, p->backend);
 }

@@ -7,7 +7,8 @@
  *   - its mode (16, 32 or 64-bit) is fixed when the engine is opened;
  *   - interrupts and faults never go through the guest's IVT: they reach a
  *     hook, and this file delivers them the way a real-mode CPU does (only
- *     in real mode: see refuse_pending);
+ *     in real mode; outside it x86/protected_interrupt.c delivers them
+ *     through the IDT: see deliver_protected);
  *   - HLT has no hook: uc_emu_start just returns UC_ERR_OK, so a halt is
  *     known by elimination;
  *   - uc_emu_stop() from an I/O hook only takes effect at the end of the
@@ -27,6 +28,7 @@
  * few instructions of uc_emu_start's own set-up is only seen at the guest's
  * next I/O or interrupt. */
 #include "machine/backend.h"
+#include "machine/backend/unicorn_exception.h"
 #include "machine/guest_ram.h"
 #include "machine/result.h"
 #include "x86/system_insn.h"
@@ -41,6 +43,8 @@
 #include <unicorn/unicorn.h>
 
 #include "x86/insn.h"
+#include "x86/protected_interrupt.h"
+#include "x86/selector_fault.h"
 
 #define MAP_GRANULE 4096u  /* uc_mem_map_ptr wants whole pages */
 
@@ -68,6 +72,8 @@ struct pending_interrupt {
 	bool fault;          /* raised here (a limit check): eip is the faulting instruction */
 	uint8_t vector;
 	uint32_t eip;        /* Unicorn's eip when it reported the interrupt */
+	bool error_code_known; /* Unicorn's own, through unicorn_exception_take */
+	uint32_t error_code;
 };
 
 struct unmapped_access {
@@ -127,6 +133,7 @@ struct vm {
 	bool parking_watched;
 	uint64_t dr7;         /* DR7 as the guest wrote it (Unicorn gets no execution breakpoints) */
 	struct x86_segment segments[SEG_COUNT];  /* as set_state loaded them */
+	struct unicorn_exception unicorn_exception;
 	struct instruction_count count;
 	struct last_trace trace;
 };
@@ -922,32 +929,45 @@ static uc_err add_hooks(struct vm *vm)
 
 /* ---- interrupt delivery through the IVT ------------------------------- */
 
-static bool code_byte(struct vm *vm, uint16_t cs, uint16_t ip, uint8_t *byte)
+static bool code_byte_at(struct vm *vm, uint64_t address, uint8_t *byte)
 {
-	return uc_mem_read(vm->uc, linear(cs, ip), byte, 1) == UC_ERR_OK;
+	return uc_mem_read(vm->uc, address, byte, 1) == UC_ERR_OK;
 }
 
-/* Length of the INT n / INT3 / INTO that raised `vector` and ends at ip,
- * or 0 when the vector came from a fault or a trap. */
-static uint16_t software_int_length(struct vm *vm, uint16_t cs, uint16_t ip, uint8_t vector)
+/* Length of the INT n / INT3 / INTO that raised `vector`, given where its
+ * last byte and the one before are, or 0 when the vector came from a
+ * fault or a trap. */
+static unsigned software_int_length_between(struct vm *vm, uint64_t last_at, uint64_t before_at, uint8_t vector)
 {
 	uint8_t last = 0, before = 0;
-	if (!code_byte(vm, cs, (uint16_t)(ip - 1), &last))
+	if (!code_byte_at(vm, last_at, &last))
 		return 0;
 	if ((vector == 3 && last == OPCODE_INT3) || (vector == 4 && last == OPCODE_INTO))
 		return 1;
-	if (last == vector && code_byte(vm, cs, (uint16_t)(ip - 2), &before) && before == OPCODE_INT)
+	if (last == vector && code_byte_at(vm, before_at, &before) && before == OPCODE_INT)
 		return 2;
 	return 0;
 }
 
+/* ... ending at ip: the bytes before it wrap within the 64 KiB segment. */
+static uint16_t software_int_length(struct vm *vm, uint16_t cs, uint16_t ip, uint8_t vector)
+{
+	return (uint16_t)software_int_length_between(vm, linear(cs, (uint16_t)(ip - 1)), linear(cs, (uint16_t)(ip - 2)),
+						     vector);
+}
+
 /* `int 6` shares its vector with #UD, so Unicorn reports it through the
- * invalid-instruction hook with eip still on the instruction. */
-static bool is_int6_at(struct vm *vm, uint16_t cs, uint16_t ip)
+ * invalid-instruction hook with eip still on the instruction, whose two
+ * bytes are at op_at and imm_at. */
+static bool is_int6_between(struct vm *vm, uint64_t op_at, uint64_t imm_at)
 {
 	uint8_t op = 0, imm = 0;
-	return code_byte(vm, cs, ip, &op) && op == OPCODE_INT &&
-	       code_byte(vm, cs, (uint16_t)(ip + 1), &imm) && imm == VECTOR_UD;
+	return code_byte_at(vm, op_at, &op) && op == OPCODE_INT && code_byte_at(vm, imm_at, &imm) && imm == VECTOR_UD;
+}
+
+static bool is_int6_at(struct vm *vm, uint16_t cs, uint16_t ip)
+{
+	return is_int6_between(vm, linear(cs, ip), linear(cs, (uint16_t)(ip + 1)));
 }
 
 /* Where the guest resumes after the handler (return_ip), and what a fault
@@ -1072,28 +1092,131 @@ static uc_err start_address(struct vm *vm, uint64_t *begin)
 	return e;
 }
 
-/* Outside real mode interrupts are not delivered: a vector the IDT cannot
- * hold escalates as on a CPU (#GP, #DF, then shutdown, which is what KVM
- * does with the empty IDT x86/mode.c sets up), and one it can hold ends
- * the run with an error naming the vector. Delivery through a protected-
- * or long-mode IDT is for when a guest needs it. */
-static enum step refuse_pending(struct vm *vm)
+/* ---- delivery through the protected- or long-mode IDT ------------------ */
+
+/* Unicorn keeps only the selectors of segments a guest loaded itself:
+ * their hidden part is what the descriptor table says now. */
+static void refresh_segment_caches(struct vm *vm, struct cpu_state *state)
 {
-	uc_x86_mmr idtr = { 0 };
-	if (uc_reg_read(vm->uc, UC_X86_REG_IDTR, &idtr) != UC_ERR_OK)
-		return STEP_FAILED;
-	uint32_t entry_size = vm->mode == X86_MODE_LONG ? 16 : 8;
-	const uint8_t vectors[] = { vm->pending.vector, VECTOR_GP, VECTOR_DF };
-	vm->pending.set = false;
-	for (size_t i = 0; i < sizeof(vectors); i++) {
-		if ((uint32_t)vectors[i] * entry_size + entry_size - 1 <= idtr.limit) {
-			char reason[sizeof(((struct vm_exit *)0)->reason)];
-			snprintf(reason, sizeof(reason), "emu: interrupt %u in %s mode is not delivered",
-				 vectors[i], x86_mode_name(vm->mode == X86_MODE_REAL ? X86_MODE_PROTECTED : vm->mode));
-			return finish(vm, VM_EXIT_ERROR, reason);
-		}
+	for (int i = 0; i < SEG_COUNT; i++) {
+		bool stale = vm->mode == X86_MODE_REAL || state->seg[i].selector != vm->segments[i].selector;
+		struct x86_segment loaded;
+		if (stale && x86_descriptor_load(state, vm->mem, vm->mem_size, state->seg[i].selector, &loaded) == 0)
+			state->seg[i] = loaded;
 	}
-	return finish(vm, VM_EXIT_SHUTDOWN, "");
+}
+
+static uint32_t selector_fault_code(struct vm *vm, uint64_t address, const struct cpu_state *state)
+{
+	uint8_t code[MAX_INSN_LENGTH];
+	size_t len = 0;
+	while (len < sizeof(code) && code_byte_at(vm, address + len, &code[len]))
+		len++;
+	return x86_selector_fault_code(code, len, state, vm->mode == X86_MODE_LONG);
+}
+
+/* What Unicorn reported, as the event a CPU would deliver: a software
+ * interrupt returns past its instruction (Unicorn's eip is already
+ * there), a fault at it. The error code of a fault Unicorn raised is its
+ * own (take_unicorn_exception), else what x86/selector_fault.c can tell
+ * from the instruction, else 0. */
+static struct x86_event pending_event(struct vm *vm, const struct cpu_state *state)
+{
+	const struct pending_interrupt *p = &vm->pending;
+	uint64_t base = vm->mode == X86_MODE_LONG ? 0 : state->seg[SEG_CS].base;
+	uint64_t eip = vm->mode == X86_MODE_LONG ? state->rip : p->eip;
+	struct x86_event ev = { .vector = p->vector, .return_rip = eip, .fault_rip = eip };
+	if (p->from_ud_hook) {
+		ev.software = is_int6_between(vm, base + eip, base + eip + 1);
+		if (ev.software)
+			ev.return_rip = eip + 2;
+		return ev;
+	}
+	if (!p->fault) {
+		unsigned length = eip + base >= 2 ? software_int_length_between(vm, base + eip - 1, base + eip - 2, p->vector)
+						  : 0;
+		ev.software = length != 0;
+		ev.fault_rip = eip - length;
+	}
+	if (!ev.software && p->error_code_known)
+		ev.error_code = p->error_code;
+	else if (!ev.software && !p->fault && ev.vector >= X86_VECTOR_TS && ev.vector <= X86_VECTOR_GP)
+		ev.error_code = selector_fault_code(vm, base + eip, state);
+	return ev;
+}
+
+/* A #DF from Unicorn, which delivers nothing itself, only ever comes from
+ * the fault in flight it never forgets (machine/backend/unicorn_exception.h)
+ * when that could not be cleared: the real vector is lost, so the run ends
+ * rather than run the wrong handler. */
+static bool unicorn_double_fault(const struct vm *vm, const struct x86_event *ev)
+{
+	return ev->vector == X86_VECTOR_DF && !ev->software && !vm->pending.fault && !vm->pending.from_ud_hook;
+}
+
+/* A fault Unicorn raised (#DE, #DF, #TS, #NP, #SS, #GP or #PF; software
+ * interrupts and #UD leave nothing behind): its error code, and Unicorn
+ * made to forget it, as the CPU does once it is delivered. */
+static void take_unicorn_exception(struct vm *vm)
+{
+	struct pending_interrupt *p = &vm->pending;
+	bool leaves_state = p->vector == X86_VECTOR_DE || (p->vector >= X86_VECTOR_DF && p->vector <= X86_VECTOR_PF);
+	if (p->fault || p->from_ud_hook || !leaves_state)
+		return;
+	p->error_code_known = unicorn_exception_take(vm->uc, &vm->unicorn_exception, &p->error_code);
+}
+
+/* Only what a same-privilege delivery changes goes back to Unicorn; the
+ * CS selector is a segment load for it (see write_segments). */
+static uc_err write_delivered(struct vm *vm, const struct cpu_state *state)
+{
+	bool wide = vm->mode == X86_MODE_LONG;
+	uc_err e = write_u64(vm->uc, UC_X86_REG_CR2, state->cr2);
+	if (e == UC_ERR_OK)
+		e = reg_write(vm->uc, UC_X86_REG_CS, state->seg[SEG_CS].selector);
+	if (e == UC_ERR_OK)
+		e = wide ? write_u64(vm->uc, UC_X86_REG_RSP, state->gpr[GPR_ESP])
+			 : reg_write(vm->uc, UC_X86_REG_ESP, (uint32_t)state->gpr[GPR_ESP]);
+	if (e == UC_ERR_OK)
+		e = reg_write(vm->uc, UC_X86_REG_EFLAGS, (uint32_t)state->rflags);
+	if (e == UC_ERR_OK)
+		e = wide ? write_u64(vm->uc, UC_X86_REG_RIP, state->rip)
+			 : reg_write(vm->uc, UC_X86_REG_EIP, (uint32_t)state->rip);
+	if (e == UC_ERR_OK)
+		memcpy(vm->segments, state->seg, sizeof(vm->segments));
+	return e;
+}
+
+/* Outside real mode, Unicorn's interrupts and exceptions go through the
+ * IDT as a CPU's do (x86/protected_interrupt.c): a fault while delivering
+ * escalates to #DF and then to shutdown, which is what KVM reports as a
+ * triple fault. */
+static enum step deliver_protected(struct vm *vm)
+{
+	struct cpu_state state;
+	if (read_state(vm, &state) != UC_ERR_OK)
+		return STEP_FAILED;
+	refresh_segment_caches(vm, &state);
+	struct x86_event ev = pending_event(vm, &state);
+	if (unicorn_double_fault(vm, &ev))
+		return finish(vm, VM_EXIT_ERROR, "emu: a second #DE, #TS, #NP, #SS, #GP or #PF in one run is not "
+						 "emulated (Unicorn 2.0.1 reports it as a double fault)");
+	vm->pending.set = false;
+	if (!ev.software)
+		uncount_fault(vm);
+	char reason[sizeof(((struct vm_exit *)0)->reason)] = "emu: ";
+	const size_t prefix = strlen(reason);
+	switch (x86_protected_interrupt(&state, vm->mem, vm->mem_size, &ev, reason + prefix, sizeof(reason) - prefix)) {
+	case X86_DELIVERED:
+		break;
+	case X86_SHUTDOWN:
+		return finish(vm, VM_EXIT_SHUTDOWN, "");
+	default:
+		return finish(vm, VM_EXIT_ERROR, reason);
+	}
+	if (write_delivered(vm, &state) != UC_ERR_OK)
+		return finish(vm, VM_EXIT_ERROR, "emu: Unicorn refused the handler's code segment (an execute-only one?)");
+	return STEP_GO_ON;
 }
 
 /* A stop from a block hook may leave the block's linear address in EIP
@@ -1129,8 +1252,10 @@ static enum step after_emulation(struct vm *vm, uc_err e)
 	}
 	if (e != UC_ERR_OK)
 		return finish_uc_error(vm, e);
-	if (vm->pending.set)
-		return vm->mode == X86_MODE_REAL && !protection_on(vm) ? deliver_pending(vm) : refuse_pending(vm);
+	if (vm->pending.set) {
+		take_unicorn_exception(vm);
+		return vm->mode == X86_MODE_REAL && !protection_on(vm) ? deliver_pending(vm) : deliver_protected(vm);
+	}
 	if (vm->kicked)
 		return finish_kicked(vm);
 	/* The instruction past the limit was the hlt itself. */
@@ -1307,6 +1432,7 @@ static void emu_destroy(struct vm *vm)
 {
 	if (vm == NULL)
 		return;
+	unicorn_exception_free(&vm->unicorn_exception);
 	uc_close(vm->uc);
 	free(vm);
 }
