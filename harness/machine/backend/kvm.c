@@ -41,6 +41,10 @@ struct vm {
 	bool event_known;
 	uint64_t last_event;        /* linear address of the last step taken */
 	bool over_pending;          /* an OUT counted at its exit passed the limit */
+	/* Execution breakpoints at the hypercalls found in memory at the start. */
+	bool hypercalls_watched;
+	size_t hypercall_count;
+	uint64_t hypercall_at[4];   /* DR0..DR3 */
 };
 
 /* /dev/kvm is a handle on the host's KVM, not per VM: open it once. */
@@ -648,6 +652,110 @@ static int kvm_on_write_io(struct vm *vm)
 	return 0;
 }
 
+/* ---- guest debugging: single-steps and hypercall breakpoints --------- */
+
+#define DR7_FIXED_1 0x400u
+#define DR6_BREAKPOINTS 0xfu
+
+/* Both uses share KVM_SET_GUEST_DEBUG, which sets them all at once. */
+static int kvm_apply_debug(struct vm *vm)
+{
+	struct kvm_guest_debug debug = {0};
+	if (vm->counting)
+		debug.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+	if (vm->hypercall_count) {
+		debug.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+		debug.arch.debugreg[7] = DR7_FIXED_1;
+		for (size_t i = 0; i < vm->hypercall_count; i++) {
+			debug.arch.debugreg[i] = vm->hypercall_at[i];
+			debug.arch.debugreg[7] |= 1u << (2 * i); /* local enable; R/W 00, LEN 00: execution */
+		}
+	}
+	if (!debug.control)
+		return 0;
+	return kvm_ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, (unsigned long)&debug);
+}
+
+/* kvmcheck is no hypervisor, but KVM is one: a vmcall or vmmcall is
+ * answered in the kernel (rax = -KVM_ENOSYS, and KVM may rewrite the other
+ * vendor's instruction), or spun at, depending on the host. Breakpoints
+ * on the first four found in memory stop the guest before each, so the
+ * case ends as emu ends it (x86/system_insn.h); machine.c catches one
+ * spun at past these at the timeout. Memory is identity-mapped in every
+ * mode, and real mode's linear addresses are physical ones. */
+static void kvm_note_hypercalls_in(struct vm *vm, size_t from, size_t to)
+{
+	const size_t max = sizeof(vm->hypercall_at) / sizeof(vm->hypercall_at[0]);
+	const uint8_t *p = vm->mem + from, *end = vm->mem + to;
+	while (vm->hypercall_count < max && end - p >= 3) {
+		const uint8_t *hit = memchr(p, 0x0f, (size_t)(end - p) - 2);
+		if (!hit)
+			break;
+		if (sys_hypercall_at(hit, 3, false))
+			vm->hypercall_at[vm->hypercall_count++] = (uint64_t)(hit - vm->mem);
+		p = hit + 1;
+	}
+}
+
+#define PAGE 4096u
+
+/* Pages never written hold zeros, so no instruction: mincore(2) tells
+ * which were, and the scan reads no other (reading one would map it, and
+ * 1 MiB of them costs 0.3 ms). */
+static void kvm_find_hypercalls(struct vm *vm)
+{
+	size_t pages = (vm->mem_size + PAGE - 1) / PAGE;
+	unsigned char *resident = malloc(pages);
+	vm->hypercall_count = 0;
+	if (!resident || mincore(vm->mem, vm->mem_size, resident) < 0) {
+		kvm_note_hypercalls_in(vm, 0, vm->mem_size);
+		free(resident);
+		return;
+	}
+	for (size_t i = 0; i < pages; i++) {
+		if (!(resident[i] & 1))
+			continue;
+		/* An instruction may run on into the next page, if that was written. */
+		size_t to = (i + 1) * PAGE + (i + 1 < pages && (resident[i + 1] & 1) ? 2 : 0);
+		kvm_note_hypercalls_in(vm, i * PAGE, to < vm->mem_size ? to : vm->mem_size);
+	}
+	free(resident);
+}
+
+static int kvm_watch_hypercalls(struct vm *vm, char *err, size_t err_len)
+{
+	vm->hypercalls_watched = true;
+	kvm_find_hypercalls(vm);
+	if (vm->hypercall_count && kvm_apply_debug(vm) < 0) {
+		snprintf(err, err_len, "KVM_SET_GUEST_DEBUG (breakpoints at the guest's hypercalls): %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The guest reached a watched hypercall and stands at it. */
+static void kvm_stop_at_hypercall(const struct vm *vm, uint64_t linear, struct vm_exit *exit)
+{
+	uint8_t code[INSN_MAX_BYTES];
+	size_t len = kvm_code_at(vm, linear, code);
+	const char *mnemonic = sys_hypercall_at(code, len, vm->mode == X86_MODE_LONG);
+	exit->kind = VM_EXIT_ERROR;
+	sys_hypercall_reason(exit->reason, sizeof(exit->reason), mnemonic ? mnemonic : "vmcall");
+}
+
+/* A debug exit: a hypercall breakpoint, or a single-step. */
+static void kvm_on_debug(struct vm *vm, struct vm_exit *exit, bool *relevant)
+{
+	const struct kvm_debug_exit_arch *debug = &vm->run->debug.arch;
+	if (debug->exception == 1 && (debug->dr6 & DR6_BREAKPOINTS) && vm->hypercall_count) {
+		kvm_stop_at_hypercall(vm, debug->pc, exit);
+		*relevant = true;
+		return;
+	}
+	kvm_on_step(vm, exit, relevant);
+}
+
 static int kvm_count_instructions(struct vm *vm, const struct insn_count_config *cfg, char *err, size_t err_len)
 {
 	if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG) <= 0) {
@@ -655,13 +763,13 @@ static int kvm_count_instructions(struct vm *vm, const struct insn_count_config 
 			 "so it cannot count instructions; use --backend emu");
 		return -1;
 	}
-	struct kvm_guest_debug debug = { .control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP };
-	if (kvm_ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, (unsigned long)&debug) < 0) {
+	vm->counting = true;
+	if (kvm_apply_debug(vm) < 0) {
+		vm->counting = false;
 		snprintf(err, err_len, "KVM_SET_GUEST_DEBUG (single-step, to count instructions): %s; "
 			 "use --backend emu", strerror(errno));
 		return -1;
 	}
-	vm->counting = true;
 	vm->count_cfg = *cfg;
 	vm->instructions = 0;
 	vm->position_known = false;
@@ -680,6 +788,8 @@ static int kvm_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 	/* Left set by the last run's completion of a pending exit; a kick
 	 * that is still to be served keeps it. */
 	vm->run->immediate_exit = vm->kicked;
+	if (!vm->hypercalls_watched && kvm_watch_hypercalls(vm, err, err_len) < 0)
+		return -1;
 	for (;;) {
 		struct vm_exit counted = {0};
 		bool stop = false;
@@ -700,7 +810,7 @@ static int kvm_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 		}
 		bool relevant = rc == 0 && kvm_decode_exit(vm, &exit);
 		if (rc == 0 && vm->run->exit_reason == KVM_EXIT_DEBUG)
-			kvm_on_step(vm, &exit, &relevant);
+			kvm_on_debug(vm, &exit, &relevant);
 		if (relevant && vm->counting && exit.kind == VM_EXIT_IO && exit.io.is_write && kvm_on_write_io(vm) < 0) {
 			snprintf(err, err_len, "counting instructions: %s", strerror(errno));
 			return -1;
