@@ -72,6 +72,13 @@ bool x86_insn_is_int(const uint8_t *code, size_t len, bool long64, uint8_t *vect
 	return false;
 }
 
+int x86_insn_opcode(const uint8_t *code, size_t len, bool long64)
+{
+	bool rep;
+	size_t at = opcode_offset(code, len, long64, &rep);
+	return at < len ? code[at] : -1;
+}
+
 bool x86_insn_is_jump_to_self(const uint8_t *code, size_t len, bool code16)
 {
 	if (len >= 2 && code[0] == 0xeb && code[1] == 0xfe)

@@ -20,6 +20,9 @@ bool x86_insn_is_hlt(const uint8_t *code, size_t len, bool long64, size_t *lengt
 /* An int n (vector n) or int3 (vector 3); *length gets its length. */
 bool x86_insn_is_int(const uint8_t *code, size_t len, bool long64, uint8_t *vector, size_t *length);
 
+/* The opcode byte after any prefixes, or -1 when the bytes end first. */
+int x86_insn_opcode(const uint8_t *code, size_t len, bool long64);
+
 /* A jump to itself (`jmp $`, short or near, without prefixes): the guest
  * is parked there until an interrupt takes it away. code16: 16-bit code,
  * whose near jump has a 16-bit displacement. */

@@ -41,6 +41,16 @@ struct vm {
 	bool event_known;
 	uint64_t last_event;        /* linear address of the last step taken */
 	bool over_pending;          /* an OUT counted at its exit passed the limit */
+	/* KVM steps by setting TF, which the CPU clears on entering a handler
+	 * and KVM_SET_REGS drops: stepping is set again before the next run. */
+	bool rearm;
+	/* While counting in real mode: breakpoints at the handlers of the
+	 * faults the CPU delivers itself, whose entry TF would skip. */
+	size_t handler_count;
+	uint64_t handler_at[3];
+	size_t handler_slots;       /* DR0.. given to them at the last KVM_SET_GUEST_DEBUG */
+	bool passing_handler;       /* the breakpoint at passed_handler is off for one step */
+	uint64_t passed_handler;
 	/* Execution breakpoints at the hypercalls found in memory at the start. */
 	bool hypercalls_watched;
 	size_t hypercall_count;
@@ -321,6 +331,8 @@ static void state_from_regs(struct cpu_state *state, const struct kvm_regs *regs
 	state->rflags = regs->rflags;
 }
 
+static int kvm_apply_debug(struct vm *vm);
+
 static int kvm_set_state(struct vm *vm, const struct cpu_state *state, char *err, size_t err_len)
 {
 	/* Fields cpu_state does not carry (the APIC base, the interrupt
@@ -339,8 +351,13 @@ static int kvm_set_state(struct vm *vm, const struct cpu_state *state, char *err
 		return -1;
 	}
 	/* The loop may move the guest between runs (an interrupt it
-	 * delivers): counting reads where it stands again. */
+	 * delivers): counting reads where it stands again, and steps on from
+	 * there (KVM_SET_REGS dropped TF). */
 	vm->position_known = false;
+	if (vm->counting && kvm_apply_debug(vm) < 0) {
+		snprintf(err, err_len, "KVM_SET_GUEST_DEBUG (single-step, to count instructions): %s", strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -574,7 +591,53 @@ static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool *tak
 	    kvm_ioctl(vm->vcpu_fd, KVM_SET_REGS, (unsigned long)&regs) < 0)
 		return -1;
 	*taken = true;
+	vm->rearm = true;
 	return 0;
+}
+
+/* Where the real-mode IVT sends the faults a CPU raises in students'
+ * code: #DE, #UD and #GP. */
+static size_t kvm_fault_handlers(const struct vm *vm, uint64_t *at)
+{
+	static const uint8_t vectors[] = { 0, 6, 13 };
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(vectors); i++) {
+		uint64_t entry = (uint64_t)vectors[i] * 4;
+		if (entry + 4 > vm->mem_size)
+			continue;
+		uint64_t offset = vm->mem[entry] | vm->mem[entry + 1] << 8;
+		uint64_t segment = vm->mem[entry + 2] | vm->mem[entry + 3] << 8;
+		uint64_t linear = segment * 16 + offset;
+		bool seen = false;
+		for (size_t j = 0; j < n; j++)
+			seen |= at[j] == linear;
+		if (!seen)
+			at[n++] = linear;
+	}
+	return n;
+}
+
+/* The guest may point the IVT elsewhere at any step: the breakpoints
+ * follow (an ioctl only when an entry changed). */
+static int kvm_watch_fault_handlers(struct vm *vm)
+{
+	uint64_t at[sizeof(vm->handler_at) / sizeof(vm->handler_at[0])];
+	size_t n = kvm_fault_handlers(vm, at);
+	if (n == vm->handler_count && !memcmp(at, vm->handler_at, n * sizeof(at[0])))
+		return 0;
+	memcpy(vm->handler_at, at, n * sizeof(at[0]));
+	vm->handler_count = n;
+	vm->rearm = true;
+	return 0;
+}
+
+/* The vCPU is about to step: with TF set again if it may be gone. */
+static int kvm_step_on(struct vm *vm)
+{
+	if (!vm->rearm)
+		return 0;
+	vm->rearm = false;
+	return kvm_apply_debug(vm);
 }
 
 /* Before the vCPU runs on while counting: the instructions single-steps
@@ -593,6 +656,8 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 		*stop = true;
 		return 0;
 	}
+	if (vm->mode == X86_MODE_REAL && kvm_watch_fault_handlers(vm) < 0)
+		return -1;
 	for (;;) {
 		uint8_t code[INSN_MAX_BYTES], vector;
 		size_t len = kvm_code_at(vm, vm->position, code), insn_len;
@@ -602,11 +667,11 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 			return kvm_take_hlt(vm, insn_len, exit);
 		}
 		if (!x86_insn_is_int(code, len, long64, &vector, &insn_len))
-			return 0;
+			return kvm_step_on(vm);
 		if (kvm_take_int(vm, vector, insn_len, &taken) < 0)
 			return -1;
 		if (!taken)
-			return 0;
+			return kvm_step_on(vm);
 		if (kvm_count_step(vm, vm->position)) {
 			exit->kind = VM_EXIT_INSN_LIMIT;
 			*stop = true;
@@ -617,10 +682,31 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 	}
 }
 
+#define OPCODE_PUSHF 0x9c
+#define OPCODE_POPF 0x9d
+#define OPCODE_IRET 0xcf
+
+/* Where KVM steps a real CPU (not its instruction emulator), TF is set in
+ * the guest's FLAGS: clears it in a FLAGS image the guest pushed `above`
+ * bytes above ss:sp, as if the guest had never seen it. TF is bit 8, bit
+ * 0 of the image's second byte. */
+static int kvm_hide_pushed_tf(struct vm *vm, uint16_t above)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
+	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
+		return -1;
+	uint64_t at = sregs.ss.base + (uint16_t)(regs.rsp + above + 1);
+	if (!(sregs.cr0 & 1) && at < vm->mem_size)
+		vm->mem[at] &= (uint8_t)~1u;
+	return 0;
+}
+
 /* A single-step exit: the instruction at the last position retired and
  * the guest now stands at pc. *relevant when the handler must hear of it
  * (the count passed the limit). */
-static void kvm_on_step(struct vm *vm, struct vm_exit *exit, bool *relevant)
+static int kvm_on_step(struct vm *vm, struct vm_exit *exit, bool *relevant)
 {
 	const struct kvm_debug_exit_arch *debug = &vm->run->debug.arch;
 	*relevant = true;
@@ -628,12 +714,39 @@ static void kvm_on_step(struct vm *vm, struct vm_exit *exit, bool *relevant)
 		exit->kind = VM_EXIT_ERROR;
 		snprintf(exit->reason, sizeof(exit->reason), "unexpected debug exit (vector %u at 0x%llx)",
 			 debug->exception, (unsigned long long)debug->pc);
-		return;
+		return 0;
 	}
+	uint8_t code[INSN_MAX_BYTES];
+	int opcode = x86_insn_opcode(code, kvm_code_at(vm, vm->position, code), vm->mode == X86_MODE_LONG);
 	bool over = kvm_count_step(vm, vm->position);
 	vm->position = debug->pc;
 	exit->kind = VM_EXIT_INSN_LIMIT;
 	*relevant = over;
+	/* iret and popf load FLAGS without the TF KVM set; a handler's first
+	 * instruction has run past its breakpoint, which goes back. */
+	if (opcode == OPCODE_IRET || opcode == OPCODE_POPF || vm->passing_handler)
+		vm->rearm = true;
+	vm->passing_handler = false;
+	return opcode == OPCODE_PUSHF ? kvm_hide_pushed_tf(vm, 0) : 0;
+}
+
+/* The guest stands at the entry of a fault handler (a breakpoint there).
+ * Stepped there, it has nothing to count. Else the CPU delivered a fault
+ * (the instruction at the last position did not retire) and cleared TF:
+ * counting goes on from here, and the frame's FLAGS lose the TF KVM had
+ * set. Either way the breakpoint is off for the handler's first step:
+ * KVM's instruction emulator ignores RF for breakpoints of its own. */
+static int kvm_on_fault_handler(struct vm *vm, uint64_t pc)
+{
+	if (pc != vm->position) {
+		vm->position = pc;
+		if (kvm_hide_pushed_tf(vm, 4) < 0)
+			return -1;
+	}
+	vm->passing_handler = true;
+	vm->passed_handler = pc;
+	vm->rearm = true;
+	return 0;
 }
 
 /* KVM's emulator finishes an OUT before it exits to us and then skips
@@ -656,18 +769,29 @@ static int kvm_on_write_io(struct vm *vm)
 
 #define DR7_FIXED_1 0x400u
 #define DR6_BREAKPOINTS 0xfu
+#define DEBUG_SLOTS 4 /* DR0..DR3 */
 
 /* Both uses share KVM_SET_GUEST_DEBUG, which sets them all at once. */
 static int kvm_apply_debug(struct vm *vm)
 {
 	struct kvm_guest_debug debug = {0};
-	if (vm->counting)
+	uint64_t watch[DEBUG_SLOTS];
+	size_t slots = 0;
+	vm->handler_slots = 0;
+	if (vm->counting) {
 		debug.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
-	if (vm->hypercall_count) {
+		for (size_t i = 0; i < vm->handler_count && slots < DEBUG_SLOTS; i++)
+			if (!vm->passing_handler || vm->handler_at[i] != vm->passed_handler)
+				watch[slots++] = vm->handler_at[i];
+		vm->handler_slots = slots;
+	}
+	for (size_t i = 0; i < vm->hypercall_count && slots < DEBUG_SLOTS; i++)
+		watch[slots++] = vm->hypercall_at[i];
+	if (slots) {
 		debug.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
 		debug.arch.debugreg[7] = DR7_FIXED_1;
-		for (size_t i = 0; i < vm->hypercall_count; i++) {
-			debug.arch.debugreg[i] = vm->hypercall_at[i];
+		for (size_t i = 0; i < slots; i++) {
+			debug.arch.debugreg[i] = watch[i];
 			debug.arch.debugreg[7] |= 1u << (2 * i); /* local enable; R/W 00, LEN 00: execution */
 		}
 	}
@@ -744,16 +868,22 @@ static void kvm_stop_at_hypercall(const struct vm *vm, uint64_t linear, struct v
 	sys_hypercall_reason(exit->reason, sizeof(exit->reason), mnemonic ? mnemonic : "vmcall");
 }
 
-/* A debug exit: a hypercall breakpoint, or a single-step. */
-static void kvm_on_debug(struct vm *vm, struct vm_exit *exit, bool *relevant)
+/* A debug exit: a breakpoint at a fault handler or a hypercall, or a
+ * single-step. */
+static int kvm_on_debug(struct vm *vm, struct vm_exit *exit, bool *relevant)
 {
 	const struct kvm_debug_exit_arch *debug = &vm->run->debug.arch;
-	if (debug->exception == 1 && (debug->dr6 & DR6_BREAKPOINTS) && vm->hypercall_count) {
+	unsigned hit = debug->exception == 1 ? (unsigned)(debug->dr6 & DR6_BREAKPOINTS) : 0;
+	if (hit && (unsigned)__builtin_ctz(hit) < vm->handler_slots) {
+		*relevant = false;
+		return kvm_on_fault_handler(vm, debug->pc);
+	}
+	if (hit) {
 		kvm_stop_at_hypercall(vm, debug->pc, exit);
 		*relevant = true;
-		return;
+		return 0;
 	}
-	kvm_on_step(vm, exit, relevant);
+	return kvm_on_step(vm, exit, relevant);
 }
 
 static int kvm_count_instructions(struct vm *vm, const struct insn_count_config *cfg, char *err, size_t err_len)
@@ -809,8 +939,10 @@ static int kvm_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 			return -1;
 		}
 		bool relevant = rc == 0 && kvm_decode_exit(vm, &exit);
-		if (rc == 0 && vm->run->exit_reason == KVM_EXIT_DEBUG)
-			kvm_on_debug(vm, &exit, &relevant);
+		if (rc == 0 && vm->run->exit_reason == KVM_EXIT_DEBUG && kvm_on_debug(vm, &exit, &relevant) < 0) {
+			snprintf(err, err_len, "counting instructions: %s", strerror(errno));
+			return -1;
+		}
 		if (relevant && vm->counting && exit.kind == VM_EXIT_IO && exit.io.is_write && kvm_on_write_io(vm) < 0) {
 			snprintf(err, err_len, "counting instructions: %s", strerror(errno));
 			return -1;
