@@ -47,7 +47,8 @@ const char *sys_hypercall_at(const uint8_t *code, size_t len, bool long64);
 
 /* Why a case ends at a hypercall, in the same words on every backend:
  * kvmcheck is no hypervisor, and a guest that calls one would otherwise
- * get a different answer from each backend and host (README, "vmcall"). */
+ * get a different answer from each backend and host (README, "vmcall and
+ * vmmcall"). */
 void sys_hypercall_reason(char *out, size_t out_len, const char *mnemonic);
 
 /* What the CPU holds when a control register is written. */
