@@ -618,17 +618,16 @@ static size_t kvm_fault_handlers(const struct vm *vm, uint64_t *at)
 }
 
 /* The guest may point the IVT elsewhere at any step: the breakpoints
- * follow (an ioctl only when an entry changed). */
-static int kvm_watch_fault_handlers(struct vm *vm)
+ * follow (set again only when an entry changed). */
+static void kvm_watch_fault_handlers(struct vm *vm)
 {
 	uint64_t at[sizeof(vm->handler_at) / sizeof(vm->handler_at[0])];
 	size_t n = kvm_fault_handlers(vm, at);
 	if (n == vm->handler_count && !memcmp(at, vm->handler_at, n * sizeof(at[0])))
-		return 0;
+		return;
 	memcpy(vm->handler_at, at, n * sizeof(at[0]));
 	vm->handler_count = n;
 	vm->rearm = true;
-	return 0;
 }
 
 /* The vCPU is about to step: with TF set again if it may be gone. */
@@ -656,8 +655,8 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 		*stop = true;
 		return 0;
 	}
-	if (vm->mode == X86_MODE_REAL && kvm_watch_fault_handlers(vm) < 0)
-		return -1;
+	if (vm->mode == X86_MODE_REAL)
+		kvm_watch_fault_handlers(vm);
 	for (;;) {
 		uint8_t code[INSN_MAX_BYTES], vector;
 		size_t len = kvm_code_at(vm, vm->position, code), insn_len;
@@ -765,13 +764,15 @@ static int kvm_on_write_io(struct vm *vm)
 	return 0;
 }
 
-/* ---- guest debugging: single-steps and hypercall breakpoints --------- */
+/* ---- guest debugging: single-steps and breakpoints ------------------- */
 
 #define DR7_FIXED_1 0x400u
 #define DR6_BREAKPOINTS 0xfu
 #define DEBUG_SLOTS 4 /* DR0..DR3 */
 
-/* Both uses share KVM_SET_GUEST_DEBUG, which sets them all at once. */
+/* Single-stepping and the breakpoints (at fault handlers while counting,
+ * at hypercalls) share KVM_SET_GUEST_DEBUG, which sets them all at once;
+ * with more than four, the handlers' come first. */
 static int kvm_apply_debug(struct vm *vm)
 {
 	struct kvm_guest_debug debug = {0};
