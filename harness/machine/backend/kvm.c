@@ -595,6 +595,44 @@ static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool *tak
 	return 0;
 }
 
+/* An sti taken here while counting, in real mode: a CPU that steps the
+ * guest holds the trap after an sti back until the next instruction has
+ * run (its interrupt shadow), and before a hlt gives none at all. IF is
+ * all it changes here, since kvmcheck's interrupts come only while the
+ * guest waits. *taken stays false outside real mode: KVM runs it. */
+static int kvm_take_sti(struct vm *vm, size_t sti_len, bool *taken)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	*taken = false;
+	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
+	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
+		return -1;
+	if (sregs.cr0 & 1)
+		return 0;
+	regs.rflags |= RFLAGS_IF;
+	regs.rip = (uint16_t)(regs.rip + sti_len);
+	if (kvm_ioctl(vm->vcpu_fd, KVM_SET_REGS, (unsigned long)&regs) < 0)
+		return -1;
+	*taken = true;
+	vm->rearm = true;
+	return 0;
+}
+
+/* The instructions taken here rather than stepped (see each). */
+static int kvm_take_insn(struct vm *vm, const uint8_t *code, size_t len, bool *taken)
+{
+	bool long64 = vm->mode == X86_MODE_LONG;
+	uint8_t vector;
+	size_t insn_len;
+	*taken = false;
+	if (x86_insn_is_int(code, len, long64, &vector, &insn_len))
+		return kvm_take_int(vm, vector, insn_len, taken);
+	if (x86_insn_is_sti(code, len, long64, &insn_len))
+		return kvm_take_sti(vm, insn_len, taken);
+	return 0;
+}
+
 /* Where the real-mode IVT sends the faults a CPU raises in students'
  * code: #DE, #UD and #GP. */
 static size_t kvm_fault_handlers(const struct vm *vm, uint64_t *at)
@@ -658,16 +696,14 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 	if (vm->mode == X86_MODE_REAL)
 		kvm_watch_fault_handlers(vm);
 	for (;;) {
-		uint8_t code[INSN_MAX_BYTES], vector;
+		uint8_t code[INSN_MAX_BYTES];
 		size_t len = kvm_code_at(vm, vm->position, code), insn_len;
-		bool long64 = vm->mode == X86_MODE_LONG, taken;
-		if (x86_insn_is_hlt(code, len, long64, &insn_len)) {
+		bool taken;
+		if (x86_insn_is_hlt(code, len, vm->mode == X86_MODE_LONG, &insn_len)) {
 			*stop = true;
 			return kvm_take_hlt(vm, insn_len, exit);
 		}
-		if (!x86_insn_is_int(code, len, long64, &vector, &insn_len))
-			return kvm_step_on(vm);
-		if (kvm_take_int(vm, vector, insn_len, &taken) < 0)
+		if (kvm_take_insn(vm, code, len, &taken) < 0)
 			return -1;
 		if (!taken)
 			return kvm_step_on(vm);
@@ -716,8 +752,15 @@ static int kvm_on_step(struct vm *vm, struct vm_exit *exit, bool *relevant)
 		return 0;
 	}
 	uint8_t code[INSN_MAX_BYTES];
-	int opcode = x86_insn_opcode(code, kvm_code_at(vm, vm->position, code), vm->mode == X86_MODE_LONG);
-	bool over = kvm_count_step(vm, vm->position);
+	size_t len = kvm_code_at(vm, vm->position, code), ss_len;
+	bool long64 = vm->mode == X86_MODE_LONG;
+	int opcode = x86_insn_opcode(code, len, long64);
+	uint64_t stepped = vm->position;
+	bool over = kvm_count_step(vm, stepped);
+	/* A CPU holds the trap after an SS load back until the next
+	 * instruction has run: that one retired too. */
+	if (!over && x86_insn_is_ss_load(code, len, long64, &ss_len) && debug->pc != stepped + ss_len)
+		over = kvm_count_step(vm, stepped + ss_len);
 	vm->position = debug->pc;
 	exit->kind = VM_EXIT_INSN_LIMIT;
 	*relevant = over;
