@@ -21,6 +21,7 @@
 #include "x86/insn.h"
 #include "x86/real_interrupt.h"
 #include "x86/mode.h"
+#include "x86/system_insn.h"
 
 /* The machine's devices. A new device is a file in dev/ and a line here. */
 static const struct device_type *const machine_devices[] = {
@@ -309,6 +310,21 @@ static int machine_wait(const struct backend_ops *ops, struct vm *vm, const stru
 	return ops->set_state(vm, &s, err, err_len);
 }
 
+/* A guest that made a hypercall spins at it on a KVM that emulates real
+ * mode: found standing there at the timeout, the case ends as emu ends it
+ * at the instruction (README, "vmcall and vmmcall"). */
+static void machine_explain_hypercall(const struct machine_config *cfg, const uint8_t *mem, struct machine_ctx *m,
+				      const struct cpu_state *regs)
+{
+	uint8_t code[16];
+	size_t len = machine_code_at(mem, cfg->memory_size, regs, code, sizeof(code));
+	const char *mnemonic = sys_hypercall_at(code, len, x86_mode_of(regs) == X86_MODE_LONG);
+	if (!mnemonic)
+		return;
+	m->outcome = OUTCOME_ERROR;
+	sys_hypercall_reason(m->reason, sizeof(m->reason), mnemonic);
+}
+
 static void machine_drive(const struct backend_ops *ops, struct vm *vm, const struct machine_config *cfg,
 			  uint8_t *mem, struct machine_ctx *m, struct run_result *result)
 {
@@ -347,6 +363,10 @@ static void machine_drive(const struct backend_ops *ops, struct vm *vm, const st
 	if (ops->get_state(vm, &result->regs, err, sizeof(err)) == 0)
 		/* kvm-amd resets the vCPU on a triple fault: nothing is left to read. */
 		result->regs_valid = m->outcome != OUTCOME_SHUTDOWN;
+	if (m->outcome == OUTCOME_TIMEOUT && result->regs_valid) {
+		machine_explain_hypercall(cfg, mem, m, &result->regs);
+		result->outcome = m->outcome;
+	}
 	char message[400];
 	if (m->outcome == OUTCOME_ERROR && result->regs_valid)
 		machine_error_message(cfg, mem, m, result, message, sizeof(message));

@@ -72,6 +72,45 @@ bool x86_insn_is_int(const uint8_t *code, size_t len, bool long64, uint8_t *vect
 	return false;
 }
 
+#define OPCODE_STI 0xfb
+#define OPCODE_POP_SS 0x17
+#define OPCODE_MOV_SREG 0x8e
+#define SREG_SS 2
+
+bool x86_insn_is_sti(const uint8_t *code, size_t len, bool long64, size_t *length)
+{
+	bool rep;
+	size_t at = opcode_offset(code, len, long64, &rep);
+	if (at >= len || code[at] != OPCODE_STI)
+		return false;
+	*length = at + 1;
+	return true;
+}
+
+bool x86_insn_is_ss_load(const uint8_t *code, size_t len, bool long64, size_t *length)
+{
+	bool rep;
+	size_t at = opcode_offset(code, len, long64, &rep);
+	if (at < len && code[at] == OPCODE_POP_SS && !long64) {
+		*length = at + 1;
+		return true;
+	}
+	/* Only the register form: its length needs no ModRM decoding. */
+	if (at + 1 < len && code[at] == OPCODE_MOV_SREG && (code[at + 1] >> 6) == 3 &&
+	    ((code[at + 1] >> 3) & 7) == SREG_SS) {
+		*length = at + 2;
+		return true;
+	}
+	return false;
+}
+
+int x86_insn_opcode(const uint8_t *code, size_t len, bool long64)
+{
+	bool rep;
+	size_t at = opcode_offset(code, len, long64, &rep);
+	return at < len ? code[at] : -1;
+}
+
 bool x86_insn_is_jump_to_self(const uint8_t *code, size_t len, bool code16)
 {
 	if (len >= 2 && code[0] == 0xeb && code[1] == 0xfe)

@@ -20,6 +20,17 @@ bool x86_insn_is_hlt(const uint8_t *code, size_t len, bool long64, size_t *lengt
 /* An int n (vector n) or int3 (vector 3); *length gets its length. */
 bool x86_insn_is_int(const uint8_t *code, size_t len, bool long64, uint8_t *vector, size_t *length);
 
+/* An sti (after any prefixes); *length gets its length. */
+bool x86_insn_is_sti(const uint8_t *code, size_t len, bool long64, size_t *length);
+
+/* A load of SS from a register or the stack (mov ss, r16 / pop ss), after
+ * which a CPU holds the single-step trap back until the next instruction
+ * has run; *length gets its length. */
+bool x86_insn_is_ss_load(const uint8_t *code, size_t len, bool long64, size_t *length);
+
+/* The opcode byte after any prefixes, or -1 when the bytes end first. */
+int x86_insn_opcode(const uint8_t *code, size_t len, bool long64);
+
 /* A jump to itself (`jmp $`, short or near, without prefixes): the guest
  * is parked there until an interrupt takes it away. code16: 16-bit code,
  * whose near jump has a 16-bit displacement. */

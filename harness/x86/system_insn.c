@@ -1,5 +1,6 @@
 #include "x86/system_insn.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "x86/cpu_state.h"
@@ -35,11 +36,15 @@ static bool kind_of(uint8_t opcode, enum sys_insn_kind *kind)
 	}
 }
 
+#define MODRM_VMCALL 0xc1u
+#define MODRM_VMMCALL 0xd9u
+
 bool sys_insn_decode(const uint8_t *code, size_t len, bool long64, struct sys_insn *out)
 {
 	size_t i = 0;
 	uint8_t rex = 0;
 	out->operand_prefix = false;
+	out->rex_w = false;
 	for (; i < len && i < 15; i++) {
 		if (is_legacy_prefix(code[i])) {
 			out->operand_prefix |= code[i] == 0x66;
@@ -65,9 +70,32 @@ bool sys_insn_decode(const uint8_t *code, size_t len, bool long64, struct sys_in
 	out->reg = ((modrm >> 3) & 7) | ((rex & 4) ? 8 : 0);
 	out->gpr = (modrm & 7) | ((rex & 1) ? 8 : 0);
 	out->rex_w = (rex & 8) != 0;
+	if (out->kind == SYS_INSN_SMSW_REG && (modrm == MODRM_VMCALL || modrm == MODRM_VMMCALL)) {
+		out->kind = SYS_INSN_HYPERCALL;
+		out->reg = modrm == MODRM_VMMCALL;
+		return true;
+	}
 	if (out->kind == SYS_INSN_SMSW_REG)
 		return (modrm >> 6) == 3 && ((modrm >> 3) & 7) == 4;
 	return true;
+}
+
+const char *sys_hypercall_name(const struct sys_insn *insn)
+{
+	return insn->reg ? "vmmcall" : "vmcall";
+}
+
+const char *sys_hypercall_at(const uint8_t *code, size_t len, bool long64)
+{
+	struct sys_insn insn;
+	if (!sys_insn_decode(code, len, long64, &insn) || insn.kind != SYS_INSN_HYPERCALL)
+		return NULL;
+	return sys_hypercall_name(&insn);
+}
+
+void sys_hypercall_reason(char *out, size_t out_len, const char *mnemonic)
+{
+	snprintf(out, out_len, "`%s` is a call to the hypervisor, which kvmcheck does not provide", mnemonic);
 }
 
 bool sys_insn_present(const uint8_t *mem, size_t len)

@@ -18,11 +18,12 @@ enum sys_insn_kind {
 	SYS_INSN_WRMSR,       /* 0f 30 */
 	SYS_INSN_RDMSR,       /* 0f 32 */
 	SYS_INSN_SMSW_REG,    /* 0f 01 /4 with a register operand */
+	SYS_INSN_HYPERCALL,   /* 0f 01 c1 vmcall, 0f 01 d9 vmmcall */
 };
 
 struct sys_insn {
 	enum sys_insn_kind kind;
-	int reg;  /* the control or debug register's number */
+	int reg;  /* the control or debug register's number; for a hypercall, 1 for vmmcall */
 	int gpr;  /* the general register moved (enum gpr) */
 	bool operand_prefix; /* 0x66: the other operand size */
 	bool rex_w;          /* 64-bit code: a 64-bit operand */
@@ -36,6 +37,19 @@ bool sys_insn_decode(const uint8_t *code, size_t len, bool long64, struct sys_in
  * memory holds none at the start needs no decoding of each instruction
  * (unless it writes such code itself later). */
 bool sys_insn_present(const uint8_t *mem, size_t len);
+
+/* The mnemonic of a decoded SYS_INSN_HYPERCALL: vmcall or vmmcall. */
+const char *sys_hypercall_name(const struct sys_insn *insn);
+
+/* The mnemonic of the hypercall instruction at code, or NULL when there is
+ * none. */
+const char *sys_hypercall_at(const uint8_t *code, size_t len, bool long64);
+
+/* Why a case ends at a hypercall, in the same words on every backend:
+ * kvmcheck is no hypervisor, and a guest that calls one would otherwise
+ * get a different answer from each backend and host (README, "vmcall and
+ * vmmcall"). */
+void sys_hypercall_reason(char *out, size_t out_len, const char *mnemonic);
 
 /* What the CPU holds when a control register is written. */
 struct sys_ctl {

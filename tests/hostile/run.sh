@@ -38,47 +38,16 @@ for tool in nasm perl prove xmllint od realpath timeout; do
 	command -v "$tool" >/dev/null || { echo "FAIL - $tool is missing"; echo "hostile: 0 passed, 1 failed"; exit 1; }
 done
 
-# ---- secrets and markers --------------------------------------------------
-
-random_hex() { od -An -N12 -tx1 /dev/urandom | tr -d ' \n'; }
-SECRET_FILE=kvmcheck-marker-$(random_hex)  # in the marker file
-SECRET_ENV=kvmcheck-env-$(random_hex)      # in kvmcheck's environment
-SECRET_LINK=kvmcheck-linked-$(random_hex)  # behind the symlinked guest
-MARKER=$SECRETS/marker.inc
-printf '%%error %s\nhlt\n' "$SECRET_FILE" >"$MARKER"
-printf '%%error %s\nhlt\n' "$SECRET_LINK" >"$SECRETS/linked-guest.asm"
-
-# ---- the suite, rendered into $S ------------------------------------------
+# ---- secrets, markers and the suite, rendered into $S ---------------------
 
 S=$T/suite
 OUT=$T/out
 WORKTMP=$T/tmp # TMPDIR of each run, WORKTMP/NAME: where nasm's working folders go
 mkdir -p "$S" "$OUT" "$WORKTMP"
-cp -R "$HERE/assembler" "$HERE/guest" "$HERE/yaml" "$HERE/control" "$HERE/huge" "$S/"
-
-render() { # TEMPLATE.yaml.in -> TEMPLATE.yaml
-	local tpl=$1 dir
-	dir=$(dirname "$tpl")
-	sed -e "s|@MARKER_REL_CWD@|$(realpath --relative-to="$S" "$MARKER")|g" \
-	    -e "s|@MARKER_REL@|$(realpath --relative-to="$dir" "$MARKER")|g" \
-	    -e "s|@MARKER_DIR@|$SECRETS|g" -e "s|@MARKER@|$MARKER|g" "$tpl" >"${tpl%.in}"
-	rm "$tpl"
-}
-for tpl in "$S"/*/*.yaml.in; do render "$tpl"; done
-
-# Symlinks inside a case folder that point outside it.
-ln -s "$MARKER" "$S/assembler/link-to-marker.inc"
-ln -s "$SECRETS" "$S/assembler/link-to-secret-dir"
-ln -s "$SECRETS/linked-guest.asm" "$S/assembler/linked-guest.asm"
-# A hard link inside a case folder to a file outside (both in /tmp's filesystem).
-ln "$SECRETS/linked-guest.asm" "$S/assembler/hard-linked-guest.asm"
-printf '%%error %s\nhlt\n' "$SECRET_FILE" >"$SECRETS/hard.inc"
-ln "$SECRETS/hard.inc" "$S/assembler/hard-link.inc"
-
-# Guest files nobody would commit.
-printf 'mov al, 1\0\0garbage\0\nhlt\n' >"$S/assembler/nul.asm"
-perl -e 'print "hlt\n; ", "x" x 1000000, "\ndb ", join(",", ("0x90") x 200000), "\n"' >"$S/assembler/long-line.asm"
-perl -e 'srand(42); print map { chr(int(rand(256))) } 1 .. 4096' >"$S/assembler/binary.asm"
+# shellcheck source=tests/hostile/render.sh
+. "$HERE/render.sh"
+hostile_render "$HERE" "$S" "$SECRETS" assembler guest yaml control huge
+SECRET_ENV=kvmcheck-env-$(random_hex)      # in kvmcheck's environment
 
 # Generated YAML.
 G=$S/yaml/gen

@@ -881,6 +881,31 @@ static void check_switched_guest_ud(struct guest *g)
 	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
 }
 
+/* kvmcheck is no hypervisor: the run ends at the hypercall, standing on
+ * it, with nothing of it done (KVM's answer, -1000 in eax, would show). A
+ * #UD, as Unicorn raises, would reach the row's handler and its OUT. */
+static void check_stopped_at_hypercall(struct guest *g, const char *mnemonic)
+{
+	cr_assert_eq(g->rec.count, 1, "%zu exits", g->rec.count);
+	const struct exit_record *e = last_exit(g);
+	cr_assert_eq(e->kind, VM_EXIT_ERROR, "exit kind %d (%s)", e->kind, e->reason);
+	char want[160];
+	snprintf(want, sizeof(want), "`%s` is a call to the hypervisor, which kvmcheck does not provide", mnemonic);
+	cr_assert_str_eq(e->reason, want);
+	struct cpu_state s = state_of(g);
+	/* The protected-mode rows' code segment is flat; emu knows only the
+	 * selectors of segments a guest loaded itself. */
+	uint64_t cs_base = (s.cr0 & CR0_PE) ? 0 : s.seg[SEG_CS].base;
+	const uint8_t *code = g->mem + cs_base + s.rip;
+	cr_assert(code[0] == 0x0f && code[1] == 0x01 && code[2] == (strcmp(mnemonic, "vmcall") ? 0xd9 : 0xc1),
+		  "not standing at the %s: %04x:%04llx holds %02x %02x %02x", mnemonic, s.seg[SEG_CS].selector,
+		  (unsigned long long)s.rip, code[0], code[1], code[2]);
+	cr_assert_eq(s.gpr[GPR_EAX] & 0xffffffffu, 0x1234u, "eax 0x%llx", (unsigned long long)s.gpr[GPR_EAX]);
+}
+
+static void check_vmcall(struct guest *g) { check_stopped_at_hypercall(g, "vmcall"); }
+static void check_vmmcall(struct guest *g) { check_stopped_at_hypercall(g, "vmmcall"); }
+
 /* ---- the table ---------------------------------------------------------- */
 
 /* Points IVT entry `vector` at `handler` (segment 0). */
@@ -908,6 +933,19 @@ static void check_switched_guest_ud(struct guest *g)
 	"  pop ax\n" \
 	"  out dx, ax\n" \
 	"  ret\n"
+
+/* A #UD handler that reports to port 0x80, and a hypercall in real mode. */
+#define HYPERCALL_IN_REAL_MODE(insn) \
+	IVT_SET(6, isr) \
+	"  mov eax, 0x1234\n  " insn "\n  hlt\n" \
+	"isr:\n  out 0x80, al\n  hlt\n"
+
+/* The guest enters protected mode itself (a flat 32-bit code segment) and
+ * makes the hypercall there. */
+#define HYPERCALL_IN_PROTECTED_MODE(insn) \
+	"  cli\n  lgdt [gdtr]\n  mov eax, cr0\n  or al, 1\n  mov cr0, eax\n  jmp dword 0x08:pm\n" \
+	"bits 32\npm:\n  mov eax, 0x1234\n  " insn "\n  hlt\n" \
+	"align 8\ngdt: dq 0\n  dq 0x00cf9a000000ffff\ngdtr: dw gdtr - gdt - 1\n  dd gdt\n"
 
 /* A handler that reports its frame and returns past the `len`-byte
  * instruction that faulted. */
@@ -1087,6 +1125,16 @@ static const struct guest_row rows[] = {
 	  "target:\n  mov al, 'k'\n  out 0x80, al\n  hlt\n"
 	  "isr:\n  call report\n  xor eax, eax\n  mov dr7, eax\n  iret\n" REPORT_FRAME,
 	  NULL, NULL, check_execution_breakpoint },
+	/* Unicorn raises #UD; KVM answers in the kernel or spins, by host:
+	 * kvmcheck ends the case at the instruction on both backends. */
+	{ "vmcall_in_real_mode_ends_the_run_at_it", ON_BOTH,
+	  HYPERCALL_IN_REAL_MODE("vmcall"), NULL, NULL, check_vmcall },
+	{ "vmmcall_in_real_mode_ends_the_run_at_it", ON_BOTH,
+	  HYPERCALL_IN_REAL_MODE("vmmcall"), NULL, NULL, check_vmmcall },
+	{ "vmcall_in_protected_mode_ends_the_run_at_it", ON_BOTH,
+	  HYPERCALL_IN_PROTECTED_MODE("vmcall"), NULL, NULL, check_vmcall },
+	{ "vmmcall_in_protected_mode_ends_the_run_at_it", ON_BOTH,
+	  HYPERCALL_IN_PROTECTED_MODE("vmmcall"), NULL, NULL, check_vmmcall },
 	/* The most common student bug: no hlt. The CPU raises #GP when ip
 	 * passes the end of the 64 KiB code segment, not at 0x10000 of RAM. */
 	{ "ip_past_the_end_of_the_code_segment_raises_gp", ON_BOTH,

@@ -69,6 +69,16 @@ static const struct count_row count_rows[] = {
 	{ "an_invalid_instruction_does_not_count",
 	  /* 2 movs, (ud2 raises #UD), mov, hlt */
 	  "  mov word [6*4], handler\n  mov word [6*4+2], 0\n  ud2\nhandler:\n  mov ax, 5\n  hlt\n", 0, OUTCOME_HLT, 4, 5 },
+	/* A CPU that steps the guest holds the trap after sti and after an SS
+	 * load back until the next instruction has run (kvm-amd). */
+	{ "sti_and_the_next_instruction_count_two",
+	  "  sti\n  mov ax, 3\n  hlt\n", 0, OUTCOME_HLT, 3, 3 },
+	{ "sti_then_hlt_counts_both",
+	  "  sti\n  hlt\n", 0, OUTCOME_HLT, 2, -1 },
+	{ "an_ss_load_and_the_next_instruction_count_two",
+	  /* xor, mov ss, mov sp, push, pop ss, mov sp, mov ax, hlt */
+	  "  xor ax, ax\n  mov ss, ax\n  mov sp, 0x7000\n  push ax\n  pop ss\n  mov sp, 0x8000\n  mov ax, 9\n  hlt\n",
+	  0, OUTCOME_HLT, 8, 9 },
 	{ "an_out_then_the_limit_stops_right_after_it",
 	  "  mov dx, 0x3f8\n  mov al, 'A'\n  out dx, al\n  out dx, al\n  out dx, al\n  hlt\n", 3, OUTCOME_MAX_INSTRUCTIONS, 4, -1 },
 	{ "port_io_to_our_devices_counts_once",

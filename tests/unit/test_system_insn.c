@@ -23,6 +23,9 @@ static const struct decode_row decode_rows[] = {
 	{ "0f32", false, true, SYS_INSN_RDMSR, 0, 0 },
 	{ "440f22c1", true, true, SYS_INSN_MOV_TO_CR, 8, GPR_ECX },     /* mov cr8, rcx */
 	{ "410f22c0", true, true, SYS_INSN_MOV_TO_CR, 0, GPR_R8 },      /* mov cr0, r8 */
+	{ "0f01c1", false, true, SYS_INSN_HYPERCALL, 0, GPR_ECX },      /* vmcall (gpr: the ModRM's rm) */
+	{ "0f01d9", false, true, SYS_INSN_HYPERCALL, 1, GPR_ECX },      /* vmmcall */
+	{ "480f01d9", true, true, SYS_INSN_HYPERCALL, 1, GPR_ECX },     /* a REX prefix changes nothing */
 	{ "410f22c0", false, false, 0, 0, 0 },                          /* inc cx first, outside 64-bit */
 	{ "0f20c0", false, false, 0, 0, 0 },                            /* mov eax, cr0: only read */
 	{ "0f22", false, false, 0, 0, 0 },                              /* cut short */
@@ -44,6 +47,21 @@ Test(system_insn, decodes_the_instructions_emu_checks)
 		cr_expect_eq(insn.reg, r->reg, "%s: reg %d", r->bytes, insn.reg);
 		cr_expect_eq(insn.gpr, r->gpr, "%s: gpr %d", r->bytes, insn.gpr);
 	}
+}
+
+Test(system_insn, hypercalls_are_named_and_explained)
+{
+	uint8_t code[8];
+	cr_expect_str_eq(sys_hypercall_at(code, tu_unhex("0f01c1f4", code), false), "vmcall");
+	cr_expect_str_eq(sys_hypercall_at(code, tu_unhex("0f01d9", code), false), "vmmcall");
+	cr_expect_null(sys_hypercall_at(code, tu_unhex("0f01e0", code), false), "smsw ax is none");
+	cr_expect_null(sys_hypercall_at(code, tu_unhex("0f01", code), false), "cut short");
+	char reason[160];
+	sys_hypercall_reason(reason, sizeof(reason), "vmcall");
+	cr_expect_str_eq(reason, "`vmcall` is a call to the hypervisor, which kvmcheck does not provide");
+	uint8_t mem[16] = { 0 };
+	tu_unhex("0f01c1", mem + 8);
+	cr_expect(sys_insn_present(mem, sizeof(mem)), "the presence scan finds a vmcall");
 }
 
 Test(system_insn, memory_is_scanned_for_their_opcodes)

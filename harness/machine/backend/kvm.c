@@ -41,6 +41,20 @@ struct vm {
 	bool event_known;
 	uint64_t last_event;        /* linear address of the last step taken */
 	bool over_pending;          /* an OUT counted at its exit passed the limit */
+	/* KVM steps by setting TF, which the CPU clears on entering a handler
+	 * and KVM_SET_REGS drops: stepping is set again before the next run. */
+	bool rearm;
+	/* While counting in real mode: breakpoints at the handlers of the
+	 * faults the CPU delivers itself, whose entry TF would skip. */
+	size_t handler_count;
+	uint64_t handler_at[3];
+	size_t handler_slots;       /* DR0.. given to them at the last KVM_SET_GUEST_DEBUG */
+	bool passing_handler;       /* the breakpoint at passed_handler is off for one step */
+	uint64_t passed_handler;
+	/* Execution breakpoints at the hypercalls found in memory at the start. */
+	bool hypercalls_watched;
+	size_t hypercall_count;
+	uint64_t hypercall_at[4];   /* DR0..DR3 */
 };
 
 /* /dev/kvm is a handle on the host's KVM, not per VM: open it once. */
@@ -317,6 +331,8 @@ static void state_from_regs(struct cpu_state *state, const struct kvm_regs *regs
 	state->rflags = regs->rflags;
 }
 
+static int kvm_apply_debug(struct vm *vm);
+
 static int kvm_set_state(struct vm *vm, const struct cpu_state *state, char *err, size_t err_len)
 {
 	/* Fields cpu_state does not carry (the APIC base, the interrupt
@@ -335,8 +351,13 @@ static int kvm_set_state(struct vm *vm, const struct cpu_state *state, char *err
 		return -1;
 	}
 	/* The loop may move the guest between runs (an interrupt it
-	 * delivers): counting reads where it stands again. */
+	 * delivers): counting reads where it stands again, and steps on from
+	 * there (KVM_SET_REGS dropped TF). */
 	vm->position_known = false;
+	if (vm->counting && kvm_apply_debug(vm) < 0) {
+		snprintf(err, err_len, "KVM_SET_GUEST_DEBUG (single-step, to count instructions): %s", strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -570,7 +591,90 @@ static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool *tak
 	    kvm_ioctl(vm->vcpu_fd, KVM_SET_REGS, (unsigned long)&regs) < 0)
 		return -1;
 	*taken = true;
+	vm->rearm = true;
 	return 0;
+}
+
+/* An sti taken here while counting, in real mode: a CPU that steps the
+ * guest holds the trap after an sti back until the next instruction has
+ * run (its interrupt shadow), and before a hlt gives none at all. IF is
+ * all it changes here, since kvmcheck's interrupts come only while the
+ * guest waits. *taken stays false outside real mode: KVM runs it. */
+static int kvm_take_sti(struct vm *vm, size_t sti_len, bool *taken)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	*taken = false;
+	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
+	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
+		return -1;
+	if (sregs.cr0 & 1)
+		return 0;
+	regs.rflags |= RFLAGS_IF;
+	regs.rip = (uint16_t)(regs.rip + sti_len);
+	if (kvm_ioctl(vm->vcpu_fd, KVM_SET_REGS, (unsigned long)&regs) < 0)
+		return -1;
+	*taken = true;
+	vm->rearm = true;
+	return 0;
+}
+
+/* The instructions taken here rather than stepped (see each). */
+static int kvm_take_insn(struct vm *vm, const uint8_t *code, size_t len, bool *taken)
+{
+	bool long64 = vm->mode == X86_MODE_LONG;
+	uint8_t vector;
+	size_t insn_len;
+	*taken = false;
+	if (x86_insn_is_int(code, len, long64, &vector, &insn_len))
+		return kvm_take_int(vm, vector, insn_len, taken);
+	if (x86_insn_is_sti(code, len, long64, &insn_len))
+		return kvm_take_sti(vm, insn_len, taken);
+	return 0;
+}
+
+/* Where the real-mode IVT sends the faults a CPU raises in students'
+ * code: #DE, #UD and #GP. */
+static size_t kvm_fault_handlers(const struct vm *vm, uint64_t *at)
+{
+	static const uint8_t vectors[] = { 0, 6, 13 };
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(vectors); i++) {
+		uint64_t entry = (uint64_t)vectors[i] * 4;
+		if (entry + 4 > vm->mem_size)
+			continue;
+		uint64_t offset = vm->mem[entry] | vm->mem[entry + 1] << 8;
+		uint64_t segment = vm->mem[entry + 2] | vm->mem[entry + 3] << 8;
+		uint64_t linear = segment * 16 + offset;
+		bool seen = false;
+		for (size_t j = 0; j < n; j++)
+			seen |= at[j] == linear;
+		if (!seen)
+			at[n++] = linear;
+	}
+	return n;
+}
+
+/* The guest may point the IVT elsewhere at any step: the breakpoints
+ * follow (set again only when an entry changed). */
+static void kvm_watch_fault_handlers(struct vm *vm)
+{
+	uint64_t at[sizeof(vm->handler_at) / sizeof(vm->handler_at[0])];
+	size_t n = kvm_fault_handlers(vm, at);
+	if (n == vm->handler_count && !memcmp(at, vm->handler_at, n * sizeof(at[0])))
+		return;
+	memcpy(vm->handler_at, at, n * sizeof(at[0]));
+	vm->handler_count = n;
+	vm->rearm = true;
+}
+
+/* The vCPU is about to step: with TF set again if it may be gone. */
+static int kvm_step_on(struct vm *vm)
+{
+	if (!vm->rearm)
+		return 0;
+	vm->rearm = false;
+	return kvm_apply_debug(vm);
 }
 
 /* Before the vCPU runs on while counting: the instructions single-steps
@@ -589,20 +693,20 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 		*stop = true;
 		return 0;
 	}
+	if (vm->mode == X86_MODE_REAL)
+		kvm_watch_fault_handlers(vm);
 	for (;;) {
-		uint8_t code[INSN_MAX_BYTES], vector;
+		uint8_t code[INSN_MAX_BYTES];
 		size_t len = kvm_code_at(vm, vm->position, code), insn_len;
-		bool long64 = vm->mode == X86_MODE_LONG, taken;
-		if (x86_insn_is_hlt(code, len, long64, &insn_len)) {
+		bool taken;
+		if (x86_insn_is_hlt(code, len, vm->mode == X86_MODE_LONG, &insn_len)) {
 			*stop = true;
 			return kvm_take_hlt(vm, insn_len, exit);
 		}
-		if (!x86_insn_is_int(code, len, long64, &vector, &insn_len))
-			return 0;
-		if (kvm_take_int(vm, vector, insn_len, &taken) < 0)
+		if (kvm_take_insn(vm, code, len, &taken) < 0)
 			return -1;
 		if (!taken)
-			return 0;
+			return kvm_step_on(vm);
 		if (kvm_count_step(vm, vm->position)) {
 			exit->kind = VM_EXIT_INSN_LIMIT;
 			*stop = true;
@@ -613,10 +717,31 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 	}
 }
 
+#define OPCODE_PUSHF 0x9c
+#define OPCODE_POPF 0x9d
+#define OPCODE_IRET 0xcf
+
+/* Where KVM steps a real CPU (not its instruction emulator), TF is set in
+ * the guest's FLAGS: clears it in a FLAGS image the guest pushed `above`
+ * bytes above ss:sp, as if the guest had never seen it. TF is bit 8, bit
+ * 0 of the image's second byte. */
+static int kvm_hide_pushed_tf(struct vm *vm, uint16_t above)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
+	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
+		return -1;
+	uint64_t at = sregs.ss.base + (uint16_t)(regs.rsp + above + 1);
+	if (!(sregs.cr0 & 1) && at < vm->mem_size)
+		vm->mem[at] &= (uint8_t)~1u;
+	return 0;
+}
+
 /* A single-step exit: the instruction at the last position retired and
  * the guest now stands at pc. *relevant when the handler must hear of it
  * (the count passed the limit). */
-static void kvm_on_step(struct vm *vm, struct vm_exit *exit, bool *relevant)
+static int kvm_on_step(struct vm *vm, struct vm_exit *exit, bool *relevant)
 {
 	const struct kvm_debug_exit_arch *debug = &vm->run->debug.arch;
 	*relevant = true;
@@ -624,12 +749,46 @@ static void kvm_on_step(struct vm *vm, struct vm_exit *exit, bool *relevant)
 		exit->kind = VM_EXIT_ERROR;
 		snprintf(exit->reason, sizeof(exit->reason), "unexpected debug exit (vector %u at 0x%llx)",
 			 debug->exception, (unsigned long long)debug->pc);
-		return;
+		return 0;
 	}
-	bool over = kvm_count_step(vm, vm->position);
+	uint8_t code[INSN_MAX_BYTES];
+	size_t len = kvm_code_at(vm, vm->position, code), ss_len;
+	bool long64 = vm->mode == X86_MODE_LONG;
+	int opcode = x86_insn_opcode(code, len, long64);
+	uint64_t stepped = vm->position;
+	bool over = kvm_count_step(vm, stepped);
+	/* A CPU holds the trap after an SS load back until the next
+	 * instruction has run: that one retired too. */
+	if (!over && x86_insn_is_ss_load(code, len, long64, &ss_len) && debug->pc != stepped + ss_len)
+		over = kvm_count_step(vm, stepped + ss_len);
 	vm->position = debug->pc;
 	exit->kind = VM_EXIT_INSN_LIMIT;
 	*relevant = over;
+	/* iret and popf load FLAGS without the TF KVM set; a handler's first
+	 * instruction has run past its breakpoint, which goes back. */
+	if (opcode == OPCODE_IRET || opcode == OPCODE_POPF || vm->passing_handler)
+		vm->rearm = true;
+	vm->passing_handler = false;
+	return opcode == OPCODE_PUSHF ? kvm_hide_pushed_tf(vm, 0) : 0;
+}
+
+/* The guest stands at the entry of a fault handler (a breakpoint there).
+ * Stepped there, it has nothing to count. Else the CPU delivered a fault
+ * (the instruction at the last position did not retire) and cleared TF:
+ * counting goes on from here, and the frame's FLAGS lose the TF KVM had
+ * set. Either way the breakpoint is off for the handler's first step:
+ * KVM's instruction emulator ignores RF for breakpoints of its own. */
+static int kvm_on_fault_handler(struct vm *vm, uint64_t pc)
+{
+	if (pc != vm->position) {
+		vm->position = pc;
+		if (kvm_hide_pushed_tf(vm, 4) < 0)
+			return -1;
+	}
+	vm->passing_handler = true;
+	vm->passed_handler = pc;
+	vm->rearm = true;
+	return 0;
 }
 
 /* KVM's emulator finishes an OUT before it exits to us and then skips
@@ -648,6 +807,129 @@ static int kvm_on_write_io(struct vm *vm)
 	return 0;
 }
 
+/* ---- guest debugging: single-steps and breakpoints ------------------- */
+
+#define DR7_FIXED_1 0x400u
+#define DR6_BREAKPOINTS 0xfu
+#define DEBUG_SLOTS 4 /* DR0..DR3 */
+
+/* Single-stepping and the breakpoints (at fault handlers while counting,
+ * at hypercalls) share KVM_SET_GUEST_DEBUG, which sets them all at once;
+ * with more than four, the handlers' come first. */
+static int kvm_apply_debug(struct vm *vm)
+{
+	struct kvm_guest_debug debug = {0};
+	uint64_t watch[DEBUG_SLOTS];
+	size_t slots = 0;
+	vm->handler_slots = 0;
+	if (vm->counting) {
+		debug.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+		for (size_t i = 0; i < vm->handler_count && slots < DEBUG_SLOTS; i++)
+			if (!vm->passing_handler || vm->handler_at[i] != vm->passed_handler)
+				watch[slots++] = vm->handler_at[i];
+		vm->handler_slots = slots;
+	}
+	for (size_t i = 0; i < vm->hypercall_count && slots < DEBUG_SLOTS; i++)
+		watch[slots++] = vm->hypercall_at[i];
+	if (slots) {
+		debug.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+		debug.arch.debugreg[7] = DR7_FIXED_1;
+		for (size_t i = 0; i < slots; i++) {
+			debug.arch.debugreg[i] = watch[i];
+			debug.arch.debugreg[7] |= 1u << (2 * i); /* local enable; R/W 00, LEN 00: execution */
+		}
+	}
+	if (!debug.control)
+		return 0;
+	return kvm_ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, (unsigned long)&debug);
+}
+
+/* kvmcheck is no hypervisor, but KVM is one: a vmcall or vmmcall is
+ * answered in the kernel (rax = -KVM_ENOSYS, and KVM may rewrite the other
+ * vendor's instruction), or spun at, depending on the host. Breakpoints
+ * on the first four found in memory stop the guest before each, so the
+ * case ends as emu ends it (x86/system_insn.h); machine.c catches one
+ * spun at past these at the timeout. Memory is identity-mapped in every
+ * mode, and real mode's linear addresses are physical ones. */
+static void kvm_note_hypercalls_in(struct vm *vm, size_t from, size_t to)
+{
+	const size_t max = sizeof(vm->hypercall_at) / sizeof(vm->hypercall_at[0]);
+	const uint8_t *p = vm->mem + from, *end = vm->mem + to;
+	while (vm->hypercall_count < max && end - p >= 3) {
+		const uint8_t *hit = memchr(p, 0x0f, (size_t)(end - p) - 2);
+		if (!hit)
+			break;
+		if (sys_hypercall_at(hit, 3, false))
+			vm->hypercall_at[vm->hypercall_count++] = (uint64_t)(hit - vm->mem);
+		p = hit + 1;
+	}
+}
+
+#define PAGE 4096u
+
+/* Pages never written hold zeros, so no instruction: mincore(2) tells
+ * which were, and the scan reads no other (reading one would map it, and
+ * 1 MiB of them costs 0.3 ms). */
+static void kvm_find_hypercalls(struct vm *vm)
+{
+	size_t pages = (vm->mem_size + PAGE - 1) / PAGE;
+	unsigned char *resident = malloc(pages);
+	vm->hypercall_count = 0;
+	if (!resident || mincore(vm->mem, vm->mem_size, resident) < 0) {
+		kvm_note_hypercalls_in(vm, 0, vm->mem_size);
+		free(resident);
+		return;
+	}
+	for (size_t i = 0; i < pages; i++) {
+		if (!(resident[i] & 1))
+			continue;
+		/* An instruction may run on into the next page, if that was written. */
+		size_t to = (i + 1) * PAGE + (i + 1 < pages && (resident[i + 1] & 1) ? 2 : 0);
+		kvm_note_hypercalls_in(vm, i * PAGE, to < vm->mem_size ? to : vm->mem_size);
+	}
+	free(resident);
+}
+
+static int kvm_watch_hypercalls(struct vm *vm, char *err, size_t err_len)
+{
+	vm->hypercalls_watched = true;
+	kvm_find_hypercalls(vm);
+	if (vm->hypercall_count && kvm_apply_debug(vm) < 0) {
+		snprintf(err, err_len, "KVM_SET_GUEST_DEBUG (breakpoints at the guest's hypercalls): %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The guest reached a watched hypercall and stands at it. */
+static void kvm_stop_at_hypercall(const struct vm *vm, uint64_t linear, struct vm_exit *exit)
+{
+	uint8_t code[INSN_MAX_BYTES];
+	size_t len = kvm_code_at(vm, linear, code);
+	const char *mnemonic = sys_hypercall_at(code, len, vm->mode == X86_MODE_LONG);
+	exit->kind = VM_EXIT_ERROR;
+	sys_hypercall_reason(exit->reason, sizeof(exit->reason), mnemonic ? mnemonic : "vmcall");
+}
+
+/* A debug exit: a breakpoint at a fault handler or a hypercall, or a
+ * single-step. */
+static int kvm_on_debug(struct vm *vm, struct vm_exit *exit, bool *relevant)
+{
+	const struct kvm_debug_exit_arch *debug = &vm->run->debug.arch;
+	unsigned hit = debug->exception == 1 ? (unsigned)(debug->dr6 & DR6_BREAKPOINTS) : 0;
+	if (hit && (unsigned)__builtin_ctz(hit) < vm->handler_slots) {
+		*relevant = false;
+		return kvm_on_fault_handler(vm, debug->pc);
+	}
+	if (hit) {
+		kvm_stop_at_hypercall(vm, debug->pc, exit);
+		*relevant = true;
+		return 0;
+	}
+	return kvm_on_step(vm, exit, relevant);
+}
+
 static int kvm_count_instructions(struct vm *vm, const struct insn_count_config *cfg, char *err, size_t err_len)
 {
 	if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG) <= 0) {
@@ -655,13 +937,13 @@ static int kvm_count_instructions(struct vm *vm, const struct insn_count_config 
 			 "so it cannot count instructions; use --backend emu");
 		return -1;
 	}
-	struct kvm_guest_debug debug = { .control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP };
-	if (kvm_ioctl(vm->vcpu_fd, KVM_SET_GUEST_DEBUG, (unsigned long)&debug) < 0) {
+	vm->counting = true;
+	if (kvm_apply_debug(vm) < 0) {
+		vm->counting = false;
 		snprintf(err, err_len, "KVM_SET_GUEST_DEBUG (single-step, to count instructions): %s; "
 			 "use --backend emu", strerror(errno));
 		return -1;
 	}
-	vm->counting = true;
 	vm->count_cfg = *cfg;
 	vm->instructions = 0;
 	vm->position_known = false;
@@ -680,6 +962,8 @@ static int kvm_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 	/* Left set by the last run's completion of a pending exit; a kick
 	 * that is still to be served keeps it. */
 	vm->run->immediate_exit = vm->kicked;
+	if (!vm->hypercalls_watched && kvm_watch_hypercalls(vm, err, err_len) < 0)
+		return -1;
 	for (;;) {
 		struct vm_exit counted = {0};
 		bool stop = false;
@@ -699,8 +983,10 @@ static int kvm_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 			return -1;
 		}
 		bool relevant = rc == 0 && kvm_decode_exit(vm, &exit);
-		if (rc == 0 && vm->run->exit_reason == KVM_EXIT_DEBUG)
-			kvm_on_step(vm, &exit, &relevant);
+		if (rc == 0 && vm->run->exit_reason == KVM_EXIT_DEBUG && kvm_on_debug(vm, &exit, &relevant) < 0) {
+			snprintf(err, err_len, "counting instructions: %s", strerror(errno));
+			return -1;
+		}
 		if (relevant && vm->counting && exit.kind == VM_EXIT_IO && exit.io.is_write && kvm_on_write_io(vm) < 0) {
 			snprintf(err, err_len, "counting instructions: %s", strerror(errno));
 			return -1;
