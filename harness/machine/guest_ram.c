@@ -40,17 +40,18 @@ static bool page_touched(uint64_t entry)
 
 /* Visits the stretch [from, to) of pages, with the byte after it. */
 static bool visit_stretch(const uint8_t *base, size_t len, size_t page, size_t from, size_t to,
-			  bool (*visit)(const uint8_t *p, size_t n))
+			  bool (*visit)(const uint8_t *p, size_t n, void *ctx), void *ctx)
 {
 	size_t start = from * page, end = to * page;
 	if (end > len)
 		end = len;
 	if (end < len)
 		end++;
-	return visit(base + start, end - start);
+	return visit(base + start, end - start, ctx);
 }
 
-int guest_ram_each_touched(const uint8_t *base, size_t len, bool (*visit)(const uint8_t *p, size_t n))
+int guest_ram_each_touched(const uint8_t *base, size_t len, bool (*visit)(const uint8_t *p, size_t n, void *ctx),
+			   void *ctx)
 {
 	long page_size = sysconf(_SC_PAGESIZE);
 	if (page_size <= 0 || (uintptr_t)base % (size_t)page_size != 0)
@@ -74,12 +75,12 @@ int guest_ram_each_touched(const uint8_t *base, size_t len, bool (*visit)(const 
 			bool touched = page_touched(entries[i]);
 			if (touched && !in_run)
 				run_start = first + i;
-			else if (!touched && in_run && visit_stretch(base, len, page, run_start, first + i, visit))
+			else if (!touched && in_run && visit_stretch(base, len, page, run_start, first + i, visit, ctx))
 				found = 1;
 			in_run = touched;
 		}
 	}
-	if (found == 0 && in_run && visit_stretch(base, len, page, run_start, pages, visit))
+	if (found == 0 && in_run && visit_stretch(base, len, page, run_start, pages, visit, ctx))
 		found = 1;
 	close(fd);
 	return found;

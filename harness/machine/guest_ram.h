@@ -30,7 +30,8 @@ int guest_ram_write(const struct guest_ram *ram, uint64_t addr, const void *src,
  * pages a small guest never uses. Returns 1 as soon as visit does, 0 when
  * no visit did, -1 when the page map cannot be read (then the caller
  * must look at all of it). base must be page-aligned. */
-int guest_ram_each_touched(const uint8_t *base, size_t len, bool (*visit)(const uint8_t *p, size_t n));
+int guest_ram_each_touched(const uint8_t *base, size_t len, bool (*visit)(const uint8_t *p, size_t n, void *ctx),
+			   void *ctx);
 
 /* The physical address real mode forms from segment:offset. */
 static inline uint64_t real_mode_address(uint16_t segment, uint16_t offset)

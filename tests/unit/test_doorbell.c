@@ -142,8 +142,9 @@ static struct {
 	int count;
 } seen;
 
-static bool record_stretch(const uint8_t *p, size_t n)
+static bool record_stretch(const uint8_t *p, size_t n, void *ctx)
 {
+	(void)ctx;
 	if (seen.count < 8) {
 		seen.p[seen.count] = p;
 		seen.n[seen.count] = n;
@@ -152,8 +153,9 @@ static bool record_stretch(const uint8_t *p, size_t n)
 	return false;
 }
 
-static bool find_byte_5a(const uint8_t *p, size_t n)
+static bool find_byte_5a(const uint8_t *p, size_t n, void *ctx)
 {
+	(void)ctx;
 	return memchr(p, 0x5a, n) != NULL;
 }
 
@@ -170,7 +172,7 @@ Test(guest_ram, only_touched_pages_are_visited)
 	mem[40 * page + page - 1] = 0x5a;
 	mem[PAGES * page - 1] = 1;
 	seen.count = 0;
-	cr_assert_eq(guest_ram_each_touched(mem, len, record_stretch), 0);
+	cr_assert_eq(guest_ram_each_touched(mem, len, record_stretch, NULL), 0);
 	cr_assert_eq(seen.count, 3);
 	cr_assert_eq(seen.p[0], mem + 5 * page);
 	cr_assert_eq(seen.n[0], 2 * page + 1, "pages 5 and 6 and the first byte of 7");
@@ -181,9 +183,9 @@ Test(guest_ram, only_touched_pages_are_visited)
 	unsigned char resident[PAGES];
 	cr_assert_eq(mincore(mem, len, resident), 0);
 	cr_assert_eq(resident[20] & 1, 0, "an untouched page was not faulted in");
-	cr_assert_eq(guest_ram_each_touched(mem, len, find_byte_5a), 1);
+	cr_assert_eq(guest_ram_each_touched(mem, len, find_byte_5a, NULL), 1);
 	mem[40 * page + page - 1] = 0;
-	cr_assert_eq(guest_ram_each_touched(mem, len, find_byte_5a), 0);
+	cr_assert_eq(guest_ram_each_touched(mem, len, find_byte_5a, NULL), 0);
 	munmap(mem, len);
 }
 

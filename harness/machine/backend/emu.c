@@ -806,9 +806,15 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 
 /* Only the pages set-up touched can hold anything but zeros: scanning the
  * rest would fault in every page of RAM for each fresh VM. */
+static bool system_instructions_in(const uint8_t *p, size_t n, void *ctx)
+{
+	(void)ctx;
+	return sys_insn_present(p, n);
+}
+
 static bool system_instructions_in_ram(const struct vm *vm)
 {
-	int found = guest_ram_each_touched(vm->mem, vm->mem_size, sys_insn_present);
+	int found = guest_ram_each_touched(vm->mem, vm->mem_size, system_instructions_in, NULL);
 	return found < 0 ? sys_insn_present(vm->mem, vm->mem_size) : found == 1;
 }
 
