@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -183,9 +184,12 @@ static int fake_get_state(struct vm *vm, struct cpu_state *s, char *err, size_t 
 	return 0;
 }
 
+enum { GROWTH_PER_CASE = 8 << 20 };
+
 /* Prints the pid of the process that runs the machine, then halts. A case
  * with input crashes the process instead; with input "c" it complains on
- * stderr first and exits, as Unicorn does; with "w" it wedges. */
+ * stderr first and exits, as Unicorn does; with "w" it wedges; with "g" it
+ * keeps 8 MiB it touched, as a fragmented heap would, and halts. */
 static int pid_run(struct vm *vm, vm_exit_handler h, void *ctx, char *err, size_t len)
 {
 	(void)vm, (void)err, (void)len;
@@ -201,8 +205,13 @@ static int pid_run(struct vm *vm, vm_exit_handler h, void *ctx, char *err, size_
 		fprintf(stderr, "Could not allocate dynamic translator buffer\n");
 		_exit(1);
 	}
-	if (byte)
+	if (byte == 'g') {
+		void *kept = mmap(NULL, GROWTH_PER_CASE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (kept != MAP_FAILED)
+			memset(kept, 1, GROWTH_PER_CASE);
+	} else if (byte) {
 		abort();
+	}
 	for (int i = 0; i < n; i++) {
 		struct vm_exit out = { .kind = VM_EXIT_IO,
 				       .io = { .port = 0x3f8, .size = 1, .is_write = true, .count = 1,
@@ -352,6 +361,36 @@ Test(scheduler, a_process_retires_after_its_share_of_cases)
 		cr_assert_eq(got->pid[i], got->pid[SHARE]);
 	free(got);
 	assembly_cache_free(rn.cache);
+	case_list_free(&list);
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
+}
+
+/* A process whose memory grew by more than 32 MiB (scheduler.c
+ * MEMBER_GROWTH_KIB) retires long before its 256 cases: with 8 MiB kept
+ * per case, the 16 cases need at least 3 processes, and no case is lost. */
+Test(scheduler, a_process_retires_once_its_memory_grew)
+{
+	enum { CASES = 16 };
+	char *yaml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&yaml, &len);
+	cr_assert_not_null(f);
+	for (int i = 0; i < CASES; i++)
+		fprintf(f, "%sname: case %d\nsource: hlt\ninput: g\n", i ? "---\n" : "", i);
+	cr_assert_eq(fclose(f), 0);
+	struct case_list list;
+	struct collected got = {0};
+	pool_run(yaml, 1, &got, &list);
+	free(yaml);
+	size_t processes = 1;
+	for (size_t i = 0; i < CASES; i++) {
+		cr_assert_eq(got.results[i].outcome, OUTCOME_HLT, "case %zu", i);
+		if (i && pid_of(&got, i) != pid_of(&got, i - 1))
+			processes++;
+	}
+	cr_assert_geq(processes, 3, "%zu processes ran 16 cases that kept 8 MiB each", processes);
+	cr_assert_leq(processes, 8, "%zu processes: one per two cases or more", processes);
+	collected_free(&got);
 	case_list_free(&list);
 	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
 }
