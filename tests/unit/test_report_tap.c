@@ -272,6 +272,31 @@ Test(report_tap, plan_comment_and_points)
 	free(tap);
 }
 
+/* A run of several case files scores each file on a comment line of its
+ * own, files in the order they first appear, before the total; a file
+ * name cannot start a line of its own. A run of one file has the total
+ * alone. */
+Test(report_tap, a_score_line_per_case_file)
+{
+	struct fixture f;
+	fixture_init(&f);
+	fixture_add(&f, "cases/b.yaml", 0, "first", VERDICT_PASS, "", 0);
+	fixture_add(&f, "odd\nname.yaml", 0, "second", VERDICT_FAIL, "x", 1);
+	fixture_add(&f, "cases/b.yaml", 1, "third", VERDICT_PASS, "", 0);
+	char *tap = render_tap(&f, false);
+	const char *tail = "# score cases/b.yaml: 2/2\n# score odd\\nname.yaml: 0/1\n# score 2/3\n";
+	cr_assert(strlen(tap) >= strlen(tail) && strcmp(tap + strlen(tap) - strlen(tail), tail) == 0, "got:\n%s", tap);
+	free(tap);
+
+	fixture_init(&f);
+	fixture_add(&f, "cases/b.yaml", 0, "first", VERDICT_PASS, "", 0);
+	fixture_add(&f, "cases/b.yaml", 1, "second", VERDICT_FAIL, "x", 1);
+	tap = render_tap(&f, false);
+	cr_assert_null(strstr(tap, "# score cases/"), "got:\n%s", tap);
+	cr_assert_not_null(strstr(tap, "# score 1/2\n"), "got:\n%s", tap);
+	free(tap);
+}
+
 Test(report_tap, empty_run)
 {
 	struct fixture f;
