@@ -181,7 +181,12 @@ static bool hint_stack(const struct test_case *c, const struct run_result *r, co
 			 r->regs.seg[SEG_SS].selector, sp, linear - c->load_address);
 		return true;
 	}
-	if (pops != 0 && pops <= 0x20 && r->outcome != OUTCOME_HLT && r->outcome != OUTCOME_EXIT) {
+	/* A program with no hlt at all runs on into zeros and whatever they
+	 * fault into, and sp is wherever that walk left it when the run was
+	 * stopped: the missing hlt is what to name (hint_no_hlt), the same
+	 * however far the walk went. */
+	bool walks_off = r->stop.program_known && !r->stop.program_has_hlt;
+	if (pops != 0 && pops <= 0x20 && !walks_off && r->outcome != OUTCOME_HLT && r->outcome != OUTCOME_EXIT) {
 		snprintf(out, len,
 			 "Observed: sp is 0x%04" PRIx64 ", %" PRIu64 " bytes above where the run started it (0x%04" PRIx64
 			 "), so the program popped more than it pushed and the stack wrapped. Likely cause: a `ret` "

@@ -77,6 +77,16 @@ static void no_hlt_anywhere(struct test_case *c, struct run_result *r)
 	r->stop.program_has_hlt = false;
 }
 
+/* The walk through zeros moved sp as well, by however far it went when
+ * the timeout came. */
+static void no_hlt_with_the_stack_moved(struct test_case *c, struct run_result *r)
+{
+	no_hlt_anywhere(c, r);
+	c->load_address = 0x100;
+	r->stop.program_known = true;
+	r->regs.gpr[GPR_ESP] = 0x1a;
+}
+
 static void into_data(struct test_case *c, struct run_result *r)
 {
 	(void)c;
@@ -143,6 +153,7 @@ static const struct hint_row rows[] = {
 	{ "dx=3fd at a clean hlt is no poll", NULL, NULL, serial_port_but_halted },
 	{ "past the end of the program", "no_hlt", "ran past the end of the program (offset 0x2f", past_the_end },
 	{ "no hlt in the program", "no_hlt", "the program has no `hlt`", no_hlt_anywhere },
+	{ "no hlt, and sp moved by the walk", "no_hlt", "the program has no `hlt`", no_hlt_with_the_stack_moved },
 	{ "into the data", "no_hlt", "reached the program's data, at hello.asm:20", into_data },
 	{ "the stack inside the program", "stack", "ss:sp = 0000:0010 lies inside the program", stack_in_program },
 	{ "popped more than pushed", "stack", "2 bytes above where the run started it", popped_past_the_top },
