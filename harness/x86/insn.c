@@ -45,14 +45,20 @@ bool x86_insn_is_rep_string(const uint8_t *code, size_t len, bool long64)
 	return rep && at < len && is_string_opcode(code[at]);
 }
 
-bool x86_insn_is_hlt(const uint8_t *code, size_t len, bool long64, size_t *length)
+/* An instruction that is its opcode byte alone, after any prefixes. */
+static bool is_one_byte_insn(const uint8_t *code, size_t len, bool long64, uint8_t opcode, size_t *length)
 {
 	bool rep;
 	size_t at = opcode_offset(code, len, long64, &rep);
-	if (at >= len || code[at] != OPCODE_HLT)
+	if (at >= len || code[at] != opcode)
 		return false;
 	*length = at + 1;
 	return true;
+}
+
+bool x86_insn_is_hlt(const uint8_t *code, size_t len, bool long64, size_t *length)
+{
+	return is_one_byte_insn(code, len, long64, OPCODE_HLT, length);
 }
 
 bool x86_insn_is_int(const uint8_t *code, size_t len, bool long64, uint8_t *vector, size_t *length)
@@ -79,12 +85,7 @@ bool x86_insn_is_int(const uint8_t *code, size_t len, bool long64, uint8_t *vect
 
 bool x86_insn_is_sti(const uint8_t *code, size_t len, bool long64, size_t *length)
 {
-	bool rep;
-	size_t at = opcode_offset(code, len, long64, &rep);
-	if (at >= len || code[at] != OPCODE_STI)
-		return false;
-	*length = at + 1;
-	return true;
+	return is_one_byte_insn(code, len, long64, OPCODE_STI, length);
 }
 
 bool x86_insn_is_ss_load(const uint8_t *code, size_t len, bool long64, size_t *length)

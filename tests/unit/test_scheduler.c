@@ -329,20 +329,27 @@ static void collect_pid(void *ctx, size_t i, struct run_result *r)
 	run_result_free(r);
 }
 
+/* count cases named "case N" that halt, each with the lines of extra. */
+static char *cases_yaml(int count, const char *extra)
+{
+	char *yaml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&yaml, &len);
+	cr_assert_not_null(f);
+	for (int i = 0; i < count; i++)
+		fprintf(f, "%sname: case %d\nsource: hlt\n%s", i ? "---\n" : "", i, extra);
+	cr_assert_eq(fclose(f), 0);
+	return yaml;
+}
+
 /* A process retires after its share of cases (scheduler.c MEMBER_CASES,
  * 256): the next case runs in a new one, and no case is lost between. */
 Test(scheduler, a_process_retires_after_its_share_of_cases)
 {
 	enum { CASES = MANY_CASES, SHARE = PROCESS_SHARE };
-	char *yaml = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&yaml, &len);
-	cr_assert_not_null(f);
-	for (int i = 0; i < CASES; i++)
-		fprintf(f, "%sname: case %d\nsource: hlt\n", i ? "---\n" : "", i);
-	cr_assert_eq(fclose(f), 0);
+	char *yaml = cases_yaml(CASES, "");
 	struct case_list list = {0};
-	cr_assert_eq(case_text_load("many.yaml", yaml, len, &list), 0);
+	cr_assert_eq(case_text_load("many.yaml", yaml, strlen(yaml), &list), 0);
 	free(yaml);
 	cr_assert_eq(list.count, (size_t)CASES);
 	struct runner rn = runner_make(false);
@@ -371,13 +378,7 @@ Test(scheduler, a_process_retires_after_its_share_of_cases)
 Test(scheduler, a_process_retires_once_its_memory_grew)
 {
 	enum { CASES = 16 };
-	char *yaml = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&yaml, &len);
-	cr_assert_not_null(f);
-	for (int i = 0; i < CASES; i++)
-		fprintf(f, "%sname: case %d\nsource: hlt\ninput: g\n", i ? "---\n" : "", i);
-	cr_assert_eq(fclose(f), 0);
+	char *yaml = cases_yaml(CASES, "input: g\n");
 	struct case_list list;
 	struct collected got = {0};
 	pool_run(yaml, 1, &got, &list);
