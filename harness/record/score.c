@@ -1,5 +1,7 @@
 #include "record/score.h"
 
+#include "core/key_map.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +26,35 @@ struct score record_file_score(const struct record *rec, const char *file)
 		}
 	}
 	return s;
+}
+
+static const char *case_file(const struct record_case *c)
+{
+	return c->file ? c->file : "";
+}
+
+bool record_several_files(const struct record *rec)
+{
+	for (size_t i = 1; i < rec->count; i++)
+		if (strcmp(case_file(&rec->cases[i]), case_file(&rec->cases[0])) != 0)
+			return true;
+	return false;
+}
+
+int record_each_file(const struct record *rec, int (*visit)(const struct record *rec, size_t first, void *ctx),
+		     void *ctx)
+{
+	struct key_map seen = {0};
+	int rc = 0;
+	for (size_t i = 0; i < rec->count && rc == 0; i++) {
+		const char *file = case_file(&rec->cases[i]);
+		size_t *before = key_map_get(&seen, file, strlen(file));
+		rc = before ? 0 : -1;
+		if (before && !(*before)++)
+			rc = visit(rec, i, ctx);
+	}
+	key_map_free(&seen);
+	return rc < 0 ? -1 : 0;
 }
 
 void points_format(double points, char *out, size_t len)

@@ -3,6 +3,8 @@
 #ifndef KVMCHECK_SCORE_H
 #define KVMCHECK_SCORE_H
 
+#include <stdbool.h>
+
 #include "record/record.h"
 
 struct score {
@@ -13,6 +15,15 @@ struct score record_score(const struct record *rec);
 
 /* Only the cases of the case file named file. */
 struct score record_file_score(const struct record *rec, const char *file);
+
+/* Whether the record's cases come from more than one case file. */
+bool record_several_files(const struct record *rec);
+
+/* Calls visit once per case file, in the order the files first appear,
+ * with the index of the file's first case. Returns 0, or -1 when memory
+ * runs out or visit returns -1 (then no file after it is visited). */
+int record_each_file(const struct record *rec, int (*visit)(const struct record *rec, size_t first, void *ctx),
+		     void *ctx);
 
 /* A score as "7.5/10": whole numbers without a point, others with up to
  * two decimals and no trailing zeros. Into out (at least 64 bytes). */

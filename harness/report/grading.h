@@ -6,6 +6,7 @@
 #define KVMCHECK_REPORT_GRADING_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -32,6 +33,12 @@ const char *report_case_visibility(const struct record_case *c);
 
 /* c's tags (count in *count), or NULL when it has none. */
 char *const *report_case_tags(const struct record_case *c, size_t *count);
+
+/* When the run holds several case files, one line per file, in the order
+ * the files first appear: prefix, the file's name (escaped as TAP and the
+ * summary escape text), ": " and its score ("7.5/10"). Nothing for a run
+ * of one file. 0, or -1 when memory runs out. */
+int report_file_scores_write(FILE *out, const struct record *rec, const char *prefix);
 
 /* Points as JSON: whole numbers without a fraction (the platforms add
  * them up in JavaScript and show them as they are). */

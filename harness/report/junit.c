@@ -730,6 +730,12 @@ static int testsuite(struct junit *j, size_t first)
 	return end(j);
 }
 
+static int testsuite_at(const struct record *rep, size_t first, void *ctx)
+{
+	(void)rep;
+	return testsuite(ctx, first);
+}
+
 static int document(struct junit *j)
 {
 	struct junit_counts n = counts_of(j->rep, NULL);
@@ -738,17 +744,7 @@ static int document(struct junit *j)
 	    attr_seconds(j, "time", j->rep->elapsed_ns) < 0)
 		return -1;
 	/* A suite per file, where the file's first case is. */
-	struct key_map seen = {0};
-	int rc = 0;
-	for (size_t i = 0; i < j->rep->count && rc == 0; i++) {
-		const char *file = file_of(&j->rep->cases[i]);
-		size_t *before = key_map_get(&seen, file, strlen(file));
-		rc = before ? 0 : -1;
-		if (before && !(*before)++)
-			rc = testsuite(j, i);
-	}
-	key_map_free(&seen);
-	if (rc < 0)
+	if (record_each_file(j->rep, testsuite_at, j) < 0)
 		return -1;
 	if (end(j) < 0 || xml_ok(xmlTextWriterEndDocument(j->w)) < 0)
 		return -1;

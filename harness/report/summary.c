@@ -8,6 +8,7 @@
 #include "core/strfmt.h"
 #include "core/text_escape.h"
 #include "record/score.h"
+#include "report/grading.h"
 #include "report/redact.h"
 
 /* SGR sequences, written only when the options allow colour. */
@@ -89,42 +90,12 @@ static void summary_name(FILE *out, const struct record *rec)
 	free(name);
 }
 
-static const char *case_file(const struct record_case *c)
-{
-	return c->file ? c->file : "";
-}
-
-/* Case i is not the first of its file. */
-static bool file_seen_before(const struct record *rec, size_t i)
-{
-	for (size_t j = 0; j < i; j++) {
-		if (strcmp(case_file(&rec->cases[j]), case_file(&rec->cases[i])) == 0)
-			return true;
-	}
-	return false;
-}
-
-static bool several_files(const struct record *rec)
-{
-	for (size_t i = 1; i < rec->count; i++) {
-		if (strcmp(case_file(&rec->cases[i]), case_file(&rec->cases[0])) != 0)
-			return true;
-	}
-	return false;
-}
-
 /* The score of each case file when there are several, then the total. */
 static void summary_score(FILE *out, const struct record *rec)
 {
 	char text[64];
-	for (size_t i = 0; several_files(rec) && i < rec->count; i++) {
-		if (file_seen_before(rec, i))
-			continue;
-		char *file = text_escape_str(case_file(&rec->cases[i]), TEXT_ESCAPE_KEEP_UTF8);
-		score_format(record_file_score(rec, case_file(&rec->cases[i])), text, sizeof(text));
-		fprintf(out, "  score %s: %s\n", file ? file : "?", text);
-		free(file);
-	}
+	/* Out of memory, a file's line is left out; the total still shows. */
+	(void)report_file_scores_write(out, rec, "  score ");
 	score_format(record_score(rec), text, sizeof(text));
 	fprintf(out, "score: %s\n", text);
 }

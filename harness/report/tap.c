@@ -7,9 +7,9 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "core/key_map.h"
 #include "core/strfmt.h"
 #include "record/score.h"
+#include "report/grading.h"
 #include "report/redact.h"
 #include "core/text_escape.h"
 #include "report/excerpt.h"
@@ -632,49 +632,10 @@ int report_tap_point(const struct record_case *c, size_t number, FILE *out, cons
 	return 0;
 }
 
-static const char *case_file_of(const struct record_case *c)
-{
-	return c->file ? c->file : "";
-}
-
-static int tap_file_score(FILE *out, const struct record *rec, const char *file)
-{
-	char score[64];
-	score_format(record_file_score(rec, file), score, sizeof(score));
-	char *name = text_escape_str(file, TEXT_ESCAPE_KEEP_UTF8);
-	if (!name)
-		return -1;
-	fprintf(out, "# score %s: %s\n", name, score);
-	free(name);
-	return 0;
-}
-
-/* One "# score FILE: X/Y" line per case file, in the order the files
- * first appear, when the run holds more than one. */
-static int tap_file_scores(FILE *out, const struct record *rec)
-{
-	size_t i = 1;
-	while (i < rec->count && strcmp(case_file_of(&rec->cases[i]), case_file_of(&rec->cases[0])) == 0)
-		i++;
-	if (i >= rec->count)
-		return 0;
-	struct key_map written = {0};
-	int rc = 0;
-	for (i = 0; i < rec->count && rc == 0; i++) {
-		const char *file = case_file_of(&rec->cases[i]);
-		size_t *before = key_map_get(&written, file, strlen(file));
-		rc = before ? 0 : -1;
-		if (before && !(*before)++)
-			rc = tap_file_score(out, rec, file);
-	}
-	key_map_free(&written);
-	return rc;
-}
-
 int report_tap_tail(const struct record *rec, FILE *out, const struct render_options *opt)
 {
 	char score[64];
-	if (tap_file_scores(out, rec) < 0)
+	if (report_file_scores_write(out, rec, "# score ") < 0)
 		return -1;
 	score_format(record_score(rec), score, sizeof(score));
 	fprintf(out, "# score %s\n", score);

@@ -487,16 +487,22 @@ static int fds_open(void)
 	return tu_dir_entries("/proc/self/fd");
 }
 
+/* The spawn is refused, and leaves no fd and no child behind. */
+static void spawn_refused_cleanly(const struct sandbox_policy *p, char *argv[], char *err, size_t len)
+{
+	int before = fds_open();
+	cr_assert_eq(spawn_run(p, argv, err, len), -1);
+	cr_assert_eq(fds_open(), before, "sandbox_spawn leaked an fd");
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "sandbox_spawn left a child");
+}
+
 Test(sandbox, refuses_without_any_filesystem_confinement)
 {
 	struct sandbox_policy p = policy_default();
 	p.pretend_missing = SANDBOX_NO_LANDLOCK | SANDBOX_NO_USERNS;
 	char *argv[] = { "nasm", "-v", NULL };
 	char err[512] = "";
-	int before = fds_open();
-	cr_assert_eq(spawn_run(&p, argv, err, sizeof(err)), -1);
-	cr_assert_eq(fds_open(), before, "sandbox_spawn leaked an fd");
-	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "sandbox_spawn left a child");
+	spawn_refused_cleanly(&p, argv, err, sizeof(err));
 	cr_assert(strstr(err, "nasm's private world cannot be built here: user namespaces are not available "
 			      "(user namespace: turned off by the policy; landlock: turned off"), "%s", err);
 	cr_assert(strstr(err, "pass --unsafe-assembler to run nasm with no filesystem confinement at all"), "%s", err);
@@ -529,10 +535,7 @@ Test(sandbox, landlock_alone_is_refused_without_unsafe)
 	p.pretend_missing = SANDBOX_NO_USERNS;
 	char *argv[] = { "nasm", "-v", NULL };
 	char err[1024] = "";
-	int before = fds_open();
-	cr_assert_eq(spawn_run(&p, argv, err, sizeof(err)), -1);
-	cr_assert_eq(fds_open(), before, "sandbox_spawn leaked an fd");
-	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "sandbox_spawn left a child");
+	spawn_refused_cleanly(&p, argv, err, sizeof(err));
 	cr_assert_str_eq(err, "nasm's private world cannot be built here: user namespaces are not available "
 			      "(user namespace: turned off by the policy); enable them (on Ubuntu 24.04: sysctl "
 			      "kernel.apparmor_restrict_unprivileged_userns=0) or pass --unsafe-assembler to run nasm "
