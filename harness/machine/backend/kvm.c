@@ -16,6 +16,7 @@
 #include "x86/cpuid.h"
 #include "x86/disasm.h"
 #include "x86/insn.h"
+#include "x86/real_interrupt.h"
 #include "x86/system_insn.h"
 
 /* Intel without unrestricted guest needs three pages for real mode's TSS;
@@ -548,21 +549,10 @@ static int kvm_take_hlt(struct vm *vm, size_t hlt_len, struct vm_exit *exit)
 	return 0;
 }
 
-/* The caller has checked that at and at + 1 lie in RAM. */
-static void kvm_write_word(struct vm *vm, uint64_t at, uint16_t value)
-{
-	vm->mem[at] = (uint8_t)value;
-	vm->mem[at + 1] = (uint8_t)(value >> 8);
-}
-
-#define RFLAGS_TF (1u << 8)
-#define RFLAGS_IF (1u << 9)
-#define RFLAGS_AC (1u << 18)
-
 /* KVM's single-step never completes a real-mode int n on hosts whose real
  * mode goes through its instruction emulator (the step exit repeats at the
  * int): while counting, the int is delivered here through the IVT as a
- * real-mode CPU does, as emu does. *taken stays false when it is not ours
+ * real-mode CPU does (x86/real_interrupt.c, as the timer's IRQ0 is). *taken stays false when it is not ours
  * to deliver (not real mode, a vector past the IVT's limit, a stack
  * segment reaching past RAM): KVM then runs it. */
 static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool *taken)
@@ -573,21 +563,16 @@ static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool *tak
 	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
 	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
 		return -1;
-	uint64_t entry = sregs.idt.base + (uint64_t)vector * 4;
-	uint16_t sp = (uint16_t)regs.rsp;
-	if ((sregs.cr0 & 1) || (uint32_t)vector * 4 + 3 > sregs.idt.limit || entry + 4 > vm->mem_size ||
-	    sregs.ss.base + 0x10000 > vm->mem_size)
+	if ((sregs.cr0 & 1) || (uint32_t)vector * 4 + 3 > sregs.idt.limit || sregs.ss.base + 0x10000 > vm->mem_size)
 		return 0;
-	const uint16_t frame[3] = { (uint16_t)regs.rflags, sregs.cs.selector, (uint16_t)(regs.rip + int_len) };
-	for (int i = 0; i < 3; i++) {
-		sp = (uint16_t)(sp - 2);
-		kvm_write_word(vm, sregs.ss.base + sp, frame[i]);
-	}
-	regs.rsp = (regs.rsp & ~0xffffull) | sp;
-	regs.rip = (uint16_t)(vm->mem[entry] | vm->mem[entry + 1] << 8);
-	sregs.cs.selector = (uint16_t)(vm->mem[entry + 2] | vm->mem[entry + 3] << 8);
-	sregs.cs.base = (uint64_t)sregs.cs.selector << 4;
-	regs.rflags &= ~(uint64_t)(RFLAGS_IF | RFLAGS_TF | RFLAGS_AC);
+	struct cpu_state state = {0};
+	state_from_regs(&state, &regs);
+	state_from_sregs(&state, &sregs);
+	state.rip = (uint16_t)(state.rip + int_len); /* the handler returns past the int */
+	if (x86_real_mode_interrupt(&state, vm->mem, vm->mem_size, vector) < 0)
+		return 0;
+	regs_from_state(&regs, &state);
+	sregs_from_state(&sregs, &state);
 	if (kvm_ioctl(vm->vcpu_fd, KVM_SET_SREGS, (unsigned long)&sregs) < 0 ||
 	    kvm_ioctl(vm->vcpu_fd, KVM_SET_REGS, (unsigned long)&regs) < 0)
 		return -1;
