@@ -696,6 +696,17 @@ static void check_smsw(struct guest *g)
 		     (unsigned long long)state_of(g).gpr[GPR_EBX]);
 }
 
+/* A CPU clears RF once the instruction after the iretd that loaded it has
+ * run, and never stores it with pushfd. */
+static void check_rf_gone(struct guest *g)
+{
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
+	cr_assert_eq(state_of(g).gpr[GPR_EAX] & 0xffffffffu, 0x2u, "pushfd stored %#llx",
+		     (unsigned long long)state_of(g).gpr[GPR_EAX]);
+	cr_assert_eq(state_of(g).rflags & (1u << 16), 0, "the flags kept RF: %#llx",
+		     (unsigned long long)state_of(g).rflags);
+}
+
 static void check_dr7_read_back(struct guest *g)
 {
 	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
@@ -779,6 +790,21 @@ static void check_pm_fault(struct guest *g)
 {
 	assert_pm_frame(g, false, RF | IF);
 	assert_handler_if(g, 0);
+}
+
+/* The #DB handler sets RF in its frame, as the SDM tells a handler of an
+ * instruction breakpoint to (17.3.1.1): the instruction then runs once,
+ * its breakpoint not firing again, and RF is gone after it. */
+static void check_breakpoint_resumed_with_rf(struct guest *g)
+{
+	if (kvm_could_not(g, "iretd"))
+		return;
+	cr_assert_eq(g->rec.count, 4, "%zu exits", g->rec.count);
+	cr_assert_eq(g->rec.exits[0].io.port, 0x80);
+	cr_assert_eq(g->rec.exits[1].io.port, 0x82);
+	cr_assert_eq(g->rec.exits[2].io.port, 0x83);
+	cr_assert_eq(g->rec.exits[2].value & RF, 0, "pushfd stored %#x", (unsigned)g->rec.exits[2].value);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
 }
 
 static void check_pm_trap_gate(struct guest *g)
@@ -1115,6 +1141,11 @@ static const struct guest_row rows[] = {
 	{ "smsw_of_a_32_bit_register_stores_cr0_whole", ON_BOTH,
 	  "  mov eax, 0x12345678\n  smsw eax\n  mov ebx, 0x12345678\n  smsw bx\n  hlt\n",
 	  NULL, NULL, check_smsw },
+	/* Unicorn keeps RF once an iretd loaded it: emu clears it. */
+	{ "rf_loaded_by_iretd_is_gone_from_pushfd_and_the_flags", ON_BOTH,
+	  "  xor eax, eax\n  mov ax, cs\n  push dword 0x10002\n  push eax\n  push dword next\n  iretd\n"
+	  "next:\n  pushfd\n  pop eax\n  hlt\n",
+	  NULL, NULL, check_rf_gone },
 	{ "dr7_reads_back_with_its_fixed_bit", ON_BOTH,
 	  "  mov eax, 0x1\n  mov dr7, eax\n  mov ebx, dr7\n  hlt\n",
 	  NULL, NULL, check_dr7_read_back },
@@ -1231,6 +1262,12 @@ static const struct mode_row mode_rows[] = {
 	  GATE32("6", "isr", "0x8e") IDT_AND_ANNOUNCE("fault")
 	  "fault:\n  ud2\n  hlt\n" DUMP_ISR32("isr", 4) IDTR32("0x2ff"),
 	  with_interrupts_enabled, NULL, check_pm_fault } },
+	{ X86_MODE_PROTECTED, { "protected_breakpoint_handler_resumes_with_rf", ON_BOTH,
+	  GATE32("1", "isr", "0x8e") "  lidt [idtr]\n"
+	  "  mov eax, target\n  mov dr0, eax\n  mov eax, 0x1\n  mov dr7, eax\n  nop\n"
+	  "target:\n  out 0x82, al\n  pushfd\n  pop eax\n  out 0x83, eax\n  hlt\n"
+	  "isr:\n  out 0x80, al\n  or dword [esp + 8], 0x10000\n  iretd\n" IDTR32("0x2ff"),
+	  NULL, NULL, check_breakpoint_resumed_with_rf } },
 	{ X86_MODE_PROTECTED, { "protected_divide_error_goes_to_vector_0_at_the_div", ON_BOTH,
 	  GATE32("0", "isr", "0x8e") IDT_AND_ANNOUNCE("fault")
 	  "  xor edx, edx\n  mov eax, 5\n  xor ecx, ecx\nfault:\n  div ecx\n  hlt\n" DUMP_ISR32("isr", 4) IDTR32("0x2ff"),

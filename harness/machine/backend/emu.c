@@ -51,7 +51,10 @@
 #define FLAG_FIXED RFLAGS_FIXED
 #define FLAG_TF (1u << 8)
 #define FLAG_IF (1u << 9)
+#define FLAG_RF (1u << 16)
 #define FLAG_AC (1u << 18)
+
+#define OPCODE_IRET 0xcf
 
 #define VECTOR_DF 8
 #define VECTOR_UD 6
@@ -133,6 +136,9 @@ struct vm {
 	bool last_block_known;
 	bool parking_watched;
 	uint64_t dr7;         /* DR7 as the guest wrote it (Unicorn gets no execution breakpoints) */
+	bool rf_watched;      /* memory held an iret at the start: see hook_resume_flag */
+	bool rf_suppress;     /* RF was set at rf_at: its breakpoint does not fire once */
+	uint64_t rf_at;
 	struct x86_segment segments[SEG_COUNT];  /* as set_state loaded them */
 	struct unicorn_exception unicorn_exception;
 	struct instruction_count count;
@@ -774,9 +780,18 @@ static void on_each_instruction(uc_engine *uc, uint64_t address, uint32_t size, 
 {
 	(void)uc;
 	struct vm *vm = user;
-	if (muted(vm) || vm->pending.set || vm->resume || address >= vm->mem_size)
+	/* An instruction carried out here wrote eip, which outside real mode
+	 * Unicorn takes as a jump to go on from, dropping the stop: ask again,
+	 * before the next instruction runs. */
+	if (vm->resume && !muted(vm)) {
+		uc_emu_stop(uc);
 		return;
-	if ((vm->dr7 & ~(uint64_t)DR7_FIXED_1) && exec_breakpoint(vm, address))
+	}
+	if (muted(vm) || vm->pending.set || address >= vm->mem_size)
+		return;
+	bool resumed = vm->rf_suppress && vm->rf_at == address;
+	vm->rf_suppress = false;
+	if (!resumed && (vm->dr7 & ~(uint64_t)DR7_FIXED_1) && exec_breakpoint(vm, address))
 		return;
 	size_t avail = vm->mem_size - address < size ? vm->mem_size - address : size;
 	struct sys_insn insn;
@@ -802,6 +817,44 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 		vm->parked = true;
 		uc_emu_stop(uc);
 	}
+}
+
+/* Unicorn 2.0.1 loads RF with an iretd and keeps it: a CPU clears it once
+ * the next instruction has run, and pushfd never stores it. The first
+ * block after an iret starts at the instruction RF belongs to, so a block
+ * hook clears it there and remembers where (a breakpoint on that
+ * instruction does not fire: exec_breakpoint). */
+static void on_block_clear_rf(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+	(void)size;
+	struct vm *vm = user;
+	uint64_t flags = 0;
+	if (muted(vm) || read_u64(uc, UC_X86_REG_EFLAGS, &flags) != UC_ERR_OK || !(flags & FLAG_RF))
+		return;
+	write_u64(uc, UC_X86_REG_EFLAGS, flags & ~(uint64_t)FLAG_RF);
+	vm->rf_suppress = true;
+	vm->rf_at = address;
+}
+
+static bool iret_in(const uint8_t *p, size_t n, void *ctx)
+{
+	(void)ctx;
+	return memchr(p, OPCODE_IRET, n) != NULL;
+}
+
+/* Only a guest holding an iret opcode byte at the start pays for the
+ * block hook; runs with firmware go without (the reason given at
+ * emu_firmware_present), as its 16-bit iret loads no RF. */
+static uc_err hook_resume_flag(struct vm *vm)
+{
+	vm->rf_watched = true;
+	if (vm->firmware)
+		return UC_ERR_OK;
+	int found = guest_ram_each_touched(vm->mem, vm->mem_size, iret_in, NULL);
+	if (found == 0 || (found < 0 && !iret_in(vm->mem, vm->mem_size, NULL)))
+		return UC_ERR_OK;
+	uc_hook h;
+	return uc_hook_add(vm->uc, &h, UC_HOOK_BLOCK, (void *)on_block_clear_rf, vm, 1, 0);
 }
 
 /* Only the pages set-up touched can hold anything but zeros: scanning the
@@ -1301,6 +1354,10 @@ static int emu_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 	vm->parked = false;
 	if (!vm->system_checked && hook_system_instructions(vm) != UC_ERR_OK) {
 		set_err(err, err_len, "emu: cannot hook the guest's instructions");
+		return -1;
+	}
+	if (!vm->rf_watched && hook_resume_flag(vm) != UC_ERR_OK) {
+		set_err(err, err_len, "emu: cannot hook the guest's blocks");
 		return -1;
 	}
 	if (vm->limit_wanted && !vm->firmware && !vm->limit_hook_set && hook_code_limit(vm, vm->limit_cs) != UC_ERR_OK) {
