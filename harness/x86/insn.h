@@ -20,6 +20,10 @@ bool x86_insn_is_hlt(const uint8_t *code, size_t len, bool long64, size_t *lengt
 /* An int n (vector n) or int3 (vector 3); *length gets its length. */
 bool x86_insn_is_int(const uint8_t *code, size_t len, bool long64, uint8_t *vector, size_t *length);
 
+/* An into (not in 64-bit code, where it is invalid); *length gets its
+ * length. It interrupts through vector 4 only when OF is set. */
+bool x86_insn_is_into(const uint8_t *code, size_t len, bool long64, size_t *length);
+
 /* An sti (after any prefixes); *length gets its length. */
 bool x86_insn_is_sti(const uint8_t *code, size_t len, bool long64, size_t *length);
 

@@ -16,6 +16,7 @@
 #include "x86/cpuid.h"
 #include "x86/disasm.h"
 #include "x86/insn.h"
+#include "x86/protected_interrupt.h"
 #include "x86/real_interrupt.h"
 #include "x86/system_insn.h"
 
@@ -549,13 +550,38 @@ static int kvm_take_hlt(struct vm *vm, size_t hlt_len, struct vm_exit *exit)
 	return 0;
 }
 
+#define RFLAGS_OF (1u << 11)
+
+/* The software interrupt (int n, int3, or an into with OF set) at ip, of
+ * insn_len bytes, delivered in state as the CPU delivers it: through the
+ * IVT in real mode (x86/real_interrupt.c, as the timer's IRQ0 is), through
+ * the IDT otherwise (x86/protected_interrupt.c, as emu delivers). False
+ * when it is not ours to deliver (a vector past the IVT's limit, a stack
+ * segment reaching past RAM, a delivery that is not emulated): KVM then
+ * runs it. */
+static bool kvm_deliver_software_interrupt(struct vm *vm, struct cpu_state *state, uint8_t vector, size_t insn_len)
+{
+	if (!(state->cr0 & CR0_PE)) {
+		if ((uint32_t)vector * 4 + 3 > state->idt.limit || state->seg[SEG_SS].base + 0x10000 > vm->mem_size)
+			return false;
+		state->rip = (uint16_t)(state->rip + insn_len); /* the handler returns past the int */
+		return x86_real_mode_interrupt(state, vm->mem, vm->mem_size, vector) == 0;
+	}
+	const struct x86_event event = {
+		.vector = vector, .software = true, .return_rip = state->rip + insn_len, .fault_rip = state->rip,
+	};
+	char why[160];
+	return x86_protected_interrupt(state, vm->mem, vm->mem_size, &event, why, sizeof(why)) == X86_DELIVERED;
+}
+
 /* KVM's single-step never completes a real-mode int n on hosts whose real
  * mode goes through its instruction emulator (the step exit repeats at the
- * int): while counting, the int is delivered here through the IVT as a
- * real-mode CPU does (x86/real_interrupt.c, as the timer's IRQ0 is). *taken stays false when it is not ours
- * to deliver (not real mode, a vector past the IVT's limit, a stack
- * segment reaching past RAM): KVM then runs it. */
-static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool *taken)
+ * int), and cannot run one at all outside real mode there; where a CPU
+ * steps the guest, the handler it enters runs with TF clear, unstepped.
+ * So while counting the backend delivers software interrupts itself.
+ * *taken stays false when it did not (see above), or for an into with OF
+ * clear, which the guest steps as any instruction. */
+static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool overflow_only, bool *taken)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
@@ -563,13 +589,12 @@ static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool *tak
 	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
 	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
 		return -1;
-	if ((sregs.cr0 & 1) || (uint32_t)vector * 4 + 3 > sregs.idt.limit || sregs.ss.base + 0x10000 > vm->mem_size)
+	if (overflow_only && !(regs.rflags & RFLAGS_OF))
 		return 0;
 	struct cpu_state state = {0};
 	state_from_regs(&state, &regs);
 	state_from_sregs(&state, &sregs);
-	state.rip = (uint16_t)(state.rip + int_len); /* the handler returns past the int */
-	if (x86_real_mode_interrupt(&state, vm->mem, vm->mem_size, vector) < 0)
+	if (!kvm_deliver_software_interrupt(vm, &state, vector, int_len))
 		return 0;
 	regs_from_state(&regs, &state);
 	sregs_from_state(&sregs, &state);
@@ -613,7 +638,9 @@ static int kvm_take_insn(struct vm *vm, const uint8_t *code, size_t len, bool *t
 	size_t insn_len;
 	*taken = false;
 	if (x86_insn_is_int(code, len, long64, &vector, &insn_len))
-		return kvm_take_int(vm, vector, insn_len, taken);
+		return kvm_take_int(vm, vector, insn_len, false, taken);
+	if (x86_insn_is_into(code, len, long64, &insn_len))
+		return kvm_take_int(vm, 4, insn_len, true, taken);
 	if (x86_insn_is_sti(code, len, long64, &insn_len))
 		return kvm_take_sti(vm, insn_len, taken);
 	return 0;
