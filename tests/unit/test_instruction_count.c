@@ -87,6 +87,11 @@ static const struct count_row count_rows[] = {
 	  /* 2 movs, mov bp, (the word at ss:0xffff raises #SS), mov, hlt */
 	  "  mov word [12*4], handler\n  mov word [12*4+2], 0\n  mov bp, 0xfff0\n  mov ax, [bp+0xf]\n"
 	  "handler:\n  mov ax, 0x5353\n  hlt\n", 0, OUTCOME_HLT, 5, 0x5353 },
+	{ "a_stack_fault_whose_handler_halts_at_once_counts_the_hlt",
+	  /* 2 movs, mov sp, (a push that wraps past ss:0 raises #SS), hlt: the
+	   * hlt is seen as the handler's only when the fault was */
+	  "  mov word [12*4], handler\n  mov word [12*4+2], 0\n  mov sp, 1\n  push ax\nhandler:\n  hlt\n",
+	  0, OUTCOME_HLT, 4, -1 },
 	{ "into_with_overflow_counts_with_the_handler",
 	  /* 2 movs, mov al, add (sets OF), into, mov bx, iret, mov ax, hlt */
 	  "  mov word [4*4], handler\n  mov word [4*4+2], 0\n  mov al, 0x7f\n  add al, 1\n  into\n  mov ax, bx\n  hlt\n"
@@ -114,6 +119,10 @@ static const struct count_row count_rows[] = {
 	  PM_SWITCH GATE32("13", "handler") "  lidt [idtr]\n  mov ax, 0x40\n  mov ds, ax\n"
 	  "handler:\n  mov eax, 0x13\n  hlt\n" PM_TABLES,
 	  0, OUTCOME_HLT, 20, 0x13 },
+	{ "a_protected_mode_fault_whose_handler_halts_at_once_counts_the_hlt",
+	  /* 10 to switch, 6 for the gate, lidt, mov ax, (#GP), hlt */
+	  PM_SWITCH GATE32("13", "handler") "  lidt [idtr]\n  mov ax, 0x40\n  mov ds, ax\nhandler:\n  hlt\n" PM_TABLES,
+	  0, OUTCOME_HLT, 19, -1 },
 	{ "a_protected_mode_int_counts_with_the_handler",
 	  /* 10 to switch, 6 for the gate, lidt, xor, int, inc, hlt (no iretd:
 	   * this host's KVM cannot run one in protected mode) */

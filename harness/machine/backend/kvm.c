@@ -16,6 +16,7 @@
 #include "x86/cpuid.h"
 #include "x86/disasm.h"
 #include "x86/insn.h"
+#include "x86/insn_faults.h"
 #include "x86/protected_interrupt.h"
 #include "x86/real_interrupt.h"
 #include "x86/system_insn.h"
@@ -23,6 +24,8 @@
 /* Intel without unrestricted guest needs three pages for real mode's TSS;
  * put them where no case's RAM reaches. */
 #define KVM_TSS_ADDRESS 0xfffbd000
+
+#define DEBUG_SLOTS 4 /* DR0..DR3 */
 
 struct vm {
 	int vm_fd;
@@ -47,10 +50,14 @@ struct vm {
 	/* KVM steps by setting TF, which the CPU clears on entering a handler
 	 * and KVM_SET_REGS drops: stepping is set again before the next run. */
 	bool rearm;
-	/* While counting in real mode: breakpoints at the handlers of the
-	 * faults the CPU delivers itself, whose entry TF would skip. */
+	/* While counting: breakpoints at the handlers of the faults the
+	 * instruction about to be stepped may raise, whose entry TF would
+	 * skip, read through the system registers in tables (kept until
+	 * something may have changed them). */
+	bool tables_known;
+	struct cpu_state tables;
 	size_t handler_count;
-	uint64_t handler_at[3];
+	uint64_t handler_at[DEBUG_SLOTS];
 	size_t handler_slots;       /* DR0.. given to them at the last KVM_SET_GUEST_DEBUG */
 	bool passing_handler;       /* the breakpoint at passed_handler is off for one step */
 	uint64_t passed_handler;
@@ -335,6 +342,7 @@ static void state_from_regs(struct cpu_state *state, const struct kvm_regs *regs
 }
 
 static int kvm_apply_debug(struct vm *vm);
+static void kvm_stop_at_hypercall(const struct vm *vm, uint64_t linear, struct vm_exit *exit);
 
 static int kvm_set_state(struct vm *vm, const struct cpu_state *state, char *err, size_t err_len)
 {
@@ -357,6 +365,7 @@ static int kvm_set_state(struct vm *vm, const struct cpu_state *state, char *err
 	 * delivers): counting reads where it stands again, and steps on from
 	 * there (KVM_SET_REGS dropped TF). */
 	vm->position_known = false;
+	vm->tables_known = false;
 	if (vm->counting && kvm_apply_debug(vm) < 0) {
 		snprintf(err, err_len, "KVM_SET_GUEST_DEBUG (single-step, to count instructions): %s", strerror(errno));
 		return -1;
@@ -603,6 +612,7 @@ static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool over
 		return -1;
 	*taken = true;
 	vm->rearm = true;
+	vm->tables_known = false; /* a new cs */
 	return 0;
 }
 
@@ -646,19 +656,51 @@ static int kvm_take_insn(struct vm *vm, const uint8_t *code, size_t len, bool *t
 	return 0;
 }
 
-/* Where the real-mode IVT sends the faults a CPU raises in students'
- * code: #DE, #UD and #GP. */
-static size_t kvm_fault_handlers(const struct vm *vm, uint64_t *at)
+#define CR0_EM (1u << 2)
+#define CR0_TS (1u << 3)
+
+/* The system registers the handlers' entries and the instruction's
+ * decoding depend on, read once until something may change them. */
+static int kvm_know_tables(struct vm *vm)
 {
-	static const uint8_t vectors[] = { 0, 6, 13 };
+	if (vm->tables_known)
+		return 0;
+	struct kvm_sregs sregs;
+	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
+		return -1;
+	vm->tables = (struct cpu_state){0};
+	state_from_sregs(&vm->tables, &sregs);
+	vm->tables_known = true;
+	return 0;
+}
+
+/* Where the guest's vector table sends vector: the IVT in real mode, the
+ * IDT's gate otherwise. */
+static int kvm_handler_entry(const struct vm *vm, uint8_t vector, uint64_t *linear)
+{
+	if (vm->tables.cr0 & CR0_PE)
+		return x86_protected_handler_entry(&vm->tables, vm->mem, vm->mem_size, vector, linear);
+	return x86_real_mode_handler_entry(&vm->tables, vm->mem, vm->mem_size, vector, linear);
+}
+
+/* The entries of the handlers of the faults the instruction in code may
+ * raise, the likeliest first, each once, as many as there are slots. */
+static size_t kvm_fault_handlers(const struct vm *vm, const uint8_t *code, size_t len, uint64_t *at)
+{
+	const struct cpu_state *t = &vm->tables;
+	const struct x86_fault_context ctx = {
+		.long64 = (t->efer & EFER_LMA) && t->seg[SEG_CS].l,
+		.code32 = (t->cr0 & CR0_PE) && (t->seg[SEG_CS].db || ((t->efer & EFER_LMA) && t->seg[SEG_CS].l)),
+		.paging = (t->cr0 & CR0_PG) != 0,
+		.fpu_unavailable = (t->cr0 & (CR0_EM | CR0_TS)) != 0,
+	};
+	uint8_t vectors[8];
+	size_t vector_count = x86_insn_fault_vectors(code, len, &ctx, vectors, sizeof(vectors));
 	size_t n = 0;
-	for (size_t i = 0; i < sizeof(vectors); i++) {
-		uint64_t entry = (uint64_t)vectors[i] * 4;
-		if (entry + 4 > vm->mem_size)
+	for (size_t i = 0; i < vector_count && n < DEBUG_SLOTS; i++) {
+		uint64_t linear;
+		if (kvm_handler_entry(vm, vectors[i], &linear) < 0)
 			continue;
-		uint64_t offset = vm->mem[entry] | vm->mem[entry + 1] << 8;
-		uint64_t segment = vm->mem[entry + 2] | vm->mem[entry + 3] << 8;
-		uint64_t linear = segment * 16 + offset;
 		bool seen = false;
 		for (size_t j = 0; j < n; j++)
 			seen |= at[j] == linear;
@@ -668,17 +710,34 @@ static size_t kvm_fault_handlers(const struct vm *vm, uint64_t *at)
 	return n;
 }
 
-/* The guest may point the IVT elsewhere at any step: the breakpoints
- * follow (set again only when an entry changed). */
-static void kvm_watch_fault_handlers(struct vm *vm)
+/* The set of entries in ascending order, so that the same set compares
+ * equal whichever fault named it first. */
+static void sort_addresses(uint64_t *at, size_t n)
 {
-	uint64_t at[sizeof(vm->handler_at) / sizeof(vm->handler_at[0])];
-	size_t n = kvm_fault_handlers(vm, at);
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && at[j - 1] > at[j]; j--) {
+			uint64_t swap = at[j];
+			at[j] = at[j - 1];
+			at[j - 1] = swap;
+		}
+}
+
+/* Before each step the breakpoints follow the instruction about to run and
+ * the vector table as the guest changes it; KVM_SET_GUEST_DEBUG only when
+ * the set changed. */
+static int kvm_watch_fault_handlers(struct vm *vm, const uint8_t *code, size_t len)
+{
+	if (kvm_know_tables(vm) < 0)
+		return -1;
+	uint64_t at[DEBUG_SLOTS];
+	size_t n = kvm_fault_handlers(vm, code, len, at);
+	sort_addresses(at, n);
 	if (n == vm->handler_count && !memcmp(at, vm->handler_at, n * sizeof(at[0])))
-		return;
+		return 0;
 	memcpy(vm->handler_at, at, n * sizeof(at[0]));
 	vm->handler_count = n;
 	vm->rearm = true;
+	return 0;
 }
 
 /* The vCPU is about to step: with TF set again if it may be gone. */
@@ -706,8 +765,6 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 		*stop = true;
 		return 0;
 	}
-	if (vm->mode == X86_MODE_REAL)
-		kvm_watch_fault_handlers(vm);
 	for (;;) {
 		uint8_t code[INSN_MAX_BYTES];
 		size_t len = kvm_code_at(vm, vm->position, code), insn_len;
@@ -716,10 +773,17 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 			*stop = true;
 			return kvm_take_hlt(vm, insn_len, exit);
 		}
+		/* Every instruction is seen before it runs: a hypercall stops
+		 * here, wherever it is, and the breakpoints are the handlers'. */
+		if (sys_hypercall_at(code, len, vm->mode == X86_MODE_LONG)) {
+			kvm_stop_at_hypercall(vm, vm->position, exit);
+			*stop = true;
+			return 0;
+		}
 		if (kvm_take_insn(vm, code, len, &taken) < 0)
 			return -1;
 		if (!taken)
-			return kvm_step_on(vm);
+			return kvm_watch_fault_handlers(vm, code, len) < 0 ? -1 : kvm_step_on(vm);
 		if (kvm_count_step(vm, vm->position)) {
 			exit->kind = VM_EXIT_INSN_LIMIT;
 			*stop = true;
@@ -749,6 +813,22 @@ static int kvm_hide_pushed_tf(struct vm *vm, uint16_t above)
 	if (!(sregs.cr0 & 1) && at < vm->mem_size)
 		vm->mem[at] &= (uint8_t)~1u;
 	return 0;
+}
+
+#define OPCODE_TWO_BYTE 0x0f
+#define OPCODE_GROUP_5 0xff
+
+/* An instruction after which the system registers or cs may differ: the
+ * two-byte ones (mov to cr, lgdt, lidt, lmsw, clts, wrmsr, ...) and the far
+ * jumps, calls and returns. */
+static bool kvm_may_change_tables(int opcode)
+{
+	switch (opcode) {
+	case OPCODE_TWO_BYTE: case 0x9a: case 0xca: case 0xcb: case OPCODE_IRET: case 0xea: case OPCODE_GROUP_5:
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* A single-step exit: the instruction at the last position retired and
@@ -781,6 +861,8 @@ static int kvm_on_step(struct vm *vm, struct vm_exit *exit, bool *relevant)
 	 * instruction has run past its breakpoint, which goes back. */
 	if (opcode == OPCODE_IRET || opcode == OPCODE_POPF || vm->passing_handler)
 		vm->rearm = true;
+	if (kvm_may_change_tables(opcode))
+		vm->tables_known = false;
 	vm->passing_handler = false;
 	return opcode == OPCODE_PUSHF ? kvm_hide_pushed_tf(vm, 0) : 0;
 }
@@ -801,6 +883,7 @@ static int kvm_on_fault_handler(struct vm *vm, uint64_t pc)
 	vm->passing_handler = true;
 	vm->passed_handler = pc;
 	vm->rearm = true;
+	vm->tables_known = false; /* the handler's cs */
 	return 0;
 }
 
@@ -824,11 +907,11 @@ static int kvm_on_write_io(struct vm *vm)
 
 #define DR7_FIXED_1 0x400u
 #define DR6_BREAKPOINTS 0xfu
-#define DEBUG_SLOTS 4 /* DR0..DR3 */
 
 /* Single-stepping and the breakpoints (at fault handlers while counting,
- * at hypercalls) share KVM_SET_GUEST_DEBUG, which sets them all at once;
- * with more than four, the handlers' come first. */
+ * else at hypercalls) share KVM_SET_GUEST_DEBUG, which sets them all at
+ * once. While counting, every instruction is seen before it runs, so
+ * hypercalls need no breakpoint and the handlers have all four. */
 static int kvm_apply_debug(struct vm *vm)
 {
 	struct kvm_guest_debug debug = {0};
@@ -842,7 +925,7 @@ static int kvm_apply_debug(struct vm *vm)
 				watch[slots++] = vm->handler_at[i];
 		vm->handler_slots = slots;
 	}
-	for (size_t i = 0; i < vm->hypercall_count && slots < DEBUG_SLOTS; i++)
+	for (size_t i = 0; !vm->counting && i < vm->hypercall_count && slots < DEBUG_SLOTS; i++)
 		watch[slots++] = vm->hypercall_at[i];
 	if (slots) {
 		debug.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
