@@ -483,7 +483,7 @@ static struct attempt deliver_once(struct cpu_state *s, uint8_t *mem, size_t mem
 }
 
 int x86_protected_handler_entry(const struct cpu_state *state, const uint8_t *mem, size_t mem_size, uint8_t vector,
-				uint64_t *linear)
+				uint64_t *linear, unsigned *push_bytes)
 {
 	struct guest_ram r = { .state = state, .mem = mem, .size = mem_size };
 	bool long_mode = (state->efer & EFER_LMA) != 0;
@@ -496,8 +496,10 @@ int x86_protected_handler_entry(const struct cpu_state *state, const uint8_t *me
 		return -1;
 	if (long_mode) {
 		*linear = gate.offset; /* code segments have base 0 there */
+		*push_bytes = 8;
 		return 0;
 	}
+	*push_bytes = (gate.type & GATE_32BIT) ? 4 : 2;
 	uint64_t offset = (gate.type & GATE_32BIT) ? gate.offset : gate.offset & 0xffffu;
 	*linear = (segment_from_descriptor(raw, gate.selector).base + offset) & 0xffffffffu;
 	return 0;

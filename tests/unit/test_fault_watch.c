@@ -168,9 +168,11 @@ Test(handler_entry, protected_mode_reads_the_gate_and_adds_its_segment_base, .in
 	gate(13, 0x08, 0x00123456, 0x8e);
 	gate(12, 0x10, 0x500, 0x8f);
 	uint64_t at = 0;
-	cr_assert_eq(x86_protected_handler_entry(&state, mem, RAM, 13, &at), 0);
+	unsigned push = 0;
+	cr_assert_eq(x86_protected_handler_entry(&state, mem, RAM, 13, &at, &push), 0);
 	cr_assert_eq(at, 0x123456);
-	cr_assert_eq(x86_protected_handler_entry(&state, mem, RAM, 12, &at), 0);
+	cr_assert_eq(push, 4);
+	cr_assert_eq(x86_protected_handler_entry(&state, mem, RAM, 12, &at, &push), 0);
 	cr_assert_eq(at, 0x10500);
 }
 
@@ -178,22 +180,25 @@ Test(handler_entry, a_16_bit_gate_keeps_16_bits_of_offset, .init = protected)
 {
 	gate(6, 0x08, 0x00121234, 0x86);
 	uint64_t at = 0;
-	cr_assert_eq(x86_protected_handler_entry(&state, mem, RAM, 6, &at), 0);
+	unsigned push = 0;
+	cr_assert_eq(x86_protected_handler_entry(&state, mem, RAM, 6, &at, &push), 0);
 	cr_assert_eq(at, 0x1234);
+	cr_assert_eq(push, 2);
 }
 
 Test(handler_entry, no_entry_where_the_delivery_finds_no_handler, .init = protected)
 {
 	uint64_t at = 0;
+	unsigned push = 0;
 	gate(13, 0x08, 0x1000, 0x0e);
-	cr_assert_eq(x86_protected_handler_entry(&state, mem, RAM, 13, &at), -1, "not present");
+	cr_assert_eq(x86_protected_handler_entry(&state, mem, RAM, 13, &at, &push), -1, "not present");
 	gate(13, 0x18, 0x1000, 0x8e);
-	cr_assert_eq(x86_protected_handler_entry(&state, mem, RAM, 13, &at), -1, "selector past the GDT");
+	cr_assert_eq(x86_protected_handler_entry(&state, mem, RAM, 13, &at, &push), -1, "selector past the GDT");
 	gate(13, 0x08, 0x1000, 0x85);
-	cr_assert_eq(x86_protected_handler_entry(&state, mem, RAM, 13, &at), -1, "task gate");
+	cr_assert_eq(x86_protected_handler_entry(&state, mem, RAM, 13, &at, &push), -1, "task gate");
 	state.idt.limit = 13 * 8 - 1;
 	gate(13, 0x08, 0x1000, 0x8e);
-	cr_assert_eq(x86_protected_handler_entry(&state, mem, RAM, 13, &at), -1, "past the IDT's limit");
+	cr_assert_eq(x86_protected_handler_entry(&state, mem, RAM, 13, &at, &push), -1, "past the IDT's limit");
 }
 
 Test(handler_entry, long_mode_reads_a_64_bit_offset)
@@ -207,6 +212,8 @@ Test(handler_entry, long_mode_reads_a_64_bit_offset)
 	put(g + 6, 0x1234, 2);
 	put(g + 8, 0x1, 4);
 	uint64_t at = 0;
-	cr_assert_eq(x86_protected_handler_entry(&state, mem, RAM, 14, &at), 0);
+	unsigned push = 0;
+	cr_assert_eq(x86_protected_handler_entry(&state, mem, RAM, 14, &at, &push), 0);
 	cr_assert_eq(at, 0x112345678ull);
+	cr_assert_eq(push, 8);
 }

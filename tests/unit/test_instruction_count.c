@@ -123,6 +123,16 @@ static const struct count_row count_rows[] = {
 	  /* 10 to switch, 6 for the gate, lidt, mov ax, (#GP), hlt */
 	  PM_SWITCH GATE32("13", "handler") "  lidt [idtr]\n  mov ax, 0x40\n  mov ds, ax\nhandler:\n  hlt\n" PM_TABLES,
 	  0, OUTCOME_HLT, 19, -1 },
+	{ "a_protected_mode_fault_frame_shows_no_trap_flag_while_counting",
+	  /* 10 to switch, 6 for the gate, lidt, (ud2), mov, pushfd, pop, or,
+	   * and, hlt: neither the EFLAGS the fault pushed nor pushfd's hold TF */
+	  PM_SWITCH GATE32("6", "handler") "  lidt [idtr]\n  ud2\nhandler:\n  mov eax, [esp+8]\n  pushfd\n  pop ebx\n"
+	  "  or eax, ebx\n  and eax, 0x100\n  hlt\n" PM_TABLES, 0, OUTCOME_HLT, 23, 0 },
+	{ "a_protected_mode_fault_with_an_error_code_shows_no_trap_flag",
+	  /* 10 to switch, 6 for the gate, lidt, mov ax, (#GP pushes an error
+	   * code below eip, cs and EFLAGS), mov, and, hlt */
+	  PM_SWITCH GATE32("13", "handler") "  lidt [idtr]\n  mov ax, 0x40\n  mov ds, ax\nhandler:\n"
+	  "  mov eax, [esp+12]\n  and eax, 0x100\n  hlt\n" PM_TABLES, 0, OUTCOME_HLT, 21, 0 },
 	{ "a_protected_mode_int_counts_with_the_handler",
 	  /* 10 to switch, 6 for the gate, lidt, xor, int, inc, hlt (no iretd:
 	   * this host's KVM cannot run one in protected mode) */

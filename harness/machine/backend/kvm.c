@@ -27,6 +27,14 @@
 
 #define DEBUG_SLOTS 4 /* DR0..DR3 */
 
+/* A fault handler's entry watched while counting, and what the frame a
+ * delivery there pushes looks like. */
+struct watched_handler {
+	uint64_t at;            /* linear */
+	uint8_t push_bytes;     /* 2, 4 or 8 */
+	bool error_code;        /* the first fault found going there pushes one */
+};
+
 struct vm {
 	int vm_fd;
 	int vcpu_fd;
@@ -57,7 +65,7 @@ struct vm {
 	bool tables_known;
 	struct cpu_state tables;
 	size_t handler_count;
-	uint64_t handler_at[DEBUG_SLOTS];
+	struct watched_handler handler[DEBUG_SLOTS];
 	size_t handler_slots;       /* DR0.. given to them at the last KVM_SET_GUEST_DEBUG */
 	bool passing_handler;       /* the breakpoint at passed_handler is off for one step */
 	uint64_t passed_handler;
@@ -676,16 +684,23 @@ static int kvm_know_tables(struct vm *vm)
 
 /* Where the guest's vector table sends vector: the IVT in real mode, the
  * IDT's gate otherwise. */
-static int kvm_handler_entry(const struct vm *vm, uint8_t vector, uint64_t *linear)
+static int kvm_handler_entry(const struct vm *vm, uint8_t vector, struct watched_handler *h)
 {
-	if (vm->tables.cr0 & CR0_PE)
-		return x86_protected_handler_entry(&vm->tables, vm->mem, vm->mem_size, vector, linear);
-	return x86_real_mode_handler_entry(&vm->tables, vm->mem, vm->mem_size, vector, linear);
+	h->push_bytes = 2;
+	h->error_code = false;
+	if (!(vm->tables.cr0 & CR0_PE))
+		return x86_real_mode_handler_entry(&vm->tables, vm->mem, vm->mem_size, vector, &h->at);
+	unsigned push_bytes;
+	if (x86_protected_handler_entry(&vm->tables, vm->mem, vm->mem_size, vector, &h->at, &push_bytes) < 0)
+		return -1;
+	h->push_bytes = (uint8_t)push_bytes;
+	h->error_code = x86_vector_has_error_code(vector);
+	return 0;
 }
 
 /* The entries of the handlers of the faults the instruction in code may
  * raise, the likeliest first, each once, as many as there are slots. */
-static size_t kvm_fault_handlers(const struct vm *vm, const uint8_t *code, size_t len, uint64_t *at)
+static size_t kvm_fault_handlers(const struct vm *vm, const uint8_t *code, size_t len, struct watched_handler *found)
 {
 	const struct cpu_state *t = &vm->tables;
 	const struct x86_fault_context ctx = {
@@ -698,45 +713,52 @@ static size_t kvm_fault_handlers(const struct vm *vm, const uint8_t *code, size_
 	size_t vector_count = x86_insn_fault_vectors(code, len, &ctx, vectors, sizeof(vectors));
 	size_t n = 0;
 	for (size_t i = 0; i < vector_count && n < DEBUG_SLOTS; i++) {
-		uint64_t linear;
-		if (kvm_handler_entry(vm, vectors[i], &linear) < 0)
+		struct watched_handler h;
+		if (kvm_handler_entry(vm, vectors[i], &h) < 0)
 			continue;
 		bool seen = false;
 		for (size_t j = 0; j < n; j++)
-			seen |= at[j] == linear;
+			seen |= found[j].at == h.at;
 		if (!seen)
-			at[n++] = linear;
+			found[n++] = h;
 	}
 	return n;
 }
 
-/* The set of entries in ascending order, so that the same set compares
- * equal whichever fault named it first. */
-static void sort_addresses(uint64_t *at, size_t n)
+/* The entries in ascending order, so that the same set compares equal
+ * whichever fault named it first. */
+static void sort_handlers(struct watched_handler *h, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && at[j - 1] > at[j]; j--) {
-			uint64_t swap = at[j];
-			at[j] = at[j - 1];
-			at[j - 1] = swap;
+		for (size_t j = i; j > 0 && h[j - 1].at > h[j].at; j--) {
+			struct watched_handler swap = h[j];
+			h[j] = h[j - 1];
+			h[j - 1] = swap;
 		}
+}
+
+static bool same_entries(const struct watched_handler *a, const struct watched_handler *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].at != b[i].at)
+			return false;
+	return true;
 }
 
 /* Before each step the breakpoints follow the instruction about to run and
  * the vector table as the guest changes it; KVM_SET_GUEST_DEBUG only when
- * the set changed. */
+ * the entries changed. */
 static int kvm_watch_fault_handlers(struct vm *vm, const uint8_t *code, size_t len)
 {
 	if (kvm_know_tables(vm) < 0)
 		return -1;
-	uint64_t at[DEBUG_SLOTS];
-	size_t n = kvm_fault_handlers(vm, code, len, at);
-	sort_addresses(at, n);
-	if (n == vm->handler_count && !memcmp(at, vm->handler_at, n * sizeof(at[0])))
-		return 0;
-	memcpy(vm->handler_at, at, n * sizeof(at[0]));
+	struct watched_handler found[DEBUG_SLOTS];
+	size_t n = kvm_fault_handlers(vm, code, len, found);
+	sort_handlers(found, n);
+	bool same = n == vm->handler_count && same_entries(found, vm->handler, n);
+	memcpy(vm->handler, found, n * sizeof(found[0]));
 	vm->handler_count = n;
-	vm->rearm = true;
+	vm->rearm |= !same;
 	return 0;
 }
 
@@ -798,21 +820,42 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 #define OPCODE_POPF 0x9d
 #define OPCODE_IRET 0xcf
 
-/* Where KVM steps a real CPU (not its instruction emulator), TF is set in
- * the guest's FLAGS: clears it in a FLAGS image the guest pushed `above`
- * bytes above ss:sp, as if the guest had never seen it. TF is bit 8, bit
- * 0 of the image's second byte. */
-static int kvm_hide_pushed_tf(struct vm *vm, uint16_t above)
+/* Where KVM steps the guest, TF is set in the guest's FLAGS (by a CPU, or
+ * by this host's KVM in the FLAGS its emulator pushes): clears it in a
+ * FLAGS image the guest pushed `above` bytes above ss:sp, as if the guest
+ * had never seen it. TF is bit 8, bit 0 of the image's second byte. The
+ * stack is read at its linear address, as everywhere here (kvmcheck's
+ * own page tables map identity). */
+static int kvm_hide_pushed_tf(struct vm *vm, uint64_t above)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
 	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
 		return -1;
-	uint64_t at = sregs.ss.base + (uint16_t)(regs.rsp + above + 1);
-	if (!(sregs.cr0 & 1) && at < vm->mem_size)
+	bool long64 = (sregs.efer & EFER_LMA) && sregs.cs.l;
+	uint64_t sp_mask = long64 ? UINT64_MAX : (sregs.cr0 & CR0_PE) && sregs.ss.db ? 0xffffffffu : 0xffffu;
+	uint64_t at = (long64 ? 0 : sregs.ss.base) + ((regs.rsp + above) & sp_mask) + 1;
+	if (at < vm->mem_size)
 		vm->mem[at] &= (uint8_t)~1u;
 	return 0;
+}
+
+/* The watched handler whose entry is at pc; NULL when none is. */
+static const struct watched_handler *kvm_watched_at(const struct vm *vm, uint64_t pc)
+{
+	for (size_t i = 0; i < vm->handler_count; i++)
+		if (vm->handler[i].at == pc)
+			return &vm->handler[i];
+	return NULL;
+}
+
+/* How far above the stack pointer a fault's frame holds FLAGS: past the
+ * error code, ip and cs. */
+static uint64_t kvm_frame_flags_above(const struct watched_handler *h)
+{
+	unsigned push = h ? h->push_bytes : 2;
+	return (uint64_t)push * (2 + (h && h->error_code));
 }
 
 #define OPCODE_TWO_BYTE 0x0f
@@ -877,7 +920,7 @@ static int kvm_on_fault_handler(struct vm *vm, uint64_t pc)
 {
 	if (pc != vm->position) {
 		vm->position = pc;
-		if (kvm_hide_pushed_tf(vm, 4) < 0)
+		if (kvm_hide_pushed_tf(vm, kvm_frame_flags_above(kvm_watched_at(vm, pc))) < 0)
 			return -1;
 	}
 	vm->passing_handler = true;
@@ -921,8 +964,8 @@ static int kvm_apply_debug(struct vm *vm)
 	if (vm->counting) {
 		debug.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
 		for (size_t i = 0; i < vm->handler_count && slots < DEBUG_SLOTS; i++)
-			if (!vm->passing_handler || vm->handler_at[i] != vm->passed_handler)
-				watch[slots++] = vm->handler_at[i];
+			if (!vm->passing_handler || vm->handler[i].at != vm->passed_handler)
+				watch[slots++] = vm->handler[i].at;
 		vm->handler_slots = slots;
 	}
 	for (size_t i = 0; !vm->counting && i < vm->hypercall_count && slots < DEBUG_SLOTS; i++)
