@@ -139,6 +139,12 @@ static const struct count_row count_rows[] = {
 	  PM_SWITCH GATE32("0x30", "handler") "  lidt [idtr]\n  xor eax, eax\n  int 0x30\n  hlt\n"
 	  "handler:\n  inc eax\n  hlt\n" PM_TABLES,
 	  0, OUTCOME_HLT, 21, 1 },
+	/* While counting, kvm reads each instruction before it runs: a
+	 * hypercall stops the run at it wherever it is, the fifth too. */
+	{ "a_hypercall_while_counting_ends_the_run_at_it",
+	  /* mov, jmp, then the fifth vmcall in memory, not counted */
+	  "  mov ax, 1\n  jmp fifth\n  vmcall\n  vmcall\n  vmcall\n  vmcall\nfifth:\n  vmcall\n  hlt\n",
+	  0, OUTCOME_ERROR, 2, 1 },
 	/* A CPU that steps the guest holds the trap after sti and after an SS
 	 * load back until the next instruction has run (kvm-amd). */
 	{ "sti_and_the_next_instruction_count_two",

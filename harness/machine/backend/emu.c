@@ -717,8 +717,11 @@ static void smsw_to_register(struct vm *vm, const struct sys_insn *insn, const s
  * hypercall, and this host's KVM spins at it. kvmcheck is no hypervisor,
  * so the case ends here, standing at the instruction, in the words the
  * kvm backend uses (machine.c finds it there at the timeout). */
+static void uncount_fault(struct vm *vm);
+
 static void stop_at_hypercall(struct vm *vm, const struct sys_insn *insn, uint64_t address)
 {
+	uncount_fault(vm); /* counted before it ran, and it does not: kvm stops before it too */
 	sys_hypercall_reason(vm->unsupported_text, sizeof(vm->unsupported_text), sys_hypercall_name(insn));
 	vm->unsupported = vm->unsupported_text;
 	if (vm->mode == X86_MODE_LONG)
