@@ -119,6 +119,12 @@ int x86_insn_opcode(const uint8_t *code, size_t len, bool long64)
 	return at < len ? code[at] : -1;
 }
 
+size_t x86_insn_opcode_offset(const uint8_t *code, size_t len, bool long64)
+{
+	bool rep;
+	return opcode_offset(code, len, long64, &rep);
+}
+
 bool x86_insn_is_jump_to_self(const uint8_t *code, size_t len, bool code16)
 {
 	if (len >= 2 && code[0] == 0xeb && code[1] == 0xfe)

@@ -35,6 +35,10 @@ bool x86_insn_is_ss_load(const uint8_t *code, size_t len, bool long64, size_t *l
 /* The opcode byte after any prefixes, or -1 when the bytes end first. */
 int x86_insn_opcode(const uint8_t *code, size_t len, bool long64);
 
+/* Where that opcode byte is: the length of the prefixes (len when the
+ * bytes end first). */
+size_t x86_insn_opcode_offset(const uint8_t *code, size_t len, bool long64);
+
 /* A jump to itself (`jmp $`, short or near, without prefixes): the guest
  * is parked there until an interrupt takes it away. code16: 16-bit code,
  * whose near jump has a 16-bit displacement. */

@@ -862,12 +862,23 @@ static uint64_t kvm_frame_flags_above(const struct watched_handler *h)
 #define OPCODE_GROUP_5 0xff
 
 /* An instruction after which the system registers or cs may differ: the
- * two-byte ones (mov to cr, lgdt, lidt, lmsw, clts, wrmsr, ...) and the far
- * jumps, calls and returns. */
-static bool kvm_may_change_tables(int opcode)
+ * system instructions that load them (lgdt, lidt, lmsw, lldt, clts, mov to
+ * cr, wrmsr, syscall, sysenter and their returns) and the far jumps, calls
+ * and returns. Other exits from the code stream (an interrupt or fault
+ * delivered, registers set by the run loop) say so themselves. */
+static bool kvm_may_change_tables(const uint8_t *code, size_t len, bool long64)
 {
-	switch (opcode) {
-	case OPCODE_TWO_BYTE: case 0x9a: case 0xca: case 0xcb: case OPCODE_IRET: case 0xea: case OPCODE_GROUP_5:
+	size_t at = x86_insn_opcode_offset(code, len, long64);
+	if (at >= len)
+		return false;
+	uint8_t next = at + 1 < len ? code[at + 1] : 0;
+	switch (code[at]) {
+	case OPCODE_TWO_BYTE:
+		return next <= 0x01 || (next >= 0x05 && next <= 0x07) || next == 0x22 || next == 0x30 ||
+		       next == 0x34 || next == 0x35;
+	case OPCODE_GROUP_5:
+		return ((next >> 3) & 7) == 3 || ((next >> 3) & 7) == 5; /* call far, jmp far */
+	case 0x9a: case 0xca: case 0xcb: case OPCODE_IRET: case 0xea:
 		return true;
 	default:
 		return false;
@@ -904,7 +915,7 @@ static int kvm_on_step(struct vm *vm, struct vm_exit *exit, bool *relevant)
 	 * instruction has run past its breakpoint, which goes back. */
 	if (opcode == OPCODE_IRET || opcode == OPCODE_POPF || vm->passing_handler)
 		vm->rearm = true;
-	if (kvm_may_change_tables(opcode))
+	if (kvm_may_change_tables(code, len, long64))
 		vm->tables_known = false;
 	vm->passing_handler = false;
 	return opcode == OPCODE_PUSHF ? kvm_hide_pushed_tf(vm, 0) : 0;
