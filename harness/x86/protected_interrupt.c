@@ -525,12 +525,21 @@ static bool makes_double_fault(const struct x86_event *first, uint8_t second)
 enum x86_delivery x86_protected_interrupt(struct cpu_state *state, uint8_t *mem, size_t mem_size,
 					  const struct x86_event *event, char *why, size_t why_len)
 {
+	bool escalated;
+	return x86_protected_interrupt_escalating(state, mem, mem_size, event, &escalated, why, why_len);
+}
+
+enum x86_delivery x86_protected_interrupt_escalating(struct cpu_state *state, uint8_t *mem, size_t mem_size,
+						     const struct x86_event *event, bool *escalated, char *why,
+						     size_t why_len)
+{
 	struct cpu_state work = *state;
 	struct x86_event current = *event;
 	for (int nesting = 0; nesting < MAX_NESTING; nesting++) {
 		struct attempt a = deliver_once(&work, mem, mem_size, &current, why, why_len);
 		if (a.kind == ATTEMPT_DONE) {
 			*state = work;
+			*escalated = nesting > 0;
 			return X86_DELIVERED;
 		}
 		if (a.kind == ATTEMPT_STOP)

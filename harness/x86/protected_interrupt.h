@@ -78,6 +78,14 @@ enum x86_delivery x86_protected_interrupt(struct cpu_state *state, uint8_t *mem,
 int x86_protected_handler_entry(const struct cpu_state *state, const uint8_t *mem, size_t mem_size, uint8_t vector,
 				uint64_t *linear, unsigned *push_bytes);
 
+/* x86_protected_interrupt, saying on X86_DELIVERED whether a fault raised
+ * while delivering event was delivered instead (*escalated): then a
+ * software interrupt did not complete, and an instruction count leaves it
+ * out as it leaves out any instruction that faults. */
+enum x86_delivery x86_protected_interrupt_escalating(struct cpu_state *state, uint8_t *mem, size_t mem_size,
+						     const struct x86_event *event, bool *escalated, char *why,
+						     size_t why_len);
+
 /* The descriptor selector names, as a segment load would cache it (the
  * GDT or LDT through state's GDTR/LDTR, paging followed). Returns 0, or -1
  * when the selector is null, beyond its table's limit or its table is

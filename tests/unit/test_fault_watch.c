@@ -1,7 +1,9 @@
 /* Unit tests of what kvm's instruction counting watches while it steps
  * (README "Metrics"): the faults an instruction may raise
- * (x86/insn_faults.c), and where the guest's tables send them
- * (x86_real_mode_handler_entry, x86_protected_handler_entry). */
+ * (x86/insn_faults.c), where the guest's tables send them
+ * (x86_real_mode_handler_entry, x86_protected_handler_entry), and whether
+ * a software interrupt completed or faulted while delivered
+ * (x86_protected_interrupt_escalating). */
 #include <criterion/criterion.h>
 
 #include <stdlib.h>
@@ -216,4 +218,25 @@ Test(handler_entry, long_mode_reads_a_64_bit_offset)
 	cr_assert_eq(x86_protected_handler_entry(&state, mem, RAM, 14, &at, &push), 0);
 	cr_assert_eq(at, 0x112345678ull);
 	cr_assert_eq(push, 8);
+}
+
+Test(handler_entry, a_software_interrupt_that_faults_while_delivered_says_it_escalated, .init = protected)
+{
+	gate(13, 0x08, 0x5000, 0x8e);
+	state.gpr[GPR_ESP] = 0x8000;
+	state.rip = 0x1234;
+	struct cpu_state before = state;
+	bool escalated = false;
+	char why[160] = "";
+	const struct x86_event empty_gate = { .vector = 0x31, .software = true, .return_rip = 0x1236, .fault_rip = 0x1234 };
+	cr_assert_eq(x86_protected_interrupt_escalating(&state, mem, RAM, &empty_gate, &escalated, why, sizeof(why)),
+		     X86_DELIVERED, "%s", why);
+	cr_assert(escalated, "int 0x31 through a gate of no valid type raises #GP");
+	cr_assert_eq(state.rip, 0x5000);
+	state = before;
+	const struct x86_event int13 = { .vector = 13, .software = true, .return_rip = 0x1236, .fault_rip = 0x1234 };
+	cr_assert_eq(x86_protected_interrupt_escalating(&state, mem, RAM, &int13, &escalated, why, sizeof(why)),
+		     X86_DELIVERED, "%s", why);
+	cr_assert_not(escalated, "int 13 through its own gate");
+	cr_assert_eq(state.rip, 0x5000);
 }

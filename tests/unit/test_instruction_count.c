@@ -133,6 +133,11 @@ static const struct count_row count_rows[] = {
 	   * code below eip, cs and EFLAGS), mov, and, hlt */
 	  PM_SWITCH GATE32("13", "handler") "  lidt [idtr]\n  mov ax, 0x40\n  mov ds, ax\nhandler:\n"
 	  "  mov eax, [esp+12]\n  and eax, 0x100\n  hlt\n" PM_TABLES, 0, OUTCOME_HLT, 21, 0 },
+	{ "a_protected_mode_int_through_an_empty_gate_does_not_count",
+	  /* 10 to switch, 6 for the gate of #GP, lidt, (int 0x31 raises #GP:
+	   * its gate is all zeros, no valid type), mov, hlt */
+	  PM_SWITCH GATE32("13", "handler") "  lidt [idtr]\n  int 0x31\nhandler:\n  mov eax, 0x0d\n  hlt\n" PM_TABLES,
+	  0, OUTCOME_HLT, 19, 0x0d },
 	{ "a_protected_mode_int_counts_with_the_handler",
 	  /* 10 to switch, 6 for the gate, lidt, xor, int, inc, hlt (no iretd:
 	   * this host's KVM cannot run one in protected mode) */

@@ -1234,8 +1234,12 @@ static enum step deliver_protected(struct vm *vm)
 		uncount_fault(vm);
 	char reason[sizeof(((struct vm_exit *)0)->reason)] = "emu: ";
 	const size_t prefix = strlen(reason);
-	switch (x86_protected_interrupt(&state, vm->mem, vm->mem_size, &ev, reason + prefix, sizeof(reason) - prefix)) {
+	bool escalated;
+	switch (x86_protected_interrupt_escalating(&state, vm->mem, vm->mem_size, &ev, &escalated, reason + prefix,
+						   sizeof(reason) - prefix)) {
 	case X86_DELIVERED:
+		if (ev.software && escalated)
+			uncount_fault(vm); /* the int raised a fault instead of completing */
 		break;
 	case X86_SHUTDOWN:
 		return finish(vm, VM_EXIT_SHUTDOWN, "");

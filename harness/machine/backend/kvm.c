@@ -569,6 +569,13 @@ static int kvm_take_hlt(struct vm *vm, size_t hlt_len, struct vm_exit *exit)
 
 #define RFLAGS_OF (1u << 11)
 
+/* What became of an instruction the backend may take over while counting. */
+enum insn_taken {
+	INSN_LEFT,      /* not taken: the vCPU steps it */
+	INSN_TAKEN,     /* taken, and it completed */
+	INSN_FAULTED,   /* taken, and a fault it raised was delivered instead: not counted */
+};
+
 /* The software interrupt (int n, int3, or an into with OF set) at ip, of
  * insn_len bytes, delivered in state as the CPU delivers it: through the
  * IVT in real mode (x86/real_interrupt.c, as the timer's IRQ0 is), through
@@ -576,19 +583,24 @@ static int kvm_take_hlt(struct vm *vm, size_t hlt_len, struct vm_exit *exit)
  * when it is not ours to deliver (a vector past the IVT's limit, a stack
  * segment reaching past RAM, a delivery that is not emulated): KVM then
  * runs it. */
-static bool kvm_deliver_software_interrupt(struct vm *vm, struct cpu_state *state, uint8_t vector, size_t insn_len)
+static enum insn_taken kvm_deliver_software_interrupt(struct vm *vm, struct cpu_state *state, uint8_t vector,
+						      size_t insn_len)
 {
 	if (!(state->cr0 & CR0_PE)) {
 		if ((uint32_t)vector * 4 + 3 > state->idt.limit || state->seg[SEG_SS].base + 0x10000 > vm->mem_size)
-			return false;
+			return INSN_LEFT;
 		state->rip = (uint16_t)(state->rip + insn_len); /* the handler returns past the int */
-		return x86_real_mode_interrupt(state, vm->mem, vm->mem_size, vector) == 0;
+		return x86_real_mode_interrupt(state, vm->mem, vm->mem_size, vector) == 0 ? INSN_TAKEN : INSN_LEFT;
 	}
 	const struct x86_event event = {
 		.vector = vector, .software = true, .return_rip = state->rip + insn_len, .fault_rip = state->rip,
 	};
 	char why[160];
-	return x86_protected_interrupt(state, vm->mem, vm->mem_size, &event, why, sizeof(why)) == X86_DELIVERED;
+	bool escalated;
+	if (x86_protected_interrupt_escalating(state, vm->mem, vm->mem_size, &event, &escalated, why, sizeof(why)) !=
+	    X86_DELIVERED)
+		return INSN_LEFT;
+	return escalated ? INSN_FAULTED : INSN_TAKEN;
 }
 
 /* KVM's single-step never completes a real-mode int n on hosts whose real
@@ -596,13 +608,13 @@ static bool kvm_deliver_software_interrupt(struct vm *vm, struct cpu_state *stat
  * int), and cannot run one at all outside real mode there; where a CPU
  * steps the guest, the handler it enters runs with TF clear, unstepped.
  * So while counting the backend delivers software interrupts itself.
- * *taken stays false when it did not (see above), or for an into with OF
- * clear, which the guest steps as any instruction. */
-static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool overflow_only, bool *taken)
+ * *taken stays INSN_LEFT when it did not (see above), or for an into with
+ * OF clear, which the guest steps as any instruction. */
+static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool overflow_only, enum insn_taken *taken)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	*taken = false;
+	*taken = INSN_LEFT;
 	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
 	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
 		return -1;
@@ -611,14 +623,15 @@ static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool over
 	struct cpu_state state = {0};
 	state_from_regs(&state, &regs);
 	state_from_sregs(&state, &sregs);
-	if (!kvm_deliver_software_interrupt(vm, &state, vector, int_len))
+	enum insn_taken delivered = kvm_deliver_software_interrupt(vm, &state, vector, int_len);
+	if (delivered == INSN_LEFT)
 		return 0;
 	regs_from_state(&regs, &state);
 	sregs_from_state(&sregs, &state);
 	if (kvm_ioctl(vm->vcpu_fd, KVM_SET_SREGS, (unsigned long)&sregs) < 0 ||
 	    kvm_ioctl(vm->vcpu_fd, KVM_SET_REGS, (unsigned long)&regs) < 0)
 		return -1;
-	*taken = true;
+	*taken = delivered;
 	vm->rearm = true;
 	vm->tables_known = false; /* a new cs */
 	return 0;
@@ -628,12 +641,12 @@ static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool over
  * guest holds the trap after an sti back until the next instruction has
  * run (its interrupt shadow), and before a hlt gives none at all. IF is
  * all it changes here, since kvmcheck's interrupts come only while the
- * guest waits. *taken stays false outside real mode: KVM runs it. */
-static int kvm_take_sti(struct vm *vm, size_t sti_len, bool *taken)
+ * guest waits. *taken stays INSN_LEFT outside real mode: KVM runs it. */
+static int kvm_take_sti(struct vm *vm, size_t sti_len, enum insn_taken *taken)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	*taken = false;
+	*taken = INSN_LEFT;
 	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
 	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
 		return -1;
@@ -643,18 +656,18 @@ static int kvm_take_sti(struct vm *vm, size_t sti_len, bool *taken)
 	regs.rip = (uint16_t)(regs.rip + sti_len);
 	if (kvm_ioctl(vm->vcpu_fd, KVM_SET_REGS, (unsigned long)&regs) < 0)
 		return -1;
-	*taken = true;
+	*taken = INSN_TAKEN;
 	vm->rearm = true;
 	return 0;
 }
 
 /* The instructions taken here rather than stepped (see each). */
-static int kvm_take_insn(struct vm *vm, const uint8_t *code, size_t len, bool *taken)
+static int kvm_take_insn(struct vm *vm, const uint8_t *code, size_t len, enum insn_taken *taken)
 {
 	bool long64 = vm->mode == X86_MODE_LONG;
 	uint8_t vector;
 	size_t insn_len;
-	*taken = false;
+	*taken = INSN_LEFT;
 	if (x86_insn_is_int(code, len, long64, &vector, &insn_len))
 		return kvm_take_int(vm, vector, insn_len, false, taken);
 	if (x86_insn_is_into(code, len, long64, &insn_len))
@@ -790,7 +803,7 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 	for (;;) {
 		uint8_t code[INSN_MAX_BYTES];
 		size_t len = kvm_code_at(vm, vm->position, code), insn_len;
-		bool taken;
+		enum insn_taken taken;
 		if (x86_insn_is_hlt(code, len, vm->mode == X86_MODE_LONG, &insn_len)) {
 			*stop = true;
 			return kvm_take_hlt(vm, insn_len, exit);
@@ -804,9 +817,9 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 		}
 		if (kvm_take_insn(vm, code, len, &taken) < 0)
 			return -1;
-		if (!taken)
+		if (taken == INSN_LEFT)
 			return kvm_watch_fault_handlers(vm, code, len) < 0 ? -1 : kvm_step_on(vm);
-		if (kvm_count_step(vm, vm->position)) {
+		if (taken == INSN_TAKEN && kvm_count_step(vm, vm->position)) {
 			exit->kind = VM_EXIT_INSN_LIMIT;
 			*stop = true;
 			return 0;
