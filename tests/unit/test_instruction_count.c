@@ -178,13 +178,15 @@ struct count_param {
 	size_t backend;
 };
 
-static void count_run(const struct backend_ops *ops, const char *source, uint64_t limit, struct run_result *r)
+static void count_run(const struct backend_ops *ops, enum x86_mode mode, const char *source, uint64_t limit,
+		      struct run_result *r)
 {
 	size_t len = 0;
-	uint8_t *image = tu_nasm("bits 16\norg 0x1000\n", source, COUNT_MEM - COUNT_LOAD, &len);
+	uint8_t *image = tu_nasm(mode == X86_MODE_LONG ? "bits 64\norg 0x1000\n" : "bits 16\norg 0x1000\n", source,
+				 COUNT_MEM - COUNT_LOAD, &len);
 	struct machine_config cfg = {
 		.image = image, .image_len = len, .load_address = COUNT_LOAD, .memory_size = COUNT_MEM,
-		.max_exits = 1000, .timeout_ms = 10000, .output_limit = 1024,
+		.mode = mode, .max_exits = 1000, .timeout_ms = 10000, .output_limit = 1024,
 		.count_instructions = true, .instruction_limit = limit ? limit : UINT64_MAX,
 	};
 	cpu_state_reset(&cfg.initial);
@@ -241,17 +243,15 @@ ParameterizedTestParameters(instruction_count, guest)
 	return cr_make_param_array(struct count_param, params, n);
 }
 
-ParameterizedTest(struct count_param *p, instruction_count, guest, .timeout = 30)
+static void check_row(const struct count_row *row, const struct backend_ops *ops, enum x86_mode mode)
 {
-	const struct count_row *row = &count_rows[p->row];
-	const struct backend_ops *ops = count_backends[p->backend];
 	count_skip_unless_available(ops);
 	/* A host known to count a row wrong names it (tests/kvm-in-qemu/check-kvm.sh). */
 	if (tu_env_lists("KVMCHECK_TEST_SKIP_ROWS", row->name))
 		cr_skip_test("%s: skipped on this host (KVMCHECK_TEST_SKIP_ROWS)", row->name);
 	cr_log_info("%s on %s", row->name, ops->name);
 	struct run_result r;
-	count_run(ops, row->source, row->limit, &r);
+	count_run(ops, mode, row->source, row->limit, &r);
 	const char *refused = kvm_refused(ops, row, &r);
 	if (refused) {
 		run_result_free(&r);
@@ -268,4 +268,52 @@ ParameterizedTest(struct count_param *p, instruction_count, guest, .timeout = 30
 			     row->name, ops->name, (unsigned long long)(r.regs.gpr[GPR_EAX] & 0xffff),
 			     (unsigned long long)row->ax);
 	run_result_free(&r);
+}
+
+ParameterizedTest(struct count_param *p, instruction_count, guest, .timeout = 30)
+{
+	check_row(&count_rows[p->row], count_backends[p->backend], X86_MODE_REAL);
+}
+
+/* A 64-bit interrupt gate at 0x3000 (kvmcheck's long mode has no IDT). */
+#define GATE64(vector, handler) \
+	"  mov rax, " handler "\n  mov [0x3000 + " vector " * 16], ax\n  mov word [0x3000 + " vector " * 16 + 2], 0x18\n" \
+	"  mov word [0x3000 + " vector " * 16 + 4], 0x8e00\n  shr rax, 16\n  mov [0x3000 + " vector " * 16 + 6], ax\n" \
+	"  shr rax, 16\n  mov [0x3000 + " vector " * 16 + 8], eax\n  lidt [idtr]\n"
+#define IDTR64 "idtr: dw 0xfff\n  dq 0x3000\n"
+
+/* Guests started in long mode, where this machine's KVM runs the guest
+ * rather than emulating it. */
+static const struct count_row long_mode_rows[] = {
+	{ "a_long_mode_fault_whose_handler_halts_at_once_counts_the_hlt",
+	  /* 9 for the gate and lidt, (ud2), hlt */
+	  GATE64("6", "handler") "  ud2\nhandler:\n  hlt\n" IDTR64, 0, OUTCOME_HLT, 10, -1 },
+	{ "a_long_mode_fault_frame_and_pushfq_show_no_trap_flag",
+	  /* 9 for the gate and lidt, (ud2), mov, pushfq, pop, or, and, hlt */
+	  GATE64("6", "handler") "  ud2\nhandler:\n  mov rax, [rsp + 16]\n  pushfq\n  pop rcx\n  or rax, rcx\n"
+	  "  and rax, 0x100\n  hlt\n" IDTR64, 0, OUTCOME_HLT, 15, 0 },
+	{ "a_long_mode_int_counts_with_the_handler",
+	  /* 9 for the gate and lidt, xor, int, inc, iretq, hlt */
+	  GATE64("0x30", "handler") "  xor eax, eax\n  int 0x30\n  hlt\nhandler:\n  inc eax\n  iretq\n" IDTR64,
+	  0, OUTCOME_HLT, 14, 1 },
+	{ "a_long_mode_iretq_and_the_instruction_it_returns_to_count_two",
+	  /* xor, mov, 5 pushes of a frame, iretq, inc, hlt */
+	  "  xor eax, eax\n  mov rcx, rsp\n  push 0x10\n  push rcx\n  pushfq\n  push 0x18\n  push target\n  iretq\n"
+	  "  inc eax\ntarget:\n  inc eax\n  hlt\n", 0, OUTCOME_HLT, 10, 1 },
+};
+#define LONG_MODE_ROWS (sizeof(long_mode_rows) / sizeof(long_mode_rows[0]))
+
+ParameterizedTestParameters(instruction_count, long_mode_guest)
+{
+	static struct count_param params[LONG_MODE_ROWS * COUNT_BACKENDS];
+	size_t n = 0;
+	for (size_t r = 0; r < LONG_MODE_ROWS; r++)
+		for (size_t b = 0; b < COUNT_BACKENDS; b++)
+			params[n++] = (struct count_param){ r, b };
+	return cr_make_param_array(struct count_param, params, n);
+}
+
+ParameterizedTest(struct count_param *p, instruction_count, long_mode_guest, .timeout = 30)
+{
+	check_row(&long_mode_rows[p->row], count_backends[p->backend], X86_MODE_LONG);
 }

@@ -67,6 +67,8 @@ struct vm {
 	size_t handler_count;
 	struct watched_handler handler[DEBUG_SLOTS];
 	size_t handler_slots;       /* DR0.. given to them at the last KVM_SET_GUEST_DEBUG */
+	bool iret_target_known;     /* the instruction being stepped is an iret, returning there */
+	uint64_t iret_target;
 	bool passing_handler;       /* the breakpoint at passed_handler is off for one step */
 	uint64_t passed_handler;
 	/* Execution breakpoints at the hypercalls found in memory at the start. */
@@ -784,6 +786,71 @@ static int kvm_step_on(struct vm *vm)
 	return kvm_apply_debug(vm);
 }
 
+#define OPCODE_PUSHF 0x9c
+#define OPCODE_POPF 0x9d
+#define OPCODE_IRET 0xcf
+#define PREFIX_OPERAND_SIZE 0x66
+
+static uint64_t load_le(const uint8_t *at, unsigned bytes)
+{
+	uint64_t v = 0;
+	for (unsigned i = bytes; i-- > 0;)
+		v = v << 8 | at[i];
+	return v;
+}
+
+/* Bytes per slot of the frame an iret pops: its operand size. */
+static unsigned kvm_iret_slot(const uint8_t *code, size_t at, const struct cpu_state *state, bool code64)
+{
+	bool rex_w = code64 && at > 0 && (code[at - 1] & 0xf8) == 0x48;
+	bool toggled = memchr(code, PREFIX_OPERAND_SIZE, at) != NULL;
+	if (rex_w)
+		return 8;
+	bool wide = code64 || ((state->cr0 & CR0_PE) && state->seg[SEG_CS].db);
+	return wide != toggled ? 4 : 2;
+}
+
+/* Where an iret about to be stepped returns to, as a linear address read
+ * from its frame (iret_target_known stays false for any other
+ * instruction, or a frame or segment that cannot be read). A host that
+ * steps the guest may run the instruction there too before the step exit
+ * comes (this machine's KVM does in long mode): kvm_on_step then counts
+ * it. */
+static int kvm_note_iret_target(struct vm *vm, const uint8_t *code, size_t len)
+{
+	bool long64 = vm->mode == X86_MODE_LONG;
+	size_t at = x86_insn_opcode_offset(code, len, long64);
+	vm->iret_target_known = false;
+	if (at >= len || code[at] != OPCODE_IRET)
+		return 0;
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
+	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
+		return -1;
+	struct cpu_state state = {0};
+	state_from_regs(&state, &regs);
+	state_from_sregs(&state, &sregs);
+	bool code64 = (state.efer & EFER_LMA) && state.seg[SEG_CS].l;
+	unsigned slot = kvm_iret_slot(code, at, &state, code64);
+	uint64_t sp_mask = code64 ? UINT64_MAX : (state.cr0 & CR0_PE) && state.seg[SEG_SS].db ? 0xffffffffu : 0xffffu;
+	uint64_t frame = (code64 ? 0 : state.seg[SEG_SS].base) + (state.gpr[GPR_ESP] & sp_mask);
+	if (frame >= vm->mem_size || vm->mem_size - frame < 2 * (uint64_t)slot)
+		return 0;
+	uint64_t ip = load_le(vm->mem + frame, slot);
+	uint16_t selector = (uint16_t)load_le(vm->mem + frame + slot, 2);
+	struct x86_segment cs;
+	if (!(state.cr0 & CR0_PE)) {
+		vm->iret_target = (uint64_t)selector * 16 + (ip & 0xffffu);
+	} else if (x86_descriptor_load(&state, vm->mem, vm->mem_size, selector, &cs) == 0) {
+		vm->iret_target = (code64 && cs.l ? 0 : cs.base) + ip;
+	} else {
+		return 0;
+	}
+	vm->iret_target_known = true;
+	return 0;
+}
+
 /* Before the vCPU runs on while counting: the instructions single-steps
  * cannot count right are taken here, one after the other. *stop gets an
  * exit for the handler when one ended the run. */
@@ -818,7 +885,8 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 		if (kvm_take_insn(vm, code, len, &taken) < 0)
 			return -1;
 		if (taken == INSN_LEFT)
-			return kvm_watch_fault_handlers(vm, code, len) < 0 ? -1 : kvm_step_on(vm);
+			return kvm_note_iret_target(vm, code, len) < 0 || kvm_watch_fault_handlers(vm, code, len) < 0 ?
+				       -1 : kvm_step_on(vm);
 		if (taken == INSN_TAKEN && kvm_count_step(vm, vm->position)) {
 			exit->kind = VM_EXIT_INSN_LIMIT;
 			*stop = true;
@@ -828,10 +896,6 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 			return -1;
 	}
 }
-
-#define OPCODE_PUSHF 0x9c
-#define OPCODE_POPF 0x9d
-#define OPCODE_IRET 0xcf
 
 /* Where KVM steps the guest, TF is set in the guest's FLAGS (by a CPU, or
  * by this host's KVM in the FLAGS its emulator pushes): clears it in a
@@ -898,6 +962,18 @@ static bool kvm_may_change_tables(const uint8_t *code, size_t len, bool long64)
 	}
 }
 
+/* The step after an iret came only after the instruction it returned to
+ * had run too: that one is counted. A hlt there did not halt (a stepped
+ * hlt does not), so the run ends as its own hlt exit would: *halted. True
+ * when the count passed the limit. */
+static bool kvm_count_past_iret(struct vm *vm, bool *halted)
+{
+	uint8_t code[INSN_MAX_BYTES];
+	size_t len = kvm_code_at(vm, vm->iret_target, code), hlt_len;
+	*halted = x86_insn_is_hlt(code, len, vm->mode == X86_MODE_LONG, &hlt_len);
+	return kvm_count_step(vm, vm->iret_target);
+}
+
 /* A single-step exit: the instruction at the last position retired and
  * the guest now stands at pc. *relevant when the handler must hear of it
  * (the count passed the limit). */
@@ -921,9 +997,12 @@ static int kvm_on_step(struct vm *vm, struct vm_exit *exit, bool *relevant)
 	 * instruction has run: that one retired too. */
 	if (!over && x86_insn_is_ss_load(code, len, long64, &ss_len) && debug->pc != stepped + ss_len)
 		over = kvm_count_step(vm, stepped + ss_len);
+	bool halted = false;
+	if (!over && opcode == OPCODE_IRET && vm->iret_target_known && debug->pc != vm->iret_target)
+		over = kvm_count_past_iret(vm, &halted);
 	vm->position = debug->pc;
-	exit->kind = VM_EXIT_INSN_LIMIT;
-	*relevant = over;
+	exit->kind = halted && !over ? VM_EXIT_HLT : VM_EXIT_INSN_LIMIT;
+	*relevant = over || halted;
 	/* iret and popf load FLAGS without the TF KVM set; a handler's first
 	 * instruction has run past its breakpoint, which goes back. */
 	if (opcode == OPCODE_IRET || opcode == OPCODE_POPF || vm->passing_handler)
