@@ -1,5 +1,6 @@
 #include "x86/insn_faults.h"
 
+#include "x86/insn.h"
 #include "x86/protected_interrupt.h"
 
 #define X86_VECTOR_BR 5
@@ -21,27 +22,20 @@ static bool is_segment_override(uint8_t b)
 	return b == 0x26 || b == 0x2e || b == PREFIX_SS || b == 0x3e || b == 0x64 || b == 0x65;
 }
 
-static bool is_other_prefix(uint8_t b)
-{
-	return b == 0x66 || b == PREFIX_ADDRESS_SIZE || b == 0xf0 || b == 0xf2 || b == 0xf3;
-}
-
+/* The opcode's offset, and what its prefixes say about the operand. */
 static struct decoded walk_prefixes(const uint8_t *code, size_t len, const struct x86_fault_context *ctx)
 {
-	struct decoded d = { .addr16 = !ctx->code32 };
+	struct decoded d = { .at = x86_insn_opcode_offset(code, len, ctx->long64), .addr16 = !ctx->code32 };
 	bool flip = false;
-	while (d.at < len && (is_segment_override(code[d.at]) || is_other_prefix(code[d.at]))) {
-		d.ss_override |= code[d.at] == PREFIX_SS;
-		d.other_override |= is_segment_override(code[d.at]) && code[d.at] != PREFIX_SS;
-		flip |= code[d.at] == PREFIX_ADDRESS_SIZE;
-		d.at++;
+	for (size_t i = 0; i < d.at && i < len; i++) {
+		d.ss_override |= code[i] == PREFIX_SS;
+		d.other_override |= is_segment_override(code[i]) && code[i] != PREFIX_SS;
+		flip |= code[i] == PREFIX_ADDRESS_SIZE;
 	}
-	if (ctx->long64 && d.at < len && (code[d.at] & 0xf0) == 0x40)
-		d.at++;
-	if (flip && !ctx->long64)
+	if (ctx->long64)
+		d.addr16 = false; /* 0x67 picks 32-bit addressing there */
+	else if (flip)
 		d.addr16 = !d.addr16;
-	else if (ctx->long64)
-		d.addr16 = false;
 	return d;
 }
 
