@@ -78,6 +78,13 @@ bool x86_insn_is_int(const uint8_t *code, size_t len, bool long64, uint8_t *vect
 	return false;
 }
 
+#define OPCODE_INTO 0xce
+
+bool x86_insn_is_into(const uint8_t *code, size_t len, bool long64, size_t *length)
+{
+	return !long64 && is_one_byte_insn(code, len, long64, OPCODE_INTO, length);
+}
+
 #define OPCODE_STI 0xfb
 #define OPCODE_POP_SS 0x17
 #define OPCODE_MOV_SREG 0x8e
@@ -110,6 +117,12 @@ int x86_insn_opcode(const uint8_t *code, size_t len, bool long64)
 	bool rep;
 	size_t at = opcode_offset(code, len, long64, &rep);
 	return at < len ? code[at] : -1;
+}
+
+size_t x86_insn_opcode_offset(const uint8_t *code, size_t len, bool long64)
+{
+	bool rep;
+	return opcode_offset(code, len, long64, &rep);
 }
 
 bool x86_insn_is_jump_to_self(const uint8_t *code, size_t len, bool code16)

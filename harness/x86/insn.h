@@ -20,6 +20,10 @@ bool x86_insn_is_hlt(const uint8_t *code, size_t len, bool long64, size_t *lengt
 /* An int n (vector n) or int3 (vector 3); *length gets its length. */
 bool x86_insn_is_int(const uint8_t *code, size_t len, bool long64, uint8_t *vector, size_t *length);
 
+/* An into (not in 64-bit code, where it is invalid); *length gets its
+ * length. It interrupts through vector 4 only when OF is set. */
+bool x86_insn_is_into(const uint8_t *code, size_t len, bool long64, size_t *length);
+
 /* An sti (after any prefixes); *length gets its length. */
 bool x86_insn_is_sti(const uint8_t *code, size_t len, bool long64, size_t *length);
 
@@ -30,6 +34,10 @@ bool x86_insn_is_ss_load(const uint8_t *code, size_t len, bool long64, size_t *l
 
 /* The opcode byte after any prefixes, or -1 when the bytes end first. */
 int x86_insn_opcode(const uint8_t *code, size_t len, bool long64);
+
+/* Where that opcode byte is: the length of the prefixes (len when the
+ * bytes end first). */
+size_t x86_insn_opcode_offset(const uint8_t *code, size_t len, bool long64);
 
 /* A jump to itself (`jmp $`, short or near, without prefixes): the guest
  * is parked there until an interrupt takes it away. code16: 16-bit code,

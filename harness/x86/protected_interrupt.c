@@ -482,6 +482,29 @@ static struct attempt deliver_once(struct cpu_state *s, uint8_t *mem, size_t mem
 	return (struct attempt){ .kind = ATTEMPT_DONE };
 }
 
+int x86_protected_handler_entry(const struct cpu_state *state, const uint8_t *mem, size_t mem_size, uint8_t vector,
+				uint64_t *linear, unsigned *push_bytes)
+{
+	struct guest_ram r = { .state = state, .mem = mem, .size = mem_size };
+	bool long_mode = (state->efer & EFER_LMA) != 0;
+	const struct x86_event event = { .vector = vector };
+	struct gate gate = { 0 };
+	if (fetch_gate(&r, state, &event, long_mode, &gate, NULL, 0).kind != ATTEMPT_DONE || gate.type == GATE_TASK)
+		return -1;
+	uint64_t raw, at;
+	if ((gate.selector & ~SELECTOR_RPL) == 0 || read_descriptor(&r, gate.selector, &raw, &at) != DESCRIPTOR_OK)
+		return -1;
+	if (long_mode) {
+		*linear = gate.offset; /* code segments have base 0 there */
+		*push_bytes = 8;
+		return 0;
+	}
+	*push_bytes = (gate.type & GATE_32BIT) ? 4 : 2;
+	uint64_t offset = (gate.type & GATE_32BIT) ? gate.offset : gate.offset & 0xffffu;
+	*linear = (segment_from_descriptor(raw, gate.selector).base + offset) & 0xffffffffu;
+	return 0;
+}
+
 /* ---- escalation --------------------------------------------------------- */
 
 static bool contributory(uint8_t vector)
@@ -502,12 +525,21 @@ static bool makes_double_fault(const struct x86_event *first, uint8_t second)
 enum x86_delivery x86_protected_interrupt(struct cpu_state *state, uint8_t *mem, size_t mem_size,
 					  const struct x86_event *event, char *why, size_t why_len)
 {
+	bool escalated;
+	return x86_protected_interrupt_escalating(state, mem, mem_size, event, &escalated, why, why_len);
+}
+
+enum x86_delivery x86_protected_interrupt_escalating(struct cpu_state *state, uint8_t *mem, size_t mem_size,
+						     const struct x86_event *event, bool *escalated, char *why,
+						     size_t why_len)
+{
 	struct cpu_state work = *state;
 	struct x86_event current = *event;
 	for (int nesting = 0; nesting < MAX_NESTING; nesting++) {
 		struct attempt a = deliver_once(&work, mem, mem_size, &current, why, why_len);
 		if (a.kind == ATTEMPT_DONE) {
 			*state = work;
+			*escalated = nesting > 0;
 			return X86_DELIVERED;
 		}
 		if (a.kind == ATTEMPT_STOP)

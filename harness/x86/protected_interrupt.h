@@ -66,6 +66,26 @@ bool x86_vector_has_error_code(uint8_t vector);
 enum x86_delivery x86_protected_interrupt(struct cpu_state *state, uint8_t *mem, size_t mem_size,
 					  const struct x86_event *event, char *why, size_t why_len);
 
+/* Where the handler of exception vector would start, as a linear address,
+ * and how wide its frame's pushes are (*push_bytes: 2 for a 16-bit gate, 4
+ * for a 32-bit one, 8 in long mode): the gate read through IDTR and the
+ * handler's code segment through the GDT or LDT, as the delivery above
+ * reads them. Returns 0, or -1 when the
+ * delivery would find no handler there (the gate past the IDT's limit, of
+ * an invalid type or a task gate, not present; the segment's descriptor
+ * beyond its table or outside RAM). For a backend that watches handler
+ * entries (kvm's instruction counting), not to deliver. */
+int x86_protected_handler_entry(const struct cpu_state *state, const uint8_t *mem, size_t mem_size, uint8_t vector,
+				uint64_t *linear, unsigned *push_bytes);
+
+/* x86_protected_interrupt, saying on X86_DELIVERED whether a fault raised
+ * while delivering event was delivered instead (*escalated): then a
+ * software interrupt did not complete, and an instruction count leaves it
+ * out as it leaves out any instruction that faults. */
+enum x86_delivery x86_protected_interrupt_escalating(struct cpu_state *state, uint8_t *mem, size_t mem_size,
+						     const struct x86_event *event, bool *escalated, char *why,
+						     size_t why_len);
+
 /* The descriptor selector names, as a segment load would cache it (the
  * GDT or LDT through state's GDTR/LDTR, paging followed). Returns 0, or -1
  * when the selector is null, beyond its table's limit or its table is

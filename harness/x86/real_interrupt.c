@@ -42,3 +42,13 @@ int x86_real_mode_interrupt(struct cpu_state *state, uint8_t *mem, size_t mem_si
 	state->rip = load16(mem, entry);
 	return 0;
 }
+
+int x86_real_mode_handler_entry(const struct cpu_state *state, const uint8_t *mem, size_t mem_size, uint8_t vector,
+				uint64_t *linear)
+{
+	uint64_t entry = state->idt.base + (uint64_t)vector * 4;
+	if ((uint32_t)vector * 4 + 3 > state->idt.limit || entry + 4 > mem_size)
+		return -1;
+	*linear = (uint64_t)load16(mem, entry + 2) * 16 + load16(mem, entry);
+	return 0;
+}

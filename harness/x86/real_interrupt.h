@@ -23,4 +23,11 @@ bool x86_real_mode_accepts_interrupt(const struct cpu_state *state);
  * outside RAM (then nothing changed). */
 int x86_real_mode_interrupt(struct cpu_state *state, uint8_t *mem, size_t mem_size, uint8_t vector);
 
+/* Where the handler of vector starts, as a linear address read from the
+ * vector table at IDTR's base. Returns 0, or -1 when the vector is past
+ * the table's limit or its entry outside RAM. For a backend that watches
+ * handler entries (kvm's instruction counting). */
+int x86_real_mode_handler_entry(const struct cpu_state *state, const uint8_t *mem, size_t mem_size, uint8_t vector,
+				uint64_t *linear);
+
 #endif

@@ -28,6 +28,18 @@ struct count_row {
 	int64_t ax;            /* ax at the end; -1: not checked */
 };
 
+/* A real-mode guest that enters 32-bit protected mode with flat
+ * segments, then fills a 32-bit interrupt gate of its IDT at 0x3000. */
+#define PM_SWITCH \
+	"  cli\n  lgdt [gdtr]\n  mov eax, cr0\n  or al, 1\n  mov cr0, eax\n  jmp 0x08:pm\n" \
+	"bits 32\npm:\n  mov ax, 0x10\n  mov ds, ax\n  mov ss, ax\n  mov esp, 0x8000\n"
+#define GATE32(vector, handler) \
+	"  mov eax, " handler "\n  mov [0x3000 + " vector " * 8], ax\n  mov word [0x3000 + " vector " * 8 + 2], 0x08\n" \
+	"  mov word [0x3000 + " vector " * 8 + 4], 0x8e00\n  shr eax, 16\n  mov [0x3000 + " vector " * 8 + 6], ax\n"
+#define PM_TABLES \
+	"align 8\ngdt: dq 0\n  dq 0x00cf9a000000ffff\n  dq 0x00cf92000000ffff\n" \
+	"gdtr: dw 23\n  dd gdt\nidtr: dw 0x7ff\n  dd 0x3000\n"
+
 static const struct count_row count_rows[] = {
 	{ "straight_line_counts_every_instruction_and_the_hlt",
 	  "  mov ax, 1\n  mov bx, 2\n  add ax, bx\n  hlt\n", 0, OUTCOME_HLT, 4, -1 },
@@ -69,6 +81,75 @@ static const struct count_row count_rows[] = {
 	{ "an_invalid_instruction_does_not_count",
 	  /* 2 movs, (ud2 raises #UD), mov, hlt */
 	  "  mov word [6*4], handler\n  mov word [6*4+2], 0\n  ud2\nhandler:\n  mov ax, 5\n  hlt\n", 0, OUTCOME_HLT, 4, 5 },
+	/* Faults other than #DE, #UD and #GP: a CPU that steps the guest
+	 * clears TF on entering their handlers too (kvm-amd). */
+	{ "a_stack_fault_does_not_count",
+	  /* 2 movs, mov bp, (the word at ss:0xffff raises #SS), mov, hlt */
+	  "  mov word [12*4], handler\n  mov word [12*4+2], 0\n  mov bp, 0xfff0\n  mov ax, [bp+0xf]\n"
+	  "handler:\n  mov ax, 0x5353\n  hlt\n", 0, OUTCOME_HLT, 5, 0x5353 },
+	{ "a_stack_fault_whose_handler_halts_at_once_counts_the_hlt",
+	  /* 2 movs, mov sp, (a push that wraps past ss:0 raises #SS), hlt: the
+	   * hlt is seen as the handler's only when the fault was */
+	  "  mov word [12*4], handler\n  mov word [12*4+2], 0\n  mov sp, 1\n  push ax\nhandler:\n  hlt\n",
+	  0, OUTCOME_HLT, 4, -1 },
+	{ "into_with_overflow_counts_with_the_handler",
+	  /* 2 movs, mov al, add (sets OF), into, mov bx, iret, mov ax, hlt */
+	  "  mov word [4*4], handler\n  mov word [4*4+2], 0\n  mov al, 0x7f\n  add al, 1\n  into\n  mov ax, bx\n  hlt\n"
+	  "handler:\n  mov bx, 0x44\n  iret\n", 0, OUTCOME_HLT, 9, 0x44 },
+	{ "into_without_overflow_counts_once",
+	  "  mov word [4*4], handler\n  mov word [4*4+2], 0\n  xor ax, ax\n  into\n  hlt\n"
+	  "handler:\n  mov ax, 0x44\n  iret\n", 0, OUTCOME_HLT, 5, 0 },
+	{ "a_bound_out_of_range_does_not_count",
+	  /* 2 movs, mov ax, (bound raises #BR), mov ax, iret, bound (in range now), hlt */
+	  "  mov word [5*4], handler\n  mov word [5*4+2], 0\n  mov ax, 20\n  bound ax, [limits]\n  hlt\n"
+	  "handler:\n  mov ax, 5\n  iret\nlimits: dw 0, 10\n", 0, OUTCOME_HLT, 7, 5 },
+	{ "a_wait_with_the_task_switched_flag_does_not_count",
+	  /* 2 movs, mov eax, or, mov cr0, (wait raises #NM), clts, iret, wait, mov ax, hlt */
+	  "  mov word [7*4], handler\n  mov word [7*4+2], 0\n  mov eax, cr0\n  or al, 0xa\n  mov cr0, eax\n"
+	  "  wait\n  mov ax, 7\n  hlt\nhandler:\n  clts\n  iret\n", 0, OUTCOME_HLT, 10, 7 },
+	/* The same through a protected-mode IDT: the guest switches itself
+	 * (cli, lgdt, 3 for cr0, jmp, then 4 to set ds, ss and esp). */
+	{ "a_protected_mode_invalid_instruction_does_not_count",
+	  /* 10 to switch, 6 for the gate, lidt, (ud2 raises #UD), mov, hlt */
+	  PM_SWITCH GATE32("6", "handler") "  lidt [idtr]\n  ud2\nhandler:\n  mov eax, 0x66\n  hlt\n" PM_TABLES,
+	  0, OUTCOME_HLT, 19, 0x66 },
+	{ "a_protected_mode_general_protection_fault_does_not_count",
+	  /* 10 to switch, 6 for the gate, lidt, mov ax, (a selector past the
+	   * GDT raises #GP), mov, hlt */
+	  PM_SWITCH GATE32("13", "handler") "  lidt [idtr]\n  mov ax, 0x40\n  mov ds, ax\n"
+	  "handler:\n  mov eax, 0x13\n  hlt\n" PM_TABLES,
+	  0, OUTCOME_HLT, 20, 0x13 },
+	{ "a_protected_mode_fault_whose_handler_halts_at_once_counts_the_hlt",
+	  /* 10 to switch, 6 for the gate, lidt, mov ax, (#GP), hlt */
+	  PM_SWITCH GATE32("13", "handler") "  lidt [idtr]\n  mov ax, 0x40\n  mov ds, ax\nhandler:\n  hlt\n" PM_TABLES,
+	  0, OUTCOME_HLT, 19, -1 },
+	{ "a_protected_mode_fault_frame_shows_no_trap_flag_while_counting",
+	  /* 10 to switch, 6 for the gate, lidt, (ud2), mov, pushfd, pop, or,
+	   * and, hlt: neither the EFLAGS the fault pushed nor pushfd's hold TF */
+	  PM_SWITCH GATE32("6", "handler") "  lidt [idtr]\n  ud2\nhandler:\n  mov eax, [esp+8]\n  pushfd\n  pop ebx\n"
+	  "  or eax, ebx\n  and eax, 0x100\n  hlt\n" PM_TABLES, 0, OUTCOME_HLT, 23, 0 },
+	{ "a_protected_mode_fault_with_an_error_code_shows_no_trap_flag",
+	  /* 10 to switch, 6 for the gate, lidt, mov ax, (#GP pushes an error
+	   * code below eip, cs and EFLAGS), mov, and, hlt */
+	  PM_SWITCH GATE32("13", "handler") "  lidt [idtr]\n  mov ax, 0x40\n  mov ds, ax\nhandler:\n"
+	  "  mov eax, [esp+12]\n  and eax, 0x100\n  hlt\n" PM_TABLES, 0, OUTCOME_HLT, 21, 0 },
+	{ "a_protected_mode_int_through_an_empty_gate_does_not_count",
+	  /* 10 to switch, 6 for the gate of #GP, lidt, (int 0x31 raises #GP:
+	   * its gate is all zeros, no valid type), mov, hlt */
+	  PM_SWITCH GATE32("13", "handler") "  lidt [idtr]\n  int 0x31\nhandler:\n  mov eax, 0x0d\n  hlt\n" PM_TABLES,
+	  0, OUTCOME_HLT, 19, 0x0d },
+	{ "a_protected_mode_int_counts_with_the_handler",
+	  /* 10 to switch, 6 for the gate, lidt, xor, int, inc, hlt (no iretd:
+	   * this host's KVM cannot run one in protected mode) */
+	  PM_SWITCH GATE32("0x30", "handler") "  lidt [idtr]\n  xor eax, eax\n  int 0x30\n  hlt\n"
+	  "handler:\n  inc eax\n  hlt\n" PM_TABLES,
+	  0, OUTCOME_HLT, 21, 1 },
+	/* While counting, kvm reads each instruction before it runs: a
+	 * hypercall stops the run at it wherever it is, the fifth too. */
+	{ "a_hypercall_while_counting_ends_the_run_at_it",
+	  /* mov, jmp, then the fifth vmcall in memory, not counted */
+	  "  mov ax, 1\n  jmp fifth\n  vmcall\n  vmcall\n  vmcall\n  vmcall\nfifth:\n  vmcall\n  hlt\n",
+	  0, OUTCOME_ERROR, 2, 1 },
 	/* A CPU that steps the guest holds the trap after sti and after an SS
 	 * load back until the next instruction has run (kvm-amd). */
 	{ "sti_and_the_next_instruction_count_two",
@@ -97,13 +178,15 @@ struct count_param {
 	size_t backend;
 };
 
-static void count_run(const struct backend_ops *ops, const char *source, uint64_t limit, struct run_result *r)
+static void count_run(const struct backend_ops *ops, enum x86_mode mode, const char *source, uint64_t limit,
+		      struct run_result *r)
 {
 	size_t len = 0;
-	uint8_t *image = tu_nasm("bits 16\norg 0x1000\n", source, COUNT_MEM - COUNT_LOAD, &len);
+	uint8_t *image = tu_nasm(mode == X86_MODE_LONG ? "bits 64\norg 0x1000\n" : "bits 16\norg 0x1000\n", source,
+				 COUNT_MEM - COUNT_LOAD, &len);
 	struct machine_config cfg = {
 		.image = image, .image_len = len, .load_address = COUNT_LOAD, .memory_size = COUNT_MEM,
-		.max_exits = 1000, .timeout_ms = 10000, .output_limit = 1024,
+		.mode = mode, .max_exits = 1000, .timeout_ms = 10000, .output_limit = 1024,
 		.count_instructions = true, .instruction_limit = limit ? limit : UINT64_MAX,
 	};
 	cpu_state_reset(&cfg.initial);
@@ -123,6 +206,33 @@ static void count_skip_unless_available(const struct backend_ops *ops)
 		cr_skip_test("no %s here: %s", ops->name, why);
 }
 
+/* Rows whose instruction a host whose KVM runs the guest through its
+ * instruction emulator (this machine's) may refuse, saying "cannot
+ * execute": the kvm row is then skipped, naming it. */
+static const struct {
+	const char *row;
+	const char *insn;
+} kvm_may_refuse[] = {
+	{ "a_bound_out_of_range_does_not_count", "bound" },
+	{ "a_wait_with_the_task_switched_flag_does_not_count", "wait" },
+};
+
+/* The instruction kvm refused, when the run ended because it refused the
+ * one the row names and said so; NULL for anything else, which stays a
+ * failure. */
+static const char *kvm_refused(const struct backend_ops *ops, const struct count_row *row, const struct run_result *r)
+{
+	if (strcmp(ops->name, "kvm") != 0 || r->outcome != OUTCOME_ERROR || !r->message)
+		return NULL;
+	for (size_t i = 0; i < sizeof(kvm_may_refuse) / sizeof(kvm_may_refuse[0]); i++) {
+		char expected[80];
+		snprintf(expected, sizeof(expected), "this host's KVM cannot execute `%s", kvm_may_refuse[i].insn);
+		if (strcmp(row->name, kvm_may_refuse[i].row) == 0 && strncmp(r->message, expected, strlen(expected)) == 0)
+			return kvm_may_refuse[i].insn;
+	}
+	return NULL;
+}
+
 ParameterizedTestParameters(instruction_count, guest)
 {
 	static struct count_param params[COUNT_ROWS * COUNT_BACKENDS];
@@ -133,17 +243,20 @@ ParameterizedTestParameters(instruction_count, guest)
 	return cr_make_param_array(struct count_param, params, n);
 }
 
-ParameterizedTest(struct count_param *p, instruction_count, guest, .timeout = 30)
+static void check_row(const struct count_row *row, const struct backend_ops *ops, enum x86_mode mode)
 {
-	const struct count_row *row = &count_rows[p->row];
-	const struct backend_ops *ops = count_backends[p->backend];
 	count_skip_unless_available(ops);
 	/* A host known to count a row wrong names it (tests/kvm-in-qemu/check-kvm.sh). */
 	if (tu_env_lists("KVMCHECK_TEST_SKIP_ROWS", row->name))
 		cr_skip_test("%s: skipped on this host (KVMCHECK_TEST_SKIP_ROWS)", row->name);
 	cr_log_info("%s on %s", row->name, ops->name);
 	struct run_result r;
-	count_run(ops, row->source, row->limit, &r);
+	count_run(ops, mode, row->source, row->limit, &r);
+	const char *refused = kvm_refused(ops, row, &r);
+	if (refused) {
+		run_result_free(&r);
+		cr_skip_test("%s: this host's KVM cannot execute `%s`", row->name, refused);
+	}
 	cr_expect_eq(r.outcome, row->outcome, "%s on %s: outcome %s (%s)", row->name, ops->name,
 		     outcome_name(r.outcome), r.message ? r.message : "");
 	cr_expect(r.instructions_counted, "%s on %s: not counted", row->name, ops->name);
@@ -155,4 +268,52 @@ ParameterizedTest(struct count_param *p, instruction_count, guest, .timeout = 30
 			     row->name, ops->name, (unsigned long long)(r.regs.gpr[GPR_EAX] & 0xffff),
 			     (unsigned long long)row->ax);
 	run_result_free(&r);
+}
+
+ParameterizedTest(struct count_param *p, instruction_count, guest, .timeout = 30)
+{
+	check_row(&count_rows[p->row], count_backends[p->backend], X86_MODE_REAL);
+}
+
+/* A 64-bit interrupt gate at 0x3000 (kvmcheck's long mode has no IDT). */
+#define GATE64(vector, handler) \
+	"  mov rax, " handler "\n  mov [0x3000 + " vector " * 16], ax\n  mov word [0x3000 + " vector " * 16 + 2], 0x18\n" \
+	"  mov word [0x3000 + " vector " * 16 + 4], 0x8e00\n  shr rax, 16\n  mov [0x3000 + " vector " * 16 + 6], ax\n" \
+	"  shr rax, 16\n  mov [0x3000 + " vector " * 16 + 8], eax\n  lidt [idtr]\n"
+#define IDTR64 "idtr: dw 0xfff\n  dq 0x3000\n"
+
+/* Guests started in long mode, where this machine's KVM runs the guest
+ * rather than emulating it. */
+static const struct count_row long_mode_rows[] = {
+	{ "a_long_mode_fault_whose_handler_halts_at_once_counts_the_hlt",
+	  /* 9 for the gate and lidt, (ud2), hlt */
+	  GATE64("6", "handler") "  ud2\nhandler:\n  hlt\n" IDTR64, 0, OUTCOME_HLT, 10, -1 },
+	{ "a_long_mode_fault_frame_and_pushfq_show_no_trap_flag",
+	  /* 9 for the gate and lidt, (ud2), mov, pushfq, pop, or, and, hlt */
+	  GATE64("6", "handler") "  ud2\nhandler:\n  mov rax, [rsp + 16]\n  pushfq\n  pop rcx\n  or rax, rcx\n"
+	  "  and rax, 0x100\n  hlt\n" IDTR64, 0, OUTCOME_HLT, 15, 0 },
+	{ "a_long_mode_int_counts_with_the_handler",
+	  /* 9 for the gate and lidt, xor, int, inc, iretq, hlt */
+	  GATE64("0x30", "handler") "  xor eax, eax\n  int 0x30\n  hlt\nhandler:\n  inc eax\n  iretq\n" IDTR64,
+	  0, OUTCOME_HLT, 14, 1 },
+	{ "a_long_mode_iretq_and_the_instruction_it_returns_to_count_two",
+	  /* xor, mov, 5 pushes of a frame, iretq, inc, hlt */
+	  "  xor eax, eax\n  mov rcx, rsp\n  push 0x10\n  push rcx\n  pushfq\n  push 0x18\n  push target\n  iretq\n"
+	  "  inc eax\ntarget:\n  inc eax\n  hlt\n", 0, OUTCOME_HLT, 10, 1 },
+};
+#define LONG_MODE_ROWS (sizeof(long_mode_rows) / sizeof(long_mode_rows[0]))
+
+ParameterizedTestParameters(instruction_count, long_mode_guest)
+{
+	static struct count_param params[LONG_MODE_ROWS * COUNT_BACKENDS];
+	size_t n = 0;
+	for (size_t r = 0; r < LONG_MODE_ROWS; r++)
+		for (size_t b = 0; b < COUNT_BACKENDS; b++)
+			params[n++] = (struct count_param){ r, b };
+	return cr_make_param_array(struct count_param, params, n);
+}
+
+ParameterizedTest(struct count_param *p, instruction_count, long_mode_guest, .timeout = 30)
+{
+	check_row(&long_mode_rows[p->row], count_backends[p->backend], X86_MODE_LONG);
 }

@@ -723,8 +723,11 @@ static void smsw_to_register(struct vm *vm, const struct sys_insn *insn, const s
  * hypercall, and this host's KVM spins at it. kvmcheck is no hypervisor,
  * so the case ends here, standing at the instruction, in the words the
  * kvm backend uses (machine.c finds it there at the timeout). */
+static void uncount_fault(struct vm *vm);
+
 static void stop_at_hypercall(struct vm *vm, const struct sys_insn *insn, uint64_t address)
 {
+	uncount_fault(vm); /* counted before it ran, and it does not: kvm stops before it too */
 	sys_hypercall_reason(vm->unsupported_text, sizeof(vm->unsupported_text), sys_hypercall_name(insn));
 	vm->unsupported = vm->unsupported_text;
 	if (vm->mode == X86_MODE_LONG)
@@ -1284,8 +1287,12 @@ static enum step deliver_protected(struct vm *vm)
 		uncount_fault(vm);
 	char reason[sizeof(((struct vm_exit *)0)->reason)] = "emu: ";
 	const size_t prefix = strlen(reason);
-	switch (x86_protected_interrupt(&state, vm->mem, vm->mem_size, &ev, reason + prefix, sizeof(reason) - prefix)) {
+	bool escalated;
+	switch (x86_protected_interrupt_escalating(&state, vm->mem, vm->mem_size, &ev, &escalated, reason + prefix,
+						   sizeof(reason) - prefix)) {
 	case X86_DELIVERED:
+		if (ev.software && escalated)
+			uncount_fault(vm); /* the int raised a fault instead of completing */
 		break;
 	case X86_SHUTDOWN:
 		return finish(vm, VM_EXIT_SHUTDOWN, "");

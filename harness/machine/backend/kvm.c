@@ -16,12 +16,24 @@
 #include "x86/cpuid.h"
 #include "x86/disasm.h"
 #include "x86/insn.h"
+#include "x86/insn_faults.h"
+#include "x86/protected_interrupt.h"
 #include "x86/real_interrupt.h"
 #include "x86/system_insn.h"
 
 /* Intel without unrestricted guest needs three pages for real mode's TSS;
  * put them where no case's RAM reaches. */
 #define KVM_TSS_ADDRESS 0xfffbd000
+
+#define DEBUG_SLOTS 4 /* DR0..DR3 */
+
+/* A fault handler's entry watched while counting, and what the frame a
+ * delivery there pushes looks like. */
+struct watched_handler {
+	uint64_t at;            /* linear */
+	uint8_t push_bytes;     /* 2, 4 or 8 */
+	bool error_code;        /* the first fault found going there pushes one */
+};
 
 struct vm {
 	int vm_fd;
@@ -46,11 +58,17 @@ struct vm {
 	/* KVM steps by setting TF, which the CPU clears on entering a handler
 	 * and KVM_SET_REGS drops: stepping is set again before the next run. */
 	bool rearm;
-	/* While counting in real mode: breakpoints at the handlers of the
-	 * faults the CPU delivers itself, whose entry TF would skip. */
+	/* While counting: breakpoints at the handlers of the faults the
+	 * instruction about to be stepped may raise, whose entry TF would
+	 * skip, read through the system registers in tables (kept until
+	 * something may have changed them). */
+	bool tables_known;
+	struct cpu_state tables;
 	size_t handler_count;
-	uint64_t handler_at[3];
+	struct watched_handler handler[DEBUG_SLOTS];
 	size_t handler_slots;       /* DR0.. given to them at the last KVM_SET_GUEST_DEBUG */
+	bool iret_target_known;     /* the instruction being stepped is an iret, returning there */
+	uint64_t iret_target;
 	bool passing_handler;       /* the breakpoint at passed_handler is off for one step */
 	uint64_t passed_handler;
 	/* Execution breakpoints at the hypercalls found in memory at the start. */
@@ -334,6 +352,7 @@ static void state_from_regs(struct cpu_state *state, const struct kvm_regs *regs
 }
 
 static int kvm_apply_debug(struct vm *vm);
+static void kvm_stop_at_hypercall(const struct vm *vm, uint64_t linear, struct vm_exit *exit);
 
 static int kvm_set_state(struct vm *vm, const struct cpu_state *state, char *err, size_t err_len)
 {
@@ -356,6 +375,7 @@ static int kvm_set_state(struct vm *vm, const struct cpu_state *state, char *err
 	 * delivers): counting reads where it stands again, and steps on from
 	 * there (KVM_SET_REGS dropped TF). */
 	vm->position_known = false;
+	vm->tables_known = false;
 	if (vm->counting && kvm_apply_debug(vm) < 0) {
 		snprintf(err, err_len, "KVM_SET_GUEST_DEBUG (single-step, to count instructions): %s", strerror(errno));
 		return -1;
@@ -549,35 +569,73 @@ static int kvm_take_hlt(struct vm *vm, size_t hlt_len, struct vm_exit *exit)
 	return 0;
 }
 
+#define RFLAGS_OF (1u << 11)
+
+/* What became of an instruction the backend may take over while counting. */
+enum insn_taken {
+	INSN_LEFT,      /* not taken: the vCPU steps it */
+	INSN_TAKEN,     /* taken, and it completed */
+	INSN_FAULTED,   /* taken, and a fault it raised was delivered instead: not counted */
+};
+
+/* The software interrupt (int n, int3, or an into with OF set) at ip, of
+ * insn_len bytes, delivered in state as the CPU delivers it: through the
+ * IVT in real mode (x86/real_interrupt.c, as the timer's IRQ0 is), through
+ * the IDT otherwise (x86/protected_interrupt.c, as emu delivers). False
+ * when it is not ours to deliver (a vector past the IVT's limit, a stack
+ * segment reaching past RAM, a delivery that is not emulated): KVM then
+ * runs it. */
+static enum insn_taken kvm_deliver_software_interrupt(struct vm *vm, struct cpu_state *state, uint8_t vector,
+						      size_t insn_len)
+{
+	if (!(state->cr0 & CR0_PE)) {
+		if ((uint32_t)vector * 4 + 3 > state->idt.limit || state->seg[SEG_SS].base + 0x10000 > vm->mem_size)
+			return INSN_LEFT;
+		state->rip = (uint16_t)(state->rip + insn_len); /* the handler returns past the int */
+		return x86_real_mode_interrupt(state, vm->mem, vm->mem_size, vector) == 0 ? INSN_TAKEN : INSN_LEFT;
+	}
+	const struct x86_event event = {
+		.vector = vector, .software = true, .return_rip = state->rip + insn_len, .fault_rip = state->rip,
+	};
+	char why[160];
+	bool escalated;
+	if (x86_protected_interrupt_escalating(state, vm->mem, vm->mem_size, &event, &escalated, why, sizeof(why)) !=
+	    X86_DELIVERED)
+		return INSN_LEFT;
+	return escalated ? INSN_FAULTED : INSN_TAKEN;
+}
+
 /* KVM's single-step never completes a real-mode int n on hosts whose real
  * mode goes through its instruction emulator (the step exit repeats at the
- * int): while counting, the int is delivered here through the IVT as a
- * real-mode CPU does (x86/real_interrupt.c, as the timer's IRQ0 is). *taken stays false when it is not ours
- * to deliver (not real mode, a vector past the IVT's limit, a stack
- * segment reaching past RAM): KVM then runs it. */
-static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool *taken)
+ * int), and cannot run one at all outside real mode there; where a CPU
+ * steps the guest, the handler it enters runs with TF clear, unstepped.
+ * So while counting the backend delivers software interrupts itself.
+ * *taken stays INSN_LEFT when it did not (see above), or for an into with
+ * OF clear, which the guest steps as any instruction. */
+static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool overflow_only, enum insn_taken *taken)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	*taken = false;
+	*taken = INSN_LEFT;
 	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
 	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
 		return -1;
-	if ((sregs.cr0 & 1) || (uint32_t)vector * 4 + 3 > sregs.idt.limit || sregs.ss.base + 0x10000 > vm->mem_size)
+	if (overflow_only && !(regs.rflags & RFLAGS_OF))
 		return 0;
 	struct cpu_state state = {0};
 	state_from_regs(&state, &regs);
 	state_from_sregs(&state, &sregs);
-	state.rip = (uint16_t)(state.rip + int_len); /* the handler returns past the int */
-	if (x86_real_mode_interrupt(&state, vm->mem, vm->mem_size, vector) < 0)
+	enum insn_taken delivered = kvm_deliver_software_interrupt(vm, &state, vector, int_len);
+	if (delivered == INSN_LEFT)
 		return 0;
 	regs_from_state(&regs, &state);
 	sregs_from_state(&sregs, &state);
 	if (kvm_ioctl(vm->vcpu_fd, KVM_SET_SREGS, (unsigned long)&sregs) < 0 ||
 	    kvm_ioctl(vm->vcpu_fd, KVM_SET_REGS, (unsigned long)&regs) < 0)
 		return -1;
-	*taken = true;
+	*taken = delivered;
 	vm->rearm = true;
+	vm->tables_known = false; /* a new cs */
 	return 0;
 }
 
@@ -585,12 +643,12 @@ static int kvm_take_int(struct vm *vm, uint8_t vector, size_t int_len, bool *tak
  * guest holds the trap after an sti back until the next instruction has
  * run (its interrupt shadow), and before a hlt gives none at all. IF is
  * all it changes here, since kvmcheck's interrupts come only while the
- * guest waits. *taken stays false outside real mode: KVM runs it. */
-static int kvm_take_sti(struct vm *vm, size_t sti_len, bool *taken)
+ * guest waits. *taken stays INSN_LEFT outside real mode: KVM runs it. */
+static int kvm_take_sti(struct vm *vm, size_t sti_len, enum insn_taken *taken)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
-	*taken = false;
+	*taken = INSN_LEFT;
 	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
 	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
 		return -1;
@@ -600,58 +658,123 @@ static int kvm_take_sti(struct vm *vm, size_t sti_len, bool *taken)
 	regs.rip = (uint16_t)(regs.rip + sti_len);
 	if (kvm_ioctl(vm->vcpu_fd, KVM_SET_REGS, (unsigned long)&regs) < 0)
 		return -1;
-	*taken = true;
+	*taken = INSN_TAKEN;
 	vm->rearm = true;
 	return 0;
 }
 
 /* The instructions taken here rather than stepped (see each). */
-static int kvm_take_insn(struct vm *vm, const uint8_t *code, size_t len, bool *taken)
+static int kvm_take_insn(struct vm *vm, const uint8_t *code, size_t len, enum insn_taken *taken)
 {
 	bool long64 = vm->mode == X86_MODE_LONG;
 	uint8_t vector;
 	size_t insn_len;
-	*taken = false;
+	*taken = INSN_LEFT;
 	if (x86_insn_is_int(code, len, long64, &vector, &insn_len))
-		return kvm_take_int(vm, vector, insn_len, taken);
+		return kvm_take_int(vm, vector, insn_len, false, taken);
+	if (x86_insn_is_into(code, len, long64, &insn_len))
+		return kvm_take_int(vm, 4, insn_len, true, taken);
 	if (x86_insn_is_sti(code, len, long64, &insn_len))
 		return kvm_take_sti(vm, insn_len, taken);
 	return 0;
 }
 
-/* Where the real-mode IVT sends the faults a CPU raises in students'
- * code: #DE, #UD and #GP. */
-static size_t kvm_fault_handlers(const struct vm *vm, uint64_t *at)
+#define CR0_EM (1u << 2)
+#define CR0_TS (1u << 3)
+
+/* The system registers the handlers' entries and the instruction's
+ * decoding depend on, read once until something may change them. */
+static int kvm_know_tables(struct vm *vm)
 {
-	static const uint8_t vectors[] = { 0, 6, 13 };
+	if (vm->tables_known)
+		return 0;
+	struct kvm_sregs sregs;
+	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
+		return -1;
+	vm->tables = (struct cpu_state){0};
+	state_from_sregs(&vm->tables, &sregs);
+	vm->tables_known = true;
+	return 0;
+}
+
+/* Where the guest's vector table sends vector: the IVT in real mode, the
+ * IDT's gate otherwise. */
+static int kvm_handler_entry(const struct vm *vm, uint8_t vector, struct watched_handler *h)
+{
+	h->push_bytes = 2;
+	h->error_code = false;
+	if (!(vm->tables.cr0 & CR0_PE))
+		return x86_real_mode_handler_entry(&vm->tables, vm->mem, vm->mem_size, vector, &h->at);
+	unsigned push_bytes;
+	if (x86_protected_handler_entry(&vm->tables, vm->mem, vm->mem_size, vector, &h->at, &push_bytes) < 0)
+		return -1;
+	h->push_bytes = (uint8_t)push_bytes;
+	h->error_code = x86_vector_has_error_code(vector);
+	return 0;
+}
+
+/* The entries of the handlers of the faults the instruction in code may
+ * raise, the likeliest first, each once, as many as there are slots. */
+static size_t kvm_fault_handlers(const struct vm *vm, const uint8_t *code, size_t len, struct watched_handler *found)
+{
+	const struct cpu_state *t = &vm->tables;
+	const struct x86_fault_context ctx = {
+		.long64 = (t->efer & EFER_LMA) && t->seg[SEG_CS].l,
+		.code32 = (t->cr0 & CR0_PE) && (t->seg[SEG_CS].db || ((t->efer & EFER_LMA) && t->seg[SEG_CS].l)),
+		.paging = (t->cr0 & CR0_PG) != 0,
+		.fpu_unavailable = (t->cr0 & (CR0_EM | CR0_TS)) != 0,
+	};
+	uint8_t vectors[8];
+	size_t vector_count = x86_insn_fault_vectors(code, len, &ctx, vectors, sizeof(vectors));
 	size_t n = 0;
-	for (size_t i = 0; i < sizeof(vectors); i++) {
-		uint64_t entry = (uint64_t)vectors[i] * 4;
-		if (entry + 4 > vm->mem_size)
+	for (size_t i = 0; i < vector_count && n < DEBUG_SLOTS; i++) {
+		struct watched_handler h;
+		if (kvm_handler_entry(vm, vectors[i], &h) < 0)
 			continue;
-		uint64_t offset = vm->mem[entry] | vm->mem[entry + 1] << 8;
-		uint64_t segment = vm->mem[entry + 2] | vm->mem[entry + 3] << 8;
-		uint64_t linear = segment * 16 + offset;
 		bool seen = false;
 		for (size_t j = 0; j < n; j++)
-			seen |= at[j] == linear;
+			seen |= found[j].at == h.at;
 		if (!seen)
-			at[n++] = linear;
+			found[n++] = h;
 	}
 	return n;
 }
 
-/* The guest may point the IVT elsewhere at any step: the breakpoints
- * follow (set again only when an entry changed). */
-static void kvm_watch_fault_handlers(struct vm *vm)
+/* The entries in ascending order, so that the same set compares equal
+ * whichever fault named it first. */
+static void sort_handlers(struct watched_handler *h, size_t n)
 {
-	uint64_t at[sizeof(vm->handler_at) / sizeof(vm->handler_at[0])];
-	size_t n = kvm_fault_handlers(vm, at);
-	if (n == vm->handler_count && !memcmp(at, vm->handler_at, n * sizeof(at[0])))
-		return;
-	memcpy(vm->handler_at, at, n * sizeof(at[0]));
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && h[j - 1].at > h[j].at; j--) {
+			struct watched_handler swap = h[j];
+			h[j] = h[j - 1];
+			h[j - 1] = swap;
+		}
+}
+
+static bool same_entries(const struct watched_handler *a, const struct watched_handler *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].at != b[i].at)
+			return false;
+	return true;
+}
+
+/* Before each step the breakpoints follow the instruction about to run and
+ * the vector table as the guest changes it; KVM_SET_GUEST_DEBUG only when
+ * the entries changed. */
+static int kvm_watch_fault_handlers(struct vm *vm, const uint8_t *code, size_t len)
+{
+	if (kvm_know_tables(vm) < 0)
+		return -1;
+	struct watched_handler found[DEBUG_SLOTS];
+	size_t n = kvm_fault_handlers(vm, code, len, found);
+	sort_handlers(found, n);
+	bool same = n == vm->handler_count && same_entries(found, vm->handler, n);
+	memcpy(vm->handler, found, n * sizeof(found[0]));
 	vm->handler_count = n;
-	vm->rearm = true;
+	vm->rearm |= !same;
+	return 0;
 }
 
 /* The vCPU is about to step: with TF set again if it may be gone. */
@@ -661,6 +784,71 @@ static int kvm_step_on(struct vm *vm)
 		return 0;
 	vm->rearm = false;
 	return kvm_apply_debug(vm);
+}
+
+#define OPCODE_PUSHF 0x9c
+#define OPCODE_POPF 0x9d
+#define OPCODE_IRET 0xcf
+#define PREFIX_OPERAND_SIZE 0x66
+
+static uint64_t load_le(const uint8_t *at, unsigned bytes)
+{
+	uint64_t v = 0;
+	for (unsigned i = bytes; i-- > 0;)
+		v = v << 8 | at[i];
+	return v;
+}
+
+/* Bytes per slot of the frame an iret pops: its operand size. */
+static unsigned kvm_iret_slot(const uint8_t *code, size_t at, const struct cpu_state *state, bool code64)
+{
+	bool rex_w = code64 && at > 0 && (code[at - 1] & 0xf8) == 0x48;
+	bool toggled = memchr(code, PREFIX_OPERAND_SIZE, at) != NULL;
+	if (rex_w)
+		return 8;
+	bool wide = code64 || ((state->cr0 & CR0_PE) && state->seg[SEG_CS].db);
+	return wide != toggled ? 4 : 2;
+}
+
+/* Where an iret about to be stepped returns to, as a linear address read
+ * from its frame (iret_target_known stays false for any other
+ * instruction, or a frame or segment that cannot be read). A host that
+ * steps the guest may run the instruction there too before the step exit
+ * comes (this machine's KVM does in long mode): kvm_on_step then counts
+ * it. */
+static int kvm_note_iret_target(struct vm *vm, const uint8_t *code, size_t len)
+{
+	bool long64 = vm->mode == X86_MODE_LONG;
+	size_t at = x86_insn_opcode_offset(code, len, long64);
+	vm->iret_target_known = false;
+	if (at >= len || code[at] != OPCODE_IRET)
+		return 0;
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
+	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
+		return -1;
+	struct cpu_state state = {0};
+	state_from_regs(&state, &regs);
+	state_from_sregs(&state, &sregs);
+	bool code64 = (state.efer & EFER_LMA) && state.seg[SEG_CS].l;
+	unsigned slot = kvm_iret_slot(code, at, &state, code64);
+	uint64_t sp_mask = code64 ? UINT64_MAX : (state.cr0 & CR0_PE) && state.seg[SEG_SS].db ? 0xffffffffu : 0xffffu;
+	uint64_t frame = (code64 ? 0 : state.seg[SEG_SS].base) + (state.gpr[GPR_ESP] & sp_mask);
+	if (frame >= vm->mem_size || vm->mem_size - frame < 2 * (uint64_t)slot)
+		return 0;
+	uint64_t ip = load_le(vm->mem + frame, slot);
+	uint16_t selector = (uint16_t)load_le(vm->mem + frame + slot, 2);
+	struct x86_segment cs;
+	if (!(state.cr0 & CR0_PE)) {
+		vm->iret_target = (uint64_t)selector * 16 + (ip & 0xffffu);
+	} else if (x86_descriptor_load(&state, vm->mem, vm->mem_size, selector, &cs) == 0) {
+		vm->iret_target = (code64 && cs.l ? 0 : cs.base) + ip;
+	} else {
+		return 0;
+	}
+	vm->iret_target_known = true;
+	return 0;
 }
 
 /* Before the vCPU runs on while counting: the instructions single-steps
@@ -679,21 +867,27 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 		*stop = true;
 		return 0;
 	}
-	if (vm->mode == X86_MODE_REAL)
-		kvm_watch_fault_handlers(vm);
 	for (;;) {
 		uint8_t code[INSN_MAX_BYTES];
 		size_t len = kvm_code_at(vm, vm->position, code), insn_len;
-		bool taken;
+		enum insn_taken taken;
 		if (x86_insn_is_hlt(code, len, vm->mode == X86_MODE_LONG, &insn_len)) {
 			*stop = true;
 			return kvm_take_hlt(vm, insn_len, exit);
 		}
+		/* Every instruction is seen before it runs: a hypercall stops
+		 * here, wherever it is, and the breakpoints are the handlers'. */
+		if (sys_hypercall_at(code, len, vm->mode == X86_MODE_LONG)) {
+			kvm_stop_at_hypercall(vm, vm->position, exit);
+			*stop = true;
+			return 0;
+		}
 		if (kvm_take_insn(vm, code, len, &taken) < 0)
 			return -1;
-		if (!taken)
-			return kvm_step_on(vm);
-		if (kvm_count_step(vm, vm->position)) {
+		if (taken == INSN_LEFT)
+			return kvm_note_iret_target(vm, code, len) < 0 || kvm_watch_fault_handlers(vm, code, len) < 0 ?
+				       -1 : kvm_step_on(vm);
+		if (taken == INSN_TAKEN && kvm_count_step(vm, vm->position)) {
 			exit->kind = VM_EXIT_INSN_LIMIT;
 			*stop = true;
 			return 0;
@@ -703,25 +897,81 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 	}
 }
 
-#define OPCODE_PUSHF 0x9c
-#define OPCODE_POPF 0x9d
-#define OPCODE_IRET 0xcf
-
-/* Where KVM steps a real CPU (not its instruction emulator), TF is set in
- * the guest's FLAGS: clears it in a FLAGS image the guest pushed `above`
- * bytes above ss:sp, as if the guest had never seen it. TF is bit 8, bit
- * 0 of the image's second byte. */
-static int kvm_hide_pushed_tf(struct vm *vm, uint16_t above)
+/* Where KVM steps the guest, TF is set in the guest's FLAGS (by a CPU, or
+ * by this host's KVM in the FLAGS its emulator pushes): clears it in a
+ * FLAGS image the guest pushed `above` bytes above ss:sp, as if the guest
+ * had never seen it. TF is bit 8, bit 0 of the image's second byte. The
+ * stack is read at its linear address, as everywhere here (kvmcheck's
+ * own page tables map identity). */
+static int kvm_hide_pushed_tf(struct vm *vm, uint64_t above)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sregs;
 	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
 	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
 		return -1;
-	uint64_t at = sregs.ss.base + (uint16_t)(regs.rsp + above + 1);
-	if (!(sregs.cr0 & 1) && at < vm->mem_size)
+	bool long64 = (sregs.efer & EFER_LMA) && sregs.cs.l;
+	uint64_t sp_mask = long64 ? UINT64_MAX : (sregs.cr0 & CR0_PE) && sregs.ss.db ? 0xffffffffu : 0xffffu;
+	uint64_t at = (long64 ? 0 : sregs.ss.base) + ((regs.rsp + above) & sp_mask) + 1;
+	if (at < vm->mem_size)
 		vm->mem[at] &= (uint8_t)~1u;
 	return 0;
+}
+
+/* The watched handler whose entry is at pc; NULL when none is. */
+static const struct watched_handler *kvm_watched_at(const struct vm *vm, uint64_t pc)
+{
+	for (size_t i = 0; i < vm->handler_count; i++)
+		if (vm->handler[i].at == pc)
+			return &vm->handler[i];
+	return NULL;
+}
+
+/* How far above the stack pointer a fault's frame holds FLAGS: past the
+ * error code, ip and cs. */
+static uint64_t kvm_frame_flags_above(const struct watched_handler *h)
+{
+	unsigned push = h ? h->push_bytes : 2;
+	return (uint64_t)push * (2 + (h && h->error_code));
+}
+
+#define OPCODE_TWO_BYTE 0x0f
+#define OPCODE_GROUP_5 0xff
+
+/* An instruction after which the system registers or cs may differ: the
+ * system instructions that load them (lgdt, lidt, lmsw, lldt, clts, mov to
+ * cr, wrmsr, syscall, sysenter and their returns) and the far jumps, calls
+ * and returns. Other exits from the code stream (an interrupt or fault
+ * delivered, registers set by the run loop) say so themselves. */
+static bool kvm_may_change_tables(const uint8_t *code, size_t len, bool long64)
+{
+	size_t at = x86_insn_opcode_offset(code, len, long64);
+	if (at >= len)
+		return false;
+	uint8_t next = at + 1 < len ? code[at + 1] : 0;
+	switch (code[at]) {
+	case OPCODE_TWO_BYTE:
+		return next <= 0x01 || (next >= 0x05 && next <= 0x07) || next == 0x22 || next == 0x30 ||
+		       next == 0x34 || next == 0x35;
+	case OPCODE_GROUP_5:
+		return ((next >> 3) & 7) == 3 || ((next >> 3) & 7) == 5; /* call far, jmp far */
+	case 0x9a: case 0xca: case 0xcb: case OPCODE_IRET: case 0xea:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The step after an iret came only after the instruction it returned to
+ * had run too: that one is counted. A hlt there did not halt (a stepped
+ * hlt does not), so the run ends as its own hlt exit would: *halted. True
+ * when the count passed the limit. */
+static bool kvm_count_past_iret(struct vm *vm, bool *halted)
+{
+	uint8_t code[INSN_MAX_BYTES];
+	size_t len = kvm_code_at(vm, vm->iret_target, code), hlt_len;
+	*halted = x86_insn_is_hlt(code, len, vm->mode == X86_MODE_LONG, &hlt_len);
+	return kvm_count_step(vm, vm->iret_target);
 }
 
 /* A single-step exit: the instruction at the last position retired and
@@ -747,13 +997,18 @@ static int kvm_on_step(struct vm *vm, struct vm_exit *exit, bool *relevant)
 	 * instruction has run: that one retired too. */
 	if (!over && x86_insn_is_ss_load(code, len, long64, &ss_len) && debug->pc != stepped + ss_len)
 		over = kvm_count_step(vm, stepped + ss_len);
+	bool halted = false;
+	if (!over && opcode == OPCODE_IRET && vm->iret_target_known && debug->pc != vm->iret_target)
+		over = kvm_count_past_iret(vm, &halted);
 	vm->position = debug->pc;
-	exit->kind = VM_EXIT_INSN_LIMIT;
-	*relevant = over;
+	exit->kind = halted && !over ? VM_EXIT_HLT : VM_EXIT_INSN_LIMIT;
+	*relevant = over || halted;
 	/* iret and popf load FLAGS without the TF KVM set; a handler's first
 	 * instruction has run past its breakpoint, which goes back. */
 	if (opcode == OPCODE_IRET || opcode == OPCODE_POPF || vm->passing_handler)
 		vm->rearm = true;
+	if (kvm_may_change_tables(code, len, long64))
+		vm->tables_known = false;
 	vm->passing_handler = false;
 	return opcode == OPCODE_PUSHF ? kvm_hide_pushed_tf(vm, 0) : 0;
 }
@@ -768,12 +1023,13 @@ static int kvm_on_fault_handler(struct vm *vm, uint64_t pc)
 {
 	if (pc != vm->position) {
 		vm->position = pc;
-		if (kvm_hide_pushed_tf(vm, 4) < 0)
+		if (kvm_hide_pushed_tf(vm, kvm_frame_flags_above(kvm_watched_at(vm, pc))) < 0)
 			return -1;
 	}
 	vm->passing_handler = true;
 	vm->passed_handler = pc;
 	vm->rearm = true;
+	vm->tables_known = false; /* the handler's cs */
 	return 0;
 }
 
@@ -797,11 +1053,11 @@ static int kvm_on_write_io(struct vm *vm)
 
 #define DR7_FIXED_1 0x400u
 #define DR6_BREAKPOINTS 0xfu
-#define DEBUG_SLOTS 4 /* DR0..DR3 */
 
 /* Single-stepping and the breakpoints (at fault handlers while counting,
- * at hypercalls) share KVM_SET_GUEST_DEBUG, which sets them all at once;
- * with more than four, the handlers' come first. */
+ * else at hypercalls) share KVM_SET_GUEST_DEBUG, which sets them all at
+ * once. While counting, every instruction is seen before it runs, so
+ * hypercalls need no breakpoint and the handlers have all four. */
 static int kvm_apply_debug(struct vm *vm)
 {
 	struct kvm_guest_debug debug = {0};
@@ -811,11 +1067,11 @@ static int kvm_apply_debug(struct vm *vm)
 	if (vm->counting) {
 		debug.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
 		for (size_t i = 0; i < vm->handler_count && slots < DEBUG_SLOTS; i++)
-			if (!vm->passing_handler || vm->handler_at[i] != vm->passed_handler)
-				watch[slots++] = vm->handler_at[i];
+			if (!vm->passing_handler || vm->handler[i].at != vm->passed_handler)
+				watch[slots++] = vm->handler[i].at;
 		vm->handler_slots = slots;
 	}
-	for (size_t i = 0; i < vm->hypercall_count && slots < DEBUG_SLOTS; i++)
+	for (size_t i = 0; !vm->counting && i < vm->hypercall_count && slots < DEBUG_SLOTS; i++)
 		watch[slots++] = vm->hypercall_at[i];
 	if (slots) {
 		debug.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;

@@ -1,0 +1,32 @@
+/* insn_faults: which exceptions an instruction about to run may raise, the
+ * likeliest first. A backend that counts instructions by single-stepping
+ * with TF (kvm, where a CPU runs the guest) loses the trap flag when the
+ * CPU enters a fault's handler, and has only four breakpoints to catch the
+ * handlers' entries with: it watches the handlers of the first few of
+ * these (README "Metrics"). Read from the bytes alone, and only the
+ * faults students' code raises: #DE, #BR, #NM or #MF, #SS, #PF, #GP and
+ * #UD (not #AC, #XM, #TS, #NP, ...). */
+#ifndef KVMCHECK_INSN_FAULTS_H
+#define KVMCHECK_INSN_FAULTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What the guest's state says about how the bytes run. */
+struct x86_fault_context {
+	bool long64;          /* 64-bit code: REX prefixes, no bound */
+	bool code32;          /* 32-bit (or 64-bit) default address size */
+	bool paging;          /* CR0.PG: any instruction may raise #PF */
+	bool fpu_unavailable; /* CR0.EM or CR0.TS: x87 and wait raise #NM */
+};
+
+/* Fills vectors (at most max, each once) with the exceptions the
+ * instruction in code (len bytes from its start) may raise: first those
+ * it raises by what it is (#DE for div, #BR for bound, #NM or #MF for
+ * x87, #SS for a stack or [bp]-based access), then #PF when paging, #GP,
+ * #UD, #DE and #SS. Returns how many. */
+size_t x86_insn_fault_vectors(const uint8_t *code, size_t len, const struct x86_fault_context *ctx, uint8_t *vectors,
+			      size_t max);
+
+#endif
