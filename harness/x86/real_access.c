@@ -275,6 +275,54 @@ bool real_frame_fits(uint16_t sp, unsigned words, uint32_t limit)
 
 /* ---- the cache ---------------------------------------------------------- */
 
+/* One-byte opcodes that touch no memory whatever follows (without
+ * prefixes): inc/dec and mov of registers, ALU on al/ax with an immediate,
+ * jumps, loops, port I/O, flag operations, hlt. `int n` is the
+ * deliverer's. */
+static bool opcode_touches_no_memory(uint8_t op)
+{
+	if ((op >= 0x40 && op <= 0x4f) || (op >= 0x70 && op <= 0x7f) || (op >= 0x90 && op <= 0x99) ||
+	    (op >= 0xb0 && op <= 0xbf) || (op >= 0xe0 && op <= 0xe7) || (op >= 0xec && op <= 0xef) ||
+	    (op >= 0xf8 && op <= 0xfd) || (op >= 0xcc && op <= 0xce))
+		return true;
+	/* add, or, adc, sbb, and, sub, xor, cmp al/ax, imm; daa, das, aaa, aas */
+	if (op < 0x40 && ((op & 7) == 4 || (op & 7) == 5 || ((op & 7) == 7 && op >= 0x27)))
+		return true;
+	switch (op) {
+	case 0x9b: case 0x9e: case 0x9f: case 0xa8: case 0xa9: case 0xd4: case 0xd5:
+	case 0xe9: case 0xea: case 0xeb: case 0xf4: case 0xf5:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Opcodes whose ModRM byte with mod 3 names registers only: the ALU's r/m
+ * forms, test, xchg, mov (also of segment registers), shifts and rotates,
+ * group 3 (test, not, neg, mul, div), inc/dec r/m8, imul. */
+static bool register_form_touches_no_memory(uint8_t op)
+{
+	if (op < 0x40 && (op & 7) <= 3)
+		return true;
+	switch (op) {
+	case 0x69: case 0x6b: case 0x80: case 0x81: case 0x83: case 0x84: case 0x85: case 0x86: case 0x87:
+	case 0x88: case 0x89: case 0x8a: case 0x8b: case 0x8c: case 0x8e: case 0xc0: case 0xc1:
+	case 0xd0: case 0xd1: case 0xd2: case 0xd3: case 0xf6: case 0xf7: case 0xfe:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Most instructions of ordinary code need no decoding at all: Capstone
+ * costs about a microsecond for each instruction seen first. */
+static bool plainly_touches_no_memory(const uint8_t *code, size_t length)
+{
+	if (opcode_touches_no_memory(code[0]))
+		return true;
+	return length >= 2 && (code[1] >> 6) == 3 && register_form_touches_no_memory(code[0]);
+}
+
 static size_t slot_of(uint64_t address)
 {
 	return (size_t)((address ^ (address >> 8)) % REAL_ACCESS_CACHE_SLOTS);
@@ -297,12 +345,16 @@ const struct real_access *real_access_lookup(struct real_access_cache *cache, ui
 		return NULL;
 	struct real_access_slot *s = &cache->slot[slot_of(address)];
 	if (!slot_holds(s, address, code, length)) {
-		if (cache->decoder == NULL)
-			cache->decoder = real_decoder_open();
 		s->address = address;
 		s->length = (uint8_t)length;
 		memcpy(s->bytes, code, length);
-		s->known = real_access_decode(cache->decoder, code, length, &s->access);
+		if (plainly_touches_no_memory(code, length)) {
+			s->known = false;
+		} else {
+			if (cache->decoder == NULL)
+				cache->decoder = real_decoder_open();
+			s->known = real_access_decode(cache->decoder, code, length, &s->access);
+		}
 	}
 	return s->known && checks_anything(&s->access) ? &s->access : NULL;
 }
@@ -313,4 +365,12 @@ void real_access_cache_free(struct real_access_cache *cache)
 		return;
 	real_decoder_close(cache->decoder);
 	free(cache);
+}
+
+struct real_access_cache *real_access_thread_cache(void)
+{
+	static _Thread_local struct real_access_cache *cache;
+	if (cache == NULL)
+		cache = calloc(1, sizeof(*cache));
+	return cache;
 }

@@ -101,4 +101,10 @@ const struct real_access *real_access_lookup(struct real_access_cache *cache, ui
 
 void real_access_cache_free(struct real_access_cache *cache);
 
+/* The calling thread's cache, made at its first call (NULL when out of
+ * memory) and kept for the thread's life: a decoder's first decode costs
+ * about 10 us, more than a small case's whole run, and decodings stay
+ * good from one VM to the next since each is checked against the bytes. */
+struct real_access_cache *real_access_thread_cache(void);
+
 #endif

@@ -129,7 +129,7 @@ struct vm {
 	bool limit_wanted;    /* set_state loaded real mode: hook at the first run */
 	uint16_t limit_cs;
 	bool firmware;        /* no limit hook: see emu_firmware_present */
-	struct real_access_cache *data_limit; /* decodings for on_data_limit; NULL: not checked */
+	struct real_access_cache *data_limit; /* the thread's decodings; NULL: no on_data_limit */
 	bool been_protected;  /* CR0.PE was set: segment limits are no longer known here */
 	uint8_t *mem;         /* guest RAM, mapped at 0 */
 	size_t mem_size;
@@ -922,7 +922,7 @@ static void on_data_limit(uc_engine *uc, uint64_t address, uint32_t size, void *
 
 static uc_err hook_data_limit(struct vm *vm)
 {
-	vm->data_limit = calloc(1, sizeof(*vm->data_limit));
+	vm->data_limit = real_access_thread_cache();
 	if (vm->data_limit == NULL)
 		return UC_ERR_NOMEM;
 	uc_hook h;
@@ -1536,7 +1536,6 @@ static void emu_destroy(struct vm *vm)
 		return;
 	unicorn_exception_free(&vm->unicorn_exception);
 	uc_close(vm->uc);
-	real_access_cache_free(vm->data_limit);
 	free(vm);
 }
 
