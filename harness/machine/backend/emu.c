@@ -27,7 +27,8 @@
  * (place_at_limit_stop), the one stop of that kind.
  * Known differences that remain: after an access to unmapped memory EIP is
  * the start of the translated block (Unicorn does not sync it before the
- * access; KVM's points at or past the access), and a kick that lands in the
+ * access; KVM's points at or past the access) unless on_data_limit's hook
+ * runs (real mode without firmware), and a kick that lands in the
  * few instructions of uc_emu_start's own set-up is only seen at the guest's
  * next I/O or interrupt. */
 #include "machine/backend.h"
