@@ -970,6 +970,17 @@ static void check_gp_movsw(struct guest *g)
 	cr_assert_eq(s.gpr[GPR_EDI] & 0xffff, 0x2000, "di %#llx", (unsigned long long)s.gpr[GPR_EDI]);
 }
 
+/* A rep string instruction faults at the iteration whose operand crosses
+ * the end, the earlier ones done: from si 0xfff1, seven words moved. */
+static void check_gp_rep_movsw_midway(struct guest *g)
+{
+	check_limit_fault(g, LIMIT_PORT_GP);
+	struct cpu_state s = state_of(g);
+	cr_assert_eq(s.gpr[GPR_ESI] & 0xffff, 0xffff, "si %#llx", (unsigned long long)s.gpr[GPR_ESI]);
+	cr_assert_eq(s.gpr[GPR_EDI] & 0xffff, 0x200e, "di %#llx", (unsigned long long)s.gpr[GPR_EDI]);
+	cr_assert_eq(s.gpr[GPR_ECX] & 0xffff, 9, "cx %#llx", (unsigned long long)s.gpr[GPR_ECX]);
+}
+
 /* The SDM (PUSH, real-address mode): with sp 1 the push raises #SS,
  * whose frame cannot be pushed either (#SS, then #DF, then shutdown), as
  * emu does. This machine's KVM runs real mode through its instruction
@@ -1351,6 +1362,9 @@ static const struct guest_row rows[] = {
 	{ "movsw_from_si_ffff_raises_gp", ON_BOTH,
 	  LIMIT_GUEST("  cld\n  mov si, 0xffff\n  mov di, 0x2000\n", "movsw"),
 	  NULL, NULL, check_gp_movsw },
+	{ "rep_movsw_raises_gp_at_the_iteration_that_reaches_ffff", ON_BOTH,
+	  LIMIT_GUEST("  cld\n  mov si, 0xfff1\n  mov di, 0x2000\n  mov cx, 16\n", "rep movsw"),
+	  NULL, NULL, check_gp_rep_movsw_midway },
 	{ "stosw_to_di_ffff_raises_gp", ON_BOTH,
 	  LIMIT_GUEST("  cld\n  mov di, 0xffff\n", "stosw"),
 	  NULL, NULL, check_gp_word_store_at_ffff },
