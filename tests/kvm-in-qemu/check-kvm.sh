@@ -75,8 +75,13 @@ build_payload() {
 	# without RF (this host's KVM and emu set it, as for any fault); and a
 	# #GP or #NP raised while delivering the guest's first `int n` pushes
 	# the EIP past the int, not at it.
+	# QEMU's TCG runs the nested guest's real mode and checks no data
+	# segment limit (Unicorn, QEMU's TCG too, had the same gap), so the
+	# rows that expect #GP or #SS from one are left out as well; they pass
+	# on this host's KVM and on emu (not yet run inside QEMU).
+	LIMIT_ROWS=word_store_at_ds_ffff_raises_gp,dword_store_at_ds_fffd_raises_gp,word_read_at_cs_ffff_raises_gp,word_store_at_bp_ffff_raises_ss,word_read_through_an_ss_override_raises_ss,a32_store_beyond_64_kib_raises_gp,a32_read_of_a_sib_address_beyond_64_kib_raises_gp,movsw_from_si_ffff_raises_gp,rep_movsw_raises_gp_at_the_iteration_that_reaches_ffff,stosw_to_di_ffff_raises_gp,pop_with_sp_ffff_raises_ss,push_with_sp_1_raises_ss_whose_frame_does_not_fit,int_with_sp_3_raises_ss_whose_frame_does_not_fit
 	KVMCHECK_TEST_BACKENDS=kvm \
-	KVMCHECK_TEST_SKIP_ROWS=ip_past_the_end_of_the_code_segment_raises_gp,instruction_straddling_the_code_segment_end_raises_gp,jump_to_0_0_is_not_a_halt,vmcall_in_real_mode_ends_the_run_at_it,vmmcall_in_real_mode_ends_the_run_at_it,vmcall_in_protected_mode_ends_the_run_at_it,vmmcall_in_protected_mode_ends_the_run_at_it,an_instruction_that_faults_does_not_count,an_invalid_instruction_does_not_count,a_parked_jmp_self_counts_once,protected_divide_error_goes_to_vector_0_at_the_div,protected_gp_from_a_bad_selector_pushes_the_selector,protected_int_beyond_the_idt_limit_raises_gp_naming_it,protected_gate_not_present_raises_np_naming_it \
+	KVMCHECK_TEST_SKIP_ROWS=$LIMIT_ROWS,ip_past_the_end_of_the_code_segment_raises_gp,instruction_straddling_the_code_segment_end_raises_gp,jump_to_0_0_is_not_a_halt,vmcall_in_real_mode_ends_the_run_at_it,vmmcall_in_real_mode_ends_the_run_at_it,vmcall_in_protected_mode_ends_the_run_at_it,vmmcall_in_protected_mode_ends_the_run_at_it,an_instruction_that_faults_does_not_count,an_invalid_instruction_does_not_count,a_parked_jmp_self_counts_once,protected_divide_error_goes_to_vector_0_at_the_div,protected_gp_from_a_bad_selector_pushes_the_selector,protected_int_beyond_the_idt_limit_raises_gp_naming_it,protected_gate_not_present_raises_np_naming_it \
 		kvm-unit-tests --verbose >"$OUT/unit.log" 2>&1
 	echo $? >"$OUT/unit.status"
 	PAYLOAD
