@@ -96,8 +96,25 @@ static void need(struct real_access *a, int gpr)
 		a->regs_needed |= (uint16_t)(1u << gpr);
 }
 
+/* Capstone 4 gives the size of the register half of a far pointer load
+ * and 2 or 4 for the FPU and SSE state areas; these are what the CPU
+ * reads or writes. */
+static unsigned operand_size(unsigned id, const cs_x86_op *op, unsigned opsize)
+{
+	switch (id) {
+	case X86_INS_LDS: case X86_INS_LES: case X86_INS_LSS: case X86_INS_LFS: case X86_INS_LGS:
+		return opsize + 2;
+	case X86_INS_FNSAVE: case X86_INS_FRSTOR:
+		return opsize == 4 ? 108 : 94;
+	case X86_INS_FXSAVE: case X86_INS_FXRSTOR:
+		return 512;
+	default:
+		return op->size ? op->size : 1;
+	}
+}
+
 /* The default segment is SS for an address based on BP or SP. */
-static bool add_operand(struct real_access *a, const cs_x86_op *op, bool a32)
+static bool add_operand(struct real_access *a, const cs_x86_op *op, unsigned size, bool a32)
 {
 	const x86_op_mem *m = &op->mem;
 	int base = gpr_of(m->base), index = gpr_of(m->index);
@@ -112,7 +129,7 @@ static bool add_operand(struct real_access *a, const cs_x86_op *op, bool a32)
 	a->mem[a->count++] = (struct real_operand){
 		.seg = (uint8_t)seg, .base = (int8_t)base, .index = (int8_t)index,
 		.scale = (uint8_t)(m->scale ? m->scale : 1), .a32 = a32, .disp = (int32_t)m->disp,
-		.size = (uint16_t)(op->size ? op->size : 1),
+		.size = (uint16_t)size,
 	};
 	need(a, base);
 	need(a, index);
@@ -200,7 +217,7 @@ bool real_access_decode(struct real_decoder *decoder, const uint8_t *code, size_
 	if (!touches_no_memory(insn->id)) {
 		for (int i = 0; i < x->op_count && ok; i++)
 			if (x->operands[i].type == X86_OP_MEM)
-				ok = add_operand(out, &x->operands[i], a32);
+				ok = add_operand(out, &x->operands[i], operand_size(insn->id, &x->operands[i], opsize), a32);
 		if (insn->id == X86_INS_XLATB && out->count == 0)
 			add_xlat(out, x, a32);
 	}
