@@ -59,7 +59,6 @@
 #define FLAG_AC (1u << 18)
 
 #define VECTOR_DF 8
-#define VECTOR_SS 12
 #define VECTOR_UD 6
 #define VECTOR_GP 13
 
@@ -882,14 +881,7 @@ static uc_err hook_code_limit(struct vm *vm, uint16_t cs)
 	return e;
 }
 
-/* Real mode's data segments end at offset 0xffff as its code segment does:
- * an access whose last byte lies beyond raises #GP (#SS through SS) before
- * the instruction does anything. Unicorn checks no limit, so this hook, on
- * every instruction of a real-mode run and before each iteration of a rep
- * string instruction, checks the accesses x86/real_access.c finds in it
- * against the limits set_state loaded (a real-mode segment load keeps the
- * limit). A guest that set CR0.PE may have loaded other limits (unreal
- * mode), which Unicorn does not show: from then on nothing is checked. */
+/* Only the registers an access is made of: each read is a call into Unicorn. */
 static bool read_needed_gprs(struct vm *vm, uint16_t needed, uint32_t gpr[GPR_R8])
 {
 	for (int i = 0; i < GPR_R8; i++)
@@ -898,6 +890,14 @@ static bool read_needed_gprs(struct vm *vm, uint16_t needed, uint32_t gpr[GPR_R8
 	return true;
 }
 
+/* Real mode's data segments end at offset 0xffff as its code segment does:
+ * an access whose last byte lies beyond raises #GP (#SS through SS) before
+ * the instruction does anything. Unicorn checks no limit, so this hook, on
+ * every instruction of a real-mode run and before each iteration of a rep
+ * string instruction, checks the accesses x86/real_access.c finds in it
+ * against the limits set_state loaded (a real-mode segment load keeps the
+ * limit). A guest that set CR0.PE may have loaded other limits (unreal
+ * mode), which Unicorn does not show: from then on nothing is checked. */
 static void on_data_limit(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
 	(void)uc;
