@@ -940,6 +940,118 @@ static void check_stopped_at_hypercall(struct guest *g, const char *mnemonic)
 static void check_vmcall(struct guest *g) { check_stopped_at_hypercall(g, "vmcall"); }
 static void check_vmmcall(struct guest *g) { check_stopped_at_hypercall(g, "vmmcall"); }
 
+/* ---- real-mode segment limits ------------------------------------------ */
+
+/* The guests announce the faulting instruction's ip on port 0x81; the #SS
+ * handler writes the ip the CPU pushed to port 0x8c, the #GP handler to
+ * 0x8d, and halts. */
+#define LIMIT_PORT_SS 0x8c
+#define LIMIT_PORT_GP 0x8d
+
+static void check_limit_fault(const struct guest *g, uint16_t port)
+{
+	cr_assert_eq(g->rec.count, 3, "%zu exits, last %d: %s", g->rec.count, last_exit(g)->kind, last_exit(g)->reason);
+	cr_assert_eq(g->rec.exits[0].io.port, 0x81);
+	cr_assert_eq(g->rec.exits[1].io.port, port, "handler of port %#x ran, expected %#x", g->rec.exits[1].io.port,
+		     port);
+	cr_assert_eq(g->rec.exits[1].value, g->rec.exits[0].value, "pushed ip %#x, expected the instruction's %#x",
+		     g->rec.exits[1].value, g->rec.exits[0].value);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
+}
+
+static void assert_ram_zero(const struct guest *g, uint32_t from, uint32_t to)
+{
+	for (uint32_t a = from; a <= to; a++)
+		cr_assert_eq(g->mem[a], 0, "the faulting instruction wrote %#x at %#x", g->mem[a], a);
+}
+
+/* The word store at ds:0xffff did not happen, neither wrapped to 0 nor
+ * carried on to linear 0x10000. */
+static void check_gp_word_store_at_ffff(struct guest *g)
+{
+	check_limit_fault(g, LIMIT_PORT_GP);
+	assert_ram_zero(g, 0xffff, 0x10000);
+}
+
+static void check_gp_dword_store_at_fffd(struct guest *g)
+{
+	check_limit_fault(g, LIMIT_PORT_GP);
+	assert_ram_zero(g, 0xfffd, 0x10000);
+}
+
+static void check_ss_word_store_at_ffff(struct guest *g)
+{
+	check_limit_fault(g, LIMIT_PORT_SS);
+	assert_ram_zero(g, 0xffff, 0x10000);
+}
+
+static void check_gp_a32_store_at_10000(struct guest *g)
+{
+	check_limit_fault(g, LIMIT_PORT_GP);
+	assert_ram_zero(g, 0x10000, 0x10001);
+}
+
+static void check_gp_read(struct guest *g) { check_limit_fault(g, LIMIT_PORT_GP); }
+static void check_ss_read(struct guest *g) { check_limit_fault(g, LIMIT_PORT_SS); }
+
+/* movsw stopped before it moved anything: si and di as they were. */
+static void check_gp_movsw(struct guest *g)
+{
+	check_limit_fault(g, LIMIT_PORT_GP);
+	assert_ram_zero(g, 0x2000, 0x2001);
+	struct cpu_state s = state_of(g);
+	cr_assert_eq(s.gpr[GPR_ESI] & 0xffff, 0xffff, "si %#llx", (unsigned long long)s.gpr[GPR_ESI]);
+	cr_assert_eq(s.gpr[GPR_EDI] & 0xffff, 0x2000, "di %#llx", (unsigned long long)s.gpr[GPR_EDI]);
+}
+
+/* A rep string instruction faults at the iteration whose operand crosses
+ * the end, the earlier ones done: from si 0xfff1, seven words moved. */
+static void check_gp_rep_movsw_midway(struct guest *g)
+{
+	check_limit_fault(g, LIMIT_PORT_GP);
+	struct cpu_state s = state_of(g);
+	cr_assert_eq(s.gpr[GPR_ESI] & 0xffff, 0xffff, "si %#llx", (unsigned long long)s.gpr[GPR_ESI]);
+	cr_assert_eq(s.gpr[GPR_EDI] & 0xffff, 0x200e, "di %#llx", (unsigned long long)s.gpr[GPR_EDI]);
+	cr_assert_eq(s.gpr[GPR_ECX] & 0xffff, 9, "cx %#llx", (unsigned long long)s.gpr[GPR_ECX]);
+}
+
+/* The SDM (PUSH, real-address mode): with sp 1 the push raises #SS,
+ * whose frame cannot be pushed either (#SS, then #DF, then shutdown), as
+ * emu does. This machine's KVM runs real mode through its instruction
+ * emulator, which raises the #SS at the instruction but pushes the frame
+ * of its delivery with sp wrapping, unchecked: the #SS handler runs. On
+ * hardware that runs real mode itself the CPU checks (README, Parity). */
+static void check_ss_then_shutdown(struct guest *g)
+{
+	bool delivered_unchecked = strcmp(g->ops->name, "kvm") == 0 && last_exit(g)->kind == VM_EXIT_HLT;
+	if (delivered_unchecked) {
+		check_limit_fault(g, LIMIT_PORT_SS);
+		return;
+	}
+	cr_assert_eq(g->rec.count, 2, "%zu exits, last %d: %s", g->rec.count, last_exit(g)->kind, last_exit(g)->reason);
+	cr_assert_eq(g->rec.exits[0].io.port, 0x81);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_SHUTDOWN, "last exit %d: %s", last_exit(g)->kind, last_exit(g)->reason);
+}
+
+/* No handler ran: the announcement, then the hlt; the stores landed. */
+static void check_no_limit_fault(struct guest *g)
+{
+	cr_assert_eq(g->rec.count, 2, "%zu exits, second on port %#x", g->rec.count, g->rec.exits[1].io.port);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT, "last exit %d: %s", last_exit(g)->kind, last_exit(g)->reason);
+	cr_assert_eq(g->mem[0xfffe], 0x34);
+	cr_assert_eq(g->mem[0xffff], 0x12);
+	cr_assert_eq(state_of(g).gpr[GPR_ECX] & 0xffff, 0x1234, "cx %#llx",
+		     (unsigned long long)state_of(g).gpr[GPR_ECX]);
+}
+
+/* Unreal mode: a 4 GiB limit loaded in protected mode stays after the
+ * return to real mode, so the a32 store beyond 64 KiB lands. */
+static void check_unreal_store(struct guest *g)
+{
+	check_no_limit_fault(g);
+	cr_assert_eq(g->mem[0x20000], 0x78, "the a32 store beyond 64 KiB did not land");
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 /* Points IVT entry `vector` at `handler` (segment 0). */
@@ -1020,6 +1132,17 @@ static void check_vmmcall(struct guest *g) { check_stopped_at_hypercall(g, "vmmc
 	name "_dump:\n  lodsd\n  out 0x80, eax\n  loop " name "_dump\n  hlt\n"
 #define DUMP_ISR32(name, dwords) DUMP_ISR(name, dwords, "pushfd")
 #define DUMP_ISR64(name, dwords) DUMP_ISR(name, dwords, "pushfq\n  mov rsi, rsp")
+
+/* Handlers of #SS and #GP that write the ip the CPU pushed to port 0x8c
+ * and 0x8d and halt; the guest announces the instruction `fault` on
+ * port 0x81, after `setup`. */
+#define LIMIT_GUEST(setup, insn) \
+	IVT_SET(12, ss_isr) IVT_SET(13, gp_isr) \
+	"  mov ax, fault\n  out 0x81, ax\n" setup \
+	"fault:\n  " insn "\n  hlt\n" \
+	"ss_isr:\n  mov dx, 0x8c\n  jmp report_ip\n" \
+	"gp_isr:\n  mov dx, 0x8d\n" \
+	"report_ip:\n  mov bp, sp\n  mov ax, [bp]\n  out dx, ax\n  hlt\n"
 
 struct guest_row {
 	const char *name;
@@ -1251,6 +1374,60 @@ static const struct guest_row rows[] = {
 	  "align 8\ngdt: dq 0\n  dq 0x00cf9a000000ffff\n  dq 0x00cf92000000ffff\n"
 	  "gdtr: dw 23\n  dd gdt\n" IDTR32("0x7ff"),
 	  NULL, NULL, check_switched_guest_ud },
+	/* Real mode's data segments end at offset 0xffff too: an access whose
+	 * last byte lies beyond raises #GP, or #SS through SS, before the
+	 * instruction does anything (SDM 20.1.1; Unicorn has no limits). */
+	{ "word_store_at_ds_ffff_raises_gp", ON_BOTH,
+	  LIMIT_GUEST("  mov bx, 0xffff\n", "mov word [bx], 0x5a5a"),
+	  NULL, NULL, check_gp_word_store_at_ffff },
+	{ "dword_store_at_ds_fffd_raises_gp", ON_BOTH,
+	  LIMIT_GUEST("  mov bx, 0xfffd\n", "mov dword [bx], 0x5a5a5a5a"),
+	  NULL, NULL, check_gp_dword_store_at_fffd },
+	{ "word_read_at_cs_ffff_raises_gp", ON_BOTH,
+	  LIMIT_GUEST("  mov bx, 0xffff\n", "mov cx, [cs:bx]"),
+	  NULL, NULL, check_gp_read },
+	{ "word_store_at_bp_ffff_raises_ss", ON_BOTH,
+	  LIMIT_GUEST("  mov bp, 0xffff\n", "mov word [bp], 0x5a5a"),
+	  NULL, NULL, check_ss_word_store_at_ffff },
+	{ "word_read_through_an_ss_override_raises_ss", ON_BOTH,
+	  LIMIT_GUEST("  mov bx, 0xffff\n", "mov cx, [ss:bx]"),
+	  NULL, NULL, check_ss_read },
+	{ "a32_store_beyond_64_kib_raises_gp", ON_BOTH,
+	  LIMIT_GUEST("  mov ebx, 0x10000\n", "mov word [ebx], 0x5a5a"),
+	  NULL, NULL, check_gp_a32_store_at_10000 },
+	{ "a32_read_of_a_sib_address_beyond_64_kib_raises_gp", ON_BOTH,
+	  LIMIT_GUEST("  mov ebx, 0x8000\n  mov esi, 0x4000\n", "mov cx, [ebx + esi * 2]"),
+	  NULL, NULL, check_gp_read },
+	{ "movsw_from_si_ffff_raises_gp", ON_BOTH,
+	  LIMIT_GUEST("  cld\n  mov si, 0xffff\n  mov di, 0x2000\n", "movsw"),
+	  NULL, NULL, check_gp_movsw },
+	{ "rep_movsw_raises_gp_at_the_iteration_that_reaches_ffff", ON_BOTH,
+	  LIMIT_GUEST("  cld\n  mov si, 0xfff1\n  mov di, 0x2000\n  mov cx, 16\n", "rep movsw"),
+	  NULL, NULL, check_gp_rep_movsw_midway },
+	{ "stosw_to_di_ffff_raises_gp", ON_BOTH,
+	  LIMIT_GUEST("  cld\n  mov di, 0xffff\n", "stosw"),
+	  NULL, NULL, check_gp_word_store_at_ffff },
+	{ "pop_with_sp_ffff_raises_ss", ON_BOTH,
+	  LIMIT_GUEST("  mov sp, 0xffff\n", "pop cx"),
+	  NULL, NULL, check_ss_read },
+	{ "push_with_sp_1_raises_ss_whose_frame_does_not_fit", ON_BOTH,
+	  LIMIT_GUEST("  mov sp, 1\n", "push ax"),
+	  NULL, NULL, check_ss_then_shutdown },
+	{ "int_with_sp_3_raises_ss_whose_frame_does_not_fit", ON_BOTH,
+	  LIMIT_GUEST("  mov sp, 3\n", "int 0x21"),
+	  NULL, NULL, check_ss_then_shutdown },
+	{ "accesses_up_to_offset_ffff_raise_nothing", ON_BOTH,
+	  LIMIT_GUEST("  mov bx, 0xfffe\n  mov word [bx], 0x1234\n  mov cx, [bx]\n  mov al, [0xffff]\n"
+		      "  mov bp, 0xfffe\n  mov cx, [bp]\n  mov sp, 2\n  push cx\n  pop cx\n"
+		      "  mov ebx, 0xfffe\n  mov cx, [ebx]\n  mov sp, 0x8000\n", "nop"),
+	  NULL, NULL, check_no_limit_fault },
+	{ "unreal_mode_keeps_its_4_gib_limit", ON_BOTH,
+	  LIMIT_GUEST("  mov bx, 0xfffe\n  mov word [bx], 0x1234\n  mov cx, [bx]\n"
+		      "  cli\n  lgdt [gdtr]\n  mov eax, cr0\n  or al, 1\n  mov cr0, eax\n"
+		      "  mov bx, 0x08\n  mov ds, bx\n  and al, 0xfe\n  mov cr0, eax\n  xor bx, bx\n  mov ds, bx\n"
+		      "  mov ebx, 0x20000\n  mov byte [ebx], 0x78\n", "nop")
+	  "align 8\ngdt: dq 0\n  dq 0x00cf92000000ffff\ngdtr: dw 15\n  dd gdt\n",
+	  NULL, NULL, check_unreal_store },
 };
 #define ROW_COUNT (sizeof(rows) / sizeof(rows[0]))
 

@@ -16,7 +16,10 @@
  *     block is ignored rather than served.
  *   - it fetches real-mode code past the end of the 64 KiB code segment:
  *     a code hook on the segment's last bytes raises #GP as the CPU does
- *     (on_limit_code).
+ *     (on_limit_code);
+ *   - it checks no real-mode data segment limit: a code hook on every
+ *     instruction raises #GP or #SS before an access beyond offset 0xffff
+ *     (on_data_limit, x86/real_access.c).
  * Every stop here comes from uc_emu_stop at a block boundary or from an
  * exception, except when instructions are counted (README "Metrics"): the
  * counting hook stops at the limit, and Unicorn's 16-bit bug of leaving a
@@ -24,7 +27,8 @@
  * (place_at_limit_stop), the one stop of that kind.
  * Known differences that remain: after an access to unmapped memory EIP is
  * the start of the translated block (Unicorn does not sync it before the
- * access; KVM's points at or past the access), and a kick that lands in the
+ * access; KVM's points at or past the access) unless on_data_limit's hook
+ * runs (real mode without firmware), and a kick that lands in the
  * few instructions of uc_emu_start's own set-up is only seen at the guest's
  * next I/O or interrupt. */
 #include "machine/backend.h"
@@ -44,6 +48,7 @@
 
 #include "x86/insn.h"
 #include "x86/protected_interrupt.h"
+#include "x86/real_access.h"
 #include "x86/selector_fault.h"
 
 #define MAP_GRANULE 4096u  /* uc_mem_map_ptr wants whole pages */
@@ -127,6 +132,8 @@ struct vm {
 	bool limit_wanted;    /* set_state loaded real mode: hook at the first run */
 	uint16_t limit_cs;
 	bool firmware;        /* no limit hook: see emu_firmware_present */
+	struct real_access_cache *data_limit; /* the thread's decodings; NULL: no on_data_limit */
+	bool been_protected;  /* CR0.PE was set: segment limits are no longer known here */
 	uint8_t *mem;         /* guest RAM, mapped at 0 */
 	size_t mem_size;
 	bool system_checked;  /* memory was scanned for system instructions */
@@ -745,6 +752,8 @@ static void police(struct vm *vm, const struct sys_insn *insn, uint64_t address,
 	switch (insn->kind) {
 	case SYS_INSN_MOV_TO_CR:
 		gpr_read(vm, insn->gpr, &value);
+		if (insn->reg == 0 && ((value | ctl.cr0) & CR0_PE))
+			vm->been_protected = true;
 		if ((insn->reg == 0 && !sys_cr0_write_ok(&ctl, value)) ||
 		    (insn->reg == 4 && !sys_cr4_write_ok(&ctl, value)))
 			fault_at(vm, address, VECTOR_GP);
@@ -926,6 +935,55 @@ static uc_err hook_code_limit(struct vm *vm, uint16_t cs)
 			       end - MAX_INSN_LENGTH, end + MAX_INSN_LENGTH - 1);
 	vm->limit_hook_set = e == UC_ERR_OK;
 	return e;
+}
+
+/* Only the registers an access is made of: each read is a call into Unicorn. */
+static bool read_needed_gprs(struct vm *vm, uint16_t needed, uint32_t gpr[GPR_R8])
+{
+	for (int i = 0; i < GPR_R8; i++)
+		if ((needed >> i) & 1 && reg_read(vm->uc, gpr_ids[i], &gpr[i]) != UC_ERR_OK)
+			return false;
+	return true;
+}
+
+/* Real mode's data segments end at offset 0xffff as its code segment does:
+ * an access whose last byte lies beyond raises #GP (#SS through SS) before
+ * the instruction does anything. Unicorn checks no limit, so this hook, on
+ * every instruction of a real-mode run and before each iteration of a rep
+ * string instruction, checks the accesses x86/real_access.c finds in it
+ * against the limits set_state loaded (a real-mode segment load keeps the
+ * limit). A guest that set CR0.PE may have loaded other limits (unreal
+ * mode), which Unicorn does not show: from then on nothing is checked. */
+static void on_data_limit(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+	(void)uc;
+	struct vm *vm = user;
+	if (muted(vm) || vm->pending.set || vm->resume || vm->been_protected || address + size > vm->mem_size)
+		return;
+	const struct real_access *access = real_access_lookup(vm->data_limit, address, vm->mem + address, size);
+	uint32_t gpr[GPR_R8] = { 0 };
+	if (access == NULL || !read_needed_gprs(vm, access->regs_needed, gpr))
+		return;
+	uint32_t limit[SEG_COUNT];
+	for (int i = 0; i < SEG_COUNT; i++)
+		limit[i] = vm->segments[i].limit;
+	enum real_limit_fault fault = real_access_fault(access, gpr, limit);
+	if (fault == REAL_LIMIT_OK)
+		return;
+	if (protection_on(vm)) {
+		vm->been_protected = true;
+		return;
+	}
+	fault_at(vm, address, (uint8_t)fault);
+}
+
+static uc_err hook_data_limit(struct vm *vm)
+{
+	vm->data_limit = real_access_thread_cache();
+	if (vm->data_limit == NULL)
+		return UC_ERR_NOMEM;
+	uc_hook h;
+	return uc_hook_add(vm->uc, &h, UC_HOOK_CODE, (void *)on_data_limit, vm, 1, 0);
 }
 
 /* Called before each instruction runs, and again before each iteration of
@@ -1133,6 +1191,18 @@ static enum step enter_handler(struct vm *vm, uint8_t vector, uint64_t idt_base,
 	return STEP_GO_ON;
 }
 
+/* A frame whose words do not all fit below the stack segment's limit (sp
+ * 1, 3 or 5) cannot be pushed: the CPU raises #SS, whose frame does not
+ * fit either, then #DF, and shuts down (SDM, PUSH: "If SP is 1 when PUSH
+ * is executed, the processor shuts down"). */
+static bool frame_fits(struct vm *vm)
+{
+	uint32_t esp = 0;
+	if (vm->been_protected || reg_read(vm->uc, UC_X86_REG_ESP, &esp) != UC_ERR_OK)
+		return true;
+	return real_frame_fits((uint16_t)esp, 3, vm->segments[SEG_SS].limit);
+}
+
 /* A vector whose IVT entry lies past the IDTR limit raises #GP; a #GP that
  * does not fit either becomes #DF, and a #DF that does not fit shuts the
  * CPU down (triple fault). */
@@ -1143,6 +1213,10 @@ static enum step deliver_pending(struct vm *vm)
 	if (reg_read(vm->uc, UC_X86_REG_CS, &cs) != UC_ERR_OK ||
 	    uc_reg_read(vm->uc, UC_X86_REG_IDTR, &idtr) != UC_ERR_OK)
 		return STEP_FAILED;
+	if (!frame_fits(vm)) {
+		vm->pending.set = false;
+		return finish(vm, VM_EXIT_SHUTDOWN, "");
+	}
 	uint16_t return_ip, fault_ip;
 	return_points(vm, (uint16_t)cs, &return_ip, &fault_ip);
 	const uint8_t vectors[] = { vm->pending.vector, VECTOR_GP, VECTOR_DF };
@@ -1369,6 +1443,10 @@ static int emu_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 	}
 	if (vm->limit_wanted && !vm->firmware && !vm->limit_hook_set && hook_code_limit(vm, vm->limit_cs) != UC_ERR_OK) {
 		set_err(err, err_len, "emu: cannot hook the end of the code segment");
+		return -1;
+	}
+	if (vm->limit_wanted && !vm->firmware && vm->data_limit == NULL && hook_data_limit(vm) != UC_ERR_OK) {
+		set_err(err, err_len, "emu: cannot hook the guest's instructions for segment limits");
 		return -1;
 	}
 	for (;;) {
