@@ -953,6 +953,7 @@ static const struct confinement_row confinement_rows[] = {
 	{ "guest: sub/../../secret.asm\n", "'guest' names '@/cases/sub/../../secret.asm', outside" },
 	{ "guest: sub-link/secret.asm\n", "'guest' names '@/cases/sub-link/secret.asm', outside" },
 	{ "guest: hard.asm\n", "guest '@/cases/hard.asm' has 2 hard links" },
+	{ "guest: out-link.asm\n", "guest '@/cases/out-link.asm' is a link to a file outside its folder" },
 	{ "source: hlt\nassembler: {read: [/]}\n", "'assembler.read' names '/', outside the case file's folder" },
 	{ "source: hlt\nassembler: {read: [..]}\n", "'assembler.read' names '@/cases/..', outside" },
 	{ "source: hlt\nassembler: {read: [sub-link]}\n", "'assembler.read' names '@/cases/sub-link', outside" },
@@ -985,6 +986,8 @@ static void confinement_tree(char *case_path, size_t len)
 	cr_assert_eq(symlink("g.asm", lnk), 0);
 	tu_path(lnk, sizeof(lnk), cases, "sub-link");
 	cr_assert_eq(symlink("..", lnk), 0);
+	tu_path(lnk, sizeof(lnk), cases, "out-link.asm");
+	cr_assert_eq(symlink("../secret.asm", lnk), 0);
 	tu_write_str(dir, "other.asm", "%error other\n");
 	tu_path(target, sizeof(target), dir, "other.asm");
 	tu_path(hard, sizeof(hard), cases, "hard.asm");
@@ -992,25 +995,54 @@ static void confinement_tree(char *case_path, size_t len)
 	tu_path(case_path, len, cases, "c.yaml");
 }
 
+static void assert_confined_as_the_row_says(size_t i, const char *error)
+{
+	const struct confinement_row *r = &confinement_rows[i];
+	char want[900];
+	if (!r->error) {
+		cr_assert_null(error, "row %zu: %s", i, error);
+		return;
+	}
+	with_dir(want, sizeof(want), r->error);
+	cr_assert_not_null(error, "row %zu accepted: %s", i, r->text);
+	cr_assert_not_null(strstr(error, want), "row %zu: %s\nwants: %s", i, error, want);
+}
+
 Test(case_load_errors, paths_stay_in_the_case_folder)
 {
 	char case_path[700];
 	confinement_tree(case_path, sizeof(case_path));
 	for (size_t i = 0; i < sizeof(confinement_rows) / sizeof(*confinement_rows); i++) {
-		const struct confinement_row *r = &confinement_rows[i];
-		char text[900], want[900];
-		with_dir(text, sizeof(text), r->text);
+		char text[900];
+		with_dir(text, sizeof(text), confinement_rows[i].text);
 		case_list_free(&list);
 		load_text(case_path, text, 1);
-		const char *error = list.items[0].error;
-		if (!r->error) {
-			cr_assert_null(error, "row %zu: %s", i, error);
-			continue;
-		}
-		with_dir(want, sizeof(want), r->error);
-		cr_assert_not_null(error, "row %zu accepted: %s", i, text);
-		cr_assert_not_null(strstr(error, want), "row %zu: %s\nwants: %s", i, error, want);
+		assert_confined_as_the_row_says(i, list.items[0].error);
 	}
+}
+
+/* The same rows as the documents of one case file, whose folder is
+ * resolved once for all of them: each is confined as it is alone. */
+Test(case_load_errors, paths_stay_in_the_case_folder_in_one_file)
+{
+	char case_path[700], text[16384];
+	confinement_tree(case_path, sizeof(case_path));
+	size_t count = sizeof(confinement_rows) / sizeof(*confinement_rows), n = 0;
+	for (size_t i = 0; i < count; i++) {
+		char one[900];
+		with_dir(one, sizeof(one), confinement_rows[i].text);
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "---\nname: row %zu\n%s", i, one);
+		cr_assert_lt(n, sizeof(text));
+	}
+	load_text(case_path, text, count);
+	for (size_t i = 0; i < count; i++)
+		assert_confined_as_the_row_says(i, list.items[i].error);
+	/* A case file in another folder has that folder, not the last one's. */
+	char parent_case[700];
+	tu_path(parent_case, sizeof(parent_case), dir, "c.yaml");
+	case_list_free(&list);
+	load_text(parent_case, "guest: secret.asm\n", 1);
+	cr_assert_null(list.items[0].error, "%s", list.items[0].error);
 }
 
 /* --allow-read opens a folder, and only that folder. */
