@@ -1267,12 +1267,28 @@ static int case_parse(struct loader *l, const struct ynode *root)
 	return 0;
 }
 
+/* The cases a list's array has room for: a power of two from 16 up. A
+ * case is some 5 KB, and an array grown by one case at a time was moved
+ * (mremap) for every case of a suite, its page tables with it. Lists are
+ * only grown here, and case_list_keep only shrinks their count, so the
+ * array always has this room for the count it holds. */
+static size_t case_list_room(size_t count)
+{
+	size_t room = 16;
+	while (room < count)
+		room *= 2;
+	return room;
+}
+
 static struct test_case *case_list_add(struct case_list *list, const char *path, int index, int line)
 {
-	struct test_case *items = realloc(list->items, (list->count + 1) * sizeof(*items));
-	if (!items)
-		return NULL;
-	list->items = items;
+	if (list->count == 0 || list->count == case_list_room(list->count)) {
+		struct test_case *items = realloc(list->items, case_list_room(list->count + 1) * sizeof(*items));
+		if (!items)
+			return NULL;
+		list->items = items;
+	}
+	struct test_case *items = list->items;
 	struct test_case *c = &items[list->count];
 	*c = (struct test_case){
 		.file = strdup(path),

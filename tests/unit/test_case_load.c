@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "case/case.h"
+#include "run/select.h"
 #include "testutil.h"
 
 static struct case_list list;
@@ -142,6 +143,56 @@ Test(case_load, every_key_from_a_file)
 	cr_assert_eq(s.seg[SEG_DS].base, 0x1000, "a real-mode segment's base follows its selector");
 	cr_assert_eq(s.seg[SEG_CS].selector, 0);
 	cr_assert_eq(s.rflags, 0x2u);
+}
+
+/* count documents named PREFIX0, PREFIX1, ... */
+static void named_cases(char *text, size_t len, const char *prefix, int count)
+{
+	size_t n = 0;
+	for (int i = 0; i < count; i++) {
+		n += (size_t)snprintf(text + n, len - n, "---\nname: %s%d\nsource: hlt\n", prefix, i);
+		cr_assert_lt(n, len);
+	}
+}
+
+static void assert_named(size_t at, const char *prefix, int i)
+{
+	char want[64];
+	snprintf(want, sizeof(want), "%s%d", prefix, i);
+	cr_assert_str_eq(list.items[at].name, want, "case %zu", at);
+	cr_assert_eq(list.items[at].index, i, "case %zu", at);
+	cr_assert_str_eq(list.items[at].source, "hlt", "case %zu", at);
+}
+
+/* The list's array grows by doubling: every case keeps what it was given
+ * across the moves, files appended to a list and a list cut down by
+ * case_list_keep and grown again (under ASan, a write past its room
+ * shows). */
+Test(case_load, a_list_of_many_cases_keeps_each_across_its_growth)
+{
+	static char text[16384];
+	named_cases(text, sizeof(text), "a", 100);
+	cr_assert_eq(case_text_load("a.yaml", text, strlen(text), &list), 0);
+	named_cases(text, sizeof(text), "b", 40);
+	cr_assert_eq(case_text_load("b.yaml", text, strlen(text), &list), 0);
+	cr_assert_eq(list.count, 140);
+	for (int i = 0; i < 100; i++)
+		assert_named((size_t)i, "a", i);
+	for (int i = 0; i < 40; i++)
+		assert_named(100 + (size_t)i, "b", i);
+
+	bool keep[140];
+	for (size_t i = 0; i < 140; i++)
+		keep[i] = i < 16;
+	case_list_keep(&list, keep);
+	cr_assert_eq(list.count, 16);
+	named_cases(text, sizeof(text), "c", 20);
+	cr_assert_eq(case_text_load("c.yaml", text, strlen(text), &list), 0);
+	cr_assert_eq(list.count, 36);
+	for (int i = 0; i < 16; i++)
+		assert_named((size_t)i, "a", i);
+	for (int i = 0; i < 20; i++)
+		assert_named(16 + (size_t)i, "c", i);
 }
 
 Test(case_load, guest_is_relative_to_the_case_file)
