@@ -1,6 +1,7 @@
 #include "assemble/assembler.h"
 #include "assemble/tmp_base.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <ftw.h>
 #include <errno.h>
@@ -307,10 +308,13 @@ static void assembly_judge(const struct asm_source *src, int status, const struc
 static bool source_reads_files(const char *text, size_t len)
 {
 	static const char *const words[] = { "include", "incbin", "depend", "pathsearch" };
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-		size_t n = strlen(words[i]);
-		for (size_t at = 0; at + n <= len; at++) {
-			if (strncasecmp(text + at, words[i], n) == 0)
+	/* One pass, comparing only where a word's first letter stands: every
+	 * warm case reads its source through here. */
+	for (size_t at = 0; at < len; at++) {
+		int first = tolower((unsigned char)text[at]);
+		for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+			size_t n = strlen(words[i]);
+			if (first == words[i][0] && n <= len - at && strncasecmp(text + at, words[i], n) == 0)
 				return true;
 		}
 	}

@@ -29,6 +29,7 @@ struct loader {
 	const char *path;
 	struct test_case *c;
 	const char *const *allow_read; /* folders beyond the case file's own, NULL-terminated, or NULL */
+	char **folder_real; /* the case file's folder resolved, kept for the file's cases (*: NULL until then); or NULL */
 };
 
 /* Records the first problem of a case as "file:line:column: cause". */
@@ -717,15 +718,13 @@ static char *path_beside(const char *case_path, const char *relative)
 
 /* nasm may read the guest's folder and the guest itself; a guest that is a
  * link out of that folder would let a submission name any file. */
-static bool path_stays_in_folder(const char *path)
+static bool path_stays_in_folder(const char *path, const char *real)
 {
 	char *copy = strdup(path);
-	char *real = realpath(path, NULL);
 	char *folder = copy ? realpath(dirname(copy), NULL) : NULL;
 	size_t n = folder ? strlen(folder) : 0;
 	bool inside = real && folder && strncmp(real, folder, n) == 0 && real[n] == '/' && !strchr(real + n + 1, '/');
 	free(copy);
-	free(real);
 	free(folder);
 	return inside;
 }
@@ -747,24 +746,59 @@ static bool path_under_folder(const char *real, const char *folder)
 	return inside;
 }
 
+/* The case file's folder, resolved: once for all the cases of a file (a
+ * suite of a thousand guests resolved it a thousand times), or into *own
+ * (to free) for a loader that keeps none. NULL when it cannot be. */
+static const char *case_folder_real(struct loader *l, char **own)
+{
+	char **slot = l->folder_real ? l->folder_real : own;
+	if (!*slot) {
+		char *copy = strdup(l->path);
+		*slot = copy ? realpath(dirname(copy), NULL) : NULL;
+		free(copy);
+	}
+	return *slot;
+}
+
 /* Case files are written by students too: a path in one may reach only the
  * case file's own folder and the folders the command line allows, whatever
- * `..` or symlinks it goes through. */
+ * `..` or symlinks it goes through. real is path resolved. */
+static int confine_real(struct loader *l, const struct ynode *at, const char *key, const char *path, const char *real)
+{
+	char *own = NULL;
+	const char *root = case_folder_real(l, &own);
+	bool inside = root && path_under(real, root);
+	free(own);
+	for (const char *const *a = l->allow_read; !inside && a && *a; a++)
+		inside = path_under_folder(real, *a);
+	if (inside)
+		return 0;
+	return case_fail(l, at, "'%s' names '%s', outside the case file's folder: a case may reach only its own "
+			 "folder and the folders --allow-read gives", key, path);
+}
+
 static int confine(struct loader *l, const struct ynode *at, const char *key, const char *path)
 {
 	char *real = realpath(path, NULL);
 	if (!real)
 		return case_fail(l, at, "cannot read '%s' (%s): %s", path, key, strerror(errno));
-	char *copy = strdup(l->path);
-	bool inside = copy && path_under_folder(real, dirname(copy));
-	free(copy);
-	for (const char *const *a = l->allow_read; !inside && a && *a; a++)
-		inside = path_under_folder(real, *a);
+	int rc = confine_real(l, at, key, path, real);
 	free(real);
-	if (inside)
-		return 0;
-	return case_fail(l, at, "'%s' names '%s', outside the case file's folder: a case may reach only its own "
-			 "folder and the folders --allow-read gives", key, path);
+	return rc;
+}
+
+/* Resolves the guest once for both of its checks: inside its own folder,
+ * and inside the folders a case may reach. */
+static int confine_guest(struct loader *l, const struct ynode *at, const char *path)
+{
+	char *real = realpath(path, NULL);
+	int rc = 0;
+	if (!path_stays_in_folder(path, real))
+		rc = case_fail(l, at, "guest '%s' is a link to a file outside its folder", path);
+	else
+		rc = confine_real(l, at, "guest", path, real);
+	free(real);
+	return rc;
 }
 
 /* `submission:` is checked here by its spelling only: the folder it lies in
@@ -807,9 +841,7 @@ static int parse_guest(struct loader *l, const struct ynode *guest, const struct
 		return case_fail(l, guest, "cannot read guest '%s': %s", c->guest_path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return case_fail(l, guest, "guest '%s' is not a file", c->guest_path);
-	if (!path_stays_in_folder(c->guest_path))
-		return case_fail(l, guest, "guest '%s' is a link to a file outside its folder", c->guest_path);
-	if (confine(l, guest, "guest", c->guest_path) < 0)
+	if (confine_guest(l, guest, c->guest_path) < 0)
 		return -1;
 	if (st.st_nlink > 1)
 		return case_fail(l, guest, "guest '%s' has %ju hard links: a link may stand for any file elsewhere",
@@ -1235,12 +1267,28 @@ static int case_parse(struct loader *l, const struct ynode *root)
 	return 0;
 }
 
+/* The cases a list's array has room for: a power of two from 16 up. A
+ * case is some 5 KB, and an array grown by one case at a time was moved
+ * (mremap) for every case of a suite, its page tables with it. Lists are
+ * only grown here, and case_list_keep only shrinks their count, so the
+ * array always has this room for the count it holds. */
+static size_t case_list_room(size_t count)
+{
+	size_t room = 16;
+	while (room < count)
+		room *= 2;
+	return room;
+}
+
 static struct test_case *case_list_add(struct case_list *list, const char *path, int index, int line)
 {
-	struct test_case *items = realloc(list->items, (list->count + 1) * sizeof(*items));
-	if (!items)
-		return NULL;
-	list->items = items;
+	if (list->count == 0 || list->count == case_list_room(list->count)) {
+		struct test_case *items = realloc(list->items, case_list_room(list->count + 1) * sizeof(*items));
+		if (!items)
+			return NULL;
+		list->items = items;
+	}
+	struct test_case *items = list->items;
 	struct test_case *c = &items[list->count];
 	*c = (struct test_case){
 		.file = strdup(path),
@@ -1299,13 +1347,15 @@ int case_text_load_with(const char *path, const char *text, size_t len, const st
 	int parsed = yaml_tree_parse(text, len, &docs);
 	bool several = docs.count + (parsed < 0) > 1;
 	int rc = 0;
+	char *folder_real = NULL;
 	for (size_t i = 0; i < docs.count && rc == 0; i++) {
 		struct test_case *c = case_list_add(list, path, (int)i, docs.docs[i].line);
 		if (!c) {
 			rc = -1;
 			break;
 		}
-		struct loader l = { .path = path, .c = c, .allow_read = opt ? opt->allow_read : NULL };
+		struct loader l = { .path = path, .c = c, .allow_read = opt ? opt->allow_read : NULL,
+				    .folder_real = &folder_real };
 		const struct ydoc *doc = &docs.docs[i];
 		if (doc->error[0]) {
 			struct ynode where = { .line = doc->error_line, .column = doc->error_column };
@@ -1320,6 +1370,7 @@ int case_text_load_with(const char *path, const char *text, size_t len, const st
 		rc = case_add_error(list, path, (int)docs.count, docs.error_line, docs.error_column, docs.error);
 	if (rc == 0 && docs.count == 0 && parsed == 0)
 		rc = case_add_error(list, path, 0, 1, 1, "no cases in this file");
+	free(folder_real);
 	ydoc_list_free(&docs);
 	return rc;
 }

@@ -107,6 +107,7 @@ struct run {
 	struct progress *progress; /* while the cases run; else NULL */
 	bool io_error;            /* a case file could not be read, or memory ran out judging */
 	FILE *console;            /* where TAP streams and the summary goes: stdout, or NULL in a class run */
+	const struct runner *runner; /* while the cases run: where a failure's stop is found */
 };
 
 static int run_load_cases(struct run *run, const struct cli_options *opt)
@@ -171,6 +172,19 @@ static void run_print_point(struct run *run, size_t i)
 	record_free(&rec);
 }
 
+/* Judges a case's result. One that did not pass is told where it stopped
+ * (runner_locate_stop) and judged again: its hint may name the place, and
+ * a passing case's reports never show it. */
+static int case_judge(const struct runner *rn, const struct test_case *c, struct run_result *r, struct verdict *v)
+{
+	int rc = verdict_judge(c, r, v);
+	if (rc < 0 || v->status == VERDICT_PASS || !rn)
+		return rc;
+	runner_locate_stop(rn, c, r);
+	verdict_free(v);
+	return verdict_judge(c, r, v);
+}
+
 /* Judges case i's result; prints every test point now in order. */
 static void run_case_done(void *ctx, size_t i, struct run_result *result)
 {
@@ -178,7 +192,7 @@ static void run_case_done(void *ctx, size_t i, struct run_result *result)
 	const struct test_case *c = &run->cases.items[i];
 	run->results[i] = *result;
 	*result = (struct run_result){0};
-	if (verdict_judge(c, &run->results[i], &run->verdicts[i]) < 0)
+	if (case_judge(run->runner, c, &run->results[i], &run->verdicts[i]) < 0)
 		run->io_error = true;
 	run->reports[i] = (struct case_report){
 		.file = c->file, .index = c->index, .name = c->name, .line = c->line,
@@ -308,9 +322,11 @@ static int run_all(struct run *run, const struct backend_ops *backend, const str
 	run_print_head(run);
 	struct progress progress = progress_start(n);
 	run->progress = &progress;
+	run->runner = &rn;
 	int rc = cases_run(&rn, opt, run->cases.items, n, NULL, run_case_done, run);
 	progress_clear(&progress);
 	run->progress = NULL;
+	run->runner = NULL;
 	run_finish(run, clock_ns() - progress.start_ns);
 	assembly_cache_free(rn.cache);
 	return rc;
@@ -705,12 +721,16 @@ static int class_run_cases(struct class_run *class, const struct cli_options *op
 	if (class_join(class) < 0 || runner_make(opt, backend, &disk_cache, &rn) < 0)
 		return -1;
 	struct progress progress = progress_start(class->total);
-	for (size_t i = 0; i < class->count; i++)
+	for (size_t i = 0; i < class->count; i++) {
 		class->students[i].run.progress = &progress;
+		class->students[i].run.runner = &rn;
+	}
 	int rc = cases_run(&rn, opt, class->cases, class->total, class->skip, class_case_done, class);
 	progress_clear(&progress);
-	for (size_t i = 0; i < class->count; i++)
+	for (size_t i = 0; i < class->count; i++) {
 		class->students[i].run.progress = NULL;
+		class->students[i].run.runner = NULL;
+	}
 	assembly_cache_free(rn.cache);
 	return rc;
 }

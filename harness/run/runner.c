@@ -226,7 +226,6 @@ void runner_run_case(struct runner *rn, const struct test_case *c, struct run_re
 		runner_machine(rn, c, &a->image, &keep, r);
 		memory_places_give(&keep, r);
 		r->binary_size = a->image.len;
-		stop_locate(c, &src, a, r);
 	}
 	r->times.assemble_ns = assemble_ns;
 	assembly_free(&own);
@@ -243,6 +242,20 @@ const struct assembly *runner_case_assembly(const struct runner *rn, const struc
 	const struct assembly *a = assembly_cache_find(rn->cache, &src);
 	guest_files_free(&g);
 	return a;
+}
+
+void runner_locate_stop(const struct runner *rn, const struct test_case *c, struct run_result *r)
+{
+	char why[300];
+	struct guest_files g;
+	if (!rn->cache || c->error || guest_files_find(rn, c, &g, why, sizeof(why)) < 0)
+		return;
+	struct asm_source src = runner_asm_source(rn, c, &g);
+	const struct assembly *a = assembly_cache_find(rn->cache, &src);
+	/* Only a program that assembled was run, and has a place to stop in. */
+	if (a && a->ok)
+		stop_locate(c, &src, a, r);
+	guest_files_free(&g);
 }
 
 void runner_keep_assembly(struct runner *rn, const struct test_case *c, struct assembly *a)

@@ -37,7 +37,16 @@ struct runner {
 
 void runner_options_default(struct runner_options *o);
 
+/* Leaves result->stop and what stop_locate fills unknown: see
+ * runner_locate_stop. */
 void runner_run_case(struct runner *rn, const struct test_case *c, struct run_result *result);
+
+/* Fills in where c's run stopped in its source (run/stop.h), from the
+ * assembly of c's guest the run holds; nothing without one (a runner with
+ * no cache). Apart from runner_run_case because it walks nasm's whole
+ * listing, and only a case that did not pass shows the place or a hint
+ * drawn from it: a run of thousands of passing cases skips the walk. */
+void runner_locate_stop(const struct runner *rn, const struct test_case *c, struct run_result *result);
 
 /* The assembly of c's guest this run already holds, or NULL. */
 const struct assembly *runner_case_assembly(const struct runner *rn, const struct test_case *c);

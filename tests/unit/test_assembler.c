@@ -296,6 +296,9 @@ Test(assembler_nasm, a_source_that_reads_no_file_needs_no_copy_of_its_folder)
 		{ "INCBIN \"big.bin\"\n", false },
 		{ "%pathsearch p \"x\"\nhlt\n", false },
 		{ "; incbin named in a comment: copied all the same\nhlt\n", false },
+		{ "%DePend \"big.bin\"\nhlt\n", false },
+		{ "hlt\n; the last word: Include", false },
+		{ "hlt\n; only the start of one: inc", true },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct asm_source src = inline_source(rows[i].text);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "case/case.h"
+#include "run/select.h"
 #include "testutil.h"
 
 static struct case_list list;
@@ -142,6 +143,56 @@ Test(case_load, every_key_from_a_file)
 	cr_assert_eq(s.seg[SEG_DS].base, 0x1000, "a real-mode segment's base follows its selector");
 	cr_assert_eq(s.seg[SEG_CS].selector, 0);
 	cr_assert_eq(s.rflags, 0x2u);
+}
+
+/* count documents named PREFIX0, PREFIX1, ... */
+static void named_cases(char *text, size_t len, const char *prefix, int count)
+{
+	size_t n = 0;
+	for (int i = 0; i < count; i++) {
+		n += (size_t)snprintf(text + n, len - n, "---\nname: %s%d\nsource: hlt\n", prefix, i);
+		cr_assert_lt(n, len);
+	}
+}
+
+static void assert_named(size_t at, const char *prefix, int i)
+{
+	char want[64];
+	snprintf(want, sizeof(want), "%s%d", prefix, i);
+	cr_assert_str_eq(list.items[at].name, want, "case %zu", at);
+	cr_assert_eq(list.items[at].index, i, "case %zu", at);
+	cr_assert_str_eq(list.items[at].source, "hlt", "case %zu", at);
+}
+
+/* The list's array grows by doubling: every case keeps what it was given
+ * across the moves, files appended to a list and a list cut down by
+ * case_list_keep and grown again (under ASan, a write past its room
+ * shows). */
+Test(case_load, a_list_of_many_cases_keeps_each_across_its_growth)
+{
+	static char text[16384];
+	named_cases(text, sizeof(text), "a", 100);
+	cr_assert_eq(case_text_load("a.yaml", text, strlen(text), &list), 0);
+	named_cases(text, sizeof(text), "b", 40);
+	cr_assert_eq(case_text_load("b.yaml", text, strlen(text), &list), 0);
+	cr_assert_eq(list.count, 140);
+	for (int i = 0; i < 100; i++)
+		assert_named((size_t)i, "a", i);
+	for (int i = 0; i < 40; i++)
+		assert_named(100 + (size_t)i, "b", i);
+
+	bool keep[140];
+	for (size_t i = 0; i < 140; i++)
+		keep[i] = i < 16;
+	case_list_keep(&list, keep);
+	cr_assert_eq(list.count, 16);
+	named_cases(text, sizeof(text), "c", 20);
+	cr_assert_eq(case_text_load("c.yaml", text, strlen(text), &list), 0);
+	cr_assert_eq(list.count, 36);
+	for (int i = 0; i < 16; i++)
+		assert_named((size_t)i, "a", i);
+	for (int i = 0; i < 20; i++)
+		assert_named(16 + (size_t)i, "c", i);
 }
 
 Test(case_load, guest_is_relative_to_the_case_file)
@@ -953,6 +1004,7 @@ static const struct confinement_row confinement_rows[] = {
 	{ "guest: sub/../../secret.asm\n", "'guest' names '@/cases/sub/../../secret.asm', outside" },
 	{ "guest: sub-link/secret.asm\n", "'guest' names '@/cases/sub-link/secret.asm', outside" },
 	{ "guest: hard.asm\n", "guest '@/cases/hard.asm' has 2 hard links" },
+	{ "guest: out-link.asm\n", "guest '@/cases/out-link.asm' is a link to a file outside its folder" },
 	{ "source: hlt\nassembler: {read: [/]}\n", "'assembler.read' names '/', outside the case file's folder" },
 	{ "source: hlt\nassembler: {read: [..]}\n", "'assembler.read' names '@/cases/..', outside" },
 	{ "source: hlt\nassembler: {read: [sub-link]}\n", "'assembler.read' names '@/cases/sub-link', outside" },
@@ -985,6 +1037,8 @@ static void confinement_tree(char *case_path, size_t len)
 	cr_assert_eq(symlink("g.asm", lnk), 0);
 	tu_path(lnk, sizeof(lnk), cases, "sub-link");
 	cr_assert_eq(symlink("..", lnk), 0);
+	tu_path(lnk, sizeof(lnk), cases, "out-link.asm");
+	cr_assert_eq(symlink("../secret.asm", lnk), 0);
 	tu_write_str(dir, "other.asm", "%error other\n");
 	tu_path(target, sizeof(target), dir, "other.asm");
 	tu_path(hard, sizeof(hard), cases, "hard.asm");
@@ -992,25 +1046,54 @@ static void confinement_tree(char *case_path, size_t len)
 	tu_path(case_path, len, cases, "c.yaml");
 }
 
+static void assert_confined_as_the_row_says(size_t i, const char *error)
+{
+	const struct confinement_row *r = &confinement_rows[i];
+	char want[900];
+	if (!r->error) {
+		cr_assert_null(error, "row %zu: %s", i, error);
+		return;
+	}
+	with_dir(want, sizeof(want), r->error);
+	cr_assert_not_null(error, "row %zu accepted: %s", i, r->text);
+	cr_assert_not_null(strstr(error, want), "row %zu: %s\nwants: %s", i, error, want);
+}
+
 Test(case_load_errors, paths_stay_in_the_case_folder)
 {
 	char case_path[700];
 	confinement_tree(case_path, sizeof(case_path));
 	for (size_t i = 0; i < sizeof(confinement_rows) / sizeof(*confinement_rows); i++) {
-		const struct confinement_row *r = &confinement_rows[i];
-		char text[900], want[900];
-		with_dir(text, sizeof(text), r->text);
+		char text[900];
+		with_dir(text, sizeof(text), confinement_rows[i].text);
 		case_list_free(&list);
 		load_text(case_path, text, 1);
-		const char *error = list.items[0].error;
-		if (!r->error) {
-			cr_assert_null(error, "row %zu: %s", i, error);
-			continue;
-		}
-		with_dir(want, sizeof(want), r->error);
-		cr_assert_not_null(error, "row %zu accepted: %s", i, text);
-		cr_assert_not_null(strstr(error, want), "row %zu: %s\nwants: %s", i, error, want);
+		assert_confined_as_the_row_says(i, list.items[0].error);
 	}
+}
+
+/* The same rows as the documents of one case file, whose folder is
+ * resolved once for all of them: each is confined as it is alone. */
+Test(case_load_errors, paths_stay_in_the_case_folder_in_one_file)
+{
+	char case_path[700], text[16384];
+	confinement_tree(case_path, sizeof(case_path));
+	size_t count = sizeof(confinement_rows) / sizeof(*confinement_rows), n = 0;
+	for (size_t i = 0; i < count; i++) {
+		char one[900];
+		with_dir(one, sizeof(one), confinement_rows[i].text);
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "---\nname: row %zu\n%s", i, one);
+		cr_assert_lt(n, sizeof(text));
+	}
+	load_text(case_path, text, count);
+	for (size_t i = 0; i < count; i++)
+		assert_confined_as_the_row_says(i, list.items[i].error);
+	/* A case file in another folder has that folder, not the last one's. */
+	char parent_case[700];
+	tu_path(parent_case, sizeof(parent_case), dir, "c.yaml");
+	case_list_free(&list);
+	load_text(parent_case, "guest: secret.asm\n", 1);
+	cr_assert_null(list.items[0].error, "%s", list.items[0].error);
 }
 
 /* --allow-read opens a folder, and only that folder. */
