@@ -58,11 +58,17 @@ static const char *content_note(enum listing_content content)
 }
 
 /* Unicorn leaves ip at the start of the translated block when an access
- * hits unmapped memory (emu.c): the line is where that block began. */
-static bool inexact_fault(const struct run_result *r)
+ * hits unmapped memory (emu.c): the line is where that block began. Not so
+ * in real mode without firmware while CR0.PE stayed clear, where emu's
+ * segment-limit hook runs before every instruction and keeps ip exact. */
+static bool inexact_fault(const struct test_case *c, const struct run_result *r)
 {
-	return r->outcome == OUTCOME_ERROR && r->backend && strcmp(r->backend, "emu") == 0 && r->message &&
-	       strstr(r->message, "unmapped memory");
+	if (r->outcome != OUTCOME_ERROR || !r->backend || strcmp(r->backend, "emu") != 0 || !r->message ||
+	    !strstr(r->message, "unmapped memory"))
+		return false;
+	bool hooked = c->mode == X86_MODE_REAL && c->firmware == CASE_FIRMWARE_NONE && r->regs_valid &&
+		      !(r->regs.cr0 & CR0_PE);
+	return !hooked;
 }
 
 static char *stop_describe(const struct asm_source *src, const struct stop_info *s,
@@ -194,7 +200,7 @@ void stop_locate(const struct test_case *c, const struct asm_source *src, const 
 	if (s->place == STOP_OUTSIDE && r->outcome == OUTCOME_EXIT)
 		return;
 	free(r->stopped_at);
-	r->stopped_at = stop_describe(src, s, &p, linear, inexact_fault(r));
+	r->stopped_at = stop_describe(src, s, &p, linear, inexact_fault(c, r));
 	if (s->place == STOP_IN_CODE || s->place == STOP_IN_DATA || s->place == STOP_IN_RESERVED) {
 		free(r->stop_listing);
 		r->stop_listing = stop_listing(src, a, s->offset);

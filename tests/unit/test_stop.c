@@ -49,8 +49,11 @@ static const struct stop_row rows[] = {
 	  "linear address 0x100, outside the program" },
 	{ "inside the firmware: nothing to name", false, 0x7c00, 0xf000, 0x10, OUTCOME_ERROR, "kvm", NULL,
 	  CASE_FIRMWARE_BIOS, STOP_UNKNOWN, NULL },
-	{ "emu's unmapped access names the block's start", false, 0, 0, 0, OUTCOME_ERROR, "emu",
-	  "unmapped memory read at 0x00100000", CASE_FIRMWARE_NONE, STOP_IN_CODE,
+	/* Real mode without firmware: emu's limit hook keeps ip exact. */
+	{ "emu's unmapped access in real mode names the instruction", false, 0, 0, 0, OUTCOME_ERROR, "emu",
+	  "unmapped memory read at 0x00100000", CASE_FIRMWARE_NONE, STOP_IN_CODE, "guests/p.asm:2 `mov dx, 0x3f8`" },
+	{ "emu's unmapped access under firmware names the block's start", false, 0, 0, 0, OUTCOME_ERROR, "emu",
+	  "unmapped memory read at 0x00100000", CASE_FIRMWARE_BIOS, STOP_IN_CODE,
 	  "guests/p.asm:2 `mov dx, 0x3f8` or a few instructions after it (emu names only where the block of "
 	  "instructions began; --backend kvm names the instruction)" },
 };
