@@ -707,6 +707,23 @@ static void check_rf_gone(struct guest *g)
 		     (unsigned long long)state_of(g).rflags);
 }
 
+/* kvm runs the guest's own switch to long mode; emu, whose Unicorn fixed
+ * the CPU's modes when the engine was opened, ends the case at the wrmsr
+ * that sets EFER.LME and says why, rather than go on to a triple fault. */
+static void check_switch_to_long_mode(struct guest *g)
+{
+	if (strcmp(g->ops->name, "emu") == 0) {
+		cr_assert_eq(last_exit(g)->kind, VM_EXIT_ERROR);
+		cr_assert(strstr(last_exit(g)->reason, "a switch to long mode from real mode is not emulated"), "%s",
+			  last_exit(g)->reason);
+		return;
+	}
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT, "%s", last_exit(g)->reason);
+	cr_assert_eq(state_of(g).gpr[GPR_EAX], 0x1122334455667788ull, "rax %#llx",
+		     (unsigned long long)state_of(g).gpr[GPR_EAX]);
+	cr_assert(state_of(g).efer & EFER_LMA);
+}
+
 static void check_dr7_read_back(struct guest *g)
 {
 	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
@@ -1277,6 +1294,15 @@ static const struct guest_row rows[] = {
 	  "  xor eax, eax\n  mov ax, cs\n  push dword 0x10002\n  push eax\n  push dword next\n  iretd\n"
 	  "next:\n  pushfd\n  pop eax\n  hlt\n",
 	  NULL, NULL, check_rf_gone },
+	{ "real_mode_guest_switches_itself_to_long_mode", ON_BOTH,
+	  "  cli\n  mov ax, 0x1000\n  mov es, ax\n  xor di, di\n  xor ax, ax\n  mov cx, 0x1800\n  rep stosw\n"
+	  "  mov dword [es:0x0000], 0x11003\n  mov dword [es:0x1000], 0x12003\n  mov dword [es:0x2000], 0x83\n"
+	  "  mov eax, 0x10000\n  mov cr3, eax\n  mov eax, cr4\n  or eax, 1 << 5\n  mov cr4, eax\n"
+	  "  mov ecx, 0xc0000080\n  rdmsr\n  or eax, 1 << 8\n  wrmsr\n  lgdt [gdtr]\n"
+	  "  mov eax, cr0\n  or eax, 0x80000001\n  mov cr0, eax\n  jmp 0x08:long64\n"
+	  "bits 64\nlong64:\n  mov rax, 0x1122334455667788\n  hlt\n"
+	  "align 8\ngdt: dq 0, 0x00af9a000000ffff, 0x00cf92000000ffff\ngdtr: dw 23\n  dd gdt\n",
+	  NULL, NULL, check_switch_to_long_mode },
 	{ "dr7_reads_back_with_its_fixed_bit", ON_BOTH,
 	  "  mov eax, 0x1\n  mov dr7, eax\n  mov ebx, dr7\n  hlt\n",
 	  NULL, NULL, check_dr7_read_back },

@@ -47,6 +47,7 @@
 #include <unicorn/unicorn.h>
 
 #include "x86/insn.h"
+#include "x86/mode.h"
 #include "x86/protected_interrupt.h"
 #include "x86/real_access.h"
 #include "x86/selector_fault.h"
@@ -696,6 +697,21 @@ static bool exec_breakpoint(struct vm *vm, uint64_t address)
 	return false;
 }
 
+static void stop_unsupported_at(struct vm *vm, uint64_t address);
+
+/* Unicorn 2.0.1 fixes a CPU's modes when the engine is opened: one opened
+ * for real or protected mode ignores EFER.LME, so the guest's switch to
+ * long mode would go on in 32-bit paging and end in a triple fault that a
+ * CPU never raised. The case ends here instead, saying so. */
+static void stop_at_long_mode_switch(struct vm *vm, uint64_t address)
+{
+	snprintf(vm->unsupported_text, sizeof(vm->unsupported_text),
+		 "emu: a switch to long mode from %s mode is not emulated (Unicorn ignores EFER.LME there); "
+		 "use --backend kvm or mode: long",
+		 x86_mode_name(vm->mode));
+	stop_unsupported_at(vm, address);
+}
+
 static void police_msr(struct vm *vm, const struct sys_insn *insn, const struct sys_ctl *ctl, uint64_t address)
 {
 	uint64_t ecx = 0, eax = 0, edx = 0;
@@ -707,6 +723,8 @@ static void police_msr(struct vm *vm, const struct sys_insn *insn, const struct 
 					       : sys_msr_write_ok(ctl, (uint32_t)ecx, value);
 	if (!ok)
 		fault_at(vm, address, VECTOR_GP);
+	else if (insn->kind == SYS_INSN_WRMSR && ecx == MSR_EFER && (value & EFER_LME) && vm->mode != X86_MODE_LONG)
+		stop_at_long_mode_switch(vm, address);
 }
 
 /* Unicorn's smsw writes 16 bits whatever the operand size; a CPU (and
@@ -732,16 +750,22 @@ static void smsw_to_register(struct vm *vm, const struct sys_insn *insn, const s
  * kvm backend uses (machine.c finds it there at the timeout). */
 static void uncount_fault(struct vm *vm);
 
-static void stop_at_hypercall(struct vm *vm, const struct sys_insn *insn, uint64_t address)
+/* Ends the run with an error, standing at the instruction at address. */
+static void stop_unsupported_at(struct vm *vm, uint64_t address)
 {
-	uncount_fault(vm); /* counted before it ran, and it does not: kvm stops before it too */
-	sys_hypercall_reason(vm->unsupported_text, sizeof(vm->unsupported_text), sys_hypercall_name(insn));
 	vm->unsupported = vm->unsupported_text;
 	if (vm->mode == X86_MODE_LONG)
 		write_u64(vm->uc, UC_X86_REG_RIP, address);
 	else
 		reg_write(vm->uc, UC_X86_REG_EIP, code_offset(vm, address));
 	uc_emu_stop(vm->uc);
+}
+
+static void stop_at_hypercall(struct vm *vm, const struct sys_insn *insn, uint64_t address)
+{
+	uncount_fault(vm); /* counted before it ran, and it does not: kvm stops before it too */
+	sys_hypercall_reason(vm->unsupported_text, sizeof(vm->unsupported_text), sys_hypercall_name(insn));
+	stop_unsupported_at(vm, address);
 }
 
 static void police(struct vm *vm, const struct sys_insn *insn, uint64_t address, uint32_t size)
