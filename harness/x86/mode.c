@@ -1,5 +1,7 @@
 #include "x86/mode.h"
 
+#include "core/le.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -50,12 +52,6 @@ static uint64_t descriptor(const struct x86_segment *s)
 	return d | ((s->base >> 24) & 0xffu) << 56;
 }
 
-static void put_u64(uint8_t *at, uint64_t value)
-{
-	for (int i = 0; i < 8; i++)
-		at[i] = (uint8_t)(value >> (8 * i));
-}
-
 static struct x86_segment flat_segment(uint16_t selector, uint8_t type, int long_code)
 {
 	return (struct x86_segment){ .base = 0, .limit = FLAT_LIMIT, .selector = selector, .type = type,
@@ -81,11 +77,11 @@ static void write_gdt(uint8_t *mem, uint64_t tables, int long_code, struct cpu_s
 
 	memset(gdt, 0, PAGE_SIZE);
 	memset(mem + tables + X86_TSS_OFFSET, 0, PAGE_SIZE);
-	put_u64(gdt + X86_SEL_CODE32, descriptor(&code32));
-	put_u64(gdt + X86_SEL_DATA, descriptor(&data));
-	put_u64(gdt + X86_SEL_CODE64, descriptor(&code64));
-	put_u64(gdt + X86_SEL_TSS, descriptor(&tss));
-	put_u64(gdt + X86_SEL_TSS + 8, tss.base >> 32); /* long mode's upper half */
+	le_store(gdt + X86_SEL_CODE32, descriptor(&code32), 8);
+	le_store(gdt + X86_SEL_DATA, descriptor(&data), 8);
+	le_store(gdt + X86_SEL_CODE64, descriptor(&code64), 8);
+	le_store(gdt + X86_SEL_TSS, descriptor(&tss), 8);
+	le_store(gdt + X86_SEL_TSS + 8, tss.base >> 32, 8); /* long mode's upper half */
 
 	for (enum seg s = 0; s < SEG_COUNT; s++)
 		state->seg[s] = data;
@@ -102,12 +98,12 @@ static uint64_t write_page_tables(uint8_t *mem, size_t mem_size, uint64_t tables
 	uint64_t pml4 = tables + X86_PML4_OFFSET, pdpt = tables + X86_PDPT_OFFSET;
 	uint64_t pages = (mem_size + LARGE_PAGE - 1) / LARGE_PAGE;
 	memset(mem + pml4, 0, X86_MODE_TABLES_SIZE - X86_PML4_OFFSET);
-	put_u64(mem + pml4, pdpt | PTE_PRESENT | PTE_WRITABLE);
+	le_store(mem + pml4, pdpt | PTE_PRESENT | PTE_WRITABLE, 8);
 	for (uint64_t i = 0; i < pages; i++) {
 		uint64_t pd = tables + X86_PD_OFFSET + (i / PD_ENTRIES) * PAGE_SIZE;
 		if (i % PD_ENTRIES == 0)
-			put_u64(mem + pdpt + (i / PD_ENTRIES) * 8, pd | PTE_PRESENT | PTE_WRITABLE);
-		put_u64(mem + pd + (i % PD_ENTRIES) * 8, i * LARGE_PAGE | PTE_PRESENT | PTE_WRITABLE | PTE_LARGE);
+			le_store(mem + pdpt + (i / PD_ENTRIES) * 8, pd | PTE_PRESENT | PTE_WRITABLE, 8);
+		le_store(mem + pd + (i % PD_ENTRIES) * 8, i * LARGE_PAGE | PTE_PRESENT | PTE_WRITABLE | PTE_LARGE, 8);
 	}
 	return pml4;
 }

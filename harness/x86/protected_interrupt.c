@@ -1,5 +1,7 @@
 #include "x86/protected_interrupt.h"
 
+#include "core/le.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -65,26 +67,12 @@ bool x86_vector_has_error_code(uint8_t vector)
 
 /* ---- guest memory through paging -------------------------------------- */
 
-static uint64_t load_le(const uint8_t *at, unsigned bytes)
-{
-	uint64_t v = 0;
-	for (unsigned i = bytes; i-- > 0;)
-		v = v << 8 | at[i];
-	return v;
-}
-
-static void store_le(uint8_t *at, uint64_t value, unsigned bytes)
-{
-	for (unsigned i = 0; i < bytes; i++)
-		at[i] = (uint8_t)(value >> (8 * i));
-}
-
 /* A page-table entry; false when it lies outside RAM. */
 static bool table_entry(struct guest_ram *r, uint64_t at, unsigned bytes, uint64_t *entry)
 {
 	if (at > r->size || r->size - at < bytes)
 		return false;
-	*entry = load_le(r->mem + at, bytes);
+	*entry = le_load(r->mem + at, bytes);
 	return true;
 }
 
@@ -198,7 +186,7 @@ static enum descriptor_read read_descriptor(struct guest_ram *r, uint16_t select
 	*at = base + offset;
 	if (read_linear(r, *at, bytes, sizeof(bytes)) != 0)
 		return DESCRIPTOR_UNREACHABLE;
-	*raw = load_le(bytes, 8);
+	*raw = le_load(bytes, 8);
 	return DESCRIPTOR_OK;
 }
 
@@ -261,15 +249,15 @@ struct gate {
 static struct gate parse_gate(const uint8_t *g, bool long_mode)
 {
 	struct gate gate = {
-		.offset = load_le(g, 2) | load_le(g + 6, 2) << 16,
-		.selector = (uint16_t)load_le(g + 2, 2),
+		.offset = le_load(g, 2) | le_load(g + 6, 2) << 16,
+		.selector = (uint16_t)le_load(g + 2, 2),
 		.ist = g[4] & 7u,
 		.type = g[5] & 0xfu,
 		.dpl = (g[5] >> 5) & 3u,
 		.present = (g[5] >> 7) & 1u,
 	};
 	if (long_mode)
-		gate.offset |= load_le(g + 8, 4) << 32;
+		gate.offset |= le_load(g + 8, 4) << 32;
 	return gate;
 }
 
@@ -295,7 +283,7 @@ struct frame {
 static void frame_push(struct frame *f, uint64_t value)
 {
 	f->len += f->slot;
-	store_le(f->bytes + MAX_FRAME - f->len, value, f->slot);
+	le_store(f->bytes + MAX_FRAME - f->len, value, f->slot);
 }
 
 static int frame_write(struct guest_ram *r, uint8_t *mem, const struct frame *f)
@@ -344,7 +332,7 @@ static struct attempt long_mode_stack(struct guest_ram *r, const struct cpu_stat
 		uint8_t bytes[8];
 		if (read_linear(r, s->tr.base + TSS64_IST1 + (ist - 1u) * 8u, bytes, sizeof(bytes)) != 0)
 			return memory_failure(r, "the TSS's IST entry", false, why, why_len);
-		*rsp = load_le(bytes, 8);
+		*rsp = le_load(bytes, 8);
 	}
 	*rsp &= ~0xfull;
 	return (struct attempt){ .kind = ATTEMPT_DONE };

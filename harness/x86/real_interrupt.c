@@ -1,16 +1,13 @@
 #include "x86/real_interrupt.h"
 
+#include "core/le.h"
+
 #define RFLAGS_TF (1u << 8)
 #define RFLAGS_AC (1u << 18)
 
 bool x86_real_mode_accepts_interrupt(const struct cpu_state *state)
 {
 	return !(state->cr0 & CR0_PE) && (state->rflags & RFLAGS_IF);
-}
-
-static uint16_t load16(const uint8_t *mem, uint64_t at)
-{
-	return (uint16_t)(mem[at] | mem[at + 1] << 8);
 }
 
 /* The stack wraps within its 64 KiB segment, as a word push at sp 0 does. */
@@ -38,8 +35,8 @@ int x86_real_mode_interrupt(struct cpu_state *state, uint8_t *mem, size_t mem_si
 	}
 	state->gpr[GPR_ESP] = (state->gpr[GPR_ESP] & ~0xffffull) | (uint16_t)(sp - 6);
 	state->rflags &= ~(uint64_t)(RFLAGS_IF | RFLAGS_TF | RFLAGS_AC);
-	cpu_state_set_real_segment(state, SEG_CS, load16(mem, entry + 2));
-	state->rip = load16(mem, entry);
+	cpu_state_set_real_segment(state, SEG_CS, (uint16_t)le_load(mem + entry + 2, 2));
+	state->rip = (uint16_t)le_load(mem + entry, 2);
 	return 0;
 }
 
@@ -49,6 +46,6 @@ int x86_real_mode_handler_entry(const struct cpu_state *state, const uint8_t *me
 	uint64_t entry = state->idt.base + (uint64_t)vector * 4;
 	if ((uint32_t)vector * 4 + 3 > state->idt.limit || entry + 4 > mem_size)
 		return -1;
-	*linear = (uint64_t)load16(mem, entry + 2) * 16 + load16(mem, entry);
+	*linear = (uint64_t)(uint16_t)le_load(mem + entry + 2, 2) * 16 + (uint16_t)le_load(mem + entry, 2);
 	return 0;
 }

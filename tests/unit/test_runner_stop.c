@@ -25,16 +25,23 @@ static struct runner runner_make(void)
 	return rn;
 }
 
-Test(runner_stop, a_run_leaves_the_stop_unknown_until_located)
+/* Runs the suite's one case on emu, which halts. */
+static void run_the_suite(struct case_list *list, struct runner *rn, struct run_result *r)
 {
 	if (!tu_backend_wanted("emu"))
 		cr_skip("emu not wanted here");
+	suite_load(list);
+	*rn = runner_make();
+	runner_run_case(rn, &list->items[0], r);
+	cr_assert_eq(r->outcome, OUTCOME_HLT, "%s", r->message ? r->message : "");
+}
+
+Test(runner_stop, a_run_leaves_the_stop_unknown_until_located)
+{
 	struct case_list list;
-	suite_load(&list);
-	struct runner rn = runner_make();
+	struct runner rn;
 	struct run_result r;
-	runner_run_case(&rn, &list.items[0], &r);
-	cr_assert_eq(r.outcome, OUTCOME_HLT, "%s", r.message ? r.message : "");
+	run_the_suite(&list, &rn, &r);
 	/* The listing is not walked for a run whose verdict may not need it. */
 	cr_assert_eq(r.stop.place, STOP_UNKNOWN);
 	cr_assert_not(r.stop.program_known);
@@ -57,14 +64,10 @@ Test(runner_stop, a_run_leaves_the_stop_unknown_until_located)
 
 Test(runner_stop, a_runner_without_an_assembly_leaves_it_unknown)
 {
-	if (!tu_backend_wanted("emu"))
-		cr_skip("emu not wanted here");
 	struct case_list list;
-	suite_load(&list);
-	struct runner rn = runner_make();
+	struct runner rn;
 	struct run_result r;
-	runner_run_case(&rn, &list.items[0], &r);
-	cr_assert_eq(r.outcome, OUTCOME_HLT);
+	run_the_suite(&list, &rn, &r);
 	struct runner other = runner_make(); /* a cache that never saw the guest */
 	runner_locate_stop(&other, &list.items[0], &r);
 	cr_assert_eq(r.stop.place, STOP_UNKNOWN);

@@ -855,6 +855,15 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 	}
 }
 
+/* Whether guest RAM holds what found looks for. Only the pages set-up
+ * touched can hold anything but zeros: scanning the rest would fault in
+ * every page of RAM for each fresh VM. */
+static bool ram_holds(const struct vm *vm, bool (*found)(const uint8_t *p, size_t n, void *ctx))
+{
+	int touched = guest_ram_each_touched(vm->mem, vm->mem_size, found, NULL);
+	return touched < 0 ? found(vm->mem, vm->mem_size, NULL) : touched == 1;
+}
+
 /* Unicorn 2.0.1 loads RF with an iretd and keeps it: a CPU clears it once
  * the next instruction has run, and pushfd never stores it. The first
  * block after an iret starts at the instruction RF belongs to, so a block
@@ -886,33 +895,25 @@ static uc_err hook_resume_flag(struct vm *vm)
 	vm->rf_watched = true;
 	if (vm->firmware)
 		return UC_ERR_OK;
-	int found = guest_ram_each_touched(vm->mem, vm->mem_size, iret_in, NULL);
-	if (found == 0 || (found < 0 && !iret_in(vm->mem, vm->mem_size, NULL)))
+	if (!ram_holds(vm, iret_in))
 		return UC_ERR_OK;
 	uc_hook h;
 	return uc_hook_add(vm->uc, &h, UC_HOOK_BLOCK, (void *)on_block_clear_rf, vm, 1, 0);
 }
 
-/* Only the pages set-up touched can hold anything but zeros: scanning the
- * rest would fault in every page of RAM for each fresh VM. */
 static bool system_instructions_in(const uint8_t *p, size_t n, void *ctx)
 {
 	(void)ctx;
 	return sys_insn_present(p, n);
 }
 
-static bool system_instructions_in_ram(const struct vm *vm)
-{
-	int found = guest_ram_each_touched(vm->mem, vm->mem_size, system_instructions_in, NULL);
-	return found < 0 ? sys_insn_present(vm->mem, vm->mem_size) : found == 1;
-}
 
 /* Scans memory once, at the first run: a guest without these instructions
  * pays nothing. The firmware's runs go without (see emu_firmware_present). */
 static uc_err hook_system_instructions(struct vm *vm)
 {
 	vm->system_checked = true;
-	if (vm->firmware || !system_instructions_in_ram(vm))
+	if (vm->firmware || !ram_holds(vm, system_instructions_in))
 		return UC_ERR_OK;
 	uc_hook h;
 	return uc_hook_add(vm->uc, &h, UC_HOOK_CODE, (void *)on_each_instruction, vm, 1, 0);

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/le.h"
 #include "machine/backend.h"
 #include "machine/guest_ram.h"
 #include "x86/cpuid.h"
@@ -791,14 +792,6 @@ static int kvm_step_on(struct vm *vm)
 #define OPCODE_IRET 0xcf
 #define PREFIX_OPERAND_SIZE 0x66
 
-static uint64_t load_le(const uint8_t *at, unsigned bytes)
-{
-	uint64_t v = 0;
-	for (unsigned i = bytes; i-- > 0;)
-		v = v << 8 | at[i];
-	return v;
-}
-
 /* Bytes per slot of the frame an iret pops: its operand size. */
 static unsigned kvm_iret_slot(const uint8_t *code, size_t at, const struct cpu_state *state, bool code64)
 {
@@ -808,6 +801,15 @@ static unsigned kvm_iret_slot(const uint8_t *code, size_t at, const struct cpu_s
 		return 8;
 	bool wide = code64 || ((state->cr0 & CR0_PE) && state->seg[SEG_CS].db);
 	return wide != toggled ? 4 : 2;
+}
+
+/* The linear address `above` bytes above the stack pointer: flat in
+ * 64-bit code, else in SS with a 16- or 32-bit stack pointer (SS.B). */
+static uint64_t kvm_stack_at(const struct cpu_state *state, uint64_t above)
+{
+	bool code64 = (state->efer & EFER_LMA) && state->seg[SEG_CS].l;
+	uint64_t sp_mask = code64 ? UINT64_MAX : (state->cr0 & CR0_PE) && state->seg[SEG_SS].db ? 0xffffffffu : 0xffffu;
+	return (code64 ? 0 : state->seg[SEG_SS].base) + ((state->gpr[GPR_ESP] + above) & sp_mask);
 }
 
 /* Where an iret about to be stepped returns to, as a linear address read
@@ -833,12 +835,11 @@ static int kvm_note_iret_target(struct vm *vm, const uint8_t *code, size_t len)
 	state_from_sregs(&state, &sregs);
 	bool code64 = (state.efer & EFER_LMA) && state.seg[SEG_CS].l;
 	unsigned slot = kvm_iret_slot(code, at, &state, code64);
-	uint64_t sp_mask = code64 ? UINT64_MAX : (state.cr0 & CR0_PE) && state.seg[SEG_SS].db ? 0xffffffffu : 0xffffu;
-	uint64_t frame = (code64 ? 0 : state.seg[SEG_SS].base) + (state.gpr[GPR_ESP] & sp_mask);
+	uint64_t frame = kvm_stack_at(&state, 0);
 	if (frame >= vm->mem_size || vm->mem_size - frame < 2 * (uint64_t)slot)
 		return 0;
-	uint64_t ip = load_le(vm->mem + frame, slot);
-	uint16_t selector = (uint16_t)load_le(vm->mem + frame + slot, 2);
+	uint64_t ip = le_load(vm->mem + frame, slot);
+	uint16_t selector = (uint16_t)le_load(vm->mem + frame + slot, 2);
 	struct x86_segment cs;
 	if (!(state.cr0 & CR0_PE)) {
 		vm->iret_target = (uint64_t)selector * 16 + (ip & 0xffffu);
@@ -910,9 +911,10 @@ static int kvm_hide_pushed_tf(struct vm *vm, uint64_t above)
 	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
 	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
 		return -1;
-	bool long64 = (sregs.efer & EFER_LMA) && sregs.cs.l;
-	uint64_t sp_mask = long64 ? UINT64_MAX : (sregs.cr0 & CR0_PE) && sregs.ss.db ? 0xffffffffu : 0xffffu;
-	uint64_t at = (long64 ? 0 : sregs.ss.base) + ((regs.rsp + above) & sp_mask) + 1;
+	struct cpu_state state = {0};
+	state_from_regs(&state, &regs);
+	state_from_sregs(&state, &sregs);
+	uint64_t at = kvm_stack_at(&state, above) + 1;
 	if (at < vm->mem_size)
 		vm->mem[at] &= (uint8_t)~1u;
 	return 0;

@@ -1,5 +1,7 @@
 #include "machine/dev/doorbell.h"
 
+#include "core/le.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -15,23 +17,6 @@ static const size_t block_order[] = {
 _Static_assert(DOORBELL_IN_OFFSET + 4 * BLOCK_REGS == DOORBELL_OUT_OFFSET, "in is ten u32");
 _Static_assert(DOORBELL_OUT_OFFSET + 4 * BLOCK_REGS == DOORBELL_BLOCK_SIZE, "out is ten u32");
 
-/* The block is little-endian whatever the host is. */
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static uint32_t *reg_slot(struct doorbell_regs *regs, size_t i)
 {
 	return (uint32_t *)((uint8_t *)regs + block_order[i]);
@@ -40,13 +25,13 @@ static uint32_t *reg_slot(struct doorbell_regs *regs, size_t i)
 static void regs_decode(const uint8_t *from, struct doorbell_regs *regs)
 {
 	for (size_t i = 0; i < BLOCK_REGS; i++)
-		*reg_slot(regs, i) = le32(from + 4 * i);
+		*reg_slot(regs, i) = (uint32_t)le_load(from + 4 * i, 4);
 }
 
 static void regs_encode(struct doorbell_regs regs, uint8_t *to)
 {
 	for (size_t i = 0; i < BLOCK_REGS; i++)
-		put_le32(to + 4 * i, *reg_slot(&regs, i));
+		le_store(to + 4 * i, *reg_slot(&regs, i), 4);
 }
 
 void doorbell_table_init(struct doorbell_table *table)
@@ -85,12 +70,12 @@ int doorbell_register(struct doorbell_table *table, uint16_t id, doorbell_servic
 /* Checks the header; returns 0, or -1 with stop filled. */
 static int doorbell_check(const uint8_t *block, uint64_t addr, struct dev_stop *stop)
 {
-	uint32_t magic = le32(block);
+	uint32_t magic = (uint32_t)le_load(block, 4);
 	if (magic != DOORBELL_MAGIC)
 		return dev_stop_set(stop, OUTCOME_ERROR,
 				    "doorbell: no request block at 0x%" PRIx64 " (magic 0x%08" PRIx32 ", not 0x%08x)",
 				    addr, magic, DOORBELL_MAGIC);
-	uint16_t version = le16(block + 4);
+	uint16_t version = (uint16_t)le_load(block + 4, 2);
 	if (version != DOORBELL_VERSION)
 		return dev_stop_set(stop, OUTCOME_ERROR,
 				    "doorbell: request block at 0x%" PRIx64 " is version %u; kvmcheck speaks %u",
@@ -108,7 +93,7 @@ int doorbell_ring(const struct doorbell_table *table, const struct guest_ram *ra
 				    addr, ram->size);
 	if (doorbell_check(block, addr, stop) < 0)
 		return -1;
-	struct doorbell_call call = { .service = le16(block + 6), .block = addr, .ram = ram, .output = output };
+	struct doorbell_call call = { .service = (uint16_t)le_load(block + 6, 2), .block = addr, .ram = ram, .output = output };
 	const struct doorbell_service *service = doorbell_lookup(table, call.service);
 	if (!service)
 		return dev_stop_set(stop, OUTCOME_ERROR, "doorbell: unknown service %u", call.service);
@@ -129,7 +114,7 @@ static int doorbell_pio_write(void *ctx, uint16_t port, const uint8_t *data, uin
 		return dev_stop_set(stop, OUTCOME_ERROR,
 				    "doorbell: a ring is a 32-bit out to port 0x%x, not a %u-byte write to 0x%x",
 				    DOORBELL_PORT, len, port);
-	return doorbell_ring(db->table, &db->ram, db->output, le32(data), stop);
+	return doorbell_ring(db->table, &db->ram, db->output, (uint32_t)le_load(data, 4), stop);
 }
 
 static int doorbell_pio_read(void *ctx, uint16_t port, uint8_t *data, uint8_t len, struct dev_stop *stop)
