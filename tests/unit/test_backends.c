@@ -707,21 +707,30 @@ static void check_rf_gone(struct guest *g)
 		     (unsigned long long)state_of(g).rflags);
 }
 
-/* kvm runs the guest's own switch to long mode; emu, whose Unicorn fixed
- * the CPU's modes when the engine was opened, ends the case at the wrmsr
- * that sets EFER.LME and says why, rather than go on to a triple fault. */
+/* The guest's own switch to long mode: emu moves the vCPU to a 64-bit
+ * engine at the wrmsr that sets EFER.LME (emu.c, reopen_engine), whose
+ * cpuid shows long mode as kvm's does. */
 static void check_switch_to_long_mode(struct guest *g)
 {
-	if (strcmp(g->ops->name, "emu") == 0) {
-		cr_assert_eq(last_exit(g)->kind, VM_EXIT_ERROR);
-		cr_assert(strstr(last_exit(g)->reason, "a switch to long mode from real mode is not emulated"), "%s",
-			  last_exit(g)->reason);
-		return;
-	}
 	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT, "%s", last_exit(g)->reason);
+	cr_assert(state_of(g).gpr[GPR_EDX] & (1u << 29), "cpuid 0x80000001 edx %#llx",
+		  (unsigned long long)state_of(g).gpr[GPR_EDX]);
 	cr_assert_eq(state_of(g).gpr[GPR_EAX], 0x1122334455667788ull, "rax %#llx",
 		     (unsigned long long)state_of(g).gpr[GPR_EAX]);
 	cr_assert(state_of(g).efer & EFER_LMA);
+}
+
+/* Out to long mode and back, twice: a character from each mode, the
+ * registers set on the way, and real mode's IVT in use again. */
+static void check_long_mode_round_trip(struct guest *g)
+{
+	struct cpu_state s = state_of(g);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT, "%s", last_exit(g)->reason);
+	cr_assert_str_eq(g->rec.serial, "LPRILPRI");
+	cr_assert_eq(s.gpr[GPR_EBX] & 0xffffffffu, 0x11223344u, "ebx %#llx", (unsigned long long)s.gpr[GPR_EBX]);
+	cr_assert_eq(s.gpr[GPR_ECX] & 0xffffffffu, 0xcafeu, "ecx %#llx", (unsigned long long)s.gpr[GPR_ECX]);
+	cr_assert_eq(s.cr0 & (CR0_PE | CR0_PG), 0, "cr0 %#llx", (unsigned long long)s.cr0);
+	cr_assert_eq(s.efer & (EFER_LME | EFER_LMA), 0, "efer %#llx", (unsigned long long)s.efer);
 }
 
 static void check_dr7_read_back(struct guest *g)
@@ -1161,6 +1170,38 @@ static void check_unreal_store(struct guest *g)
 	"gp_isr:\n  mov dx, 0x8d\n" \
 	"report_ip:\n  mov bp, sp\n  mov ax, [bp]\n  out dx, ax\n  hlt\n"
 
+/* One 2 MiB page identity-maps RAM (tables at 0x10000, written through
+ * seg:base), then CR4.PAE and EFER.LME: paging turned on next is long mode. */
+#define PAGE_TABLES_AT_0x10000(seg, base) \
+	"  mov dword [" seg base " + 0x0000], 0x11003\n  mov dword [" seg base " + 0x1000], 0x12003\n" \
+	"  mov dword [" seg base " + 0x2000], 0x83\n  mov eax, 0x10000\n  mov cr3, eax\n  mov eax, cr4\n  or eax, 1 << 5\n  mov cr4, eax\n" \
+	"  mov ecx, 0xc0000080\n  rdmsr\n  or eax, 1 << 8\n  wrmsr\n"
+/* A real-mode guest's own way into long mode: the tables cleared and
+ * filled, then CR0.PG and PE at once and a far jump to long64 through the
+ * guest's GDT (MODES_GDT), whose selectors are kvmcheck's own (0x08 32-bit
+ * code, 0x10 data, 0x18 64-bit code) and two 16-bit ones for the way back
+ * (0x20 code, 0x28 data). */
+#define REAL_TO_LONG \
+	"  mov ax, 0x1000\n  mov es, ax\n  xor di, di\n  xor ax, ax\n  mov cx, 0x1800\n  rep stosw\n" \
+	PAGE_TABLES_AT_0x10000("es:", "0") "  lgdt [gdtr]\n" \
+	"  mov eax, cr0\n  or eax, 0x80000001\n  mov cr0, eax\n  jmp 0x18:long64\n" \
+	"bits 64\nlong64:\n  mov ax, 0x10\n  mov ds, ax\n  mov es, ax\n  mov ss, ax\n"
+#define MODES_GDT \
+	"align 8\ngdt: dq 0, 0x00cf9a000000ffff, 0x00cf92000000ffff, 0x00af9a000000ffff, 0x00009a000000ffff, " \
+	"0x000092000000ffff\ngdtr: dw 47\n  dd gdt\n"
+
+/* From 64-bit code back to real mode: a far return to 32-bit code, paging
+ * and EFER.LME off there, then 16-bit protected code, PE off and a far
+ * jump to real16. */
+#define LONG_TO_REAL \
+	"  push 0x08\n  push compat\n  retfq\n" \
+	"bits 32\ncompat:\n  mov eax, cr0\n  and eax, 0x7fffffff\n  mov cr0, eax\n" \
+	"  mov ecx, 0xc0000080\n  rdmsr\n  and eax, ~(1 << 8)\n  wrmsr\n" \
+	"  mov dx, 0x3f8\n  mov al, 'P'\n  out dx, al\n  jmp 0x20:prot16\n" \
+	"bits 16\nprot16:\n  mov ax, 0x28\n  mov ds, ax\n  mov es, ax\n  mov ss, ax\n" \
+	"  mov eax, cr0\n  and eax, 0x7ffffffe\n  mov cr0, eax\n  jmp 0:real16\n" \
+	"real16:\n  xor ax, ax\n  mov ds, ax\n  mov es, ax\n  mov ss, ax\n"
+
 struct guest_row {
 	const char *name;
 	unsigned on;                                           /* ON_KVM, ON_EMU */
@@ -1300,9 +1341,21 @@ static const struct guest_row rows[] = {
 	  "  mov eax, 0x10000\n  mov cr3, eax\n  mov eax, cr4\n  or eax, 1 << 5\n  mov cr4, eax\n"
 	  "  mov ecx, 0xc0000080\n  rdmsr\n  or eax, 1 << 8\n  wrmsr\n  lgdt [gdtr]\n"
 	  "  mov eax, cr0\n  or eax, 0x80000001\n  mov cr0, eax\n  jmp 0x08:long64\n"
-	  "bits 64\nlong64:\n  mov rax, 0x1122334455667788\n  hlt\n"
+	  "bits 64\nlong64:\n  mov eax, 0x80000001\n  cpuid\n  mov rax, 0x1122334455667788\n  hlt\n"
 	  "align 8\ngdt: dq 0, 0x00af9a000000ffff, 0x00cf92000000ffff\ngdtr: dw 23\n  dd gdt\n",
 	  NULL, NULL, check_switch_to_long_mode },
+	{ "real_mode_guest_goes_to_long_mode_and_back", ON_BOTH,
+	  IVT_SET(0x30, isr) "again:\n" REAL_TO_LONG
+	  "  mov dx, 0x3f8\n  mov al, 'L'\n  out dx, al\n"
+	  "  mov r9, 0x1122334455667788\n  mov rbx, r9\n  shr rbx, 32\n" LONG_TO_REAL
+	  "  mov dx, 0x3f8\n  mov al, 'R'\n  out dx, al\n  mov ecx, 0xcafe\n  int 0x30\n"
+	  "  inc byte [rounds]\n  cmp byte [rounds], 2\n  jb again\n  hlt\n"
+	  "isr:\n  mov al, 'I'\n  out dx, al\n  iret\nrounds: db 0\n" MODES_GDT,
+	  NULL, NULL, check_long_mode_round_trip },
+	{ "real_mode_guest_in_long_mode_takes_ud_through_its_64_bit_gate", ON_BOTH,
+	  REAL_TO_LONG GATE64("6", "isr", "0x8e") IDT_AND_ANNOUNCE("fault")
+	  "fault:\n  ud2\n  hlt\n" DUMP_ISR64("isr", 12) IDTR64("0xfff") MODES_GDT,
+	  with_long_stack_unaligned, NULL, check_long_ud },
 	{ "dr7_reads_back_with_its_fixed_bit", ON_BOTH,
 	  "  mov eax, 0x1\n  mov dr7, eax\n  mov ebx, dr7\n  hlt\n",
 	  NULL, NULL, check_dr7_read_back },
@@ -1530,6 +1583,11 @@ static const struct mode_row mode_rows[] = {
 	{ X86_MODE_PROTECTED, { "protected_fault_delivering_a_double_fault_shuts_down", ON_BOTH,
 	  IDT_AND_ANNOUNCE("fault") "fault:\n  ud2\n  hlt\n" IDTR32("8 * 8 + 7"),
 	  NULL, NULL, check_pm_shutdown } },
+	{ X86_MODE_PROTECTED, { "protected_mode_guest_switches_itself_to_long_mode", ON_BOTH,
+	  "  mov edi, 0x10000\n  xor eax, eax\n  mov ecx, 0xc00\n  rep stosd\n" PAGE_TABLES_AT_0x10000("", "0x10000")
+	  "  mov eax, cr0\n  or eax, 0x80000000\n  mov cr0, eax\n  jmp 0x18:long64\n"
+	  "bits 64\nlong64:\n  mov eax, 0x80000001\n  cpuid\n  mov rax, 0x1122334455667788\n  hlt\n",
+	  NULL, NULL, check_switch_to_long_mode } },
 	{ X86_MODE_LONG, { "long_mode_ud2_goes_through_a_64_bit_gate", ON_BOTH,
 	  GATE64("6", "isr", "0x8e") IDT_AND_ANNOUNCE("fault")
 	  "fault:\n  ud2\n  hlt\n" DUMP_ISR64("isr", 12) IDTR64("0xfff"),

@@ -145,6 +145,18 @@ static const struct count_row count_rows[] = {
 	  PM_SWITCH GATE32("0x30", "handler") "  lidt [idtr]\n  xor eax, eax\n  int 0x30\n  hlt\n"
 	  "handler:\n  inc eax\n  hlt\n" PM_TABLES,
 	  0, OUTCOME_HLT, 21, 1 },
+	/* emu runs the wrmsr that sets EFER.LME in a new 64-bit engine: it
+	 * counts once (RAM starts zeroed: the page tables need three entries). */
+	{ "a_real_mode_guest_switching_to_long_mode_counts_the_wrmsr_once",
+	  /* mov, mov es, 3 table entries, mov, mov cr3, 3 for cr4, mov ecx,
+	   * rdmsr, or, wrmsr, lgdt, 3 for cr0, jmp, mov, hlt */
+	  "  mov ax, 0x1000\n  mov es, ax\n  mov dword [es:0], 0x11003\n  mov dword [es:0x1000], 0x12003\n"
+	  "  mov dword [es:0x2000], 0x83\n  mov eax, 0x10000\n  mov cr3, eax\n  mov eax, cr4\n  or eax, 1 << 5\n"
+	  "  mov cr4, eax\n  mov ecx, 0xc0000080\n  rdmsr\n  or eax, 1 << 8\n  wrmsr\n  lgdt [gdtr]\n"
+	  "  mov eax, cr0\n  or eax, 0x80000001\n  mov cr0, eax\n  jmp 0x18:long64\n"
+	  "bits 64\nlong64:\n  mov eax, 0x64\n  hlt\n"
+	  "align 8\ngdt: dq 0, 0, 0, 0x00af9a000000ffff\ngdtr: dw 31\n  dd gdt\n",
+	  0, OUTCOME_HLT, 21, 0x64 },
 	/* While counting, kvm reads each instruction before it runs: a
 	 * hypercall stops the run at it wherever it is, the fifth too. */
 	{ "a_hypercall_while_counting_ends_the_run_at_it",

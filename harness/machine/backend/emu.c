@@ -4,7 +4,9 @@
  * (2.0.1) differs from a real CPU in ways this file papers over:
  *   - its reset state is not a real CPU's (CR0, IDTR, GDTR): set_state
  *     writes every register x86/ describes;
- *   - its mode (16, 32 or 64-bit) is fixed when the engine is opened;
+ *   - its mode (16, 32 or 64-bit) is fixed when the engine is opened: a
+ *     guest's own switch to long mode and back moves the vCPU to a new
+ *     engine (reopen_engine);
  *   - interrupts and faults never go through the guest's IVT: they reach a
  *     hook, and this file delivers them the way a real-mode CPU does (only
  *     in real mode; outside it x86/protected_interrupt.c delivers them
@@ -127,7 +129,12 @@ struct vm {
 	struct unmapped_access unmapped;
 	const char *unsupported; /* an instruction emu does not emulate ended the run */
 	char unsupported_text[160]; /* what unsupported points to when it is made at run time */
-	enum x86_mode mode;   /* fixed by uc_open */
+	enum x86_mode mode;   /* the engine's, fixed by uc_open: the case's until the guest changes it */
+	bool switched;        /* the engine was reopened 64-bit for the guest's own switch to long mode */
+	bool reopen_wanted;   /* stopped before the instruction at reopen_at, to run it in a new engine */
+	enum x86_mode reopen_mode;
+	uint64_t reopen_at;
+	uc_engine *retired;   /* the engine before the last reopening: see reopen_engine */
 	uc_hook limit_hook;   /* the code segment's last bytes, real mode only */
 	bool limit_hook_set;
 	bool limit_wanted;    /* set_state loaded real mode: hook at the first run */
@@ -138,6 +145,8 @@ struct vm {
 	uint8_t *mem;         /* guest RAM, mapped at 0 */
 	size_t mem_size;
 	bool system_checked;  /* memory was scanned for system instructions */
+	bool system_hooked;   /* ... and held some: on_each_instruction is on */
+	bool rf_hooked;       /* on_block_clear_rf is on */
 	bool resume;          /* an instruction was carried out here: go on after it */
 	bool parked;          /* on_block saw the guest parked in a jump to itself */
 	uint64_t last_block;  /* where the last translated block started (watching parking) */
@@ -463,7 +472,7 @@ static enum step finish_kicked(struct vm *vm)
  * makes a stop precise without a per-instruction hook. */
 static bool muted(const struct vm *vm)
 {
-	return vm->stop_requested || vm->unmapped.hit || vm->unsupported;
+	return vm->stop_requested || vm->unmapped.hit || vm->unsupported || vm->reopen_wanted;
 }
 
 /* A kick that lands while uc_emu_start is still setting up is cleared by
@@ -553,6 +562,24 @@ static bool protection_on(struct vm *vm)
 	return reg_read(vm->uc, UC_X86_REG_CR0, &cr0) == UC_ERR_OK && (cr0 & CR0_PE);
 }
 
+/* Whether the code running is 64-bit: always in an engine opened for a
+ * long-mode case; in one reopened for the guest's own switch to long mode
+ * (reopen_engine), only once EFER.LMA is on and CS names a 64-bit code
+ * segment, as Unicorn shows only CS's selector. */
+static bool code64(struct vm *vm)
+{
+	if (vm->mode != X86_MODE_LONG)
+		return false;
+	if (!vm->switched)
+		return true;
+	struct cpu_state state = { 0 };
+	uint32_t cs = 0;
+	struct x86_segment loaded;
+	return read_control(vm->uc, &state) == UC_ERR_OK && (state.efer & EFER_LMA) &&
+	       reg_read(vm->uc, UC_X86_REG_CS, &cs) == UC_ERR_OK &&
+	       x86_descriptor_load(&state, vm->mem, vm->mem_size, (uint16_t)cs, &loaded) == 0 && loaded.l;
+}
+
 /* A fault raised here before the instruction at eip runs: noted for
  * delivery once emulation has stopped. */
 static void fault_pending(struct vm *vm, uint8_t vector, uint32_t eip)
@@ -578,7 +605,7 @@ static void on_syscall(uc_engine *uc, void *user)
 	if (muted(vm))
 		return;
 	uc_x86_msr efer = { .rid = MSR_EFER };
-	if (vm->mode == X86_MODE_LONG && uc_reg_read(uc, UC_X86_REG_MSR, &efer) == UC_ERR_OK && (efer.value & EFER_SCE)) {
+	if (code64(vm) && uc_reg_read(uc, UC_X86_REG_MSR, &efer) == UC_ERR_OK && (efer.value & EFER_SCE)) {
 		vm->unsupported = "emu: syscall with EFER.SCE set is not emulated";
 		uc_emu_stop(uc);
 		return;
@@ -633,7 +660,7 @@ static void read_ctl(struct vm *vm, struct sys_ctl *ctl)
 	read_u64(vm->uc, UC_X86_REG_CR4, &ctl->cr4);
 	if (uc_reg_read(vm->uc, UC_X86_REG_MSR, &efer) == UC_ERR_OK)
 		ctl->efer = efer.value;
-	ctl->long64 = vm->mode == X86_MODE_LONG;
+	ctl->long64 = code64(vm);
 }
 
 /* The offset in the code segment of the instruction at linear address. */
@@ -697,19 +724,17 @@ static bool exec_breakpoint(struct vm *vm, uint64_t address)
 	return false;
 }
 
-static void stop_unsupported_at(struct vm *vm, uint64_t address);
+static void uncount_fault(struct vm *vm);
 
-/* Unicorn 2.0.1 fixes a CPU's modes when the engine is opened: one opened
- * for real or protected mode ignores EFER.LME, so the guest's switch to
- * long mode would go on in 32-bit paging and end in a triple fault that a
- * CPU never raised. The case ends here instead, saying so. */
-static void stop_at_long_mode_switch(struct vm *vm, uint64_t address)
+/* Stops before the instruction at address, which then runs in a new
+ * engine of the given mode (reopen_engine): counted once, there. */
+static void reopen_before(struct vm *vm, enum x86_mode mode, uint64_t address)
 {
-	snprintf(vm->unsupported_text, sizeof(vm->unsupported_text),
-		 "emu: a switch to long mode from %s mode is not emulated (Unicorn ignores EFER.LME there); "
-		 "use --backend kvm or mode: long",
-		 x86_mode_name(vm->mode));
-	stop_unsupported_at(vm, address);
+	uncount_fault(vm);
+	vm->reopen_wanted = true;
+	vm->reopen_mode = mode;
+	vm->reopen_at = address;
+	uc_emu_stop(vm->uc);
 }
 
 static void police_msr(struct vm *vm, const struct sys_insn *insn, const struct sys_ctl *ctl, uint64_t address)
@@ -724,7 +749,7 @@ static void police_msr(struct vm *vm, const struct sys_insn *insn, const struct 
 	if (!ok)
 		fault_at(vm, address, VECTOR_GP);
 	else if (insn->kind == SYS_INSN_WRMSR && ecx == MSR_EFER && (value & EFER_LME) && vm->mode != X86_MODE_LONG)
-		stop_at_long_mode_switch(vm, address);
+		reopen_before(vm, X86_MODE_LONG, address);
 }
 
 /* Unicorn's smsw writes 16 bits whatever the operand size; a CPU (and
@@ -733,7 +758,7 @@ static void smsw_to_register(struct vm *vm, const struct sys_insn *insn, const s
 			     uint64_t address, uint32_t size)
 {
 	unsigned bytes;
-	if (vm->mode == X86_MODE_LONG)
+	if (code64(vm))
 		bytes = insn->rex_w ? 8 : insn->operand_prefix ? 2 : 4;
 	else
 		bytes = (vm->mode == X86_MODE_REAL) != insn->operand_prefix ? 2 : 4;
@@ -743,12 +768,6 @@ static void smsw_to_register(struct vm *vm, const struct sys_insn *insn, const s
 	gpr_write(vm, insn->gpr, bytes == 8 ? ctl->cr0 : ctl->cr0 & 0xffffffffu);
 	carried_out(vm, address, size);
 }
-
-/* Unicorn raises #UD at vmcall and vmmcall; a CPU under KVM makes the
- * hypercall, and this host's KVM spins at it. kvmcheck is no hypervisor,
- * so the case ends here, standing at the instruction, in the words the
- * kvm backend uses (machine.c finds it there at the timeout). */
-static void uncount_fault(struct vm *vm);
 
 /* Ends the run with an error, standing at the instruction at address. */
 static void stop_unsupported_at(struct vm *vm, uint64_t address)
@@ -761,6 +780,10 @@ static void stop_unsupported_at(struct vm *vm, uint64_t address)
 	uc_emu_stop(vm->uc);
 }
 
+/* Unicorn raises #UD at vmcall and vmmcall; a CPU under KVM makes the
+ * hypercall, and this host's KVM spins at it. kvmcheck is no hypervisor,
+ * so the case ends here, standing at the instruction, in the words the
+ * kvm backend uses (machine.c finds it there at the timeout). */
 static void stop_at_hypercall(struct vm *vm, const struct sys_insn *insn, uint64_t address)
 {
 	uncount_fault(vm); /* counted before it ran, and it does not: kvm stops before it too */
@@ -781,6 +804,8 @@ static void police(struct vm *vm, const struct sys_insn *insn, uint64_t address,
 		if ((insn->reg == 0 && !sys_cr0_write_ok(&ctl, value)) ||
 		    (insn->reg == 4 && !sys_cr4_write_ok(&ctl, value)))
 			fault_at(vm, address, VECTOR_GP);
+		else if (insn->reg == 0 && vm->switched && !(value & CR0_PE))
+			reopen_before(vm, X86_MODE_REAL, address);
 		return;
 	case SYS_INSN_MOV_TO_DR:
 		if (insn->reg != 7)
@@ -831,7 +856,7 @@ static void on_each_instruction(uc_engine *uc, uint64_t address, uint32_t size, 
 		return;
 	size_t avail = vm->mem_size - address < size ? vm->mem_size - address : size;
 	struct sys_insn insn;
-	if (sys_insn_decode(vm->mem + address, avail, vm->mode == X86_MODE_LONG, &insn))
+	if (sys_insn_decode(vm->mem + address, avail, code64(vm), &insn))
 		police(vm, &insn, address, size);
 }
 
@@ -898,7 +923,9 @@ static uc_err hook_resume_flag(struct vm *vm)
 	if (!ram_holds(vm, iret_in))
 		return UC_ERR_OK;
 	uc_hook h;
-	return uc_hook_add(vm->uc, &h, UC_HOOK_BLOCK, (void *)on_block_clear_rf, vm, 1, 0);
+	uc_err e = uc_hook_add(vm->uc, &h, UC_HOOK_BLOCK, (void *)on_block_clear_rf, vm, 1, 0);
+	vm->rf_hooked = e == UC_ERR_OK;
+	return e;
 }
 
 static bool system_instructions_in(const uint8_t *p, size_t n, void *ctx)
@@ -916,7 +943,9 @@ static uc_err hook_system_instructions(struct vm *vm)
 	if (vm->firmware || !ram_holds(vm, system_instructions_in))
 		return UC_ERR_OK;
 	uc_hook h;
-	return uc_hook_add(vm->uc, &h, UC_HOOK_CODE, (void *)on_each_instruction, vm, 1, 0);
+	uc_err e = uc_hook_add(vm->uc, &h, UC_HOOK_CODE, (void *)on_each_instruction, vm, 1, 0);
+	vm->system_hooked = e == UC_ERR_OK;
+	return e;
 }
 
 static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int size,
@@ -1072,22 +1101,23 @@ static uc_err place_at_limit_stop(struct vm *vm)
 	return e;
 }
 
-static uc_err add_hooks(struct vm *vm)
+/* The hooks every engine has, on uc (vm->uc, or the engine about to be). */
+static uc_err add_hooks(struct vm *vm, uc_engine *uc)
 {
 	uc_hook h;
-	uc_err e = uc_hook_add(vm->uc, &h, UC_HOOK_INSN, (void *)on_out, vm, 1, 0, UC_X86_INS_OUT);
+	uc_err e = uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)on_out, vm, 1, 0, UC_X86_INS_OUT);
 	if (e == UC_ERR_OK)
-		e = uc_hook_add(vm->uc, &h, UC_HOOK_INSN, (void *)on_in, vm, 1, 0, UC_X86_INS_IN);
+		e = uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)on_in, vm, 1, 0, UC_X86_INS_IN);
 	if (e == UC_ERR_OK)
-		e = uc_hook_add(vm->uc, &h, UC_HOOK_INSN, (void *)on_syscall, vm, 1, 0, UC_X86_INS_SYSCALL);
+		e = uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)on_syscall, vm, 1, 0, UC_X86_INS_SYSCALL);
 	if (e == UC_ERR_OK)
-		e = uc_hook_add(vm->uc, &h, UC_HOOK_INSN, (void *)on_sysenter, vm, 1, 0, UC_X86_INS_SYSENTER);
+		e = uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)on_sysenter, vm, 1, 0, UC_X86_INS_SYSENTER);
 	if (e == UC_ERR_OK)
-		e = uc_hook_add(vm->uc, &h, UC_HOOK_INTR, (void *)on_interrupt, vm, 1, 0);
+		e = uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)on_interrupt, vm, 1, 0);
 	if (e == UC_ERR_OK)
-		e = uc_hook_add(vm->uc, &h, UC_HOOK_INSN_INVALID, (void *)on_invalid, vm, 1, 0);
+		e = uc_hook_add(uc, &h, UC_HOOK_INSN_INVALID, (void *)on_invalid, vm, 1, 0);
 	if (e == UC_ERR_OK)
-		e = uc_hook_add(vm->uc, &h, UC_HOOK_MEM_UNMAPPED, (void *)on_unmapped, vm, 1, 0);
+		e = uc_hook_add(uc, &h, UC_HOOK_MEM_UNMAPPED, (void *)on_unmapped, vm, 1, 0);
 	return e;
 }
 
@@ -1416,6 +1446,8 @@ static enum step finish_parked(struct vm *vm)
 	return finish(vm, VM_EXIT_PARKED, "");
 }
 
+static enum step reopen_engine(struct vm *vm);
+
 /* Why uc_emu_start returned, in order of precedence; what is left after a
  * clean return with nothing noted is HLT. */
 static enum step after_emulation(struct vm *vm, uc_err e)
@@ -1428,6 +1460,8 @@ static enum step after_emulation(struct vm *vm, uc_err e)
 		return finish_unmapped(vm, vm->unmapped.type, vm->unmapped.address);
 	if (vm->unsupported)
 		return finish(vm, VM_EXIT_ERROR, vm->unsupported);
+	if (vm->reopen_wanted)
+		return reopen_engine(vm);
 	if (vm->parked)
 		return finish_parked(vm);
 	if (vm->resume && !vm->pending.set) {
@@ -1509,15 +1543,15 @@ static bool emu_available(char *why, size_t why_len)
 	return true;
 }
 
-static uc_err set_up(struct vm *vm, uint8_t *mem, size_t mem_size)
+static uc_err set_up(struct vm *vm, uc_engine *uc)
 {
-	uc_err e = uc_mem_map_ptr(vm->uc, 0, mem_size, UC_PROT_ALL, mem);
+	uc_err e = uc_mem_map_ptr(uc, 0, vm->mem_size, UC_PROT_ALL, vm->mem);
 	if (e == UC_ERR_OK)
-		e = add_hooks(vm);
+		e = add_hooks(vm, uc);
 	/* Without this, uc_emu_start's `until` of 0 makes a jump to 0:0
 	 * look like a halt. */
 	if (e == UC_ERR_OK)
-		e = uc_ctl_exits_enable(vm->uc);
+		e = uc_ctl_exits_enable(uc);
 	return e;
 }
 
@@ -1554,7 +1588,7 @@ static int emu_create(struct vm **out, uint8_t *mem, size_t mem_size, enum x86_m
 		free(vm);
 		return -1;
 	}
-	e = set_up(vm, mem, mem_size);
+	e = set_up(vm, vm->uc);
 	if (e != UC_ERR_OK) {
 		set_err(err, err_len, "emu: setting up the VM: %s", uc_strerror(e));
 		uc_close(vm->uc);
@@ -1626,6 +1660,8 @@ static void emu_destroy(struct vm *vm)
 		return;
 	unicorn_exception_free(&vm->unicorn_exception);
 	uc_close(vm->uc);
+	if (vm->retired != NULL)
+		uc_close(vm->retired);
 	free(vm);
 }
 
@@ -1679,6 +1715,102 @@ static int emu_count_instructions(struct vm *vm, const struct insn_count_config 
 static uint64_t emu_instructions(const struct vm *vm)
 {
 	return vm->count.instructions;
+}
+
+/* ---- the guest's own change of mode ----------------------------------- */
+
+/* Unicorn 2.0.1 fixes an engine's mode when it is opened. One opened 16-
+ * or 32-bit lacks long mode in its CPUID model, so its wrmsr drops
+ * EFER.LME (QEMU's helper_wrmsr lets the bit through only with CPUID's
+ * LM), and its register names reach only the low halves of eight
+ * registers; one opened 64-bit loads nothing but the selector when a
+ * segment register is written, where real mode needs the base to follow.
+ * So the vCPU moves to a 64-bit engine at the guest's wrmsr that sets
+ * EFER.LME, and to a 16-bit one at its mov to CR0 that clears PE. Unicorn
+ * builds one x86-64 core for every mode: a context saved from one engine
+ * restores into another as it is, registers, segment caches, hflags,
+ * control, debug and system registers, EFER (the CPU state up to the
+ * CPUID model, which stays the new engine's own). */
+
+/* The hooks vm->uc has, added again on uc in the order they were
+ * added there (the count's before the system instructions': see
+ * uncount_fault). */
+static uc_err add_hooks_again(struct vm *vm, uc_engine *uc)
+{
+	uc_hook h;
+	uc_err e = set_up(vm, uc);
+	if (e == UC_ERR_OK && vm->count.on)
+		e = uc_hook_add(uc, &h, UC_HOOK_CODE, (void *)on_count_code, vm, 1, 0);
+	if (e == UC_ERR_OK && vm->trace.on)
+		e = uc_hook_add(uc, &h, UC_HOOK_CODE, (void *)on_trace_code, vm, 1, 0);
+	if (e == UC_ERR_OK && vm->parking_watched)
+		e = uc_hook_add(uc, &h, UC_HOOK_BLOCK, (void *)on_block, vm, 1, 0);
+	if (e == UC_ERR_OK && vm->system_hooked)
+		e = uc_hook_add(uc, &h, UC_HOOK_CODE, (void *)on_each_instruction, vm, 1, 0);
+	if (e == UC_ERR_OK && vm->rf_hooked)
+		e = uc_hook_add(uc, &h, UC_HOOK_BLOCK, (void *)on_block_clear_rf, vm, 1, 0);
+	return e;
+}
+
+/* The guest stands at the instruction reopen_before stopped at: where
+ * Unicorn left eip after a stop from a hook is not to be trusted (see
+ * place_at_limit_stop). */
+static uc_err stand_at_reopening(struct vm *vm)
+{
+	if (vm->mode == X86_MODE_LONG)
+		return write_u64(vm->uc, UC_X86_REG_RIP, code_offset(vm, vm->reopen_at));
+	return reg_write(vm->uc, UC_X86_REG_EIP, code_offset(vm, vm->reopen_at));
+}
+
+/* Set up whole before vm->uc names it: a kick may stop vm->uc at any
+ * time, and Unicorn initializes an engine at its first use. */
+static uc_err open_engine_with(struct vm *vm, enum x86_mode mode, uc_context *state, uc_engine **out)
+{
+	uc_engine *uc = NULL;
+	uc_err e = uc_open(UC_ARCH_X86, unicorn_mode(mode), &uc);
+	if (e != UC_ERR_OK)
+		return e;
+	e = add_hooks_again(vm, uc);
+	if (e == UC_ERR_OK)
+		e = uc_context_restore(uc, state);
+	if (e != UC_ERR_OK) {
+		uc_close(uc);
+		return e;
+	}
+	*out = uc;
+	return UC_ERR_OK;
+}
+
+/* The engine left behind is closed only at the next reopening (or at the
+ * end): a kick from another thread may still be stopping it. The
+ * segment-limit hooks of real mode stay behind, as the limits set_state
+ * loaded are no longer known. */
+static enum step reopen_engine(struct vm *vm)
+{
+	uc_engine *old = vm->uc, *fresh = NULL;
+	uc_context *state = NULL;
+	vm->reopen_wanted = false;
+	uc_err e = stand_at_reopening(vm);
+	if (e == UC_ERR_OK)
+		e = uc_context_alloc(old, &state);
+	if (e == UC_ERR_OK)
+		e = uc_context_save(old, state);
+	if (e == UC_ERR_OK)
+		e = open_engine_with(vm, vm->reopen_mode, state, &fresh);
+	if (state != NULL)
+		uc_context_free(state);
+	if (e != UC_ERR_OK)
+		return finish_uc_error(vm, e);
+	vm->uc = fresh;
+	if (vm->retired != NULL)
+		uc_close(vm->retired);
+	vm->retired = old;
+	vm->mode = vm->reopen_mode;
+	vm->switched = vm->mode == X86_MODE_LONG;
+	vm->limit_wanted = false;
+	vm->limit_hook_set = false;
+	vm->last_block_known = false;
+	return STEP_GO_ON;
 }
 
 const struct backend_ops backend_emu = {
