@@ -10,6 +10,7 @@
 #define PD_ENTRIES 512u
 #define PTE_PRESENT 0x1u
 #define PTE_WRITABLE 0x2u
+#define PTE_USER 0x4u
 #define PTE_LARGE 0x80u
 
 #define TSS_LIMIT 0x67u  /* a 32-bit TSS without an I/O bitmap */
@@ -92,18 +93,21 @@ static void write_gdt(uint8_t *mem, uint64_t tables, int long_code, struct cpu_s
 }
 
 /* Identity map of all RAM: PML4[0] -> PDPT -> one page directory per GiB,
- * each entry a 2 MiB page. */
+ * each entry a 2 MiB page; user pages, so that code a case runs at
+ * privilege level 3 finds its memory as level 0 does (CR4 leaves SMEP and
+ * SMAP off). */
 static uint64_t write_page_tables(uint8_t *mem, size_t mem_size, uint64_t tables)
 {
 	uint64_t pml4 = tables + X86_PML4_OFFSET, pdpt = tables + X86_PDPT_OFFSET;
 	uint64_t pages = (mem_size + LARGE_PAGE - 1) / LARGE_PAGE;
 	memset(mem + pml4, 0, X86_MODE_TABLES_SIZE - X86_PML4_OFFSET);
-	le_store(mem + pml4, pdpt | PTE_PRESENT | PTE_WRITABLE, 8);
+	const uint64_t flags = PTE_PRESENT | PTE_WRITABLE | PTE_USER;
+	le_store(mem + pml4, pdpt | flags, 8);
 	for (uint64_t i = 0; i < pages; i++) {
 		uint64_t pd = tables + X86_PD_OFFSET + (i / PD_ENTRIES) * PAGE_SIZE;
 		if (i % PD_ENTRIES == 0)
-			le_store(mem + pdpt + (i / PD_ENTRIES) * 8, pd | PTE_PRESENT | PTE_WRITABLE, 8);
-		le_store(mem + pd + (i % PD_ENTRIES) * 8, i * LARGE_PAGE | PTE_PRESENT | PTE_WRITABLE | PTE_LARGE, 8);
+			le_store(mem + pdpt + (i / PD_ENTRIES) * 8, pd | flags, 8);
+		le_store(mem + pd + (i % PD_ENTRIES) * 8, i * LARGE_PAGE | flags | PTE_LARGE, 8);
 	}
 	return pml4;
 }

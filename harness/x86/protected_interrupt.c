@@ -34,8 +34,11 @@
 
 #define CODE_SEGMENT 0x8u      /* descriptor type bits */
 #define CODE_CONFORMING 0x4u
+#define DATA_WRITABLE 0x2u
 #define SEGMENT_ACCESSED 0x1u
+#define TSS_32BIT 0x8u          /* the type bit of a 32-bit TSS (else 16-bit) */
 
+#define TSS64_RSP0 0x04u
 #define TSS64_IST1 0x24u
 #define MAX_FRAME 48u          /* six 8-byte slots: long mode with an error code */
 #define MAX_NESTING 4          /* event, fault, #DF: one spare */
@@ -306,7 +309,7 @@ static int frame_write(struct guest_ram *r, uint8_t *mem, const struct frame *f)
 /* Checks the handler's code segment as the CPU does, as a fault for the
  * event to raise or a stop. */
 static struct attempt check_target(const struct x86_segment *cs, uint16_t selector, unsigned cpl, uint32_t ext,
-				   bool long_mode, char *why, size_t why_len)
+				   bool long_mode)
 {
 	uint32_t code = (selector & ~SELECTOR_RPL) | ext;
 	if (!cs->s || !(cs->type & CODE_SEGMENT) || cs->dpl > cpl)
@@ -315,27 +318,110 @@ static struct attempt check_target(const struct x86_segment *cs, uint16_t select
 		return fault(X86_VECTOR_NP, code);
 	if (long_mode && !(cs->l && !cs->db))
 		return fault(X86_VECTOR_GP, code);
-	if (!(cs->type & CODE_CONFORMING) && cs->dpl < cpl)
-		return stop(X86_DELIVERY_NOT_EMULATED, why, why_len,
-			    "a handler at privilege level %u from level %u (a stack switch through the TSS) is not emulated",
-			    cs->dpl, cpl);
 	return (struct attempt){ .kind = ATTEMPT_DONE };
 }
 
-/* Where the long-mode frame goes: the IST stack the gate names, or the
- * current one; either aligned down to 16 bytes. */
-static struct attempt long_mode_stack(struct guest_ram *r, const struct cpu_state *s, uint8_t ist, uint64_t *rsp,
-				      char *why, size_t why_len)
+/* A handler in a non-conforming segment more privileged than the
+ * interrupted code runs on its own level's stack, named by the TSS. */
+static bool switches_stack(const struct x86_segment *cs, unsigned cpl)
 {
-	*rsp = s->gpr[GPR_ESP];
-	if (ist != 0) {
-		uint8_t bytes[8];
-		if (read_linear(r, s->tr.base + TSS64_IST1 + (ist - 1u) * 8u, bytes, sizeof(bytes)) != 0)
-			return memory_failure(r, "the TSS's IST entry", false, why, why_len);
-		*rsp = le_load(bytes, 8);
+	return !(cs->type & CODE_CONFORMING) && cs->dpl < cpl;
+}
+
+/* The stack the TSS gives privilege level dpl, outside long mode (SDM
+ * vol. 2, INT n, INTER-PRIVILEGE-LEVEL-INTERRUPT): SS:ESP from a 32-bit
+ * TSS, SS:SP from a 16-bit one, and the new SS checked against the
+ * handler's level. *ss is the segment the CPU loads, *sp the pointer. */
+static struct attempt tss_stack(struct guest_ram *r, const struct cpu_state *s, unsigned dpl, uint32_t ext,
+				struct x86_segment *ss, uint64_t *sp, uint64_t *ss_at, char *why, size_t why_len)
+{
+	bool tss32 = (s->tr.type & TSS_32BIT) != 0;
+	uint32_t at = tss32 ? dpl * 8u + 4u : dpl * 4u + 2u;
+	unsigned sp_bytes = tss32 ? 4 : 2;
+	uint32_t tss_code = (s->tr.selector & ~SELECTOR_RPL) | ext;
+	uint8_t bytes[6];
+	if (at + sp_bytes + 2u - 1u > s->tr.limit)
+		return fault(X86_VECTOR_TS, tss_code);
+	if (read_linear(r, s->tr.base + at, bytes, sp_bytes + 2u) != 0)
+		return memory_failure(r, "the TSS's stack for the handler's level", false, why, why_len);
+	*sp = le_load(bytes, sp_bytes);
+	uint16_t selector = (uint16_t)le_load(bytes + sp_bytes, 2);
+	uint32_t ss_code = (selector & ~SELECTOR_RPL) | ext;
+	if ((selector & ~SELECTOR_RPL) == 0)
+		return fault(X86_VECTOR_TS, ext);
+	uint64_t raw;
+	switch (read_descriptor(r, selector, &raw, ss_at)) {
+	case DESCRIPTOR_BEYOND_LIMIT:
+		return fault(X86_VECTOR_TS, ss_code);
+	case DESCRIPTOR_UNREACHABLE:
+		return memory_failure(r, "the handler's stack segment descriptor", false, why, why_len);
+	case DESCRIPTOR_OK:
+		break;
 	}
-	*rsp &= ~0xfull;
+	*ss = segment_from_descriptor(raw, selector);
+	if ((selector & SELECTOR_RPL) != dpl || ss->dpl != dpl || !ss->s || (ss->type & CODE_SEGMENT) ||
+	    !(ss->type & DATA_WRITABLE))
+		return fault(X86_VECTOR_TS, ss_code);
+	if (!ss->present)
+		return fault(X86_VECTOR_SS, ss_code);
 	return (struct attempt){ .kind = ATTEMPT_DONE };
+}
+
+/* Long mode's stack for level dpl: RSPn from the 64-bit TSS (an IST
+ * stack, when the gate names one, takes precedence: long_mode_stack), and
+ * SS a null selector whose RPL is the new level (SDM vol. 3, 6.14.4). */
+static struct attempt tss64_stack(struct guest_ram *r, const struct cpu_state *s, unsigned dpl, uint32_t ext,
+				  struct x86_segment *ss, uint64_t *rsp, char *why, size_t why_len)
+{
+	uint32_t at = TSS64_RSP0 + dpl * 8u;
+	uint8_t bytes[8];
+	if (at + 7u > s->tr.limit)
+		return fault(X86_VECTOR_TS, (s->tr.selector & ~SELECTOR_RPL) | ext);
+	if (read_linear(r, s->tr.base + at, bytes, sizeof(bytes)) != 0)
+		return memory_failure(r, "the TSS's stack for the handler's level", false, why, why_len);
+	*rsp = le_load(bytes, 8) & ~0xfull;
+	*ss = (struct x86_segment){ .selector = (uint16_t)dpl, .dpl = (uint8_t)dpl };
+	return (struct attempt){ .kind = ATTEMPT_DONE };
+}
+
+/* The IST stack the gate names, aligned down to 16 bytes. */
+static struct attempt ist_stack(struct guest_ram *r, const struct cpu_state *s, uint8_t ist, uint64_t *rsp,
+				char *why, size_t why_len)
+{
+	uint8_t bytes[8];
+	if (read_linear(r, s->tr.base + TSS64_IST1 + (ist - 1u) * 8u, bytes, sizeof(bytes)) != 0)
+		return memory_failure(r, "the TSS's IST entry", false, why, why_len);
+	*rsp = le_load(bytes, 8) & ~0xfull;
+	return (struct attempt){ .kind = ATTEMPT_DONE };
+}
+
+/* Where the handler's frame goes. */
+struct handler_stack {
+	struct x86_segment ss;  /* the stack segment the handler runs with */
+	uint64_t sp;            /* the stack pointer before the pushes */
+	uint64_t ss_at;         /* a new SS's descriptor (linear), outside long mode */
+	bool switched;          /* a more privileged level's stack: old SS:ESP pushed */
+};
+
+/* The handler's stack: the interrupted code's, or the one the TSS gives a
+ * more privileged handler; in long mode an IST stack when the gate names
+ * one, and every stack aligned down to 16 bytes. */
+static struct attempt handler_stack(struct guest_ram *r, const struct cpu_state *s, const struct gate *gate,
+				    const struct x86_segment *cs, unsigned cpl, uint32_t ext, bool long_mode,
+				    struct handler_stack *st, char *why, size_t why_len)
+{
+	*st = (struct handler_stack){ .ss = s->seg[SEG_SS], .sp = s->gpr[GPR_ESP],
+				      .switched = switches_stack(cs, cpl) };
+	struct attempt a = { .kind = ATTEMPT_DONE };
+	if (st->switched)
+		a = long_mode ? tss64_stack(r, s, cs->dpl, ext, &st->ss, &st->sp, why, why_len)
+			      : tss_stack(r, s, cs->dpl, ext, &st->ss, &st->sp, &st->ss_at, why, why_len);
+	if (a.kind != ATTEMPT_DONE || !long_mode)
+		return a;
+	if (gate->ist != 0)
+		a = ist_stack(r, s, gate->ist, &st->sp, why, why_len);
+	st->sp &= ~0xfull;
+	return a;
 }
 
 /* A fault-class exception pushes RF set, so that the handler's IRET
@@ -353,43 +439,56 @@ static bool is_fault(const struct x86_event *ev)
 }
 
 static void build_frame(struct frame *f, const struct cpu_state *s, const struct x86_event *ev, bool long_mode,
-			bool gate32, uint64_t rsp)
+			bool gate32, const struct handler_stack *st)
 {
 	bool with_error = !ev->software && x86_vector_has_error_code(ev->vector);
 	*f = (struct frame){ .base = 0, .sp_mask = ~0ull, .slot = 8 };
-	if (long_mode) {
+	if (!long_mode) {
+		f->slot = gate32 ? 4 : 2;
+		f->base = st->ss.base;
+		f->sp_mask = st->ss.db ? 0xffffffffu : 0xffffu;
+	}
+	if (long_mode || st->switched) {
 		frame_push(f, s->seg[SEG_SS].selector);
 		frame_push(f, s->gpr[GPR_ESP]);
-	} else {
-		f->slot = gate32 ? 4 : 2;
-		f->base = s->seg[SEG_SS].base;
-		f->sp_mask = s->seg[SEG_SS].db ? 0xffffffffu : 0xffffu;
 	}
 	frame_push(f, s->rflags | (is_fault(ev) ? RFLAGS_RF : 0));
 	frame_push(f, s->seg[SEG_CS].selector);
 	frame_push(f, ev->return_rip);
 	if (with_error)
 		frame_push(f, ev->error_code);
-	f->top = (rsp - f->len) & f->sp_mask;
+	f->top = (st->sp - f->len) & f->sp_mask;
 }
 
 /* The new stack pointer: a 16-bit stack keeps the upper half of ESP. */
-static uint64_t stack_pointer_after(const struct cpu_state *s, const struct frame *f)
+static uint64_t stack_pointer_after(const struct handler_stack *st, const struct frame *f)
 {
-	return (s->gpr[GPR_ESP] & ~f->sp_mask) | f->top;
+	return (st->sp & ~f->sp_mask) | f->top;
+}
+
+/* The CPU marks a descriptor accessed when it loads it. */
+static void mark_accessed(uint8_t *mem, struct guest_ram *r, struct x86_segment *seg, uint64_t descriptor_at)
+{
+	uint64_t phys;
+	if (!(seg->type & SEGMENT_ACCESSED) && translate(r, descriptor_at + 5, &phys) == 0 && phys < r->size) {
+		mem[phys] |= SEGMENT_ACCESSED;
+		seg->type |= SEGMENT_ACCESSED;
+	}
 }
 
 static void enter(struct cpu_state *s, uint8_t *mem, struct guest_ram *r, const struct gate *gate,
-		  struct x86_segment cs, uint64_t descriptor_at, unsigned cpl, const struct frame *f)
+		  struct x86_segment cs, uint64_t descriptor_at, unsigned cpl, struct handler_stack *st,
+		  const struct frame *f)
 {
-	uint64_t phys;
-	/* The CPU marks the descriptor accessed when it loads it. */
-	if (!(cs.type & SEGMENT_ACCESSED) && translate(r, descriptor_at + 5, &phys) == 0 && phys < r->size) {
-		mem[phys] |= SEGMENT_ACCESSED;
-		cs.type |= SEGMENT_ACCESSED;
+	mark_accessed(mem, r, &cs, descriptor_at);
+	if (st->switched) {
+		cpl = cs.dpl;
+		if (st->ss.s)
+			mark_accessed(mem, r, &st->ss, st->ss_at);
+		s->seg[SEG_SS] = st->ss;
 	}
 	cs.selector = (uint16_t)((gate->selector & ~SELECTOR_RPL) | cpl);
-	s->gpr[GPR_ESP] = stack_pointer_after(s, f);
+	s->gpr[GPR_ESP] = stack_pointer_after(st, f);
 	s->seg[SEG_CS] = cs;
 	s->rip = (gate->type & GATE_32BIT) ? gate->offset : gate->offset & 0xffffu;
 	s->rflags &= ~(uint64_t)(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);
@@ -438,7 +537,7 @@ static struct attempt fetch_target(struct guest_ram *r, const struct gate *gate,
 		break;
 	}
 	*cs = segment_from_descriptor(raw, gate->selector);
-	return check_target(cs, gate->selector, cpl, ext, long_mode, why, why_len);
+	return check_target(cs, gate->selector, cpl, ext, long_mode);
 }
 
 static struct attempt deliver_once(struct cpu_state *s, uint8_t *mem, size_t mem_size, const struct x86_event *ev,
@@ -447,6 +546,9 @@ static struct attempt deliver_once(struct cpu_state *s, uint8_t *mem, size_t mem
 	struct guest_ram r = { .state = s, .mem = mem, .size = mem_size };
 	bool long_mode = (s->efer & EFER_LMA) != 0;
 	unsigned cpl = s->seg[SEG_CS].selector & SELECTOR_RPL;
+	if (!long_mode && (s->rflags & RFLAGS_VM))
+		return stop(X86_DELIVERY_NOT_EMULATED, why, why_len,
+			    "interrupt %u in virtual-8086 mode is not emulated", ev->vector);
 	struct gate gate = { 0 };
 	struct attempt a = fetch_gate(&r, s, ev, long_mode, &gate, why, why_len);
 	if (a.kind != ATTEMPT_DONE)
@@ -456,17 +558,15 @@ static struct attempt deliver_once(struct cpu_state *s, uint8_t *mem, size_t mem
 	a = fetch_target(&r, &gate, cpl, ev->software ? 0 : ERROR_EXT, long_mode, &cs, &descriptor_at, why, why_len);
 	if (a.kind != ATTEMPT_DONE)
 		return a;
-	uint64_t rsp = s->gpr[GPR_ESP];
-	if (long_mode) {
-		a = long_mode_stack(&r, s, gate.ist, &rsp, why, why_len);
-		if (a.kind != ATTEMPT_DONE)
-			return a;
-	}
+	struct handler_stack st;
+	a = handler_stack(&r, s, &gate, &cs, cpl, ev->software ? 0 : ERROR_EXT, long_mode, &st, why, why_len);
+	if (a.kind != ATTEMPT_DONE)
+		return a;
 	struct frame f;
-	build_frame(&f, s, ev, long_mode, (gate.type & GATE_32BIT) != 0, rsp);
+	build_frame(&f, s, ev, long_mode, (gate.type & GATE_32BIT) != 0, &st);
 	if (frame_write(&r, mem, &f) != 0)
 		return memory_failure(&r, "the interrupt's stack frame", true, why, why_len);
-	enter(s, mem, &r, &gate, cs, descriptor_at, cpl, &f);
+	enter(s, mem, &r, &gate, cs, descriptor_at, cpl, &st, &f);
 	return (struct attempt){ .kind = ATTEMPT_DONE };
 }
 

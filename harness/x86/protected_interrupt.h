@@ -10,12 +10,14 @@
  * Emulated: 32- and 16-bit interrupt and trap gates, 64-bit gates with IST,
  * the limit, type, present and software-interrupt DPL checks, error codes
  * (EXT and IDT bits included), CR2 for a #PF raised here, the accessed bit
- * of the target's descriptor, and linear addresses translated through the
- * guest's page tables (32-bit, PAE and 4-level; present bit only).
+ * of the target's descriptor, a handler at a more privileged level (the
+ * stack the 32-bit, 16-bit or 64-bit TSS gives that level, its SS checked
+ * with #TS and #SS, the interrupted SS:ESP pushed first), and linear
+ * addresses translated through the guest's page tables (32-bit, PAE and
+ * 4-level; present bit only).
  * Not emulated (the delivery ends with X86_DELIVERY_NOT_EMULATED and a
- * message naming it): task gates, a handler at a more privileged level
- * (the stack switch through the TSS), virtual-8086 mode. Stack-segment
- * limits are not checked. */
+ * message naming it): task gates, virtual-8086 mode. Stack-segment limits
+ * are not checked. */
 #ifndef KVMCHECK_PROTECTED_INTERRUPT_H
 #define KVMCHECK_PROTECTED_INTERRUPT_H
 

@@ -912,6 +912,75 @@ static void check_long_int_n(struct guest *g)
 	assert_long_frame(g, IF);
 }
 
+/* A host whose KVM cannot run some instruction of a row at all (this
+ * machine's, for `ltr`, `iretd` or `int n` outside real mode) says so. */
+static bool kvm_could_not_run_it(const struct guest *g)
+{
+	return strcmp(g->ops->name, "kvm") == 0 && last_exit(g)->kind == VM_EXIT_ERROR &&
+	       strstr(last_exit(g)->reason, "this host's KVM cannot execute `") != NULL;
+}
+
+/* int 0x80 at level 3 entered its level-0 handler on the TSS's stack
+ * (ESP0 0x7000 in SS 0x10), the interrupted SS:ESP (0x23:0x6000) pushed
+ * above EIP, CS (0x1b) and EFLAGS. */
+static void check_pm_int_from_level_3(struct guest *g)
+{
+	if (kvm_could_not_run_it(g))
+		return;
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT, "last exit %d: %s", last_exit(g)->kind, last_exit(g)->reason);
+	cr_assert_eq(dumped(g, 1), announced_address(g), "pushed eip %#x", dumped(g, 1));
+	cr_assert_eq(dumped(g, 2), 0x1b, "pushed cs %#x", dumped(g, 2));
+	cr_assert_eq(dumped(g, 3) & IF, IF, "pushed eflags %#x", dumped(g, 3));
+	cr_assert_eq(dumped(g, 4), 0x6000, "pushed esp %#x", dumped(g, 4));
+	cr_assert_eq(dumped(g, 5) & 0xffff, 0x23, "pushed ss %#x", dumped(g, 5));
+	struct cpu_state s = state_of(g);
+	cr_assert_eq(s.seg[SEG_CS].selector, 0x08, "cs %#x", s.seg[SEG_CS].selector);
+	cr_assert_eq(s.seg[SEG_SS].selector, 0x10, "ss %#x", s.seg[SEG_SS].selector);
+	cr_assert_eq(s.gpr[GPR_ESP], 0x7000 - 20 - 4, "esp %#llx", (unsigned long long)s.gpr[GPR_ESP]);
+}
+
+/* hlt at level 3: #GP(0) at the hlt, on the level-0 stack. */
+static void check_pm_gp_at_level_3(struct guest *g)
+{
+	if (kvm_could_not_run_it(g))
+		return;
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT, "last exit %d: %s", last_exit(g)->kind, last_exit(g)->reason);
+	cr_assert_eq(dumped(g, 1), 0, "error code %#x", dumped(g, 1));
+	cr_assert_eq(dumped(g, 2), announced_address(g), "pushed eip %#x", dumped(g, 2));
+	cr_assert_eq(dumped(g, 3), 0x1b, "pushed cs %#x", dumped(g, 3));
+	cr_assert_eq(dumped(g, 5), 0x6000, "pushed esp %#x", dumped(g, 5));
+	cr_assert_eq(dumped(g, 6) & 0xffff, 0x23, "pushed ss %#x", dumped(g, 6));
+	cr_assert_eq(state_of(g).seg[SEG_SS].selector, 0x10);
+	cr_assert_eq(state_of(g).gpr[GPR_ESP], 0x7000 - 24 - 4);
+}
+
+/* This machine's KVM is kvm_pvm, which runs without hardware
+ * virtualization: it shuts a long-mode guest down at its first
+ * interrupt taken at level 3 (README, "Interrupts and exceptions outside
+ * real mode"). make check-kvm's kvm-amd is the oracle there. */
+static bool kvm_without_virtualization_shut_down(const struct guest *g)
+{
+	return strcmp(g->ops->name, "kvm") == 0 && last_exit(g)->kind == VM_EXIT_SHUTDOWN &&
+	       access("/sys/module/kvm_pvm", F_OK) == 0;
+}
+
+/* int 0x40 at level 3 in long mode: RSP0 (0x7000), SS a null selector,
+ * the interrupted SS:RSP (0x23:0x6000) pushed. */
+static void check_long_int_from_level_3(struct guest *g)
+{
+	if (kvm_could_not_run_it(g) || kvm_without_virtualization_shut_down(g))
+		return;
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT, "last exit %d: %s", last_exit(g)->kind, last_exit(g)->reason);
+	cr_assert_eq(dumped(g, 2), announced_address(g), "pushed rip %#x", dumped(g, 2));
+	cr_assert_eq(dumped(g, 4), 0x2b, "pushed cs %#x", dumped(g, 4));
+	cr_assert_eq(dumped(g, 8), 0x6000, "pushed rsp %#x", dumped(g, 8));
+	cr_assert_eq(dumped(g, 10), 0x23, "pushed ss %#x", dumped(g, 10));
+	struct cpu_state s = state_of(g);
+	cr_assert_eq(s.seg[SEG_CS].selector, 0x18, "cs %#x", s.seg[SEG_CS].selector);
+	cr_assert_eq(s.seg[SEG_SS].selector & ~3u, 0, "ss %#x", s.seg[SEG_SS].selector);
+	cr_assert_eq(s.gpr[GPR_ESP], 0x7000 - 40 - 8, "rsp %#llx", (unsigned long long)s.gpr[GPR_ESP]);
+}
+
 static void with_long_stack_unaligned(struct guest *g, struct cpu_state *s)
 {
 	(void)g;
@@ -1150,6 +1219,36 @@ static void check_unreal_store(struct guest *g)
 #define IDT_AND_ANNOUNCE(label) \
 	"  lidt [idtr]\n  mov eax, " label "\n  out 0x81, eax\n"
 #define IDTR32(limit) "idtr: dw " limit "\n  dd 0x3000\n"
+#define GDTR(limit) "gdtr: dw " limit "\n  dq 0x5000\n"
+
+/* A GDT at 0x5000 with level-3 segments (code 0x1b, data 0x23) and a TSS
+ * at 0x5100 whose level-0 stack is 0x10:0x7000; TR loaded with it. */
+#define LEVEL_3_GDT32 \
+	"  mov dword [0x5000], 0\n  mov dword [0x5004], 0\n" \
+	"  mov dword [0x5008], 0xffff\n  mov dword [0x500c], 0x00cf9b00\n" \
+	"  mov dword [0x5010], 0xffff\n  mov dword [0x5014], 0x00cf9300\n" \
+	"  mov dword [0x5018], 0xffff\n  mov dword [0x501c], 0x00cffb00\n" \
+	"  mov dword [0x5020], 0xffff\n  mov dword [0x5024], 0x00cff300\n" \
+	"  mov dword [0x5028], 0x51000067\n  mov dword [0x502c], 0x00008900\n" \
+	"  lgdt [gdtr]\n  mov dword [0x5104], 0x7000\n  mov dword [0x5108], 0x10\n" \
+	"  mov ax, 0x28\n  ltr ax\n"
+/* Long mode's: level-0 code 0x18, level-3 data 0x23 and 64-bit code
+ * 0x2b, a 64-bit TSS at 0x30 whose RSP0 is 0x7000. */
+#define LEVEL_3_GDT64 \
+	"  mov dword [0x5000], 0\n  mov dword [0x5004], 0\n" \
+	"  mov dword [0x5008], 0xffff\n  mov dword [0x500c], 0x00cf9b00\n" \
+	"  mov dword [0x5010], 0xffff\n  mov dword [0x5014], 0x00cf9300\n" \
+	"  mov dword [0x5018], 0xffff\n  mov dword [0x501c], 0x00af9b00\n" \
+	"  mov dword [0x5020], 0xffff\n  mov dword [0x5024], 0x00cff300\n" \
+	"  mov dword [0x5028], 0xffff\n  mov dword [0x502c], 0x00affb00\n" \
+	"  mov dword [0x5030], 0x51000067\n  mov dword [0x5034], 0x00008900\n" \
+	"  mov dword [0x5038], 0\n  mov dword [0x503c], 0\n" \
+	"  lgdt [gdtr]\n  mov qword [0x5104], 0x7000\n" \
+	"  mov ax, 0x30\n  ltr ax\n"
+/* To level 3 at `user` with the stack 0x23:0x6000, IF set. */
+#define TO_LEVEL_3(code, iret) \
+	"  push 0x23\n  push 0x6000\n  push 0x202\n  push " code "\n" \
+	"  push user\n  " iret "\nuser:\n"
 #define IDTR64(limit) "idtr: dw " limit "\n  dq 0x3000\n"
 
 /* A handler that writes its flags and the `dwords` above them, then halts. */
@@ -1596,6 +1695,23 @@ static const struct mode_row mode_rows[] = {
 	  GATE64("0x21", "isr", "0x8e") IDT_AND_ANNOUNCE("after")
 	  "  int 0x21\nafter:\n  hlt\n" DUMP_ISR64("isr", 12) IDTR64("0xfff"),
 	  with_long_stack_unaligned, NULL, check_long_int_n } },
+	/* A program at level 3 (a user program under a small kernel) entering
+	 * its level-0 handler: the stack switch through the TSS. */
+	{ X86_MODE_PROTECTED, { "protected_int_from_level_3_switches_to_the_tss_stack", ON_BOTH,
+	  LEVEL_3_GDT32 GATE32("0x80", "isr", "0xee") IDT_AND_ANNOUNCE("after")
+	  TO_LEVEL_3("0x1b", "iretd") "  int 0x80\nafter:\n  hlt\n" DUMP_ISR32("isr", 6)
+	  GDTR("0x2f") IDTR32("0x80 * 8 + 7"),
+	  with_interrupts_enabled, NULL, check_pm_int_from_level_3 } },
+	{ X86_MODE_PROTECTED, { "protected_hlt_at_level_3_raises_gp_on_the_tss_stack", ON_BOTH,
+	  LEVEL_3_GDT32 GATE32("13", "isr", "0x8e") IDT_AND_ANNOUNCE("fault")
+	  TO_LEVEL_3("0x1b", "iretd") "fault:\n  hlt\n" DUMP_ISR32("isr", 7)
+	  GDTR("0x2f") IDTR32("0x2ff"),
+	  with_interrupts_enabled, NULL, check_pm_gp_at_level_3 } },
+	{ X86_MODE_LONG, { "long_mode_int_from_level_3_takes_rsp0_and_a_null_ss", ON_BOTH,
+	  LEVEL_3_GDT64 GATE64("0x40", "isr", "0xee") IDT_AND_ANNOUNCE("after")
+	  TO_LEVEL_3("0x2b", "iretq") "  int 0x40\nafter:\n  hlt\n" DUMP_ISR64("isr", 12)
+	  GDTR("0x3f") IDTR64("0xfff"),
+	  with_long_stack_unaligned, NULL, check_long_int_from_level_3 } },
 };
 #define MODE_ROW_COUNT (sizeof(mode_rows) / sizeof(mode_rows[0]))
 

@@ -100,10 +100,10 @@ Test(x86_mode, long_mode_identity_maps_ram_in_2mib_pages)
 	struct cpu_state s;
 	set_up(X86_MODE_LONG, mem, RAM, &s);
 	cr_assert_eq(s.cr3, TABLES + X86_PML4_OFFSET);
-	cr_assert_eq(u64_at(mem, TABLES + X86_PML4_OFFSET), TABLES + X86_PDPT_OFFSET + 3);
-	cr_assert_eq(u64_at(mem, TABLES + X86_PDPT_OFFSET), TABLES + X86_PD_OFFSET + 3);
+	cr_assert_eq(u64_at(mem, TABLES + X86_PML4_OFFSET), TABLES + X86_PDPT_OFFSET + 7);
+	cr_assert_eq(u64_at(mem, TABLES + X86_PDPT_OFFSET), TABLES + X86_PD_OFFSET + 7);
 	cr_assert_eq(u64_at(mem, TABLES + X86_PDPT_OFFSET + 8), 0);
-	cr_assert_eq(u64_at(mem, TABLES + X86_PD_OFFSET), 0x83, "0..2 MiB: present, writable, large");
+	cr_assert_eq(u64_at(mem, TABLES + X86_PD_OFFSET), 0x87, "0..2 MiB: present, writable, user, large");
 	cr_assert_eq(u64_at(mem, TABLES + X86_PD_OFFSET + 8), 0, "1 MiB of RAM needs one page");
 	cr_assert_eq(s.cr0, CR0_PE | CR0_ET | CR0_PG);
 	cr_assert_eq(s.cr4, CR4_PAE);
@@ -123,10 +123,10 @@ Test(x86_mode, long_mode_maps_past_the_first_gib_with_a_second_directory)
 	struct cpu_state s;
 	set_up(X86_MODE_LONG, mem, size, &s);
 	uint64_t pd0 = tables + X86_PD_OFFSET, pd1 = pd0 + 0x1000;
-	cr_assert_eq(u64_at(mem, tables + X86_PDPT_OFFSET + 8), pd1 + 3);
-	cr_assert_eq(u64_at(mem, pd0 + 511 * 8), 511ull * (2u << 20) + 0x83);
-	cr_assert_eq(u64_at(mem, pd1 + 0), (1ull << 30) + 0x83);
-	cr_assert_eq(u64_at(mem, pd1 + 8), (1ull << 30) + (2u << 20) + 0x83);
+	cr_assert_eq(u64_at(mem, tables + X86_PDPT_OFFSET + 8), pd1 + 7);
+	cr_assert_eq(u64_at(mem, pd0 + 511 * 8), 511ull * (2u << 20) + 0x87);
+	cr_assert_eq(u64_at(mem, pd1 + 0), (1ull << 30) + 0x87);
+	cr_assert_eq(u64_at(mem, pd1 + 8), (1ull << 30) + (2u << 20) + 0x87);
 	cr_assert_eq(u64_at(mem, pd1 + 16), 0);
 	munmap(mem, size);
 }

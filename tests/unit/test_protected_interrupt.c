@@ -195,11 +195,140 @@ Test(protected_interrupt, what_is_not_emulated_is_said_and_changes_nothing)
 	cr_assert_eq(deliver(0x21, true, 0), X86_DELIVERY_NOT_EMULATED);
 	cr_assert(strstr(why, "task gate") != NULL, "%s", why);
 	cr_assert_arr_eq(&state, &before, sizeof(state));
-	state.seg[SEG_CS].selector = 0x0b;
-	put(state.gdt.base + 0x08, 0x00cffb000000ffffull & ~(3ull << 45), 8); /* DPL 0, not conforming */
-	gate32(0x21, X86_SEL_CODE32, HANDLER, 0xee);                          /* gate DPL 3 */
+	state.rflags |= 1u << 17; /* VM */
+	gate32(0x21, X86_SEL_CODE32, HANDLER, 0x8e);
 	cr_assert_eq(deliver(0x21, true, 0), X86_DELIVERY_NOT_EMULATED);
-	cr_assert(strstr(why, "privilege level 0 from level 3") != NULL, "%s", why);
+	cr_assert(strstr(why, "virtual-8086") != NULL, "%s", why);
+}
+
+/* ---- a handler more privileged than the interrupted code ---------------- */
+
+#define USER_CODE 0x2b    /* GDT 0x28, RPL 3 */
+#define USER_DATA 0x33    /* GDT 0x30, RPL 3 */
+#define KERNEL_STACK 0x9000u
+
+/* The interrupted code at level 3: the mode's GDT grown by a level-3
+ * code segment (64-bit in long mode) and data segment, and the TSS
+ * giving level 0 the stack KERNEL_STACK in SS 0x10. */
+static void at_level_3(bool long_mode)
+{
+	uint64_t code = long_mode ? 0x00affb000000ffffull : 0x00cffb000000ffffull;
+	put(state.gdt.base + 0x28, code, 8);
+	put(state.gdt.base + 0x30, 0x00cff3000000ffffull, 8);
+	state.gdt.limit = 0x37;
+	state.seg[SEG_CS].selector = USER_CODE;
+	state.seg[SEG_CS].dpl = 3;
+	state.seg[SEG_SS].selector = USER_DATA;
+	state.seg[SEG_SS].dpl = 3;
+	if (long_mode) {
+		put(state.tr.base + 4, KERNEL_STACK + 8, 8);  /* RSP0, aligned down on use */
+	} else {
+		put(state.tr.base + 4, KERNEL_STACK, 4);      /* ESP0 */
+		put(state.tr.base + 8, X86_SEL_DATA, 2);      /* SS0 */
+	}
+}
+
+Test(protected_interrupt, int_from_level_3_switches_to_the_tss_stack_of_level_0)
+{
+	at_level_3(false);
+	gate32(0x80, X86_SEL_CODE32, HANDLER, 0xee);  /* interrupt gate, DPL 3 */
+	cr_assert_eq(deliver(0x80, true, 0), X86_DELIVERED, "%s", why);
+	cr_assert_eq(state.seg[SEG_CS].selector, X86_SEL_CODE32, "CPL 0");
+	cr_assert_eq(state.seg[SEG_SS].selector, X86_SEL_DATA);
+	cr_assert_eq(state.seg[SEG_SS].dpl, 0);
+	cr_assert_eq(state.gpr[GPR_ESP], KERNEL_STACK - 20);
+	cr_assert_eq(get(KERNEL_STACK - 20, 4), 0x1236, "eip past the int");
+	cr_assert_eq(get(KERNEL_STACK - 16, 4), USER_CODE);
+	cr_assert_eq(get(KERNEL_STACK - 12, 4), 0x202);
+	cr_assert_eq(get(KERNEL_STACK - 8, 4), STACK, "the interrupted esp");
+	cr_assert_eq(get(KERNEL_STACK - 4, 2), USER_DATA, "the interrupted ss");
+	cr_assert_eq(get(STACK - 4, 4), 0, "nothing on the interrupted stack");
+}
+
+Test(protected_interrupt, fault_at_level_3_pushes_its_error_code_on_the_new_stack)
+{
+	at_level_3(false);
+	gate32(13, X86_SEL_CODE32, HANDLER, 0x8e);
+	cr_assert_eq(deliver(13, false, 0x18), X86_DELIVERED, "%s", why);
+	cr_assert_eq(state.gpr[GPR_ESP], KERNEL_STACK - 24);
+	cr_assert_eq(get(KERNEL_STACK - 24, 4), 0x18, "the error code");
+	cr_assert_eq(get(KERNEL_STACK - 20, 4), 0x1234, "eip at the fault");
+}
+
+Test(protected_interrupt, a_16_bit_tss_gives_ss_sp)
+{
+	at_level_3(false);
+	state.tr.type = 0x3;                           /* busy 16-bit TSS */
+	put(state.tr.base + 2, KERNEL_STACK - 0x100, 2); /* SP0 */
+	put(state.tr.base + 4, X86_SEL_DATA, 2);        /* SS0 */
+	gate32(0x80, X86_SEL_CODE32, HANDLER, 0xee);
+	cr_assert_eq(deliver(0x80, true, 0), X86_DELIVERED, "%s", why);
+	cr_assert_eq(state.gpr[GPR_ESP], KERNEL_STACK - 0x100 - 20);
+	cr_assert_eq(get(KERNEL_STACK - 0x100 - 8, 4), STACK, "the interrupted esp");
+}
+
+/* Each wrong level-0 stack raises #TS (or #SS when not present) naming the
+ * selector. Delivered to level 0 through the same TSS, the fault's own
+ * stack switch fails alike, a second contributory fault, so #DF, whose
+ * delivery fails again: a triple fault. To a conforming handler, which
+ * runs at level 3 on the interrupted stack, the first fault arrives. */
+Test(protected_interrupt, a_wrong_level_0_stack_raises_ts_or_ss_with_its_selector)
+{
+	static const struct { uint16_t ss0; uint64_t descriptor; uint8_t vector; uint32_t error; } rows[] = {
+		{ 0x0000, 0, X86_VECTOR_TS, 0 },                                        /* null */
+		{ 0x0013, 0, X86_VECTOR_TS, 0x10 },                                     /* RPL 3 */
+		{ 0x0048, 0, X86_VECTOR_TS, 0x48 },                                     /* beyond the GDT */
+		{ 0x0028, 0, X86_VECTOR_TS, 0x28 },                                     /* code */
+		{ 0x0038, 0x00cf91000000ffffull, X86_VECTOR_TS, 0x38 },                 /* read-only */
+		{ 0x0038, 0x00cff3000000ffffull, X86_VECTOR_TS, 0x38 },                 /* DPL 3 */
+		{ 0x0038, 0x00cf13000000ffffull, X86_VECTOR_SS, 0x38 },                 /* not present */
+	};
+	for (int conforming_handler = 0; conforming_handler < 2; conforming_handler++) {
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			protected_mode();
+			at_level_3(false);
+			put(state.gdt.base + 0x38, rows[i].descriptor, 8);
+			put(state.gdt.base + 0x40, 0x00cfff000000ffffull, 8);  /* conforming code, DPL 3 */
+			state.gdt.limit = 0x47;
+			put(state.tr.base + 8, rows[i].ss0, 2);
+			gate32(0x80, X86_SEL_CODE32, HANDLER, 0xee);
+			gate32(rows[i].vector, conforming_handler ? 0x40 : X86_SEL_CODE32, HANDLER + 0x100, 0x8e);
+			gate32(X86_VECTOR_DF, X86_SEL_CODE32, HANDLER + 0x200, 0x8e);
+			if (!conforming_handler) {
+				cr_assert_eq(deliver(0x80, true, 0), X86_SHUTDOWN, "row %zu: %s", i, why);
+				continue;
+			}
+			cr_assert_eq(deliver(0x80, true, 0), X86_DELIVERED, "row %zu: %s", i, why);
+			cr_assert_eq(state.rip, HANDLER + 0x100, "row %zu: the fault's handler", i);
+			cr_assert_eq(state.gpr[GPR_ESP], STACK - 16, "row %zu: on the interrupted stack", i);
+			cr_assert_eq(get(STACK - 16, 4), rows[i].error, "row %zu: error code", i);
+			cr_assert_eq(get(STACK - 12, 4), 0x1234, "row %zu: at the int", i);
+		}
+	}
+}
+
+Test(protected_interrupt, long_mode_int_from_level_3_takes_rsp0_and_a_null_ss, .init = long_mode)
+{
+	at_level_3(true);
+	gate64(0x40, HANDLER, 0, 0xee);  /* IDTR's limit here reaches vector 0x7f */
+	cr_assert_eq(deliver(0x40, true, 0), X86_DELIVERED, "%s", why);
+	cr_assert_eq(state.seg[SEG_CS].selector, X86_SEL_CODE64);
+	cr_assert_eq(state.seg[SEG_SS].selector, 0, "a null SS, RPL the new level");
+	cr_assert_eq(state.gpr[GPR_ESP], KERNEL_STACK - 40, "RSP0 aligned down, five slots");
+	cr_assert_eq(get(KERNEL_STACK - 40, 8), 0x1236);
+	cr_assert_eq(get(KERNEL_STACK - 32, 8), USER_CODE);
+	cr_assert_eq(get(KERNEL_STACK - 16, 8), STACK, "the interrupted rsp");
+	cr_assert_eq(get(KERNEL_STACK - 8, 8), USER_DATA, "the interrupted ss");
+}
+
+Test(protected_interrupt, long_mode_ist_wins_over_rsp0, .init = long_mode)
+{
+	at_level_3(true);
+	gate64(0x40, HANDLER, 1, 0xee);
+	put(state.tr.base + 0x24, 0xa000, 8);  /* IST1 */
+	cr_assert_eq(deliver(0x40, true, 0), X86_DELIVERED, "%s", why);
+	cr_assert_eq(state.gpr[GPR_ESP], 0xa000 - 40);
+	cr_assert_eq(state.seg[SEG_SS].selector, 0);
 }
 
 Test(protected_interrupt, stack_outside_ram_is_said)

@@ -34,6 +34,7 @@
  * few instructions of uc_emu_start's own set-up is only seen at the guest's
  * next I/O or interrupt. */
 #include "machine/backend.h"
+#include "machine/backend/unicorn_cpl.h"
 #include "machine/backend/unicorn_exception.h"
 #include "machine/guest_ram.h"
 #include "machine/result.h"
@@ -158,6 +159,7 @@ struct vm {
 	uint64_t rf_at;
 	struct x86_segment segments[SEG_COUNT];  /* as set_state loaded them */
 	struct unicorn_exception unicorn_exception;
+	struct unicorn_cpl unicorn_cpl;
 	struct instruction_count count;
 	struct last_trace trace;
 };
@@ -1378,10 +1380,25 @@ static void take_unicorn_exception(struct vm *vm)
 
 /* Only what a same-privilege delivery changes goes back to Unicorn; the
  * CS selector is a segment load for it (see write_segments). */
-static uc_err write_delivered(struct vm *vm, const struct cpu_state *state)
+/* A handler more privileged than the interrupted code runs on the stack
+ * the TSS gave it: Unicorn loads that SS only once it is at the handler's
+ * level (machine/backend/unicorn_cpl.h). */
+static uc_err write_handler_level(struct vm *vm, const struct cpu_state *state, unsigned cpl_before)
+{
+	unsigned cpl = state->seg[SEG_CS].selector & 3u;
+	if (cpl == cpl_before)
+		return UC_ERR_OK;
+	if (!unicorn_cpl_set(vm->uc, &vm->unicorn_cpl, cpl))
+		return UC_ERR_EXCEPTION;
+	return reg_write(vm->uc, UC_X86_REG_SS, state->seg[SEG_SS].selector);
+}
+
+static uc_err write_delivered(struct vm *vm, const struct cpu_state *state, unsigned cpl_before)
 {
 	bool wide = vm->mode == X86_MODE_LONG;
 	uc_err e = write_u64(vm->uc, UC_X86_REG_CR2, state->cr2);
+	if (e == UC_ERR_OK)
+		e = write_handler_level(vm, state, cpl_before);
 	if (e == UC_ERR_OK)
 		e = reg_write(vm->uc, UC_X86_REG_CS, state->seg[SEG_CS].selector);
 	if (e == UC_ERR_OK)
@@ -1407,6 +1424,7 @@ static enum step deliver_protected(struct vm *vm)
 	if (read_state(vm, &state) != UC_ERR_OK)
 		return STEP_FAILED;
 	refresh_segment_caches(vm, &state);
+	unsigned cpl_before = state.seg[SEG_CS].selector & 3u;
 	struct x86_event ev = pending_event(vm, &state);
 	if (unicorn_double_fault(vm, &ev))
 		return finish(vm, VM_EXIT_ERROR, "emu: a second #DE, #TS, #NP, #SS, #GP or #PF in one run is not "
@@ -1428,8 +1446,9 @@ static enum step deliver_protected(struct vm *vm)
 	default:
 		return finish(vm, VM_EXIT_ERROR, reason);
 	}
-	if (write_delivered(vm, &state) != UC_ERR_OK)
-		return finish(vm, VM_EXIT_ERROR, "emu: Unicorn refused the handler's code segment (an execute-only one?)");
+	if (write_delivered(vm, &state, cpl_before) != UC_ERR_OK)
+		return finish(vm, VM_EXIT_ERROR, "emu: Unicorn refused the handler's code or stack segment (an execute-only "
+						 "code segment, or a change of privilege level this Unicorn does not allow)");
 	return STEP_GO_ON;
 }
 
@@ -1659,6 +1678,7 @@ static void emu_destroy(struct vm *vm)
 	if (vm == NULL)
 		return;
 	unicorn_exception_free(&vm->unicorn_exception);
+	unicorn_cpl_free(&vm->unicorn_cpl);
 	uc_close(vm->uc);
 	if (vm->retired != NULL)
 		uc_close(vm->retired);

@@ -1,0 +1,112 @@
+#include "machine/backend/unicorn_cpl.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* QEMU 5's CPUX86State (Unicorn 2.0.1) begins:
+ *   target_ulong regs[16], eip, eflags, cc_dst, cc_src, cc_src2;
+ *   uint32_t cc_op; int32_t df; uint32_t hflags; uint32_t hflags2;
+ *   SegmentCache segs[6];  (uint32_t selector; target_ulong base;
+ *                           uint32_t limit, flags: 24 bytes)
+ * with target_ulong 8 bytes: Unicorn builds one x86-64 core for every
+ * mode. HF_CPL_MASK is hflags' low two bits. */
+#define REG_SLOT 8u
+#define EIP_AT (16u * REG_SLOT)
+#define HFLAGS_AT (EIP_AT + 5u * REG_SLOT + 4u + 4u)
+#define SEGS_AT (HFLAGS_AT + 8u)
+#define SEG_CACHE_BYTES 24u
+#define QEMU_R_CS 1u
+#define QEMU_R_SS 2u
+#define HF_CPL_MASK 0x3u
+#define MARKERS 4
+
+static const int marked_ids[MARKERS] = { UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EBX };
+static const uint32_t markers[MARKERS] = { 0x63706c31u, 0xb01dface, 0x5eed2c03u, 0x1e7e1304u };
+
+static uint32_t load32(const uint8_t *at)
+{
+	uint32_t v;
+	memcpy(&v, at, sizeof(v));
+	return v;
+}
+
+/* The one offset where RAX-RBX hold the markers, or 0 (never a match:
+ * the context starts with its own header). */
+static size_t find_markers(const uint8_t *bytes, size_t size)
+{
+	size_t found = 0, matches = 0;
+	for (size_t at = 0; at + MARKERS * REG_SLOT <= size; at += 4) {
+		bool all = true;
+		for (int i = 0; i < MARKERS && all; i++)
+			all = load32(bytes + at + i * REG_SLOT) == markers[i];
+		if (all) {
+			found = at;
+			matches++;
+		}
+	}
+	return matches == 1 ? found : 0;
+}
+
+static bool save_with_markers(uc_engine *uc, struct unicorn_cpl *c)
+{
+	uint32_t saved[MARKERS] = { 0 };
+	bool ok = true;
+	for (int i = 0; i < MARKERS && ok; i++)
+		ok = uc_reg_read(uc, marked_ids[i], &saved[i]) == UC_ERR_OK &&
+		     uc_reg_write(uc, marked_ids[i], &markers[i]) == UC_ERR_OK;
+	ok = ok && uc_context_save(uc, c->context) == UC_ERR_OK;
+	for (int i = 0; i < MARKERS; i++)
+		uc_reg_write(uc, marked_ids[i], &saved[i]);
+	return ok;
+}
+
+static void locate(uc_engine *uc, struct unicorn_cpl *c)
+{
+	c->tried = true;
+	c->size = uc_context_size(uc);
+	if (uc_context_alloc(uc, &c->context) != UC_ERR_OK) {
+		c->context = NULL;
+		return;
+	}
+	if (!save_with_markers(uc, c))
+		return;
+	size_t regs = find_markers((const uint8_t *)c->context, c->size);
+	if (regs == 0 || regs + SEGS_AT + 3 * SEG_CACHE_BYTES > c->size)
+		return;
+	c->regs_at = regs;
+	c->located = true;
+}
+
+/* What the API says agrees with the layout assumed. */
+static bool layout_holds(uc_engine *uc, const uint8_t *regs)
+{
+	uint32_t eip = 0, cs = 0, ss = 0;
+	if (uc_reg_read(uc, UC_X86_REG_EIP, &eip) != UC_ERR_OK || uc_reg_read(uc, UC_X86_REG_CS, &cs) != UC_ERR_OK ||
+	    uc_reg_read(uc, UC_X86_REG_SS, &ss) != UC_ERR_OK)
+		return false;
+	return load32(regs + EIP_AT) == eip &&
+	       load32(regs + SEGS_AT + QEMU_R_CS * SEG_CACHE_BYTES) == (cs & 0xffffu) &&
+	       load32(regs + SEGS_AT + QEMU_R_SS * SEG_CACHE_BYTES) == (ss & 0xffffu) &&
+	       (load32(regs + HFLAGS_AT) & HF_CPL_MASK) == (cs & HF_CPL_MASK);
+}
+
+bool unicorn_cpl_set(uc_engine *uc, struct unicorn_cpl *c, unsigned cpl)
+{
+	if (!c->tried)
+		locate(uc, c);
+	if (!c->located || cpl > HF_CPL_MASK || uc_context_save(uc, c->context) != UC_ERR_OK)
+		return false;
+	uint8_t *regs = (uint8_t *)c->context + c->regs_at;
+	if (!layout_holds(uc, regs))
+		return false;
+	uint32_t hflags = (load32(regs + HFLAGS_AT) & ~HF_CPL_MASK) | cpl;
+	memcpy(regs + HFLAGS_AT, &hflags, sizeof(hflags));
+	return uc_context_restore(uc, c->context) == UC_ERR_OK;
+}
+
+void unicorn_cpl_free(struct unicorn_cpl *c)
+{
+	if (c->context != NULL)
+		uc_context_free(c->context);
+	*c = (struct unicorn_cpl){ 0 };
+}
