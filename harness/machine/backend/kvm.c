@@ -788,7 +788,6 @@ static int kvm_step_on(struct vm *vm)
 }
 
 #define OPCODE_PUSHF 0x9c
-#define OPCODE_POPF 0x9d
 #define OPCODE_IRET 0xcf
 #define PREFIX_OPERAND_SIZE 0x66
 
@@ -1005,10 +1004,15 @@ static int kvm_on_step(struct vm *vm, struct vm_exit *exit, bool *relevant)
 	vm->position = debug->pc;
 	exit->kind = halted && !over ? VM_EXIT_HLT : VM_EXIT_INSN_LIMIT;
 	*relevant = over || halted;
-	/* iret and popf load FLAGS without the TF KVM set; a handler's first
-	 * instruction has run past its breakpoint, which goes back. */
-	if (opcode == OPCODE_IRET || opcode == OPCODE_POPF || vm->passing_handler)
-		vm->rearm = true;
+	/* Stepping is asked for again before every step: iret and popf load
+	 * FLAGS without the TF KVM set; a handler's first instruction has run
+	 * past its breakpoint, which goes back; and an instruction KVM's
+	 * emulator ran (an access to a control register where SVM has no
+	 * decode assists, an MMIO or page-table write under shadow paging)
+	 * left TF clear, as KVM forces TF only at the linear ip where stepping
+	 * was last asked for (__kvm_set_rflags and singlestep_rip in Linux's
+	 * arch/x86/kvm/x86.c): the guest would run on unstepped. */
+	vm->rearm = true;
 	if (kvm_may_change_tables(code, len, long64))
 		vm->tables_known = false;
 	vm->passing_handler = false;
@@ -1038,7 +1042,9 @@ static int kvm_on_fault_handler(struct vm *vm, uint64_t pc)
 /* KVM's emulator finishes an OUT before it exits to us and then skips
  * that instruction's single-step (the kernel's "FIXME: return into
  * emulator if single-stepping"); the fast path steps after we serve it.
- * Which happened shows in ip: past the OUT already, it is counted here. */
+ * Which happened shows in ip: past the OUT already, it is counted here,
+ * and stepping is asked for again, the emulator having left TF clear
+ * (see kvm_on_step). */
 static int kvm_on_write_io(struct vm *vm)
 {
 	uint64_t linear;
@@ -1047,6 +1053,7 @@ static int kvm_on_write_io(struct vm *vm)
 	if (linear != vm->position) {
 		vm->over_pending = kvm_count_step(vm, vm->position);
 		vm->position = linear;
+		vm->rearm = true;
 	}
 	return 0;
 }
