@@ -851,6 +851,17 @@ static int kvm_note_iret_target(struct vm *vm, const uint8_t *code, size_t len)
 	return 0;
 }
 
+/* With firmware a `jmp $` is a wait that counts once (park_once): it is
+ * counted when the guest stands at it, before its step, since the run
+ * loop's poll may find the guest there and end the run as parked before
+ * the step comes. Its steps then count nothing more (kvm_count_step).
+ * True when the count passed the limit. */
+static bool kvm_count_parked_jump(struct vm *vm, const uint8_t *code, size_t len)
+{
+	return vm->count_cfg.park_once && x86_insn_is_jump_to_self(code, len, vm->mode == X86_MODE_REAL) &&
+	       kvm_count_step(vm, vm->position);
+}
+
 /* Before the vCPU runs on while counting: the instructions single-steps
  * cannot count right are taken here, one after the other. *stop gets an
  * exit for the handler when one ended the run. */
@@ -879,6 +890,11 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 		 * here, wherever it is, and the breakpoints are the handlers'. */
 		if (sys_hypercall_at(code, len, vm->mode == X86_MODE_LONG)) {
 			kvm_stop_at_hypercall(vm, vm->position, exit);
+			*stop = true;
+			return 0;
+		}
+		if (kvm_count_parked_jump(vm, code, len)) {
+			exit->kind = VM_EXIT_INSN_LIMIT;
 			*stop = true;
 			return 0;
 		}
