@@ -72,19 +72,17 @@ build_payload() {
 	# guest (KVM_GUESTDBG_USE_HW_BP), on which the hypercall rows and the
 	# counts across a fault rely (in real and protected mode, and the TF
 	# the kvm backend clears from a fault's frame once a breakpoint shows
-	# it entered the handler); the timer's count row counts one short
-	# in some runs; a #DE or a #GP from a segment load pushes EFLAGS
-	# without RF (this host's KVM and emu set it, as for any fault); and a
-	# #GP or #NP raised while delivering the guest's first `int n` pushes
-	# the EIP past the int, not at it; the two protected-mode `int` count
-	# rows count 4, no step coming after the backend delivers the int.
+	# it entered the handler); a #DE or a #GP from a segment load pushes
+	# EFLAGS without RF (this host's KVM and emu set it, as for any
+	# fault); and a #GP or #NP raised while delivering the guest's first
+	# `int n` pushes the EIP past the int, not at it.
 	# QEMU's TCG runs the nested guest's real mode and checks no data
 	# segment limit (Unicorn, QEMU's TCG too, had the same gap), so the
 	# rows that expect #GP or #SS from one are left out as well; they pass
 	# on this host's KVM and on emu (the CPU case, run there, fails them all).
 	LIMIT_ROWS=word_store_at_ds_ffff_raises_gp,dword_store_at_ds_fffd_raises_gp,word_read_at_cs_ffff_raises_gp,word_store_at_bp_ffff_raises_ss,word_read_through_an_ss_override_raises_ss,a32_store_beyond_64_kib_raises_gp,a32_read_of_a_sib_address_beyond_64_kib_raises_gp,movsw_from_si_ffff_raises_gp,rep_movsw_raises_gp_at_the_iteration_that_reaches_ffff,stosw_to_di_ffff_raises_gp,pop_with_sp_ffff_raises_ss,push_with_sp_1_raises_ss_whose_frame_does_not_fit,int_with_sp_3_raises_ss_whose_frame_does_not_fit
 	KVMCHECK_TEST_BACKENDS=kvm \
-	KVMCHECK_TEST_SKIP_ROWS=$LIMIT_ROWS,a_protected_mode_int_counts_with_the_handler,a_protected_mode_int_through_an_empty_gate_does_not_count,ip_past_the_end_of_the_code_segment_raises_gp,instruction_straddling_the_code_segment_end_raises_gp,jump_to_0_0_is_not_a_halt,vmcall_in_real_mode_ends_the_run_at_it,vmmcall_in_real_mode_ends_the_run_at_it,vmcall_in_protected_mode_ends_the_run_at_it,vmmcall_in_protected_mode_ends_the_run_at_it,an_instruction_that_faults_does_not_count,an_invalid_instruction_does_not_count,a_stack_fault_does_not_count,a_stack_fault_whose_handler_halts_at_once_counts_the_hlt,a_bound_out_of_range_does_not_count,a_wait_with_the_task_switched_flag_does_not_count,a_protected_mode_invalid_instruction_does_not_count,a_protected_mode_general_protection_fault_does_not_count,a_protected_mode_fault_whose_handler_halts_at_once_counts_the_hlt,a_protected_mode_fault_frame_shows_no_trap_flag_while_counting,a_protected_mode_fault_with_an_error_code_shows_no_trap_flag,a_long_mode_fault_whose_handler_halts_at_once_counts_the_hlt,a_long_mode_fault_frame_and_pushfq_show_no_trap_flag,a_parked_jmp_self_counts_once,protected_divide_error_goes_to_vector_0_at_the_div,protected_gp_from_a_bad_selector_pushes_the_selector,protected_int_beyond_the_idt_limit_raises_gp_naming_it,protected_gate_not_present_raises_np_naming_it \
+	KVMCHECK_TEST_SKIP_ROWS=$LIMIT_ROWS,ip_past_the_end_of_the_code_segment_raises_gp,instruction_straddling_the_code_segment_end_raises_gp,jump_to_0_0_is_not_a_halt,vmcall_in_real_mode_ends_the_run_at_it,vmmcall_in_real_mode_ends_the_run_at_it,vmcall_in_protected_mode_ends_the_run_at_it,vmmcall_in_protected_mode_ends_the_run_at_it,an_instruction_that_faults_does_not_count,an_invalid_instruction_does_not_count,a_stack_fault_does_not_count,a_stack_fault_whose_handler_halts_at_once_counts_the_hlt,a_bound_out_of_range_does_not_count,a_wait_with_the_task_switched_flag_does_not_count,a_protected_mode_invalid_instruction_does_not_count,a_protected_mode_general_protection_fault_does_not_count,a_protected_mode_fault_whose_handler_halts_at_once_counts_the_hlt,a_protected_mode_fault_frame_shows_no_trap_flag_while_counting,a_protected_mode_fault_with_an_error_code_shows_no_trap_flag,a_long_mode_fault_whose_handler_halts_at_once_counts_the_hlt,a_long_mode_fault_frame_and_pushfq_show_no_trap_flag,protected_divide_error_goes_to_vector_0_at_the_div,protected_gp_from_a_bad_selector_pushes_the_selector,protected_int_beyond_the_idt_limit_raises_gp_naming_it,protected_gate_not_present_raises_np_naming_it \
 		kvm-unit-tests --verbose >"$OUT/unit.log" 2>&1
 	echo $? >"$OUT/unit.status"
 	PAYLOAD

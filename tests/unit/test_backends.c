@@ -287,6 +287,17 @@ static void run_after_a_kick(struct guest *g)
 	run(g);
 }
 
+/* Counting as a run with firmware counts (a `jmp $` once), then a kick
+ * before the guest's first step: the run loop's poll, finding the guest
+ * parked, ends the run there. */
+static void count_parking_then_kick(struct guest *g)
+{
+	const struct insn_count_config cfg = { .limit = UINT64_MAX, .park_once = true };
+	char err[256] = "";
+	cr_assert_eq(g->ops->count_instructions(g->vm, &cfg, err, sizeof(err)), 0, "%s", err);
+	run_after_a_kick(g);
+}
+
 static void with_in_value_5a(struct guest *g, struct cpu_state *s) { (void)s; g->rec.in_value = 0x5a; }
 static void with_in_value_42(struct guest *g, struct cpu_state *s) { (void)s; g->rec.in_value = 0x42; }
 static void with_in_value_beef42(struct guest *g, struct cpu_state *s) { (void)s; g->rec.in_value = 0xbeef42; }
@@ -455,6 +466,13 @@ static void check_kicked_spinning(struct guest *g)
 	cr_assert_eq(g->rec.count, 1);
 	cr_assert_eq(last_exit(g)->kind, VM_EXIT_KICKED);
 	cr_assert_eq(state_of(g).rip, LOAD);
+}
+
+static void check_parked_jmp_counted_once(struct guest *g)
+{
+	check_kicked_spinning(g);
+	cr_assert_eq(g->ops->instructions(g->vm), 1, "the jmp $ the poll found counts once, as on emu (%llu)",
+		     (unsigned long long)g->ops->instructions(g->vm));
 }
 
 static void check_kicked_after_output(struct guest *g)
@@ -1372,6 +1390,12 @@ static const struct guest_row rows[] = {
 	{ "kick_before_run_is_delivered_and_consumed", ON_EMU,
 	  "  hlt\n",
 	  NULL, run_after_a_kick, check_kick_consumed },
+	/* A poll may find the guest at its `jmp $` before the jump's first
+	 * step: the jump counts all the same, as the parked timer row's hand
+	 * count (test_timer.c) and emu say. */
+	{ "a_kick_at_a_parked_jmp_self_before_its_step_counts_it_once", ON_KVM,
+	  "spin: jmp spin\n",
+	  NULL, count_parking_then_kick, check_parked_jmp_counted_once },
 	{ "int_n_goes_through_the_ivt", ON_BOTH,
 	  IVT_SET(0x21, isr)
 	  "  mov bx, sp\n  int 0x21\nret_here:\n  cmp bx, sp\n  jne bad\n  hlt\nbad: jmp bad\n"

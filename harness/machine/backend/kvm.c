@@ -788,7 +788,6 @@ static int kvm_step_on(struct vm *vm)
 }
 
 #define OPCODE_PUSHF 0x9c
-#define OPCODE_POPF 0x9d
 #define OPCODE_IRET 0xcf
 #define PREFIX_OPERAND_SIZE 0x66
 
@@ -852,6 +851,17 @@ static int kvm_note_iret_target(struct vm *vm, const uint8_t *code, size_t len)
 	return 0;
 }
 
+/* With firmware a `jmp $` is a wait that counts once (park_once): it is
+ * counted when the guest stands at it, before its step, since the run
+ * loop's poll may find the guest there and end the run as parked before
+ * the step comes. Its steps then count nothing more (kvm_count_step).
+ * True when the count passed the limit. */
+static bool kvm_count_parked_jump(struct vm *vm, const uint8_t *code, size_t len)
+{
+	return vm->count_cfg.park_once && x86_insn_is_jump_to_self(code, len, vm->mode == X86_MODE_REAL) &&
+	       kvm_count_step(vm, vm->position);
+}
+
 /* Before the vCPU runs on while counting: the instructions single-steps
  * cannot count right are taken here, one after the other. *stop gets an
  * exit for the handler when one ended the run. */
@@ -880,6 +890,11 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 		 * here, wherever it is, and the breakpoints are the handlers'. */
 		if (sys_hypercall_at(code, len, vm->mode == X86_MODE_LONG)) {
 			kvm_stop_at_hypercall(vm, vm->position, exit);
+			*stop = true;
+			return 0;
+		}
+		if (kvm_count_parked_jump(vm, code, len)) {
+			exit->kind = VM_EXIT_INSN_LIMIT;
 			*stop = true;
 			return 0;
 		}
@@ -1005,10 +1020,15 @@ static int kvm_on_step(struct vm *vm, struct vm_exit *exit, bool *relevant)
 	vm->position = debug->pc;
 	exit->kind = halted && !over ? VM_EXIT_HLT : VM_EXIT_INSN_LIMIT;
 	*relevant = over || halted;
-	/* iret and popf load FLAGS without the TF KVM set; a handler's first
-	 * instruction has run past its breakpoint, which goes back. */
-	if (opcode == OPCODE_IRET || opcode == OPCODE_POPF || vm->passing_handler)
-		vm->rearm = true;
+	/* Stepping is asked for again before every step: iret and popf load
+	 * FLAGS without the TF KVM set; a handler's first instruction has run
+	 * past its breakpoint, which goes back; and an instruction KVM's
+	 * emulator ran (an access to a control register where SVM has no
+	 * decode assists, an MMIO or page-table write under shadow paging)
+	 * left TF clear, as KVM forces TF only at the linear ip where stepping
+	 * was last asked for (__kvm_set_rflags and singlestep_rip in Linux's
+	 * arch/x86/kvm/x86.c): the guest would run on unstepped. */
+	vm->rearm = true;
 	if (kvm_may_change_tables(code, len, long64))
 		vm->tables_known = false;
 	vm->passing_handler = false;
@@ -1038,7 +1058,9 @@ static int kvm_on_fault_handler(struct vm *vm, uint64_t pc)
 /* KVM's emulator finishes an OUT before it exits to us and then skips
  * that instruction's single-step (the kernel's "FIXME: return into
  * emulator if single-stepping"); the fast path steps after we serve it.
- * Which happened shows in ip: past the OUT already, it is counted here. */
+ * Which happened shows in ip: past the OUT already, it is counted here,
+ * and stepping is asked for again, the emulator having left TF clear
+ * (see kvm_on_step). */
 static int kvm_on_write_io(struct vm *vm)
 {
 	uint64_t linear;
@@ -1047,6 +1069,7 @@ static int kvm_on_write_io(struct vm *vm)
 	if (linear != vm->position) {
 		vm->over_pending = kvm_count_step(vm, vm->position);
 		vm->position = linear;
+		vm->rearm = true;
 	}
 	return 0;
 }
