@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,18 +30,28 @@
  * whose engines were all freed. */
 #define MEMBER_GROWTH_KIB (32 * 1024)
 
-/* What a member sends: FRAME_STARTED when its case's machine starts; at the
- * end of the case FRAME_RESULT, a byte saying whether it retires now, the
- * payload's length (uint64_t) and the payload: the result, then the
- * assembly (assembly_encode). */
-enum { FRAME_STARTED = 'S', FRAME_RESULT = 'R' };
+/* What a member sends at the end of a case, in one write: FRAME_RESULT, a
+ * byte saying whether it retires now, the payload's length (uint64_t) and
+ * the payload: the result, then the assembly (assembly_encode). */
+enum { FRAME_RESULT = 'R' };
 #define RESULT_HEAD (1 + 1 + sizeof(uint64_t))
+
+/* Where a member says that its case's machine has started, and when (the
+ * machine's deadline runs from then): a page shared with the parent,
+ * which looks at it when it wakes anyway, so that no case costs the
+ * parent a wake-up of its own for it. Written by the member alone. */
+struct member_board {
+	_Atomic uint64_t started_case; /* the case's index + 1; 0 before the first */
+	_Atomic uint64_t started_ns;   /* clock_ns() then */
+};
 
 /* One process of the pool, and the case it has in hand. */
 struct member {
 	struct proc proc;      /* the process (proc.started: there is one, maybe ended) */
 	int cmd_fd;            /* the parent's end: numbers of the cases to run */
 	int stderr_fd;         /* memfd: the member's stderr while a machine runs */
+	struct member_board *board;
+	uint64_t assigned_ns;  /* when the case in hand was handed over */
 	size_t taken;          /* bytes of proc.out handled */
 	bool busy;             /* a case is in hand */
 	bool running;          /* its machine has started */
@@ -64,13 +75,16 @@ struct member_job {
 	unsigned self;
 	int cmd_fd;    /* the member's end */
 	int stderr_fd;
+	struct member_board *board;
 };
 
 struct member_stderr {
-	int out_fd;    /* frames to the parent */
-	int memfd;     /* where stderr goes while a machine runs */
-	int saved;     /* stderr as it was */
+	struct member_board *board;
+	uint64_t index; /* the case in hand */
+	int memfd;      /* where stderr goes while a machine runs */
+	int saved;      /* stderr as it was */
 	bool started;
+	bool dirty;     /* the memfd may hold bytes, or not be at its start */
 };
 
 /* After the result, what the member assembled, so that later cases of the
@@ -96,16 +110,18 @@ static int assembly_encode(const struct assembly *a, struct bytes *out)
 }
 
 /* The machine's own complaints (Unicorn's, under a low ulimit -v) go to
- * the memfd, so that a crash can name them in its case's message. */
+ * the memfd, so that a crash can name them in its case's message. A
+ * memfd nothing was written to is empty and at its start already. */
 static void member_machine_starting(void *ctx)
 {
 	struct member_stderr *e = ctx;
-	uint8_t frame = FRAME_STARTED;
 	e->started = true;
-	if (ftruncate(e->memfd, 0) == 0 && lseek(e->memfd, 0, SEEK_SET) == 0)
+	if (!e->dirty || (ftruncate(e->memfd, 0) == 0 && lseek(e->memfd, 0, SEEK_SET) == 0)) {
+		e->dirty = false;
 		dup2(e->memfd, 2);
-	if (fd_write_all(e->out_fd, &frame, 1) < 0)
-		_exit(1);
+	}
+	atomic_store_explicit(&e->board->started_ns, clock_ns(), memory_order_relaxed);
+	atomic_store_explicit(&e->board->started_case, e->index + 1, memory_order_release);
 }
 
 /* A case that ended well: its machine's stderr goes where it always went. */
@@ -114,24 +130,27 @@ static void member_stderr_restore(struct member_stderr *e)
 	if (!e->started)
 		return;
 	dup2(e->saved, 2);
-	worker_stderr_pass_on(e->memfd);
+	e->dirty = worker_stderr_pass_on(e->memfd) != 0;
 	e->started = false;
 }
 
 static int member_send(int fd, struct runner *rn, const struct test_case *c, const struct run_result *r,
 		       bool retiring)
 {
-	struct bytes payload = {0}, head = {0};
-	int rc = worker_result_encode(r, &payload);
-	rc |= assembly_encode(runner_case_assembly(rn, c), &payload);
-	uint64_t len = payload.len;
-	rc |= bytes_push(&head, FRAME_RESULT);
-	rc |= bytes_push(&head, retiring);
-	rc |= bytes_append(&head, &len, sizeof(len));
-	if (rc == 0)
-		rc = fd_write_all(fd, head.data, head.len) | fd_write_all(fd, payload.data, payload.len);
-	bytes_free(&head);
-	bytes_free(&payload);
+	/* One write: one wake-up of the parent per case. */
+	struct bytes frame = {0};
+	uint64_t len = 0;
+	int rc = bytes_push(&frame, FRAME_RESULT);
+	rc |= bytes_push(&frame, retiring);
+	rc |= bytes_append(&frame, &len, sizeof(len));
+	rc |= worker_result_encode(r, &frame);
+	rc |= assembly_encode(runner_case_assembly(rn, c), &frame);
+	if (rc == 0) {
+		len = frame.len - RESULT_HEAD;
+		memcpy(frame.data + 2, &len, sizeof(len));
+		rc = fd_write_all(fd, frame.data, frame.len);
+	}
+	bytes_free(&frame);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -148,6 +167,7 @@ static void member_close_siblings(const struct member_job *job)
 			close(m->proc.out_fd);
 		if (m->proc.exit_fd >= 0)
 			close(m->proc.exit_fd);
+		munmap(m->board, sizeof(*m->board));
 	}
 }
 
@@ -166,7 +186,7 @@ static void member_main(void *ctx, int out_fd)
 {
 	const struct member_job *job = ctx;
 	member_close_siblings(job);
-	struct member_stderr e = { .out_fd = out_fd, .memfd = job->stderr_fd, .saved = dup(2) };
+	struct member_stderr e = { .board = job->board, .memfd = job->stderr_fd, .saved = dup(2) };
 	struct runner rn = *job->pool->s->runner;
 	rn.in_process = true;
 	rn.machine_starting = member_machine_starting;
@@ -176,6 +196,7 @@ static void member_main(void *ctx, int out_fd)
 	for (unsigned n = 1; fd_read_exact(job->cmd_fd, &index, sizeof(index)) == 0; n++) {
 		const struct test_case *c = &job->pool->cases[index];
 		struct run_result r;
+		e.index = index;
 		runner_run_case(&rn, c, &r);
 		member_stderr_restore(&e);
 		bool retiring = n >= MEMBER_CASES || r.host_fault || peak_rss_kib() - start_kib > MEMBER_GROWTH_KIB;
@@ -257,32 +278,61 @@ static void member_free(struct member *m)
 	if (m->proc.started) {
 		close(m->cmd_fd);
 		close(m->stderr_fd);
+		munmap(m->board, sizeof(*m->board));
 	}
 	*m = (struct member){0};
+}
+
+static struct member_board *board_make(void)
+{
+	void *p = mmap(NULL, sizeof(struct member_board), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p; /* zeros: no case started */
 }
 
 static int member_start(struct pool *pool, unsigned i)
 {
 	struct member *m = &pool->members[i];
 	int sv[2];
-	int memfd = memfd_create("kvmcheck-member-stderr", MFD_CLOEXEC);
-	if (memfd < 0)
+	struct member_board *board = board_make();
+	if (!board)
 		return -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		close(memfd);
+	int memfd = memfd_create("kvmcheck-member-stderr", MFD_CLOEXEC);
+	if (memfd < 0) {
+		munmap(board, sizeof(*board));
 		return -1;
 	}
-	struct member_job job = { pool, i, sv[1], memfd };
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		close(memfd);
+		munmap(board, sizeof(*board));
+		return -1;
+	}
+	struct member_job job = { pool, i, sv[1], memfd, board };
 	char err[200];
 	int rc = proc_start(&m->proc, member_main, &job, SIZE_MAX, 0, err, sizeof(err));
 	close(sv[1]);
 	m->cmd_fd = sv[0];
 	m->stderr_fd = memfd;
+	m->board = board;
 	if (rc < 0) {
 		member_free(m);
 		return -1;
 	}
 	return 0;
+}
+
+/* Whether the machine of the case in hand has started, and the deadline
+ * that follows: what the board says now. */
+static void member_refresh(const struct pool *pool, struct member *m)
+{
+	const struct test_case *c = &pool->cases[m->index];
+	if (!m->running &&
+	    atomic_load_explicit(&m->board->started_case, memory_order_acquire) == (uint64_t)m->index + 1) {
+		uint64_t started = atomic_load_explicit(&m->board->started_ns, memory_order_relaxed);
+		m->running = true;
+		m->proc.deadline_ns = started + machine_limit_ms(c) * 1000000u;
+	}
+	if (!m->running)
+		m->proc.deadline_ns = m->assigned_ns + assemble_limit_ms(pool->s->runner, c) * 1000000u;
 }
 
 /* Case i is over: its result to the caller, the member free for the next. */
@@ -323,12 +373,6 @@ static void member_take(struct pool *pool, struct member *m)
 		const uint8_t *p = out->data + m->taken;
 		size_t len = out->len - m->taken;
 		uint64_t payload;
-		if (p[0] == FRAME_STARTED) {
-			m->running = true;
-			m->proc.deadline_ns = clock_ns() + machine_limit_ms(&pool->cases[m->index]) * 1000000u;
-			m->taken++;
-			continue;
-		}
 		if (p[0] != FRAME_RESULT) {
 			proc_kill(&m->proc); /* not ours to understand: its case fails with it */
 			break;
@@ -353,6 +397,7 @@ static void member_lost(struct pool *pool, struct member *m)
 	const struct test_case *c = &pool->cases[m->index];
 	struct run_result r = {0};
 	char why[WORKER_WHY_MAX];
+	member_refresh(pool, m);
 	if (m->running)
 		worker_failure_explain(m->proc.status, m->proc.killed, machine_limit_ms(c), m->stderr_fd, why,
 				       sizeof(why));
@@ -366,6 +411,7 @@ static void member_lost(struct pool *pool, struct member *m)
  * freed, its case (if any) failed. */
 static void member_poll(struct pool *pool, struct member *m)
 {
+	member_refresh(pool, m);
 	bool ended = proc_poll(&m->proc, 0);
 	member_take(pool, m);
 	if (!ended)
@@ -400,7 +446,8 @@ static void member_assign(struct pool *pool, unsigned slot, size_t i)
 	}
 	m->busy = true;
 	m->index = i;
-	m->proc.deadline_ns = clock_ns() + assemble_limit_ms(pool->s->runner, c) * 1000000u;
+	m->assigned_ns = clock_ns();
+	member_refresh(pool, m);
 }
 
 static bool stopped(const struct scheduler *s)
@@ -409,17 +456,23 @@ static bool stopped(const struct scheduler *s)
 }
 
 /* How long to sleep: until the nearest deadline, and briefly where only a
- * periodic look tells that a child ended (no pidfd). */
-static int wait_ms(const struct pool *pool)
+ * periodic look tells that a child ended (no pidfd). A machine that has
+ * not started yet may start any moment, its deadline then no sooner than
+ * its limit from now: no sleep is longer, and a wake-up looks again. */
+static int wait_ms(struct pool *pool)
 {
 	int64_t ms = -1;
 	uint64_t now = clock_ns();
 	for (unsigned i = 0; i < pool->count; i++) {
-		const struct member *m = &pool->members[i];
+		struct member *m = &pool->members[i];
 		if (!m->busy)
 			continue;
+		member_refresh(pool, m);
 		const struct proc *p = &m->proc;
 		int64_t left = p->deadline_ns > now ? (int64_t)((p->deadline_ns - now) / 1000000 + 1) : 0;
+		int64_t machine = (int64_t)machine_limit_ms(&pool->cases[m->index]);
+		if (!m->running && left > machine)
+			left = machine;
 		if (p->exit_fd < 0 && left > 10)
 			left = 10;
 		ms = ms < 0 || left < ms ? left : ms;
@@ -429,7 +482,7 @@ static int wait_ms(const struct pool *pool)
 
 /* Sleeps until a member has something to say, a deadline passes or
  * wake_fd is readable (whose bytes are then drained). */
-static void wait_any(const struct pool *pool, struct pollfd *fds)
+static void wait_any(struct pool *pool, struct pollfd *fds)
 {
 	const struct scheduler *s = pool->s;
 	size_t n = 0;
