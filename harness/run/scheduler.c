@@ -57,6 +57,10 @@ struct member {
 	bool running;          /* its machine has started */
 	bool retiring;         /* it said it ends after its last case */
 	size_t index;
+	/* The case it takes up next, sent ahead so that it need not wait for
+	 * kvmcheck to take the result in hand first; it was not started yet. */
+	bool queued;
+	size_t queued_index;
 };
 
 struct pool {
@@ -66,6 +70,10 @@ struct pool {
 	unsigned count;
 	scheduler_done_fn *done;
 	void *ctx;
+	/* Queued cases handed back by members that ended first (at most
+	 * one each), to run before the suite's next ones. */
+	size_t *returned;
+	size_t returned_count;
 };
 
 /* ---- the member's side ---- */
@@ -335,12 +343,30 @@ static void member_refresh(const struct pool *pool, struct member *m)
 		m->proc.deadline_ns = m->assigned_ns + assemble_limit_ms(pool->s->runner, c) * 1000000u;
 }
 
-/* Case i is over: its result to the caller, the member free for the next. */
+/* The queued case goes back to the pool: the member will not run it. */
+static void member_give_back(struct pool *pool, struct member *m)
+{
+	if (m->queued)
+		pool->returned[pool->returned_count++] = m->queued_index;
+	m->queued = false;
+}
+
+/* Case i is over: its result to the caller, and the member on to the case
+ * it has queued, or free for the next. */
 static void member_done(struct pool *pool, struct member *m, struct run_result *r)
 {
 	size_t i = m->index;
 	m->busy = m->running = false;
 	m->proc.deadline_ns = 0;
+	if (m->retiring)
+		member_give_back(pool, m);
+	if (m->queued) {
+		m->busy = true;
+		m->index = m->queued_index;
+		m->queued = false;
+		m->assigned_ns = clock_ns();
+		member_refresh(pool, m);
+	}
 	pool->done(pool->ctx, i, r);
 }
 
@@ -404,6 +430,7 @@ static void member_lost(struct pool *pool, struct member *m)
 	else
 		runner_explain(&m->proc, assemble_limit_ms(pool->s->runner, c), why, sizeof(why));
 	run_result_host_fault(&r, why);
+	member_give_back(pool, m);
 	member_done(pool, m, &r);
 }
 
@@ -421,8 +448,19 @@ static void member_poll(struct pool *pool, struct member *m)
 	member_free(m);
 }
 
+/* Whether member m can take a case: it is free, or, as the pool's only
+ * member, has one in hand and none queued behind it (and is not about to
+ * end). With several members a case queued behind a long one would wait
+ * while another member has nothing to do, and cases would no longer
+ * start in the order members come free. */
+static bool member_has_room(const struct pool *pool, const struct member *m)
+{
+	return !m->busy || (pool->count == 1 && !m->queued && !m->retiring && !m->proc.reaped);
+}
+
 /* Hands case i to member m, starting a member first where there is none
- * (or the last one retires); a case no member can take fails at once. */
+ * (or the last one retires); behind the case in hand, it is queued. A
+ * case no member can take fails at once. */
 static void member_assign(struct pool *pool, unsigned slot, size_t i)
 {
 	struct member *m = &pool->members[slot];
@@ -433,15 +471,25 @@ static void member_assign(struct pool *pool, unsigned slot, size_t i)
 		pool->done(pool->ctx, i, &r);
 		return;
 	}
-	if (m->proc.started && (m->retiring || m->proc.reaped))
+	if (!m->busy && m->proc.started && (m->retiring || m->proc.reaped))
 		member_free(m);
 	uint64_t index = i;
 	if ((!m->proc.started && member_start(pool, slot) < 0) ||
 	    send(m->cmd_fd, &index, sizeof(index), MSG_NOSIGNAL) != (ssize_t)sizeof(index)) {
+		if (m->busy) { /* it has ended: the case waits for the next one */
+			pool->returned[pool->returned_count++] = i;
+			m->retiring = true;
+			return;
+		}
 		struct run_result r = {0};
 		run_result_host_fault(&r, "cannot start a worker for the case");
 		member_free(m);
 		pool->done(pool->ctx, i, &r);
+		return;
+	}
+	if (m->busy) {
+		m->queued = true;
+		m->queued_index = i;
 		return;
 	}
 	m->busy = true;
@@ -507,6 +555,25 @@ static size_t next_case(const struct scheduler *s, size_t i, size_t count)
 	return i;
 }
 
+/* The cases not handed to a member yet: those given back, then the suite's from *next. */
+static bool cases_left(const struct pool *pool, size_t next, size_t count)
+{
+	return pool->returned_count || next < count;
+}
+
+static size_t case_take(struct pool *pool, size_t *next, size_t count)
+{
+	if (pool->returned_count) {
+		size_t i = pool->returned[0];
+		pool->returned_count--;
+		memmove(pool->returned, pool->returned + 1, pool->returned_count * sizeof(*pool->returned));
+		return i;
+	}
+	size_t i = *next;
+	*next = next_case(pool->s, i + 1, count);
+	return i;
+}
+
 static unsigned busy_count(const struct pool *pool)
 {
 	unsigned busy = 0;
@@ -520,22 +587,21 @@ int scheduler_run(const struct scheduler *s, const struct test_case *cases, size
 {
 	unsigned jobs = s->jobs ? s->jobs : 1;
 	struct pool pool = { .s = s, .cases = cases, .count = jobs, .done = done, .ctx = ctx,
-			     .members = calloc(jobs, sizeof(struct member)) };
+			     .members = calloc(jobs, sizeof(struct member)),
+			     .returned = calloc(jobs, sizeof(size_t)) };
 	struct pollfd *fds = calloc(2 * (size_t)jobs + 1, sizeof(*fds));
-	if (!pool.members || !fds) {
+	if (!pool.members || !pool.returned || !fds) {
 		free(pool.members);
+		free(pool.returned);
 		free(fds);
 		return -1;
 	}
 	assembler_warm();
 	size_t next = next_case(s, 0, count);
-	while ((next < count || busy_count(&pool)) && !stopped(s)) {
-		for (unsigned i = 0; i < jobs && next < count && !stopped(s); i++) {
-			if (pool.members[i].busy)
-				continue;
-			member_assign(&pool, i, next);
-			next = next_case(s, next + 1, count);
-		}
+	while ((cases_left(&pool, next, count) || busy_count(&pool)) && !stopped(s)) {
+		for (unsigned i = 0; i < jobs && cases_left(&pool, next, count) && !stopped(s); i++)
+			while (member_has_room(&pool, &pool.members[i]) && cases_left(&pool, next, count) && !stopped(s))
+				member_assign(&pool, i, case_take(&pool, &next, count));
 		if (!busy_count(&pool))
 			continue;
 		wait_any(&pool, fds);
@@ -543,10 +609,11 @@ int scheduler_run(const struct scheduler *s, const struct test_case *cases, size
 			if (pool.members[i].busy)
 				member_poll(&pool, &pool.members[i]);
 	}
-	int rc = stopped(s) && (next < count || busy_count(&pool)) ? 1 : 0;
+	int rc = stopped(s) && (cases_left(&pool, next, count) || busy_count(&pool)) ? 1 : 0;
 	for (unsigned i = 0; i < jobs; i++)
 		member_free(&pool.members[i]);
 	free(pool.members);
+	free(pool.returned);
 	free(fds);
 	return rc;
 }
