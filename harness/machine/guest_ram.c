@@ -1,6 +1,7 @@
 #include "machine/guest_ram.h"
 
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,11 +28,39 @@ int guest_ram_write(const struct guest_ram *ram, uint64_t addr, const void *src,
 }
 
 /* /proc/self/pagemap: one 64-bit entry per page; bit 63 present, bit 62
- * swapped. Opened per call: a descriptor kept across fork would read the
- * parent's map. */
+ * swapped. */
 #define PAGEMAP_PRESENT (1ull << 63)
 #define PAGEMAP_SWAPPED (1ull << 62)
 #define PAGEMAP_BATCH 512
+
+/* The pagemap descriptor and the process that opened it (pid << 32 | fd;
+ * 0: none), kept for the next machine of the same process: a pool process
+ * runs hundreds. A descriptor inherited across fork reads the parent's
+ * map, so a process other than its opener opens its own. */
+static _Atomic uint64_t pagemap_slot;
+
+static uint64_t pagemap_pack(pid_t pid, int fd)
+{
+	return (uint64_t)(uint32_t)pid << 32 | (uint32_t)fd;
+}
+
+static int pagemap_fd(void)
+{
+	pid_t self = getpid();
+	uint64_t seen = atomic_load(&pagemap_slot);
+	for (;;) {
+		if (seen && (pid_t)(seen >> 32) == self)
+			return (int)(uint32_t)seen;
+		int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		/* An inherited descriptor is left open: its number may have
+		 * been closed and reused for another file since the fork. */
+		if (atomic_compare_exchange_strong(&pagemap_slot, &seen, pagemap_pack(self, fd)))
+			return fd;
+		close(fd); /* another thread of this process was first: seen is now its */
+	}
+}
 
 static bool page_touched(uint64_t entry)
 {
@@ -57,7 +86,7 @@ int guest_ram_each_touched(const uint8_t *base, size_t len, bool (*visit)(const 
 	if (page_size <= 0 || (uintptr_t)base % (size_t)page_size != 0)
 		return -1;
 	size_t page = (size_t)page_size, pages = (len + page - 1) / page;
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	int fd = pagemap_fd();
 	if (fd < 0)
 		return -1;
 	uint64_t entries[PAGEMAP_BATCH];
@@ -82,6 +111,5 @@ int guest_ram_each_touched(const uint8_t *base, size_t len, bool (*visit)(const 
 	}
 	if (found == 0 && in_run && visit_stretch(base, len, page, run_start, pages, visit, ctx))
 		found = 1;
-	close(fd);
 	return found;
 }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,23 +30,37 @@
  * whose engines were all freed. */
 #define MEMBER_GROWTH_KIB (32 * 1024)
 
-/* What a member sends: FRAME_STARTED when its case's machine starts; at the
- * end of the case FRAME_RESULT, a byte saying whether it retires now, the
- * payload's length (uint64_t) and the payload: the result, then the
- * assembly (assembly_encode). */
-enum { FRAME_STARTED = 'S', FRAME_RESULT = 'R' };
+/* What a member sends at the end of a case, in one write: FRAME_RESULT, a
+ * byte saying whether it retires now, the payload's length (uint64_t) and
+ * the payload: the result, then the assembly (assembly_encode). */
+enum { FRAME_RESULT = 'R' };
 #define RESULT_HEAD (1 + 1 + sizeof(uint64_t))
+
+/* Where a member says that its case's machine has started, and when (the
+ * machine's deadline runs from then): a page shared with the parent,
+ * which looks at it when it wakes anyway, so that no case costs the
+ * parent a wake-up of its own for it. Written by the member alone. */
+struct member_board {
+	_Atomic uint64_t started_case; /* the case's index + 1; 0 before the first */
+	_Atomic uint64_t started_ns;   /* clock_ns() then */
+};
 
 /* One process of the pool, and the case it has in hand. */
 struct member {
 	struct proc proc;      /* the process (proc.started: there is one, maybe ended) */
 	int cmd_fd;            /* the parent's end: numbers of the cases to run */
 	int stderr_fd;         /* memfd: the member's stderr while a machine runs */
+	struct member_board *board;
+	uint64_t assigned_ns;  /* when the case in hand was handed over */
 	size_t taken;          /* bytes of proc.out handled */
 	bool busy;             /* a case is in hand */
 	bool running;          /* its machine has started */
 	bool retiring;         /* it said it ends after its last case */
 	size_t index;
+	/* The case it takes up next, sent ahead so that it need not wait for
+	 * kvmcheck to take the result in hand first; it was not started yet. */
+	bool queued;
+	size_t queued_index;
 };
 
 struct pool {
@@ -55,6 +70,10 @@ struct pool {
 	unsigned count;
 	scheduler_done_fn *done;
 	void *ctx;
+	/* Queued cases handed back by members that ended first (at most
+	 * one each), to run before the suite's next ones. */
+	size_t *returned;
+	size_t returned_count;
 };
 
 /* ---- the member's side ---- */
@@ -64,13 +83,16 @@ struct member_job {
 	unsigned self;
 	int cmd_fd;    /* the member's end */
 	int stderr_fd;
+	struct member_board *board;
 };
 
 struct member_stderr {
-	int out_fd;    /* frames to the parent */
-	int memfd;     /* where stderr goes while a machine runs */
-	int saved;     /* stderr as it was */
+	struct member_board *board;
+	uint64_t index; /* the case in hand */
+	int memfd;      /* where stderr goes while a machine runs */
+	int saved;      /* stderr as it was */
 	bool started;
+	bool dirty;     /* the memfd may hold bytes, or not be at its start */
 };
 
 /* After the result, what the member assembled, so that later cases of the
@@ -96,16 +118,18 @@ static int assembly_encode(const struct assembly *a, struct bytes *out)
 }
 
 /* The machine's own complaints (Unicorn's, under a low ulimit -v) go to
- * the memfd, so that a crash can name them in its case's message. */
+ * the memfd, so that a crash can name them in its case's message. A
+ * memfd nothing was written to is empty and at its start already. */
 static void member_machine_starting(void *ctx)
 {
 	struct member_stderr *e = ctx;
-	uint8_t frame = FRAME_STARTED;
 	e->started = true;
-	if (ftruncate(e->memfd, 0) == 0 && lseek(e->memfd, 0, SEEK_SET) == 0)
+	if (!e->dirty || (ftruncate(e->memfd, 0) == 0 && lseek(e->memfd, 0, SEEK_SET) == 0)) {
+		e->dirty = false;
 		dup2(e->memfd, 2);
-	if (fd_write_all(e->out_fd, &frame, 1) < 0)
-		_exit(1);
+	}
+	atomic_store_explicit(&e->board->started_ns, clock_ns(), memory_order_relaxed);
+	atomic_store_explicit(&e->board->started_case, e->index + 1, memory_order_release);
 }
 
 /* A case that ended well: its machine's stderr goes where it always went. */
@@ -114,24 +138,27 @@ static void member_stderr_restore(struct member_stderr *e)
 	if (!e->started)
 		return;
 	dup2(e->saved, 2);
-	worker_stderr_pass_on(e->memfd);
+	e->dirty = worker_stderr_pass_on(e->memfd) != 0;
 	e->started = false;
 }
 
 static int member_send(int fd, struct runner *rn, const struct test_case *c, const struct run_result *r,
 		       bool retiring)
 {
-	struct bytes payload = {0}, head = {0};
-	int rc = worker_result_encode(r, &payload);
-	rc |= assembly_encode(runner_case_assembly(rn, c), &payload);
-	uint64_t len = payload.len;
-	rc |= bytes_push(&head, FRAME_RESULT);
-	rc |= bytes_push(&head, retiring);
-	rc |= bytes_append(&head, &len, sizeof(len));
-	if (rc == 0)
-		rc = fd_write_all(fd, head.data, head.len) | fd_write_all(fd, payload.data, payload.len);
-	bytes_free(&head);
-	bytes_free(&payload);
+	/* One write: one wake-up of the parent per case. */
+	struct bytes frame = {0};
+	uint64_t len = 0;
+	int rc = bytes_push(&frame, FRAME_RESULT);
+	rc |= bytes_push(&frame, retiring);
+	rc |= bytes_append(&frame, &len, sizeof(len));
+	rc |= worker_result_encode(r, &frame);
+	rc |= assembly_encode(runner_case_assembly(rn, c), &frame);
+	if (rc == 0) {
+		len = frame.len - RESULT_HEAD;
+		memcpy(frame.data + 2, &len, sizeof(len));
+		rc = fd_write_all(fd, frame.data, frame.len);
+	}
+	bytes_free(&frame);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -148,6 +175,7 @@ static void member_close_siblings(const struct member_job *job)
 			close(m->proc.out_fd);
 		if (m->proc.exit_fd >= 0)
 			close(m->proc.exit_fd);
+		munmap(m->board, sizeof(*m->board));
 	}
 }
 
@@ -166,7 +194,7 @@ static void member_main(void *ctx, int out_fd)
 {
 	const struct member_job *job = ctx;
 	member_close_siblings(job);
-	struct member_stderr e = { .out_fd = out_fd, .memfd = job->stderr_fd, .saved = dup(2) };
+	struct member_stderr e = { .board = job->board, .memfd = job->stderr_fd, .saved = dup(2) };
 	struct runner rn = *job->pool->s->runner;
 	rn.in_process = true;
 	rn.machine_starting = member_machine_starting;
@@ -176,6 +204,7 @@ static void member_main(void *ctx, int out_fd)
 	for (unsigned n = 1; fd_read_exact(job->cmd_fd, &index, sizeof(index)) == 0; n++) {
 		const struct test_case *c = &job->pool->cases[index];
 		struct run_result r;
+		e.index = index;
 		runner_run_case(&rn, c, &r);
 		member_stderr_restore(&e);
 		bool retiring = n >= MEMBER_CASES || r.host_fault || peak_rss_kib() - start_kib > MEMBER_GROWTH_KIB;
@@ -257,27 +286,41 @@ static void member_free(struct member *m)
 	if (m->proc.started) {
 		close(m->cmd_fd);
 		close(m->stderr_fd);
+		munmap(m->board, sizeof(*m->board));
 	}
 	*m = (struct member){0};
+}
+
+static struct member_board *board_make(void)
+{
+	void *p = mmap(NULL, sizeof(struct member_board), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p; /* zeros: no case started */
 }
 
 static int member_start(struct pool *pool, unsigned i)
 {
 	struct member *m = &pool->members[i];
 	int sv[2];
-	int memfd = memfd_create("kvmcheck-member-stderr", MFD_CLOEXEC);
-	if (memfd < 0)
+	struct member_board *board = board_make();
+	if (!board)
 		return -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		close(memfd);
+	int memfd = memfd_create("kvmcheck-member-stderr", MFD_CLOEXEC);
+	if (memfd < 0) {
+		munmap(board, sizeof(*board));
 		return -1;
 	}
-	struct member_job job = { pool, i, sv[1], memfd };
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		close(memfd);
+		munmap(board, sizeof(*board));
+		return -1;
+	}
+	struct member_job job = { pool, i, sv[1], memfd, board };
 	char err[200];
 	int rc = proc_start(&m->proc, member_main, &job, SIZE_MAX, 0, err, sizeof(err));
 	close(sv[1]);
 	m->cmd_fd = sv[0];
 	m->stderr_fd = memfd;
+	m->board = board;
 	if (rc < 0) {
 		member_free(m);
 		return -1;
@@ -285,12 +328,45 @@ static int member_start(struct pool *pool, unsigned i)
 	return 0;
 }
 
-/* Case i is over: its result to the caller, the member free for the next. */
+/* Whether the machine of the case in hand has started, and the deadline
+ * that follows: what the board says now. */
+static void member_refresh(const struct pool *pool, struct member *m)
+{
+	const struct test_case *c = &pool->cases[m->index];
+	if (!m->running &&
+	    atomic_load_explicit(&m->board->started_case, memory_order_acquire) == (uint64_t)m->index + 1) {
+		uint64_t started = atomic_load_explicit(&m->board->started_ns, memory_order_relaxed);
+		m->running = true;
+		m->proc.deadline_ns = started + machine_limit_ms(c) * 1000000u;
+	}
+	if (!m->running)
+		m->proc.deadline_ns = m->assigned_ns + assemble_limit_ms(pool->s->runner, c) * 1000000u;
+}
+
+/* The queued case goes back to the pool: the member will not run it. */
+static void member_give_back(struct pool *pool, struct member *m)
+{
+	if (m->queued)
+		pool->returned[pool->returned_count++] = m->queued_index;
+	m->queued = false;
+}
+
+/* Case i is over: its result to the caller, and the member on to the case
+ * it has queued, or free for the next. */
 static void member_done(struct pool *pool, struct member *m, struct run_result *r)
 {
 	size_t i = m->index;
 	m->busy = m->running = false;
 	m->proc.deadline_ns = 0;
+	if (m->retiring)
+		member_give_back(pool, m);
+	if (m->queued) {
+		m->busy = true;
+		m->index = m->queued_index;
+		m->queued = false;
+		m->assigned_ns = clock_ns();
+		member_refresh(pool, m);
+	}
 	pool->done(pool->ctx, i, r);
 }
 
@@ -323,12 +399,6 @@ static void member_take(struct pool *pool, struct member *m)
 		const uint8_t *p = out->data + m->taken;
 		size_t len = out->len - m->taken;
 		uint64_t payload;
-		if (p[0] == FRAME_STARTED) {
-			m->running = true;
-			m->proc.deadline_ns = clock_ns() + machine_limit_ms(&pool->cases[m->index]) * 1000000u;
-			m->taken++;
-			continue;
-		}
 		if (p[0] != FRAME_RESULT) {
 			proc_kill(&m->proc); /* not ours to understand: its case fails with it */
 			break;
@@ -353,12 +423,14 @@ static void member_lost(struct pool *pool, struct member *m)
 	const struct test_case *c = &pool->cases[m->index];
 	struct run_result r = {0};
 	char why[WORKER_WHY_MAX];
+	member_refresh(pool, m);
 	if (m->running)
 		worker_failure_explain(m->proc.status, m->proc.killed, machine_limit_ms(c), m->stderr_fd, why,
 				       sizeof(why));
 	else
 		runner_explain(&m->proc, assemble_limit_ms(pool->s->runner, c), why, sizeof(why));
 	run_result_host_fault(&r, why);
+	member_give_back(pool, m);
 	member_done(pool, m, &r);
 }
 
@@ -366,6 +438,7 @@ static void member_lost(struct pool *pool, struct member *m)
  * freed, its case (if any) failed. */
 static void member_poll(struct pool *pool, struct member *m)
 {
+	member_refresh(pool, m);
 	bool ended = proc_poll(&m->proc, 0);
 	member_take(pool, m);
 	if (!ended)
@@ -375,8 +448,19 @@ static void member_poll(struct pool *pool, struct member *m)
 	member_free(m);
 }
 
+/* Whether member m can take a case: it is free, or, as the pool's only
+ * member, has one in hand and none queued behind it (and is not about to
+ * end). With several members a case queued behind a long one would wait
+ * while another member has nothing to do, and cases would no longer
+ * start in the order members come free. */
+static bool member_has_room(const struct pool *pool, const struct member *m)
+{
+	return !m->busy || (pool->count == 1 && !m->queued && !m->retiring && !m->proc.reaped);
+}
+
 /* Hands case i to member m, starting a member first where there is none
- * (or the last one retires); a case no member can take fails at once. */
+ * (or the last one retires); behind the case in hand, it is queued. A
+ * case no member can take fails at once. */
 static void member_assign(struct pool *pool, unsigned slot, size_t i)
 {
 	struct member *m = &pool->members[slot];
@@ -387,20 +471,31 @@ static void member_assign(struct pool *pool, unsigned slot, size_t i)
 		pool->done(pool->ctx, i, &r);
 		return;
 	}
-	if (m->proc.started && (m->retiring || m->proc.reaped))
+	if (!m->busy && m->proc.started && (m->retiring || m->proc.reaped))
 		member_free(m);
 	uint64_t index = i;
 	if ((!m->proc.started && member_start(pool, slot) < 0) ||
 	    send(m->cmd_fd, &index, sizeof(index), MSG_NOSIGNAL) != (ssize_t)sizeof(index)) {
+		if (m->busy) { /* it has ended: the case waits for the next one */
+			pool->returned[pool->returned_count++] = i;
+			m->retiring = true;
+			return;
+		}
 		struct run_result r = {0};
 		run_result_host_fault(&r, "cannot start a worker for the case");
 		member_free(m);
 		pool->done(pool->ctx, i, &r);
 		return;
 	}
+	if (m->busy) {
+		m->queued = true;
+		m->queued_index = i;
+		return;
+	}
 	m->busy = true;
 	m->index = i;
-	m->proc.deadline_ns = clock_ns() + assemble_limit_ms(pool->s->runner, c) * 1000000u;
+	m->assigned_ns = clock_ns();
+	member_refresh(pool, m);
 }
 
 static bool stopped(const struct scheduler *s)
@@ -409,17 +504,23 @@ static bool stopped(const struct scheduler *s)
 }
 
 /* How long to sleep: until the nearest deadline, and briefly where only a
- * periodic look tells that a child ended (no pidfd). */
-static int wait_ms(const struct pool *pool)
+ * periodic look tells that a child ended (no pidfd). A machine that has
+ * not started yet may start any moment, its deadline then no sooner than
+ * its limit from now: no sleep is longer, and a wake-up looks again. */
+static int wait_ms(struct pool *pool)
 {
 	int64_t ms = -1;
 	uint64_t now = clock_ns();
 	for (unsigned i = 0; i < pool->count; i++) {
-		const struct member *m = &pool->members[i];
+		struct member *m = &pool->members[i];
 		if (!m->busy)
 			continue;
+		member_refresh(pool, m);
 		const struct proc *p = &m->proc;
 		int64_t left = p->deadline_ns > now ? (int64_t)((p->deadline_ns - now) / 1000000 + 1) : 0;
+		int64_t machine = (int64_t)machine_limit_ms(&pool->cases[m->index]);
+		if (!m->running && left > machine)
+			left = machine;
 		if (p->exit_fd < 0 && left > 10)
 			left = 10;
 		ms = ms < 0 || left < ms ? left : ms;
@@ -429,7 +530,7 @@ static int wait_ms(const struct pool *pool)
 
 /* Sleeps until a member has something to say, a deadline passes or
  * wake_fd is readable (whose bytes are then drained). */
-static void wait_any(const struct pool *pool, struct pollfd *fds)
+static void wait_any(struct pool *pool, struct pollfd *fds)
 {
 	const struct scheduler *s = pool->s;
 	size_t n = 0;
@@ -454,6 +555,25 @@ static size_t next_case(const struct scheduler *s, size_t i, size_t count)
 	return i;
 }
 
+/* The cases not handed to a member yet: those given back, then the suite's from *next. */
+static bool cases_left(const struct pool *pool, size_t next, size_t count)
+{
+	return pool->returned_count || next < count;
+}
+
+static size_t case_take(struct pool *pool, size_t *next, size_t count)
+{
+	if (pool->returned_count) {
+		size_t i = pool->returned[0];
+		pool->returned_count--;
+		memmove(pool->returned, pool->returned + 1, pool->returned_count * sizeof(*pool->returned));
+		return i;
+	}
+	size_t i = *next;
+	*next = next_case(pool->s, i + 1, count);
+	return i;
+}
+
 static unsigned busy_count(const struct pool *pool)
 {
 	unsigned busy = 0;
@@ -467,22 +587,21 @@ int scheduler_run(const struct scheduler *s, const struct test_case *cases, size
 {
 	unsigned jobs = s->jobs ? s->jobs : 1;
 	struct pool pool = { .s = s, .cases = cases, .count = jobs, .done = done, .ctx = ctx,
-			     .members = calloc(jobs, sizeof(struct member)) };
+			     .members = calloc(jobs, sizeof(struct member)),
+			     .returned = calloc(jobs, sizeof(size_t)) };
 	struct pollfd *fds = calloc(2 * (size_t)jobs + 1, sizeof(*fds));
-	if (!pool.members || !fds) {
+	if (!pool.members || !pool.returned || !fds) {
 		free(pool.members);
+		free(pool.returned);
 		free(fds);
 		return -1;
 	}
 	assembler_warm();
 	size_t next = next_case(s, 0, count);
-	while ((next < count || busy_count(&pool)) && !stopped(s)) {
-		for (unsigned i = 0; i < jobs && next < count && !stopped(s); i++) {
-			if (pool.members[i].busy)
-				continue;
-			member_assign(&pool, i, next);
-			next = next_case(s, next + 1, count);
-		}
+	while ((cases_left(&pool, next, count) || busy_count(&pool)) && !stopped(s)) {
+		for (unsigned i = 0; i < jobs && cases_left(&pool, next, count) && !stopped(s); i++)
+			while (member_has_room(&pool, &pool.members[i]) && cases_left(&pool, next, count) && !stopped(s))
+				member_assign(&pool, i, case_take(&pool, &next, count));
 		if (!busy_count(&pool))
 			continue;
 		wait_any(&pool, fds);
@@ -490,10 +609,11 @@ int scheduler_run(const struct scheduler *s, const struct test_case *cases, size
 			if (pool.members[i].busy)
 				member_poll(&pool, &pool.members[i]);
 	}
-	int rc = stopped(s) && (next < count || busy_count(&pool)) ? 1 : 0;
+	int rc = stopped(s) && (cases_left(&pool, next, count) || busy_count(&pool)) ? 1 : 0;
 	for (unsigned i = 0; i < jobs; i++)
 		member_free(&pool.members[i]);
 	free(pool.members);
+	free(pool.returned);
 	free(fds);
 	return rc;
 }

@@ -206,13 +206,15 @@ static void stderr_take(int fd, char *out, size_t len, size_t *total)
 }
 
 /* A clean worker's stderr goes where it always went. */
-void worker_stderr_pass_on(int fd)
+size_t worker_stderr_pass_on(int fd)
 {
 	char buf[4096];
-	ssize_t n;
-	for (off_t at = 0; fd >= 0 && (n = pread(fd, buf, sizeof(buf), at)) > 0; at += n)
+	ssize_t n = 0;
+	off_t at = 0;
+	for (; fd >= 0 && (n = pread(fd, buf, sizeof(buf), at)) > 0; at += n)
 		if (fd_write_all(2, buf, (size_t)n) < 0)
 			break;
+	return n < 0 ? SIZE_MAX : (size_t)at;
 }
 
 void worker_failure_explain(int status, bool killed, uint64_t limit_ms, int stderr_fd, char *why, size_t len)

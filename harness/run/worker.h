@@ -35,8 +35,9 @@ int worker_result_encode(const struct run_result *r, struct bytes *out);
  * to stderr_fd (a memfd; -1: nothing) appended. */
 void worker_failure_explain(int status, bool killed, uint64_t limit_ms, int stderr_fd, char *why, size_t len);
 
-/* Copies what a process that ended well wrote to stderr_fd to stderr. */
-void worker_stderr_pass_on(int stderr_fd);
+/* Copies what a process that ended well wrote to stderr_fd to stderr;
+ * returns how many bytes stderr_fd held (SIZE_MAX: it could not be read). */
+size_t worker_stderr_pass_on(int stderr_fd);
 
 /* Reads a result sent by worker_result_write from the len bytes at data,
  * with backend as the name of the backend that ran; *used is how many bytes

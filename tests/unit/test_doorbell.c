@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "machine/dev/doorbell.h"
@@ -186,6 +187,30 @@ Test(guest_ram, only_touched_pages_are_visited)
 	cr_assert_eq(guest_ram_each_touched(mem, len, find_byte_5a, NULL), 1);
 	mem[40 * page + page - 1] = 0;
 	cr_assert_eq(guest_ram_each_touched(mem, len, find_byte_5a, NULL), 0);
+	munmap(mem, len);
+}
+
+/* A process forked after a walk (a pool process after kvmcheck's own, a
+ * worker after its pool process) walks its own pages, not its parent's:
+ * a page only the child touched is found there. */
+Test(guest_ram, a_forked_child_walks_its_own_pages)
+{
+	enum { PAGES = 16 };
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), len = PAGES * page;
+	uint8_t *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(mem, MAP_FAILED);
+	mem[0] = 1;
+	cr_assert_eq(guest_ram_each_touched(mem, len, find_byte_5a, NULL), 0);
+	pid_t child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		mem[10 * page] = 0x5a; /* present in the child's map alone */
+		_exit(guest_ram_each_touched(mem, len, find_byte_5a, NULL) == 1 ? 0 : 1);
+	}
+	int status;
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child walked its parent's pages");
+	cr_assert_eq(guest_ram_each_touched(mem, len, find_byte_5a, NULL), 0, "the parent's own pages again");
 	munmap(mem, len);
 }
 
