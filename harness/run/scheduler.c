@@ -609,7 +609,9 @@ static bool cases_left(const struct pool *pool, size_t next, size_t count)
 
 /* Where the case that waits longest is: given back, queued behind the
  * case of a member other than slot (and not claimed by it yet), or the
- * suite's next. */
+ * suite's next. For slot's own queue, only a case queued behind one that
+ * began before slot's: taken back the other way, two members would pass
+ * a case to and fro. */
 enum waiting_from { FROM_NONE, FROM_RETURNED, FROM_MEMBER, FROM_SUITE };
 struct waiting {
 	enum waiting_from from;
@@ -630,9 +632,10 @@ static struct waiting case_oldest(const struct pool *pool, unsigned slot, size_t
 	struct waiting w = { FROM_NONE, 0, 0, 0 };
 	for (size_t k = 0; k < pool->returned_count; k++)
 		waiting_consider(&w, FROM_RETURNED, pool->returned[k], 0, k);
+	const struct member *self = &pool->members[slot];
 	for (unsigned k = 0; k < pool->count; k++) {
 		const struct member *m = &pool->members[k];
-		if (k != slot && m->queued && !m->queued_claimed)
+		if (k != slot && m->queued && !m->queued_claimed && (!self->busy || m->assigned_ns < self->assigned_ns))
 			waiting_consider(&w, FROM_MEMBER, m->queued_index, k, 0);
 	}
 	if (next < count)
