@@ -36,6 +36,19 @@
 enum { FRAME_RESULT = 'R' };
 #define RESULT_HEAD (1 + 1 + sizeof(uint64_t))
 
+/* What the parent sends a member: the case to run. The parent sends a
+ * member its next case ahead, while the member still runs one, so that the
+ * member need not wait for kvmcheck to take a result in hand before it
+ * starts the next. Such a case carries a ticket (not 0), and the member
+ * runs it only if it claims the ticket first (struct pool's claims): until
+ * then the parent may take it back for another member, so that cases start
+ * in the order of the suite as members come free, and none waits behind a
+ * slow one. A case sent to a member with none in hand has ticket 0. */
+struct case_order {
+	uint64_t index;
+	uint64_t ticket;
+};
+
 /* Where a member says that its case's machine has started, and when (the
  * machine's deadline runs from then): a page shared with the parent,
  * which looks at it when it wakes anyway, so that no case costs the
@@ -61,6 +74,8 @@ struct member {
 	 * kvmcheck to take the result in hand first; it was not started yet. */
 	bool queued;
 	size_t queued_index;
+	uint64_t queued_ticket;
+	bool queued_claimed;   /* the parent could not take it back: the member has it */
 };
 
 struct pool {
@@ -74,6 +89,15 @@ struct pool {
 	 * one each), to run before the suite's next ones. */
 	size_t *returned;
 	size_t returned_count;
+	/* claims[t]: 0 while the case sent ahead with ticket t is nobody's
+	 * yet; set once by whoever takes it, its member or the parent.
+	 * Shared with the members. A case taken back and sent ahead again
+	 * has a new ticket: its first copy, still in the first member's
+	 * socket, finds its own ticket claimed. */
+	_Atomic uint8_t *claims;
+	size_t claim_count;
+	uint64_t tickets;
+	size_t case_count;      /* handed out so far; the next is tickets + 1 */
 };
 
 /* ---- the member's side ---- */
@@ -190,6 +214,20 @@ static long peak_rss_kib(void)
  * this process; retires after MEMBER_CASES, once it grew by
  * MEMBER_GROWTH_KIB, or after a case that ended in
  * a fault of the host (what it leaves behind is not to be trusted). */
+/* Takes the case sent ahead with ticket t for whoever calls (a member,
+ * or the parent taking it back); false when the other side was first. */
+static bool ticket_claim(const struct pool *pool, uint64_t t)
+{
+	uint8_t nobodys = 0;
+	return atomic_compare_exchange_strong(&pool->claims[t], &nobodys, 1);
+}
+
+/* Whether the case the parent sent is this member's to run. */
+static bool member_claim(const struct pool *pool, const struct case_order *o)
+{
+	return o->ticket == 0 || (o->ticket < pool->claim_count && ticket_claim(pool, o->ticket));
+}
+
 static void member_main(void *ctx, int out_fd)
 {
 	const struct member_job *job = ctx;
@@ -199,9 +237,14 @@ static void member_main(void *ctx, int out_fd)
 	rn.in_process = true;
 	rn.machine_starting = member_machine_starting;
 	rn.machine_starting_ctx = &e;
-	uint64_t index;
+	struct case_order order;
 	long start_kib = peak_rss_kib();
-	for (unsigned n = 1; fd_read_exact(job->cmd_fd, &index, sizeof(index)) == 0; n++) {
+	unsigned n = 0;
+	while (fd_read_exact(job->cmd_fd, &order, sizeof(order)) == 0) {
+		if (order.index >= job->pool->case_count || !member_claim(job->pool, &order))
+			continue;
+		n++;
+		uint64_t index = order.index;
 		const struct test_case *c = &job->pool->cases[index];
 		struct run_result r;
 		e.index = index;
@@ -343,11 +386,15 @@ static void member_refresh(const struct pool *pool, struct member *m)
 		m->proc.deadline_ns = m->assigned_ns + assemble_limit_ms(pool->s->runner, c) * 1000000u;
 }
 
-/* The queued case goes back to the pool: the member will not run it. */
+/* The queued case goes back to the pool: the member will not run it
+ * (should it have claimed it after all, it is killed before it can send a
+ * result). */
 static void member_give_back(struct pool *pool, struct member *m)
 {
-	if (m->queued)
+	if (m->queued) {
+		ticket_claim(pool, m->queued_ticket);
 		pool->returned[pool->returned_count++] = m->queued_index;
+	}
 	m->queued = false;
 }
 
@@ -363,7 +410,7 @@ static void member_done(struct pool *pool, struct member *m, struct run_result *
 	if (m->queued) {
 		m->busy = true;
 		m->index = m->queued_index;
-		m->queued = false;
+		m->queued = m->queued_claimed = false;
 		m->assigned_ns = clock_ns();
 		member_refresh(pool, m);
 	}
@@ -448,14 +495,11 @@ static void member_poll(struct pool *pool, struct member *m)
 	member_free(m);
 }
 
-/* Whether member m can take a case: it is free, or, as the pool's only
- * member, has one in hand and none queued behind it (and is not about to
- * end). With several members a case queued behind a long one would wait
- * while another member has nothing to do, and cases would no longer
- * start in the order members come free. */
+/* Whether member m, with a case in hand, can have one queued behind it:
+ * none is, it is not about to end, and a ticket is left. */
 static bool member_has_room(const struct pool *pool, const struct member *m)
 {
-	return !m->busy || (pool->count == 1 && !m->queued && !m->retiring && !m->proc.reaped);
+	return m->busy && !m->queued && !m->retiring && !m->proc.reaped && pool->tickets + 1 < pool->claim_count;
 }
 
 /* Hands case i to member m, starting a member first where there is none
@@ -473,9 +517,9 @@ static void member_assign(struct pool *pool, unsigned slot, size_t i)
 	}
 	if (!m->busy && m->proc.started && (m->retiring || m->proc.reaped))
 		member_free(m);
-	uint64_t index = i;
+	struct case_order order = { .index = i, .ticket = m->busy ? ++pool->tickets : 0 };
 	if ((!m->proc.started && member_start(pool, slot) < 0) ||
-	    send(m->cmd_fd, &index, sizeof(index), MSG_NOSIGNAL) != (ssize_t)sizeof(index)) {
+	    send(m->cmd_fd, &order, sizeof(order), MSG_NOSIGNAL) != (ssize_t)sizeof(order)) {
 		if (m->busy) { /* it has ended: the case waits for the next one */
 			pool->returned[pool->returned_count++] = i;
 			m->retiring = true;
@@ -487,9 +531,11 @@ static void member_assign(struct pool *pool, unsigned slot, size_t i)
 		pool->done(pool->ctx, i, &r);
 		return;
 	}
-	if (m->busy) {
+	if (m->busy) { /* sent ahead (member_has_room) */
 		m->queued = true;
+		m->queued_claimed = false;
 		m->queued_index = i;
+		m->queued_ticket = order.ticket;
 		return;
 	}
 	m->busy = true;
@@ -561,17 +607,109 @@ static bool cases_left(const struct pool *pool, size_t next, size_t count)
 	return pool->returned_count || next < count;
 }
 
-static size_t case_take(struct pool *pool, size_t *next, size_t count)
+/* Where the case that waits longest is: given back, queued behind the
+ * case of a member other than slot (and not claimed by it yet), or the
+ * suite's next. For slot's own queue, only a case queued behind one that
+ * began before slot's: taken back the other way, two members would pass
+ * a case to and fro. */
+enum waiting_from { FROM_NONE, FROM_RETURNED, FROM_MEMBER, FROM_SUITE };
+struct waiting {
+	enum waiting_from from;
+	size_t index;
+	unsigned member;  /* FROM_MEMBER: whose queue */
+	size_t returned;  /* FROM_RETURNED: where in the list */
+};
+
+static void waiting_consider(struct waiting *w, enum waiting_from from, size_t index, unsigned member,
+			     size_t returned)
 {
-	if (pool->returned_count) {
-		size_t i = pool->returned[0];
-		pool->returned_count--;
-		memmove(pool->returned, pool->returned + 1, pool->returned_count * sizeof(*pool->returned));
-		return i;
+	if (w->from == FROM_NONE || index < w->index)
+		*w = (struct waiting){ from, index, member, returned };
+}
+
+static struct waiting case_oldest(const struct pool *pool, unsigned slot, size_t next, size_t count)
+{
+	struct waiting w = { FROM_NONE, 0, 0, 0 };
+	for (size_t k = 0; k < pool->returned_count; k++)
+		waiting_consider(&w, FROM_RETURNED, pool->returned[k], 0, k);
+	const struct member *self = &pool->members[slot];
+	for (unsigned k = 0; k < pool->count; k++) {
+		const struct member *m = &pool->members[k];
+		if (k != slot && m->queued && !m->queued_claimed && (!self->busy || m->assigned_ns < self->assigned_ns))
+			waiting_consider(&w, FROM_MEMBER, m->queued_index, k, 0);
 	}
-	size_t i = *next;
-	*next = next_case(pool->s, i + 1, count);
-	return i;
+	if (next < count)
+		waiting_consider(&w, FROM_SUITE, next, 0, 0);
+	return w;
+}
+
+/* Takes the case that waits longest for member slot: false when there is
+ * none. One queued behind another member's case is taken back unless that
+ * member claimed it first; then the next oldest is looked for. */
+static bool case_take_oldest(struct pool *pool, unsigned slot, size_t *next, size_t count, size_t *i)
+{
+	for (;;) {
+		struct waiting w = case_oldest(pool, slot, *next, count);
+		struct member *m = &pool->members[w.member];
+		*i = w.index;
+		switch (w.from) {
+		case FROM_NONE:
+			return false;
+		case FROM_RETURNED:
+			pool->returned_count--;
+			memmove(pool->returned + w.returned, pool->returned + w.returned + 1,
+				(pool->returned_count - w.returned) * sizeof(*pool->returned));
+			return true;
+		case FROM_MEMBER:
+			if (ticket_claim(pool, m->queued_ticket)) {
+				m->queued = false;
+				return true;
+			}
+			m->queued_claimed = true;
+			continue;
+		case FROM_SUITE:
+			*next = next_case(pool->s, w.index + 1, count);
+			return true;
+		}
+	}
+}
+
+/* Hands out cases, the longest waiting first: one in hand to every member
+ * without one, then one queued behind each member's case. */
+static void pool_fill(struct pool *pool, size_t *next, size_t count)
+{
+	size_t i;
+	for (unsigned k = 0; k < pool->count && !stopped(pool->s); k++)
+		while (!pool->members[k].busy && !stopped(pool->s) && case_take_oldest(pool, k, next, count, &i))
+			member_assign(pool, k, i);
+	for (unsigned k = 0; k < pool->count && !stopped(pool->s); k++)
+		if (member_has_room(pool, &pool->members[k]) && case_take_oldest(pool, k, next, count, &i))
+			member_assign(pool, k, i);
+}
+
+/* How many tickets a run may hand out: one for each case sent ahead, and
+ * again for each time one is taken back and sent ahead to another member
+ * (in a steady run about once a case, the queue of the member that came
+ * free last being the one that waits longest). Once they run out, cases go
+ * to members with none in hand alone. Only the pages used take memory. */
+static size_t claims_size(size_t count)
+{
+	return 16 * count + 4096;
+}
+
+/* The claim bytes, shared with the members (struct pool). */
+static _Atomic uint8_t *claims_make(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p; /* zeros: nobody's */
+}
+
+static void pool_free(struct pool *pool)
+{
+	free(pool->members);
+	free(pool->returned);
+	if (pool->claims)
+		munmap(pool->claims, pool->claim_count);
 }
 
 static unsigned busy_count(const struct pool *pool)
@@ -588,20 +726,18 @@ int scheduler_run(const struct scheduler *s, const struct test_case *cases, size
 	unsigned jobs = s->jobs ? s->jobs : 1;
 	struct pool pool = { .s = s, .cases = cases, .count = jobs, .done = done, .ctx = ctx,
 			     .members = calloc(jobs, sizeof(struct member)),
-			     .returned = calloc(jobs, sizeof(size_t)) };
+			     .returned = calloc(jobs, sizeof(size_t)), .claims = claims_make(claims_size(count)),
+			     .claim_count = claims_size(count), .case_count = count };
 	struct pollfd *fds = calloc(2 * (size_t)jobs + 1, sizeof(*fds));
-	if (!pool.members || !pool.returned || !fds) {
-		free(pool.members);
-		free(pool.returned);
+	if (!pool.members || !pool.returned || !pool.claims || !fds) {
+		pool_free(&pool);
 		free(fds);
 		return -1;
 	}
 	assembler_warm();
 	size_t next = next_case(s, 0, count);
 	while ((cases_left(&pool, next, count) || busy_count(&pool)) && !stopped(s)) {
-		for (unsigned i = 0; i < jobs && cases_left(&pool, next, count) && !stopped(s); i++)
-			while (member_has_room(&pool, &pool.members[i]) && cases_left(&pool, next, count) && !stopped(s))
-				member_assign(&pool, i, case_take(&pool, &next, count));
+		pool_fill(&pool, &next, count);
 		if (!busy_count(&pool))
 			continue;
 		wait_any(&pool, fds);
@@ -612,8 +748,7 @@ int scheduler_run(const struct scheduler *s, const struct test_case *cases, size
 	int rc = stopped(s) && (cases_left(&pool, next, count) || busy_count(&pool)) ? 1 : 0;
 	for (unsigned i = 0; i < jobs; i++)
 		member_free(&pool.members[i]);
-	free(pool.members);
-	free(pool.returned);
+	pool_free(&pool);
 	free(fds);
 	return rc;
 }

@@ -186,10 +186,15 @@ static int fake_get_state(struct vm *vm, struct cpu_state *s, char *err, size_t 
 
 enum { GROWTH_PER_CASE = 8 << 20 };
 
+/* Where a case with input "s" waits for a file to appear (the test makes
+ * it): a case as slow as the test wants, with no clock involved. */
+static char slow_until[64];
+
 /* Prints the pid of the process that runs the machine, then halts. A case
  * with input crashes the process instead; with input "c" it complains on
  * stderr first and exits, as Unicorn does; with "w" it wedges; with "g" it
- * keeps 8 MiB it touched, as a fragmented heap would, and halts. */
+ * keeps 8 MiB it touched, as a fragmented heap would, and halts; with "s"
+ * it waits for the file slow_until, then halts. */
 static int pid_run(struct vm *vm, vm_exit_handler h, void *ctx, char *err, size_t len)
 {
 	(void)vm, (void)err, (void)len;
@@ -201,6 +206,8 @@ static int pid_run(struct vm *vm, vm_exit_handler h, void *ctx, char *err, size_
 	h(ctx, &in); /* reads the first input byte, if any */
 	while (byte == 'w')
 		pause(); /* deaf to kicks, as a stuck backend would be */
+	while (byte == 's' && access(slow_until, F_OK) != 0)
+		usleep(1000);
 	if (byte == 'c') {
 		fprintf(stderr, "Could not allocate dynamic translator buffer\n");
 		_exit(1);
@@ -209,7 +216,7 @@ static int pid_run(struct vm *vm, vm_exit_handler h, void *ctx, char *err, size_
 		void *kept = mmap(NULL, GROWTH_PER_CASE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (kept != MAP_FAILED)
 			memset(kept, 1, GROWTH_PER_CASE);
-	} else if (byte) {
+	} else if (byte && byte != 's') {
 		abort();
 	}
 	for (int i = 0; i < n; i++) {
@@ -392,6 +399,55 @@ Test(scheduler, a_process_retires_once_its_memory_grew)
 	cr_assert_geq(processes, 3, "%zu processes ran 16 cases that kept 8 MiB each", processes);
 	cr_assert_leq(processes, 8, "%zu processes: one per two cases or more", processes);
 	collected_free(&got);
+	case_list_free(&list);
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
+}
+
+/* The order cases ended in; once the quick ones (all but case 0) have,
+ * the slow case 0 may end. */
+struct ending {
+	struct collected got;
+	size_t order[8];
+};
+
+static void collect_in_order(void *ctx, size_t i, struct run_result *r)
+{
+	struct ending *e = ctx;
+	e->order[e->got.count] = i;
+	collect(&e->got, i, r);
+	if (e->got.count == 3) {
+		FILE *f = fopen(slow_until, "w");
+		cr_assert_not_null(f);
+		fclose(f);
+	}
+}
+
+/* With two processes each case is sent ahead behind the one a process
+ * runs, yet none waits behind a slow case while the other process is
+ * free: here the case queued behind the slow one is taken back and runs
+ * in the other process, so the slow case ends last. Were it left queued,
+ * the slow case would wait for it for ever (until its process is killed
+ * at its deadline, 10 s on) and end before it. */
+Test(scheduler, a_case_sent_ahead_never_waits_behind_a_slow_one)
+{
+	static const char yaml[] = "name: slow\nsource: hlt\ninput: s\n---\nname: a\nsource: nop\n"
+				   "---\nname: b\nsource: cli\n---\nname: c\nsource: sti\n";
+	snprintf(slow_until, sizeof(slow_until), "/tmp/kvmcheck-slow-until-%ld", (long)getpid());
+	unlink(slow_until);
+	struct case_list list = {0};
+	cr_assert_eq(case_text_load("slow.yaml", yaml, sizeof(yaml) - 1, &list), 0);
+	struct runner rn = runner_make(false);
+	rn.backend = &pid_backend;
+	struct ending e = {0};
+	struct scheduler s = { .runner = &rn, .jobs = 2, .wake_fd = -1 };
+	cr_assert_eq(scheduler_run(&s, list.items, list.count, collect_in_order, &e), 0);
+	unlink(slow_until);
+	cr_assert_eq(e.got.count, 4);
+	for (size_t i = 0; i < 4; i++)
+		cr_assert_eq(e.got.results[i].outcome, OUTCOME_HLT, "case %zu: %s", i, e.got.results[i].message);
+	cr_assert_eq(e.order[3], 0, "the slow case ended before case %zu", e.order[3]);
+	collected_free(&e.got);
+	assembly_cache_free(rn.cache);
 	case_list_free(&list);
 	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
 }
