@@ -540,6 +540,27 @@ static void check_gp_at_ip_ffff(struct guest *g)
 	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
 }
 
+/* The same in code segment 0x0200, which the guest far-transferred to:
+ * its handler reported the ip and the cs the CPU pushed. */
+static void check_gp_in_segment_0x200(struct guest *g, uint32_t ip)
+{
+	cr_assert_eq(g->rec.count, 3, "%zu exits: the #GP was not raised at the segment's end", g->rec.count);
+	cr_assert_eq(g->rec.exits[0].value, ip, "pushed ip %#x", g->rec.exits[0].value);
+	cr_assert_eq(g->rec.exits[1].value, 0x0200, "pushed cs %#x", g->rec.exits[1].value);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
+}
+
+static void check_gp_at_0200_0(struct guest *g)
+{
+	check_gp_in_segment_0x200(g, 0);
+}
+
+static void check_gp_at_0200_ffff(struct guest *g)
+{
+	check_gp_in_segment_0x200(g, 0xffff);
+	cr_assert_eq(state_of(g).gpr[GPR_EAX] & 0xffff, 0xffff, "the straddling mov must not have run");
+}
+
 static void check_int6(struct guest *g)
 {
 	cr_assert_eq(g->rec.count, 2);
@@ -1513,6 +1534,21 @@ static const struct guest_row rows[] = {
 	  "isr:\n  mov bp, sp\n  mov ax, [bp]\n  out 0x80, ax\n  mov ax, bx\n  hlt\n"
 	  "  times 0xfff0 - 0x1000 - ($ - $$) db 0\n  times 15 nop\n  db 0xb8\n",
 	  NULL, NULL, check_gp_at_ip_ffff },
+	/* ... whatever code segment the guest went to: 0x0200's ends at
+	 * linear 0x12000, past the end of the one it started in. */
+	{ "ip_past_the_end_of_a_far_jumped_to_code_segment_raises_gp", ON_BOTH,
+	  IVT_SET(13, isr)
+	  "  jmp 0x0200:0xfff0\n"
+	  "isr:\n  mov bp, sp\n  mov ax, [bp]\n  out 0x80, ax\n  mov ax, [bp + 2]\n  out 0x80, ax\n  hlt\n"
+	  "  times 0x11ff0 - 0x1000 - ($ - $$) db 0\n  times 16 nop\n  hlt\n",
+	  NULL, NULL, check_gp_at_0200_0 },
+	{ "instruction_straddling_the_end_of_a_far_returned_to_code_segment_raises_gp", ON_BOTH,
+	  IVT_SET(13, isr)
+	  "  mov bx, 0xffff\n  push 0x0200\n  push 0xfff0\n  retf\n"
+	  "isr:\n  mov bp, sp\n  mov ax, [bp]\n  out 0x80, ax\n  mov ax, [bp + 2]\n  out 0x80, ax\n"
+	  "  mov ax, bx\n  hlt\n"
+	  "  times 0x11ff0 - 0x1000 - ($ - $$) db 0\n  times 15 nop\n  db 0xb8\n",
+	  NULL, NULL, check_gp_at_0200_ffff },
 	{ "int_6_is_a_software_interrupt_not_a_fault", ON_BOTH,
 	  IVT_SET(6, isr)
 	  "  int 6\n  hlt\n"

@@ -16,12 +16,10 @@
  *   - uc_emu_stop() from an I/O hook only takes effect at the end of the
  *     translated block, so once the handler says stop, later I/O in that
  *     block is ignored rather than served.
- *   - it fetches real-mode code past the end of the 64 KiB code segment:
- *     a code hook on the segment's last bytes raises #GP as the CPU does
- *     (on_limit_code);
- *   - it checks no real-mode data segment limit: a code hook on every
- *     instruction raises #GP or #SS before an access beyond offset 0xffff
- *     (on_data_limit, x86/real_access.c).
+ *   - it checks no real-mode segment limit: it fetches code past the end
+ *     of the 64 KiB code segment and accesses data past the others'. A
+ *     code hook on every instruction raises #GP or #SS as the CPU does
+ *     (on_real_limits, x86/real_access.c).
  * Every stop here comes from uc_emu_stop at a block boundary or from an
  * exception, except when instructions are counted (README "Metrics"): the
  * counting hook stops at the limit, and Unicorn's 16-bit bug of leaving a
@@ -29,7 +27,7 @@
  * (place_at_limit_stop), the one stop of that kind.
  * Known differences that remain: after an access to unmapped memory EIP is
  * the start of the translated block (Unicorn does not sync it before the
- * access; KVM's points at or past the access) unless on_data_limit's hook
+ * access; KVM's points at or past the access) unless on_real_limits' hook
  * runs (real mode without firmware), and a kick that lands in the
  * few instructions of uc_emu_start's own set-up is only seen at the guest's
  * next I/O or interrupt. */
@@ -136,12 +134,11 @@ struct vm {
 	enum x86_mode reopen_mode;
 	uint64_t reopen_at;
 	uc_engine *retired;   /* the engine before the last reopening: see reopen_engine */
-	uc_hook limit_hook;   /* the code segment's last bytes, real mode only */
-	bool limit_hook_set;
 	bool limit_wanted;    /* set_state loaded real mode: hook at the first run */
-	uint16_t limit_cs;
 	bool firmware;        /* no limit hook: see emu_firmware_present */
-	struct real_access_cache *data_limit; /* the thread's decodings; NULL: no on_data_limit */
+	struct real_access_cache *data_limit; /* the thread's decodings; NULL: no on_real_limits */
+	bool code_base_known; /* code_base is CS's: no far transfer or stop since it was read */
+	uint64_t code_base;
 	bool been_protected;  /* CR0.PE was set: segment limits are no longer known here */
 	uint8_t *mem;         /* guest RAM, mapped at 0 */
 	size_t mem_size;
@@ -960,39 +957,6 @@ static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int s
 	return false;
 }
 
-/* Real mode's code segment ends at offset 0xffff: an instruction that
- * starts beyond it or runs past it raises #GP, where Unicorn would fetch
- * on into the next 64 KiB. A hook on the last bytes of the segment (and the
- * first beyond it) runs only there, though its presence slows translated
- * code somewhat (README, Parity); the stop it asks for comes before the
- * instruction runs. */
-static void on_limit_code(uc_engine *uc, uint64_t address, uint32_t size, void *user)
-{
-	struct vm *vm = user;
-	uint32_t cs = 0;
-	if (muted(vm) || reg_read(uc, UC_X86_REG_CS, &cs) != UC_ERR_OK)
-		return;
-	uint64_t offset = address - linear((uint16_t)cs, 0);
-	if (address < linear((uint16_t)cs, 0) || offset + size <= REAL_SEGMENT_SIZE)
-		return;
-	fault_pending(vm, VECTOR_GP, (uint32_t)offset);
-}
-
-/* Follows cs as set_state loaded it; a guest that far-jumps elsewhere is
- * checked where it started (see README, Parity). */
-static uc_err hook_code_limit(struct vm *vm, uint16_t cs)
-{
-	if (vm->limit_hook_set) {
-		uc_hook_del(vm->uc, vm->limit_hook);
-		vm->limit_hook_set = false;
-	}
-	uint64_t end = linear(cs, 0) + REAL_SEGMENT_SIZE;
-	uc_err e = uc_hook_add(vm->uc, &vm->limit_hook, UC_HOOK_CODE, (void *)on_limit_code, vm,
-			       end - MAX_INSN_LENGTH, end + MAX_INSN_LENGTH - 1);
-	vm->limit_hook_set = e == UC_ERR_OK;
-	return e;
-}
-
 /* Only the registers an access is made of: each read is a call into Unicorn. */
 static bool read_needed_gprs(struct vm *vm, uint16_t needed, uint32_t gpr[GPR_R8])
 {
@@ -1002,19 +966,64 @@ static bool read_needed_gprs(struct vm *vm, uint16_t needed, uint32_t gpr[GPR_R8
 	return true;
 }
 
+/* CS's base, read from Unicorn only after a far transfer or a stop could
+ * have changed it: a call into Unicorn for every instruction would cost
+ * the run time of every real-mode guest (README, Parity). The instruction
+ * about to run is looked at here, before it runs, so the next one reads
+ * CS again after any that may load it. */
+static bool current_code_base(struct vm *vm, uint64_t address, uint32_t size, uint64_t *base)
+{
+	uint32_t cs = 0;
+	if (!vm->code_base_known) {
+		if (reg_read(vm->uc, UC_X86_REG_CS, &cs) != UC_ERR_OK)
+			return false;
+		vm->code_base = linear((uint16_t)cs, 0);
+		vm->code_base_known = true;
+	}
+	*base = vm->code_base;
+	size_t avail = address >= vm->mem_size ? 0 : vm->mem_size - address;
+	if (x86_insn_may_load_cs(vm->mem + (address < vm->mem_size ? address : 0), size < avail ? size : avail))
+		vm->code_base_known = false;
+	return true;
+}
+
+/* Real mode's code segment ends at offset 0xffff: an instruction that
+ * starts beyond it or runs past it raises #GP before it runs, where
+ * Unicorn would fetch on into the next 64 KiB, whatever CS the guest
+ * went to. Back in real mode after protected mode, CS's limit is taken
+ * to be real mode's too. An invalid instruction comes with no size
+ * (Unicorn passes a marker far above 15): its #UD is Unicorn's. */
+static bool past_code_segment_end(struct vm *vm, uint64_t address, uint32_t size)
+{
+	uint64_t base;
+	if (vm->been_protected && protection_on(vm)) {
+		vm->code_base_known = false;
+		return false;
+	}
+	if (!current_code_base(vm, address, size, &base) || size > MAX_INSN_LENGTH)
+		return false;
+	if (address < base || address - base + size <= REAL_SEGMENT_SIZE)
+		return false;
+	fault_pending(vm, VECTOR_GP, (uint32_t)(address - base));
+	return true;
+}
+
 /* Real mode's data segments end at offset 0xffff as its code segment does:
  * an access whose last byte lies beyond raises #GP (#SS through SS) before
  * the instruction does anything. Unicorn checks no limit, so this hook, on
  * every instruction of a real-mode run and before each iteration of a rep
- * string instruction, checks the accesses x86/real_access.c finds in it
- * against the limits set_state loaded (a real-mode segment load keeps the
- * limit). A guest that set CR0.PE may have loaded other limits (unreal
- * mode), which Unicorn does not show: from then on nothing is checked. */
-static void on_data_limit(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+ * string instruction, checks the instruction's own place in the code
+ * segment first, then the accesses x86/real_access.c finds in it against
+ * the limits set_state loaded (a real-mode segment load keeps the limit).
+ * A guest that set CR0.PE may have loaded other data segment limits
+ * (unreal mode), which Unicorn does not show: from then on those are not
+ * checked. */
+static void on_real_limits(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
 	(void)uc;
 	struct vm *vm = user;
-	if (muted(vm) || vm->pending.set || vm->resume || vm->been_protected || address + size > vm->mem_size)
+	if (muted(vm) || vm->pending.set || vm->resume || past_code_segment_end(vm, address, size) ||
+	    vm->been_protected || address + size > vm->mem_size)
 		return;
 	const struct real_access *access = real_access_lookup(vm->data_limit, address, vm->mem + address, size);
 	uint32_t gpr[GPR_R8] = { 0 };
@@ -1033,13 +1042,13 @@ static void on_data_limit(uc_engine *uc, uint64_t address, uint32_t size, void *
 	fault_at(vm, address, (uint8_t)fault);
 }
 
-static uc_err hook_data_limit(struct vm *vm)
+static uc_err hook_real_limits(struct vm *vm)
 {
 	vm->data_limit = real_access_thread_cache();
 	if (vm->data_limit == NULL)
 		return UC_ERR_NOMEM;
 	uc_hook h;
-	return uc_hook_add(vm->uc, &h, UC_HOOK_CODE, (void *)on_data_limit, vm, 1, 0);
+	return uc_hook_add(vm->uc, &h, UC_HOOK_CODE, (void *)on_real_limits, vm, 1, 0);
 }
 
 /* Called before each instruction runs, and again before each iteration of
@@ -1519,11 +1528,7 @@ static int emu_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 		set_err(err, err_len, "emu: cannot hook the guest's blocks");
 		return -1;
 	}
-	if (vm->limit_wanted && !vm->firmware && !vm->limit_hook_set && hook_code_limit(vm, vm->limit_cs) != UC_ERR_OK) {
-		set_err(err, err_len, "emu: cannot hook the end of the code segment");
-		return -1;
-	}
-	if (vm->limit_wanted && !vm->firmware && vm->data_limit == NULL && hook_data_limit(vm) != UC_ERR_OK) {
+	if (vm->limit_wanted && !vm->firmware && vm->data_limit == NULL && hook_real_limits(vm) != UC_ERR_OK) {
 		set_err(err, err_len, "emu: cannot hook the guest's instructions for segment limits");
 		return -1;
 	}
@@ -1540,6 +1545,9 @@ static int emu_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 			finish_kicked(vm);
 			return 0;
 		}
+		/* Whatever stopped the engine may have loaded CS (an interrupt
+		 * delivered through the IVT, a new engine). */
+		vm->code_base_known = false;
 		/* No `until` (exits are enabled with none set) and no count:
 		 * either would cost a check or a hook per instruction. */
 		enum step s = after_emulation(vm, uc_emu_start(vm->uc, begin, 0, 0, 0));
@@ -1622,7 +1630,6 @@ static int emu_set_state(struct vm *vm, const struct cpu_state *state, char *err
 {
 	uc_err e = write_state(vm, state);
 	vm->limit_wanted = vm->mode == X86_MODE_REAL;
-	vm->limit_cs = state->seg[SEG_CS].selector;
 	if (e != UC_ERR_OK) {
 		set_err(err, err_len, "emu: setting registers: %s", uc_strerror(e));
 		return -1;
@@ -1828,7 +1835,6 @@ static enum step reopen_engine(struct vm *vm)
 	vm->mode = vm->reopen_mode;
 	vm->switched = vm->mode == X86_MODE_LONG;
 	vm->limit_wanted = false;
-	vm->limit_hook_set = false;
 	vm->last_block_known = false;
 	return STEP_GO_ON;
 }
