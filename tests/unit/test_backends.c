@@ -302,6 +302,18 @@ static void with_in_value_5a(struct guest *g, struct cpu_state *s) { (void)s; g-
 static void with_in_value_42(struct guest *g, struct cpu_state *s) { (void)s; g->rec.in_value = 0x42; }
 static void with_in_value_beef42(struct guest *g, struct cpu_state *s) { (void)s; g->rec.in_value = 0xbeef42; }
 static void stopping_after_1(struct guest *g, struct cpu_state *s) { (void)s; g->rec.stop_after = 1; }
+
+/* Stopped at its first exit, the guest gets its own registers back, as
+ * the run loop's timer delivery does, then runs on. */
+static void run_with_the_state_written_back(struct guest *g)
+{
+	char err[256] = "";
+	run(g);
+	struct cpu_state s = state_of(g);
+	cr_assert_eq(g->ops->set_state(g->vm, &s, err, sizeof(err)), 0, "%s", err);
+	g->rec.stop_after = 0;
+	run(g);
+}
 static void stopping_after_3(struct guest *g, struct cpu_state *s) { (void)s; g->rec.stop_after = 3; }
 
 static void kicking_on_in(struct guest *g, struct cpu_state *s)
@@ -770,6 +782,20 @@ static void check_long_mode_round_trip(struct guest *g)
 	cr_assert_eq(s.gpr[GPR_ECX] & 0xffffffffu, 0xcafeu, "ecx %#llx", (unsigned long long)s.gpr[GPR_ECX]);
 	cr_assert_eq(s.cr0 & (CR0_PE | CR0_PG), 0, "cr0 %#llx", (unsigned long long)s.cr0);
 	cr_assert_eq(s.efer & (EFER_LME | EFER_LMA), 0, "efer %#llx", (unsigned long long)s.efer);
+}
+
+/* Back in real mode, through a stop whose registers were written back and
+ * an interrupt there: R8-R15 and the upper halves are what 64-bit code
+ * left, as a CPU keeps them. */
+static void check_64_bit_registers_kept(struct guest *g)
+{
+	struct cpu_state s = state_of(g);
+	cr_assert_eq(g->rec.count, 2, "%zu exits", g->rec.count);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT, "%s", last_exit(g)->reason);
+	cr_assert_eq(s.cr0 & (CR0_PE | CR0_PG), 0, "cr0 %#llx", (unsigned long long)s.cr0);
+	cr_assert_eq(s.gpr[GPR_EAX], 0x1122334455667788ull, "rax %#llx", (unsigned long long)s.gpr[GPR_EAX]);
+	cr_assert_eq(s.gpr[GPR_R8], 0x8877665544332211ull, "r8 %#llx", (unsigned long long)s.gpr[GPR_R8]);
+	cr_assert_eq(s.gpr[GPR_R15], 0xf0e0d0c0b0a09080ull, "r15 %#llx", (unsigned long long)s.gpr[GPR_R15]);
 }
 
 static void check_dr7_read_back(struct guest *g)
@@ -1340,6 +1366,16 @@ static void check_unreal_store(struct guest *g)
 	"  mov eax, cr0\n  and eax, 0x7ffffffe\n  mov cr0, eax\n  jmp 0:real16\n" \
 	"real16:\n  xor ax, ax\n  mov ds, ax\n  mov es, ax\n  mov ss, ax\n"
 
+/* The same without writing RAX or EFER: paging off is enough to leave long
+ * mode (EFER.LME may stay set), and RBX does the rest, so RAX comes back
+ * to real mode as 64-bit code left it. */
+#define LONG_TO_REAL_KEEPING_RAX \
+	"  push 0x08\n  push compat\n  retfq\n" \
+	"bits 32\ncompat:\n  mov ebx, cr0\n  and ebx, 0x7fffffff\n  mov cr0, ebx\n  jmp 0x20:prot16\n" \
+	"bits 16\nprot16:\n  mov bx, 0x28\n  mov ds, bx\n  mov es, bx\n  mov ss, bx\n" \
+	"  mov ebx, cr0\n  and ebx, 0x7ffffffe\n  mov cr0, ebx\n  jmp 0:real16\n" \
+	"real16:\n  xor bx, bx\n  mov ds, bx\n  mov es, bx\n  mov ss, bx\n"
+
 struct guest_row {
 	const char *name;
 	unsigned on;                                           /* ON_KVM, ON_EMU */
@@ -1496,6 +1532,12 @@ static const struct guest_row rows[] = {
 	  "  inc byte [rounds]\n  cmp byte [rounds], 2\n  jb again\n  hlt\n"
 	  "isr:\n  mov al, 'I'\n  out dx, al\n  iret\nrounds: db 0\n" MODES_GDT,
 	  NULL, NULL, check_long_mode_round_trip },
+	{ "real_mode_guest_back_from_long_mode_keeps_its_64_bit_registers", ON_BOTH,
+	  IVT_SET(0x30, isr) REAL_TO_LONG
+	  "  mov rax, 0x1122334455667788\n  mov r8, 0x8877665544332211\n  mov r15, 0xf0e0d0c0b0a09080\n"
+	  LONG_TO_REAL_KEEPING_RAX "  out 0x80, al\n  int 0x30\n  hlt\n"
+	  "isr:\n  iret\n" MODES_GDT,
+	  stopping_after_1, run_with_the_state_written_back, check_64_bit_registers_kept },
 	{ "real_mode_guest_in_long_mode_takes_ud_through_its_64_bit_gate", ON_BOTH,
 	  REAL_TO_LONG GATE64("6", "isr", "0x8e") IDT_AND_ANNOUNCE("fault")
 	  "fault:\n  ud2\n  hlt\n" DUMP_ISR64("isr", 12) IDTR64("0xfff") MODES_GDT,

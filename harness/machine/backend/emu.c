@@ -32,7 +32,7 @@
  * few instructions of uc_emu_start's own set-up is only seen at the guest's
  * next I/O or interrupt. */
 #include "machine/backend.h"
-#include "machine/backend/unicorn_cpl.h"
+#include "machine/backend/unicorn_state.h"
 #include "machine/backend/unicorn_exception.h"
 #include "machine/guest_ram.h"
 #include "machine/result.h"
@@ -130,6 +130,7 @@ struct vm {
 	char unsupported_text[160]; /* what unsupported points to when it is made at run time */
 	enum x86_mode mode;   /* the engine's, fixed by uc_open: the case's until the guest changes it */
 	bool switched;        /* the engine was reopened 64-bit for the guest's own switch to long mode */
+	bool been_long;       /* ... at some time: registers may hold more than a 16- or 32-bit engine shows */
 	bool reopen_wanted;   /* stopped before the instruction at reopen_at, to run it in a new engine */
 	enum x86_mode reopen_mode;
 	uint64_t reopen_at;
@@ -156,7 +157,7 @@ struct vm {
 	uint64_t rf_at;
 	struct x86_segment segments[SEG_COUNT];  /* as set_state loaded them */
 	struct unicorn_exception unicorn_exception;
-	struct unicorn_cpl unicorn_cpl;
+	struct unicorn_state unicorn_state;
 	struct instruction_count count;
 	struct last_trace trace;
 };
@@ -171,6 +172,8 @@ static const int gpr_ids[GPR_R8] = {
 	[GPR_ESP] = UC_X86_REG_ESP, [GPR_EBP] = UC_X86_REG_EBP,
 	[GPR_ESI] = UC_X86_REG_ESI, [GPR_EDI] = UC_X86_REG_EDI,
 };
+
+_Static_assert(GPR_COUNT == UNICORN_STATE_GPRS, "a cpu_state's general registers are Unicorn's regs[]");
 
 static const int seg_ids[SEG_COUNT] = {
 	[SEG_ES] = UC_X86_REG_ES, [SEG_CS] = UC_X86_REG_CS, [SEG_SS] = UC_X86_REG_SS,
@@ -345,6 +348,21 @@ static uc_err write_segments(uc_engine *uc, const struct x86_segment seg[SEG_COU
 	return UC_ERR_OK;
 }
 
+/* Back from long mode in a 16- or 32-bit engine, the registers go in
+ * whole (machine/backend/unicorn_state.h): its register names would clear
+ * the upper halves, which a CPU keeps. */
+static uc_err write_gprs(struct vm *vm, const struct cpu_state *state)
+{
+	bool wide = vm->mode == X86_MODE_LONG;
+	if (!wide && vm->been_long && unicorn_state_write_gprs(vm->uc, &vm->unicorn_state, state->gpr))
+		return UC_ERR_OK;
+	uc_err e = UC_ERR_OK;
+	for (int i = 0; i < (wide ? GPR_COUNT : GPR_R8) && e == UC_ERR_OK; i++)
+		e = wide ? write_u64(vm->uc, gpr64_ids[i], state->gpr[i])
+			 : reg_write(vm->uc, gpr_ids[i], (uint32_t)state->gpr[i]);
+	return e;
+}
+
 static uc_err write_state(struct vm *vm, const struct cpu_state *state)
 {
 	uc_engine *uc = vm->uc;
@@ -352,9 +370,8 @@ static uc_err write_state(struct vm *vm, const struct cpu_state *state)
 	uc_err e = write_control(uc, state);
 	if (e == UC_ERR_OK)
 		e = write_segments(uc, state->seg);
-	for (int i = 0; i < (wide ? GPR_COUNT : GPR_R8) && e == UC_ERR_OK; i++)
-		e = wide ? write_u64(uc, gpr64_ids[i], state->gpr[i])
-			 : reg_write(uc, gpr_ids[i], (uint32_t)state->gpr[i]);
+	if (e == UC_ERR_OK)
+		e = write_gprs(vm, state);
 	if (e == UC_ERR_OK)
 		e = reg_write(uc, UC_X86_REG_EFLAGS, (uint32_t)state->rflags | FLAG_FIXED);
 	if (e == UC_ERR_OK)
@@ -378,19 +395,33 @@ static void read_segment_caches(const struct vm *vm, struct cpu_state *state)
 	}
 }
 
+/* A 16- or 32-bit engine's register names show the low halves of eight
+ * registers: back from long mode, the rest are read from its saved state
+ * (machine/backend/unicorn_state.h), else reported as 0. */
+static uc_err read_gprs(struct vm *vm, struct cpu_state *state)
+{
+	uc_err e = UC_ERR_OK;
+	if (vm->mode == X86_MODE_LONG) {
+		for (int i = 0; i < GPR_COUNT && e == UC_ERR_OK; i++)
+			e = read_u64(vm->uc, gpr64_ids[i], &state->gpr[i]);
+		return e;
+	}
+	if (vm->been_long && unicorn_state_read_gprs(vm->uc, &vm->unicorn_state, state->gpr))
+		return UC_ERR_OK;
+	for (int i = 0; i < GPR_R8 && e == UC_ERR_OK; i++) {
+		uint32_t value = 0;
+		e = reg_read(vm->uc, gpr_ids[i], &value);
+		state->gpr[i] = value;
+	}
+	return e;
+}
+
 static uc_err read_state(struct vm *vm, struct cpu_state *state)
 {
 	uc_engine *uc = vm->uc;
 	bool wide = vm->mode == X86_MODE_LONG;
-	uc_err e = UC_ERR_OK;
 	memset(state, 0, sizeof(*state));
-	for (int i = 0; i < GPR_R8 && e == UC_ERR_OK; i++) {
-		uint32_t value = 0;
-		e = reg_read(uc, gpr_ids[i], &value);
-		state->gpr[i] = value;
-	}
-	for (int i = 0; i < GPR_COUNT && wide && e == UC_ERR_OK; i++)
-		e = read_u64(uc, gpr64_ids[i], &state->gpr[i]);
+	uc_err e = read_gprs(vm, state);
 	for (int i = 0; i < SEG_COUNT && e == UC_ERR_OK; i++) {
 		uint32_t selector = 0;
 		e = reg_read(uc, seg_ids[i], &selector);
@@ -1227,9 +1258,10 @@ static enum step push_frame(struct vm *vm, uint16_t cs, uint16_t ip, uint32_t ef
 	push_word(vm, f, (uint16_t)eflags);
 	push_word(vm, f, cs);
 	push_word(vm, f, ip);
-	/* Real mode pushes through SP: the upper half of ESP is untouched. */
-	esp = (esp & 0xffff0000u) | f->sp;
-	return reg_write(vm->uc, UC_X86_REG_ESP, esp) == UC_ERR_OK ? STEP_GO_ON : STEP_FAILED;
+	/* Real mode pushes through SP: the rest of RSP is untouched (a write
+	 * of ESP would clear its upper half, kept from long mode). */
+	uint16_t sp = f->sp;
+	return uc_reg_write(vm->uc, UC_X86_REG_SP, &sp) == UC_ERR_OK ? STEP_GO_ON : STEP_FAILED;
 }
 
 static enum step enter_handler(struct vm *vm, uint8_t vector, uint64_t idt_base,
@@ -1391,13 +1423,13 @@ static void take_unicorn_exception(struct vm *vm)
  * CS selector is a segment load for it (see write_segments). */
 /* A handler more privileged than the interrupted code runs on the stack
  * the TSS gave it: Unicorn loads that SS only once it is at the handler's
- * level (machine/backend/unicorn_cpl.h). */
+ * level (machine/backend/unicorn_state.h). */
 static uc_err write_handler_level(struct vm *vm, const struct cpu_state *state, unsigned cpl_before)
 {
 	unsigned cpl = state->seg[SEG_CS].selector & 3u;
 	if (cpl == cpl_before)
 		return UC_ERR_OK;
-	if (!unicorn_cpl_set(vm->uc, &vm->unicorn_cpl, cpl))
+	if (!unicorn_state_set_cpl(vm->uc, &vm->unicorn_state, cpl))
 		return UC_ERR_EXCEPTION;
 	return reg_write(vm->uc, UC_X86_REG_SS, state->seg[SEG_SS].selector);
 }
@@ -1685,7 +1717,7 @@ static void emu_destroy(struct vm *vm)
 	if (vm == NULL)
 		return;
 	unicorn_exception_free(&vm->unicorn_exception);
-	unicorn_cpl_free(&vm->unicorn_cpl);
+	unicorn_state_free(&vm->unicorn_state);
 	uc_close(vm->uc);
 	if (vm->retired != NULL)
 		uc_close(vm->retired);
@@ -1834,6 +1866,7 @@ static enum step reopen_engine(struct vm *vm)
 	vm->retired = old;
 	vm->mode = vm->reopen_mode;
 	vm->switched = vm->mode == X86_MODE_LONG;
+	vm->been_long |= vm->switched;
 	vm->limit_wanted = false;
 	vm->last_block_known = false;
 	return STEP_GO_ON;
