@@ -573,6 +573,14 @@ static void check_gp_at_0200_ffff(struct guest *g)
 	cr_assert_eq(state_of(g).gpr[GPR_EAX] & 0xffff, 0xffff, "the straddling mov must not have run");
 }
 
+static void check_protected_high_code_ran(struct guest *g)
+{
+	cr_assert_eq(g->rec.count, 1, "%zu exits", g->rec.count);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT, "%s", last_exit(g)->reason);
+	cr_assert_eq(state_of(g).gpr[GPR_EAX] & 0xffffffffu, 0x1234, "eax %#llx",
+		     (unsigned long long)state_of(g).gpr[GPR_EAX]);
+}
+
 static void check_int6(struct guest *g)
 {
 	cr_assert_eq(g->rec.count, 2);
@@ -1591,6 +1599,14 @@ static const struct guest_row rows[] = {
 	  "  mov ax, bx\n  hlt\n"
 	  "  times 0x11ff0 - 0x1000 - ($ - $$) db 0\n  times 15 nop\n  db 0xb8\n",
 	  NULL, NULL, check_gp_at_0200_ffff },
+	/* lmsw sets CR0.PE unwatched: 32-bit code far past the real-mode
+	 * segment the guest started in is no end of it. */
+	{ "protected_code_entered_by_lmsw_runs_past_64_kib", ON_BOTH,
+	  "  cli\n  lgdt [gdtr]\n  mov ax, 1\n  lmsw ax\n  jmp 0x08:prot32\n"
+	  "bits 32\nprot32:\n  mov ax, 0x10\n  mov ds, ax\n  mov ss, ax\n  jmp high\n" MODES_GDT
+	  "  times 0x20000 - 0x1000 - ($ - $$) db 0\n"
+	  "high:\n  mov eax, 0x1234\n  hlt\n",
+	  NULL, NULL, check_protected_high_code_ran },
 	{ "int_6_is_a_software_interrupt_not_a_fault", ON_BOTH,
 	  IVT_SET(6, isr)
 	  "  int 6\n  hlt\n"

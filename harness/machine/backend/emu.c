@@ -1012,8 +1012,8 @@ static bool current_code_base(struct vm *vm, uint64_t address, uint32_t size, ui
 		vm->code_base_known = true;
 	}
 	*base = vm->code_base;
-	size_t avail = address >= vm->mem_size ? 0 : vm->mem_size - address;
-	if (x86_insn_may_load_cs(vm->mem + (address < vm->mem_size ? address : 0), size < avail ? size : avail))
+	if (address >= vm->mem_size ||
+	    x86_insn_may_load_cs(vm->mem + address, size < vm->mem_size - address ? size : vm->mem_size - address))
 		vm->code_base_known = false;
 	return true;
 }
@@ -1022,8 +1022,10 @@ static bool current_code_base(struct vm *vm, uint64_t address, uint32_t size, ui
  * starts beyond it or runs past it raises #GP before it runs, where
  * Unicorn would fetch on into the next 64 KiB, whatever CS the guest
  * went to. Back in real mode after protected mode, CS's limit is taken
- * to be real mode's too. An invalid instruction comes with no size
- * (Unicorn passes a marker far above 15): its #UD is Unicorn's. */
+ * to be real mode's too. CR0.PE is read only before a fault (or once the
+ * guest is known to have set it): not every way into protected mode is
+ * watched (lmsw). An invalid instruction comes with no size (Unicorn
+ * passes a marker far above 15): its #UD is Unicorn's. */
 static bool past_code_segment_end(struct vm *vm, uint64_t address, uint32_t size)
 {
 	uint64_t base;
@@ -1035,6 +1037,11 @@ static bool past_code_segment_end(struct vm *vm, uint64_t address, uint32_t size
 		return false;
 	if (address < base || address - base + size <= REAL_SEGMENT_SIZE)
 		return false;
+	if (protection_on(vm)) {
+		vm->been_protected = true;
+		vm->code_base_known = false;
+		return false;
+	}
 	fault_pending(vm, VECTOR_GP, (uint32_t)(address - base));
 	return true;
 }
