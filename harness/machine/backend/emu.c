@@ -1000,9 +1000,9 @@ static bool read_needed_gprs(struct vm *vm, uint16_t needed, uint32_t gpr[GPR_R8
 /* CS's base, read from Unicorn only after a far transfer or a stop could
  * have changed it: a call into Unicorn for every instruction would cost
  * the run time of every real-mode guest (README, Parity). The instruction
- * about to run is looked at here, before it runs, so the next one reads
- * CS again after any that may load it. */
-static bool current_code_base(struct vm *vm, uint64_t address, uint32_t size, uint64_t *base)
+ * about to run (loads_cs: whether it may load CS) is looked at before it
+ * runs, so the next one reads CS again after any that may. */
+static bool current_code_base(struct vm *vm, bool loads_cs, uint64_t *base)
 {
 	uint32_t cs = 0;
 	if (!vm->code_base_known) {
@@ -1012,9 +1012,7 @@ static bool current_code_base(struct vm *vm, uint64_t address, uint32_t size, ui
 		vm->code_base_known = true;
 	}
 	*base = vm->code_base;
-	if (address >= vm->mem_size ||
-	    x86_insn_may_load_cs(vm->mem + address, size < vm->mem_size - address ? size : vm->mem_size - address))
-		vm->code_base_known = false;
+	vm->code_base_known = !loads_cs;
 	return true;
 }
 
@@ -1026,14 +1024,14 @@ static bool current_code_base(struct vm *vm, uint64_t address, uint32_t size, ui
  * guest is known to have set it): not every way into protected mode is
  * watched (lmsw). An invalid instruction comes with no size (Unicorn
  * passes a marker far above 15): its #UD is Unicorn's. */
-static bool past_code_segment_end(struct vm *vm, uint64_t address, uint32_t size)
+static bool past_code_segment_end(struct vm *vm, uint64_t address, uint32_t size, bool loads_cs)
 {
 	uint64_t base;
 	if (vm->been_protected && protection_on(vm)) {
 		vm->code_base_known = false;
 		return false;
 	}
-	if (!current_code_base(vm, address, size, &base) || size > MAX_INSN_LENGTH)
+	if (!current_code_base(vm, loads_cs, &base) || size > MAX_INSN_LENGTH)
 		return false;
 	if (address < base || address - base + size <= REAL_SEGMENT_SIZE)
 		return false;
@@ -1051,7 +1049,8 @@ static bool past_code_segment_end(struct vm *vm, uint64_t address, uint32_t size
  * the instruction does anything. Unicorn checks no limit, so this hook, on
  * every instruction of a real-mode run and before each iteration of a rep
  * string instruction, checks the instruction's own place in the code
- * segment first, then the accesses x86/real_access.c finds in it against
+ * segment first, then the accesses x86/real_access.c finds in it (one
+ * lookup, cached per address, answers both) against
  * the limits set_state loaded (a real-mode segment load keeps the limit).
  * A guest that set CR0.PE may have loaded other data segment limits
  * (unreal mode), which Unicorn does not show: from then on those are not
@@ -1060,10 +1059,16 @@ static void on_real_limits(uc_engine *uc, uint64_t address, uint32_t size, void 
 {
 	(void)uc;
 	struct vm *vm = user;
-	if (muted(vm) || vm->pending.set || vm->resume || past_code_segment_end(vm, address, size) ||
-	    vm->been_protected || address + size > vm->mem_size)
+	if (muted(vm) || vm->pending.set || vm->resume)
 		return;
-	const struct real_access *access = real_access_lookup(vm->data_limit, address, vm->mem + address, size);
+	const struct real_access_slot *slot =
+		address + size <= vm->mem_size ? real_access_slot_lookup(vm->data_limit, address, vm->mem + address, size)
+					       : NULL;
+	/* Without a slot (the end of RAM, an invalid instruction) CS is read again. */
+	if (past_code_segment_end(vm, address, size, slot == NULL || slot->loads_cs) || vm->been_protected ||
+	    slot == NULL)
+		return;
+	const struct real_access *access = real_access_of(slot);
 	uint32_t gpr[GPR_R8] = { 0 };
 	if (access == NULL || !read_needed_gprs(vm, access->regs_needed, gpr))
 		return;
