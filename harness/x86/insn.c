@@ -134,3 +134,27 @@ bool x86_insn_is_jump_to_self(const uint8_t *code, size_t len, bool code16)
 	return len >= 5 && code[0] == 0xe9 && code[1] == 0xfb && code[2] == 0xff && code[3] == 0xff &&
 	       code[4] == 0xff;
 }
+
+#define OPCODE_GROUP_5 0xff
+#define GROUP_5_CALL_FAR 3
+#define GROUP_5_JMP_FAR 5
+
+bool x86_insn_may_load_cs(const uint8_t *code, size_t len)
+{
+	bool rep;
+	size_t at = opcode_offset(code, len, false, &rep);
+	if (at >= len)
+		return true;
+	switch (code[at]) {
+	case 0x9a: case 0xea:             /* call far, jmp far */
+	case 0xca: case 0xcb: case 0xcf:  /* retf, iret */
+	case OPCODE_INT3: case OPCODE_INT: case 0xce: case 0xf1:
+		return true;
+	case OPCODE_GROUP_5:
+		if (at + 1 >= len)
+			return true;
+		return ((code[at + 1] >> 3) & 7) == GROUP_5_CALL_FAR || ((code[at + 1] >> 3) & 7) == GROUP_5_JMP_FAR;
+	default:
+		return false;
+	}
+}

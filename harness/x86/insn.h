@@ -44,4 +44,9 @@ size_t x86_insn_opcode_offset(const uint8_t *code, size_t len, bool long64);
  * whose near jump has a 16-bit displacement. */
 bool x86_insn_is_jump_to_self(const uint8_t *code, size_t len, bool code16);
 
+/* An instruction of 16- or 32-bit code that may load CS: a far jump, call
+ * or return, an iret or a software interrupt. True also when the bytes
+ * end before it can tell. */
+bool x86_insn_may_load_cs(const uint8_t *code, size_t len);
+
 #endif

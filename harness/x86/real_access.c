@@ -1,4 +1,5 @@
 #include "x86/real_access.h"
+#include "x86/insn.h"
 
 #include <capstone/capstone.h>
 #include <stdlib.h>
@@ -355,8 +356,8 @@ static bool checks_anything(const struct real_access *a)
 	return a->count > 0 || a->stack.direction != 0;
 }
 
-const struct real_access *real_access_lookup(struct real_access_cache *cache, uint64_t address,
-					     const uint8_t *code, size_t length)
+const struct real_access_slot *real_access_slot_lookup(struct real_access_cache *cache, uint64_t address,
+						       const uint8_t *code, size_t length)
 {
 	if (length == 0 || length > REAL_ACCESS_MAX_INSN)
 		return NULL;
@@ -365,6 +366,7 @@ const struct real_access *real_access_lookup(struct real_access_cache *cache, ui
 		s->address = address;
 		s->length = (uint8_t)length;
 		memcpy(s->bytes, code, length);
+		s->loads_cs = x86_insn_may_load_cs(code, length);
 		if (plainly_touches_no_memory(code, length)) {
 			s->known = false;
 		} else {
@@ -373,7 +375,19 @@ const struct real_access *real_access_lookup(struct real_access_cache *cache, ui
 			s->known = real_access_decode(cache->decoder, code, length, &s->access);
 		}
 	}
-	return s->known && checks_anything(&s->access) ? &s->access : NULL;
+	return s;
+}
+
+const struct real_access *real_access_of(const struct real_access_slot *slot)
+{
+	return slot->known && checks_anything(&slot->access) ? &slot->access : NULL;
+}
+
+const struct real_access *real_access_lookup(struct real_access_cache *cache, uint64_t address,
+					     const uint8_t *code, size_t length)
+{
+	const struct real_access_slot *s = real_access_slot_lookup(cache, address, code, length);
+	return s != NULL ? real_access_of(s) : NULL;
 }
 
 void real_access_cache_free(struct real_access_cache *cache)

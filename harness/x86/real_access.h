@@ -85,6 +85,7 @@ struct real_access_slot {
 	uint8_t length;   /* 0: empty */
 	uint8_t bytes[REAL_ACCESS_MAX_INSN];
 	bool known;       /* decoded; else the bytes are no instruction */
+	bool loads_cs;    /* x86_insn_may_load_cs: for a caller that keeps CS's base */
 	struct real_access access;
 };
 
@@ -98,6 +99,13 @@ struct real_access_cache {
  * be decoded. */
 const struct real_access *real_access_lookup(struct real_access_cache *cache, uint64_t address,
 					     const uint8_t *code, size_t length);
+
+/* The same instruction's slot, filled if it did not hold it (NULL when
+ * length is 0 or beyond REAL_ACCESS_MAX_INSN), and what real_access_lookup
+ * answers from it. */
+const struct real_access_slot *real_access_slot_lookup(struct real_access_cache *cache, uint64_t address,
+						       const uint8_t *code, size_t length);
+const struct real_access *real_access_of(const struct real_access_slot *slot);
 
 void real_access_cache_free(struct real_access_cache *cache);
 

@@ -302,6 +302,18 @@ static void with_in_value_5a(struct guest *g, struct cpu_state *s) { (void)s; g-
 static void with_in_value_42(struct guest *g, struct cpu_state *s) { (void)s; g->rec.in_value = 0x42; }
 static void with_in_value_beef42(struct guest *g, struct cpu_state *s) { (void)s; g->rec.in_value = 0xbeef42; }
 static void stopping_after_1(struct guest *g, struct cpu_state *s) { (void)s; g->rec.stop_after = 1; }
+
+/* Stopped at its first exit, the guest gets its own registers back, as
+ * the run loop's timer delivery does, then runs on. */
+static void run_with_the_state_written_back(struct guest *g)
+{
+	char err[256] = "";
+	run(g);
+	struct cpu_state s = state_of(g);
+	cr_assert_eq(g->ops->set_state(g->vm, &s, err, sizeof(err)), 0, "%s", err);
+	g->rec.stop_after = 0;
+	run(g);
+}
 static void stopping_after_3(struct guest *g, struct cpu_state *s) { (void)s; g->rec.stop_after = 3; }
 
 static void kicking_on_in(struct guest *g, struct cpu_state *s)
@@ -540,6 +552,35 @@ static void check_gp_at_ip_ffff(struct guest *g)
 	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
 }
 
+/* The same in code segment 0x0200, which the guest far-transferred to:
+ * its handler reported the ip and the cs the CPU pushed. */
+static void check_gp_in_segment_0x200(struct guest *g, uint32_t ip)
+{
+	cr_assert_eq(g->rec.count, 3, "%zu exits: the #GP was not raised at the segment's end", g->rec.count);
+	cr_assert_eq(g->rec.exits[0].value, ip, "pushed ip %#x", g->rec.exits[0].value);
+	cr_assert_eq(g->rec.exits[1].value, 0x0200, "pushed cs %#x", g->rec.exits[1].value);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT);
+}
+
+static void check_gp_at_0200_0(struct guest *g)
+{
+	check_gp_in_segment_0x200(g, 0);
+}
+
+static void check_gp_at_0200_ffff(struct guest *g)
+{
+	check_gp_in_segment_0x200(g, 0xffff);
+	cr_assert_eq(state_of(g).gpr[GPR_EAX] & 0xffff, 0xffff, "the straddling mov must not have run");
+}
+
+static void check_protected_high_code_ran(struct guest *g)
+{
+	cr_assert_eq(g->rec.count, 1, "%zu exits", g->rec.count);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT, "%s", last_exit(g)->reason);
+	cr_assert_eq(state_of(g).gpr[GPR_EAX] & 0xffffffffu, 0x1234, "eax %#llx",
+		     (unsigned long long)state_of(g).gpr[GPR_EAX]);
+}
+
 static void check_int6(struct guest *g)
 {
 	cr_assert_eq(g->rec.count, 2);
@@ -749,6 +790,20 @@ static void check_long_mode_round_trip(struct guest *g)
 	cr_assert_eq(s.gpr[GPR_ECX] & 0xffffffffu, 0xcafeu, "ecx %#llx", (unsigned long long)s.gpr[GPR_ECX]);
 	cr_assert_eq(s.cr0 & (CR0_PE | CR0_PG), 0, "cr0 %#llx", (unsigned long long)s.cr0);
 	cr_assert_eq(s.efer & (EFER_LME | EFER_LMA), 0, "efer %#llx", (unsigned long long)s.efer);
+}
+
+/* Back in real mode, through a stop whose registers were written back and
+ * an interrupt there: R8-R15 and the upper halves are what 64-bit code
+ * left, as a CPU keeps them. */
+static void check_64_bit_registers_kept(struct guest *g)
+{
+	struct cpu_state s = state_of(g);
+	cr_assert_eq(g->rec.count, 2, "%zu exits", g->rec.count);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_HLT, "%s", last_exit(g)->reason);
+	cr_assert_eq(s.cr0 & (CR0_PE | CR0_PG), 0, "cr0 %#llx", (unsigned long long)s.cr0);
+	cr_assert_eq(s.gpr[GPR_EAX], 0x1122334455667788ull, "rax %#llx", (unsigned long long)s.gpr[GPR_EAX]);
+	cr_assert_eq(s.gpr[GPR_R8], 0x8877665544332211ull, "r8 %#llx", (unsigned long long)s.gpr[GPR_R8]);
+	cr_assert_eq(s.gpr[GPR_R15], 0xf0e0d0c0b0a09080ull, "r15 %#llx", (unsigned long long)s.gpr[GPR_R15]);
 }
 
 static void check_dr7_read_back(struct guest *g)
@@ -1319,6 +1374,16 @@ static void check_unreal_store(struct guest *g)
 	"  mov eax, cr0\n  and eax, 0x7ffffffe\n  mov cr0, eax\n  jmp 0:real16\n" \
 	"real16:\n  xor ax, ax\n  mov ds, ax\n  mov es, ax\n  mov ss, ax\n"
 
+/* The same without writing RAX or EFER: paging off is enough to leave long
+ * mode (EFER.LME may stay set), and RBX does the rest, so RAX comes back
+ * to real mode as 64-bit code left it. */
+#define LONG_TO_REAL_KEEPING_RAX \
+	"  push 0x08\n  push compat\n  retfq\n" \
+	"bits 32\ncompat:\n  mov ebx, cr0\n  and ebx, 0x7fffffff\n  mov cr0, ebx\n  jmp 0x20:prot16\n" \
+	"bits 16\nprot16:\n  mov bx, 0x28\n  mov ds, bx\n  mov es, bx\n  mov ss, bx\n" \
+	"  mov ebx, cr0\n  and ebx, 0x7ffffffe\n  mov cr0, ebx\n  jmp 0:real16\n" \
+	"real16:\n  xor bx, bx\n  mov ds, bx\n  mov es, bx\n  mov ss, bx\n"
+
 struct guest_row {
 	const char *name;
 	unsigned on;                                           /* ON_KVM, ON_EMU */
@@ -1475,6 +1540,12 @@ static const struct guest_row rows[] = {
 	  "  inc byte [rounds]\n  cmp byte [rounds], 2\n  jb again\n  hlt\n"
 	  "isr:\n  mov al, 'I'\n  out dx, al\n  iret\nrounds: db 0\n" MODES_GDT,
 	  NULL, NULL, check_long_mode_round_trip },
+	{ "real_mode_guest_back_from_long_mode_keeps_its_64_bit_registers", ON_BOTH,
+	  IVT_SET(0x30, isr) REAL_TO_LONG
+	  "  mov rax, 0x1122334455667788\n  mov r8, 0x8877665544332211\n  mov r15, 0xf0e0d0c0b0a09080\n"
+	  LONG_TO_REAL_KEEPING_RAX "  out 0x80, al\n  int 0x30\n  hlt\n"
+	  "isr:\n  iret\n" MODES_GDT,
+	  stopping_after_1, run_with_the_state_written_back, check_64_bit_registers_kept },
 	{ "real_mode_guest_in_long_mode_takes_ud_through_its_64_bit_gate", ON_BOTH,
 	  REAL_TO_LONG GATE64("6", "isr", "0x8e") IDT_AND_ANNOUNCE("fault")
 	  "fault:\n  ud2\n  hlt\n" DUMP_ISR64("isr", 12) IDTR64("0xfff") MODES_GDT,
@@ -1513,6 +1584,29 @@ static const struct guest_row rows[] = {
 	  "isr:\n  mov bp, sp\n  mov ax, [bp]\n  out 0x80, ax\n  mov ax, bx\n  hlt\n"
 	  "  times 0xfff0 - 0x1000 - ($ - $$) db 0\n  times 15 nop\n  db 0xb8\n",
 	  NULL, NULL, check_gp_at_ip_ffff },
+	/* ... whatever code segment the guest went to: 0x0200's ends at
+	 * linear 0x12000, past the end of the one it started in. */
+	{ "ip_past_the_end_of_a_far_jumped_to_code_segment_raises_gp", ON_BOTH,
+	  IVT_SET(13, isr)
+	  "  jmp 0x0200:0xfff0\n"
+	  "isr:\n  mov bp, sp\n  mov ax, [bp]\n  out 0x80, ax\n  mov ax, [bp + 2]\n  out 0x80, ax\n  hlt\n"
+	  "  times 0x11ff0 - 0x1000 - ($ - $$) db 0\n  times 16 nop\n  hlt\n",
+	  NULL, NULL, check_gp_at_0200_0 },
+	{ "instruction_straddling_the_end_of_a_far_returned_to_code_segment_raises_gp", ON_BOTH,
+	  IVT_SET(13, isr)
+	  "  mov bx, 0xffff\n  push 0x0200\n  push 0xfff0\n  retf\n"
+	  "isr:\n  mov bp, sp\n  mov ax, [bp]\n  out 0x80, ax\n  mov ax, [bp + 2]\n  out 0x80, ax\n"
+	  "  mov ax, bx\n  hlt\n"
+	  "  times 0x11ff0 - 0x1000 - ($ - $$) db 0\n  times 15 nop\n  db 0xb8\n",
+	  NULL, NULL, check_gp_at_0200_ffff },
+	/* lmsw sets CR0.PE unwatched: 32-bit code far past the real-mode
+	 * segment the guest started in is no end of it. */
+	{ "protected_code_entered_by_lmsw_runs_past_64_kib", ON_BOTH,
+	  "  cli\n  lgdt [gdtr]\n  mov ax, 1\n  lmsw ax\n  jmp 0x08:prot32\n"
+	  "bits 32\nprot32:\n  mov ax, 0x10\n  mov ds, ax\n  mov ss, ax\n  jmp high\n" MODES_GDT
+	  "  times 0x20000 - 0x1000 - ($ - $$) db 0\n"
+	  "high:\n  mov eax, 0x1234\n  hlt\n",
+	  NULL, NULL, check_protected_high_code_ran },
 	{ "int_6_is_a_software_interrupt_not_a_fault", ON_BOTH,
 	  IVT_SET(6, isr)
 	  "  int 6\n  hlt\n"

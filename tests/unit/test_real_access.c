@@ -197,3 +197,45 @@ Test(real_access, the_cache_sees_code_change)
 	cr_assert_not_null(real_access_lookup(c, 0x1000, code, len));
 	real_access_cache_free(c);
 }
+
+struct loads_cs_row {
+	const char *bytes;
+	const char *what;
+	bool loads_cs;
+};
+
+static const struct loads_cs_row loads_cs_rows[] = {
+	{ "ea00000002", "jmp 0x0200:0", true },
+	{ "66ea000000000200", "o32 jmp far", true },
+	{ "9a00000002", "call 0x0200:0", true },
+	{ "ff2f", "jmp far [bx]", true },
+	{ "ff1f", "call far [bx]", true },
+	{ "2eff2f", "jmp far [cs:bx]", true },
+	{ "cb", "retf", true },
+	{ "ca0200", "retf 2", true },
+	{ "cf", "iret", true },
+	{ "cd30", "int 0x30", true },
+	{ "cc", "int3", true },
+	{ "6649", "dec ecx", false },
+	{ "75fc", "jnz", false },
+	{ "ff27", "jmp [bx] (near)", false },
+	{ "ff17", "call [bx] (near)", false },
+	{ "c3", "ret (near)", false },
+	{ "8ed8", "mov ds, ax", false },
+};
+
+/* What the emu backend rereads CS after (README, Parity). */
+Test(real_access, the_cache_knows_what_may_load_cs)
+{
+	struct real_access_cache *c = calloc(1, sizeof(*c));
+	cr_assert_not_null(c);
+	for (size_t i = 0; i < sizeof(loads_cs_rows) / sizeof(loads_cs_rows[0]); i++) {
+		const struct loads_cs_row *r = &loads_cs_rows[i];
+		uint8_t code[16];
+		size_t len = tu_unhex(r->bytes, code);
+		const struct real_access_slot *s = real_access_slot_lookup(c, 0x1000 + 0x20 * i, code, len);
+		cr_assert_not_null(s);
+		cr_expect_eq(s->loads_cs, r->loads_cs, "%s (%s)", r->what, r->bytes);
+	}
+	real_access_cache_free(c);
+}

@@ -16,12 +16,10 @@
  *   - uc_emu_stop() from an I/O hook only takes effect at the end of the
  *     translated block, so once the handler says stop, later I/O in that
  *     block is ignored rather than served.
- *   - it fetches real-mode code past the end of the 64 KiB code segment:
- *     a code hook on the segment's last bytes raises #GP as the CPU does
- *     (on_limit_code);
- *   - it checks no real-mode data segment limit: a code hook on every
- *     instruction raises #GP or #SS before an access beyond offset 0xffff
- *     (on_data_limit, x86/real_access.c).
+ *   - it checks no real-mode segment limit: it fetches code past the end
+ *     of the 64 KiB code segment and accesses data past the others'. A
+ *     code hook on every instruction raises #GP or #SS as the CPU does
+ *     (on_real_limits, x86/real_access.c).
  * Every stop here comes from uc_emu_stop at a block boundary or from an
  * exception, except when instructions are counted (README "Metrics"): the
  * counting hook stops at the limit, and Unicorn's 16-bit bug of leaving a
@@ -29,12 +27,12 @@
  * (place_at_limit_stop), the one stop of that kind.
  * Known differences that remain: after an access to unmapped memory EIP is
  * the start of the translated block (Unicorn does not sync it before the
- * access; KVM's points at or past the access) unless on_data_limit's hook
+ * access; KVM's points at or past the access) unless on_real_limits' hook
  * runs (real mode without firmware), and a kick that lands in the
  * few instructions of uc_emu_start's own set-up is only seen at the guest's
  * next I/O or interrupt. */
 #include "machine/backend.h"
-#include "machine/backend/unicorn_cpl.h"
+#include "machine/backend/unicorn_state.h"
 #include "machine/backend/unicorn_exception.h"
 #include "machine/guest_ram.h"
 #include "machine/result.h"
@@ -132,16 +130,16 @@ struct vm {
 	char unsupported_text[160]; /* what unsupported points to when it is made at run time */
 	enum x86_mode mode;   /* the engine's, fixed by uc_open: the case's until the guest changes it */
 	bool switched;        /* the engine was reopened 64-bit for the guest's own switch to long mode */
+	bool been_long;       /* ... at some time: registers may hold more than a 16- or 32-bit engine shows */
 	bool reopen_wanted;   /* stopped before the instruction at reopen_at, to run it in a new engine */
 	enum x86_mode reopen_mode;
 	uint64_t reopen_at;
 	uc_engine *retired;   /* the engine before the last reopening: see reopen_engine */
-	uc_hook limit_hook;   /* the code segment's last bytes, real mode only */
-	bool limit_hook_set;
 	bool limit_wanted;    /* set_state loaded real mode: hook at the first run */
-	uint16_t limit_cs;
 	bool firmware;        /* no limit hook: see emu_firmware_present */
-	struct real_access_cache *data_limit; /* the thread's decodings; NULL: no on_data_limit */
+	struct real_access_cache *data_limit; /* the thread's decodings; NULL: no on_real_limits */
+	bool code_base_known; /* code_base is CS's: no far transfer or stop since it was read */
+	uint64_t code_base;
 	bool been_protected;  /* CR0.PE was set: segment limits are no longer known here */
 	uint8_t *mem;         /* guest RAM, mapped at 0 */
 	size_t mem_size;
@@ -159,7 +157,7 @@ struct vm {
 	uint64_t rf_at;
 	struct x86_segment segments[SEG_COUNT];  /* as set_state loaded them */
 	struct unicorn_exception unicorn_exception;
-	struct unicorn_cpl unicorn_cpl;
+	struct unicorn_state unicorn_state;
 	struct instruction_count count;
 	struct last_trace trace;
 };
@@ -174,6 +172,8 @@ static const int gpr_ids[GPR_R8] = {
 	[GPR_ESP] = UC_X86_REG_ESP, [GPR_EBP] = UC_X86_REG_EBP,
 	[GPR_ESI] = UC_X86_REG_ESI, [GPR_EDI] = UC_X86_REG_EDI,
 };
+
+_Static_assert(GPR_COUNT == UNICORN_STATE_GPRS, "a cpu_state's general registers are Unicorn's regs[]");
 
 static const int seg_ids[SEG_COUNT] = {
 	[SEG_ES] = UC_X86_REG_ES, [SEG_CS] = UC_X86_REG_CS, [SEG_SS] = UC_X86_REG_SS,
@@ -348,6 +348,21 @@ static uc_err write_segments(uc_engine *uc, const struct x86_segment seg[SEG_COU
 	return UC_ERR_OK;
 }
 
+/* Back from long mode in a 16- or 32-bit engine, the registers go in
+ * whole (machine/backend/unicorn_state.h): its register names would clear
+ * the upper halves, which a CPU keeps. */
+static uc_err write_gprs(struct vm *vm, const struct cpu_state *state)
+{
+	bool wide = vm->mode == X86_MODE_LONG;
+	if (!wide && vm->been_long && unicorn_state_write_gprs(vm->uc, &vm->unicorn_state, state->gpr))
+		return UC_ERR_OK;
+	uc_err e = UC_ERR_OK;
+	for (int i = 0; i < (wide ? GPR_COUNT : GPR_R8) && e == UC_ERR_OK; i++)
+		e = wide ? write_u64(vm->uc, gpr64_ids[i], state->gpr[i])
+			 : reg_write(vm->uc, gpr_ids[i], (uint32_t)state->gpr[i]);
+	return e;
+}
+
 static uc_err write_state(struct vm *vm, const struct cpu_state *state)
 {
 	uc_engine *uc = vm->uc;
@@ -355,9 +370,8 @@ static uc_err write_state(struct vm *vm, const struct cpu_state *state)
 	uc_err e = write_control(uc, state);
 	if (e == UC_ERR_OK)
 		e = write_segments(uc, state->seg);
-	for (int i = 0; i < (wide ? GPR_COUNT : GPR_R8) && e == UC_ERR_OK; i++)
-		e = wide ? write_u64(uc, gpr64_ids[i], state->gpr[i])
-			 : reg_write(uc, gpr_ids[i], (uint32_t)state->gpr[i]);
+	if (e == UC_ERR_OK)
+		e = write_gprs(vm, state);
 	if (e == UC_ERR_OK)
 		e = reg_write(uc, UC_X86_REG_EFLAGS, (uint32_t)state->rflags | FLAG_FIXED);
 	if (e == UC_ERR_OK)
@@ -381,19 +395,33 @@ static void read_segment_caches(const struct vm *vm, struct cpu_state *state)
 	}
 }
 
+/* A 16- or 32-bit engine's register names show the low halves of eight
+ * registers: back from long mode, the rest are read from its saved state
+ * (machine/backend/unicorn_state.h), else reported as 0. */
+static uc_err read_gprs(struct vm *vm, struct cpu_state *state)
+{
+	uc_err e = UC_ERR_OK;
+	if (vm->mode == X86_MODE_LONG) {
+		for (int i = 0; i < GPR_COUNT && e == UC_ERR_OK; i++)
+			e = read_u64(vm->uc, gpr64_ids[i], &state->gpr[i]);
+		return e;
+	}
+	if (vm->been_long && unicorn_state_read_gprs(vm->uc, &vm->unicorn_state, state->gpr))
+		return UC_ERR_OK;
+	for (int i = 0; i < GPR_R8 && e == UC_ERR_OK; i++) {
+		uint32_t value = 0;
+		e = reg_read(vm->uc, gpr_ids[i], &value);
+		state->gpr[i] = value;
+	}
+	return e;
+}
+
 static uc_err read_state(struct vm *vm, struct cpu_state *state)
 {
 	uc_engine *uc = vm->uc;
 	bool wide = vm->mode == X86_MODE_LONG;
-	uc_err e = UC_ERR_OK;
 	memset(state, 0, sizeof(*state));
-	for (int i = 0; i < GPR_R8 && e == UC_ERR_OK; i++) {
-		uint32_t value = 0;
-		e = reg_read(uc, gpr_ids[i], &value);
-		state->gpr[i] = value;
-	}
-	for (int i = 0; i < GPR_COUNT && wide && e == UC_ERR_OK; i++)
-		e = read_u64(uc, gpr64_ids[i], &state->gpr[i]);
+	uc_err e = read_gprs(vm, state);
 	for (int i = 0; i < SEG_COUNT && e == UC_ERR_OK; i++) {
 		uint32_t selector = 0;
 		e = reg_read(uc, seg_ids[i], &selector);
@@ -960,39 +988,6 @@ static bool on_unmapped(uc_engine *uc, uc_mem_type type, uint64_t address, int s
 	return false;
 }
 
-/* Real mode's code segment ends at offset 0xffff: an instruction that
- * starts beyond it or runs past it raises #GP, where Unicorn would fetch
- * on into the next 64 KiB. A hook on the last bytes of the segment (and the
- * first beyond it) runs only there, though its presence slows translated
- * code somewhat (README, Parity); the stop it asks for comes before the
- * instruction runs. */
-static void on_limit_code(uc_engine *uc, uint64_t address, uint32_t size, void *user)
-{
-	struct vm *vm = user;
-	uint32_t cs = 0;
-	if (muted(vm) || reg_read(uc, UC_X86_REG_CS, &cs) != UC_ERR_OK)
-		return;
-	uint64_t offset = address - linear((uint16_t)cs, 0);
-	if (address < linear((uint16_t)cs, 0) || offset + size <= REAL_SEGMENT_SIZE)
-		return;
-	fault_pending(vm, VECTOR_GP, (uint32_t)offset);
-}
-
-/* Follows cs as set_state loaded it; a guest that far-jumps elsewhere is
- * checked where it started (see README, Parity). */
-static uc_err hook_code_limit(struct vm *vm, uint16_t cs)
-{
-	if (vm->limit_hook_set) {
-		uc_hook_del(vm->uc, vm->limit_hook);
-		vm->limit_hook_set = false;
-	}
-	uint64_t end = linear(cs, 0) + REAL_SEGMENT_SIZE;
-	uc_err e = uc_hook_add(vm->uc, &vm->limit_hook, UC_HOOK_CODE, (void *)on_limit_code, vm,
-			       end - MAX_INSN_LENGTH, end + MAX_INSN_LENGTH - 1);
-	vm->limit_hook_set = e == UC_ERR_OK;
-	return e;
-}
-
 /* Only the registers an access is made of: each read is a call into Unicorn. */
 static bool read_needed_gprs(struct vm *vm, uint16_t needed, uint32_t gpr[GPR_R8])
 {
@@ -1002,21 +997,78 @@ static bool read_needed_gprs(struct vm *vm, uint16_t needed, uint32_t gpr[GPR_R8
 	return true;
 }
 
+/* CS's base, read from Unicorn only after a far transfer or a stop could
+ * have changed it: a call into Unicorn for every instruction would cost
+ * the run time of every real-mode guest (README, Parity). The instruction
+ * about to run (loads_cs: whether it may load CS) is looked at before it
+ * runs, so the next one reads CS again after any that may. */
+static bool current_code_base(struct vm *vm, bool loads_cs, uint64_t *base)
+{
+	uint32_t cs = 0;
+	if (!vm->code_base_known) {
+		if (reg_read(vm->uc, UC_X86_REG_CS, &cs) != UC_ERR_OK)
+			return false;
+		vm->code_base = linear((uint16_t)cs, 0);
+		vm->code_base_known = true;
+	}
+	*base = vm->code_base;
+	vm->code_base_known = !loads_cs;
+	return true;
+}
+
+/* Real mode's code segment ends at offset 0xffff: an instruction that
+ * starts beyond it or runs past it raises #GP before it runs, where
+ * Unicorn would fetch on into the next 64 KiB, whatever CS the guest
+ * went to. Back in real mode after protected mode, CS's limit is taken
+ * to be real mode's too. CR0.PE is read only before a fault (or once the
+ * guest is known to have set it): not every way into protected mode is
+ * watched (lmsw). An invalid instruction comes with no size (Unicorn
+ * passes a marker far above 15): its #UD is Unicorn's. */
+static bool past_code_segment_end(struct vm *vm, uint64_t address, uint32_t size, bool loads_cs)
+{
+	uint64_t base;
+	if (vm->been_protected && protection_on(vm)) {
+		vm->code_base_known = false;
+		return false;
+	}
+	if (!current_code_base(vm, loads_cs, &base) || size > MAX_INSN_LENGTH)
+		return false;
+	if (address < base || address - base + size <= REAL_SEGMENT_SIZE)
+		return false;
+	if (protection_on(vm)) {
+		vm->been_protected = true;
+		vm->code_base_known = false;
+		return false;
+	}
+	fault_pending(vm, VECTOR_GP, (uint32_t)(address - base));
+	return true;
+}
+
 /* Real mode's data segments end at offset 0xffff as its code segment does:
  * an access whose last byte lies beyond raises #GP (#SS through SS) before
  * the instruction does anything. Unicorn checks no limit, so this hook, on
  * every instruction of a real-mode run and before each iteration of a rep
- * string instruction, checks the accesses x86/real_access.c finds in it
- * against the limits set_state loaded (a real-mode segment load keeps the
- * limit). A guest that set CR0.PE may have loaded other limits (unreal
- * mode), which Unicorn does not show: from then on nothing is checked. */
-static void on_data_limit(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+ * string instruction, checks the instruction's own place in the code
+ * segment first, then the accesses x86/real_access.c finds in it (one
+ * lookup, cached per address, answers both) against
+ * the limits set_state loaded (a real-mode segment load keeps the limit).
+ * A guest that set CR0.PE may have loaded other data segment limits
+ * (unreal mode), which Unicorn does not show: from then on those are not
+ * checked. */
+static void on_real_limits(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
 	(void)uc;
 	struct vm *vm = user;
-	if (muted(vm) || vm->pending.set || vm->resume || vm->been_protected || address + size > vm->mem_size)
+	if (muted(vm) || vm->pending.set || vm->resume)
 		return;
-	const struct real_access *access = real_access_lookup(vm->data_limit, address, vm->mem + address, size);
+	const struct real_access_slot *slot =
+		address + size <= vm->mem_size ? real_access_slot_lookup(vm->data_limit, address, vm->mem + address, size)
+					       : NULL;
+	/* Without a slot (the end of RAM, an invalid instruction) CS is read again. */
+	if (past_code_segment_end(vm, address, size, slot == NULL || slot->loads_cs) || vm->been_protected ||
+	    slot == NULL)
+		return;
+	const struct real_access *access = real_access_of(slot);
 	uint32_t gpr[GPR_R8] = { 0 };
 	if (access == NULL || !read_needed_gprs(vm, access->regs_needed, gpr))
 		return;
@@ -1033,13 +1085,13 @@ static void on_data_limit(uc_engine *uc, uint64_t address, uint32_t size, void *
 	fault_at(vm, address, (uint8_t)fault);
 }
 
-static uc_err hook_data_limit(struct vm *vm)
+static uc_err hook_real_limits(struct vm *vm)
 {
 	vm->data_limit = real_access_thread_cache();
 	if (vm->data_limit == NULL)
 		return UC_ERR_NOMEM;
 	uc_hook h;
-	return uc_hook_add(vm->uc, &h, UC_HOOK_CODE, (void *)on_data_limit, vm, 1, 0);
+	return uc_hook_add(vm->uc, &h, UC_HOOK_CODE, (void *)on_real_limits, vm, 1, 0);
 }
 
 /* Called before each instruction runs, and again before each iteration of
@@ -1218,9 +1270,10 @@ static enum step push_frame(struct vm *vm, uint16_t cs, uint16_t ip, uint32_t ef
 	push_word(vm, f, (uint16_t)eflags);
 	push_word(vm, f, cs);
 	push_word(vm, f, ip);
-	/* Real mode pushes through SP: the upper half of ESP is untouched. */
-	esp = (esp & 0xffff0000u) | f->sp;
-	return reg_write(vm->uc, UC_X86_REG_ESP, esp) == UC_ERR_OK ? STEP_GO_ON : STEP_FAILED;
+	/* Real mode pushes through SP: the rest of RSP is untouched (a write
+	 * of ESP would clear its upper half, kept from long mode). */
+	uint16_t sp = f->sp;
+	return uc_reg_write(vm->uc, UC_X86_REG_SP, &sp) == UC_ERR_OK ? STEP_GO_ON : STEP_FAILED;
 }
 
 static enum step enter_handler(struct vm *vm, uint8_t vector, uint64_t idt_base,
@@ -1382,13 +1435,13 @@ static void take_unicorn_exception(struct vm *vm)
  * CS selector is a segment load for it (see write_segments). */
 /* A handler more privileged than the interrupted code runs on the stack
  * the TSS gave it: Unicorn loads that SS only once it is at the handler's
- * level (machine/backend/unicorn_cpl.h). */
+ * level (machine/backend/unicorn_state.h). */
 static uc_err write_handler_level(struct vm *vm, const struct cpu_state *state, unsigned cpl_before)
 {
 	unsigned cpl = state->seg[SEG_CS].selector & 3u;
 	if (cpl == cpl_before)
 		return UC_ERR_OK;
-	if (!unicorn_cpl_set(vm->uc, &vm->unicorn_cpl, cpl))
+	if (!unicorn_state_set_cpl(vm->uc, &vm->unicorn_state, cpl))
 		return UC_ERR_EXCEPTION;
 	return reg_write(vm->uc, UC_X86_REG_SS, state->seg[SEG_SS].selector);
 }
@@ -1519,11 +1572,7 @@ static int emu_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 		set_err(err, err_len, "emu: cannot hook the guest's blocks");
 		return -1;
 	}
-	if (vm->limit_wanted && !vm->firmware && !vm->limit_hook_set && hook_code_limit(vm, vm->limit_cs) != UC_ERR_OK) {
-		set_err(err, err_len, "emu: cannot hook the end of the code segment");
-		return -1;
-	}
-	if (vm->limit_wanted && !vm->firmware && vm->data_limit == NULL && hook_data_limit(vm) != UC_ERR_OK) {
+	if (vm->limit_wanted && !vm->firmware && vm->data_limit == NULL && hook_real_limits(vm) != UC_ERR_OK) {
 		set_err(err, err_len, "emu: cannot hook the guest's instructions for segment limits");
 		return -1;
 	}
@@ -1540,6 +1589,9 @@ static int emu_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 			finish_kicked(vm);
 			return 0;
 		}
+		/* Whatever stopped the engine may have loaded CS (an interrupt
+		 * delivered through the IVT, a new engine). */
+		vm->code_base_known = false;
 		/* No `until` (exits are enabled with none set) and no count:
 		 * either would cost a check or a hook per instruction. */
 		enum step s = after_emulation(vm, uc_emu_start(vm->uc, begin, 0, 0, 0));
@@ -1622,7 +1674,6 @@ static int emu_set_state(struct vm *vm, const struct cpu_state *state, char *err
 {
 	uc_err e = write_state(vm, state);
 	vm->limit_wanted = vm->mode == X86_MODE_REAL;
-	vm->limit_cs = state->seg[SEG_CS].selector;
 	if (e != UC_ERR_OK) {
 		set_err(err, err_len, "emu: setting registers: %s", uc_strerror(e));
 		return -1;
@@ -1678,7 +1729,7 @@ static void emu_destroy(struct vm *vm)
 	if (vm == NULL)
 		return;
 	unicorn_exception_free(&vm->unicorn_exception);
-	unicorn_cpl_free(&vm->unicorn_cpl);
+	unicorn_state_free(&vm->unicorn_state);
 	uc_close(vm->uc);
 	if (vm->retired != NULL)
 		uc_close(vm->retired);
@@ -1827,8 +1878,8 @@ static enum step reopen_engine(struct vm *vm)
 	vm->retired = old;
 	vm->mode = vm->reopen_mode;
 	vm->switched = vm->mode == X86_MODE_LONG;
+	vm->been_long |= vm->switched;
 	vm->limit_wanted = false;
-	vm->limit_hook_set = false;
 	vm->last_block_known = false;
 	return STEP_GO_ON;
 }

@@ -1,4 +1,4 @@
-#include "machine/backend/unicorn_cpl.h"
+#include "machine/backend/unicorn_state.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -11,7 +11,7 @@
  * with target_ulong 8 bytes: Unicorn builds one x86-64 core for every
  * mode. HF_CPL_MASK is hflags' low two bits. */
 #define REG_SLOT 8u
-#define EIP_AT (16u * REG_SLOT)
+#define EIP_AT (UNICORN_STATE_GPRS * REG_SLOT)
 #define HFLAGS_AT (EIP_AT + 5u * REG_SLOT + 4u + 4u)
 #define SEGS_AT (HFLAGS_AT + 8u)
 #define SEG_CACHE_BYTES 24u
@@ -47,20 +47,25 @@ static size_t find_markers(const uint8_t *bytes, size_t size)
 	return matches == 1 ? found : 0;
 }
 
-static bool save_with_markers(uc_engine *uc, struct unicorn_cpl *c)
+/* The markers go into RAX-RBX only for the one save that finds them: the
+ * whole state is saved first and put back after, as a write of EAX in a
+ * 16- or 32-bit engine would clear RAX's upper half. */
+static bool save_with_markers(uc_engine *uc, struct unicorn_state *c)
 {
-	uint32_t saved[MARKERS] = { 0 };
-	bool ok = true;
+	uc_context *before = NULL;
+	if (uc_context_alloc(uc, &before) != UC_ERR_OK)
+		return false;
+	bool saved = uc_context_save(uc, before) == UC_ERR_OK, ok = saved;
 	for (int i = 0; i < MARKERS && ok; i++)
-		ok = uc_reg_read(uc, marked_ids[i], &saved[i]) == UC_ERR_OK &&
-		     uc_reg_write(uc, marked_ids[i], &markers[i]) == UC_ERR_OK;
+		ok = uc_reg_write(uc, marked_ids[i], &markers[i]) == UC_ERR_OK;
 	ok = ok && uc_context_save(uc, c->context) == UC_ERR_OK;
-	for (int i = 0; i < MARKERS; i++)
-		uc_reg_write(uc, marked_ids[i], &saved[i]);
+	if (saved)
+		ok = uc_context_restore(uc, before) == UC_ERR_OK && ok;
+	uc_context_free(before);
 	return ok;
 }
 
-static void locate(uc_engine *uc, struct unicorn_cpl *c)
+static void locate(uc_engine *uc, struct unicorn_state *c)
 {
 	c->tried = true;
 	c->size = uc_context_size(uc);
@@ -90,23 +95,49 @@ static bool layout_holds(uc_engine *uc, const uint8_t *regs)
 	       (load32(regs + HFLAGS_AT) & HF_CPL_MASK) == (cs & HF_CPL_MASK);
 }
 
-bool unicorn_cpl_set(uc_engine *uc, struct unicorn_cpl *c, unsigned cpl)
+/* A fresh save of the engine's state, its registers located and the
+ * layout checked: NULL when not. */
+static uint8_t *saved_registers(uc_engine *uc, struct unicorn_state *c)
 {
 	if (!c->tried)
 		locate(uc, c);
-	if (!c->located || cpl > HF_CPL_MASK || uc_context_save(uc, c->context) != UC_ERR_OK)
-		return false;
+	if (!c->located || uc_context_save(uc, c->context) != UC_ERR_OK)
+		return NULL;
 	uint8_t *regs = (uint8_t *)c->context + c->regs_at;
-	if (!layout_holds(uc, regs))
+	return layout_holds(uc, regs) ? regs : NULL;
+}
+
+bool unicorn_state_set_cpl(uc_engine *uc, struct unicorn_state *c, unsigned cpl)
+{
+	uint8_t *regs = cpl <= HF_CPL_MASK ? saved_registers(uc, c) : NULL;
+	if (regs == NULL)
 		return false;
 	uint32_t hflags = (load32(regs + HFLAGS_AT) & ~HF_CPL_MASK) | cpl;
 	memcpy(regs + HFLAGS_AT, &hflags, sizeof(hflags));
 	return uc_context_restore(uc, c->context) == UC_ERR_OK;
 }
 
-void unicorn_cpl_free(struct unicorn_cpl *c)
+bool unicorn_state_read_gprs(uc_engine *uc, struct unicorn_state *c, uint64_t gpr[UNICORN_STATE_GPRS])
+{
+	const uint8_t *regs = saved_registers(uc, c);
+	if (regs == NULL)
+		return false;
+	memcpy(gpr, regs, UNICORN_STATE_GPRS * REG_SLOT);
+	return true;
+}
+
+bool unicorn_state_write_gprs(uc_engine *uc, struct unicorn_state *c, const uint64_t gpr[UNICORN_STATE_GPRS])
+{
+	uint8_t *regs = saved_registers(uc, c);
+	if (regs == NULL)
+		return false;
+	memcpy(regs, gpr, UNICORN_STATE_GPRS * REG_SLOT);
+	return uc_context_restore(uc, c->context) == UC_ERR_OK;
+}
+
+void unicorn_state_free(struct unicorn_state *c)
 {
 	if (c->context != NULL)
 		uc_context_free(c->context);
-	*c = (struct unicorn_cpl){ 0 };
+	*c = (struct unicorn_state){ 0 };
 }
