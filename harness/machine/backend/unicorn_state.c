@@ -1,5 +1,7 @@
 #include "machine/backend/unicorn_state.h"
 
+#include "machine/backend/unicorn_marks.h"
+
 #include <stdint.h>
 #include <string.h>
 
@@ -10,7 +12,7 @@
  *                           uint32_t limit, flags: 24 bytes)
  * with target_ulong 8 bytes: Unicorn builds one x86-64 core for every
  * mode. HF_CPL_MASK is hflags' low two bits. */
-#define REG_SLOT 8u
+#define REG_SLOT UNICORN_MARK_SLOT
 #define EIP_AT (UNICORN_STATE_GPRS * REG_SLOT)
 #define HFLAGS_AT (EIP_AT + 5u * REG_SLOT + 4u + 4u)
 #define SEGS_AT (HFLAGS_AT + 8u)
@@ -21,49 +23,8 @@
 #define MARKERS 4
 
 static const int marked_ids[MARKERS] = { UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EBX };
-static const uint32_t markers[MARKERS] = { 0x63706c31u, 0xb01dface, 0x5eed2c03u, 0x1e7e1304u };
-
-static uint32_t load32(const uint8_t *at)
-{
-	uint32_t v;
-	memcpy(&v, at, sizeof(v));
-	return v;
-}
-
-/* The one offset where RAX-RBX hold the markers, or 0 (never a match:
- * the context starts with its own header). */
-static size_t find_markers(const uint8_t *bytes, size_t size)
-{
-	size_t found = 0, matches = 0;
-	for (size_t at = 0; at + MARKERS * REG_SLOT <= size; at += 4) {
-		bool all = true;
-		for (int i = 0; i < MARKERS && all; i++)
-			all = load32(bytes + at + i * REG_SLOT) == markers[i];
-		if (all) {
-			found = at;
-			matches++;
-		}
-	}
-	return matches == 1 ? found : 0;
-}
-
-/* The markers go into RAX-RBX only for the one save that finds them: the
- * whole state is saved first and put back after, as a write of EAX in a
- * 16- or 32-bit engine would clear RAX's upper half. */
-static bool save_with_markers(uc_engine *uc, struct unicorn_state *c)
-{
-	uc_context *before = NULL;
-	if (uc_context_alloc(uc, &before) != UC_ERR_OK)
-		return false;
-	bool saved = uc_context_save(uc, before) == UC_ERR_OK, ok = saved;
-	for (int i = 0; i < MARKERS && ok; i++)
-		ok = uc_reg_write(uc, marked_ids[i], &markers[i]) == UC_ERR_OK;
-	ok = ok && uc_context_save(uc, c->context) == UC_ERR_OK;
-	if (saved)
-		ok = uc_context_restore(uc, before) == UC_ERR_OK && ok;
-	uc_context_free(before);
-	return ok;
-}
+static const uint32_t marker_values[MARKERS] = { 0x63706c31u, 0xb01dface, 0x5eed2c03u, 0x1e7e1304u };
+static const struct unicorn_marks marks = { marked_ids, marker_values, MARKERS };
 
 static void locate(uc_engine *uc, struct unicorn_state *c)
 {
@@ -73,9 +34,7 @@ static void locate(uc_engine *uc, struct unicorn_state *c)
 		c->context = NULL;
 		return;
 	}
-	if (!save_with_markers(uc, c))
-		return;
-	size_t regs = find_markers((const uint8_t *)c->context, c->size);
+	size_t regs = unicorn_marks_locate(uc, c->context, c->size, &marks);
 	if (regs == 0 || regs + SEGS_AT + 3 * SEG_CACHE_BYTES > c->size)
 		return;
 	c->regs_at = regs;
@@ -89,10 +48,10 @@ static bool layout_holds(uc_engine *uc, const uint8_t *regs)
 	if (uc_reg_read(uc, UC_X86_REG_EIP, &eip) != UC_ERR_OK || uc_reg_read(uc, UC_X86_REG_CS, &cs) != UC_ERR_OK ||
 	    uc_reg_read(uc, UC_X86_REG_SS, &ss) != UC_ERR_OK)
 		return false;
-	return load32(regs + EIP_AT) == eip &&
-	       load32(regs + SEGS_AT + QEMU_R_CS * SEG_CACHE_BYTES) == (cs & 0xffffu) &&
-	       load32(regs + SEGS_AT + QEMU_R_SS * SEG_CACHE_BYTES) == (ss & 0xffffu) &&
-	       (load32(regs + HFLAGS_AT) & HF_CPL_MASK) == (cs & HF_CPL_MASK);
+	return unicorn_load32(regs + EIP_AT) == eip &&
+	       unicorn_load32(regs + SEGS_AT + QEMU_R_CS * SEG_CACHE_BYTES) == (cs & 0xffffu) &&
+	       unicorn_load32(regs + SEGS_AT + QEMU_R_SS * SEG_CACHE_BYTES) == (ss & 0xffffu) &&
+	       (unicorn_load32(regs + HFLAGS_AT) & HF_CPL_MASK) == (cs & HF_CPL_MASK);
 }
 
 /* A fresh save of the engine's state, its registers located and the
@@ -112,7 +71,7 @@ bool unicorn_state_set_cpl(uc_engine *uc, struct unicorn_state *c, unsigned cpl)
 	uint8_t *regs = cpl <= HF_CPL_MASK ? saved_registers(uc, c) : NULL;
 	if (regs == NULL)
 		return false;
-	uint32_t hflags = (load32(regs + HFLAGS_AT) & ~HF_CPL_MASK) | cpl;
+	uint32_t hflags = (unicorn_load32(regs + HFLAGS_AT) & ~HF_CPL_MASK) | cpl;
 	memcpy(regs + HFLAGS_AT, &hflags, sizeof(hflags));
 	return uc_context_restore(uc, c->context) == UC_ERR_OK;
 }
