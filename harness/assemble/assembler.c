@@ -578,3 +578,13 @@ void assembler_warm(void)
 {
 	sandbox_warm("nasm");
 }
+
+void assembler_warm_start(void)
+{
+	sandbox_warm_start("nasm");
+}
+
+void assembler_warm_abandon(void)
+{
+	sandbox_warm_abandon();
+}

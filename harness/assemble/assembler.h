@@ -57,4 +57,10 @@ void assembler_clean_stale(void);
  * work out again in each forked runner (where nasm is, what it loads). */
 void assembler_warm(void);
 
+/* Begins assembler_warm's work (ldd on nasm) in the background, to overlap
+ * with the loading of the cases; assembler_warm takes its answer, and
+ * assembler_warm_abandon ends it when no assembler_warm came. */
+void assembler_warm_start(void);
+void assembler_warm_abandon(void);
+
 #endif

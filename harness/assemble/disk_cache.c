@@ -123,15 +123,40 @@ static void nasm_version_body(void *ctx, int out_fd)
 	_exit(127);
 }
 
+/* `nasm -v` started ahead (disk_cache_identify_start), for ahead_exe. */
+static struct proc ahead;
+static char ahead_exe[PATH_MAX];
+
+static int nasm_version_start(struct proc *p, const char *exe, char *err, size_t err_len)
+{
+	return proc_start(p, nasm_version_body, (void *)exe, 4096, clock_ns() + NASM_VERSION_TIMEOUT_NS, err,
+			  err_len);
+}
+
+/* The `nasm -v` started ahead if it was exe's, else a new one, in p. */
+static int nasm_version_take(struct proc *p, const char *exe, char *err, size_t err_len)
+{
+	*p = (struct proc){0};
+	if (ahead.started && strcmp(ahead_exe, exe) == 0)
+		*p = ahead;
+	else
+		proc_free(&ahead);
+	ahead = (struct proc){0};
+	ahead_exe[0] = '\0';
+	return p->started ? 0 : nasm_version_start(p, exe, err, err_len);
+}
+
 /* nasm's `-v` line and the executable's path, size and times: a nasm
  * rebuilt under the same version number is another nasm. */
 static int nasm_identify(struct cache_key *id, char *err, size_t err_len)
 {
 	char cwd[PATH_MAX], exe[PATH_MAX];
-	if (!getcwd(cwd, sizeof(cwd)) || sandbox_exe_resolve("nasm", cwd, exe, sizeof(exe), err, err_len) < 0)
+	if (!getcwd(cwd, sizeof(cwd)) || sandbox_exe_resolve("nasm", cwd, exe, sizeof(exe), err, err_len) < 0) {
+		disk_cache_identify_abandon();
 		return -1;
+	}
 	struct proc p;
-	int rc = proc_start(&p, nasm_version_body, exe, 4096, clock_ns() + NASM_VERSION_TIMEOUT_NS, err, err_len);
+	int rc = nasm_version_take(&p, exe, err, err_len);
 	if (rc == 0)
 		proc_wait(&p);
 	struct stat st;
@@ -174,6 +199,25 @@ int disk_cache_open(struct disk_cache *dc, const char *dir, char *err, size_t er
 		return -1;
 	tmp_clean_stale(dc->dir);
 	return 0;
+}
+
+void disk_cache_identify_start(void)
+{
+	char cwd[PATH_MAX], exe[PATH_MAX], err[PATH_MAX + 200];
+	disk_cache_identify_abandon();
+	if (!getcwd(cwd, sizeof(cwd)) || sandbox_exe_resolve("nasm", cwd, exe, sizeof(exe), err, sizeof(err)) < 0)
+		return;
+	if (nasm_version_start(&ahead, exe, err, sizeof(err)) == 0)
+		memcpy(ahead_exe, exe, sizeof(ahead_exe));
+	else
+		proc_free(&ahead);
+}
+
+void disk_cache_identify_abandon(void)
+{
+	proc_free(&ahead);
+	ahead = (struct proc){0};
+	ahead_exe[0] = '\0';
 }
 
 /* ---- the key ---- */

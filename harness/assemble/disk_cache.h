@@ -41,6 +41,15 @@ int disk_cache_default_dir(char *out, size_t len, char *err, size_t err_len);
  * left. 0, or -1 with err. */
 int disk_cache_open(struct disk_cache *dc, const char *dir, char *err, size_t err_len);
 
+/* Starts `nasm -v` now, so that it runs while the caller does other work
+ * (loads the cases); the next disk_cache_open waits for it and uses its
+ * answer, unless nasm is found elsewhere by then (another PATH or folder):
+ * then that nasm is run. Best effort: a failure here is met again there. */
+void disk_cache_identify_start(void);
+
+/* Kills and reaps a `nasm -v` started ahead that no disk_cache_open took. */
+void disk_cache_identify_abandon(void);
+
 /* The key of assembling in workdir (nothing in it but what nasm may read)
  * with params (the flags, limits and names, encoded unambiguously). -1 when the folder holds
  * something that is not a file or a folder, or cannot be read. */

@@ -520,6 +520,23 @@ static int run_and_report(struct run *run, const struct backend_ops *backend, co
 	return interrupted ? 128 + interrupted : status;
 }
 
+/* Starts the programs a run waits for before its first case (`nasm -v`
+ * for the cache's key, ldd for nasm's sandbox), so that they run while
+ * the cases are loaded, not alone after it. */
+static void prelude_start(const struct cli_options *opt)
+{
+	if (!opt->no_cache)
+		disk_cache_identify_start();
+	assembler_warm_start();
+}
+
+/* Ends what prelude_start began and the run never asked for. */
+static void prelude_abandon(void)
+{
+	disk_cache_identify_abandon();
+	assembler_warm_abandon();
+}
+
 /* One run of the cases, named name (NULL: unnamed), with its TAP and
  * summary on console (NULL: none). The record is left in rec to free. */
 static int run_one(const struct cli_options *opt, const struct backend_ops *backend, const char *name,
@@ -531,12 +548,15 @@ static int run_one(const struct cli_options *opt, const struct backend_ops *back
 			   .ropt = &ropt, .fail_fast = opt->fail_fast, .console = console };
 	int status = EXIT_USAGE_OR_IO;
 	*rec = (struct record){0};
+	if (!opt->list)
+		prelude_start(opt);
 	if (run_load_cases(&run, opt) < 0)
 		fprintf(stderr, "kvmcheck: out of memory\n");
 	else {
 		run_select(&run, opt);
 		status = opt->list ? run_list(&run) : run_and_report(&run, backend, opt, rec);
 	}
+	prelude_abandon();
 	run_free(&run);
 	return status;
 }
@@ -754,11 +774,13 @@ static int command_class(const struct cli_options *opt, const struct backend_ops
 	platforms_begin(&platforms, opt);
 	if (class.students && recs && students) {
 		status = EXIT_ALL_PASSED;
+		prelude_start(opt);
 		for (size_t i = 0; i < n; i++)
 			student_load(&class, i, opt, backend);
 		uint64_t start = clock_ns();
 		bool ran = class_run_cases(&class, opt, backend) == 0;
 		uint64_t elapsed_ns = clock_ns() - start;
+		prelude_abandon();
 		if (!ran)
 			fprintf(stderr, "kvmcheck: out of memory\n");
 		for (size_t i = 0; i < n; i++) {

@@ -4,6 +4,7 @@
  * permissions. Runs the real nasm, confined; every test has its own cache
  * folder, source folder and TMPDIR. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -389,6 +390,48 @@ Test(disk_cache, folder_others_may_write_in_is_refused)
 	char err[PATH_MAX + 200] = "";
 	cr_assert_eq(disk_cache_open(&other, open_dir, err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, "others may write in it"), "%s", err);
+}
+
+/* `nasm -v` started ahead, while the cases load, names the same nasm as
+ * one run when the cache is opened. */
+Test(disk_cache, nasm_identified_ahead_is_the_same_nasm)
+{
+	struct disk_cache other;
+	char err[PATH_MAX + 200] = "";
+	disk_cache_identify_start();
+	cr_assert_eq(disk_cache_open(&other, cachedir, err, sizeof(err)), 0, "%s", err);
+	cr_assert_arr_eq(other.nasm.bytes, cache.nasm.bytes, sizeof(cache.nasm.bytes));
+}
+
+/* Started for one nasm, then PATH names another: the answer started ahead
+ * is not the nasm that assembles, so it is not used. */
+Test(disk_cache, nasm_identified_ahead_of_another_nasm_is_not_used)
+{
+	char bin[400];
+	tu_path(bin, sizeof(bin), root, "bin");
+	cr_assert_eq(mkdir(bin, 0700), 0);
+	tu_write_str(bin, "nasm", "#!/bin/sh\necho 'NASM version 0.0 (not this one)'\n");
+	char fake[500];
+	tu_path(fake, sizeof(fake), bin, "nasm");
+	cr_assert_eq(chmod(fake, 0700), 0);
+	cr_assert_eq(setenv("PATH", bin, 1), 0);
+	disk_cache_identify_start();
+	nasm_show();
+	struct disk_cache other;
+	char err[PATH_MAX + 200] = "";
+	cr_assert_eq(disk_cache_open(&other, cachedir, err, sizeof(err)), 0, "%s", err);
+	cr_assert_arr_eq(other.nasm.bytes, cache.nasm.bytes, sizeof(cache.nasm.bytes));
+}
+
+/* A run that never opens the cache (it failed, or --list) leaves no
+ * `nasm -v` behind. */
+Test(disk_cache, nasm_identified_ahead_and_abandoned_leaves_no_child)
+{
+	disk_cache_identify_start();
+	disk_cache_identify_abandon();
+	errno = 0;
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1);
+	cr_assert_eq(errno, ECHILD);
 }
 
 /* The copies of assembler.read folders are made only in the mount

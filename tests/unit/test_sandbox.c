@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "assemble/sandbox/landlock.h"
+#include "assemble/sandbox/paths.h"
 #include "assemble/sandbox/sandbox.h"
 #include "core/clock.h"
 #include "testutil.h"
@@ -695,4 +696,67 @@ Test(sandbox_test_hook, names_each_mechanism)
 			cr_assert(strstr(err, SANDBOX_TEST_HOOK " must be landlock, mountns or both"), "row %zu: %s", i, err);
 	}
 	unsetenv(SANDBOX_TEST_HOOK);
+}
+
+/* ---- ldd started ahead (sandbox_libraries_start) ---- */
+
+/* A copy of what sandbox_exe_libraries answers for exe, as one string. */
+static void libraries_of(const char *exe, char *out, size_t len)
+{
+	char err[PATH_MAX + 200] = "";
+	const char *const *libs = sandbox_exe_libraries(exe, err, sizeof(err));
+	cr_assert_not_null(libs, "%s", err);
+	out[0] = '\0';
+	for (size_t i = 0; libs[i]; i++)
+		cr_assert_lt(snprintf(out + strlen(out), len - strlen(out), "%s\n", libs[i]), (int)(len - strlen(out)));
+}
+
+/* nasm, and another executable that loads libraries nasm does not (perl's
+ * own, libperl and libm). */
+static void nasm_and_other(char *nasm, char *other)
+{
+	char cwd[PATH_MAX], err[PATH_MAX + 200] = "";
+	cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
+	cr_assert_eq(sandbox_exe_resolve("nasm", cwd, nasm, PATH_MAX, err, sizeof(err)), 0, "%s", err);
+	if (sandbox_exe_resolve("/usr/bin/perl", cwd, other, PATH_MAX, err, sizeof(err)) < 0)
+		cr_skip_test("no /usr/bin/perl here to compare with");
+}
+
+/* The answer of an ldd started ahead is the one a fresh ldd gives. */
+Test(sandbox_libraries, started_ahead_answers_as_a_fresh_ldd)
+{
+	char nasm[PATH_MAX], other[PATH_MAX], fresh[8192], ahead[8192];
+	nasm_and_other(nasm, other);
+	libraries_of(nasm, fresh, sizeof(fresh));
+	libraries_of(other, ahead, sizeof(ahead)); /* nasm's answer is forgotten */
+	sandbox_libraries_start(nasm);
+	libraries_of(nasm, ahead, sizeof(ahead));
+	cr_assert_str_eq(ahead, fresh);
+}
+
+/* An ldd started for one executable never answers for another. */
+Test(sandbox_libraries, started_ahead_for_another_executable_is_not_used)
+{
+	char nasm[PATH_MAX], other[PATH_MAX], of_nasm[8192], of_other[8192], got[8192];
+	nasm_and_other(nasm, other);
+	libraries_of(other, of_other, sizeof(of_other));
+	libraries_of(nasm, of_nasm, sizeof(of_nasm));
+	cr_assert_str_neq(of_other, of_nasm);
+	libraries_of("/bin/sh", got, sizeof(got)); /* neither is remembered */
+	sandbox_libraries_start(other);
+	libraries_of(nasm, got, sizeof(got));
+	cr_assert_str_eq(got, of_nasm);
+}
+
+/* A run that never asks (its cases all came from the cache, in one
+ * process) leaves no ldd behind. */
+Test(sandbox_libraries, started_ahead_and_abandoned_leaves_no_child)
+{
+	char nasm[PATH_MAX], other[PATH_MAX];
+	nasm_and_other(nasm, other);
+	sandbox_libraries_start(nasm);
+	sandbox_libraries_abandon();
+	errno = 0;
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1);
+	cr_assert_eq(errno, ECHILD);
 }

@@ -104,6 +104,10 @@ static int ldd_parse(char *text, char **libs, size_t max)
 static pthread_mutex_t libraries_lock = PTHREAD_MUTEX_INITIALIZER;
 static char libraries_exe[PATH_MAX];
 static char *libraries[SANDBOX_MAX_LIBRARIES + 1];
+/* ldd started ahead of the question (sandbox_libraries_start), for
+ * ahead_exe: it runs while kvmcheck does other work. */
+static struct proc ahead;
+static char ahead_exe[PATH_MAX];
 
 static void libraries_forget(void)
 {
@@ -114,20 +118,38 @@ static void libraries_forget(void)
 	libraries_exe[0] = '\0';
 }
 
+static int ldd_start(struct proc *ldd, const char *exe, char *err, size_t err_len)
+{
+	return proc_start(ldd, ldd_body, (void *)exe, 1u << 16, clock_ns() + 10000000000ull, err, err_len);
+}
+
+/* Waits for ldd of exe, started by ldd_start, and lists what it printed. */
+static int ldd_collect(struct proc *ldd, const char *exe, char *err, size_t err_len)
+{
+	proc_wait(ldd);
+	bool ok = !ldd->killed && WIFEXITED(ldd->status) && WEXITSTATUS(ldd->status) == 0;
+	bool is_static = ldd->out.len && memmem(ldd->out.data, ldd->out.len, "not a dynamic", 13);
+	int rc = -1;
+	if ((ok || is_static) && bytes_push(&ldd->out, '\0') == 0)
+		rc = is_static ? 0 : ldd_parse((char *)ldd->out.data, libraries, SANDBOX_MAX_LIBRARIES);
+	if (rc < 0)
+		snprintf(err, err_len, "cannot list the libraries %s loads (ldd, or the loader's --list)", exe);
+	return rc;
+}
+
+/* The ldd started ahead, if it was for exe; else a new one. */
 static int libraries_find(const char *exe, char *err, size_t err_len)
 {
-	struct proc ldd;
-	int rc = proc_start(&ldd, ldd_body, (void *)exe, 1u << 16, clock_ns() + 10000000000ull, err, err_len);
-	if (rc == 0) {
-		proc_wait(&ldd);
-		bool ok = !ldd.killed && WIFEXITED(ldd.status) && WEXITSTATUS(ldd.status) == 0;
-		bool is_static = ldd.out.len && memmem(ldd.out.data, ldd.out.len, "not a dynamic", 13);
-		rc = -1;
-		if ((ok || is_static) && bytes_push(&ldd.out, '\0') == 0)
-			rc = is_static ? 0 : ldd_parse((char *)ldd.out.data, libraries, SANDBOX_MAX_LIBRARIES);
-		if (rc < 0)
-			snprintf(err, err_len, "cannot list the libraries %s loads (ldd, or the loader's --list)", exe);
-	}
+	struct proc ldd = {0};
+	if (ahead.started && strcmp(ahead_exe, exe) == 0)
+		ldd = ahead;
+	else
+		proc_free(&ahead);
+	ahead = (struct proc){0};
+	ahead_exe[0] = '\0';
+	int rc = ldd.started ? 0 : ldd_start(&ldd, exe, err, err_len);
+	if (rc == 0)
+		rc = ldd_collect(&ldd, exe, err, err_len);
 	proc_free(&ldd);
 	return rc;
 }
@@ -147,4 +169,28 @@ const char *const *sandbox_exe_libraries(const char *exe, char *err, size_t err_
 	}
 	pthread_mutex_unlock(&libraries_lock);
 	return found;
+}
+
+void sandbox_libraries_start(const char *exe)
+{
+	char err[PATH_MAX + 200];
+	pthread_mutex_lock(&libraries_lock);
+	bool known = strcmp(libraries_exe, exe) == 0 || (ahead.started && strcmp(ahead_exe, exe) == 0);
+	if (!known && strlen(exe) < sizeof(ahead_exe)) {
+		proc_free(&ahead);
+		if (ldd_start(&ahead, exe, err, sizeof(err)) == 0)
+			snprintf(ahead_exe, sizeof(ahead_exe), "%s", exe);
+		else
+			proc_free(&ahead);
+	}
+	pthread_mutex_unlock(&libraries_lock);
+}
+
+void sandbox_libraries_abandon(void)
+{
+	pthread_mutex_lock(&libraries_lock);
+	proc_free(&ahead);
+	ahead = (struct proc){0};
+	ahead_exe[0] = '\0';
+	pthread_mutex_unlock(&libraries_lock);
 }

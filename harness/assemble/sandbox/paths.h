@@ -29,4 +29,14 @@ int sandbox_exe_resolve(const char *name, const char *cwd, char *out, size_t len
  * cannot be listed. */
 const char *const *sandbox_exe_libraries(const char *exe, char *err, size_t err_len);
 
+/* Starts ldd on exe now, so that it runs while the caller does other work
+ * (loads the cases); the next sandbox_exe_libraries(exe) waits for it and
+ * reads its answer as it would a fresh one's. A start for another exe, or
+ * one that fails, is dropped there and ldd runs then. Best effort. */
+void sandbox_libraries_start(const char *exe);
+
+/* Kills and reaps an ldd started ahead whose answer was never asked for
+ * (a run whose cases all came from the cache, in one process). */
+void sandbox_libraries_abandon(void);
+
 #endif

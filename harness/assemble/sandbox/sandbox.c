@@ -117,6 +117,18 @@ void sandbox_warm(const char *name)
 		(void)sandbox_exe_libraries(exe, err, sizeof(err));
 }
 
+void sandbox_warm_start(const char *name)
+{
+	char cwd[PATH_MAX], exe[PATH_MAX], err[PATH_MAX + 200];
+	if (getcwd(cwd, sizeof(cwd)) && sandbox_exe_resolve(name, cwd, exe, sizeof(exe), err, sizeof(err)) == 0)
+		sandbox_libraries_start(exe);
+}
+
+void sandbox_warm_abandon(void)
+{
+	sandbox_libraries_abandon();
+}
+
 int sandbox_test_pretend(unsigned *pretend, char *err, size_t err_len)
 {
 	static const struct {

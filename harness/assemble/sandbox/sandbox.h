@@ -72,6 +72,14 @@ int sandbox_spawn(const struct sandbox_policy *policy, char *const argv[], struc
  * again, and reported, by sandbox_spawn. */
 void sandbox_warm(const char *name);
 
+/* Starts what sandbox_warm(name) waits for (ldd), so that it runs while
+ * the caller does other work; sandbox_warm then takes its answer. */
+void sandbox_warm_start(const char *name);
+
+/* Ends what sandbox_warm_start began if sandbox_warm never came: after a
+ * run, whatever it did. */
+void sandbox_warm_abandon(void);
+
 /* What this host offers, e.g. "landlock ABI 7, no network (seccomp),
  * rlimits"; computed once. */
 const char *sandbox_describe(void);
