@@ -746,6 +746,10 @@ int scheduler_run(const struct scheduler *s, const struct test_case *cases, size
 				member_poll(&pool, &pool.members[i]);
 	}
 	int rc = stopped(s) && (cases_left(&pool, next, count) || busy_count(&pool)) ? 1 : 0;
+	/* All killed before any is reaped: the kernel tears their memory down
+	 * on every core at once, not one process after the other. */
+	for (unsigned i = 0; i < jobs; i++)
+		proc_kill(&pool.members[i].proc);
 	for (unsigned i = 0; i < jobs; i++)
 		member_free(&pool.members[i]);
 	pool_free(&pool);
