@@ -366,6 +366,9 @@ static bool reports_write_tap(const struct record *rec, const struct cli_options
 	char err[600] = "";
 	char *text = NULL;
 	size_t len = 0;
+	/* Streamed to the console and no file: only the tail is left to write. */
+	if (!opt->tap_path && (!console || streamed))
+		return !console || (report_tap_tail(rec, stdout, ropt) == 0 && fflush(stdout) == 0);
 	FILE *mem = open_memstream(&text, &len);
 	if (!mem)
 		return report_failed("out of memory");
