@@ -183,9 +183,9 @@ static int nasm_identify(struct cache_key *id, char *err, size_t err_len)
 	return rc;
 }
 
-int disk_cache_open(struct disk_cache *dc, const char *dir, char *err, size_t err_len)
+/* The folder made if need be, absolute in dc->dir, and safe to use. */
+static int folder_open(struct disk_cache *dc, const char *dir, char *err, size_t err_len)
 {
-	*dc = (struct disk_cache){0};
 	if (dir_make(dir) < 0) {
 		snprintf(err, err_len, "cannot create the cache folder %s: %s", dir, strerror(errno));
 		return -1;
@@ -195,7 +195,18 @@ int disk_cache_open(struct disk_cache *dc, const char *dir, char *err, size_t er
 		snprintf(err, err_len, "cannot use the cache folder %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (dir_check(dc->dir, err, err_len) < 0 || nasm_identify(&dc->nasm, err, err_len) < 0)
+	return dir_check(dc->dir, err, err_len);
+}
+
+int disk_cache_open(struct disk_cache *dc, const char *dir, char *err, size_t err_len)
+{
+	*dc = (struct disk_cache){0};
+	if (folder_open(dc, dir, err, err_len) < 0) {
+		/* Else the pool processes forked next would inherit it. */
+		disk_cache_identify_abandon();
+		return -1;
+	}
+	if (nasm_identify(&dc->nasm, err, err_len) < 0)
 		return -1;
 	tmp_clean_stale(dc->dir);
 	return 0;

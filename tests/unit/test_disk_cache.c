@@ -434,6 +434,22 @@ Test(disk_cache, nasm_identified_ahead_and_abandoned_leaves_no_child)
 	cr_assert_eq(errno, ECHILD);
 }
 
+/* A cache folder that cannot be used leaves no `nasm -v` behind for the
+ * pool processes forked next to inherit. */
+Test(disk_cache, unusable_folder_ends_the_nasm_identified_ahead)
+{
+	char under_a_file[400];
+	tu_write_str(root, "file", "");
+	tu_path(under_a_file, sizeof(under_a_file), root, "file/cache");
+	disk_cache_identify_start();
+	struct disk_cache other;
+	char err[PATH_MAX + 200] = "";
+	cr_assert_eq(disk_cache_open(&other, under_a_file, err, sizeof(err)), -1);
+	errno = 0;
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1);
+	cr_assert_eq(errno, ECHILD);
+}
+
 /* The copies of assembler.read folders are made only in the mount
  * namespace's world, which nasm needs here; none, none to test. */
 static void read_folder_make(char *lib, size_t len)

@@ -760,3 +760,19 @@ Test(sandbox_libraries, started_ahead_and_abandoned_leaves_no_child)
 	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1);
 	cr_assert_eq(errno, ECHILD);
 }
+
+/* nasm no longer found when the pool is about to fork: the ldd started
+ * ahead is ended, not left for the forked processes to inherit. */
+Test(sandbox_libraries, warm_without_nasm_ends_the_ldd_started_ahead)
+{
+	char *path = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	cr_assert_not_null(path);
+	sandbox_warm_start("nasm");
+	cr_assert_eq(setenv("PATH", "/nonexistent", 1), 0);
+	sandbox_warm("nasm");
+	setenv("PATH", path, 1);
+	free(path);
+	errno = 0;
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1);
+	cr_assert_eq(errno, ECHILD);
+}

@@ -115,6 +115,8 @@ void sandbox_warm(const char *name)
 	char cwd[PATH_MAX], exe[PATH_MAX], err[PATH_MAX + 200];
 	if (getcwd(cwd, sizeof(cwd)) && sandbox_exe_resolve(name, cwd, exe, sizeof(exe), err, sizeof(err)) == 0)
 		(void)sandbox_exe_libraries(exe, err, sizeof(err));
+	else
+		sandbox_libraries_abandon(); /* not for the processes forked next */
 }
 
 void sandbox_warm_start(const char *name)
