@@ -123,9 +123,8 @@ static void nasm_version_body(void *ctx, int out_fd)
 	_exit(127);
 }
 
-/* `nasm -v` started ahead (disk_cache_identify_start), for ahead_exe. */
-static struct proc ahead;
-static char ahead_exe[PATH_MAX];
+/* `nasm -v` started ahead (disk_cache_identify_start). */
+static struct proc_ahead ahead;
 
 static int nasm_version_start(struct proc *p, const char *exe, char *err, size_t err_len)
 {
@@ -136,14 +135,7 @@ static int nasm_version_start(struct proc *p, const char *exe, char *err, size_t
 /* The `nasm -v` started ahead if it was exe's, else a new one, in p. */
 static int nasm_version_take(struct proc *p, const char *exe, char *err, size_t err_len)
 {
-	*p = (struct proc){0};
-	if (ahead.started && strcmp(ahead_exe, exe) == 0)
-		*p = ahead;
-	else
-		proc_free(&ahead);
-	ahead = (struct proc){0};
-	ahead_exe[0] = '\0';
-	return p->started ? 0 : nasm_version_start(p, exe, err, err_len);
+	return proc_ahead_take(&ahead, exe, p) ? 0 : nasm_version_start(p, exe, err, err_len);
 }
 
 /* nasm's `-v` line and the executable's path, size and times: a nasm
@@ -218,17 +210,12 @@ void disk_cache_identify_start(void)
 	disk_cache_identify_abandon();
 	if (!getcwd(cwd, sizeof(cwd)) || sandbox_exe_resolve("nasm", cwd, exe, sizeof(exe), err, sizeof(err)) < 0)
 		return;
-	if (nasm_version_start(&ahead, exe, err, sizeof(err)) == 0)
-		memcpy(ahead_exe, exe, sizeof(ahead_exe));
-	else
-		proc_free(&ahead);
+	proc_ahead_keep(&ahead, exe, nasm_version_start(&ahead.proc, exe, err, sizeof(err)));
 }
 
 void disk_cache_identify_abandon(void)
 {
-	proc_free(&ahead);
-	ahead = (struct proc){0};
-	ahead_exe[0] = '\0';
+	proc_ahead_drop(&ahead);
 }
 
 /* ---- the key ---- */

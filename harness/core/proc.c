@@ -281,3 +281,34 @@ void proc_free(struct proc *p)
 	bytes_free(&p->out);
 	p->started = false;
 }
+
+void proc_ahead_drop(struct proc_ahead *a)
+{
+	proc_free(&a->proc);
+	*a = (struct proc_ahead){0};
+}
+
+void proc_ahead_keep(struct proc_ahead *a, const char *key, int rc)
+{
+	if (rc == 0 && strlen(key) < sizeof(a->key))
+		memcpy(a->key, key, strlen(key) + 1);
+	else
+		proc_ahead_drop(a);
+}
+
+bool proc_ahead_holds(const struct proc_ahead *a, const char *key)
+{
+	return a->proc.started && strcmp(a->key, key) == 0;
+}
+
+bool proc_ahead_take(struct proc_ahead *a, const char *key, struct proc *p)
+{
+	*p = (struct proc){0};
+	bool held = proc_ahead_holds(a, key);
+	if (held)
+		*p = a->proc;
+	else
+		proc_free(&a->proc);
+	*a = (struct proc_ahead){0};
+	return held;
+}

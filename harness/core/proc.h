@@ -9,6 +9,7 @@
 #ifndef KVMCHECK_PROC_H
 #define KVMCHECK_PROC_H
 
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -73,5 +74,28 @@ void proc_kill(struct proc *p);
  * output. Safe to call twice, on a proc whose start failed, and on a
  * zeroed proc never started. */
 void proc_free(struct proc *p);
+
+/* A child started before its answer is asked for (start-up work run
+ * while the cases load), and what it was started for (an executable's
+ * path). */
+struct proc_ahead {
+	struct proc proc;
+	char key[PATH_MAX];
+};
+
+/* After proc_start(&a->proc, ...) returned rc: keeps the child for key,
+ * or, when rc failed or key does not fit, ends it. */
+void proc_ahead_keep(struct proc_ahead *a, const char *key, int rc);
+
+/* Whether a child started ahead for key is waiting. */
+bool proc_ahead_holds(const struct proc_ahead *a, const char *key);
+
+/* Moves the child started ahead for key into *p and returns true; else
+ * ends any child started ahead and returns false with *p zeroed. Either
+ * way none is ahead afterwards. */
+bool proc_ahead_take(struct proc_ahead *a, const char *key, struct proc *p);
+
+/* Ends and reaps a child started ahead, if any. */
+void proc_ahead_drop(struct proc_ahead *a);
 
 #endif

@@ -104,10 +104,9 @@ static int ldd_parse(char *text, char **libs, size_t max)
 static pthread_mutex_t libraries_lock = PTHREAD_MUTEX_INITIALIZER;
 static char libraries_exe[PATH_MAX];
 static char *libraries[SANDBOX_MAX_LIBRARIES + 1];
-/* ldd started ahead of the question (sandbox_libraries_start), for
- * ahead_exe: it runs while kvmcheck does other work. */
-static struct proc ahead;
-static char ahead_exe[PATH_MAX];
+/* ldd started ahead of the question (sandbox_libraries_start): it runs
+ * while kvmcheck does other work. */
+static struct proc_ahead ahead;
 
 static void libraries_forget(void)
 {
@@ -140,14 +139,8 @@ static int ldd_collect(struct proc *ldd, const char *exe, char *err, size_t err_
 /* The ldd started ahead, if it was for exe; else a new one. */
 static int libraries_find(const char *exe, char *err, size_t err_len)
 {
-	struct proc ldd = {0};
-	if (ahead.started && strcmp(ahead_exe, exe) == 0)
-		ldd = ahead;
-	else
-		proc_free(&ahead);
-	ahead = (struct proc){0};
-	ahead_exe[0] = '\0';
-	int rc = ldd.started ? 0 : ldd_start(&ldd, exe, err, err_len);
+	struct proc ldd;
+	int rc = proc_ahead_take(&ahead, exe, &ldd) ? 0 : ldd_start(&ldd, exe, err, err_len);
 	if (rc == 0)
 		rc = ldd_collect(&ldd, exe, err, err_len);
 	proc_free(&ldd);
@@ -175,13 +168,9 @@ void sandbox_libraries_start(const char *exe)
 {
 	char err[PATH_MAX + 200];
 	pthread_mutex_lock(&libraries_lock);
-	bool known = strcmp(libraries_exe, exe) == 0 || (ahead.started && strcmp(ahead_exe, exe) == 0);
-	if (!known && strlen(exe) < sizeof(ahead_exe)) {
-		proc_free(&ahead);
-		if (ldd_start(&ahead, exe, err, sizeof(err)) == 0)
-			snprintf(ahead_exe, sizeof(ahead_exe), "%s", exe);
-		else
-			proc_free(&ahead);
+	if (strcmp(libraries_exe, exe) != 0 && !proc_ahead_holds(&ahead, exe)) {
+		proc_ahead_drop(&ahead);
+		proc_ahead_keep(&ahead, exe, ldd_start(&ahead.proc, exe, err, sizeof(err)));
 	}
 	pthread_mutex_unlock(&libraries_lock);
 }
@@ -189,8 +178,6 @@ void sandbox_libraries_start(const char *exe)
 void sandbox_libraries_abandon(void)
 {
 	pthread_mutex_lock(&libraries_lock);
-	proc_free(&ahead);
-	ahead = (struct proc){0};
-	ahead_exe[0] = '\0';
+	proc_ahead_drop(&ahead);
 	pthread_mutex_unlock(&libraries_lock);
 }

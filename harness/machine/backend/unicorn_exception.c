@@ -23,12 +23,7 @@ static const struct unicorn_marks marks = { dr_ids, markers, MARKERS };
 static void locate(uc_engine *uc, struct unicorn_exception *x)
 {
 	x->tried = true;
-	x->size = uc_context_size(uc);
-	if (uc_context_alloc(uc, &x->context) != UC_ERR_OK) {
-		x->context = NULL;
-		return;
-	}
-	size_t dr = unicorn_marks_locate(uc, x->context, x->size, &marks);
+	size_t dr = unicorn_marks_locate(uc, &marks, &x->context, &x->size);
 	if (dr < ERROR_CODE_BEFORE_DR || dr + IN_FLIGHT_AFTER_DR + sizeof(int) > x->size)
 		return;
 	x->error_code_at = dr - ERROR_CODE_BEFORE_DR;

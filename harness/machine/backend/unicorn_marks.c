@@ -32,17 +32,22 @@ static size_t find_markers(const uint8_t *bytes, size_t size, const struct unico
 
 /* The whole state is saved first and put back after: a register write in
  * a 16- or 32-bit engine clears the upper half the guest may still use. */
-size_t unicorn_marks_locate(uc_engine *uc, uc_context *context, size_t size, const struct unicorn_marks *m)
+size_t unicorn_marks_locate(uc_engine *uc, const struct unicorn_marks *m, uc_context **context, size_t *size)
 {
+	*size = uc_context_size(uc);
+	if (uc_context_alloc(uc, context) != UC_ERR_OK) {
+		*context = NULL;
+		return 0;
+	}
 	uc_context *before = NULL;
 	if (uc_context_alloc(uc, &before) != UC_ERR_OK)
 		return 0;
 	bool saved = uc_context_save(uc, before) == UC_ERR_OK, ok = saved;
 	for (size_t i = 0; i < m->count && ok; i++)
 		ok = uc_reg_write(uc, m->ids[i], &m->values[i]) == UC_ERR_OK;
-	ok = ok && uc_context_save(uc, context) == UC_ERR_OK;
+	ok = ok && uc_context_save(uc, *context) == UC_ERR_OK;
 	if (saved)
 		ok = uc_context_restore(uc, before) == UC_ERR_OK && ok;
 	uc_context_free(before);
-	return ok ? find_markers((const uint8_t *)context, size, m) : 0;
+	return ok ? find_markers((const uint8_t *)*context, *size, m) : 0;
 }

@@ -20,12 +20,13 @@ struct unicorn_marks {
 	size_t count;
 };
 
-/* Saves uc's state into context (size bytes) with the markers in their
- * registers, then puts the engine's whole state back. Returns the one
- * offset in context where the markers sit a slot apart, or 0 when they are
- * not found exactly once (the context starts with its own header, so 0 is
- * never a match). */
-size_t unicorn_marks_locate(uc_engine *uc, uc_context *context, size_t size, const struct unicorn_marks *m);
+/* Allocates *context (NULL when it cannot; *size its bytes) and saves
+ * uc's state into it with the markers in their registers, then puts the
+ * engine's whole state back. Returns the one offset in *context where the
+ * markers sit a slot apart, or 0 when they are not found exactly once (the
+ * context starts with its own header, so 0 is never a match). The caller
+ * frees *context and keeps it for its own saves. */
+size_t unicorn_marks_locate(uc_engine *uc, const struct unicorn_marks *m, uc_context **context, size_t *size);
 
 uint32_t unicorn_load32(const uint8_t *at);
 

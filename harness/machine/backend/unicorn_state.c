@@ -29,12 +29,7 @@ static const struct unicorn_marks marks = { marked_ids, marker_values, MARKERS }
 static void locate(uc_engine *uc, struct unicorn_state *c)
 {
 	c->tried = true;
-	c->size = uc_context_size(uc);
-	if (uc_context_alloc(uc, &c->context) != UC_ERR_OK) {
-		c->context = NULL;
-		return;
-	}
-	size_t regs = unicorn_marks_locate(uc, c->context, c->size, &marks);
+	size_t regs = unicorn_marks_locate(uc, &marks, &c->context, &c->size);
 	if (regs == 0 || regs + SEGS_AT + 3 * SEG_CACHE_BYTES > c->size)
 		return;
 	c->regs_at = regs;
