@@ -50,6 +50,7 @@ struct recorder {
 	uint32_t in_value;    /* what every element of an IN reads */
 	size_t stop_after;    /* return VM_STOP on this exit; 0: never */
 	bool kick_on_in;      /* a timeout arriving while an IN is served */
+	bool kick_on_out;     /* one arriving while an OUT is served */
 };
 
 struct guest {
@@ -95,6 +96,8 @@ static enum vm_action record_exit(void *ctx, struct vm_exit *exit)
 		if (rec->kick_on_in)
 			current->ops->kick(current->vm);
 	}
+	if (exit->kind == VM_EXIT_IO && exit->io.is_write && rec->kick_on_out)
+		current->ops->kick(current->vm);
 	if (exit->kind == VM_EXIT_IO) {
 		r->value = element_value(exit->io.data, exit->io.size);
 		if (exit->io.is_write && exit->io.port == SERIAL)
@@ -298,6 +301,17 @@ static void count_parking_then_kick(struct guest *g)
 	run_after_a_kick(g);
 }
 
+/* The same, with the poll's kick arriving while the OUT before the
+ * `jmp $` is served: the guest may already stand at the jump. */
+static void count_parking_with_a_kick_on_out(struct guest *g)
+{
+	const struct insn_count_config cfg = { .limit = UINT64_MAX, .park_once = true };
+	char err[256] = "";
+	cr_assert_eq(g->ops->count_instructions(g->vm, &cfg, err, sizeof(err)), 0, "%s", err);
+	g->rec.kick_on_out = true;
+	run(g);
+}
+
 static void with_in_value_5a(struct guest *g, struct cpu_state *s) { (void)s; g->rec.in_value = 0x5a; }
 static void with_in_value_42(struct guest *g, struct cpu_state *s) { (void)s; g->rec.in_value = 0x42; }
 static void with_in_value_beef42(struct guest *g, struct cpu_state *s) { (void)s; g->rec.in_value = 0xbeef42; }
@@ -485,6 +499,19 @@ static void check_parked_jmp_counted_once(struct guest *g)
 	check_kicked_spinning(g);
 	cr_assert_eq(g->ops->instructions(g->vm), 1, "the jmp $ the poll found counts once, as on emu (%llu)",
 		     (unsigned long long)g->ops->instructions(g->vm));
+}
+
+/* Wherever the kick leaves the guest, a poll that finds it at its
+ * `jmp $` finds the jump counted: the OUT and the jmp, or nothing yet
+ * where KVM steps the OUT only on the next run. */
+static void check_parked_after_out_counted(struct guest *g)
+{
+	cr_assert_eq(g->rec.count, 2);
+	cr_assert_eq(last_exit(g)->kind, VM_EXIT_KICKED);
+	uint64_t rip = state_of(g).rip, counted = g->ops->instructions(g->vm);
+	cr_assert(rip == LOAD || rip == LOAD + 2, "ip %#llx", (unsigned long long)rip);
+	cr_assert_eq(counted, rip == LOAD + 2 ? 2 : 0, "ip %#llx, %llu counted", (unsigned long long)rip,
+		     (unsigned long long)counted);
 }
 
 static void check_kicked_after_output(struct guest *g)
@@ -1461,6 +1488,9 @@ static const struct guest_row rows[] = {
 	{ "a_kick_at_a_parked_jmp_self_before_its_step_counts_it_once", ON_KVM,
 	  "spin: jmp spin\n",
 	  NULL, count_parking_then_kick, check_parked_jmp_counted_once },
+	{ "a_kick_after_an_out_that_reaches_a_parked_jmp_self_finds_it_counted", ON_KVM,
+	  "  out 0x80, al\nspin: jmp spin\n",
+	  NULL, count_parking_with_a_kick_on_out, check_parked_after_out_counted },
 	{ "int_n_goes_through_the_ivt", ON_BOTH,
 	  IVT_SET(0x21, isr)
 	  "  mov bx, sp\n  int 0x21\nret_here:\n  cmp bx, sp\n  jne bad\n  hlt\nbad: jmp bad\n"

@@ -387,6 +387,8 @@ static int kvm_set_state(struct vm *vm, const struct cpu_state *state, char *err
 /* An exit that KVM must finish (an IN's value, the rest of a batch) is only
  * done when KVM_RUN is entered again; immediate_exit lets that happen
  * without running any further guest instruction. */
+static int kvm_count_port_insn_done(struct vm *vm);
+
 static int kvm_complete_pending(struct vm *vm)
 {
 	if (!vm->io_pending)
@@ -394,7 +396,9 @@ static int kvm_complete_pending(struct vm *vm)
 	vm->run->immediate_exit = 1;
 	int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
 	vm->io_pending = false;
-	return rc < 0 && errno != EINTR ? -1 : 0;
+	if (rc < 0 && errno != EINTR)
+		return -1;
+	return vm->counting && vm->position_known ? kvm_count_port_insn_done(vm) : 0;
 }
 
 static int kvm_get_state(struct vm *vm, struct cpu_state *state, char *err, size_t err_len)
@@ -852,14 +856,16 @@ static int kvm_note_iret_target(struct vm *vm, const uint8_t *code, size_t len)
 }
 
 /* With firmware a `jmp $` is a wait that counts once (park_once): it is
- * counted when the guest stands at it, before its step, since the run
- * loop's poll may find the guest there and end the run as parked before
- * the step comes. Its steps then count nothing more (kvm_count_step).
- * True when the count passed the limit. */
-static bool kvm_count_parked_jump(struct vm *vm, const uint8_t *code, size_t len)
+ * counted when the guest gets there (the instruction at linear), before
+ * its step, since the run loop's poll may find the guest there and end
+ * the run as parked before the step comes. Its steps then count nothing
+ * more (kvm_count_step). True when the count passed the limit. */
+static bool kvm_count_parked_at(struct vm *vm, uint64_t linear)
 {
+	uint8_t code[INSN_MAX_BYTES];
+	size_t len = kvm_code_at(vm, linear, code);
 	return vm->count_cfg.park_once && x86_insn_is_jump_to_self(code, len, vm->mode == X86_MODE_REAL) &&
-	       kvm_count_step(vm, vm->position);
+	       kvm_count_step(vm, linear);
 }
 
 /* Before the vCPU runs on while counting: the instructions single-steps
@@ -893,7 +899,7 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
 			*stop = true;
 			return 0;
 		}
-		if (kvm_count_parked_jump(vm, code, len)) {
+		if (kvm_count_parked_at(vm, vm->position)) {
 			exit->kind = VM_EXIT_INSN_LIMIT;
 			*stop = true;
 			return 0;
@@ -1018,6 +1024,10 @@ static int kvm_on_step(struct vm *vm, struct vm_exit *exit, bool *relevant)
 	if (!over && opcode == OPCODE_IRET && vm->iret_target_known && debug->pc != vm->iret_target)
 		over = kvm_count_past_iret(vm, &halted);
 	vm->position = debug->pc;
+	/* The run loop's poll may end the run at a `jmp $` before
+	 * kvm_count_before_run sees it. */
+	if (!over && !halted)
+		over = kvm_count_parked_at(vm, vm->position);
 	exit->kind = halted && !over ? VM_EXIT_HLT : VM_EXIT_INSN_LIMIT;
 	*relevant = over || halted;
 	/* Stepping is asked for again before every step: iret and popf load
@@ -1045,6 +1055,7 @@ static int kvm_on_fault_handler(struct vm *vm, uint64_t pc)
 {
 	if (pc != vm->position) {
 		vm->position = pc;
+		vm->over_pending = kvm_count_parked_at(vm, pc);
 		if (kvm_hide_pushed_tf(vm, kvm_frame_flags_above(kvm_watched_at(vm, pc))) < 0)
 			return -1;
 	}
@@ -1057,18 +1068,21 @@ static int kvm_on_fault_handler(struct vm *vm, uint64_t pc)
 
 /* KVM's emulator finishes an OUT before it exits to us and then skips
  * that instruction's single-step (the kernel's "FIXME: return into
- * emulator if single-stepping"); the fast path steps after we serve it.
- * Which happened shows in ip: past the OUT already, it is counted here,
- * and stepping is asked for again, the emulator having left TF clear
- * (see kvm_on_step). */
-static int kvm_on_write_io(struct vm *vm)
+ * emulator if single-stepping"); the fast path steps after we serve it,
+ * when KVM_RUN is entered again, and kvm_complete_pending's entry takes
+ * that step's exit for its own. Which happened shows in ip: past the
+ * port instruction already, it is counted here, and stepping is asked
+ * for again, the emulator having left TF clear (see kvm_on_step). */
+static int kvm_count_port_insn_done(struct vm *vm)
 {
 	uint64_t linear;
 	if (kvm_linear_ip(vm, &linear) < 0)
 		return -1;
 	if (linear != vm->position) {
-		vm->over_pending = kvm_count_step(vm, vm->position);
+		bool over = kvm_count_step(vm, vm->position);
 		vm->position = linear;
+		over = kvm_count_parked_at(vm, linear) || over;
+		vm->over_pending = vm->over_pending || over;
 		vm->rearm = true;
 	}
 	return 0;
@@ -1246,7 +1260,7 @@ static int kvm_run(struct vm *vm, vm_exit_handler handler, void *ctx, char *err,
 			snprintf(err, err_len, "counting instructions: %s", strerror(errno));
 			return -1;
 		}
-		if (relevant && vm->counting && exit.kind == VM_EXIT_IO && exit.io.is_write && kvm_on_write_io(vm) < 0) {
+		if (relevant && vm->counting && exit.kind == VM_EXIT_IO && exit.io.is_write && kvm_count_port_insn_done(vm) < 0) {
 			snprintf(err, err_len, "counting instructions: %s", strerror(errno));
 			return -1;
 		}
