@@ -106,6 +106,28 @@ static bool raises_ss(const uint8_t *code, size_t len, const struct decoded *d)
 	return d->ss_override || (!d->other_override && modrm_on_stack(code, len, modrm, d->addr16));
 }
 
+/* An instruction that loads a segment register from a descriptor in
+ * protected mode: mov and pop to one, lds and its kin, the far jumps,
+ * calls and returns, iret. Sets *ss when SS is the one loaded. */
+static bool loads_segment(const uint8_t *code, size_t len, const struct decoded *d, bool long64, bool *ss)
+{
+	uint8_t op = code[d->at], next = d->at + 1 < len ? code[d->at + 1] : 0;
+	unsigned reg = modrm_reg(code, len, d->at + 1);
+	*ss = (op == 0x8e && reg == 2) || op == 0x17 || (op == 0x0f && next == 0xb2);
+	switch (op) {
+	case 0x8e: case 0xca: case 0xcb: case 0xcf:
+		return true;
+	case 0x07: case 0x17: case 0x1f: case 0x9a: case 0xc4: case 0xc5: case 0xea:
+		return !long64; /* invalid, or VEX, in 64-bit code */
+	case 0x0f:
+		return next == 0xa1 || next == 0xa9 || next == 0xb2 || next == 0xb4 || next == 0xb5;
+	case 0xff:
+		return reg == 3 || reg == 5;
+	default:
+		return false;
+	}
+}
+
 static void add(uint8_t *vectors, size_t max, size_t *n, uint8_t vector)
 {
 	for (size_t i = 0; i < *n; i++)
@@ -130,6 +152,9 @@ static void add_own(const uint8_t *code, size_t len, const struct x86_fault_cont
 		add(vectors, max, n, X86_VECTOR_BR);
 	if ((op >= 0xd8 && op <= 0xdf) || op == 0x9b)
 		add(vectors, max, n, ctx->fpu_unavailable ? X86_VECTOR_NM : X86_VECTOR_MF);
+	bool loads_ss = false;
+	if (ctx->protected_mode && loads_segment(code, len, &d, ctx->long64, &loads_ss))
+		add(vectors, max, n, loads_ss ? X86_VECTOR_SS : X86_VECTOR_NP);
 	if (raises_ss(code, len, &d))
 		add(vectors, max, n, X86_VECTOR_SS);
 }

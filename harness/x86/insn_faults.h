@@ -4,8 +4,9 @@
  * CPU enters a fault's handler, and has only four breakpoints to catch the
  * handlers' entries with: it watches the handlers of the first few of
  * these (README "Metrics"). Read from the bytes alone, and only the
- * faults students' code raises: #DE, #BR, #NM or #MF, #SS, #PF, #GP and
- * #UD (not #AC, #XM, #TS, #NP, ...). */
+ * faults students' code raises: #DE, #BR, #NM or #MF, #SS, #PF, #GP,
+ * #UD, and #NP for a segment load in protected mode (not #AC, #XM, #TS,
+ * ...). */
 #ifndef KVMCHECK_INSN_FAULTS_H
 #define KVMCHECK_INSN_FAULTS_H
 
@@ -17,6 +18,7 @@
 struct x86_fault_context {
 	bool long64;          /* 64-bit code: REX prefixes, no bound */
 	bool code32;          /* 32-bit (or 64-bit) default address size */
+	bool protected_mode;  /* CR0.PE: segment loads read descriptors */
 	bool paging;          /* CR0.PG: any instruction may raise #PF */
 	bool fpu_unavailable; /* CR0.EM or CR0.TS: x87 and wait raise #NM */
 };
@@ -24,7 +26,8 @@ struct x86_fault_context {
 /* Fills vectors (at most max, each once) with the exceptions the
  * instruction in code (len bytes from its start) may raise: first those
  * it raises by what it is (#DE for div, #BR for bound, #NM or #MF for
- * x87, #SS for a stack or [bp]-based access), then #PF when paging, #GP,
+ * x87, #NP for a segment load in protected mode, #SS for a stack or
+ * [bp]-based access or a load of SS), then #PF when paging, #GP,
  * #UD, #DE and #SS. Returns how many. */
 size_t x86_insn_fault_vectors(const uint8_t *code, size_t len, const struct x86_fault_context *ctx, uint8_t *vectors,
 			      size_t max);

@@ -74,6 +74,25 @@ Test(insn_faults, what_an_instruction_is_not_does_not_come_first)
 	cr_assert_eq(FIRST(&long64, 0x62, 0x06), X86_VECTOR_GP, "0x62 is no bound in 64-bit code");
 }
 
+Test(insn_faults, a_segment_load_in_protected_mode_watches_np_or_ss_first)
+{
+	const struct x86_fault_context pm32 = { .code32 = true, .protected_mode = true };
+	const struct x86_fault_context pm64 = { .long64 = true, .code32 = true, .protected_mode = true };
+	cr_assert_eq(FIRST(&pm32, 0x8e, 0xd8), X86_VECTOR_NP, "mov ds, ax");
+	cr_assert_eq(FIRST(&pm32, 0x8e, 0xd0), X86_VECTOR_SS, "mov ss, ax: a stack segment not present is #SS");
+	cr_assert_eq(FIRST(&pm32, 0x1f), X86_VECTOR_NP, "pop ds");
+	cr_assert_eq(FIRST(&pm32, 0x0f, 0xa9), X86_VECTOR_NP, "pop gs");
+	cr_assert_eq(FIRST(&pm32, 0xc5, 0x03), X86_VECTOR_NP, "lds eax, [ebx]");
+	cr_assert_eq(FIRST(&pm32, 0x0f, 0xb2, 0x03), X86_VECTOR_SS, "lss eax, [ebx]");
+	cr_assert_eq(FIRST(&pm32, 0xea, 0, 0, 0, 0, 0x08, 0), X86_VECTOR_NP, "jmp 0x08:0");
+	cr_assert_eq(FIRST(&pm32, 0xff, 0x2b), X86_VECTOR_NP, "jmp far [ebx]");
+	cr_assert_eq(FIRST(&pm32, 0xcf), X86_VECTOR_NP, "iret");
+	cr_assert_eq(FIRST(&pm64, 0x48, 0xcf), X86_VECTOR_NP, "iretq");
+	cr_assert_eq(FIRST(&real_mode, 0x8e, 0xd8), X86_VECTOR_GP, "mov ds, ax in real mode reads no descriptor");
+	cr_assert_eq(FIRST(&pm64, 0xc5, 0xf9, 0x6f, 0xc1), X86_VECTOR_GP, "c5 is VEX in 64-bit code, not lds");
+	cr_assert_eq(FIRST(&pm32, 0xff, 0x23), X86_VECTOR_GP, "jmp [ebx] is near");
+}
+
 Test(insn_faults, x87_raises_nm_only_while_the_fpu_is_unavailable)
 {
 	const struct x86_fault_context ts = { .fpu_unavailable = true };

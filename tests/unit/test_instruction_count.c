@@ -40,6 +40,11 @@ struct count_row {
 	"align 8\ngdt: dq 0\n  dq 0x00cf9a000000ffff\n  dq 0x00cf92000000ffff\n" \
 	"gdtr: dw 23\n  dd gdt\nidtr: dw 0x7ff\n  dd 0x3000\n"
 
+/* The same, with a fourth descriptor: a data segment marked not present. */
+#define PM_TABLES_WITH_ABSENT_DATA \
+	"align 8\ngdt: dq 0\n  dq 0x00cf9a000000ffff\n  dq 0x00cf92000000ffff\n  dq 0x00cf12000000ffff\n" \
+	"gdtr: dw 31\n  dd gdt\nidtr: dw 0x7ff\n  dd 0x3000\n"
+
 static const struct count_row count_rows[] = {
 	{ "straight_line_counts_every_instruction_and_the_hlt",
 	  "  mov ax, 1\n  mov bx, 2\n  add ax, bx\n  hlt\n", 0, OUTCOME_HLT, 4, -1 },
@@ -120,6 +125,12 @@ static const struct count_row count_rows[] = {
 	  PM_SWITCH GATE32("13", "handler") "  lidt [idtr]\n  mov ax, 0x40\n  mov ds, ax\n"
 	  "handler:\n  mov eax, 0x13\n  hlt\n" PM_TABLES,
 	  0, OUTCOME_HLT, 20, 0x13 },
+	{ "a_protected_mode_segment_not_present_does_not_count",
+	  /* 10 to switch, 6 for the gate, lidt, mov ax, (a not-present data
+	   * segment raises #NP), mov, hlt */
+	  PM_SWITCH GATE32("11", "handler") "  lidt [idtr]\n  mov ax, 0x18\n  mov ds, ax\n"
+	  "handler:\n  mov eax, 0x0b\n  hlt\n" PM_TABLES_WITH_ABSENT_DATA,
+	  0, OUTCOME_HLT, 20, 0x0b },
 	{ "a_protected_mode_fault_whose_handler_halts_at_once_counts_the_hlt",
 	  /* 10 to switch, 6 for the gate, lidt, mov ax, (#GP), hlt */
 	  PM_SWITCH GATE32("13", "handler") "  lidt [idtr]\n  mov ax, 0x40\n  mov ds, ax\nhandler:\n  hlt\n" PM_TABLES,

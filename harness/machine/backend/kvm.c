@@ -726,6 +726,7 @@ static size_t kvm_fault_handlers(const struct vm *vm, const uint8_t *code, size_
 	const struct x86_fault_context ctx = {
 		.long64 = (t->efer & EFER_LMA) && t->seg[SEG_CS].l,
 		.code32 = (t->cr0 & CR0_PE) && (t->seg[SEG_CS].db || ((t->efer & EFER_LMA) && t->seg[SEG_CS].l)),
+		.protected_mode = (t->cr0 & CR0_PE) != 0,
 		.paging = (t->cr0 & CR0_PG) != 0,
 		.fpu_unavailable = (t->cr0 & (CR0_EM | CR0_TS)) != 0,
 	};
