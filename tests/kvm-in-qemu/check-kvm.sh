@@ -78,9 +78,7 @@ build_payload() {
 	# `int n` pushes the EIP past the int, not at it. The count of a
 	# real-mode guest's own switch to long mode once went astray in a full
 	# run (66831 instructions in 10 s, its hlt never reached, ax 0) and
-	# passed 15 of 15 runs alone there: the cause is not known. The timer's
-	# count row still counts 9 for 10 in some runs (seen again after the
-	# kvm backend began counting a parked `jmp $` when the guest stands at it).
+	# passed 15 of 15 runs alone there: the cause is not known.
 	# QEMU's TCG runs the nested guest's real mode and checks no data
 	# segment limit (Unicorn, QEMU's TCG too, had the same gap), so the
 	# rows that expect #GP or #SS from one are left out as well; they pass

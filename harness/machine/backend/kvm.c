@@ -384,11 +384,11 @@ static int kvm_set_state(struct vm *vm, const struct cpu_state *state, char *err
 	return 0;
 }
 
+static int kvm_count_port_insn_done(struct vm *vm);
+
 /* An exit that KVM must finish (an IN's value, the rest of a batch) is only
  * done when KVM_RUN is entered again; immediate_exit lets that happen
  * without running any further guest instruction. */
-static int kvm_count_port_insn_done(struct vm *vm);
-
 static int kvm_complete_pending(struct vm *vm)
 {
 	if (!vm->io_pending)
@@ -1056,7 +1056,7 @@ static int kvm_on_fault_handler(struct vm *vm, uint64_t pc)
 {
 	if (pc != vm->position) {
 		vm->position = pc;
-		vm->over_pending = kvm_count_parked_at(vm, pc);
+		vm->over_pending = kvm_count_parked_at(vm, pc) || vm->over_pending;
 		if (kvm_hide_pushed_tf(vm, kvm_frame_flags_above(kvm_watched_at(vm, pc))) < 0)
 			return -1;
 	}
