@@ -1886,10 +1886,7 @@ static void run_row(const struct guest_row *row, enum x86_mode mode, size_t back
 	g.ops = backends[backend];
 	current = &g;
 	skip_unless_available(g.ops);
-	/* A host known not to run a row names it in KVMCHECK_TEST_SKIP_ROWS
-	 * (tests/kvm-in-qemu/check-kvm.sh says which and why). */
-	if (tu_env_lists("KVMCHECK_TEST_SKIP_ROWS", row->name))
-		cr_skip_test("%s: skipped on this host (KVMCHECK_TEST_SKIP_ROWS)", row->name);
+	tu_skip_row_if_asked(row->name);
 	/* With --verbose, says which row ran on which backend. */
 	cr_log_info("%s on %s", row->name, g.ops->name);
 	struct cpu_state s;

@@ -273,9 +273,7 @@ ParameterizedTestParameters(instruction_count, guest)
 static void check_row(const struct count_row *row, const struct backend_ops *ops, enum x86_mode mode)
 {
 	count_skip_unless_available(ops);
-	/* A host known to count a row wrong names it (tests/kvm-in-qemu/check-kvm.sh). */
-	if (tu_env_lists("KVMCHECK_TEST_SKIP_ROWS", row->name))
-		cr_skip_test("%s: skipped on this host (KVMCHECK_TEST_SKIP_ROWS)", row->name);
+	tu_skip_row_if_asked(row->name);
 	cr_log_info("%s on %s", row->name, ops->name);
 	struct run_result r;
 	count_run(ops, mode, row->source, row->limit, &r);

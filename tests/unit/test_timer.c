@@ -248,9 +248,7 @@ ParameterizedTest(struct timer_param *p, timer, run, .timeout = 60)
 		cr_skip_test("%s not in KVMCHECK_TEST_BACKENDS", ops->name);
 	if (!ops->available(why, sizeof(why)))
 		cr_skip_test("no %s here: %s", ops->name, why);
-	/* A host known to count a row wrong names it (tests/kvm-in-qemu/check-kvm.sh). */
-	if (tu_env_lists("KVMCHECK_TEST_SKIP_ROWS", row->name))
-		cr_skip_test("%s: skipped on this host (KVMCHECK_TEST_SKIP_ROWS)", row->name);
+	tu_skip_row_if_asked(row->name);
 	cr_log_info("%s on %s", row->name, ops->name);
 	struct run_result r;
 	timer_run(ops, row, &r);

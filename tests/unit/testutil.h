@@ -109,6 +109,19 @@ static inline bool tu_env_lists(const char *var, const char *name)
 	return false;
 }
 
+/* Skips the row `name` on a host that says so (tests/kvm-in-qemu/
+ * check-kvm.sh says which rows and why): one listed in
+ * KVMCHECK_TEST_SKIP_ROWS, or, when KVMCHECK_TEST_ONLY_ROWS is set, one it
+ * does not list. */
+#define tu_skip_row_if_asked(name)                                                                          \
+	do {                                                                                                \
+		if (tu_env_lists("KVMCHECK_TEST_SKIP_ROWS", (name)))                                        \
+			cr_skip_test("%s: skipped on this host (KVMCHECK_TEST_SKIP_ROWS)", (name));         \
+		const char *only_ = getenv("KVMCHECK_TEST_ONLY_ROWS");                                      \
+		if (only_ && *only_ && !tu_env_lists("KVMCHECK_TEST_ONLY_ROWS", (name)))                    \
+			cr_skip_test("%s: not in KVMCHECK_TEST_ONLY_ROWS", (name));                         \
+	} while (0)
+
 /* Whether tests of backend `name` should run: all, unless
  * KVMCHECK_TEST_BACKENDS names some (e.g. "kvm", "kvm,emu"). Inside QEMU's
  * small guest Unicorn cannot allocate its translation buffer, so make

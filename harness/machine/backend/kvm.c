@@ -68,6 +68,8 @@ struct vm {
 	size_t handler_count;
 	struct watched_handler handler[DEBUG_SLOTS];
 	size_t handler_slots;       /* DR0.. given to them at the last KVM_SET_GUEST_DEBUG */
+	size_t armed_slots;         /* every slot given then, and where each watches */
+	uint64_t armed_at[DEBUG_SLOTS];
 	bool iret_target_known;     /* the instruction being stepped is an iret, returning there */
 	uint64_t iret_target;
 	bool passing_handler;       /* the breakpoint at passed_handler is off for one step */
@@ -1113,6 +1115,8 @@ static int kvm_apply_debug(struct vm *vm)
 	}
 	for (size_t i = 0; !vm->counting && i < vm->hypercall_count && slots < DEBUG_SLOTS; i++)
 		watch[slots++] = vm->hypercall_at[i];
+	vm->armed_slots = slots;
+	memcpy(vm->armed_at, watch, slots * sizeof(watch[0]));
 	if (slots) {
 		debug.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
 		debug.arch.debugreg[7] = DR7_FIXED_1;
@@ -1186,17 +1190,32 @@ static void kvm_stop_at_hypercall(const struct vm *vm, uint64_t linear, struct v
 	sys_hypercall_reason(exit->reason, sizeof(exit->reason), mnemonic ? mnemonic : "vmcall");
 }
 
+/* The slot whose breakpoint stopped the guest: its DR6 bit is set and it
+ * watches where the guest stands; -1 for none. A DR6 bit alone does not
+ * say so: a CPU may set the bit of a slot DR7 does not enable (the SDM
+ * allows it for B0-B3), and a single-step exit then carries it too, as
+ * QEMU 10's SVM does. */
+static int kvm_breakpoint_hit(const struct vm *vm, const struct kvm_debug_exit_arch *debug)
+{
+	if (debug->exception != 1)
+		return -1;
+	for (size_t i = 0; i < vm->armed_slots; i++)
+		if ((debug->dr6 & DR6_BREAKPOINTS & (1u << i)) && vm->armed_at[i] == debug->pc)
+			return (int)i;
+	return -1;
+}
+
 /* A debug exit: a breakpoint at a fault handler or a hypercall, or a
  * single-step. */
 static int kvm_on_debug(struct vm *vm, struct vm_exit *exit, bool *relevant)
 {
 	const struct kvm_debug_exit_arch *debug = &vm->run->debug.arch;
-	unsigned hit = debug->exception == 1 ? (unsigned)(debug->dr6 & DR6_BREAKPOINTS) : 0;
-	if (hit && (unsigned)__builtin_ctz(hit) < vm->handler_slots) {
+	int slot = kvm_breakpoint_hit(vm, debug);
+	if (slot >= 0 && (size_t)slot < vm->handler_slots) {
 		*relevant = false;
 		return kvm_on_fault_handler(vm, debug->pc);
 	}
-	if (hit) {
+	if (slot >= 0) {
 		kvm_stop_at_hypercall(vm, debug->pc, exit);
 		*relevant = true;
 		return 0;
