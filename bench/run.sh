@@ -4,7 +4,7 @@
 # to the QEMU-per-case way (one qemu-system-i386 boot per case, as graders
 # that run each submission in QEMU do). A benchmark that prints tables,
 # never a test: nothing here passes or fails on a time.
-# usage: bench/run.sh BENCH_BINARY KVMCHECK [RUNS] [CASES] [QEMU_RUNS]
+# usage: [BENCH_REPEAT=R] bench/run.sh BENCH_BINARY KVMCHECK [RUNS] [CASES] [QEMU_RUNS]
 set -eu
 BENCH=$(realpath "$1")
 KVMCHECK=$(realpath "$2")
