@@ -139,16 +139,16 @@ bool x86_insn_is_jump_to_self(const uint8_t *code, size_t len, bool code16)
 #define GROUP_5_CALL_FAR 3
 #define GROUP_5_JMP_FAR 5
 
-bool x86_insn_may_load_cs(const uint8_t *code, size_t len)
+/* A far transfer whose opcode is at `at` (see x86_insn_is_far_transfer);
+ * true when the bytes end before it can tell. */
+static bool is_far_transfer_at(const uint8_t *code, size_t len, size_t at, bool long64)
 {
-	bool rep;
-	size_t at = opcode_offset(code, len, false, &rep);
 	if (at >= len)
 		return true;
 	switch (code[at]) {
-	case 0x9a: case 0xea:             /* call far, jmp far */
+	case 0x9a: case 0xea:             /* call far, jmp far: not in 64-bit code */
+		return !long64;
 	case 0xca: case 0xcb: case 0xcf:  /* retf, iret */
-	case OPCODE_INT3: case OPCODE_INT: case 0xce: case 0xf1:
 		return true;
 	case OPCODE_GROUP_5:
 		if (at + 1 >= len)
@@ -157,4 +157,19 @@ bool x86_insn_may_load_cs(const uint8_t *code, size_t len)
 	default:
 		return false;
 	}
+}
+
+bool x86_insn_is_far_transfer(const uint8_t *code, size_t len, bool long64)
+{
+	bool rep;
+	return is_far_transfer_at(code, len, opcode_offset(code, len, long64, &rep), long64);
+}
+
+bool x86_insn_may_load_cs(const uint8_t *code, size_t len)
+{
+	bool rep;
+	size_t at = opcode_offset(code, len, false, &rep);
+	if (at < len && (code[at] == OPCODE_INT3 || code[at] == OPCODE_INT || code[at] == OPCODE_INTO || code[at] == 0xf1))
+		return true;
+	return is_far_transfer_at(code, len, at, false);
 }

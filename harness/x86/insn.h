@@ -44,6 +44,11 @@ size_t x86_insn_opcode_offset(const uint8_t *code, size_t len, bool long64);
  * whose near jump has a 16-bit displacement. */
 bool x86_insn_is_jump_to_self(const uint8_t *code, size_t len, bool code16);
 
+/* A far jump, call or return, or an iret (in 64-bit code, no direct far
+ * jump or call: those opcodes are invalid there). True also when the
+ * bytes end before it can tell. */
+bool x86_insn_is_far_transfer(const uint8_t *code, size_t len, bool long64);
+
 /* An instruction of 16- or 32-bit code that may load CS: a far jump, call
  * or return, an iret or a software interrupt. True also when the bytes
  * end before it can tell. */

@@ -112,19 +112,16 @@ static bool raises_ss(const uint8_t *code, size_t len, const struct decoded *d)
 static bool loads_segment(const uint8_t *code, size_t len, const struct decoded *d, bool long64, bool *ss)
 {
 	uint8_t op = code[d->at], next = d->at + 1 < len ? code[d->at + 1] : 0;
-	unsigned reg = modrm_reg(code, len, d->at + 1);
-	*ss = (op == 0x8e && reg == 2) || op == 0x17 || (op == 0x0f && next == 0xb2);
+	*ss = (op == 0x8e && modrm_reg(code, len, d->at + 1) == 2) || op == 0x17 || (op == 0x0f && next == 0xb2);
 	switch (op) {
-	case 0x8e: case 0xca: case 0xcb: case 0xcf:
+	case 0x8e:
 		return true;
-	case 0x07: case 0x17: case 0x1f: case 0x9a: case 0xc4: case 0xc5: case 0xea:
+	case 0x07: case 0x17: case 0x1f: case 0xc4: case 0xc5:
 		return !long64; /* invalid, or VEX, in 64-bit code */
 	case 0x0f:
 		return next == 0xa1 || next == 0xa9 || next == 0xb2 || next == 0xb4 || next == 0xb5;
-	case 0xff:
-		return reg == 3 || reg == 5;
 	default:
-		return false;
+		return x86_insn_is_far_transfer(code, len, long64);
 	}
 }
 

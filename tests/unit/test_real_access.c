@@ -138,16 +138,35 @@ Test(real_access, frame_fits_unless_a_word_straddles_the_end)
 	cr_assert(real_frame_fits(7, 3, 0xffff));
 }
 
-struct filter_row {
+/* Bytes of one instruction, and what the cache is expected to answer
+ * for them (the question is each table's test). */
+struct bytes_row {
 	const char *bytes;
 	const char *what;
-	bool checked;  /* the cache hands back accesses to check */
+	bool expected;
 };
+
+/* Asks a fresh cache `answer` for each row, the instruction at an address
+ * of its own; says `yes` or `no` of each that differs from its row. */
+static void expect_rows(const struct bytes_row *rows, size_t n,
+			bool (*answer)(struct real_access_cache *c, uint64_t at, const uint8_t *code, size_t len),
+			const char *yes, const char *no)
+{
+	struct real_access_cache *c = calloc(1, sizeof(*c));
+	cr_assert_not_null(c);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t code[16];
+		size_t len = tu_unhex(rows[i].bytes, code);
+		bool got = answer(c, 0x1000 + 0x20 * i, code, len);
+		cr_expect_eq(got, rows[i].expected, "%s (%s): %s", rows[i].what, rows[i].bytes, got ? yes : no);
+	}
+	real_access_cache_free(c);
+}
 
 /* The cache's shortcut past Capstone must not skip anything that touches
  * memory: ff /2 and /6 (call, push) and 8f /0 (pop) push or pop even with
  * a register operand. */
-static const struct filter_row filter_rows[] = {
+static const struct bytes_row filter_rows[] = {
 	{ "40", "inc ax", false },
 	{ "b8ffff", "mov ax, 0xffff", false },
 	{ "01c3", "add bx, ax", false },
@@ -165,18 +184,15 @@ static const struct filter_row filter_rows[] = {
 	{ "268b07", "mov ax, [es:bx]", true },
 };
 
+/* The cache hands back accesses to check. */
+static bool is_checked(struct real_access_cache *c, uint64_t at, const uint8_t *code, size_t len)
+{
+	return real_access_lookup(c, at, code, len) != NULL;
+}
+
 Test(real_access, the_cache_skips_only_what_touches_no_memory)
 {
-	struct real_access_cache *c = calloc(1, sizeof(*c));
-	cr_assert_not_null(c);
-	for (size_t i = 0; i < sizeof(filter_rows) / sizeof(filter_rows[0]); i++) {
-		const struct filter_row *r = &filter_rows[i];
-		uint8_t code[16];
-		size_t len = tu_unhex(r->bytes, code);
-		bool checked = real_access_lookup(c, 0x1000 + 0x20 * i, code, len) != NULL;
-		cr_expect_eq(checked, r->checked, "%s (%s): %s", r->what, r->bytes, checked ? "checked" : "not checked");
-	}
-	real_access_cache_free(c);
+	expect_rows(filter_rows, sizeof(filter_rows) / sizeof(filter_rows[0]), is_checked, "checked", "not checked");
 }
 
 /* The cache answers from the bytes at the address now, not from what was
@@ -198,13 +214,7 @@ Test(real_access, the_cache_sees_code_change)
 	real_access_cache_free(c);
 }
 
-struct loads_cs_row {
-	const char *bytes;
-	const char *what;
-	bool loads_cs;
-};
-
-static const struct loads_cs_row loads_cs_rows[] = {
+static const struct bytes_row loads_cs_rows[] = {
 	{ "ea00000002", "jmp 0x0200:0", true },
 	{ "66ea000000000200", "o32 jmp far", true },
 	{ "9a00000002", "call 0x0200:0", true },
@@ -224,18 +234,16 @@ static const struct loads_cs_row loads_cs_rows[] = {
 	{ "8ed8", "mov ds, ax", false },
 };
 
+static bool loads_cs(struct real_access_cache *c, uint64_t at, const uint8_t *code, size_t len)
+{
+	const struct real_access_slot *s = real_access_slot_lookup(c, at, code, len);
+	cr_assert_not_null(s);
+	return s->loads_cs;
+}
+
 /* What the emu backend rereads CS after (README, Parity). */
 Test(real_access, the_cache_knows_what_may_load_cs)
 {
-	struct real_access_cache *c = calloc(1, sizeof(*c));
-	cr_assert_not_null(c);
-	for (size_t i = 0; i < sizeof(loads_cs_rows) / sizeof(loads_cs_rows[0]); i++) {
-		const struct loads_cs_row *r = &loads_cs_rows[i];
-		uint8_t code[16];
-		size_t len = tu_unhex(r->bytes, code);
-		const struct real_access_slot *s = real_access_slot_lookup(c, 0x1000 + 0x20 * i, code, len);
-		cr_assert_not_null(s);
-		cr_expect_eq(s->loads_cs, r->loads_cs, "%s (%s)", r->what, r->bytes);
-	}
-	real_access_cache_free(c);
+	expect_rows(loads_cs_rows, sizeof(loads_cs_rows) / sizeof(loads_cs_rows[0]), loads_cs, "loads cs",
+		    "does not load cs");
 }

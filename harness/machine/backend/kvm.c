@@ -67,8 +67,9 @@ struct vm {
 	struct cpu_state tables;
 	size_t handler_count;
 	struct watched_handler handler[DEBUG_SLOTS];
-	size_t handler_slots;       /* DR0.. given to them at the last KVM_SET_GUEST_DEBUG */
-	size_t armed_slots;         /* every slot given then, and where each watches */
+	/* The slots given at the last KVM_SET_GUEST_DEBUG (DR0..) and where
+	 * each watches: the handlers' while counting, else the hypercalls'. */
+	size_t armed_slots;
 	uint64_t armed_at[DEBUG_SLOTS];
 	bool iret_target_known;     /* the instruction being stepped is an iret, returning there */
 	uint64_t iret_target;
@@ -962,7 +963,6 @@ static uint64_t kvm_frame_flags_above(const struct watched_handler *h)
 }
 
 #define OPCODE_TWO_BYTE 0x0f
-#define OPCODE_GROUP_5 0xff
 
 /* An instruction after which the system registers or cs may differ: the
  * system instructions that load them (lgdt, lidt, lmsw, lldt, clts, mov to
@@ -975,17 +975,10 @@ static bool kvm_may_change_tables(const uint8_t *code, size_t len, bool long64)
 	if (at >= len)
 		return false;
 	uint8_t next = at + 1 < len ? code[at + 1] : 0;
-	switch (code[at]) {
-	case OPCODE_TWO_BYTE:
+	if (code[at] == OPCODE_TWO_BYTE)
 		return next <= 0x01 || (next >= 0x05 && next <= 0x07) || next == 0x22 || next == 0x30 ||
 		       next == 0x34 || next == 0x35;
-	case OPCODE_GROUP_5:
-		return ((next >> 3) & 7) == 3 || ((next >> 3) & 7) == 5; /* call far, jmp far */
-	case 0x9a: case 0xca: case 0xcb: case OPCODE_IRET: case 0xea:
-		return true;
-	default:
-		return false;
-	}
+	return x86_insn_is_far_transfer(code, len, long64);
 }
 
 /* The step after an iret came only after the instruction it returned to
@@ -1105,13 +1098,11 @@ static int kvm_apply_debug(struct vm *vm)
 	struct kvm_guest_debug debug = {0};
 	uint64_t watch[DEBUG_SLOTS];
 	size_t slots = 0;
-	vm->handler_slots = 0;
 	if (vm->counting) {
 		debug.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
 		for (size_t i = 0; i < vm->handler_count && slots < DEBUG_SLOTS; i++)
 			if (!vm->passing_handler || vm->handler[i].at != vm->passed_handler)
 				watch[slots++] = vm->handler[i].at;
-		vm->handler_slots = slots;
 	}
 	for (size_t i = 0; !vm->counting && i < vm->hypercall_count && slots < DEBUG_SLOTS; i++)
 		watch[slots++] = vm->hypercall_at[i];
@@ -1190,19 +1181,19 @@ static void kvm_stop_at_hypercall(const struct vm *vm, uint64_t linear, struct v
 	sys_hypercall_reason(exit->reason, sizeof(exit->reason), mnemonic ? mnemonic : "vmcall");
 }
 
-/* The slot whose breakpoint stopped the guest: its DR6 bit is set and it
- * watches where the guest stands; -1 for none. A DR6 bit alone does not
- * say so: a CPU may set the bit of a slot DR7 does not enable (the SDM
+/* Whether a breakpoint stopped the guest: the DR6 bit of an armed slot is
+ * set and that slot watches where the guest stands. A DR6 bit alone does
+ * not say so: a CPU may set the bit of a slot DR7 does not enable (the SDM
  * allows it for B0-B3), and a single-step exit then carries it too, as
  * QEMU 10's SVM does. */
-static int kvm_breakpoint_hit(const struct vm *vm, const struct kvm_debug_exit_arch *debug)
+static bool kvm_breakpoint_hit(const struct vm *vm, const struct kvm_debug_exit_arch *debug)
 {
 	if (debug->exception != 1)
-		return -1;
+		return false;
 	for (size_t i = 0; i < vm->armed_slots; i++)
 		if ((debug->dr6 & DR6_BREAKPOINTS & (1u << i)) && vm->armed_at[i] == debug->pc)
-			return (int)i;
-	return -1;
+			return true;
+	return false;
 }
 
 /* A debug exit: a breakpoint at a fault handler or a hypercall, or a
@@ -1210,12 +1201,12 @@ static int kvm_breakpoint_hit(const struct vm *vm, const struct kvm_debug_exit_a
 static int kvm_on_debug(struct vm *vm, struct vm_exit *exit, bool *relevant)
 {
 	const struct kvm_debug_exit_arch *debug = &vm->run->debug.arch;
-	int slot = kvm_breakpoint_hit(vm, debug);
-	if (slot >= 0 && (size_t)slot < vm->handler_slots) {
+	bool hit = kvm_breakpoint_hit(vm, debug);
+	if (hit && vm->counting) {
 		*relevant = false;
 		return kvm_on_fault_handler(vm, debug->pc);
 	}
-	if (slot >= 0) {
+	if (hit) {
 		kvm_stop_at_hypercall(vm, debug->pc, exit);
 		*relevant = true;
 		return 0;
