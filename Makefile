@@ -110,6 +110,7 @@ check-e2e: all
 	tests/e2e/run.sh ./$(BUILD)/kvmcheck
 	tests/hostile/run.sh ./$(BUILD)/kvmcheck
 	tests/cpu/run.sh ./$(BUILD)/kvmcheck
+	tests/determinism.sh ./$(BUILD)/kvmcheck
 
 check-kvm: deps deps-check deps-kvm all $(KVM_UNIT_BIN)
 	tests/kvm-in-qemu/check-kvm.sh
