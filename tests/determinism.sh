@@ -22,13 +22,14 @@ export XDG_CACHE_HOME="$WORK/xdg-cache" # never the user's own assembly cache
 SUITE=determinism
 . "$ROOT/tests/e2e/lib.sh"
 . "$ROOT/tests/hostile/render.sh"
-cd "$ROOT"
+cd "$ROOT" || exit 2
 
 hostile_render "$ROOT/tests/hostile" "$WORK/hostile" "$WORK/secrets" assembler guest
 # output_default_cap waits out a 20 s timeout: a run of its own in the
 # hostile suite, not REPEAT of them here.
 rm "$WORK/hostile/guest/output_default_cap.yaml"
-FILES=(cases/*.yaml tests/failing/*.yaml tests/cpu/*.yaml "$WORK"/hostile/assembler/*.yaml "$WORK"/hostile/guest/*.yaml ${DETERMINISM_EXTRA:-})
+read -ra extra <<<"${DETERMINISM_EXTRA:-}"
+FILES=(cases/*.yaml tests/failing/*.yaml tests/cpu/*.yaml "$WORK"/hostile/assembler/*.yaml "$WORK"/hostile/guest/*.yaml "${extra[@]}")
 
 # split RESULTS: one results file per repetition, $WORK/rep.N, each case's
 # Nth line (a file named REPEAT times gives its cases REPEAT times, under

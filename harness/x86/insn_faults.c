@@ -6,6 +6,7 @@
 #define X86_VECTOR_BR 5
 #define X86_VECTOR_NM 7
 #define X86_VECTOR_MF 16
+#define X86_VECTOR_XM 19
 
 #define PREFIX_SS 0x36
 #define PREFIX_ADDRESS_SIZE 0x67
@@ -134,6 +135,38 @@ static void add(uint8_t *vectors, size_t max, size_t *n, uint8_t vector)
 		vectors[(*n)++] = vector;
 }
 
+/* A two-byte (0f) opcode of SSE, SSE2 or SSE3 that works on XMM state:
+ * with CR0.TS set it raises #NM, as x87 does. */
+static bool is_sse(uint8_t op2)
+{
+	return (op2 >= 0x10 && op2 <= 0x17) || (op2 >= 0x28 && op2 <= 0x2f) || (op2 >= 0x50 && op2 <= 0x7f) ||
+	       (op2 >= 0xc2 && op2 <= 0xc6) || op2 >= 0xd0 || op2 == 0xae;
+}
+
+/* One of them that computes in floating point, so that an unmasked MXCSR
+ * exception (invalid, denormal, divide by zero, overflow, underflow,
+ * precision) raises #XM: sqrt, add, mul, the conversions, sub, min, div,
+ * max, the compares, haddps/hsubps and addsubps. */
+static bool is_sse_arithmetic(uint8_t op2)
+{
+	return op2 == 0x2a || op2 == 0x2c || op2 == 0x2d || op2 == 0x2e || op2 == 0x2f || op2 == 0x51 ||
+	       (op2 >= 0x58 && op2 <= 0x5f) || op2 == 0x7c || op2 == 0x7d || op2 == 0xc2 || op2 == 0xd0 ||
+	       op2 == 0xe6;
+}
+
+/* The SSE faults: #NM while the FPU state is not the task's, else #XM for
+ * arithmetic when unmasked exceptions are delivered. */
+static void add_sse(const uint8_t *code, size_t len, const struct decoded *d, const struct x86_fault_context *ctx,
+		    uint8_t *vectors, size_t max, size_t *n)
+{
+	if (code[d->at] != 0x0f || d->at + 1 >= len || !is_sse(code[d->at + 1]))
+		return;
+	if (ctx->fpu_unavailable)
+		add(vectors, max, n, X86_VECTOR_NM);
+	else if (ctx->simd_exceptions && is_sse_arithmetic(code[d->at + 1]))
+		add(vectors, max, n, X86_VECTOR_XM);
+}
+
 /* The faults the instruction raises by what it is. */
 static void add_own(const uint8_t *code, size_t len, const struct x86_fault_context *ctx, uint8_t *vectors,
 		    size_t max, size_t *n)
@@ -149,6 +182,9 @@ static void add_own(const uint8_t *code, size_t len, const struct x86_fault_cont
 		add(vectors, max, n, X86_VECTOR_BR);
 	if ((op >= 0xd8 && op <= 0xdf) || op == 0x9b)
 		add(vectors, max, n, ctx->fpu_unavailable ? X86_VECTOR_NM : X86_VECTOR_MF);
+	add_sse(code, len, &d, ctx, vectors, max, n);
+	if (op == 0xcf && ctx->protected_mode && ctx->nested_task && !ctx->long64)
+		add(vectors, max, n, X86_VECTOR_TS);
 	bool loads_ss = false;
 	if (ctx->protected_mode && loads_segment(code, len, &d, ctx->long64, &loads_ss))
 		add(vectors, max, n, loads_ss ? X86_VECTOR_SS : X86_VECTOR_NP);
@@ -161,6 +197,8 @@ size_t x86_insn_fault_vectors(const uint8_t *code, size_t len, const struct x86_
 {
 	size_t n = 0;
 	add_own(code, len, ctx, vectors, max, &n);
+	if (ctx->alignment_checked)
+		add(vectors, max, &n, X86_VECTOR_AC);
 	if (ctx->paging)
 		add(vectors, max, &n, X86_VECTOR_PF);
 	add(vectors, max, &n, X86_VECTOR_GP);

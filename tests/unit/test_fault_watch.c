@@ -101,6 +101,50 @@ Test(insn_faults, x87_raises_nm_only_while_the_fpu_is_unavailable)
 	cr_assert_eq(FIRST(&real_mode, 0x9b), 16, "wait: #MF");
 }
 
+/* SSE: #NM while the FPU state is not the task's, #XM for arithmetic when
+ * CR4.OSXMMEXCPT delivers unmasked exceptions; #AC for level 3 with
+ * alignment checking on; #TS for a task's iret. */
+Test(insn_faults, sse_alignment_and_task_faults_come_first_where_the_state_allows_them)
+{
+	const struct x86_fault_context xm = { .code32 = true, .protected_mode = true, .simd_exceptions = true };
+	const struct x86_fault_context xm64 = { .long64 = true, .code32 = true, .protected_mode = true,
+						.simd_exceptions = true };
+	const struct x86_fault_context ts = { .code32 = true, .protected_mode = true, .fpu_unavailable = true };
+	const struct x86_fault_context ac = { .code32 = true, .protected_mode = true, .alignment_checked = true };
+	const struct x86_fault_context nt = { .code32 = true, .protected_mode = true, .nested_task = true };
+	const struct x86_fault_context nt64 = { .long64 = true, .code32 = true, .protected_mode = true,
+						.nested_task = true };
+	const struct x86_fault_context nt_real = { .nested_task = true };
+	const struct {
+		const struct x86_fault_context *ctx;
+		uint8_t bytes[8];
+		size_t len;
+		uint8_t first;
+		const char *what;
+	} rows[] = {
+		{ &xm, { 0xf3, 0x0f, 0x5e, 0xc1 }, 4, 19, "divss xmm0, xmm1: #XM" },
+		{ &xm, { 0x0f, 0x51, 0x03 }, 3, 19, "sqrtps xmm0, [ebx]: #XM" },
+		{ &xm, { 0x66, 0x0f, 0x2f, 0xc1 }, 4, 19, "comisd xmm0, xmm1: #XM" },
+		{ &xm, { 0xf2, 0x0f, 0x2d, 0xc1 }, 4, 19, "cvtsd2si eax, xmm1: #XM" },
+		{ &xm, { 0x0f, 0xc2, 0xc1, 0x01 }, 4, 19, "cmpltps xmm0, xmm1: #XM" },
+		{ &xm64, { 0x41, 0x0f, 0x58, 0xc1 }, 4, 19, "addps xmm0, xmm9 (REX): #XM" },
+		{ &xm, { 0x0f, 0x28, 0xc1 }, 3, X86_VECTOR_GP, "movaps moves, it raises no #XM" },
+		{ &xm, { 0x66, 0x0f, 0xfe, 0xc1 }, 4, X86_VECTOR_GP, "paddd is integer: no #XM" },
+		{ &flat32, { 0xf3, 0x0f, 0x5e, 0xc1 }, 4, X86_VECTOR_GP, "divss without CR4.OSXMMEXCPT: #UD, not #XM" },
+		{ &ts, { 0xf3, 0x0f, 0x5e, 0xc1 }, 4, 7, "divss with CR0.TS: #NM" },
+		{ &ts, { 0x0f, 0x28, 0xc1 }, 3, 7, "movaps with CR0.TS: #NM" },
+		{ &ts, { 0x0f, 0xae, 0x13 }, 3, 7, "ldmxcsr [ebx] with CR0.TS: #NM" },
+		{ &ts, { 0x0f, 0xa2 }, 2, X86_VECTOR_GP, "cpuid is no SSE" },
+		{ &ac, { 0x8b, 0x03 }, 2, 17, "mov eax, [ebx] at level 3 with AC: #AC" },
+		{ &ac, { 0xf7, 0x33 }, 2, X86_VECTOR_DE, "div [ebx]: #DE before #AC" },
+		{ &nt, { 0xcf }, 1, X86_VECTOR_TS, "iret with NT: a task return, #TS" },
+		{ &nt64, { 0x48, 0xcf }, 2, X86_VECTOR_NP, "iretq with NT: no task return in 64-bit code" },
+		{ &nt_real, { 0xcf }, 1, X86_VECTOR_GP, "iret with NT in real mode: no task" },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		cr_expect_eq(first_of(rows[i].ctx, rows[i].bytes, rows[i].len), rows[i].first, "%s", rows[i].what);
+}
+
 Test(insn_faults, paging_puts_pf_before_the_rest_and_each_vector_comes_once)
 {
 	const struct x86_fault_context paged = { .code32 = true, .paging = true };

@@ -131,6 +131,12 @@ static const struct count_row count_rows[] = {
 	  PM_SWITCH GATE32("11", "handler") "  lidt [idtr]\n  mov ax, 0x18\n  mov ds, ax\n"
 	  "handler:\n  mov eax, 0x0b\n  hlt\n" PM_TABLES_WITH_ABSENT_DATA,
 	  0, OUTCOME_HLT, 20, 0x0b },
+	{ "a_protected_mode_task_return_that_faults_does_not_count",
+	  /* 10 to switch, 6 for the gate, lidt, pushfd, or (NT), popfd, (iret
+	   * with NT returns to the task in TR's back link: none, #TS), mov, hlt */
+	  PM_SWITCH GATE32("10", "handler") "  lidt [idtr]\n  pushfd\n  or dword [esp], 0x4000\n  popfd\n  iretd\n"
+	  "handler:\n  mov eax, 0x0a\n  hlt\n" PM_TABLES,
+	  0, OUTCOME_HLT, 22, 0x0a },
 	{ "a_protected_mode_fault_whose_handler_halts_at_once_counts_the_hlt",
 	  /* 10 to switch, 6 for the gate, lidt, mov ax, (#GP), hlt */
 	  PM_SWITCH GATE32("13", "handler") "  lidt [idtr]\n  mov ax, 0x40\n  mov ds, ax\nhandler:\n  hlt\n" PM_TABLES,
@@ -242,6 +248,7 @@ static const struct {
 } kvm_may_refuse[] = {
 	{ "a_bound_out_of_range_does_not_count", "bound" },
 	{ "a_wait_with_the_task_switched_flag_does_not_count", "wait" },
+	{ "a_protected_mode_task_return_that_faults_does_not_count", "iretd" },
 };
 
 /* The instruction kvm refused, when the run ended because it refused the

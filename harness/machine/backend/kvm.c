@@ -721,9 +721,41 @@ static int kvm_handler_entry(const struct vm *vm, uint8_t vector, struct watched
 	return 0;
 }
 
+#define CR0_AM (1u << 18)
+#define OPCODE_IRET 0xcf
+#define CR4_OSXMMEXCPT (1u << 10)
+#define RFLAGS_NT (1u << 14)
+#define RFLAGS_AC (1u << 18)
+
+/* Level 3 with CR0.AM: alignment checking is RFLAGS.AC's to turn on. */
+static bool kvm_alignment_may_be_checked(const struct cpu_state *t)
+{
+	return (t->cr0 & CR0_PE) && (t->cr0 & CR0_AM) && (t->seg[SEG_CS].selector & 3) == 3;
+}
+
+/* RFLAGS, where the faults of the instruction in code depend on it (AC at
+ * level 3 with CR0.AM, NT for an iret in protected mode); else 0, without
+ * the register read every other step would pay. */
+static int kvm_flags_for_faults(const struct vm *vm, const uint8_t *code, size_t len, uint64_t *rflags)
+{
+	const struct cpu_state *t = &vm->tables;
+	*rflags = 0;
+	bool long64 = (t->efer & EFER_LMA) && t->seg[SEG_CS].l;
+	size_t at = x86_insn_opcode_offset(code, len, long64);
+	bool iret = (t->cr0 & CR0_PE) && at < len && code[at] == OPCODE_IRET;
+	if (!iret && !kvm_alignment_may_be_checked(t))
+		return 0;
+	struct kvm_regs regs;
+	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0)
+		return -1;
+	*rflags = regs.rflags;
+	return 0;
+}
+
 /* The entries of the handlers of the faults the instruction in code may
  * raise, the likeliest first, each once, as many as there are slots. */
-static size_t kvm_fault_handlers(const struct vm *vm, const uint8_t *code, size_t len, struct watched_handler *found)
+static size_t kvm_fault_handlers(const struct vm *vm, const uint8_t *code, size_t len, uint64_t rflags,
+				 struct watched_handler *found)
 {
 	const struct cpu_state *t = &vm->tables;
 	const struct x86_fault_context ctx = {
@@ -732,6 +764,9 @@ static size_t kvm_fault_handlers(const struct vm *vm, const uint8_t *code, size_
 		.protected_mode = (t->cr0 & CR0_PE) != 0,
 		.paging = (t->cr0 & CR0_PG) != 0,
 		.fpu_unavailable = (t->cr0 & (CR0_EM | CR0_TS)) != 0,
+		.simd_exceptions = (t->cr4 & CR4_OSXMMEXCPT) != 0,
+		.alignment_checked = kvm_alignment_may_be_checked(t) && (rflags & RFLAGS_AC),
+		.nested_task = (rflags & RFLAGS_NT) != 0,
 	};
 	uint8_t vectors[8];
 	size_t vector_count = x86_insn_fault_vectors(code, len, &ctx, vectors, sizeof(vectors));
@@ -776,8 +811,11 @@ static int kvm_watch_fault_handlers(struct vm *vm, const uint8_t *code, size_t l
 {
 	if (kvm_know_tables(vm) < 0)
 		return -1;
+	uint64_t rflags;
+	if (kvm_flags_for_faults(vm, code, len, &rflags) < 0)
+		return -1;
 	struct watched_handler found[DEBUG_SLOTS];
-	size_t n = kvm_fault_handlers(vm, code, len, found);
+	size_t n = kvm_fault_handlers(vm, code, len, rflags, found);
 	sort_handlers(found, n);
 	bool same = n == vm->handler_count && same_entries(found, vm->handler, n);
 	memcpy(vm->handler, found, n * sizeof(found[0]));
@@ -796,7 +834,6 @@ static int kvm_step_on(struct vm *vm)
 }
 
 #define OPCODE_PUSHF 0x9c
-#define OPCODE_IRET 0xcf
 #define PREFIX_OPERAND_SIZE 0x66
 
 /* Bytes per slot of the frame an iret pops: its operand size. */
