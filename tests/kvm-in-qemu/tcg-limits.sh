@@ -1,5 +1,5 @@
 #!/bin/bash
-# tcg-limits.sh [QEMU...]: boots two real-mode probes (probes/*.asm) in each
+# tcg-limits.sh [QEMU...]: boots two real-mode probes (probes/limits.asm) in each
 # QEMU's TCG and prints what it did: whether ip past offset 0xffff of the
 # code segment raises #GP or wraps to 0, and whether a word at ds:0xffff
 # raises #GP. Under make check-kvm's nested kvm-amd, TCG runs the nested
@@ -22,9 +22,11 @@ probe() {
 		tr -d '\r' | tail -c 1
 }
 
-for name in code_limit data_limit; do
-	nasm -f bin -o "$WORK/$name.bin" "$HERE/probes/$name.asm" || { echo "tcg-limits: $name.asm does not assemble"; exit 1; }
-done
+if ! nasm -f bin -DCODE_LIMIT -o "$WORK/code_limit.bin" "$HERE/probes/limits.asm" ||
+	! nasm -f bin -o "$WORK/data_limit.bin" "$HERE/probes/limits.asm"; then
+	echo "tcg-limits: probes/limits.asm does not assemble"
+	exit 1
+fi
 for qemu in "$@"; do
 	version=$("$qemu" --version 2>/dev/null | head -n 1 | sed 's/^QEMU emulator version //')
 	case $(probe "$qemu" code_limit) in
