@@ -104,6 +104,8 @@ struct run {
 	const struct render_options *ropt;
 	bool stdout_failed;       /* the TAP stream could not be written */
 	bool fail_fast;           /* stop at the first case that does not pass */
+	bool failed_fast;         /* ... and one did not: failed_at */
+	size_t failed_at;         /* the first in suite order; the cases after it count as not run */
 	struct progress *progress; /* while the cases run; else NULL */
 	bool io_error;            /* a case file could not be read, or memory ran out judging */
 	FILE *console;            /* where TAP streams and the summary goes: stdout, or NULL in a class run */
@@ -185,11 +187,34 @@ static int case_judge(const struct runner *rn, const struct test_case *c, struct
 	return verdict_judge(c, r, v);
 }
 
+/* Case i did not pass and the run stops at it: the cases after it in
+ * suite order count as not run, also those that ended already (a pool
+ * process may have had one sent ahead, and finished it first), so that
+ * the reports do not depend on -j or on which process was quicker. */
+static void run_fail_fast_at(struct run *run, size_t i)
+{
+	if (run->failed_fast && run->failed_at < i)
+		return;
+	run->failed_fast = true;
+	run->failed_at = i;
+	for (size_t j = i + 1; j < run->cases.count; j++) {
+		if (!run->done[j])
+			continue;
+		run_result_free(&run->results[j]);
+		verdict_free(&run->verdicts[j]);
+		run->done[j] = false;
+	}
+}
+
 /* Judges case i's result; prints every test point now in order. */
 static void run_case_done(void *ctx, size_t i, struct run_result *result)
 {
 	struct run *run = ctx;
 	const struct test_case *c = &run->cases.items[i];
+	if (run->failed_fast && i > run->failed_at) {
+		run_result_free(result); /* not run, as far as the reports go */
+		return;
+	}
 	run->results[i] = *result;
 	*result = (struct run_result){0};
 	if (case_judge(run->runner, c, &run->results[i], &run->verdicts[i]) < 0)
@@ -200,8 +225,10 @@ static void run_case_done(void *ctx, size_t i, struct run_result *result)
 		.test = c,
 	};
 	run->done[i] = true;
-	if (run->fail_fast && run->verdicts[i].status != VERDICT_PASS)
+	if (run->fail_fast && run->verdicts[i].status != VERDICT_PASS) {
 		stop_run = 1;
+		run_fail_fast_at(run, i);
+	}
 	while (run->printed < run->cases.count && run->done[run->printed])
 		run_print_point(run, run->printed++);
 	if (run->progress)
@@ -700,6 +727,7 @@ static void class_case_done(void *ctx, size_t i, struct run_result *result)
 	run_case_done(&st->run, local, result);
 	if (!class->fail_fast || st->run.verdicts[local].status == VERDICT_PASS)
 		return;
+	run_fail_fast_at(&st->run, local);
 	st->stopped = true;
 	for (size_t c = 0; c < st->run.cases.count; c++)
 		class->skip[st->first + c] = true;

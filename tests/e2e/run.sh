@@ -338,6 +338,13 @@ test_selection() {
 	kvmcheck --backend emu --allow-read "$ROOT/guests" --no-reports -j 1 --fail-fast tests/failing/assemble_error.yaml cases/hello.yaml
 	check "--fail-fast: the run fails" status_is 1
 	check "--fail-fast: the cases after the failure are skipped" tap_has "ok 2 - hello prints its greeting # SKIP fail-fast"
+	# At -j 2 the case after the failing one ends first, on the other pool
+	# process: it still counts as not run, as at -j 1 (whatever the order).
+	printf -- '---\nname: spins to its timeout\ntimeout_ms: 2000\nsource: |\n  again: inc ax\n  jmp again\nexpect: {exit: hlt}\n' \
+		>"$WORK/spins.yaml"
+	kvmcheck --backend emu --allow-read "$ROOT/guests" --no-reports -j 2 --fail-fast "$WORK/spins.yaml" cases/hello.yaml
+	check "--fail-fast -j 2: a later case that ended first is skipped" tap_has "ok 2 - hello prints its greeting # SKIP fail-fast"
+	check "--fail-fast -j 2: the failing case is reported" grep -q '^not ok 1 - spins to its timeout' "$WORK/out.tap"
 	(cd "$WORK" && "$KVMCHECK" --backend emu --allow-read "$ROOT/guests" --no-reports --tap - "$ROOT/cases/hello.yaml" >"$WORK/out.tap" 2>/dev/null)
 	check "--tap - writes TAP to stdout" tap_has "ok 1 - hello prints its greeting"
 	check "--tap - writes no file called -" test ! -e "$WORK/-"
