@@ -328,6 +328,17 @@ static const struct count_row long_mode_rows[] = {
 	  /* 9 for the gate and lidt, xor, int, inc, iretq, hlt */
 	  GATE64("0x30", "handler") "  xor eax, eax\n  int 0x30\n  hlt\nhandler:\n  inc eax\n  iretq\n" IDTR64,
 	  0, OUTCOME_HLT, 14, 1 },
+	{ "a_long_mode_alignment_check_does_not_count",
+	  /* lgdt, mov, ltr, 9 for the gate and lidt, 3 to set CR0.AM, 5 pushes
+	   * of a frame to level 3 with AC, iretq, (a misaligned load: #AC), hlt */
+	  "  lgdt [gdtr]\n  mov ax, 0x30\n  ltr ax\n" GATE64("17", "handler")
+	  "  mov rax, cr0\n  or eax, 1 << 18\n  mov cr0, rax\n"
+	  "  push 0x23\n  push 0x6000\n  push 0x40202\n  push 0x2b\n  push user\n  iretq\n"
+	  "user:\n  mov eax, [0x4001]\nhandler:\n  hlt\n" IDTR64
+	  "align 8\ngdt: dq 0, 0x00cf9b000000ffff, 0x00cf93000000ffff, 0x00af9b000000ffff\n"
+	  "  dq 0x00cff3000000ffff, 0x00affb000000ffff\n  dw 0x67, tss, 0x8900, 0\n  dq 0\n"
+	  "gdtr: dw gdtr - gdt - 1\n  dq gdt\n"
+	  "align 8\ntss: dd 0\n  dq 0x7000\n  times 0x68 - 12 db 0\n", 0, OUTCOME_HLT, 22, -1 },
 	{ "a_long_mode_iretq_and_the_instruction_it_returns_to_count_two",
 	  /* xor, mov, 5 pushes of a frame, iretq, inc, hlt */
 	  "  xor eax, eax\n  mov rcx, rsp\n  push 0x10\n  push rcx\n  pushfq\n  push 0x18\n  push target\n  iretq\n"

@@ -47,6 +47,7 @@
 
 #include <unicorn/unicorn.h>
 
+#include "x86/align_check.h"
 #include "x86/insn.h"
 #include "x86/mode.h"
 #include "x86/protected_interrupt.h"
@@ -66,6 +67,8 @@
 #define VECTOR_DF 8
 #define VECTOR_UD 6
 #define VECTOR_GP 13
+
+#define CR0_AM (1u << 18)
 
 #define REAL_SEGMENT_SIZE 0x10000u
 #define MAX_INSN_LENGTH 15u
@@ -152,6 +155,7 @@ struct vm {
 	bool last_block_known;
 	bool parking_watched;
 	uint64_t dr7;         /* DR7 as the guest wrote it (Unicorn gets no execution breakpoints) */
+	bool alignment_on;    /* CR0.AM is set: check_alignment looks at each instruction */
 	bool rf_watched;      /* memory held an iret at the start: see hook_resume_flag */
 	bool rf_suppress;     /* RF was set at rf_at: its breakpoint does not fire once */
 	uint64_t rf_at;
@@ -832,9 +836,13 @@ static void police(struct vm *vm, const struct sys_insn *insn, uint64_t address,
 		if (insn->reg == 0 && ((value | ctl.cr0) & CR0_PE))
 			vm->been_protected = true;
 		if ((insn->reg == 0 && !sys_cr0_write_ok(&ctl, value)) ||
-		    (insn->reg == 4 && !sys_cr4_write_ok(&ctl, value)))
+		    (insn->reg == 4 && !sys_cr4_write_ok(&ctl, value))) {
 			fault_at(vm, address, VECTOR_GP);
-		else if (insn->reg == 0 && vm->switched && !(value & CR0_PE))
+			return;
+		}
+		if (insn->reg == 0)
+			vm->alignment_on = (value & CR0_AM) != 0;
+		if (insn->reg == 0 && vm->switched && !(value & CR0_PE))
 			reopen_before(vm, X86_MODE_REAL, address);
 		return;
 	case SYS_INSN_MOV_TO_DR:
@@ -867,6 +875,55 @@ static void police(struct vm *vm, const struct sys_insn *insn, uint64_t address,
 	}
 }
 
+/* The thread's decodings for check_alignment, opened at its first use. */
+static struct x86_align_decoder *align_decoder(void)
+{
+	static _Thread_local struct x86_align_decoder *decoder;
+	if (decoder == NULL)
+		decoder = x86_align_decoder_open();
+	return decoder;
+}
+
+/* The segment bases and code size outside real mode, from the guest's
+ * descriptor tables (Unicorn shows selectors only); FS and GS from their
+ * base registers in 64-bit code, the only bases used there. */
+static bool alignment_regs(struct vm *vm, bool long64, struct x86_align_regs *regs, bool *code32)
+{
+	struct cpu_state state = { 0 };
+	if (read_gprs(vm, &state) != UC_ERR_OK || read_control(vm->uc, &state) != UC_ERR_OK)
+		return false;
+	memcpy(regs->gpr, state.gpr, sizeof(regs->gpr));
+	*code32 = long64;
+	for (int i = 0; i < SEG_COUNT && !long64; i++) {
+		uint32_t selector = 0;
+		struct x86_segment loaded = { 0 };
+		if (reg_read(vm->uc, seg_ids[i], &selector) == UC_ERR_OK &&
+		    x86_descriptor_load(&state, vm->mem, vm->mem_size, (uint16_t)selector, &loaded) == 0)
+			regs->seg_base[i] = loaded.base;
+		if (i == SEG_CS)
+			*code32 = loaded.db;
+	}
+	return !long64 || (read_u64(vm->uc, UC_X86_REG_FS_BASE, &regs->seg_base[SEG_FS]) == UC_ERR_OK &&
+			   read_u64(vm->uc, UC_X86_REG_GS_BASE, &regs->seg_base[SEG_GS]) == UC_ERR_OK);
+}
+
+/* Unicorn raises no #AC. With CR0.AM set, an instruction about to run at
+ * level 3 with RFLAGS.AC is checked here, and one that would touch memory
+ * misaligned raises #AC (error code 0) before it does anything. */
+static void check_alignment(struct vm *vm, uint64_t address, size_t avail)
+{
+	uint32_t eflags = 0, cs = 0;
+	if (reg_read(vm->uc, UC_X86_REG_EFLAGS, &eflags) != UC_ERR_OK || !(eflags & FLAG_AC) ||
+	    reg_read(vm->uc, UC_X86_REG_CS, &cs) != UC_ERR_OK || (cs & 3) != 3 || !protection_on(vm))
+		return;
+	struct x86_align_decoder *decoder = align_decoder();
+	struct x86_align_regs regs = { 0 };
+	bool long64 = code64(vm), code32;
+	if (decoder && alignment_regs(vm, long64, &regs, &code32) &&
+	    x86_align_misaligned(decoder, vm->mem + address, avail, long64, code32, &regs))
+		fault_at(vm, address, X86_VECTOR_AC);
+}
+
 static void on_each_instruction(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
 	(void)uc;
@@ -888,6 +945,8 @@ static void on_each_instruction(uc_engine *uc, uint64_t address, uint32_t size, 
 	struct sys_insn insn;
 	if (sys_insn_decode(vm->mem + address, avail, code64(vm), &insn))
 		police(vm, &insn, address, size);
+	else if (vm->alignment_on)
+		check_alignment(vm, address, avail);
 }
 
 /* A jump to itself is a translated block of its own, entered again and
@@ -970,7 +1029,7 @@ static bool system_instructions_in(const uint8_t *p, size_t n, void *ctx)
 static uc_err hook_system_instructions(struct vm *vm)
 {
 	vm->system_checked = true;
-	if (vm->firmware || !ram_holds(vm, system_instructions_in))
+	if (vm->firmware || (!vm->alignment_on && !ram_holds(vm, system_instructions_in)))
 		return UC_ERR_OK;
 	uc_hook h;
 	uc_err e = uc_hook_add(vm->uc, &h, UC_HOOK_CODE, (void *)on_each_instruction, vm, 1, 0);
@@ -1674,6 +1733,7 @@ static int emu_set_state(struct vm *vm, const struct cpu_state *state, char *err
 {
 	uc_err e = write_state(vm, state);
 	vm->limit_wanted = vm->mode == X86_MODE_REAL;
+	vm->alignment_on = (state->cr0 & CR0_AM) != 0;
 	if (e != UC_ERR_OK) {
 		set_err(err, err_len, "emu: setting registers: %s", uc_strerror(e));
 		return -1;

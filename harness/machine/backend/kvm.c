@@ -73,6 +73,7 @@ struct vm {
 	uint64_t armed_at[DEBUG_SLOTS];
 	bool iret_target_known;     /* the instruction being stepped is an iret, returning there */
 	uint64_t iret_target;
+	struct x86_fault_context iret_target_faults; /* how the instruction there runs */
 	bool passing_handler;       /* the breakpoint at passed_handler is off for one step */
 	uint64_t passed_handler;
 	/* Execution breakpoints at the hypercalls found in memory at the start. */
@@ -752,24 +753,51 @@ static int kvm_flags_for_faults(const struct vm *vm, const uint8_t *code, size_t
 	return 0;
 }
 
-/* The entries of the handlers of the faults the instruction in code may
- * raise, the likeliest first, each once, as many as there are slots. */
-static size_t kvm_fault_handlers(const struct vm *vm, const uint8_t *code, size_t len, uint64_t rflags,
-				 struct watched_handler *found)
+/* How an instruction runs with these system registers, code segment (its
+ * level and size) and flags, as far as its faults go. */
+static struct x86_fault_context kvm_fault_context(const struct cpu_state *t, const struct x86_segment *cs,
+						  uint64_t rflags)
 {
-	const struct cpu_state *t = &vm->tables;
-	const struct x86_fault_context ctx = {
-		.long64 = (t->efer & EFER_LMA) && t->seg[SEG_CS].l,
-		.code32 = (t->cr0 & CR0_PE) && (t->seg[SEG_CS].db || ((t->efer & EFER_LMA) && t->seg[SEG_CS].l)),
+	bool long64 = (t->efer & EFER_LMA) && cs->l;
+	return (struct x86_fault_context){
+		.long64 = long64,
+		.code32 = (t->cr0 & CR0_PE) && (cs->db || long64),
 		.protected_mode = (t->cr0 & CR0_PE) != 0,
 		.paging = (t->cr0 & CR0_PG) != 0,
 		.fpu_unavailable = (t->cr0 & (CR0_EM | CR0_TS)) != 0,
 		.simd_exceptions = (t->cr4 & CR4_OSXMMEXCPT) != 0,
-		.alignment_checked = kvm_alignment_may_be_checked(t) && (rflags & RFLAGS_AC),
+		.alignment_checked = (t->cr0 & CR0_PE) && (t->cr0 & CR0_AM) && (cs->selector & 3) == 3 &&
+				     (rflags & RFLAGS_AC),
 		.nested_task = (rflags & RFLAGS_NT) != 0,
 	};
-	uint8_t vectors[8];
-	size_t vector_count = x86_insn_fault_vectors(code, len, &ctx, vectors, sizeof(vectors));
+}
+
+/* The faults an iret's target may raise, interleaved with the iret's own:
+ * a host whose step exit comes only after the target ran too (this
+ * machine's KVM in long mode) has the target's faults happen inside the
+ * iret's step, where a #AC of a return to level 3 with AC set comes from. */
+static size_t kvm_add_iret_target_faults(const struct vm *vm, uint8_t *vectors, size_t count, size_t max)
+{
+	uint8_t code[INSN_MAX_BYTES], target[8], merged[16];
+	size_t len = kvm_code_at(vm, vm->iret_target, code);
+	size_t target_count = x86_insn_fault_vectors(code, len, &vm->iret_target_faults, target, sizeof(target));
+	size_t n = 0;
+	for (size_t i = 0; (i < count || i < target_count) && n + 2 <= sizeof(merged); i++) {
+		if (i < count)
+			merged[n++] = vectors[i];
+		if (i < target_count)
+			merged[n++] = target[i];
+	}
+	n = n < max ? n : max;
+	memcpy(vectors, merged, n);
+	return n;
+}
+
+/* The entries of the handlers of these faults, the likeliest first, each
+ * once, as many as there are slots. */
+static size_t kvm_fault_handlers(const struct vm *vm, const uint8_t *vectors, size_t vector_count,
+				 struct watched_handler *found)
+{
 	size_t n = 0;
 	for (size_t i = 0; i < vector_count && n < DEBUG_SLOTS; i++) {
 		struct watched_handler h;
@@ -814,8 +842,13 @@ static int kvm_watch_fault_handlers(struct vm *vm, const uint8_t *code, size_t l
 	uint64_t rflags;
 	if (kvm_flags_for_faults(vm, code, len, &rflags) < 0)
 		return -1;
+	const struct x86_fault_context ctx = kvm_fault_context(&vm->tables, &vm->tables.seg[SEG_CS], rflags);
+	uint8_t vectors[16];
+	size_t vector_count = x86_insn_fault_vectors(code, len, &ctx, vectors, 8);
+	if (vm->iret_target_known)
+		vector_count = kvm_add_iret_target_faults(vm, vectors, vector_count, sizeof(vectors));
 	struct watched_handler found[DEBUG_SLOTS];
-	size_t n = kvm_fault_handlers(vm, code, len, rflags, found);
+	size_t n = kvm_fault_handlers(vm, vectors, vector_count, found);
 	sort_handlers(found, n);
 	bool same = n == vm->handler_count && same_entries(found, vm->handler, n);
 	memcpy(vm->handler, found, n * sizeof(found[0]));
@@ -882,16 +915,22 @@ static int kvm_note_iret_target(struct vm *vm, const uint8_t *code, size_t len)
 	uint64_t frame = kvm_stack_at(&state, 0);
 	if (frame >= vm->mem_size || vm->mem_size - frame < 2 * (uint64_t)slot)
 		return 0;
+	if (vm->mem_size - frame < 3 * (uint64_t)slot)
+		return 0;
 	uint64_t ip = le_load(vm->mem + frame, slot);
 	uint16_t selector = (uint16_t)le_load(vm->mem + frame + slot, 2);
-	struct x86_segment cs;
+	uint64_t rflags = le_load(vm->mem + frame + 2 * slot, slot);
+	struct x86_segment cs = { .selector = selector };
 	if (!(state.cr0 & CR0_PE)) {
 		vm->iret_target = (uint64_t)selector * 16 + (ip & 0xffffu);
+		cs.selector = 0;
 	} else if (x86_descriptor_load(&state, vm->mem, vm->mem_size, selector, &cs) == 0) {
 		vm->iret_target = (code64 && cs.l ? 0 : cs.base) + ip;
+		cs.selector = selector;
 	} else {
 		return 0;
 	}
+	vm->iret_target_faults = kvm_fault_context(&state, &cs, rflags);
 	vm->iret_target_known = true;
 	return 0;
 }
@@ -1078,6 +1117,37 @@ static int kvm_on_step(struct vm *vm, struct vm_exit *exit, bool *relevant)
 	return opcode == OPCODE_PUSHF ? kvm_hide_pushed_tf(vm, 0) : 0;
 }
 
+/* Whether the fault whose handler h the guest entered was raised at the
+ * target of the iret just stepped: the iret then retired, and only its
+ * target faulted (a host whose step comes after the target ran too, such
+ * as this machine's KVM in long mode, has both in one step). Read from
+ * the frame the fault pushed: its ip and cs. */
+static int kvm_fault_at_iret_target(struct vm *vm, const struct watched_handler *h, bool *at_target)
+{
+	*at_target = false;
+	if (!vm->iret_target_known || h == NULL)
+		return 0;
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
+	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
+		return -1;
+	struct cpu_state state = {0};
+	state_from_regs(&state, &regs);
+	state_from_sregs(&state, &sregs);
+	uint64_t frame = kvm_stack_at(&state, h->error_code ? h->push_bytes : 0);
+	if (frame >= vm->mem_size || vm->mem_size - frame < 2 * (uint64_t)h->push_bytes)
+		return 0;
+	uint64_t ip = le_load(vm->mem + frame, h->push_bytes);
+	uint16_t selector = (uint16_t)le_load(vm->mem + frame + h->push_bytes, 2);
+	struct x86_segment cs;
+	if (!(state.cr0 & CR0_PE))
+		*at_target = (uint64_t)selector * 16 + (ip & 0xffffu) == vm->iret_target;
+	else if (x86_descriptor_load(&state, vm->mem, vm->mem_size, selector, &cs) == 0)
+		*at_target = (cs.l ? 0 : cs.base) + ip == vm->iret_target;
+	return 0;
+}
+
 /* The guest stands at the entry of a fault handler (a breakpoint there).
  * Stepped there, it has nothing to count. Else the CPU delivered a fault
  * (the instruction at the last position did not retire) and cleared TF:
@@ -1087,6 +1157,11 @@ static int kvm_on_step(struct vm *vm, struct vm_exit *exit, bool *relevant)
 static int kvm_on_fault_handler(struct vm *vm, uint64_t pc)
 {
 	if (pc != vm->position) {
+		bool iret_done;
+		if (kvm_fault_at_iret_target(vm, kvm_watched_at(vm, pc), &iret_done) < 0)
+			return -1;
+		if (iret_done)
+			vm->over_pending = kvm_count_step(vm, vm->position) || vm->over_pending;
 		vm->position = pc;
 		vm->over_pending = kvm_count_parked_at(vm, pc) || vm->over_pending;
 		if (kvm_hide_pushed_tf(vm, kvm_frame_flags_above(kvm_watched_at(vm, pc))) < 0)
