@@ -889,6 +889,38 @@ static uint64_t kvm_stack_at(const struct cpu_state *state, uint64_t above)
 	return (code64 ? 0 : state->seg[SEG_SS].base) + ((state->gpr[GPR_ESP] + above) & sp_mask);
 }
 
+/* The vCPU's registers and system registers, as one cpu_state. */
+static int kvm_read_cpu_state(struct vm *vm, struct cpu_state *state)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
+	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
+		return -1;
+	*state = (struct cpu_state){0};
+	state_from_regs(state, &regs);
+	state_from_sregs(state, &sregs);
+	return 0;
+}
+
+/* The linear address of code at selector:ip, and the code segment (its
+ * selector 0 in real mode); false when the selector names no descriptor
+ * that can be read. */
+static bool kvm_code_linear(const struct vm *vm, const struct cpu_state *state, uint16_t selector, uint64_t ip,
+			    struct x86_segment *cs, uint64_t *linear)
+{
+	*cs = (struct x86_segment){0};
+	if (!(state->cr0 & CR0_PE)) {
+		*linear = (uint64_t)selector * 16 + (ip & 0xffffu);
+		return true;
+	}
+	if (x86_descriptor_load(state, vm->mem, vm->mem_size, selector, cs) != 0)
+		return false;
+	cs->selector = selector;
+	*linear = ((state->efer & EFER_LMA) && cs->l ? 0 : cs->base) + ip;
+	return true;
+}
+
 /* Where an iret about to be stepped returns to, as a linear address read
  * from its frame (iret_target_known stays false for any other
  * instruction, or a frame or segment that cannot be read). A host that
@@ -902,34 +934,20 @@ static int kvm_note_iret_target(struct vm *vm, const uint8_t *code, size_t len)
 	vm->iret_target_known = false;
 	if (at >= len || code[at] != OPCODE_IRET)
 		return 0;
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
-	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
+	struct cpu_state state;
+	if (kvm_read_cpu_state(vm, &state) < 0)
 		return -1;
-	struct cpu_state state = {0};
-	state_from_regs(&state, &regs);
-	state_from_sregs(&state, &sregs);
 	bool code64 = (state.efer & EFER_LMA) && state.seg[SEG_CS].l;
 	unsigned slot = kvm_iret_slot(code, at, &state, code64);
 	uint64_t frame = kvm_stack_at(&state, 0);
-	if (frame >= vm->mem_size || vm->mem_size - frame < 2 * (uint64_t)slot)
-		return 0;
-	if (vm->mem_size - frame < 3 * (uint64_t)slot)
+	if (frame >= vm->mem_size || vm->mem_size - frame < 3 * (uint64_t)slot)
 		return 0;
 	uint64_t ip = le_load(vm->mem + frame, slot);
 	uint16_t selector = (uint16_t)le_load(vm->mem + frame + slot, 2);
 	uint64_t rflags = le_load(vm->mem + frame + 2 * slot, slot);
-	struct x86_segment cs = { .selector = selector };
-	if (!(state.cr0 & CR0_PE)) {
-		vm->iret_target = (uint64_t)selector * 16 + (ip & 0xffffu);
-		cs.selector = 0;
-	} else if (x86_descriptor_load(&state, vm->mem, vm->mem_size, selector, &cs) == 0) {
-		vm->iret_target = (code64 && cs.l ? 0 : cs.base) + ip;
-		cs.selector = selector;
-	} else {
+	struct x86_segment cs;
+	if (!kvm_code_linear(vm, &state, selector, ip, &cs, &vm->iret_target))
 		return 0;
-	}
 	vm->iret_target_faults = kvm_fault_context(&state, &cs, rflags);
 	vm->iret_target_known = true;
 	return 0;
@@ -1007,14 +1025,9 @@ static int kvm_count_before_run(struct vm *vm, struct vm_exit *exit, bool *stop)
  * own page tables map identity). */
 static int kvm_hide_pushed_tf(struct vm *vm, uint64_t above)
 {
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
-	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
+	struct cpu_state state;
+	if (kvm_read_cpu_state(vm, &state) < 0)
 		return -1;
-	struct cpu_state state = {0};
-	state_from_regs(&state, &regs);
-	state_from_sregs(&state, &sregs);
 	uint64_t at = kvm_stack_at(&state, above) + 1;
 	if (at < vm->mem_size)
 		vm->mem[at] &= (uint8_t)~1u;
@@ -1127,24 +1140,17 @@ static int kvm_fault_at_iret_target(struct vm *vm, const struct watched_handler 
 	*at_target = false;
 	if (!vm->iret_target_known || h == NULL)
 		return 0;
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0 ||
-	    kvm_ioctl(vm->vcpu_fd, KVM_GET_SREGS, (unsigned long)&sregs) < 0)
+	struct cpu_state state;
+	if (kvm_read_cpu_state(vm, &state) < 0)
 		return -1;
-	struct cpu_state state = {0};
-	state_from_regs(&state, &regs);
-	state_from_sregs(&state, &sregs);
 	uint64_t frame = kvm_stack_at(&state, h->error_code ? h->push_bytes : 0);
 	if (frame >= vm->mem_size || vm->mem_size - frame < 2 * (uint64_t)h->push_bytes)
 		return 0;
 	uint64_t ip = le_load(vm->mem + frame, h->push_bytes);
 	uint16_t selector = (uint16_t)le_load(vm->mem + frame + h->push_bytes, 2);
 	struct x86_segment cs;
-	if (!(state.cr0 & CR0_PE))
-		*at_target = (uint64_t)selector * 16 + (ip & 0xffffu) == vm->iret_target;
-	else if (x86_descriptor_load(&state, vm->mem, vm->mem_size, selector, &cs) == 0)
-		*at_target = (cs.l ? 0 : cs.base) + ip == vm->iret_target;
+	uint64_t linear;
+	*at_target = kvm_code_linear(vm, &state, selector, ip, &cs, &linear) && linear == vm->iret_target;
 	return 0;
 }
 
