@@ -1,6 +1,6 @@
 #include "x86/align_check.h"
+#include "x86/capstone_names.h"
 
-#include <capstone/capstone.h>
 #include <stdlib.h>
 
 struct x86_align_decoder {
@@ -14,13 +14,12 @@ struct x86_align_decoder *x86_align_decoder_open(void)
 	if (d == NULL)
 		return NULL;
 	for (int i = 0; i < 3; i++) {
-		if (cs_open(CS_ARCH_X86, modes[i], &d->handle[i]) != CS_ERR_OK) {
+		if (!x86_cs_open(modes[i], &d->handle[i])) {
 			for (int j = 0; j < i; j++)
 				cs_close(&d->handle[j]);
 			free(d);
 			return NULL;
 		}
-		cs_option(d->handle[i], CS_OPT_DETAIL, CS_OPT_ON);
 	}
 	return d;
 }
@@ -38,54 +37,15 @@ void x86_align_decoder_close(struct x86_align_decoder *d)
  * register, or its low 32 or 16 bits. */
 static bool reg_value(x86_reg reg, const struct x86_align_regs *regs, uint64_t *value)
 {
-	static const struct {
-		x86_reg r64, r32, r16;
-	} names[GPR_COUNT] = {
-		[GPR_EAX] = { X86_REG_RAX, X86_REG_EAX, X86_REG_AX },
-		[GPR_ECX] = { X86_REG_RCX, X86_REG_ECX, X86_REG_CX },
-		[GPR_EDX] = { X86_REG_RDX, X86_REG_EDX, X86_REG_DX },
-		[GPR_EBX] = { X86_REG_RBX, X86_REG_EBX, X86_REG_BX },
-		[GPR_ESP] = { X86_REG_RSP, X86_REG_ESP, X86_REG_SP },
-		[GPR_EBP] = { X86_REG_RBP, X86_REG_EBP, X86_REG_BP },
-		[GPR_ESI] = { X86_REG_RSI, X86_REG_ESI, X86_REG_SI },
-		[GPR_EDI] = { X86_REG_RDI, X86_REG_EDI, X86_REG_DI },
-		[GPR_R8] = { X86_REG_R8, X86_REG_R8D, X86_REG_R8W },
-		[GPR_R9] = { X86_REG_R9, X86_REG_R9D, X86_REG_R9W },
-		[GPR_R10] = { X86_REG_R10, X86_REG_R10D, X86_REG_R10W },
-		[GPR_R11] = { X86_REG_R11, X86_REG_R11D, X86_REG_R11W },
-		[GPR_R12] = { X86_REG_R12, X86_REG_R12D, X86_REG_R12W },
-		[GPR_R13] = { X86_REG_R13, X86_REG_R13D, X86_REG_R13W },
-		[GPR_R14] = { X86_REG_R14, X86_REG_R14D, X86_REG_R14W },
-		[GPR_R15] = { X86_REG_R15, X86_REG_R15D, X86_REG_R15W },
-	};
-	if (reg == X86_REG_INVALID) {
-		*value = 0;
+	unsigned bytes;
+	int gpr = x86_cs_gpr(reg, &bytes);
+	*value = 0;
+	if (reg == X86_REG_INVALID)
 		return true;
-	}
-	for (int i = 0; i < GPR_COUNT; i++) {
-		if (reg == names[i].r64)
-			*value = regs->gpr[i];
-		else if (reg == names[i].r32)
-			*value = regs->gpr[i] & 0xffffffffu;
-		else if (reg == names[i].r16)
-			*value = regs->gpr[i] & 0xffffu;
-		else
-			continue;
-		return true;
-	}
-	return false; /* rip-relative, or a register no address is made of */
-}
-
-static int seg_of(x86_reg reg)
-{
-	switch (reg) {
-	case X86_REG_ES: return SEG_ES;
-	case X86_REG_CS: return SEG_CS;
-	case X86_REG_SS: return SEG_SS;
-	case X86_REG_FS: return SEG_FS;
-	case X86_REG_GS: return SEG_GS;
-	default: return SEG_DS;
-	}
+	if (gpr < 0)
+		return false; /* rip-relative, or a register no address is made of */
+	*value = bytes == 8 ? regs->gpr[gpr] : regs->gpr[gpr] & ((1ull << (8 * bytes)) - 1);
+	return true;
 }
 
 /* The alignment an operand of this size needs; 0: none checked here. */
@@ -156,11 +116,7 @@ bool x86_align_misaligned(struct x86_align_decoder *d, const uint8_t *code, size
 		uint64_t address = base + index * (uint64_t)op->mem.scale + (uint64_t)op->mem.disp;
 		if (!long64)
 			address &= x->addr_size == 2 ? 0xffffu : 0xffffffffu;
-		int seg = seg_of(op->mem.segment);
-		if (op->mem.segment == X86_REG_INVALID && (op->mem.base == X86_REG_RSP || op->mem.base == X86_REG_ESP ||
-							   op->mem.base == X86_REG_SP || op->mem.base == X86_REG_RBP ||
-							   op->mem.base == X86_REG_EBP || op->mem.base == X86_REG_BP))
-			seg = SEG_SS;
+		enum seg seg = x86_cs_mem_segment(&op->mem);
 		if (!long64 || seg == SEG_FS || seg == SEG_GS)
 			address += regs->seg_base[seg];
 		found = misaligned(address, op->size);

@@ -1,7 +1,7 @@
 #include "x86/real_access.h"
+#include "x86/capstone_names.h"
 #include "x86/insn.h"
 
-#include <capstone/capstone.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,12 +14,7 @@ struct real_decoder *real_decoder_open(void)
 	struct real_decoder *d = calloc(1, sizeof(*d));
 	if (d == NULL)
 		return NULL;
-	if (cs_open(CS_ARCH_X86, CS_MODE_16, &d->handle) != CS_ERR_OK) {
-		free(d);
-		return NULL;
-	}
-	if (cs_option(d->handle, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK) {
-		cs_close(&d->handle);
+	if (!x86_cs_open(CS_MODE_16, &d->handle)) {
 		free(d);
 		return NULL;
 	}
@@ -36,32 +31,13 @@ void real_decoder_close(struct real_decoder *decoder)
 
 /* ---- Capstone's names to ours ------------------------------------------ */
 
+/* One of the eight registers real mode addresses with, by its 16- or
+ * 32-bit name. */
 static int gpr_of(x86_reg reg)
 {
-	switch (reg) {
-	case X86_REG_AX: case X86_REG_EAX: return GPR_EAX;
-	case X86_REG_CX: case X86_REG_ECX: return GPR_ECX;
-	case X86_REG_DX: case X86_REG_EDX: return GPR_EDX;
-	case X86_REG_BX: case X86_REG_EBX: return GPR_EBX;
-	case X86_REG_SP: case X86_REG_ESP: return GPR_ESP;
-	case X86_REG_BP: case X86_REG_EBP: return GPR_EBP;
-	case X86_REG_SI: case X86_REG_ESI: return GPR_ESI;
-	case X86_REG_DI: case X86_REG_EDI: return GPR_EDI;
-	default: return REAL_ACCESS_NO_REG;
-	}
-}
-
-static int seg_of(x86_reg reg)
-{
-	switch (reg) {
-	case X86_REG_ES: return SEG_ES;
-	case X86_REG_CS: return SEG_CS;
-	case X86_REG_SS: return SEG_SS;
-	case X86_REG_DS: return SEG_DS;
-	case X86_REG_FS: return SEG_FS;
-	case X86_REG_GS: return SEG_GS;
-	default: return -1;
-	}
+	unsigned bytes;
+	int gpr = x86_cs_gpr(reg, &bytes);
+	return gpr >= 0 && gpr < GPR_R8 && bytes <= 4 ? gpr : REAL_ACCESS_NO_REG;
 }
 
 /* Instructions with a memory operand that touch no memory. */
@@ -122,9 +98,7 @@ static bool add_operand(struct real_access *a, const cs_x86_op *op, unsigned siz
 	if ((m->base != X86_REG_INVALID && base == REAL_ACCESS_NO_REG) ||
 	    (m->index != X86_REG_INVALID && index == REAL_ACCESS_NO_REG))
 		return false;  /* eip-relative or the like: not real mode's */
-	int seg = seg_of(m->segment);
-	if (seg < 0)
-		seg = base == GPR_EBP || base == GPR_ESP ? SEG_SS : SEG_DS;
+	enum seg seg = x86_cs_mem_segment(m);
 	if (a->count == REAL_ACCESS_MAX_OPERANDS)
 		return false;
 	a->mem[a->count++] = (struct real_operand){

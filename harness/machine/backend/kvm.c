@@ -74,6 +74,7 @@ struct vm {
 	bool iret_target_known;     /* the instruction being stepped is an iret, returning there */
 	uint64_t iret_target;
 	struct x86_fault_context iret_target_faults; /* how the instruction there runs */
+	uint64_t iret_flags;        /* RFLAGS as an iret about to be stepped finds them */
 	bool passing_handler;       /* the breakpoint at passed_handler is off for one step */
 	uint64_t passed_handler;
 	/* Execution breakpoints at the hypercalls found in memory at the start. */
@@ -728,23 +729,27 @@ static int kvm_handler_entry(const struct vm *vm, uint8_t vector, struct watched
 #define RFLAGS_NT (1u << 14)
 #define RFLAGS_AC (1u << 18)
 
-/* Level 3 with CR0.AM: alignment checking is RFLAGS.AC's to turn on. */
-static bool kvm_alignment_may_be_checked(const struct cpu_state *t)
+/* Code of this segment at level 3 with CR0.AM: alignment checking is
+ * RFLAGS.AC's to turn on. */
+static bool kvm_alignment_may_be_checked(const struct cpu_state *t, const struct x86_segment *cs)
 {
-	return (t->cr0 & CR0_PE) && (t->cr0 & CR0_AM) && (t->seg[SEG_CS].selector & 3) == 3;
+	return (t->cr0 & CR0_PE) && (t->cr0 & CR0_AM) && (cs->selector & 3) == 3;
 }
 
 /* RFLAGS, where the faults of the instruction in code depend on it (AC at
  * level 3 with CR0.AM, NT for an iret in protected mode); else 0, without
- * the register read every other step would pay. */
+ * the register read every other step would pay. An iret's were read with
+ * its target (kvm_note_iret_target, just before). */
 static int kvm_flags_for_faults(const struct vm *vm, const uint8_t *code, size_t len, uint64_t *rflags)
 {
 	const struct cpu_state *t = &vm->tables;
 	*rflags = 0;
-	bool long64 = (t->efer & EFER_LMA) && t->seg[SEG_CS].l;
-	size_t at = x86_insn_opcode_offset(code, len, long64);
-	bool iret = (t->cr0 & CR0_PE) && at < len && code[at] == OPCODE_IRET;
-	if (!iret && !kvm_alignment_may_be_checked(t))
+	size_t at = x86_insn_opcode_offset(code, len, vm->mode == X86_MODE_LONG); /* as kvm_note_iret_target reads it */
+	if (at < len && code[at] == OPCODE_IRET) {
+		*rflags = vm->iret_flags;
+		return 0;
+	}
+	if (!kvm_alignment_may_be_checked(t, &t->seg[SEG_CS]))
 		return 0;
 	struct kvm_regs regs;
 	if (kvm_ioctl(vm->vcpu_fd, KVM_GET_REGS, (unsigned long)&regs) < 0)
@@ -766,8 +771,7 @@ static struct x86_fault_context kvm_fault_context(const struct cpu_state *t, con
 		.paging = (t->cr0 & CR0_PG) != 0,
 		.fpu_unavailable = (t->cr0 & (CR0_EM | CR0_TS)) != 0,
 		.simd_exceptions = (t->cr4 & CR4_OSXMMEXCPT) != 0,
-		.alignment_checked = (t->cr0 & CR0_PE) && (t->cr0 & CR0_AM) && (cs->selector & 3) == 3 &&
-				     (rflags & RFLAGS_AC),
+		.alignment_checked = kvm_alignment_may_be_checked(t, cs) && (rflags & RFLAGS_AC),
 		.nested_task = (rflags & RFLAGS_NT) != 0,
 	};
 }
@@ -932,11 +936,13 @@ static int kvm_note_iret_target(struct vm *vm, const uint8_t *code, size_t len)
 	bool long64 = vm->mode == X86_MODE_LONG;
 	size_t at = x86_insn_opcode_offset(code, len, long64);
 	vm->iret_target_known = false;
+	vm->iret_flags = 0;
 	if (at >= len || code[at] != OPCODE_IRET)
 		return 0;
 	struct cpu_state state;
 	if (kvm_read_cpu_state(vm, &state) < 0)
 		return -1;
+	vm->iret_flags = state.rflags;
 	bool code64 = (state.efer & EFER_LMA) && state.seg[SEG_CS].l;
 	unsigned slot = kvm_iret_slot(code, at, &state, code64);
 	uint64_t frame = kvm_stack_at(&state, 0);
