@@ -17,7 +17,14 @@ unexport GITHUB_ACTIONS GITHUB_OUTPUT GITHUB_STEP_SUMMARY
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer
 
 # One folder per pipeline stage (README "Layout"); every .c below harness/ is built.
-HARNESS_SRC := $(sort $(shell find harness -name '*.c'))
+# The zygote's preload library (harness/assemble/sandbox/zygote.h) is built
+# alone, from its constructor and the sandbox's child side, never into kvmcheck.
+ZYGOTE_PRELOAD_SRC := harness/assemble/sandbox/zygote_preload.c
+ZYGOTE_SRC := $(ZYGOTE_PRELOAD_SRC) $(addprefix harness/assemble/sandbox/,zygote.c child.c mountns.c landlock.c \
+	seccomp.c paths.c) harness/core/proc.c harness/core/bytes.c
+ZYGOTE_OBJ := $(patsubst harness/%.c,$(BUILD)/pic/%.o,$(ZYGOTE_SRC))
+ZYGOTE_LIB := $(BUILD)/kvmcheck-zygote.so
+HARNESS_SRC := $(filter-out $(ZYGOTE_PRELOAD_SRC),$(sort $(shell find harness -name '*.c')))
 MAIN_SRC := harness/cli/main.c
 LIB_SRC := $(filter-out $(MAIN_SRC),$(HARNESS_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
@@ -43,7 +50,7 @@ DEPS_KVM := qemu-system-x86 busybox-static cpio xz-utils kmod
 
 .PHONY: all run check check-unit check-e2e check-kvm check-fuzz fuzz bench deps deps-check deps-kvm install clean
 
-all: $(BUILD)/kvmcheck
+all: $(BUILD)/kvmcheck $(ZYGOTE_LIB)
 
 # -MMD -MP: each object depends on the headers it includes, and no more.
 $(BUILD)/obj/%.o: harness/%.c
@@ -54,7 +61,16 @@ $(BUILD)/asan/%.o: harness/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_BASE) -O1 $(SANITIZE) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
--include $(OBJ:.o=.d) $(ASAN_LIB_OBJ:.o=.d)
+# Loaded into nasm: position-independent, and exporting nothing that could
+# stand in for a symbol of nasm's.
+$(BUILD)/pic/%.o: harness/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(ZYGOTE_LIB): $(ZYGOTE_OBJ)
+	$(CC) $(CFLAGS) -shared -Wl,-z,defs $^ -o $@
+
+-include $(OBJ:.o=.d) $(ASAN_LIB_OBJ:.o=.d) $(ZYGOTE_OBJ:.o=.d)
 
 $(FIRMWARE_BIN): guests/firmware/firmware.asm
 	@mkdir -p $(@D)
@@ -74,10 +90,10 @@ $(FIRMWARE_ASAN_OBJ): $(FIRMWARE_SRC)
 $(BUILD)/kvmcheck: $(OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(LIBS)
 
-$(UNIT_BIN): $(UNIT_SRC) $(LIB_OBJ) tests/unit/*.h
+$(UNIT_BIN): $(UNIT_SRC) $(LIB_OBJ) tests/unit/*.h | $(ZYGOTE_LIB)
 	$(CC) $(CFLAGS_BASE) -O1 -Itests/unit $(PKG_CFLAGS) $(UNIT_SRC) $(LIB_OBJ) -o $@ $(LIBS) -lcriterion
 
-$(UNIT_ASAN_BIN): $(UNIT_SRC) $(ASAN_LIB_OBJ) tests/unit/*.h
+$(UNIT_ASAN_BIN): $(UNIT_SRC) $(ASAN_LIB_OBJ) tests/unit/*.h | $(ZYGOTE_LIB)
 	$(CC) $(CFLAGS_BASE) -O1 $(SANITIZE) -Itests/unit $(PKG_CFLAGS) $(UNIT_SRC) $(ASAN_LIB_OBJ) -o $@ $(LIBS) -lcriterion
 
 # The backend tests alone (every guest on every backend; kvm rows skip where
@@ -121,6 +137,9 @@ $(BUILD)/bench: bench/bench.c $(LIB_OBJ)
 $(BUILD)/bench-reports: bench/report_writers.c $(LIB_OBJ)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) $^ -o $@ $(LIBS)
 
+$(BUILD)/nasm-after-start.so: bench/nasm_after_start.c
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -fPIC -shared $< -o $@
+
 # libFuzzer targets (tests/fuzz/): a minute each in make check, ten in make fuzz.
 check-fuzz: deps
 	PKGS="$(PKGS)" tests/fuzz/run.sh 60
@@ -128,7 +147,7 @@ check-fuzz: deps
 fuzz: deps
 	PKGS="$(PKGS)" KVMCHECK_FUZZ_REPEAT=1 tests/fuzz/run.sh 600
 
-bench: deps all $(BUILD)/bench $(BUILD)/bench-reports
+bench: deps all $(BUILD)/bench $(BUILD)/bench-reports $(BUILD)/nasm-after-start.so
 	bench/run.sh ./$(BUILD)/bench ./$(BUILD)/kvmcheck
 
 # Installs what is missing with apt-get; a no-op when all is there.
@@ -141,6 +160,7 @@ deps-kvm:
 
 install: all
 	install -D -m 0755 $(BUILD)/kvmcheck $(DESTDIR)$(PREFIX)/bin/kvmcheck
+	install -D -m 0644 $(ZYGOTE_LIB) $(DESTDIR)$(PREFIX)/lib/kvmcheck/kvmcheck-zygote.so
 
 clean:
 	rm -rf $(BUILD)

@@ -129,6 +129,7 @@ static int nasm_spawn(const struct asm_source *src, bool listing, const struct w
 		.workdir = w->dir,
 		.open_files = ASM_MAX_OPEN_FILES,
 		.unsafe = src->unsafe,
+		.zygote = true,
 		.pretend_missing = pretend_missing,
 	};
 	uint64_t deadline = clock_ns() + (uint64_t)src->timeout_ms * 1000000u;

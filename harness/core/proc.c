@@ -154,6 +154,18 @@ int proc_spawn(struct proc *p, proc_body body, void *ctx, size_t out_cap, uint64
 	return proc_begin(p, body, ctx, out_cap, deadline_ns, true, err, err_len);
 }
 
+int proc_adopt(struct proc *p, pid_t pid, int out_fd, size_t out_cap, uint64_t deadline_ns)
+{
+	*p = (struct proc){ .started = true, .pid = pid, .out_fd = out_fd, .exit_fd = -1, .out_cap = out_cap,
+			    .deadline_ns = deadline_ns };
+	/* As proc_begin: whichever of the two runs first makes the group. */
+	setpgid(pid, pid);
+	if (fcntl(out_fd, F_SETFL, fcntl(out_fd, F_GETFL) | O_NONBLOCK) < 0)
+		return -1;
+	p->exit_fd = pidfd_of(pid);
+	return 0;
+}
+
 static void fd_close(int *fd)
 {
 	if (*fd >= 0)

@@ -54,6 +54,13 @@ int proc_start(struct proc *p, proc_body body, void *ctx, size_t out_cap, uint64
 int proc_spawn(struct proc *p, proc_body body, void *ctx, size_t out_cap, uint64_t deadline_ns, char *err,
 	       size_t err_len);
 
+/* Takes on a child of this process that another process started for it
+ * (clone's CLONE_PARENT): pid, already running the way proc_start's
+ * children do, and the read end of its output pipe, which the proc owns
+ * from now on. Returns 0, or -1 with errno set; proc_free must be called
+ * either way. */
+int proc_adopt(struct proc *p, pid_t pid, int out_fd, size_t out_cap, uint64_t deadline_ns);
+
 /* Waits up to timeout_ms (-1: without limit; never past the deadline) for
  * output or the child's end, takes what is there, kills the group at the
  * deadline, and reaps the child once it has ended and its output is

@@ -32,11 +32,12 @@ CC=clang
 CFLAGS="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 	-g -O1 -std=c17 -D_GNU_SOURCE -Wall -Wextra -Iharness"
 
-# Every harness source but cli/main.c (libFuzzer brings its own main), and
+# Every harness source but cli/main.c (libFuzzer brings its own main) and
+# the zygote's preload library (built alone, for nasm), and
 # every package the Makefile links (it passes PKGS), so that a new file in
 # harness/ needs no line here.
 harness_sources() {
-	find harness -name '*.c' ! -path harness/cli/main.c | sort
+	find harness -name '*.c' ! -path harness/cli/main.c ! -path harness/assemble/sandbox/zygote_preload.c | sort
 }
 
 build() {

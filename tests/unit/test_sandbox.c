@@ -18,6 +18,7 @@
 #include "assemble/sandbox/landlock.h"
 #include "assemble/sandbox/paths.h"
 #include "assemble/sandbox/sandbox.h"
+#include "assemble/sandbox/zygote.h"
 #include "core/clock.h"
 #include "testutil.h"
 
@@ -37,6 +38,7 @@ struct run {
 };
 
 static struct run got;
+static bool zygote_mode; /* the policies ask for the zygote */
 
 static void sb_init(void)
 {
@@ -69,6 +71,7 @@ static struct sandbox_policy policy_default(void)
 		.address_space = 1ull << 30,
 		.file_size = 16u << 20,
 		.open_files = 32,
+		.zygote = zygote_mode,
 	};
 }
 
@@ -88,7 +91,10 @@ static int spawn_run(const struct sandbox_policy *p, char *const argv[], char *e
 {
 	struct proc child;
 	uint64_t deadline = clock_ns() + 30000000000ull;
+	unsigned long forked = sandbox_zygote_children();
 	int rc = sandbox_spawn(p, argv, &child, sizeof(got.messages) - 1, deadline, err, err_len);
+	if (p->zygote && rc == 0)
+		cr_assert_eq(sandbox_zygote_children(), forked + 1, "the zygote did not start %s", argv[0]);
 	if (rc == 0) {
 		proc_wait(&child);
 		bool killed = child.killed;
@@ -183,9 +189,31 @@ static void assert_leak_blocked(const char *text, unsigned pretend)
 	assert_no_secret();
 }
 
-TestSuite(sandbox, .init = sb_init, .fini = sb_fini);
+/* Each SANDBOX_TEST runs twice: with the program exec'd (suite sandbox),
+ * and forked from a started copy of it (suite sandbox_zygote, zygote.h),
+ * whose confinement must be the same. */
+static void zygote_init(void)
+{
+	sb_init();
+	zygote_mode = true;
+}
 
-Test(sandbox, normal_source_assembles)
+TestSuite(sandbox, .init = sb_init, .fini = sb_fini);
+TestSuite(sandbox_zygote, .init = zygote_init, .fini = sb_fini);
+
+#define SANDBOX_TEST(name)                                                                                   \
+	static void name(void);                                                                              \
+	Test(sandbox, name)                                                                                  \
+	{                                                                                                    \
+		name();                                                                                      \
+	}                                                                                                    \
+	Test(sandbox_zygote, name)                                                                           \
+	{                                                                                                    \
+		name();                                                                                      \
+	}                                                                                                    \
+	static void name(void)
+
+SANDBOX_TEST(normal_source_assembles)
 {
 	struct sandbox_policy p = policy_default();
 	nasm_run(&p, "bits 16\nmov al, 1\nhlt\n");
@@ -201,7 +229,7 @@ Test(sandbox, normal_source_assembles)
 	cr_assert_eq(memcmp(buf, "\xb0\x01\xf4", 3), 0);
 }
 
-Test(sandbox, include_from_the_case_folder_works)
+SANDBOX_TEST(include_from_the_case_folder_works)
 {
 	tu_write_str(case_dir, "lib.inc", "%define VALUE 42\n");
 	struct sandbox_policy p = policy_default();
@@ -229,24 +257,24 @@ static void assert_source_in_write_dir_works(unsigned pretend)
 	cr_assert(file_contains(output, "\x07\x09"));
 }
 
-Test(sandbox, source_in_write_dir_works)
+SANDBOX_TEST(source_in_write_dir_works)
 {
 	assert_source_in_write_dir_works(0);
 }
 
-Test(sandbox, source_in_write_dir_works_in_mount_namespace)
+SANDBOX_TEST(source_in_write_dir_works_in_mount_namespace)
 {
 	assert_source_in_write_dir_works(SANDBOX_NO_LANDLOCK);
 }
 
-Test(sandbox, incbin_absolute_path_is_denied)
+SANDBOX_TEST(incbin_absolute_path_is_denied)
 {
 	char text[600];
 	snprintf(text, sizeof(text), "incbin \"%s\"\n", secret);
 	assert_leak_blocked(text, 0);
 }
 
-Test(sandbox, incbin_path_built_by_macros_is_denied)
+SANDBOX_TEST(incbin_path_built_by_macros_is_denied)
 {
 	char text[800];
 	snprintf(text, sizeof(text),
@@ -254,14 +282,14 @@ Test(sandbox, incbin_path_built_by_macros_is_denied)
 	assert_leak_blocked(text, 0);
 }
 
-Test(sandbox, include_outside_is_denied)
+SANDBOX_TEST(include_outside_is_denied)
 {
 	char text[600];
 	snprintf(text, sizeof(text), "%%include \"%s\"\n", secret);
 	assert_leak_blocked(text, 0);
 }
 
-Test(sandbox, dotdot_relative_path_is_denied)
+SANDBOX_TEST(dotdot_relative_path_is_denied)
 {
 	/* Relative to the -I folder: case/../../<secret folder>/secret.asm. */
 	char text[600];
@@ -269,7 +297,7 @@ Test(sandbox, dotdot_relative_path_is_denied)
 	assert_leak_blocked(text, 0);
 }
 
-Test(sandbox, symlink_in_the_case_folder_is_denied)
+SANDBOX_TEST(symlink_in_the_case_folder_is_denied)
 {
 	char link[400];
 	tu_path(link, sizeof(link), case_dir, "innocent.bin");
@@ -277,14 +305,14 @@ Test(sandbox, symlink_in_the_case_folder_is_denied)
 	assert_leak_blocked("incbin \"innocent.bin\"\n", 0);
 }
 
-Test(sandbox, system_files_are_denied)
+SANDBOX_TEST(system_files_are_denied)
 {
 	struct sandbox_policy p = policy_default();
 	nasm_run(&p, "incbin \"/etc/passwd\"\n");
 	cr_assert_not(exited_zero(), "nasm read /etc/passwd");
 }
 
-Test(sandbox, environment_is_empty)
+SANDBOX_TEST(environment_is_empty)
 {
 	cr_assert_eq(setenv("KVMCHECK_TEST_SECRET", SECRET, 1), 0);
 	const char *text = "%defstr E %!KVMCHECK_TEST_SECRET\n%defstr P %!PATH\n%defstr H %!HOME\ndb E, P, H, 0\n";
@@ -302,7 +330,7 @@ Test(sandbox, environment_is_empty)
 	cr_assert_eq(n, 1, "environment variables reached the output");
 }
 
-Test(sandbox, map_file_outside_write_dir_is_denied)
+SANDBOX_TEST(map_file_outside_write_dir_is_denied)
 {
 	char inside[400], outside[400], text[1000];
 	tu_path(inside, sizeof(inside), work_dir, "ok.map");
@@ -317,7 +345,7 @@ Test(sandbox, map_file_outside_write_dir_is_denied)
 	cr_assert_neq(access(outside, F_OK), 0, "nasm wrote %s", outside);
 }
 
-Test(sandbox, output_size_limit_raises_sigxfsz)
+SANDBOX_TEST(output_size_limit_raises_sigxfsz)
 {
 	struct sandbox_policy p = policy_default();
 	p.file_size = 1u << 20;
@@ -328,7 +356,7 @@ Test(sandbox, output_size_limit_raises_sigxfsz)
 	cr_assert_str_eq(sandbox_explain_status(got.status), "assembler exceeded its output size limit");
 }
 
-Test(sandbox, huge_reservation_hits_the_output_limit)
+SANDBOX_TEST(huge_reservation_hits_the_output_limit)
 {
 	struct sandbox_policy p = policy_default();
 	p.file_size = 1u << 20;
@@ -336,7 +364,7 @@ Test(sandbox, huge_reservation_hits_the_output_limit)
 	cr_assert(WIFSIGNALED(got.status) && WTERMSIG(got.status) == SIGXFSZ, "status %#x", got.status);
 }
 
-Test(sandbox, cpu_limit_stops_an_endless_macro_loop)
+SANDBOX_TEST(cpu_limit_stops_an_endless_macro_loop)
 {
 	struct sandbox_policy p = policy_default();
 	p.cpu_seconds = 1;
@@ -374,7 +402,7 @@ static void assert_probe_passes(const struct sandbox_policy *p, const char *what
 	cr_assert(exited_zero(), "probe %s: status %#x: %s", what, got.status, got.messages);
 }
 
-Test(sandbox, no_socket_can_be_opened)
+SANDBOX_TEST(no_socket_can_be_opened)
 {
 	probe_build();
 	struct sandbox_policy p = policy_default();
@@ -399,7 +427,7 @@ static int listener_open(char *port, size_t len)
 	return fd;
 }
 
-Test(sandbox, loopback_is_unreachable_with_seccomp_or_netns)
+SANDBOX_TEST(loopback_is_unreachable_with_seccomp_or_netns)
 {
 	probe_build();
 	char port[16];
@@ -417,7 +445,7 @@ Test(sandbox, loopback_is_unreachable_with_seccomp_or_netns)
 	close(fd);
 }
 
-Test(sandbox, child_has_no_env_no_fds_no_caps_no_fork)
+SANDBOX_TEST(child_has_no_env_no_fds_no_caps_no_fork)
 {
 	probe_build();
 	cr_assert_eq(setenv("KVMCHECK_TEST_SECRET", SECRET, 1), 0);
@@ -430,7 +458,7 @@ Test(sandbox, child_has_no_env_no_fds_no_caps_no_fork)
 	close(stray);
 }
 
-Test(sandbox, probe_cannot_read_or_write_outside)
+SANDBOX_TEST(probe_cannot_read_or_write_outside)
 {
 	probe_build();
 	char outside[400];
@@ -442,7 +470,7 @@ Test(sandbox, probe_cannot_read_or_write_outside)
 	cr_assert_neq(access(outside, F_OK), 0);
 }
 
-Test(sandbox, forbidden_system_call_kills_with_sigsys)
+SANDBOX_TEST(forbidden_system_call_kills_with_sigsys)
 {
 	probe_build();
 	struct sandbox_policy p = policy_default();
@@ -453,7 +481,7 @@ Test(sandbox, forbidden_system_call_kills_with_sigsys)
 
 /* ---- fallbacks and refusal ---- */
 
-Test(sandbox, mount_namespace_stands_in_for_landlock)
+SANDBOX_TEST(mount_namespace_stands_in_for_landlock)
 {
 	struct sandbox_policy p = policy_default();
 	p.pretend_missing = SANDBOX_NO_LANDLOCK;
@@ -470,7 +498,7 @@ Test(sandbox, mount_namespace_stands_in_for_landlock)
 	cr_assert_not(exited_zero(), "nasm read /etc/passwd");
 }
 
-Test(sandbox, mount_namespace_blocks_writes_outside)
+SANDBOX_TEST(mount_namespace_blocks_writes_outside)
 {
 	probe_build();
 	char outside[400];
@@ -488,16 +516,19 @@ static int fds_open(void)
 	return tu_dir_entries("/proc/self/fd");
 }
 
-/* The spawn is refused, and leaves no fd and no child behind. */
+/* The spawn is refused, and leaves no fd and no child behind (but the
+ * zygote, started by a first refusal, which stays for the next spawn). */
 static void spawn_refused_cleanly(const struct sandbox_policy *p, char *argv[], char *err, size_t len)
 {
+	if (p->zygote)
+		cr_assert_eq(spawn_run(p, argv, err, len), -1);
 	int before = fds_open();
 	cr_assert_eq(spawn_run(p, argv, err, len), -1);
 	cr_assert_eq(fds_open(), before, "sandbox_spawn leaked an fd");
-	cr_assert_eq(waitpid(-1, NULL, WNOHANG), -1, "sandbox_spawn left a child");
+	cr_assert_eq(waitpid(-1, NULL, WNOHANG), p->zygote ? 0 : -1, "sandbox_spawn left a child");
 }
 
-Test(sandbox, refuses_without_any_filesystem_confinement)
+SANDBOX_TEST(refuses_without_any_filesystem_confinement)
 {
 	struct sandbox_policy p = policy_default();
 	p.pretend_missing = SANDBOX_NO_LANDLOCK | SANDBOX_NO_USERNS;
@@ -514,7 +545,7 @@ Test(sandbox, refuses_without_any_filesystem_confinement)
 	cr_assert(strstr(got.messages, "NASM version"), "%s", got.messages);
 }
 
-Test(sandbox, refuses_without_any_network_confinement)
+SANDBOX_TEST(refuses_without_any_network_confinement)
 {
 	struct sandbox_policy p = policy_default();
 	p.pretend_missing = SANDBOX_NO_SECCOMP | SANDBOX_NO_USERNS;
@@ -528,7 +559,7 @@ Test(sandbox, refuses_without_any_network_confinement)
 
 /* Landlock alone stops reads but not stat(): where no mount namespace can
  * be made, nasm is refused, saying what is missing and the two ways on. */
-Test(sandbox, landlock_alone_is_refused_without_unsafe)
+SANDBOX_TEST(landlock_alone_is_refused_without_unsafe)
 {
 	if (sandbox_landlock_abi() <= 0)
 		cr_skip_test("no Landlock here (%s)", sandbox_describe());
@@ -544,7 +575,7 @@ Test(sandbox, landlock_alone_is_refused_without_unsafe)
 }
 
 /* With --unsafe-assembler nasm runs, and Landlock is still applied. */
-Test(sandbox, landlock_alone_with_unsafe_still_confines_reads)
+SANDBOX_TEST(landlock_alone_with_unsafe_still_confines_reads)
 {
 	if (sandbox_landlock_abi() <= 0)
 		cr_skip_test("no Landlock here (%s)", sandbox_describe());
@@ -566,7 +597,7 @@ Test(sandbox, landlock_alone_with_unsafe_still_confines_reads)
 	assert_no_secret();
 }
 
-Test(sandbox, bad_paths_are_errors_without_leaks)
+SANDBOX_TEST(bad_paths_are_errors_without_leaks)
 {
 	struct sandbox_policy p = policy_default();
 	char *argv[] = { "kvmcheck-no-such-tool", NULL };
@@ -640,18 +671,18 @@ static void assert_no_oracle(unsigned pretend)
 	cr_assert_str_eq(present, absent, "the size shows");
 }
 
-Test(sandbox, existence_and_size_do_not_show_in_the_namespace_with_landlock)
+SANDBOX_TEST(existence_and_size_do_not_show_in_the_namespace_with_landlock)
 {
 	assert_no_oracle(0);
 }
 
-Test(sandbox, existence_and_size_do_not_show_in_the_namespace_alone)
+SANDBOX_TEST(existence_and_size_do_not_show_in_the_namespace_alone)
 {
 	assert_no_oracle(SANDBOX_NO_LANDLOCK);
 }
 
 /* Only the libraries nasm loads are there, not the folders they are in. */
-Test(sandbox, library_folders_are_not_readable)
+SANDBOX_TEST(library_folders_are_not_readable)
 {
 	static const unsigned pretends[] = { 0, SANDBOX_NO_LANDLOCK, SANDBOX_NO_USERNS };
 	for (size_t i = 0; i < sizeof(pretends) / sizeof(*pretends); i++) {

@@ -144,6 +144,24 @@ static int fds_cloexec(void)
 	return 0;
 }
 
+static int range_close(unsigned first, unsigned last)
+{
+	if (first > last || syscall(SYS_close_range, first, last, 0u) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return -1;
+	/* Before Linux 5.9: one by one, as far as any fd can be. */
+	for (unsigned fd = first; fd <= last && fd < 65536; fd++)
+		close((int)fd);
+	return 0;
+}
+
+/* Closes every fd above low but keep: the caller's last word. */
+static int fds_close_above(int low, int keep)
+{
+	return range_close((unsigned)low + 1, (unsigned)keep - 1) | range_close((unsigned)keep + 1, ~0u);
+}
+
 static int limits_set(const struct sandbox_plan *plan)
 {
 	for (int i = 0; i < RLIM_NLIMITS; i++)
@@ -152,19 +170,24 @@ static int limits_set(const struct sandbox_plan *plan)
 	return 0;
 }
 
-_Noreturn void sandbox_child_run(const struct sandbox_plan *plan, char *const argv[], int out_fd, int report_fd)
+/* Every step before the program starts: confined (or refused), in its
+ * working folder, within its limits; on failure reports and exits. With
+ * exec, every fd above 2 is marked close-on-exec (the report pipe must
+ * live until the exec itself); without, they are closed now, the report
+ * pipe last of all, which tells the parent that set-up worked. */
+static void child_prepare(const struct sandbox_plan *plan, int out_fd, int *report_fd, bool exec)
 {
 	struct report r = { .n = 0 };
 	signals_reset();
-	if (stdio_set(out_fd, &report_fd) < 0) {
+	if (stdio_set(out_fd, report_fd) < 0) {
 		report_add(&r, ST_STDIO, errno);
-		child_fail(&r, report_fd);
+		child_fail(&r, *report_fd);
 	}
 	/* Before seccomp, which needs it, and before Landlock, which needs it
 	 * too unless we hold CAP_SYS_ADMIN. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		report_add(&r, ST_NNP, errno);
-		child_fail(&r, report_fd);
+		child_fail(&r, *report_fd);
 	}
 	bool net_cut = false;
 	bool fs_ok = confine_fs(plan, &r, &net_cut);
@@ -174,19 +197,35 @@ _Noreturn void sandbox_child_run(const struct sandbox_plan *plan, char *const ar
 		report_add(&r, ST_CAPS, errno);
 	if (!(fs_ok && net_ok && caps_ok) && !plan->unsafe) {
 		report_add(&r, ST_REFUSED, 0);
-		child_fail(&r, report_fd);
+		child_fail(&r, *report_fd);
 	}
 	r.n = 0; /* what failed above is accepted: unsafe */
 	if (plan->workdir[0] && chdir(plan->workdir) < 0)
 		report_add(&r, ST_EXEC, errno);
-	else if (fds_cloexec() < 0)
+	else if (exec && fds_cloexec() < 0)
 		report_add(&r, ST_FDS, errno);
 	else if (limits_set(plan) < 0)
 		report_add(&r, ST_RLIMIT, errno);
-	else {
-		char *const envp[] = { NULL };
-		execve(plan->exe, argv, envp);
-		report_add(&r, ST_EXEC, errno);
+	if (r.n)
+		child_fail(&r, *report_fd);
+	if (!exec && fds_close_above(2, *report_fd) < 0) {
+		report_add(&r, ST_FDS, errno);
+		child_fail(&r, *report_fd);
 	}
+}
+
+_Noreturn void sandbox_child_run(const struct sandbox_plan *plan, char *const argv[], int out_fd, int report_fd)
+{
+	child_prepare(plan, out_fd, &report_fd, true);
+	char *const envp[] = { NULL };
+	execve(plan->exe, argv, envp);
+	struct report r = { .n = 0 };
+	report_add(&r, ST_EXEC, errno);
 	child_fail(&r, report_fd);
+}
+
+void sandbox_child_enter(const struct sandbox_plan *plan, int out_fd, int report_fd)
+{
+	child_prepare(plan, out_fd, &report_fd, false);
+	close(report_fd);
 }

@@ -59,4 +59,11 @@ struct sandbox_plan {
  * records to report_fd and exits 127. Async-signal-safe throughout. */
 _Noreturn void sandbox_child_run(const struct sandbox_plan *plan, char *const argv[], int out_fd, int report_fd);
 
+/* sandbox_child_run's set-up without the exec, for a process that is
+ * already the program (a nasm forked after its start-up, zygote.h):
+ * returns confined, with stdio on out_fd, every other fd closed, and the
+ * report pipe closed last, which tells the parent set-up worked. On
+ * failure writes its records and exits 127. */
+void sandbox_child_enter(const struct sandbox_plan *plan, int out_fd, int report_fd);
+
 #endif

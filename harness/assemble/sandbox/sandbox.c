@@ -25,6 +25,7 @@
 #include "assemble/sandbox/child.h"
 #include "assemble/sandbox/landlock.h"
 #include "assemble/sandbox/paths.h"
+#include "assemble/sandbox/zygote.h"
 
 /* ---- the plan ---- */
 
@@ -300,7 +301,9 @@ int sandbox_spawn(const struct sandbox_policy *policy, char *const argv[], struc
 		return -1;
 	}
 	struct spawn_job job = { plan, argv, report[1] };
-	int rc = proc_spawn(child, spawn_child, &job, out_cap, deadline_ns, err, err_len) < 0 ? -1 : 0;
+	int rc = 0;
+	if (!policy->zygote || sandbox_zygote_spawn(plan, argv, report[1], child, out_cap, deadline_ns) < 0)
+		rc = proc_spawn(child, spawn_child, &job, out_cap, deadline_ns, err, err_len) < 0 ? -1 : 0;
 	close(report[1]);
 	if (rc == 0) {
 		/* Nothing comes through before the exec closes the pipe, unless setup failed. */

@@ -50,6 +50,7 @@ struct sandbox_policy {
 	uint32_t open_files;           /* RLIMIT_NOFILE */
 	const char *workdir;           /* the child's working folder (absolute), or NULL: the parent's */
 	bool unsafe;                   /* allowed to run with what the host has (Landlock alone, or nothing) */
+	bool zygote;                   /* may be forked from a started copy of the program (zygote.h) */
 	unsigned pretend_missing;      /* SANDBOX_NO_* bits, for tests; 0 in production */
 };
 
