@@ -2,9 +2,12 @@
 # Where the CPU time of a cold run goes (README "Speed"): `perf record` of
 # kvmcheck on CASES distinct guests (make bench's suite) with an empty
 # assembly cache, its samples split by the process they fell in:
-#   nasm            nasm itself, from its exec to its exit
-#   sandbox set-up  the child a pool process forks for nasm, before it
-#                   execs nasm (namespaces, bind mounts, Landlock, seccomp)
+#   nasm            nasm itself: its zygote and each child forked from it
+#                   (zygote.h), which confines itself before nasm's main
+#                   (namespaces, bind mounts, Landlock, seccomp)
+#   sandbox set-up  the same confinement where nasm is exec'd instead
+#                   (KVMCHECK_TEST_ZYGOTE=0): the child a pool process
+#                   forks for nasm, before it execs nasm
 #   pool process    the VM, nasm's work folder and copies, the cache entry
 #   kvmcheck        kvmcheck's own process (cases, verdicts, reports)
 #   start-up        ldd and nasm -v, once per run
