@@ -121,7 +121,7 @@ void cli_usage(FILE *out)
 	      "                          (implies -j 1; with --no-reports only: a crash there ends kvmcheck)\n"
 	      "  -v, --verbose           diagnostics for passing cases too\n"
 	      "  -h, --help              this help\n"
-	      "      --version           the version\n"
+	      "      --version           the version, and how nasm starts\n"
 	      "\n"
 	      "Exit status: 0 all cases passed, 1 some failed, 2 usage or I/O error.\n",
 	      backends, DEFAULT_OUTPUT_LIMIT, DEFAULT_ASM_TIMEOUT_MS, DEFAULT_ASM_CPU_SECONDS,

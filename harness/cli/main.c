@@ -27,6 +27,7 @@
 #include "assemble/assembler.h"
 #include "assemble/cache_prune.h"
 #include "assemble/disk_cache.h"
+#include "assemble/sandbox/zygote.h"
 #include "core/text_escape.h"
 #include "judge/grade.h"
 #include "judge/verdict.h"
@@ -916,6 +917,18 @@ static int command_report(const struct cli_options *opt)
 	return status;
 }
 
+/* The version, and how nasm starts: where the zygote's library was found
+ * (an installation missing it still works, only slower). */
+static void version_print(void)
+{
+	const char *lib = sandbox_zygote_library();
+	printf("kvmcheck %s\n", KVMCHECK_VERSION);
+	if (lib)
+		printf("nasm: forked after its start-up (%s)\n", lib);
+	else
+		printf("nasm: exec'd for each assembly (no kvmcheck-zygote.so beside kvmcheck or in ../lib/kvmcheck)\n");
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_options opt;
@@ -926,7 +939,7 @@ int main(int argc, char **argv)
 		cli_usage(stderr);
 		status = EXIT_USAGE_OR_IO;
 	} else if (opt.help || opt.version) {
-		opt.help ? cli_usage(stdout) : (void)printf("kvmcheck %s\n", KVMCHECK_VERSION);
+		opt.help ? cli_usage(stdout) : version_print();
 		status = EXIT_ALL_PASSED;
 	} else {
 		status = opt.command == CLI_REPORT ? command_report(&opt) : command_run(&opt);
