@@ -35,7 +35,7 @@ static int pidfd_of(pid_t pid)
 #endif
 }
 
-static _Noreturn void proc_child(proc_body body, void *ctx, int out_fd, pid_t parent)
+void proc_child_begin(pid_t parent)
 {
 	/* Dies with its parent, however the parent ends (even SIGKILL): no
 	 * worker or nasm outlives kvmcheck. The parent may have died already. */
@@ -52,6 +52,11 @@ static _Noreturn void proc_child(proc_body body, void *ctx, int out_fd, pid_t pa
 	/* A crashing child (an emulator abort, nasm) must not leave a core file. */
 	struct rlimit no_core = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &no_core);
+}
+
+static _Noreturn void proc_child(proc_body body, void *ctx, int out_fd, pid_t parent)
+{
+	proc_child_begin(parent);
 	body(ctx, out_fd);
 	_exit(127);
 }
@@ -107,6 +112,17 @@ static pid_t fork_sharing_memory(proc_body body, void *ctx, int out_fd, pid_t pa
 	return pid;
 }
 
+/* A running child and its output pipe's read end, from now on the proc's. */
+static int proc_track(struct proc *p, pid_t pid, int out_fd)
+{
+	/* Its own group: whichever of the child and this runs first makes it. */
+	setpgid(pid, pid);
+	p->pid = pid;
+	p->out_fd = out_fd;
+	p->exit_fd = pidfd_of(pid);
+	return fcntl(out_fd, F_SETFL, fcntl(out_fd, F_GETFL) | O_NONBLOCK) < 0 ? -1 : 0;
+}
+
 static int proc_begin(struct proc *p, proc_body body, void *ctx, size_t out_cap, uint64_t deadline_ns,
 		      bool share_memory, char *err, size_t err_len)
 {
@@ -134,11 +150,7 @@ static int proc_begin(struct proc *p, proc_body body, void *ctx, size_t out_cap,
 		snprintf(err, err_len, "fork: %s", strerror(fork_errno));
 		return PROC_ERR_FORK;
 	}
-	setpgid(pid, pid);
-	p->pid = pid;
-	p->out_fd = fds[0];
-	fcntl(p->out_fd, F_SETFL, fcntl(p->out_fd, F_GETFL) | O_NONBLOCK);
-	p->exit_fd = pidfd_of(pid);
+	proc_track(p, pid, fds[0]);
 	return 0;
 }
 
@@ -156,14 +168,9 @@ int proc_spawn(struct proc *p, proc_body body, void *ctx, size_t out_cap, uint64
 
 int proc_adopt(struct proc *p, pid_t pid, int out_fd, size_t out_cap, uint64_t deadline_ns)
 {
-	*p = (struct proc){ .started = true, .pid = pid, .out_fd = out_fd, .exit_fd = -1, .out_cap = out_cap,
+	*p = (struct proc){ .started = true, .out_fd = -1, .exit_fd = -1, .out_cap = out_cap,
 			    .deadline_ns = deadline_ns };
-	/* As proc_begin: whichever of the two runs first makes the group. */
-	setpgid(pid, pid);
-	if (fcntl(out_fd, F_SETFL, fcntl(out_fd, F_GETFL) | O_NONBLOCK) < 0)
-		return -1;
-	p->exit_fd = pidfd_of(pid);
-	return 0;
+	return proc_track(p, pid, out_fd);
 }
 
 static void fd_close(int *fd)

@@ -54,6 +54,13 @@ int proc_start(struct proc *p, proc_body body, void *ctx, size_t out_cap, uint64
 int proc_spawn(struct proc *p, proc_body body, void *ctx, size_t out_cap, uint64_t deadline_ns, char *err,
 	       size_t err_len);
 
+/* What every child started for a proc does first, before its body: dies
+ * with parent (and at once if parent is gone already), default interrupt
+ * handlers, a process group of its own, no core file. For a process that
+ * starts children for another (clone's CLONE_PARENT), with that one as
+ * parent. */
+void proc_child_begin(pid_t parent);
+
 /* Takes on a child of this process that another process started for it
  * (clone's CLONE_PARENT): pid, already running the way proc_start's
  * children do, and the read end of its output pipe, which the proc owns

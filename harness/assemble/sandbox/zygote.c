@@ -15,8 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -393,15 +391,10 @@ static void fds_close(int *fds, int nfds)
 		close(fds[i]);
 }
 
-/* The child, as proc_child starts one, then confined by the plan. */
+/* The child, begun as proc_start's are, then confined by the plan. */
 static void child_begin(pid_t requester, int *fds, int nfds, int argc, char **argv, char **args, size_t len)
 {
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != requester)
-		_exit(127);
-	setpgid(0, 0);
-	struct rlimit no_core = { 0, 0 };
-	setrlimit(RLIMIT_CORE, &no_core);
+	proc_child_begin(requester);
 	plan_in.ruleset_fd = nfds > 2 ? fds[2] : -1;
 	clearenv();
 	sandbox_child_enter(&plan_in, fds[0], fds[1]);
